@@ -1,0 +1,46 @@
+# Helpline: `make run` brings the product up on the embedded default; `make test` runs every test from nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install browser unit chaos fuzz bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/helpline migrate
+	$(BIN)/helpline up
+
+# Debian's Chromium for the browser tests; Playwright's own download does not work here.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get install -y -q chromium >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null) || echo "chromium could not be installed"; \
+	  else echo "chromium missing and apt-get not usable: browser tests will skip (fail under CI=true)"; fi; \
+	fi
+
+test: install browser
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+unit: install
+	$(BIN)/python -m pytest -q tests/unit
+
+chaos: install
+	HELPLINE_CHAOS=full $(BIN)/python -m pytest -q tests/chaos
+
+fuzz: install
+	HELPLINE_FUZZ=full $(BIN)/python -m pytest -q tests/fuzz
+
+bench: install
+	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+
+clean:
+	rm -rf $(VENV) helpline.db status.db test-output

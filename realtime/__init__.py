@@ -1,0 +1,1 @@
+"""Helpline's gateway: the WebSocket and HTTP front of live ticket threads."""

@@ -1,0 +1,60 @@
+"""One settings object, read from the environment once; no other module reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+DEFAULT_RESPONSE_TARGETS_S: dict[str, int] = {"premium": 3600, "pro_plus": 4 * 3600, "pro": 12 * 3600}
+
+
+@dataclass(frozen=True)
+class Settings:
+    secret: str = ""
+    database_url: str = "sqlite+aiosqlite:///./helpline.db"
+    redis_url: str | None = None
+    status_database_url: str = "sqlite+aiosqlite:///./status.db"
+    allowed_origins: tuple[str, ...] = ()
+    host: str = "127.0.0.1"
+    port: int = 8000
+    status_port: int = 8001
+    status_url: str | None = None
+    heartbeat_s: float = 25.0
+    hello_timeout_s: float = 10.0
+    typing_ttl_s: float = 6.0
+    presence_ttl_s: float = 30.0
+    max_frame_bytes: int = 64 * 1024
+    send_queue_frames: int = 1024
+    response_targets_s: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_RESPONSE_TARGETS_S))
+    demo: bool = False
+    key_prefix: str = "helpline"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+        env = os.environ if env is None else env
+        origins = tuple(o.strip().rstrip("/") for o in env.get("HELPLINE_ALLOWED_ORIGINS", "").split(",") if o.strip())
+        targets = dict(DEFAULT_RESPONSE_TARGETS_S)
+        for plan in list(targets):
+            raw = env.get(f"HELPLINE_RESPONSE_TARGET_{plan.upper()}_S")
+            if raw:
+                targets[plan] = int(raw)
+        values: dict[str, object] = dict(
+            secret=env.get("HELPLINE_SECRET", ""),
+            database_url=env.get("HELPLINE_DATABASE_URL", cls.database_url),
+            redis_url=env.get("HELPLINE_REDIS_URL") or None,
+            status_database_url=env.get("HELPLINE_STATUS_DATABASE_URL", cls.status_database_url),
+            allowed_origins=origins,
+            host=env.get("HOST", cls.host),
+            port=int(env.get("PORT", cls.port)),
+            status_port=int(env.get("STATUS_PORT", cls.status_port)),
+            status_url=env.get("HELPLINE_STATUS_URL") or None,
+            heartbeat_s=float(env.get("HELPLINE_HEARTBEAT_S", cls.heartbeat_s)),
+            hello_timeout_s=float(env.get("HELPLINE_HELLO_TIMEOUT_S", cls.hello_timeout_s)),
+            typing_ttl_s=float(env.get("HELPLINE_TYPING_TTL_S", cls.typing_ttl_s)),
+            presence_ttl_s=float(env.get("HELPLINE_PRESENCE_TTL_S", cls.presence_ttl_s)),
+            response_targets_s=targets,
+            key_prefix=env.get("HELPLINE_KEY_PREFIX", cls.key_prefix),
+        )
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
