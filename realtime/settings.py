@@ -20,6 +20,9 @@ class Settings:
     port: int = 8000
     status_port: int = 8001
     status_url: str | None = None
+    status_components_file: str | None = None  # None: the packaged statuspage/components.toml
+    status_probe_urls: tuple[str, ...] = ("http://127.0.0.1:8000/readyz",)
+    status_probe_interval_s: float = 10.0
     heartbeat_s: float = 25.0
     hello_timeout_s: float = 10.0
     typing_ttl_s: float = 6.0
@@ -49,6 +52,9 @@ class Settings:
             port=int(env.get("PORT", cls.port)),
             status_port=int(env.get("STATUS_PORT", cls.status_port)),
             status_url=env.get("HELPLINE_STATUS_URL") or None,
+            status_components_file=env.get("HELPLINE_STATUS_COMPONENTS") or None,
+            status_probe_urls=_probe_urls(env),
+            status_probe_interval_s=float(env.get("HELPLINE_STATUS_PROBE_INTERVAL_S", cls.status_probe_interval_s)),
             heartbeat_s=float(env.get("HELPLINE_HEARTBEAT_S", cls.heartbeat_s)),
             hello_timeout_s=float(env.get("HELPLINE_HELLO_TIMEOUT_S", cls.hello_timeout_s)),
             typing_ttl_s=float(env.get("HELPLINE_TYPING_TTL_S", cls.typing_ttl_s)),
@@ -58,3 +64,17 @@ class Settings:
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _probe_urls(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The gateway readiness URLs the status page probes; by default the local gateway from HOST/PORT."""
+    raw = env.get("HELPLINE_STATUS_PROBE_URLS", "")
+    urls = tuple(u.strip() for u in raw.split(",") if u.strip())
+    if urls:
+        return urls
+    host = env.get("HOST", Settings.host)
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"  # a wildcard bind address is not something one can connect to
+    if ":" in host:
+        host = f"[{host}]"
+    return (f"http://{host}:{int(env.get('PORT', Settings.port))}/readyz",)
