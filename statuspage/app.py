@@ -1,0 +1,93 @@
+"""The status page service as one Starlette app: `create_app(settings)` is all a process needs.
+
+Its own store and its own probes; it imports nothing of the gateway but the pure settings and auth modules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from realtime.settings import Settings
+from statuspage import api, config, page, v2
+from statuspage.probes import GatewayProbe
+from statuspage.service import StatusService
+from statuspage.store import StatusStore, utcnow
+
+log = logging.getLogger("helpline.statuspage")
+STATIC = Path(__file__).with_name("static")
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _start_probes(service: StatusService, settings: Settings) -> list[asyncio.Task[None]]:
+    tasks: list[asyncio.Task[None]] = []
+    if not settings.status_probe_urls:
+        return tasks
+    recorded = {c.id: c.status for c in await service.components()}
+    for spec in service.page.components:
+        if spec.probe != "gateway":
+            continue
+
+        async def report(status: str, cid: str = spec.id) -> None:
+            await service.store.set_component_status(cid, status, utcnow())
+
+        probe = GatewayProbe(settings.status_probe_urls, settings.status_probe_interval_s, report,
+                             recorded.get(spec.id, "operational"))
+        task = asyncio.create_task(probe.run(), name=f"status-probe-{spec.id}")
+        task.add_done_callback(_log_death)
+        tasks.append(task)
+    return tasks
+
+
+def _log_death(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("status probe task died", exc_info=task.exception())
+
+
+def create_app(settings: Settings) -> Starlette:
+    spec = config.load(settings.status_components_file)  # a bad file fails here, before the port opens
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = StatusStore(settings.status_database_url)
+        await store.create_tables()
+        await store.sync_components(spec.components, utcnow())
+        app.state.service = StatusService(store, spec)
+        tasks = await _start_probes(app.state.service, settings)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await store.close()
+
+    routes = [
+        Route("/", page.render_page, methods=["GET"]),
+        Route("/incidents/{id}", page.render_incident, methods=["GET"]),
+        Route("/history.atom", page.atom_feed, methods=["GET"]),
+        Route("/feed.atom", page.atom_feed, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        *api.routes,
+        *v2.routes,
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    # Reads are public and readable from any origin (the widget, aggregators); writes are not offered to browsers.
+    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"])]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
+    return app

@@ -1,0 +1,31 @@
+// Live updates for the status page: the server-rendered page works without this file.
+// Polls /api/status; when anything changed, fetches the page again and swaps <main> for the new one.
+// The new markup is parsed by DOMParser (inert) and moved in as nodes: no innerHTML, no user text as HTML.
+const POLL_MS = 15000;
+
+function fingerprint(s) {
+  return JSON.stringify([s.overall, s.updated_at, s.components.map((c) => c.status),
+    s.incidents.map((i) => [i.id, i.status, i.updates.length])]);
+}
+
+let last = null;
+
+async function refresh() {
+  try {
+    const status = await (await fetch("/api/status", { cache: "no-store" })).json();
+    const now = fingerprint(status);
+    if (last !== null && now !== last) {
+      const html = await (await fetch("/", { cache: "no-store" })).text();
+      const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("live");
+      const current = document.getElementById("live");
+      if (fresh && current) current.replaceWith(document.adoptNode(fresh));
+    }
+    last = now;
+    document.documentElement.dataset.live = "on";
+  } catch (err) {
+    document.documentElement.dataset.live = "offline";  // keep the last page shown; try again later
+  }
+}
+
+refresh();
+setInterval(refresh, POLL_MS);

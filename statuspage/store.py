@@ -1,0 +1,260 @@
+"""The status page's own store (SQLite or PostgreSQL via SQLAlchemy async): components, their status
+changes, incidents and maintenances with their updates.
+
+Shares no table, engine or module with the gateway's persistence; it must work while that database is down.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from statuspage.config import ComponentSpec
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_id() -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out; SQLite keeps no zone, so the zone is put back on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ComponentRow(Base):
+    __tablename__ = "status_components"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ComponentEventRow(Base):
+    """Every change of a component's recorded status: the source of the uptime bars."""
+
+    __tablename__ = "status_component_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    component_id: Mapped[str] = mapped_column(ForeignKey("status_components.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class IncidentRow(Base):
+    __tablename__ = "status_incidents"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # "incident" | "maintenance"
+    name: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(32))
+    impact: Mapped[str] = mapped_column(String(16))
+    components: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    monitoring_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    scheduled_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class UpdateRow(Base):
+    __tablename__ = "status_incident_updates"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("status_incidents.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within the incident: the timeline's order
+    status: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True)
+class Component:
+    id: str
+    name: str
+    description: str
+    position: int
+    status: str  # as recorded (by an admin or the probes); incidents may make it look worse
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Update:
+    id: str
+    status: str
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    kind: str
+    name: str
+    status: str
+    impact: str
+    components: list[str]
+    created_at: datetime
+    updated_at: datetime
+    monitoring_at: datetime | None
+    resolved_at: datetime | None
+    scheduled_for: datetime | None = None
+    scheduled_until: datetime | None = None
+    updates: list[Update] = field(default_factory=list)  # newest first, as in the v2 API
+
+
+class StatusStore:
+    """Async access to the status tables; one instance per app, built from a SQLAlchemy URL."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: AsyncEngine = create_async_engine(url)
+        self._session = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def create_tables(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def sync_components(self, specs: tuple[ComponentSpec, ...], now: datetime) -> None:
+        """Add the components the file names, refresh their names and order; recorded statuses are kept."""
+        async with self._session.begin() as s:
+            rows = {r.id: r for r in (await s.scalars(select(ComponentRow))).all()}
+            for spec in specs:
+                row = rows.get(spec.id)
+                if row is None:
+                    s.add(ComponentRow(id=spec.id, name=spec.name, description=spec.description,
+                                       position=spec.position, status="operational", created_at=now, updated_at=now))
+                    s.add(ComponentEventRow(component_id=spec.id, status="operational", at=now))
+                else:
+                    row.name, row.description, row.position = spec.name, spec.description, spec.position
+
+    async def components(self) -> list[Component]:
+        async with self._session() as s:
+            rows = (await s.scalars(select(ComponentRow).order_by(ComponentRow.position))).all()
+        return [Component(r.id, r.name, r.description, r.position, r.status, r.created_at, r.updated_at)
+                for r in rows]
+
+    async def set_component_status(self, component_id: str, status: str, now: datetime) -> bool:
+        """Record a new status; False when the component is unknown. No event when nothing changed."""
+        async with self._session.begin() as s:
+            row = await s.get(ComponentRow, component_id)
+            if row is None:
+                return False
+            if row.status != status:
+                row.status, row.updated_at = status, now
+                s.add(ComponentEventRow(component_id=component_id, status=status, at=now))
+        return True
+
+    async def component_events(self, since: datetime) -> list[tuple[str, str, datetime]]:
+        """(component, status, at) oldest first, plus the last change before `since` so spans start right."""
+        async with self._session() as s:
+            rows = (await s.execute(select(ComponentEventRow.component_id, ComponentEventRow.status,
+                                           ComponentEventRow.at).order_by(ComponentEventRow.at,
+                                                                          ComponentEventRow.id))).all()
+        latest_before: dict[str, tuple[str, str, datetime]] = {}
+        out: list[tuple[str, str, datetime]] = []
+        for cid, status, at in rows:
+            if at < since:
+                latest_before[cid] = (cid, status, at)
+            else:
+                out.append((cid, status, at))
+        return sorted(latest_before.values(), key=lambda e: e[2]) + out
+
+    async def create_incident(self, *, kind: str, name: str, status: str, impact: str, components: list[str],
+                              body: str, now: datetime, scheduled_for: datetime | None = None,
+                              scheduled_until: datetime | None = None) -> Incident:
+        iid = new_id()
+        async with self._session.begin() as s:
+            s.add(IncidentRow(id=iid, kind=kind, name=name, status=status, impact=impact, components=components,
+                              created_at=now, updated_at=now,
+                              monitoring_at=now if status == "monitoring" else None,
+                              resolved_at=now if status in ("resolved", "completed") else None,
+                              scheduled_for=scheduled_for, scheduled_until=scheduled_until))
+            await s.flush()
+            s.add(UpdateRow(id=new_id(), incident_id=iid, seq=1, status=status, body=body, created_at=now))
+        found = await self.incident(iid)
+        assert found is not None
+        return found
+
+    async def add_update(self, incident_id: str, *, status: str, body: str, now: datetime,
+                         impact: str | None = None, components: list[str] | None = None) -> Incident | None:
+        async with self._session.begin() as s:
+            row = await s.get(IncidentRow, incident_id)
+            if row is None:
+                return None
+            row.status, row.updated_at = status, now
+            if impact is not None:
+                row.impact = impact
+            if components is not None:
+                row.components = list(components)
+            if status == "monitoring" and row.monitoring_at is None:
+                row.monitoring_at = now
+            if status in ("resolved", "completed"):
+                row.resolved_at = now
+            last = await s.scalar(select(func.max(UpdateRow.seq)).where(UpdateRow.incident_id == incident_id))
+            s.add(UpdateRow(id=new_id(), incident_id=incident_id, seq=(last or 0) + 1, status=status, body=body,
+                            created_at=now))
+        return await self.incident(incident_id)
+
+    async def incident(self, incident_id: str) -> Incident | None:
+        found = await self._load(select(IncidentRow).where(IncidentRow.id == incident_id))
+        return found[0] if found else None
+
+    async def incidents(self, kind: str = "incident", limit: int = 50) -> list[Incident]:
+        """Newest first."""
+        return await self._load(select(IncidentRow).where(IncidentRow.kind == kind)
+                                .order_by(IncidentRow.created_at.desc(), IncidentRow.id).limit(limit))
+
+    async def unresolved(self, kind: str = "incident") -> list[Incident]:
+        return await self._load(select(IncidentRow).where(IncidentRow.kind == kind,
+                                                          IncidentRow.resolved_at.is_(None))
+                                .order_by(IncidentRow.created_at.desc(), IncidentRow.id))
+
+    async def since(self, when: datetime) -> list[Incident]:
+        """Incidents and maintenances that were open at some point after `when` (for uptime bars)."""
+        return await self._load(select(IncidentRow).where((IncidentRow.resolved_at.is_(None))
+                                                          | (IncidentRow.resolved_at >= when)))
+
+    async def _load(self, query: Any) -> list[Incident]:
+        async with self._session() as s:
+            rows = (await s.scalars(query)).all()
+            ids = [r.id for r in rows]
+            updates: dict[str, list[Update]] = {i: [] for i in ids}
+            if ids:
+                found = (await s.scalars(select(UpdateRow).where(UpdateRow.incident_id.in_(ids))
+                                         .order_by(UpdateRow.seq.desc()))).all()
+                for u in found:
+                    updates[u.incident_id].append(Update(u.id, u.status, u.body, u.created_at))
+        return [Incident(r.id, r.kind, r.name, r.status, r.impact, list(r.components), r.created_at, r.updated_at,
+                         r.monitoring_at, r.resolved_at, r.scheduled_for, r.scheduled_until, updates[r.id])
+                for r in rows]
