@@ -149,14 +149,17 @@ class StatusStore:
         """Add the components the file names, refresh their names and order; recorded statuses are kept."""
         async with self._session.begin() as s:
             rows = {r.id: r for r in (await s.scalars(select(ComponentRow))).all()}
+            added: list[str] = []
             for spec in specs:
                 row = rows.get(spec.id)
                 if row is None:
                     s.add(ComponentRow(id=spec.id, name=spec.name, description=spec.description,
                                        position=spec.position, status="operational", created_at=now, updated_at=now))
-                    s.add(ComponentEventRow(component_id=spec.id, status="operational", at=now))
+                    added.append(spec.id)
                 else:
                     row.name, row.description, row.position = spec.name, spec.description, spec.position
+            await s.flush()  # the components exist before their first event points at them
+            s.add_all([ComponentEventRow(component_id=cid, status="operational", at=now) for cid in added])
 
     async def components(self) -> list[Component]:
         async with self._session() as s:

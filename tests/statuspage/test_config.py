@@ -1,0 +1,31 @@
+"""The components file: the packaged default and the errors a bad file gets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from statuspage import config
+
+
+def test_packaged_file_lists_the_platform_services_with_support_chat_probed() -> None:
+    page = config.load(None)
+    ids = [c.id for c in page.components]
+    assert {"charts", "data-feeds", "alerts", "trading", "sign-in", "support-chat"} <= set(ids)
+    assert [c.id for c in page.components if c.probe == "gateway"] == ["support-chat"]
+    assert [c.position for c in page.components] == list(range(1, len(ids) + 1))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[page]\nname='x'\n", "at least one"),
+    ("[[components]]\nid='Bad Id'\nname='x'\n", "id must match"),
+    ("[[components]]\nid='a'\nname='A'\n[[components]]\nid='a'\nname='B'\n", "appears twice"),
+    ("[[components]]\nid='a'\nname='A'\nprobe='ping'\n", "probe must be"),
+    ("[[components]\n", "components.toml"),
+])
+def test_bad_components_file_is_refused_with_a_reason(tmp_path: Path, text: str, message: str) -> None:
+    file = tmp_path / "components.toml"
+    file.write_text(text)
+    with pytest.raises(config.ConfigError, match=message):
+        config.load(str(file))
