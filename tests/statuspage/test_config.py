@@ -29,3 +29,14 @@ def test_bad_components_file_is_refused_with_a_reason(tmp_path: Path, text: str,
     file.write_text(text)
     with pytest.raises(config.ConfigError, match=message):
         config.load(str(file))
+
+
+def test_the_status_service_imports_nothing_of_the_gateway_but_settings_and_auth() -> None:
+    import ast
+    import subprocess
+    import sys
+
+    code = ("import sys, statuspage.app; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('realtime', 'persistence')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert set(ast.literal_eval(out)) <= {"realtime", "realtime.settings", "realtime.auth"}
