@@ -1,0 +1,300 @@
+/**
+ * The agent dashboard (/dashboard): the live queue in contract order with filters, and one ticket at a time with its
+ * thread, reply, internal notes, assignment, status, the customer's presence and other agents in the same ticket.
+ */
+
+import { HelplineClient, tokenClaims } from "./client.js";
+import { h, replace, when } from "./dom.js";
+import { locale, strings } from "./i18n.js";
+import { pageToken, signInPicker, signOut } from "./session.js";
+import { ThreadView } from "./thread.js";
+
+const TYPING_IDLE_MS = 3000;
+const STATUSES = ["open", "pending", "solved", "closed"];
+const t = strings();
+const loc = locale();
+const $ = (sel) => document.querySelector(sel);
+
+let client = null;
+const queue = new Map(); // id -> ticket
+let serverOrder = []; // ids in the order the server last sent the queue
+let view = null; // the open ticket: { id, thread, people: Map(id -> {user, typing}), refs }
+
+const meId = () => client.user?.id || tokenClaims(client.token).sub;
+const assigneeId = (a) => (a && typeof a === "object" ? a.id : a) || null;
+const assigneeName = (a) => (a && typeof a === "object" ? a.name || a.id : a) || "";
+
+async function main() {
+  $("#mine-label").textContent = t.mine;
+  $("#queue-title").textContent = t.queue;
+  $("#empty-hint").textContent = t.pickTicket;
+  $("#sign-out").textContent = t.signOut;
+  $("#sign-out").addEventListener("click", (ev) => { ev.preventDefault(); signOut("agent"); location.reload(); });
+  for (const sel of ['[data-hl="filter-status"]', '[data-hl="filter-plan"]', '[data-hl="filter-mine"]']) {
+    $(sel).addEventListener("change", renderQueue);
+  }
+  linkStatusPage();
+  const token = await pageToken("agent");
+  if (!token) {
+    replace($("#sign-in-slot"), await signInPicker("agent", t, () => location.reload()));
+    return;
+  }
+  client = new HelplineClient({ token });
+  $('[data-hl="agent-name"]').textContent = tokenClaims(token).name || "";
+  wire();
+  client.queue();
+  client.connect();
+  try {
+    setQueue(await client.tickets(100)); // readable before the socket is up, or without it
+  } catch { /* the queue frame fills it in */ }
+  const wanted = new URLSearchParams(location.search).get("ticket");
+  if (wanted) openTicket(wanted);
+}
+
+async function linkStatusPage() {
+  try {
+    const config = await (await fetch("/api/config")).json();
+    if (config.status_url) Object.assign($("#status-link"), { href: config.status_url, hidden: false });
+  } catch { /* no status page configured */ }
+}
+
+function wire() {
+  const conn = $('[data-hl="connection"]');
+  client.on("state", (s) => {
+    conn.hidden = false;
+    conn.dataset.state = s;
+    conn.textContent = s === "online" ? "live" : s === "unauthorized" ? t.unauthorized : s === "connecting" ? t.connecting : "offline";
+  });
+  client.on("queue", (f) => setQueue(f.tickets || []));
+  client.on("ticket", (f) => upsert(f.ticket));
+  client.on("joined", (f) => {
+    if (!view || f.ticket !== view.id) return;
+    for (const m of f.messages || []) view.thread.add(m);
+    view.thread.readCursors(f.read);
+    view.people.clear();
+    for (const u of f.presence || []) if (u.id !== meId()) view.people.set(u.id, { user: u, typing: false });
+    renderPeople();
+    markRead();
+  });
+  client.on("message", (m) => {
+    if (!view || m.ticket !== view.id) return;
+    view.thread.add(m);
+    const person = m.author && view.people.get(m.author.id);
+    if (person) person.typing = false;
+    renderPeople();
+    if (m.author && m.author.role === "customer" && view.refs.reply.value.trim()) view.refs.warning.hidden = false;
+    markRead();
+  });
+  client.on("ack", (a) => view && a.ticket === view.id && view.thread.ack(a.client_id, a.seq));
+  client.on("read", (f) => view && f.ticket === view.id && view.thread.read(f.user, f.seq));
+  client.on("typing", (f) => {
+    if (!view || f.ticket !== view.id || f.user.id === meId()) return;
+    view.thread.typing(f.user, f.active);
+    const person = view.people.get(f.user.id) || { user: f.user, typing: false };
+    person.typing = f.active;
+    view.people.set(f.user.id, person);
+    renderPeople();
+  });
+  client.on("presence", (f) => {
+    if (!view || f.ticket !== view.id || f.user.id === meId()) return;
+    if (f.online) view.people.set(f.user.id, { user: f.user, typing: false });
+    else view.people.delete(f.user.id);
+    renderPeople();
+  });
+  client.on("error", (f) => showError(f.message || f.code));
+}
+
+/* ---- the queue ---- */
+
+function setQueue(list) {
+  queue.clear();
+  for (const tk of list) queue.set(tk.id, tk);
+  serverOrder = list.map((tk) => tk.id);
+  renderQueue();
+}
+
+function upsert(tk) {
+  queue.set(tk.id, { ...(queue.get(tk.id) || {}), ...tk });
+  if (view && view.id === tk.id) renderHeader(queue.get(tk.id));
+  renderQueue();
+}
+
+/** Contract order (§6): first_response_due (none last), then priority, then age; server order breaks ties. */
+function ordered() {
+  const rank = new Map(serverOrder.map((id, i) => [id, i]));
+  const due = (tk) => (tk.first_response_due ? Date.parse(tk.first_response_due) : Infinity);
+  return [...queue.values()].sort((a, b) =>
+    due(a) - due(b) || (a.priority || 9) - (b.priority || 9) ||
+    String(a.created_at).localeCompare(String(b.created_at)) ||
+    (rank.get(a.id) ?? 1e9) - (rank.get(b.id) ?? 1e9));
+}
+
+function renderQueue() {
+  const status = $('[data-hl="filter-status"]').value;
+  const plan = $('[data-hl="filter-plan"]').value;
+  const mine = $('[data-hl="filter-mine"]').checked;
+  const rows = ordered().filter((tk) => (!status || tk.status === status) && (!plan || tk.plan === plan) &&
+    (!mine || assigneeId(tk.assignee) === meId()));
+  const ul = $('[data-hl="queue"]');
+  if (!rows.length) {
+    replace(ul, h("li", { class: "muted", text: t.emptyQueue }));
+    return;
+  }
+  replace(ul, rows.map((tk) => h("li", {}, h("button", {
+    hl: "queue-item", type: "button", dataset: { ticket: tk.id, status: tk.status, plan: tk.plan },
+    "aria-current": String(!!view && view.id === tk.id), onclick: () => openTicket(tk.id),
+  },
+    h("span", { class: "subj", text: tk.subject }),
+    h("span", { class: `chip p${tk.priority}`, text: `${tk.plan} · ${t.priority(tk.priority)}` }),
+    h("span", { class: "muted", text: `${tk.customer?.name || ""} · ${t.status[tk.status] || tk.status}` +
+      (tk.assignee ? ` · ${assigneeName(tk.assignee)}` : "") }),
+    h("span", { class: "muted", text: tk.first_response_due ? `${t.due} ${when(tk.first_response_due, loc)}` : t.noDue })))));
+}
+
+/* ---- one ticket ---- */
+
+async function openTicket(id) {
+  if (view && view.id !== id) {
+    client.typing(view.id, false);
+    client.leave(view.id);
+  }
+  const thread = new ThreadView({ t, loc, me: meId, label: "" });
+  const refs = {
+    heading: h("h2", { hl: "ticket-subject" }),
+    meta: h("div", { class: "meta-row muted" }),
+    assign: h("button", { hl: "assign", type: "button", onclick: () => patch(id, { assignee: meId() }) }, t.assignToMe),
+    status: h("select", { hl: "status", "aria-label": t.setStatus, onchange: (ev) => patch(id, { status: ev.target.value }) },
+      STATUSES.map((s) => h("option", { value: s, text: t.status[s] }))),
+    presence: h("div", { hl: "presence", class: "presence", "aria-live": "polite" }),
+    collision: h("div", { hl: "collision", class: "collision", "aria-live": "polite", hidden: true }),
+    warning: h("div", { hl: "draft-warning", class: "warning", role: "alert", hidden: true, text: t.draftWarning }),
+    error: h("div", { hl: "error", class: "warning", role: "alert", hidden: true }),
+    context: h("div", { hl: "context", class: "muted" }),
+  };
+  view = { id, thread, people: new Map(), refs };
+  refs.reply = null;
+  const form = composer(id);
+  history.replaceState(null, "", `?ticket=${encodeURIComponent(id)}`);
+  replace($("#ticket-pane"), refs.heading, refs.meta,
+    h("div", { class: "meta-row" }, refs.assign, h("label", {}, t.setStatus + " ", refs.status)),
+    refs.context, refs.presence, refs.collision, refs.error, thread.el, thread.typingEl, refs.warning, form);
+  if (queue.has(id)) renderHeader(queue.get(id));
+  renderPeople();
+  renderQueue();
+  try {
+    const { ticket, messages } = await client.history(id);
+    if (!view || view.id !== id) return;
+    upsert(ticket);
+    for (const m of messages) thread.add(m);
+    client.join(id, thread.maxSeq());
+  } catch (err) {
+    showError(err.message);
+    client.join(id);
+  }
+  for (const p of client.pending(id)) thread.add({ ...p, author: client.user }, "sending");
+  markRead();
+}
+
+function renderHeader(tk) {
+  const r = view.refs;
+  r.heading.textContent = tk.subject || "";
+  replace(r.meta,
+    h("span", { text: tk.customer?.name || "" }),
+    h("span", { hl: "plan", class: `chip p${tk.priority}`, text: `${tk.plan} · ${t.priority(tk.priority)}` }),
+    h("span", { hl: "ticket-status", class: "chip", text: t.status[tk.status] || tk.status }),
+    tk.category ? h("span", { text: `${t.category2}: ${tk.category}` }) : null,
+    h("span", { text: tk.first_response_due ? `${t.due} ${when(tk.first_response_due, loc)}` : t.noDue }));
+  r.status.value = tk.status;
+  const mine = assigneeId(tk.assignee) === meId();
+  r.assign.disabled = mine;
+  r.assign.textContent = tk.assignee ? t.assignedTo(mine ? client.user?.name || meId() : assigneeName(tk.assignee)) : t.assignToMe;
+  const ctx = [];
+  if (tk.page_url) ctx.push(`${t.page}: ${tk.page_url}`);
+  if (tk.context && Object.keys(tk.context).length) ctx.push(`${t.context}: ${JSON.stringify(tk.context)}`);
+  r.context.textContent = ctx.join(" · ");
+}
+
+/** Customer presence, and the other agents in this ticket (collision), marked when they type. */
+function renderPeople() {
+  const r = view.refs;
+  const customer = queue.get(view.id)?.customer;
+  const people = [...view.people.values()];
+  const here = people.find((p) => p.user.role === "customer");
+  const name = (here && here.user.name) || customer?.name || "";
+  r.presence.dataset.online = String(!!here);
+  r.presence.textContent = here ? t.customerOnline(name) : t.customerOffline(name);
+  const agents = people.filter((p) => p.user.role !== "customer");
+  r.collision.hidden = !agents.length;
+  r.collision.textContent = agents.length ?
+    t.collision(agents.map((p) => p.user.name + (p.typing ? " (" + t.typing("").trim() + ")" : "")).join(", ")) : "";
+}
+
+function composer(id) {
+  const r = view.refs;
+  const reply = h("textarea", { hl: "reply", name: "reply", rows: "3", required: true, "aria-label": t.reply });
+  const internal = h("input", { type: "checkbox", hl: "internal-toggle" });
+  const send = h("button", { hl: "send", class: "primary", type: "submit" }, t.reply);
+  r.reply = reply;
+  let typingOn = false;
+  let idle = 0;
+  const stop = () => {
+    clearTimeout(idle);
+    if (typingOn) client.typing(id, false, typingOn === "internal");
+    typingOn = false;
+  };
+  reply.addEventListener("input", () => {
+    if (!reply.value.trim()) r.warning.hidden = true;
+    // Typing a note is flagged internal: the server shows it to other agents, never to the customer.
+    if (!typingOn && reply.value.trim()) {
+      typingOn = internal.checked ? "internal" : "public";
+      client.typing(id, true, internal.checked);
+    }
+    clearTimeout(idle);
+    idle = setTimeout(stop, TYPING_IDLE_MS);
+  });
+  const form = h("form", { hl: "composer", class: "composer", onsubmit: (ev) => {
+    ev.preventDefault();
+    const text = reply.value.trim();
+    if (!text) return;
+    stop();
+    const item = client.send(id, text, { internal: internal.checked });
+    view.thread.add({ ...item, author: client.user }, "sending");
+    reply.value = "";
+    r.warning.hidden = true;
+  } }, reply, h("div", { class: "row" },
+    h("label", {}, internal, " " + t.internalToggle), send));
+  internal.addEventListener("change", () => {
+    form.classList.toggle("internal-mode", internal.checked);
+    send.textContent = internal.checked ? t.addNote : t.reply;
+    if (internal.checked) stop();
+  });
+  return form;
+}
+
+async function patch(id, body) {
+  try {
+    const res = await client.api("PATCH", `/api/tickets/${encodeURIComponent(id)}`, body);
+    upsert(res.ticket || res);
+    view.refs.error.hidden = true;
+  } catch (err) {
+    showError(err.message);
+  }
+}
+
+function showError(message) {
+  if (!view) return;
+  view.refs.error.textContent = message || t.error;
+  view.refs.error.hidden = false;
+}
+
+function markRead() {
+  if (!view || document.hidden) return;
+  const top = view.thread.maxSeq();
+  if (top && top > (view.readSeq || 0)) {
+    view.readSeq = top;
+    client.read(view.id, top);
+  }
+}
+
+document.addEventListener("visibilitychange", markRead);
+main();

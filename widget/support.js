@@ -1,0 +1,202 @@
+/**
+ * The Support tab (/support): every ticket of the signed-in customer with its whole thread, read over the HTTP API
+ * so it stays readable without a live connection, and live (messages, typing, presence) when /ws is up.
+ */
+
+import { HelplineClient, tokenClaims } from "./client.js";
+import { h, replace, when } from "./dom.js";
+import { locale, strings } from "./i18n.js";
+import { pageToken, signInPicker, signOut } from "./session.js";
+import { ThreadView } from "./thread.js";
+
+const TYPING_IDLE_MS = 3000;
+const t = strings();
+const loc = locale();
+const $ = (sel) => document.querySelector(sel);
+
+let client = null;
+let tickets = new Map();
+let current = null; // { id, thread, presenceEl, agents: Map }
+
+async function main() {
+  document.title = `${t.title} · Helpline`;
+  $("#title").textContent = t.title;
+  $("#list-title").textContent = t.yourTickets;
+  $("#empty-hint").textContent = t.pickTicket;
+  $("#sign-out").textContent = t.signOut;
+  $("#sign-out").addEventListener("click", (ev) => { ev.preventDefault(); signOut("customer"); location.reload(); });
+  linkStatusPage();
+  const token = await pageToken("customer");
+  if (!token) {
+    replace($("#sign-in-slot"), await signInPicker("customer", t, () => location.reload()));
+    return;
+  }
+  client = new HelplineClient({ token });
+  wire();
+  client.connect();
+  await loadList();
+  const wanted = new URLSearchParams(location.search).get("ticket");
+  if (wanted) openTicket(wanted);
+}
+
+async function linkStatusPage() {
+  try {
+    const config = await (await fetch("/api/config")).json();
+    if (config.status_url) Object.assign($("#status-link"), { href: config.status_url, hidden: false });
+  } catch { /* no status page configured */ }
+}
+
+function wire() {
+  const conn = $('[data-hl="connection"]');
+  client.on("state", (s) => {
+    conn.hidden = false;
+    conn.dataset.state = s;
+    conn.textContent = s === "online" ? "live" : s === "unauthorized" ? t.unauthorized : s === "connecting" ? t.connecting : "offline";
+  });
+  client.on("welcome", () => loadList());
+  client.on("joined", (f) => {
+    if (!current || f.ticket !== current.id) return;
+    for (const m of f.messages || []) current.thread.add(m);
+    current.thread.readCursors(f.read);
+    current.agents.clear();
+    for (const u of f.presence || []) if (u.role !== "customer") current.agents.set(u.id, u);
+    renderPresence();
+    markRead();
+  });
+  client.on("message", (m) => {
+    const tk = tickets.get(m.ticket);
+    if (tk) {
+      tk.updated_at = m.created_at;
+      tk.last_seq = Math.max(tk.last_seq || 0, m.seq);
+    }
+    if (current && m.ticket === current.id) {
+      current.thread.add(m);
+      markRead();
+    }
+    renderList();
+  });
+  client.on("ack", (a) => current && a.ticket === current.id && current.thread.ack(a.client_id, a.seq));
+  client.on("typing", (f) => current && f.ticket === current.id && current.thread.typing(f.user, f.active));
+  client.on("read", (f) => current && f.ticket === current.id && current.thread.read(f.user, f.seq));
+  client.on("presence", (f) => {
+    if (!current || f.ticket !== current.id || f.user.role === "customer") return;
+    if (f.online) current.agents.set(f.user.id, f.user);
+    else current.agents.delete(f.user.id);
+    renderPresence();
+  });
+}
+
+async function loadList() {
+  try {
+    const list = await client.tickets(100);
+    tickets = new Map(list.map((tk) => [tk.id, tk]));
+    renderList();
+  } catch (err) {
+    if (!tickets.size) replace($('[data-hl="ticket-list"]'), h("li", { class: "muted", text: t.loadFailed }));
+  }
+}
+
+function unreadOf(tk) {
+  if (current && current.id === tk.id) return 0;
+  return Math.max(0, (tk.last_seq || 0) - (tk.read_seq || 0));
+}
+
+function renderList() {
+  const list = [...tickets.values()].sort((a, b) => String(b.updated_at).localeCompare(String(a.updated_at)));
+  const ul = $('[data-hl="ticket-list"]');
+  if (!list.length) {
+    replace(ul, h("li", { class: "muted", text: t.noTickets }));
+    return;
+  }
+  replace(ul, list.map((tk) => {
+    const unread = unreadOf(tk);
+    return h("li", {}, h("button", {
+      hl: "ticket-item", type: "button", dataset: { ticket: tk.id, status: tk.status },
+      "aria-current": String(!!current && current.id === tk.id), onclick: () => openTicket(tk.id),
+    },
+      h("span", { class: "subj", text: tk.subject }),
+      unread ? h("span", { hl: "unread", class: "badge", "aria-label": t.unread(unread), text: unread }) : h("span"),
+      h("span", { class: "meta-row" },
+        h("span", { hl: "status", class: "chip", text: t.status[tk.status] || tk.status }),
+        h("span", { hl: "priority", class: `chip p${tk.priority}`, text: t.priority(tk.priority) })),
+      h("span", { class: "muted", title: t.lastActivity, text: when(tk.updated_at, loc) })));
+  }));
+}
+
+async function openTicket(id) {
+  if (current && current.id !== id) client.leave(current.id);
+  const thread = new ThreadView({ t, loc, me: () => client.user?.id || tokenClaims(client.token).sub, label: "" });
+  current = { id, thread, presenceEl: h("div", { hl: "presence", class: "presence", "aria-live": "polite" }), agents: new Map() };
+  history.replaceState(null, "", `?ticket=${encodeURIComponent(id)}`);
+  const heading = h("h2", { hl: "ticket-subject", text: tickets.get(id)?.subject || "" });
+  const meta = h("div", { class: "meta-row muted" });
+  replace($("#ticket-pane"), heading, meta, current.presenceEl, thread.el, thread.typingEl, composer(id));
+  renderList();
+  renderPresence();
+  try {
+    const { ticket, messages } = await client.history(id);
+    if (!current || current.id !== id) return;
+    tickets.set(id, { ...(tickets.get(id) || {}), ...ticket });
+    heading.textContent = ticket.subject;
+    thread.el.setAttribute("aria-label", ticket.subject);
+    replace(meta, h("span", { class: "chip", text: t.status[ticket.status] || ticket.status }),
+      h("span", { class: `chip p${ticket.priority}`, text: t.priority(ticket.priority) }),
+      ticket.category ? h("span", { text: `${t.category2}: ${ticket.category}` }) : null,
+      h("span", { text: `${t.lastActivity}: ${when(ticket.updated_at, loc)}` }));
+    for (const m of messages) thread.add(m);
+    client.join(id, thread.maxSeq());
+  } catch {
+    meta.textContent = t.loadFailed;
+    client.join(id);
+  }
+  for (const p of client.pending(id)) thread.add({ ...p, author: client.user }, "sending");
+  markRead();
+}
+
+function markRead() {
+  if (!current || document.hidden) return;
+  const top = current.thread.maxSeq();
+  if (top && top > (current.readSeq || 0)) {
+    current.readSeq = top;
+    client.read(current.id, top);
+    const tk = tickets.get(current.id);
+    if (tk) tk.read_seq = Math.max(tk.read_seq || 0, top);
+  }
+}
+
+function renderPresence() {
+  if (!current) return;
+  const names = [...current.agents.values()].map((u) => u.name);
+  current.presenceEl.dataset.online = String(names.length > 0);
+  current.presenceEl.textContent = names.length ? t.agentOnline(names.join(", ")) : t.noAgent;
+}
+
+function composer(id) {
+  const input = h("textarea", { hl: "composer-input", name: "message", rows: "3", required: true });
+  let typingOn = false;
+  let idle = 0;
+  const stop = () => {
+    clearTimeout(idle);
+    if (typingOn) client.typing(id, false);
+    typingOn = false;
+  };
+  input.addEventListener("input", () => {
+    if (!typingOn && input.value.trim()) client.typing(id, (typingOn = true));
+    clearTimeout(idle);
+    idle = setTimeout(stop, TYPING_IDLE_MS);
+  });
+  const form = h("form", { hl: "composer", class: "composer", onsubmit: (ev) => {
+    ev.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    stop();
+    const item = client.send(id, text);
+    current.thread.add({ ...item, author: client.user }, "sending");
+    input.value = "";
+  } }, h("label", {}, h("span", { class: "sr", text: t.composer }), input),
+    h("div", { class: "row" }, h("span"), h("button", { hl: "send", class: "primary", type: "submit" }, t.send)));
+  return form;
+}
+
+document.addEventListener("visibilitychange", markRead);
+main();

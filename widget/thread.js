@@ -1,0 +1,96 @@
+/**
+ * One ticket's thread as DOM, shared by the widget, the Support tab and the dashboard: messages in seq order, each
+ * once, with sending → sent → read states, and who is typing. User text only ever goes in as textContent.
+ */
+
+import { h, when } from "./dom.js";
+
+const TYPING_SHOW_MS = 6000;
+
+export class ThreadView {
+  /** t: strings; loc: locale; me(): the signed-in user's id (known after welcome); label: accessible name. */
+  constructor({ t, loc, me, label = "" }) {
+    this.t = t;
+    this.loc = loc;
+    this.me = me;
+    this.typers = new Map();
+    this.el = h("ol", { hl: "thread", class: "thread", role: "log", "aria-live": "polite", "aria-label": label });
+    this.typingEl = h("div", { hl: "typing", class: "typing", "aria-live": "polite" });
+  }
+
+  /** Add a committed message (state "sent") or a pending one (state "sending", seq null); repeats are ignored. */
+  add(m, state = "sent") {
+    const existing = (m.seq != null && this.el.querySelector(`[data-seq="${m.seq}"]`)) ||
+      (m.client_id && this.el.querySelector(`[data-client-id="${CSS.escape(m.client_id)}"]`));
+    if (existing) {
+      if (existing.dataset.state === "sending" && m.seq != null) this.setState(existing, "sent", m.seq);
+      return existing;
+    }
+    const me = this.me();
+    const mine = state === "sending" || (!!m.author && m.author.id === me);
+    const role = (m.author && m.author.role) || "customer";
+    const el = h("li", {
+      hl: "message",
+      class: "msg" + (mine ? " mine" : "") + (role === "system" ? " system" : "") + (m.internal ? " internal" : ""),
+      dataset: {
+        state, mine: String(mine), role, internal: String(!!m.internal), clientId: m.client_id || "",
+        ...(m.seq != null ? { seq: m.seq } : {}),
+      },
+    },
+      h("div", { class: "who" },
+        h("span", { class: "name", text: role === "system" ? this.t.system : (m.author && m.author.name) || "" }),
+        m.internal ? h("span", { class: "chip internal-chip", text: this.t.internalNote || "Internal note" }) : null),
+      h("p", { class: "body", text: m.body }),
+      h("div", { class: "meta" }, h("time", { datetime: m.created_at || "", text: when(m.created_at, this.loc) }),
+        mine ? h("span", { hl: "receipt", text: this.t[state] }) : null));
+    const after = m.seq == null ? null :
+      [...this.el.children].find((c) => c.dataset.seq && Number(c.dataset.seq) > m.seq);
+    if (after) after.before(el);
+    else this.el.append(el);
+    if (m.author) this.typing(m.author, false);
+    el.scrollIntoView && el.scrollIntoView({ block: "nearest" });
+    return el;
+  }
+
+  /** The server acked our pending message. */
+  ack(clientId, seq) {
+    const el = this.el.querySelector(`[data-client-id="${CSS.escape(clientId)}"]`);
+    if (el && el.dataset.state === "sending") this.setState(el, "sent", seq);
+  }
+
+  /** Someone else read up to seq: our own messages up to it are now "read". */
+  read(user, seq) {
+    if (!user || user.id === this.me()) return;
+    for (const el of this.el.querySelectorAll('[data-mine="true"][data-state="sent"]')) {
+      if (Number(el.dataset.seq) <= seq) this.setState(el, "read");
+    }
+  }
+
+  /** The read cursors a `joined` frame carries ({user id: seq}): receipts for what was read before we came. */
+  readCursors(cursors) {
+    for (const [id, seq] of Object.entries(cursors || {})) this.read({ id }, seq);
+  }
+
+  setState(el, state, seq) {
+    el.dataset.state = state;
+    if (seq != null) el.dataset.seq = seq;
+    const receipt = el.querySelector('[data-hl="receipt"]');
+    if (receipt) receipt.textContent = this.t[state];
+  }
+
+  /** Show or clear "X is typing…"; it clears by itself after a few seconds without news. */
+  typing(user, active) {
+    if (!user || user.id === this.me()) return;
+    const old = this.typers.get(user.id);
+    if (old) clearTimeout(old.timer);
+    if (active) this.typers.set(user.id, { user, timer: setTimeout(() => this.typing(user, false), TYPING_SHOW_MS) });
+    else this.typers.delete(user.id);
+    this.typingEl.textContent = [...this.typers.values()].map((x) => this.t.typing(x.user.name)).join(" ");
+  }
+
+  maxSeq() {
+    let top = 0;
+    for (const el of this.el.children) top = Math.max(top, Number(el.dataset.seq || 0));
+    return top;
+  }
+}

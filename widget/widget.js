@@ -1,0 +1,53 @@
+/*
+ * Helpline widget loader: the one classic <script src=".../widget.js" async data-token="T"> a host page adds.
+ * It defines window.Helpline at once (calls are queued) and imports the widget's ES modules from beside itself.
+ */
+(function () {
+  "use strict";
+  if (window.Helpline && window.Helpline.version) return;
+  var script = document.currentScript;
+  var src = script && script.src ? script.src : location.origin + "/widget.js";
+  var origin = new URL(src).origin;
+  // Served as /widget.js (modules under /widget/) or as /widget/widget.js (modules beside it).
+  var dir = /\/widget\/widget\.js(\?|#|$)/.test(new URL(src).pathname + "") ? new URL(".", src).href : new URL("widget/", src).href;
+  var queue = [];
+  var app = null;
+
+  function call(name) {
+    return function () {
+      var args = Array.prototype.slice.call(arguments);
+      if (app) return app[name].apply(app, args);
+      queue.push([name, args]);
+    };
+  }
+
+  var api = {
+    version: "1",
+    boot: call("boot"),
+    open: call("open"),
+    close: call("close"),
+    setToken: call("setToken"),
+    setContext: call("setContext"),
+    on: call("on"),
+  };
+  window.Helpline = api;
+
+  var token = script && script.getAttribute("data-token");
+  if (token) api.boot({ token: token, lang: script.getAttribute("data-lang") || undefined });
+
+  function ready() {
+    import(dir + "app.js").then(function (mod) {
+      app = mod.start(origin);
+      var pending = queue;
+      queue = [];
+      for (var i = 0; i < pending.length; i++) app[pending[i][0]].apply(app, pending[i][1]);
+      window.dispatchEvent(new CustomEvent("helpline:loaded"));
+    }, function (err) {
+      console.error("Helpline widget failed to load", err);
+    });
+  }
+
+  if (document.body) ready();
+  else document.addEventListener("DOMContentLoaded", ready);
+  window.dispatchEvent(new CustomEvent("helpline:ready"));
+})();
