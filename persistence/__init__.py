@@ -1,0 +1,1 @@
+"""Helpline's storage: SQLAlchemy models, Alembic migrations, queries and the persistence workers."""

@@ -1,0 +1,268 @@
+"""The ticket history in SQL: every query the gateway and the workers make, on SQLite or PostgreSQL.
+
+Writes of messages are idempotent on (ticket, seq), so a batch may be replayed after a crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from persistence import models
+from realtime.clock import as_utc, iso, parse_iso
+from realtime.protocol import Customer, Message, TicketView, User
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    id: str
+    customer: Customer
+    client_id: str | None
+    subject: str
+    body: str
+    category: str
+    plan: str
+    priority: int
+    page_url: str | None
+    context: dict[str, Any] | None
+    created_at: datetime
+    first_response_due: datetime | None
+
+
+class _Unset:
+    pass
+
+
+UNSET: Any = _Unset()
+
+
+def create_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def ticket_view(row: models.Ticket, read_seq: int | None = None) -> TicketView:
+    return TicketView(
+        id=row.id, subject=row.subject, status=row.status, plan=row.plan, priority=row.priority,
+        category=row.category, customer=Customer(id=row.customer_id, name=row.customer_name),
+        assignee=row.assignee, created_at=iso(row.created_at) or "", updated_at=iso(row.updated_at) or "",
+        last_seq=row.last_seq, first_response_due=iso(row.first_response_due),
+        first_response_at=iso(row.first_response_at), solved_at=iso(row.solved_at),
+        page_url=row.page_url, context=row.context, read_seq=read_seq,
+    )
+
+
+def message_view(row: models.Message) -> Message:
+    return Message(
+        id=f"{row.ticket_id}:{row.seq}", ticket=row.ticket_id, seq=row.seq, client_id=row.client_id,
+        author=User(id=row.author_id, name=row.author_name, role=row.author_role), body=row.body,
+        internal=row.internal, created_at=iso(row.created_at) or "",
+    )
+
+
+def _message_row(message: Message) -> dict[str, Any]:
+    return {
+        "ticket_id": message.ticket, "seq": message.seq, "client_id": message.client_id,
+        "author_id": message.author.id, "author_name": message.author.name, "author_role": message.author.role,
+        "body": message.body, "internal": message.internal, "created_at": parse_iso(message.created_at),
+    }
+
+
+class TicketStore:
+    """Queries over tickets, messages and read cursors; one instance per process, sharing a pool."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_engine(url)
+        self.dialect = self.engine.dialect.name
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(select(1))
+            return True
+        except Exception:
+            return False
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    async def create_ticket(self, new: NewTicket, first: Message) -> tuple[TicketView, bool]:
+        """Insert the ticket and its first message in one transaction; the same client_id returns the first."""
+        if new.client_id:
+            existing = await self._ticket_by_client_id(new.customer.id, new.client_id)
+            if existing is not None:
+                return existing, False
+        row = models.Ticket(
+            id=new.id, customer_id=new.customer.id, customer_name=new.customer.name, client_id=new.client_id,
+            subject=new.subject, category=new.category, status="open", plan=new.plan, priority=new.priority,
+            assignee=None, page_url=new.page_url, context=new.context, created_at=new.created_at,
+            updated_at=new.created_at, last_seq=first.seq, first_response_due=new.first_response_due,
+        )
+        try:
+            async with self.sessions.begin() as session:
+                session.add(row)
+                await session.flush()
+                await session.execute(self._insert(models.Message).values(_message_row(first)))
+        except Exception:
+            # A concurrent request with the same client_id won the race: answer with its ticket.
+            if new.client_id:
+                existing = await self._ticket_by_client_id(new.customer.id, new.client_id)
+                if existing is not None:
+                    return existing, False
+            raise
+        return ticket_view(row), True
+
+    async def _ticket_by_client_id(self, customer_id: str, client_id: str) -> TicketView | None:
+        async with self.sessions() as session:
+            row = await session.scalar(select(models.Ticket).where(
+                models.Ticket.customer_id == customer_id, models.Ticket.client_id == client_id))
+            return None if row is None else ticket_view(row)
+
+    async def get_ticket(self, ticket_id: str, reader_id: str | None = None) -> TicketView | None:
+        async with self.sessions() as session:
+            row = await session.get(models.Ticket, ticket_id)
+            if row is None:
+                return None
+            read_seq = None
+            if reader_id is not None:
+                cursor = await session.get(models.ReadCursor, (ticket_id, reader_id))
+                read_seq = cursor.seq if cursor else 0
+            return ticket_view(row, read_seq)
+
+    async def list_customer_tickets(self, customer_id: str, offset: int, limit: int) -> list[TicketView]:
+        query = (select(models.Ticket).where(models.Ticket.customer_id == customer_id)
+                 .order_by(models.Ticket.updated_at.desc(), models.Ticket.id.desc()))
+        return await self._with_read_seqs(query.offset(offset).limit(limit), customer_id)
+
+    async def list_queue(self, viewer_id: str, offset: int, limit: int, statuses: Sequence[str],
+                         plan: str | None = None, assignee: str | None = None) -> list[TicketView]:
+        """The agents' queue in contract order: due time (none last), then priority, then age."""
+        t = models.Ticket
+        query = select(t).where(t.status.in_(statuses))
+        if plan:
+            query = query.where(t.plan == plan)
+        if assignee:
+            query = query.where(t.assignee == assignee)
+        query = query.order_by(t.first_response_due.is_(None), t.first_response_due, t.priority, t.created_at, t.id)
+        return await self._with_read_seqs(query.offset(offset).limit(limit), viewer_id)
+
+    async def _with_read_seqs(self, query: Any, reader_id: str) -> list[TicketView]:
+        async with self.sessions() as session:
+            rows = list(await session.scalars(query))
+            if not rows:
+                return []
+            cursors = dict((await session.execute(
+                select(models.ReadCursor.ticket_id, models.ReadCursor.seq).where(
+                    models.ReadCursor.user_id == reader_id,
+                    models.ReadCursor.ticket_id.in_([r.id for r in rows])))).tuples().all())
+            return [ticket_view(r, cursors.get(r.id, 0)) for r in rows]
+
+    async def update_ticket(self, ticket_id: str, now: datetime, status: str | None = None,
+                            assignee: Any = UNSET) -> TicketView | None:
+        async with self.sessions.begin() as session:
+            row = await session.get(models.Ticket, ticket_id, with_for_update=self.dialect == "postgresql")
+            if row is None:
+                return None
+            if status is not None and status != row.status:
+                row.status = status
+                row.solved_at = now if status == "solved" else (row.solved_at if status == "closed" else None)
+            if assignee is not UNSET:
+                row.assignee = assignee
+            row.updated_at = max(as_utc(row.updated_at), now)
+            await session.flush()
+            return ticket_view(row)
+
+    async def write_messages(self, messages: Iterable[Message]) -> None:
+        """Idempotently write committed messages (a replay changes nothing) and advance their tickets."""
+        messages = list(messages)
+        rows = [_message_row(m) for m in messages]
+        if not rows:
+            return
+        tickets: dict[str, dict[str, Any]] = {}
+        for m, r in zip(messages, rows):
+            t = tickets.setdefault(m.ticket, {"last_seq": 0, "updated_at": r["created_at"], "first_response": None})
+            t["last_seq"] = max(t["last_seq"], m.seq)
+            t["updated_at"] = max(t["updated_at"], r["created_at"])
+            if m.author.role in ("agent", "admin") and not m.internal and t["first_response"] is None:
+                t["first_response"] = r["created_at"]
+        async with self.sessions.begin() as session:
+            await session.execute(self._insert(models.Message).on_conflict_do_nothing(), rows)
+            tt = models.Ticket
+            for ticket_id, t in tickets.items():
+                await session.execute(update(tt).where(tt.id == ticket_id).values(
+                    last_seq=func.max(tt.last_seq, t["last_seq"]) if self.dialect == "sqlite"
+                    else func.greatest(tt.last_seq, t["last_seq"]),
+                    updated_at=t["updated_at"]))
+                if t["first_response"] is not None:
+                    await session.execute(update(tt).where(tt.id == ticket_id, tt.first_response_at.is_(None))
+                                          .values(first_response_at=t["first_response"]))
+
+    async def messages_after(self, ticket_id: str, after_seq: int, limit: int,
+                             include_internal: bool) -> list[Message]:
+        m = models.Message
+        query = select(m).where(m.ticket_id == ticket_id, m.seq > after_seq)
+        if not include_internal:
+            query = query.where(m.internal.is_(False))
+        async with self.sessions() as session:
+            return [message_view(r) for r in await session.scalars(query.order_by(m.seq).limit(limit))]
+
+    async def latest_messages(self, ticket_id: str, count: int, include_internal: bool) -> list[Message]:
+        m = models.Message
+        query = select(m).where(m.ticket_id == ticket_id)
+        if not include_internal:
+            query = query.where(m.internal.is_(False))
+        async with self.sessions() as session:
+            rows = list(await session.scalars(query.order_by(m.seq.desc()).limit(count)))
+        return [message_view(r) for r in reversed(rows)]
+
+    async def max_seq(self, ticket_id: str) -> int:
+        async with self.sessions() as session:
+            value = await session.scalar(select(func.max(models.Message.seq)).where(
+                models.Message.ticket_id == ticket_id))
+            return int(value or 0)
+
+    async def message_by_client_id(self, ticket_id: str, client_id: str) -> Message | None:
+        m = models.Message
+        async with self.sessions() as session:
+            row = await session.scalar(select(m).where(m.ticket_id == ticket_id, m.client_id == client_id))
+            return None if row is None else message_view(row)
+
+    async def set_read(self, ticket_id: str, user_id: str, seq: int, now: datetime) -> None:
+        c = models.ReadCursor
+        statement = self._insert(c).values(ticket_id=ticket_id, user_id=user_id, seq=seq, updated_at=now)
+        statement = statement.on_conflict_do_update(
+            index_elements=[c.ticket_id, c.user_id],
+            set_={"seq": func.max(c.seq, seq) if self.dialect == "sqlite" else func.greatest(c.seq, seq),
+                  "updated_at": now})
+        async with self.sessions.begin() as session:
+            await session.execute(statement)
+
+    async def read_cursors(self, ticket_id: str) -> dict[str, int]:
+        c = models.ReadCursor
+        async with self.sessions() as session:
+            return dict((await session.execute(
+                select(c.user_id, c.seq).where(c.ticket_id == ticket_id))).tuples().all())
+
+
+__all__ = ["TicketStore", "NewTicket", "UNSET"]

@@ -1,0 +1,195 @@
+"""The HTTP API of contract §3: tickets, their messages, status changes; JSON in and out via msgspec."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from realtime import rules
+from realtime.auth import Identity, TokenError, bearer_token, verify_token
+from realtime.protocol import Message, TicketView
+from realtime.tickets import TicketError
+
+MAX_BODY_BYTES = 64 * 1024
+PAGE_MAX = 100
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=32_000)]
+
+
+class NewTicketBody(msgspec.Struct, forbid_unknown_fields=False):
+    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    body: Text
+    category: str = "question"
+    page_url: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    context: dict[str, Any] | None = None
+    client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
+
+
+class NewMessageBody(msgspec.Struct, forbid_unknown_fields=False):
+    body: Text
+    client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    internal: bool = False
+
+
+class TicketPatch(msgspec.Struct, forbid_unknown_fields=False):
+    status: str | None = None
+    assignee: Annotated[str, msgspec.Meta(max_length=128)] | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class TicketList(msgspec.Struct):
+    tickets: list[TicketView]
+    next: str | None
+
+
+class TicketThread(msgspec.Struct):
+    ticket: TicketView
+    messages: list[Message]
+    has_more: bool
+
+
+class ErrorBody(msgspec.Struct):
+    code: str
+    message: str
+
+
+class ErrorEnvelope(msgspec.Struct):
+    error: ErrorBody
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    return Response(_encoder.encode(value), status_code=status, media_type="application/json")
+
+
+def error_response(code: str, message: str, status: int | None = None) -> Response:
+    status = status or TicketError.STATUS.get(code, 400)
+    return json_response(ErrorEnvelope(ErrorBody(code, message)), status)
+
+
+def identify(request: Request) -> Identity:
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        raise TicketError("unauthorized", "send Authorization: Bearer <token>")
+    try:
+        return verify_token(token, request.app.state.gateway.settings.secret)
+    except TokenError:
+        raise TicketError("unauthorized", "token refused") from None
+
+
+async def read_body(request: Request, kind: type[Any]) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise TicketError("too_large", f"bodies are limited to {MAX_BODY_BYTES} bytes")
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            raise TicketError("too_large", f"bodies are limited to {MAX_BODY_BYTES} bytes")
+    try:
+        return msgspec.json.decode(raw, type=kind)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise TicketError("bad_request", str(exc)) from None
+
+
+def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise TicketError("bad_request", f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise TicketError("bad_request", f"{name} must be between {low} and {high}")
+    return value
+
+
+def endpoint(handler: Any) -> Any:
+    """Turn TicketErrors raised by a handler into the contract's error bodies."""
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except TicketError as exc:
+            return error_response(exc.code, exc.message, exc.http_status)
+    wrapped.__name__ = handler.__name__
+    wrapped.__doc__ = handler.__doc__
+    return wrapped
+
+
+@endpoint
+async def create_ticket(request: Request) -> Response:
+    who = identify(request)
+    body: NewTicketBody = await read_body(request, NewTicketBody)
+    if body.category not in rules.CATEGORIES:
+        raise TicketError("bad_request", f"category must be one of {', '.join(rules.CATEGORIES)}")
+    if body.context is not None and len(_encoder.encode(body.context)) > 8192:
+        raise TicketError("too_large", "context is limited to 8 KiB")
+    view, created = await request.app.state.gateway.tickets.open_ticket(
+        who, body.subject, body.body, body.category, body.page_url, body.context, body.client_id)
+    return json_response(view, 201 if created else 200)
+
+
+@endpoint
+async def list_tickets(request: Request) -> Response:
+    who = identify(request)
+    store = request.app.state.gateway.store
+    offset = int_param(request, "cursor", 0, 0, 10**9)
+    limit = int_param(request, "limit", 50, 1, PAGE_MAX)
+    if who.is_staff:
+        status = request.query_params.get("status", "active")
+        statuses = rules.ACTIVE_STATUSES if status == "active" else rules.STATUSES if status == "all" else (status,)
+        if any(s not in rules.STATUSES for s in statuses):
+            raise TicketError("bad_request", "status must be active, all or a ticket status")
+        plan = request.query_params.get("plan") or None
+        if plan is not None and plan not in rules.PRIORITY_BY_PLAN:
+            raise TicketError("bad_request", "unknown plan")
+        assignee = who.id if request.query_params.get("assignee") == "me" else None
+        tickets = await store.list_queue(who.id, offset, limit + 1, statuses, plan, assignee)
+    else:
+        tickets = await store.list_customer_tickets(who.id, offset, limit + 1)
+    more = len(tickets) > limit
+    return json_response(TicketList(tickets[:limit], str(offset + limit) if more else None))
+
+
+@endpoint
+async def get_ticket(request: Request) -> Response:
+    who = identify(request)
+    after_seq = int_param(request, "after_seq", 0, 0, 2**53)
+    limit = int_param(request, "limit", 100, 1, 10**6)
+    view, messages, has_more = await request.app.state.gateway.tickets.history(
+        who, request.path_params["id"], after_seq, limit)
+    return json_response(TicketThread(view, messages, has_more))
+
+
+@endpoint
+async def post_message(request: Request) -> Response:
+    who = identify(request)
+    body: NewMessageBody = await read_body(request, NewMessageBody)
+    result = await request.app.state.gateway.tickets.post(
+        who, request.path_params["id"], body.client_id, body.body, body.internal)
+    return json_response(result.message, 200 if result.duplicate else 201)
+
+
+@endpoint
+async def patch_ticket(request: Request) -> Response:
+    who = identify(request)
+    body: TicketPatch = await read_body(request, TicketPatch)
+    from persistence.store import UNSET
+    assignee = UNSET if body.assignee is msgspec.UNSET else body.assignee
+    view = await request.app.state.gateway.tickets.update(who, request.path_params["id"], body.status, assignee)
+    return json_response(view)
+
+
+routes = [
+    Route("/api/tickets", create_ticket, methods=["POST"]),
+    Route("/api/tickets", list_tickets, methods=["GET"]),
+    Route("/api/tickets/{id}", get_ticket, methods=["GET"]),
+    Route("/api/tickets/{id}", patch_ticket, methods=["PATCH"]),
+    Route("/api/tickets/{id}/messages", post_message, methods=["POST"]),
+]

@@ -1,0 +1,125 @@
+"""The gateway's Starlette app: /ws, the HTTP API, health, metrics, and the browser surfaces' files."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import AsyncIterator
+from urllib.parse import urlsplit
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+
+from realtime import api
+from realtime.auth import issue_token
+from realtime.connection import Connection
+from realtime.gateway import Gateway
+from realtime.settings import Settings
+
+WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+    """Browsers always send Origin on a WebSocket handshake; other clients may not, and are not refused for it."""
+    if not origin:
+        return True
+    origin = origin.rstrip("/")
+    if origin in allowed or "*" in allowed:
+        return True
+    return bool(host) and urlsplit(origin).netloc == host
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    gateway: Gateway = websocket.app.state.gateway
+    if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
+                          gateway.settings.allowed_origins):
+        await websocket.close(1008)  # before accept: the server answers the handshake with HTTP 403
+        return
+    await Connection(websocket, gateway).run()
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    checks = await request.app.state.gateway.ready()
+    ok = all(checks.values())
+    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def config(request: Request) -> Response:
+    return JSONResponse({"status_url": request.app.state.gateway.settings.status_url})
+
+
+async def demo_tokens(request: Request) -> Response:
+    settings: Settings = request.app.state.gateway.settings
+    if not settings.demo:
+        return api.error_response("not_found", "demo tokens exist only under `helpline up`")
+    return JSONResponse(demo_token_set(settings))
+
+
+def demo_token_set(settings: Settings, ttl_s: int = 7 * 24 * 3600) -> dict[str, object]:
+    names = {"free": "Fran Free", "pro": "Pat Pro", "pro_plus": "Quinn ProPlus", "premium": "Priya Premium"}
+    secret = settings.secret
+    return {
+        "customers": {plan: issue_token(secret, f"demo-{plan}", name, plan, "customer", ttl_s)
+                      for plan, name in names.items()},
+        "agent": issue_token(secret, "agent-alice", "Alice (Support)", "free", "agent", ttl_s),
+        "agents": [issue_token(secret, "agent-alice", "Alice (Support)", "free", "agent", ttl_s),
+                   issue_token(secret, "agent-bob", "Bob (Support)", "free", "agent", ttl_s)],
+        "admin": issue_token(secret, "admin-ada", "Ada (Admin)", "free", "admin", ttl_s),
+        "status_url": settings.status_url,
+    }
+
+
+def page(name: str):  # type: ignore[no-untyped-def]
+    async def serve(request: Request) -> Response:
+        path = WIDGET_DIR / name
+        if not path.is_file():
+            return api.error_response("not_found", f"{name} is not built")
+        return FileResponse(path, headers={"Cache-Control": "no-cache"})
+    return serve
+
+
+def create_app(settings: Settings) -> Starlette:
+    gateway = Gateway(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await gateway.start()
+        try:
+            yield
+        finally:
+            await gateway.close()
+
+    routes = [
+        WebSocketRoute("/ws", websocket_endpoint),
+        *api.routes,
+        Route("/api/config", config),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+        Route("/demo/tokens", demo_tokens),
+        Route("/", page("demo.html")),
+        Route("/support", page("support.html")),
+        Route("/dashboard", page("dashboard.html")),
+        Route("/widget.js", page("widget.js")),
+        Mount("/widget", StaticFiles(directory=WIDGET_DIR, check_dir=False), name="widget"),
+    ]
+    middleware = [Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
+                             allow_methods=["GET", "POST", "PATCH"], allow_headers=["authorization", "content-type"])]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.gateway = gateway
+    return app

@@ -1,0 +1,123 @@
+"""The in-memory bus of the embedded default: one process, seq counters in memory, durable through SQLite.
+
+A commit is acknowledged only once the GroupWriter has the message in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict, deque
+
+from persistence.store import TicketStore
+from persistence.writer import GroupWriter
+from realtime.bus.base import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
+from realtime.protocol import Message, TicketView, User
+
+RECENT_PER_TICKET = 100
+KNOWN_CLIENT_IDS = 100_000
+
+
+class MemoryBus:
+    def __init__(self, store: TicketStore) -> None:
+        self._store = store
+        self._sink: EventSink = lambda _ticket, _event: None
+        self._writer = GroupWriter(store, self._published)
+        self._seq: dict[str, int] = {}
+        self._seed_locks: dict[str, asyncio.Lock] = {}
+        self._by_client_id: OrderedDict[tuple[str, str], asyncio.Future[CommitResult]] = OrderedDict()
+        self._recent: dict[str, deque[Message]] = {}
+        self._subscribed: set[str] = set()
+        self._presence: dict[str, dict[str, User]] = {}
+
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._writer.start()
+
+    async def close(self) -> None:
+        await self._writer.close()
+
+    async def ready(self) -> bool:
+        return True
+
+    async def commit(self, draft: Draft) -> CommitResult:
+        key = (draft.ticket, draft.client_id)
+        known = self._by_client_id.get(key)
+        if known is not None:
+            first = await asyncio.shield(known)
+            return CommitResult(first.message, duplicate=True)
+        future: asyncio.Future[CommitResult] = asyncio.get_running_loop().create_future()
+        self._by_client_id[key] = future
+        while len(self._by_client_id) > KNOWN_CLIENT_IDS:
+            self._by_client_id.popitem(last=False)
+        try:
+            result = await self._commit_new(draft)
+        except BaseException as exc:
+            del self._by_client_id[key]
+            future.set_exception(exc)
+            future.exception()  # retrieved: a waiting duplicate sees it, nobody else must
+            raise
+        future.set_result(result)
+        return result
+
+    async def _commit_new(self, draft: Draft) -> CommitResult:
+        stored = await self._store.message_by_client_id(draft.ticket, draft.client_id)
+        if stored is not None:
+            return CommitResult(stored, duplicate=True)
+        if draft.ticket not in self._seq:
+            lock = self._seed_locks.setdefault(draft.ticket, asyncio.Lock())
+            async with lock:
+                if draft.ticket not in self._seq:
+                    self._seq[draft.ticket] = await self._store.max_seq(draft.ticket)
+        # No await between taking the seq and queueing the write: the writer sees seqs in order.
+        seq = self._seq[draft.ticket] = self._seq[draft.ticket] + 1
+        message = draft.committed(seq)
+        await self._writer.write(message)
+        return CommitResult(message, duplicate=False)
+
+    def _published(self, messages: list[Message]) -> None:
+        for message in messages:
+            recent = self._recent.setdefault(message.ticket, deque(maxlen=RECENT_PER_TICKET))
+            recent.append(message)
+            if message.ticket in self._subscribed:
+                self._sink(message.ticket, MessageEvent(message))
+
+    async def recent(self, ticket: str, after_seq: int) -> list[Message] | None:
+        recent = self._recent.get(ticket)
+        if not recent or recent[0].seq > after_seq + 1:
+            return None
+        return [m for m in recent if m.seq > after_seq]
+
+    async def subscribe(self, ticket: str) -> None:
+        self._subscribed.add(ticket)
+
+    async def unsubscribe(self, ticket: str) -> None:
+        self._subscribed.discard(ticket)
+
+    async def publish(self, ticket: str, event: BusEvent) -> None:
+        if ticket in self._subscribed:
+            self._sink(ticket, event)
+
+    async def publish_ticket(self, view: TicketView) -> None:
+        self._sink(None, TicketEvent(view))
+
+    async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
+        members = self._presence.setdefault(ticket, {})
+        was_online = any(u.id == user.id for u in members.values())
+        members[connection_id] = user
+        if not was_online:
+            await self.publish(ticket, PresenceEvent(ticket, user, online=True))
+
+    async def presence_leave(self, ticket: str, connection_id: str, user: User) -> None:
+        members = self._presence.get(ticket, {})
+        if members.pop(connection_id, None) is None:
+            return
+        if not members:
+            self._presence.pop(ticket, None)
+        if not any(u.id == user.id for u in members.values()):
+            await self.publish(ticket, PresenceEvent(ticket, user, online=False))
+
+    async def presence_members(self, ticket: str) -> list[User]:
+        return list({u.id: u for u in self._presence.get(ticket, {}).values()}.values())
+
+    async def presence_refresh(self, memberships: list[tuple[str, str, User]]) -> None:
+        return None  # one process: a connection's presence ends exactly when it leaves

@@ -1,0 +1,234 @@
+"""One WebSocket connection: hello, the frame loop, a bounded send queue, and what it joined.
+
+Errors are values here: a bad frame gets an error frame and the connection stays usable.
+Close codes: 4401 no/bad hello, 4408 silent too long, 4409 fell too far behind (rejoin with `since`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import TYPE_CHECKING
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from realtime import metrics, protocol
+from realtime.auth import Identity, TokenError, verify_token
+from realtime.bus.base import ReadEvent, TypingEvent
+from realtime.tickets import TicketError
+
+if TYPE_CHECKING:
+    from realtime.gateway import Gateway
+
+log = logging.getLogger("helpline.connection")
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_IDLE = 4408
+CLOSE_TOO_SLOW = 4409
+
+
+class Connection:
+    def __init__(self, websocket: WebSocket, gateway: "Gateway") -> None:
+        self.id = secrets.token_hex(8)
+        self.websocket = websocket
+        self.gateway = gateway
+        self.identity: Identity | None = None
+        self.public_user: protocol.User | None = None
+        self.user_id = ""
+        self.role = ""
+        self.tickets: set[str] = set()
+        self._joining: dict[str, list[tuple[protocol.Message, str]]] = {}
+        self._awaiting_ack: dict[tuple[str, str], bool] = {}
+        self._typing: set[str] = set()
+        self._outbox: asyncio.Queue[str] = asyncio.Queue(gateway.settings.send_queue_frames)
+        self._closing = False
+        self.last_heard = time.monotonic()
+
+    # -- sending -----------------------------------------------------------------------------------------------
+    def push(self, frame: str) -> None:
+        """Queue a frame without waiting; a client that cannot keep up is cut off, not waited for."""
+        if self._closing:
+            return
+        try:
+            self._outbox.put_nowait(frame)
+        except asyncio.QueueFull:
+            metrics.SLOW_CLIENTS.inc()
+            self.close_soon(CLOSE_TOO_SLOW, "too far behind; rejoin with since")
+
+    def send_error(self, code: str, message: str, ref: str | None = None) -> None:
+        metrics.ERRORS.labels(code).inc()
+        self.push(protocol.encode(protocol.Error(code=code, message=message, ref=ref)))
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        try:
+            await self.websocket.close(code, reason)
+        except Exception:
+            pass
+
+    async def _write_outbox(self) -> None:
+        ws = self.websocket
+        while True:
+            frame = await self._outbox.get()
+            await ws.send_text(frame)
+            metrics.FRAMES_OUT.inc()
+
+    def deliver_message(self, message: protocol.Message, frame: str) -> None:
+        joining = self._joining.get(message.ticket)
+        if joining is not None:
+            joining.append((message, frame))  # sent after the joined snapshot, so none is missed or doubled
+            return
+        key = (message.ticket, message.client_id)
+        if self._awaiting_ack.get(key) is False and message.author.id == self.user_id:
+            self._ack(message)
+        self.push(frame)
+
+    def _ack(self, message: protocol.Message) -> None:
+        self._awaiting_ack[(message.ticket, message.client_id)] = True
+        self.push(protocol.encode(protocol.Ack(message.client_id, message.ticket, message.id, message.seq)))
+
+    # -- life cycle --------------------------------------------------------------------------------------------
+    async def run(self) -> None:
+        ws = self.websocket
+        await ws.accept()
+        writer = asyncio.create_task(self._write_outbox(), name=f"ws-writer-{self.id}")
+        try:
+            if await self._hello():
+                metrics.CONNECTIONS.inc()
+                self.gateway.hub.connections.add(self)
+                try:
+                    await self._frames()
+                finally:
+                    metrics.CONNECTIONS.dec()
+                    await self._cleanup()
+        except WebSocketDisconnect:
+            pass
+        except Exception:
+            log.exception("connection %s failed", self.id)
+        finally:
+            await self._drain(writer)
+
+    async def _drain(self, writer: asyncio.Task[None]) -> None:
+        if not self._closing and self.websocket.application_state != WebSocketState.DISCONNECTED:
+            deadline = time.monotonic() + 1
+            while not self._outbox.empty() and time.monotonic() < deadline and not writer.done():
+                await asyncio.sleep(0.01)
+        writer.cancel()
+        try:
+            await writer
+        except (asyncio.CancelledError, Exception):
+            pass
+
+    async def _hello(self) -> bool:
+        settings = self.gateway.settings
+        try:
+            raw = await asyncio.wait_for(self._receive_text(), settings.hello_timeout_s)
+            frame = protocol.decode_client_frame(raw) if raw is not None else None
+        except (asyncio.TimeoutError, protocol.FrameError):
+            frame = None
+        if not isinstance(frame, protocol.Hello):
+            await self.websocket.close(CLOSE_UNAUTHORIZED, "hello with a valid token first")
+            return False
+        try:
+            identity = verify_token(frame.token, settings.secret)
+        except TokenError:
+            await self.websocket.close(CLOSE_UNAUTHORIZED, "token refused")
+            return False
+        self.identity = identity
+        self.user_id, self.role = identity.id, identity.role
+        self.public_user = protocol.User(identity.id, identity.name, identity.role)
+        self.push(protocol.encode(protocol.Welcome(
+            protocol.WelcomeUser(identity.id, identity.name, identity.role, identity.plan), settings.heartbeat_s)))
+        return True
+
+    async def _receive_text(self) -> str | None:
+        """The next text frame; None for a binary one. Raises WebSocketDisconnect when the peer leaves."""
+        message = await self.websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        self.last_heard = time.monotonic()
+        text = message.get("text")
+        return text if text is not None else None
+
+    async def _frames(self) -> None:
+        while True:
+            raw = await self._receive_text()
+            if raw is None:
+                self.send_error("bad_request", "binary frames are not accepted; send JSON text")
+                continue
+            try:
+                frame = protocol.decode_client_frame(raw)
+            except protocol.FrameError as exc:
+                metrics.FRAMES_IN.labels("invalid").inc()
+                self.send_error("bad_request", str(exc), exc.ref)
+                continue
+            metrics.FRAMES_IN.labels(type(frame).__name__.lower()).inc()
+            try:
+                await self.gateway.handle(self, frame)
+            except TicketError as exc:
+                self.send_error(exc.code, exc.message, getattr(frame, "client_id", None))
+
+    async def _cleanup(self) -> None:
+        hub = self.gateway.hub
+        hub.connections.discard(self)
+        hub.queue_watchers.discard(self)
+        for ticket in list(self.tickets):
+            try:
+                await self.leave(ticket)
+            except Exception:
+                log.warning("leaving %s on disconnect failed", ticket, exc_info=True)
+
+    # -- membership --------------------------------------------------------------------------------------------
+    def start_joining(self, ticket: str) -> None:
+        self._joining.setdefault(ticket, [])
+
+    def finish_joining(self, ticket: str, joined: protocol.Joined) -> None:
+        """Send the snapshot, then what arrived meanwhile, skipping what the snapshot already held."""
+        self.push(protocol.encode(joined))
+        for message, frame in self._joining.pop(ticket, []):
+            if message.seq > joined.last_seq:
+                self.deliver_message(message, frame)
+
+    def abort_joining(self, ticket: str) -> None:
+        self._joining.pop(ticket, None)
+
+    async def leave(self, ticket: str) -> None:
+        if ticket not in self.tickets:
+            return
+        self.tickets.discard(ticket)
+        bus, user = self.gateway.bus, self.public_user
+        assert user is not None
+        if ticket in self._typing:
+            self._typing.discard(ticket)
+            await bus.publish(ticket, TypingEvent(ticket, user, False))
+        await self.gateway.hub.remove_member(self, ticket)
+        await bus.presence_leave(ticket, self.id, user)
+
+    def expect_ack(self, ticket: str, client_id: str) -> None:
+        self._awaiting_ack.setdefault((ticket, client_id), False)
+
+    def finish_ack(self, message: protocol.Message) -> None:
+        """Ack once: the live message may already have carried the ack out."""
+        key = (message.ticket, message.client_id)
+        if not self._awaiting_ack.pop(key, False):
+            self.push(protocol.encode(protocol.Ack(message.client_id, message.ticket, message.id, message.seq)))
+
+    def typing_tickets(self) -> set[str]:
+        return self._typing
+
+    def forget_ack(self, ticket: str, client_id: str) -> None:
+        self._awaiting_ack.pop((ticket, client_id), None)
+
+    def note_typing(self, ticket: str, active: bool) -> None:
+        (self._typing.add if active else self._typing.discard)(ticket)
+
+    def read_event(self, ticket: str, seq: int) -> ReadEvent:
+        assert self.public_user is not None
+        return ReadEvent(ticket, self.public_user, seq, origin=self.id)

@@ -1,0 +1,103 @@
+"""Local fan-out on one node: which connections are in which ticket, and delivering bus events to them.
+
+Each event is encoded once per node (one variant for agents, one for customers), never once per recipient.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from realtime import protocol, rules
+from realtime.bus.base import Bus, BusEvent, MessageEvent, PresenceEvent, ReadEvent, TicketEvent, TypingEvent
+
+if TYPE_CHECKING:
+    from realtime.connection import Connection
+    from realtime.tickets import TicketService
+
+
+class Hub:
+    def __init__(self, bus: Bus, tickets: "TicketService", typing_ttl_s: float) -> None:
+        self.bus = bus
+        self.tickets = tickets
+        self.typing_ttl_s = typing_ttl_s
+        self.members: dict[str, set["Connection"]] = {}
+        self.queue_watchers: set["Connection"] = set()
+        self.connections: set["Connection"] = set()
+        self._typing_expiry: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._subscribe_locks: dict[str, asyncio.Lock] = {}
+
+    async def add_member(self, connection: "Connection", ticket: str) -> None:
+        lock = self._subscribe_locks.setdefault(ticket, asyncio.Lock())
+        async with lock:
+            members = self.members.setdefault(ticket, set())
+            members.add(connection)
+            if len(members) == 1:
+                await self.bus.subscribe(ticket)
+
+    async def remove_member(self, connection: "Connection", ticket: str) -> None:
+        lock = self._subscribe_locks.setdefault(ticket, asyncio.Lock())
+        async with lock:
+            members = self.members.get(ticket)
+            if not members or connection not in members:
+                return
+            members.discard(connection)
+            if not members:
+                del self.members[ticket]
+                self._subscribe_locks.pop(ticket, None)
+                await self.bus.unsubscribe(ticket)
+
+    def deliver(self, ticket: str | None, event: BusEvent) -> None:
+        """The bus's sink: called once per event per node."""
+        if isinstance(event, TicketEvent):
+            self.tickets.observe(event.ticket)
+            frame = protocol.encode(protocol.TicketFrame(event.ticket))
+            for connection in tuple(self.queue_watchers):
+                connection.push(frame)
+            return
+        members = self.members.get(ticket or "")
+        if isinstance(event, TypingEvent):
+            self._expire_typing_later(event)
+        if not members:
+            return
+        if isinstance(event, MessageEvent):
+            self._deliver_message(members, event.message)
+        elif isinstance(event, TypingEvent):
+            frame = protocol.encode(protocol.TypingFrame(event.ticket, event.user, event.active))
+            for c in tuple(members):
+                if c.user_id != event.user.id and rules.can_see_message(c.role, event.internal):
+                    c.push(frame)
+        elif isinstance(event, ReadEvent):
+            frame = protocol.encode(protocol.ReadFrame(event.ticket, event.user, event.seq))
+            for c in tuple(members):
+                if c.id != event.origin:
+                    c.push(frame)
+        elif isinstance(event, PresenceEvent):
+            frame = protocol.encode(protocol.PresenceFrame(event.ticket, event.user, event.online))
+            for c in tuple(members):
+                if c.user_id != event.user.id:
+                    c.push(frame)
+
+    def _deliver_message(self, members: set["Connection"], message: protocol.Message) -> None:
+        frame = protocol.message_frame(message)
+        for c in tuple(members):
+            if rules.can_see_message(c.role, message.internal):
+                c.deliver_message(message, frame)
+
+    def _expire_typing_later(self, event: TypingEvent) -> None:
+        # Typing ends by itself when not renewed, even if the typist's node died before saying so.
+        key = (event.ticket, event.user.id)
+        handle = self._typing_expiry.pop(key, None)
+        if handle:
+            handle.cancel()
+        if event.active:
+            stop = TypingEvent(event.ticket, event.user, False, event.internal)
+            self._typing_expiry[key] = asyncio.get_running_loop().call_later(
+                self.typing_ttl_s, self._typing_expired, key, stop)
+
+    def _typing_expired(self, key: tuple[str, str], stop: TypingEvent) -> None:
+        self._typing_expiry.pop(key, None)
+        self.deliver(stop.ticket, stop)
+
+    def memberships(self) -> list[tuple[str, str, protocol.User]]:
+        return [(t, c.id, c.public_user) for t, conns in self.members.items() for c in conns if c.public_user]

@@ -1,0 +1,211 @@
+"""Every WebSocket frame of contract §4 as msgspec Structs: one tagged union each way.
+
+Frames are decoded once, at the edge; nothing past here sees raw JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Union
+
+import msgspec
+
+TicketId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+Body = Annotated[str, msgspec.Meta(min_length=1, max_length=32_000)]
+Seq = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+
+
+class Hello(msgspec.Struct, tag="hello", forbid_unknown_fields=False):
+    token: Annotated[str, msgspec.Meta(max_length=8192)]
+
+
+class Join(msgspec.Struct, tag="join"):
+    ticket: TicketId
+    since: Seq | None = None
+
+
+class Leave(msgspec.Struct, tag="leave"):
+    ticket: TicketId
+
+
+class Send(msgspec.Struct, tag="send"):
+    ticket: TicketId
+    client_id: ClientId
+    body: Body
+    internal: bool = False
+
+
+class Typing(msgspec.Struct, tag="typing"):
+    ticket: TicketId
+    active: bool
+    internal: bool = False  # typing an internal note: shown to agents only
+
+
+class Read(msgspec.Struct, tag="read"):
+    ticket: TicketId
+    seq: Seq
+
+
+class Queue(msgspec.Struct, tag="queue"):
+    pass
+
+
+class Ping(msgspec.Struct, tag="ping"):
+    pass
+
+
+ClientFrame = Union[Hello, Join, Leave, Send, Typing, Read, Queue, Ping]
+
+
+class User(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    role: str
+
+
+class Message(msgspec.Struct, frozen=True):
+    """A committed message: what the bus carries, the store keeps and clients receive."""
+    id: str
+    ticket: str
+    seq: int
+    client_id: str
+    author: User
+    body: str
+    internal: bool
+    created_at: str
+
+
+class Customer(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+
+
+class TicketView(msgspec.Struct):
+    """A ticket as the API and the queue show it (contract §3)."""
+    id: str
+    subject: str
+    status: str
+    plan: str
+    priority: int
+    category: str
+    customer: Customer
+    assignee: str | None
+    created_at: str
+    updated_at: str
+    last_seq: int
+    first_response_due: str | None
+    first_response_at: str | None = None
+    solved_at: str | None = None
+    page_url: str | None = None
+    context: dict[str, Any] | None = None
+    read_seq: int | None = None
+
+
+# Server → client frames. `message` is encoded from Message plus the tag, once per message per node.
+class WelcomeUser(msgspec.Struct):
+    id: str
+    name: str
+    role: str
+    plan: str
+
+
+class Welcome(msgspec.Struct, tag="welcome"):
+    user: WelcomeUser
+    heartbeat_s: float
+
+
+class Joined(msgspec.Struct, tag="joined"):
+    ticket: str
+    last_seq: int
+    messages: list[Message]
+    presence: list[User]
+    read: dict[str, int] = {}
+
+
+class Ack(msgspec.Struct, tag="ack"):
+    client_id: str
+    ticket: str
+    id: str
+    seq: int
+
+
+class MessageFrame(Message, tag="message"):
+    pass
+
+
+class TypingFrame(msgspec.Struct, tag="typing"):
+    ticket: str
+    user: User
+    active: bool
+
+
+class ReadFrame(msgspec.Struct, tag="read"):
+    ticket: str
+    user: User
+    seq: int
+
+
+class PresenceFrame(msgspec.Struct, tag="presence"):
+    ticket: str
+    user: User
+    online: bool
+
+
+class QueueFrame(msgspec.Struct, tag="queue"):
+    tickets: list[TicketView]
+
+
+class TicketFrame(msgspec.Struct, tag="ticket"):
+    ticket: TicketView
+
+
+class Pong(msgspec.Struct, tag="pong"):
+    pass
+
+
+class Heartbeat(msgspec.Struct, tag="heartbeat"):
+    pass
+
+
+class Error(msgspec.Struct, tag="error", omit_defaults=True):
+    code: str
+    message: str
+    ref: str | None = None
+
+
+class _RefProbe(msgspec.Struct):
+    client_id: Any = None
+
+
+_decoder = msgspec.json.Decoder(ClientFrame)
+_probe = msgspec.json.Decoder(_RefProbe)
+_encoder = msgspec.json.Encoder()
+
+
+class FrameError(Exception):
+    def __init__(self, message: str, ref: str | None) -> None:
+        super().__init__(message)
+        self.ref = ref
+
+
+def decode_client_frame(raw: str | bytes) -> ClientFrame:
+    """Decode one client frame; a FrameError carries the frame's client_id (when it had one) as ref."""
+    try:
+        return _decoder.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        ref = None
+        try:
+            probe = _probe.decode(raw)
+            if isinstance(probe.client_id, str):
+                ref = probe.client_id[:128]
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            pass
+        raise FrameError(str(exc), ref) from None
+
+
+def encode(frame: msgspec.Struct) -> str:
+    return _encoder.encode(frame).decode()
+
+
+def message_frame(message: Message) -> str:
+    return encode(MessageFrame(**msgspec.structs.asdict(message)))

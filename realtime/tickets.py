@@ -1,0 +1,204 @@
+"""Ticket operations shared by the HTTP API and /ws: open, post, update, read history.
+
+Decisions come from realtime.rules; this module only wires them to the store and the bus.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import OrderedDict
+from typing import Any
+
+import msgspec
+
+from persistence.store import UNSET, NewTicket, TicketStore
+from realtime import rules
+from realtime.auth import Identity
+from realtime.bus.base import Bus, CommitResult, Draft, Unavailable
+from realtime.clock import iso, utcnow
+from realtime.protocol import Customer, Message, TicketView, User
+from realtime.settings import Settings
+
+HISTORY_PAGE_MAX = 200
+JOIN_LATEST = 50
+JOIN_MAX = 1000
+
+
+class TicketError(Exception):
+    """A refusal with a contract error code; the edges turn it into an HTTP status or an error frame."""
+
+    STATUS = {"bad_request": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404, "conflict": 409,
+              "too_large": 413, "rate_limited": 429, "unavailable": 503}
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    @property
+    def http_status(self) -> int:
+        return self.STATUS.get(self.code, 400)
+
+
+class _TicketFacts(msgspec.Struct):
+    customer_id: str
+    status: str
+
+
+def new_ticket_id() -> str:
+    # Time-ordered and unguessable: milliseconds in hex, then 40 random bits.
+    return f"{int(time.time() * 1000):x}{secrets.token_hex(5)}"
+
+
+class TicketService:
+    def __init__(self, settings: Settings, store: TicketStore, bus: Bus) -> None:
+        self.settings = settings
+        self.store = store
+        self.bus = bus
+        self._facts: OrderedDict[str, _TicketFacts] = OrderedDict()
+
+    # -- access ------------------------------------------------------------------------------------------------
+    async def facts(self, ticket_id: str) -> _TicketFacts:
+        facts = self._facts.get(ticket_id)
+        if facts is None:
+            view = await self.store.get_ticket(ticket_id)
+            if view is None:
+                raise TicketError("not_found", "no such ticket")
+            facts = self._remember(view)
+        return facts
+
+    def _remember(self, view: TicketView) -> _TicketFacts:
+        facts = self._facts[view.id] = _TicketFacts(view.customer.id, view.status)
+        self._facts.move_to_end(view.id)
+        while len(self._facts) > 50_000:
+            self._facts.popitem(last=False)
+        return facts
+
+    def observe(self, view: TicketView) -> None:
+        """Keep the cached status in step with changes made on any node (queue channel events)."""
+        if view.id in self._facts:
+            self._remember(view)
+
+    async def check_view(self, who: Identity, ticket_id: str) -> _TicketFacts:
+        facts = await self.facts(ticket_id)
+        if not rules.can_view(who.id, who.role, facts.customer_id):
+            # Same answer as a missing ticket: a customer learns nothing about others' tickets.
+            raise TicketError("not_found", "no such ticket")
+        return facts
+
+    # -- commands ----------------------------------------------------------------------------------------------
+    async def open_ticket(self, who: Identity, subject: str, body: str, category: str, page_url: str | None,
+                          context: dict[str, Any] | None, client_id: str | None) -> tuple[TicketView, bool]:
+        if who.role != "customer":
+            raise TicketError("forbidden", "only customers open tickets")
+        now = utcnow()
+        ticket_id = new_ticket_id()
+        new = NewTicket(
+            id=ticket_id, customer=Customer(who.id, who.name), client_id=client_id, subject=subject, body=body,
+            category=category, plan=who.plan, priority=rules.priority_for(who.plan), page_url=page_url,
+            context=context, created_at=now,
+            first_response_due=rules.first_response_due(who.plan, now, self.settings.response_targets_s))
+        first = Draft(ticket_id, client_id or f"ticket:{ticket_id}", User(who.id, who.name, who.role), body,
+                      False, iso(now) or "").committed(1)
+        view, created = await self.store.create_ticket(new, first)
+        self._remember(view)
+        if created:
+            await self.bus.publish_ticket(view)
+        return view, created
+
+    async def post(self, who: Identity, ticket_id: str, client_id: str, body: str, internal: bool) -> CommitResult:
+        facts = await self.facts(ticket_id)
+        refusal = rules.send_refusal(who.id, who.role, facts.customer_id, facts.status, internal)
+        if refusal == "forbidden" and not rules.can_view(who.id, who.role, facts.customer_id):
+            raise TicketError("not_found", "no such ticket")
+        if refusal:
+            raise TicketError(refusal, "internal notes are for agents only" if refusal == "forbidden"
+                              else "the ticket is closed")
+        draft = Draft(ticket_id, client_id, User(who.id, who.name, who.role), body, internal, iso(utcnow()) or "")
+        try:
+            result = await self.bus.commit(draft)
+        except Unavailable as exc:
+            raise TicketError("unavailable", str(exc) or "messaging is unavailable, retry") from None
+        if not result.duplicate:
+            await self._after_message(result.message, facts)
+        return result
+
+    async def _after_message(self, message: Message, facts: _TicketFacts) -> None:
+        new_status = rules.status_after_message(facts.status, message.author.role, message.internal)
+        if new_status != facts.status:
+            view = await self.store.update_ticket(message.ticket, utcnow(), status=new_status)
+        else:
+            view = await self.store.get_ticket(message.ticket)
+        if view is None:
+            return
+        # The database may lag the bus (Redis + worker): the committed message is the newer truth.
+        if message.seq > view.last_seq:
+            view.last_seq, view.updated_at = message.seq, max(view.updated_at, message.created_at)
+        if rules.is_first_response(message.author.role, message.internal) and view.first_response_at is None:
+            view.first_response_at = message.created_at
+        self._remember(view)
+        await self.bus.publish_ticket(view)
+
+    async def update(self, who: Identity, ticket_id: str, status: str | None, assignee: Any = UNSET) -> TicketView:
+        if not who.is_staff:
+            raise TicketError("forbidden", "only agents change tickets")
+        view = await self.store.get_ticket(ticket_id)
+        if view is None:
+            raise TicketError("not_found", "no such ticket")
+        if status is not None and status not in rules.STATUSES:
+            raise TicketError("bad_request", f"status must be one of {', '.join(rules.STATUSES)}")
+        if status is not None and not rules.can_transition(view.status, status):
+            raise TicketError("conflict", f"a {view.status} ticket cannot become {status}")
+        updated = await self.store.update_ticket(ticket_id, utcnow(), status=status, assignee=assignee)
+        assert updated is not None
+        self._remember(updated)
+        await self.bus.publish_ticket(updated)
+        return updated
+
+    async def mark_read(self, who: Identity, ticket_id: str, seq: int) -> None:
+        await self.check_view(who, ticket_id)
+        await self.store.set_read(ticket_id, who.id, seq, utcnow())
+
+    # -- reading -----------------------------------------------------------------------------------------------
+    async def messages_after(self, ticket_id: str, after_seq: int, limit: int) -> list[Message]:
+        """Committed messages after a seq, in order: the bus's recent history, else the database plus the
+        bus's tail for what the worker has not written yet. Every viewer filters afterwards."""
+        recent = await self.bus.recent(ticket_id, after_seq)
+        if recent is not None:
+            return recent[:limit]
+        stored = await self.store.messages_after(ticket_id, after_seq, limit, include_internal=True)
+        if len(stored) < limit:
+            tail = await self.bus.recent(ticket_id, stored[-1].seq if stored else after_seq)
+            if tail:
+                stored.extend(tail[: limit - len(stored)])
+        return stored
+
+    async def history(self, who: Identity, ticket_id: str, after_seq: int, limit: int) -> tuple[TicketView, list[Message], bool]:
+        await self.check_view(who, ticket_id)
+        view = await self.store.get_ticket(ticket_id, reader_id=who.id)
+        assert view is not None
+        limit = max(1, min(limit, HISTORY_PAGE_MAX))
+        batch = await self.messages_after(ticket_id, after_seq, limit + 1)
+        has_more = len(batch) > limit
+        batch = batch[:limit]
+        if batch and batch[-1].seq > view.last_seq:
+            view.last_seq = batch[-1].seq
+        return view, [m for m in batch if rules.can_see_message(who.role, m.internal)], has_more
+
+    async def snapshot(self, who: Identity, ticket_id: str, since: int | None) -> tuple[int, list[Message], bool]:
+        """What `joined` carries: the last seq, the visible messages after `since` (or the latest), more to page."""
+        view = await self.store.get_ticket(ticket_id)
+        if view is None:
+            raise TicketError("not_found", "no such ticket")
+        after = since if since is not None else max(0, view.last_seq - JOIN_LATEST)
+        batch = await self.messages_after(ticket_id, after, JOIN_MAX + 1)
+        has_more = len(batch) > JOIN_MAX
+        batch = batch[:JOIN_MAX]
+        last_seq = max(view.last_seq, batch[-1].seq if batch else 0)
+        if since is None and batch and not has_more:
+            batch = batch[-JOIN_LATEST:]
+        return last_seq, [m for m in batch if rules.can_see_message(who.role, m.internal)], has_more
+
+
+__all__ = ["TicketService", "TicketError"]
