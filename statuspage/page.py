@@ -29,14 +29,14 @@ def _when(dt: datetime | None) -> str:
     return f'<time datetime="{iso(dt)}">{dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}</time>'
 
 
-def _incident(i: Incident, base: str, heading: str = "h3") -> str:
+def _incident(i: Incident, base: str, names: dict[str, str], heading: str = "h3") -> str:
     updates = "".join(
         f'<li data-update-status="{escape(u.status)}"><strong>{escape(u.status.replace("_", " ").capitalize())}'
         f'</strong> {_when(u.created_at)}<p>{escape(u.body)}</p></li>' for u in i.updates)
     extra = ""
     if i.kind == "maintenance" and i.scheduled_for and i.scheduled_until:
         extra = f'<p class="window">Scheduled {_when(i.scheduled_for)} to {_when(i.scheduled_until)}</p>'
-    affected = f'<p class="affected">Affects: {escape(", ".join(i.components))}</p>' if i.components else ""
+    affected = f'<p class="affected">Affects: {escape(", ".join(names.get(c, c) for c in i.components))}</p>' if i.components else ""
     return (f'<article class="incident impact-{escape(i.impact)}" data-incident="{escape(i.id)}" '
             f'data-status="{escape(i.status)}"><{heading}><a href="{escape(base)}/incidents/{escape(i.id)}">'
             f'{escape(i.name)}</a></{heading}>{extra}{affected}<ol class="updates">{updates}</ol></article>')
@@ -56,14 +56,15 @@ async def render_page(request: Request) -> Response:
     base = base_url(request)
     uptime = {u.component.id: u for u in await service.uptime(snap.now)}
     history = await service.history(20)
+    names = {c.id: c.name for c in snap.components}
     comps = "".join(
         f'<li class="component s-{c.status}" data-component="{escape(c.id)}" data-status="{c.status}">'
         f'<span class="name">{escape(c.name)}</span> <span class="status">{LABELS[c.status]}</span>'
         f'{f"<p class=desc>{escape(c.description)}</p>" if c.description else ""}'
         f'{_bars(uptime[c.id]) if c.id in uptime else ""}</li>' for c in snap.components)
-    active = "".join(_incident(i, base) for i in snap.incidents) or '<p class="none">No active incidents.</p>'
-    maint = "".join(_incident(m, base) for m in snap.maintenances)
-    past = "".join(_incident(i, base) for i in history) or '<p class="none">No incidents reported.</p>'
+    active = "".join(_incident(i, base, names) for i in snap.incidents) or '<p class="none">No active incidents.</p>'
+    maint = "".join(_incident(m, base, names) for m in snap.maintenances)
+    past = "".join(_incident(i, base, names) for i in history) or '<p class="none">No incidents reported.</p>'
     name = escape(service.page.name)
     body = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -71,7 +72,8 @@ async def render_page(request: Request) -> Response:
 <link rel="alternate" type="application/atom+xml" title="{name} incidents" href="/history.atom">
 </head><body><main id="live" data-updated="{iso(snap.updated_at)}">
 <h1>{name} status</h1>
-<p class="overall o-{snap.overall}" data-overall="{snap.overall}" data-indicator="{snap.indicator}">{OVERALL_LABELS[snap.overall]}</p>
+<p class="overall o-{snap.overall}" data-overall="{snap.overall}" data-indicator="{snap.indicator}">
+{OVERALL_LABELS[snap.overall]}</p>
 <section id="incidents"><h2>Active incidents</h2>{active}</section>
 {f'<section id="maintenances"><h2>Scheduled maintenance</h2>{maint}</section>' if maint else ''}
 <section id="components"><h2>Components</h2><ul>{comps}</ul></section>
@@ -90,10 +92,11 @@ async def render_incident(request: Request) -> Response:
     if found.kind == "maintenance":
         found = live_maintenance(found, utcnow())
     base = base_url(request)
+    names = {c.id: c.name for c in await service.components()}
     return HTMLResponse(f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(found.name)}</title>
 <link rel="stylesheet" href="/static/status.css"></head><body><main>
-<p><a href="{escape(base)}/">← {escape(service.page.name)} status</a></p>{_incident(found, base, "h1")}
+<p><a href="{escape(base)}/">← {escape(service.page.name)} status</a></p>{_incident(found, base, names, "h1")}
 </main></body></html>""")
 
 

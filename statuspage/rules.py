@@ -15,7 +15,8 @@ IMPACTS = ("none", "minor", "major", "critical")
 OVERALLS = ("operational", "degraded", "partial_outage", "major_outage")
 
 # How bad a component status is; maintenance is planned, so it ranks below any outage.
-_SEVERITY = {"operational": 0, "under_maintenance": 1, "degraded_performance": 2, "partial_outage": 3, "major_outage": 4}
+_SEVERITY = {"operational": 0, "under_maintenance": 1, "degraded_performance": 2, "partial_outage": 3,
+             "major_outage": 4}
 _IMPACT_TO_COMPONENT = {"none": "operational", "minor": "degraded_performance", "major": "partial_outage",
                         "critical": "major_outage", "maintenance": "under_maintenance"}
 _COMPONENT_TO_OVERALL = {"operational": "operational", "under_maintenance": "degraded",

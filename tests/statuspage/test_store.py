@@ -8,7 +8,8 @@ from statuspage.config import ComponentSpec
 from statuspage.store import StatusStore
 
 T0 = datetime(2025, 5, 1, 9, 0, tzinfo=timezone.utc)
-SPECS = (ComponentSpec("charts", "Charts", "", 1, None), ComponentSpec("support-chat", "Support chat", "", 2, "gateway"))
+SPECS = (ComponentSpec("charts", "Charts", "", 1, None),
+         ComponentSpec("support-chat", "Support chat", "", 2, "gateway"))
 
 
 async def test_components_are_synced_from_the_file_and_keep_their_recorded_status(store_url: str) -> None:
@@ -23,7 +24,8 @@ async def test_components_are_synced_from_the_file_and_keep_their_recorded_statu
     reopened = StatusStore(store_url)  # what a restart sees
     try:
         await reopened.create_tables()
-        renamed = (ComponentSpec("support-chat", "Live chat", "d", 1, "gateway"), ComponentSpec("charts", "Charts", "", 2, None))
+        renamed = (ComponentSpec("support-chat", "Live chat", "d", 1, "gateway"),
+                   ComponentSpec("charts", "Charts", "", 2, None))
         await reopened.sync_components(renamed, T0 + timedelta(hours=1))
         found = await reopened.components()
         assert [(c.id, c.name, c.status) for c in found] == [("support-chat", "Live chat", "major_outage"),
