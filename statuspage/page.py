@@ -36,7 +36,8 @@ def _incident(i: Incident, base: str, names: dict[str, str], heading: str = "h3"
     extra = ""
     if i.kind == "maintenance" and i.scheduled_for and i.scheduled_until:
         extra = f'<p class="window">Scheduled {_when(i.scheduled_for)} to {_when(i.scheduled_until)}</p>'
-    affected = f'<p class="affected">Affects: {escape(", ".join(names.get(c, c) for c in i.components))}</p>' if i.components else ""
+    affected = ", ".join(names.get(c, c) for c in i.components)
+    affected = f'<p class="affected">Affects: {escape(affected)}</p>' if affected else ""
     return (f'<article class="incident impact-{escape(i.impact)}" data-incident="{escape(i.id)}" '
             f'data-status="{escape(i.status)}"><{heading}><a href="{escape(base)}/incidents/{escape(i.id)}">'
             f'{escape(i.name)}</a></{heading}>{extra}{affected}<ol class="updates">{updates}</ol></article>')
