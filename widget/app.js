@@ -3,7 +3,7 @@
  * list, the new-ticket form and the live thread. Loaded by widget.js; talks to the server only through client.js.
  */
 
-import { HelplineClient, activeIncidents, newClientId } from "./client.js";
+import { HelplineClient, activeIncidents, newClientId, tokenClaims } from "./client.js";
 import { h, replace } from "./dom.js";
 import { locale, strings } from "./i18n.js";
 import { ThreadView } from "./thread.js";
@@ -103,7 +103,7 @@ class Widget {
       h("header", {}, h("h2", { text: t.title }),
         h("button", { hl: "close", type: "button", "aria-label": t.closeLabel, onclick: () => this.close() }, "×")),
       this.banner, this.conn, this.body, this.footer);
-    this.root.append(h("style", { text: STYLE }), this.panel, this.launcher);
+    this.root.append(h("style", { text: STYLE }), h("div", { class: "root" }, this.panel, this.launcher));
     document.body.append(this.host);
   }
 
@@ -192,7 +192,7 @@ class Widget {
 
   renderForm() {
     const t = this.t;
-    const plan = this.client.user?.plan;
+    const plan = this.client.user?.plan || tokenClaims(this.client.token).plan || "free";
     const subject = h("input", { hl: "subject", name: "subject", required: true, maxlength: "200", autocomplete: "off" });
     const body = h("textarea", { hl: "body", name: "body", required: true, rows: "5" });
     const category = h("select", { hl: "category", name: "category" },

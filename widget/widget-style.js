@@ -1,8 +1,13 @@
-/** The widget's stylesheet, applied only inside its shadow root; `:host { all: initial }` keeps the page's styles out. */
+/**
+ * The widget's stylesheet, applied only inside its shadow root. Page rules cannot match inside it; all they reach is
+ * the host box and inherited properties, which `:host` (an !important from inside wins) and `.root` reset.
+ */
 
 export const CSS = `
-:host { all: initial; position: fixed; right: 20px; bottom: 20px; z-index: 2147483000;
-  font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1b1f24; }
+:host { all: initial !important; display: block !important; position: fixed !important; right: 20px !important;
+  bottom: 20px !important; z-index: 2147483000 !important; }
+.root { all: initial; display: block; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  color: #1b1f24; letter-spacing: normal; text-transform: none; }
 * { box-sizing: border-box; font: inherit; }
 [hidden] { display: none !important; }
 button { cursor: pointer; border: 0; border-radius: 8px; padding: 8px 12px; background: #e8ecf1; color: inherit; }

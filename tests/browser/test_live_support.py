@@ -64,3 +64,151 @@ def test_ticket_from_demo_page_appears_live_in_dashboard(app: App, open_as: Open
     expect(agent.locator(hl("context"))).to_contain_text('"timeframe":"1h"')
     screenshot(agent, "dashboard")
     assert customer.errors == [] and agent.errors == []
+
+
+def test_messages_typing_and_read_receipts_flow_live_both_ways(app: App, open_as: OpenAs) -> None:
+    customer, agent, _ = customer_pair(open_as)
+    expect(customer.locator(hl("presence"))).to_contain_text("Alice")  # the agent joined the thread
+
+    agent.locator(hl("reply")).fill("Looking")
+    expect(customer.locator(hl("typing"))).to_contain_text("Alice")
+    expect(customer.locator(hl("typing"))).to_have_text("", timeout=15_000)  # she paused: it clears by itself
+
+    agent.locator(hl("reply")).fill("Could you tell me which browser you use?")
+    agent.locator(hl("send")).click()
+    expect(customer.locator(hl("message"), has_text="which browser you use")).to_be_visible()
+    expect(customer.locator(hl("typing"))).to_have_text("")
+
+    customer.locator(hl("composer-input")).fill("Chromium, latest")
+    expect(agent.locator(hl("typing"))).to_contain_text("Pat Pro")
+    customer.locator(hl("send")).click()
+    expect(agent.locator(hl("message"), has_text="Chromium, latest")).to_be_visible()
+    expect(agent.locator(hl("typing"))).to_have_text("")
+    # The agent has the thread open, so the customer's message goes from sent to read.
+    expect(customer.locator(hl("message"), has_text="Chromium, latest")).to_have_attribute("data-state", "read")
+    assert customer.errors == [] and agent.errors == []
+
+
+def test_internal_note_never_appears_on_the_customers_page(app: App, open_as: OpenAs) -> None:
+    customer, agent, subject = customer_pair(open_as)
+    agent.locator(hl("internal-toggle")).check()
+    agent.locator(hl("reply")).fill("NOTE-4411: refund approved by finance")
+    agent.locator(hl("send")).click()
+    note = agent.locator(hl("message"), has_text="NOTE-4411")
+    expect(note).to_have_attribute("data-internal", "true")
+    expect(note).to_have_attribute("data-state", "sent")
+    agent.locator(hl("internal-toggle")).uncheck()
+    agent.locator(hl("reply")).fill("Your refund is on its way.")
+    agent.locator(hl("send")).click()
+
+    expect(customer.locator(hl("message"), has_text="refund is on its way")).to_be_visible()
+    expect(customer.locator(hl("thread"))).not_to_contain_text("NOTE-4411")
+    # Nor in the Support tab, which reads the whole history over HTTP.
+    support = customer.context.new_page()
+    support.goto(app.url + "/support")
+    support.locator(hl("ticket-item"), has_text=subject).click()
+    expect(support.locator(hl("message"), has_text="refund is on its way")).to_be_visible()
+    expect(support.locator(hl("thread"))).not_to_contain_text("NOTE-4411")
+
+
+def test_message_sent_offline_is_delivered_once_after_reconnect(app: App, open_as: OpenAs) -> None:
+    customer, agent, _ = customer_pair(open_as)
+    expect(agent.locator(hl("presence"))).to_have_attribute("data-online", "true")
+
+    customer.context.set_offline(True)
+    expect(customer.locator(hl("connection"))).to_be_visible()
+    # The socket is really gone, not just idle: the server sees the customer leave the ticket.
+    expect(agent.locator(hl("presence"))).to_have_attribute("data-online", "false")
+    customer.locator(hl("composer-input")).fill("Written on the train")
+    customer.locator(hl("send")).click()
+    mine = customer.locator(hl("message"), has_text="Written on the train")
+    expect(mine).to_have_attribute("data-state", "sending")
+
+    customer.context.set_offline(False)
+    expect(mine).to_have_attribute("data-state", re_sent_or_read())
+    expect(agent.locator(hl("message"), has_text="Written on the train")).to_have_count(1)
+    expect(agent.locator(hl("presence"))).to_have_attribute("data-online", "true")
+    ticket_id = agent.evaluate("new URLSearchParams(location.search).get('ticket')")
+    history = app.api("GET", f"/api/tickets/{ticket_id}", app.tokens["agent"]).json()["messages"]
+    assert [m["body"] for m in history].count("Written on the train") == 1
+    expect(customer.locator(hl("message"), has_text="Written on the train")).to_have_count(1)
+
+
+def test_message_written_offline_survives_a_reload_and_is_sent_once(app: App, open_as: OpenAs) -> None:
+    customer, agent, subject = customer_pair(open_as)
+    blocked = {"on": True}
+
+    def gate(ws: Any) -> None:
+        if blocked["on"]:
+            ws.close()  # the server is unreachable: every reconnect fails
+        else:
+            ws.connect_to_server()
+
+    customer.route_web_socket("**/ws", gate)
+    customer.context.set_offline(True)
+    customer.locator(hl("composer-input")).fill("Kept across reload")
+    customer.locator(hl("send")).click()
+    customer.context.set_offline(False)
+    customer.reload()
+    customer.locator(hl("launcher")).click()
+    customer.locator(hl("ticket-item"), has_text=subject).click()
+    mine = customer.locator(hl("message"), has_text="Kept across reload")
+    expect(mine).to_have_attribute("data-state", "sending")  # from localStorage; the socket is still refused
+
+    blocked["on"] = False
+    customer.context.set_offline(True)  # a network blip: the online event makes the widget retry now
+    customer.context.set_offline(False)
+    expect(mine).to_have_attribute("data-state", re_sent_or_read())
+    expect(agent.locator(hl("message"), has_text="Kept across reload")).to_have_count(1)
+    expect(customer.locator(hl("message"), has_text="Kept across reload")).to_have_count(1)
+    assert customer.evaluate("Object.keys(localStorage).filter(k => k.startsWith('helpline.outbox.'))") == []
+
+
+def test_support_tab_lists_ticket_and_its_history_after_reload(app: App, open_as: OpenAs) -> None:
+    customer, agent, subject = customer_pair(open_as, plan="pro_plus")
+    agent.locator(hl("reply")).fill("We restarted the price feed.")
+    agent.locator(hl("send")).click()
+    expect(customer.locator(hl("message"), has_text="restarted the price feed")).to_be_visible()
+
+    support = customer.context.new_page()
+    support.goto(app.url + "/support")
+    item = support.locator(hl("ticket-item"), has_text=subject)
+    expect(item).to_be_visible()
+    expect(item.locator(hl("status"))).to_have_text("Open")
+    item.click()
+    expect(support.locator(hl("message"))).to_have_count(2)
+    support.reload()  # the URL names the ticket: it opens again, its history read back from the server
+    expect(support.locator(hl("message"), has_text="The BTCUSD chart stopped updating.")).to_be_visible()
+    expect(support.locator(hl("message"), has_text="restarted the price feed")).to_be_visible()
+    screenshot(support, "support-tab")
+
+    # Readable without a live connection: /ws refused, the history still comes over HTTP.
+    support.route_web_socket("**/ws", lambda ws: ws.close())
+    support.reload()
+    expect(support.locator(hl("message"), has_text="restarted the price feed")).to_be_visible()
+    expect(support.locator(hl("ticket-item"), has_text=subject)).to_be_visible()
+
+
+def test_markup_in_a_message_is_shown_as_text_and_runs_nothing(app: App, open_as: OpenAs) -> None:
+    customer, agent, _ = customer_pair(open_as)
+    dialogs: list[str] = []
+    for page in (customer, agent):
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    payload = "<img src=x onerror=alert(1)>"
+    customer.locator(hl("composer-input")).fill(payload)
+    customer.locator(hl("send")).click()
+    for page in (customer, agent):
+        shown = page.locator(hl("message"), has_text="onerror")
+        expect(shown.locator(".body")).to_have_text(payload)
+        assert page.locator(f'{hl("thread")} img').count() == 0
+    agent.reload()  # and again when the history is read back over HTTP
+    expect(agent.locator(hl("message"), has_text="onerror").locator(".body")).to_have_text(payload)
+    assert agent.locator(f'{hl("thread")} img').count() == 0
+    customer.wait_for_timeout(300)  # give a would-be onerror handler its chance to fire
+    assert dialogs == []
+
+
+def re_sent_or_read() -> Any:
+    import re
+
+    return re.compile(r"^(sent|read)$")

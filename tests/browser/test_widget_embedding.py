@@ -1,0 +1,116 @@
+"""Embedding the widget on a host page, in real Chromium: it leaves the host's styles alone and the host's styles
+leave it alone, it speaks the page's language, shows active incidents from the status page, and stays small."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+from playwright.sync_api import expect
+
+from tests.browser.conftest import App
+from tests.services import ROOT
+
+OpenAs = Callable[..., Any]
+HOST_ELEMENTS = ["body", "h1", ".bar", "nav a", "[data-tf]", "canvas", "#demo-user", ".hint"]
+PROPS = ["color", "background-color", "font-family", "font-size", "line-height", "margin", "padding",
+         "text-transform", "letter-spacing", "display", "border"]
+COMPUTED = """([selectors, props]) => selectors.map(sel => {
+  const s = getComputedStyle(document.querySelector(sel));
+  return [sel, props.map(p => s.getPropertyValue(p))];
+})"""
+
+
+def hl(name: str) -> str:
+    return f'[data-hl="{name}"]'
+
+
+def test_widget_does_not_change_the_host_pages_styles(app: App, browser: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(app.url + "/#chart")  # signed out: widget.js is loaded but nothing is booted yet
+    page.wait_for_function("window.Helpline !== undefined")
+    before = page.evaluate(COMPUTED, [HOST_ELEMENTS, PROPS])
+    sheets_before = page.evaluate("document.styleSheets.length")
+
+    page.evaluate("t => Helpline.boot({token: t})", app.tokens["customers"]["pro"])
+    page.locator(hl("launcher")).click()
+    expect(page.locator(hl("new-ticket"))).to_be_visible()
+
+    assert page.evaluate(COMPUTED, [HOST_ELEMENTS, PROPS]) == before
+    assert page.evaluate("document.styleSheets.length") == sheets_before  # its style lives in its shadow root
+    assert page.evaluate("document.querySelectorAll('helpline-widget').length") == 1
+    assert page.evaluate("document.querySelector('helpline-widget').shadowRoot !== null")  # open shadow DOM
+    context.close()
+
+
+HOSTILE_PAGE = """<!doctype html><html lang="vi"><head><style>
+* { color: rgb(255, 0, 0) !important; font-family: serif !important; letter-spacing: 4px !important; }
+button { display: none; } div, li { border: 6px solid red; } helpline-widget { display: none; position: static; }
+</style></head><body><h1>Hostile host</h1>
+<script src="/widget.js" async data-token="TOKEN"></script></body></html>"""
+
+
+def test_host_styles_cannot_break_the_widget_and_it_speaks_the_pages_language(app: App, browser: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    body = HOSTILE_PAGE.replace("TOKEN", app.tokens["customers"]["free"])
+    page.route(app.url + "/hostile.html", lambda route: route.fulfill(body=body, content_type="text/html"))
+    page.goto(app.url + "/hostile.html")
+    launcher = page.locator(hl("launcher"))
+    expect(launcher).to_be_visible()
+    expect(launcher).to_contain_text("Hỗ trợ")  # <html lang="vi">
+    assert launcher.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(21, 101, 192)"
+    assert launcher.evaluate("e => getComputedStyle(e).color") == "rgb(255, 255, 255)"
+    assert "serif" != launcher.evaluate("e => getComputedStyle(e).fontFamily")
+    assert launcher.evaluate("e => getComputedStyle(e).letterSpacing") == "normal"
+    launcher.click()
+    expect(page.locator(hl("new-ticket"))).to_have_text("Yêu cầu mới")
+    page.locator(hl("new-ticket")).click()
+    # Free plan: the customer is told every report is reviewed, not every one answered.
+    expect(page.locator(hl("ticket-form"))).to_contain_text("không phải báo cáo nào cũng được trả lời")
+    context.close()
+
+
+def test_banner_shows_active_incident_and_hides_when_resolved(app: App, browser: Any) -> None:
+    admin = {"Authorization": f"Bearer {app.tokens['admin']}"}
+    created = httpx.post(app.status_url + "/api/incidents", headers=admin, timeout=10, json={
+        "name": "Delayed order fills", "status": "investigating", "body": "Orders on EURUSD fill late.",
+        "impact": "major"})
+    assert created.status_code == 201, created.text
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(app.url + "/")
+    page.evaluate("t => Helpline.boot({token: t})", app.tokens["customers"]["pro"])
+    page.locator(hl("launcher")).click()
+    banner = page.locator(hl("banner"))
+    expect(banner).to_contain_text("Delayed order fills")
+    expect(banner).to_contain_text("Orders on EURUSD fill late.")
+
+    resolved = httpx.post(f"{app.status_url}/api/incidents/{created.json()['id']}/updates", headers=admin,
+                          timeout=10, json={"status": "resolved", "body": "Fixed."})
+    assert resolved.status_code == 201, resolved.text
+    page.locator(hl("close")).click()
+    page.locator(hl("launcher")).click()  # the banner is refreshed when the widget opens
+    expect(banner).to_be_hidden()
+    context.close()
+
+
+def test_what_widget_js_loads_stays_under_25_kb_gzipped(app: App, browser: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    loaded: list[str] = []
+    page.on("requestfinished", lambda r: loaded.append(r.url))
+    page.goto(app.url + "/")
+    page.evaluate("t => Helpline.boot({token: t})", app.tokens["customers"]["pro"])
+    expect(page.locator(hl("launcher"))).to_be_visible()
+    widget_files = {re.sub(r"^.*?/widget(/|\.js)", lambda m: "" if m.group(1) == "/" else "widget.js", u.split("?")[0])
+                    for u in loaded if "/widget.js" in u or "/widget/" in u}
+    widget_files -= {"demo.js", "demo.css", "session.js"}  # the demo host's own files, not the widget's
+    assert "widget.js" in widget_files and "client.js" in widget_files
+    total = sum(len(gzip.compress(Path(ROOT, "widget", name).read_bytes(), 9)) for name in widget_files)
+    assert total < 25 * 1024, (total, sorted(widget_files))
+    context.close()
