@@ -1,7 +1,7 @@
 """One WebSocket connection: hello, the frame loop, a bounded send queue, and what it joined.
 
 Errors are values here: a bad frame gets an error frame and the connection stays usable.
-Close codes: 4401 no/bad hello, 4408 silent too long, 4409 fell too far behind (rejoin with `since`).
+Close codes: 4401 no/bad hello, 4409 fell too far behind (rejoin with `since`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("helpline.connection")
 
 CLOSE_UNAUTHORIZED = 4401
-CLOSE_IDLE = 4408
 CLOSE_TOO_SLOW = 4409
 
 
@@ -44,7 +43,6 @@ class Connection:
         self._typing: set[str] = set()
         self._outbox: asyncio.Queue[str] = asyncio.Queue(gateway.settings.send_queue_frames)
         self._closing = False
-        self.last_heard = time.monotonic()
 
     # -- sending -----------------------------------------------------------------------------------------------
     def push(self, frame: str) -> None:
@@ -153,7 +151,6 @@ class Connection:
         message = await self.websocket.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
-        self.last_heard = time.monotonic()
         text = message.get("text")
         return text if text is not None else None
 

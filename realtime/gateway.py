@@ -13,7 +13,7 @@ from persistence.store import TicketStore
 from realtime import metrics, protocol, rules
 from realtime.bus import open_bus
 from realtime.bus.base import TypingEvent
-from realtime.connection import CLOSE_IDLE, Connection
+from realtime.connection import Connection
 from realtime.hub import Hub
 from realtime.settings import Settings
 from realtime.tickets import TicketError, TicketService
@@ -48,18 +48,16 @@ class Gateway:
         return {"database": database, "bus": bus}
 
     async def _heartbeats(self) -> None:
-        """Every heartbeat period: tell clients we are alive, renew presence, drop the silent."""
+        """Every heartbeat period: tell clients we are alive and renew presence.
+
+        Dead peers are found by the server's WebSocket pings (uvicorn), so quiet clients need not ping."""
         frame = protocol.encode(protocol.Heartbeat())
         period = self.settings.heartbeat_s
         while True:
             await asyncio.sleep(period)
             try:
-                now = time.monotonic()
                 for connection in list(self.hub.connections):
-                    if now - connection.last_heard > 3 * period:
-                        connection.close_soon(CLOSE_IDLE, "no frame for three heartbeats")
-                    else:
-                        connection.push(frame)
+                    connection.push(frame)
                 await self.bus.presence_refresh(self.hub.memberships())
             except Exception:
                 log.exception("heartbeat round failed")
