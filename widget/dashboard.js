@@ -24,6 +24,11 @@ const meId = () => client.user?.id || tokenClaims(client.token).sub;
 const assigneeId = (a) => (a && typeof a === "object" ? a.id : a) || null;
 const assigneeName = (a) => (a && typeof a === "object" ? a.name || a.id : a) || "";
 
+/** An assignee for display: our own name for ourselves, else what the ticket carries. */
+function whoIs(assignee) {
+  return assigneeId(assignee) === meId() ? client.user?.name || tokenClaims(client.token).name || meId() : assigneeName(assignee);
+}
+
 async function main() {
   $("#mine-label").textContent = t.mine;
   $("#queue-title").textContent = t.queue;
@@ -147,7 +152,7 @@ function renderQueue() {
     h("span", { class: "subj", text: tk.subject }),
     h("span", { class: `chip p${tk.priority}`, text: `${tk.plan} · ${t.priority(tk.priority)}` }),
     h("span", { class: "muted", text: `${tk.customer?.name || ""} · ${t.status[tk.status] || tk.status}` +
-      (tk.assignee ? ` · ${assigneeName(tk.assignee)}` : "") }),
+      (tk.assignee ? ` · ${whoIs(tk.assignee)}` : "") }),
     h("span", { class: "muted", text: tk.first_response_due ? `${t.due} ${when(tk.first_response_due, loc)}` : t.noDue })))));
 }
 
@@ -207,7 +212,7 @@ function renderHeader(tk) {
   r.status.value = tk.status;
   const mine = assigneeId(tk.assignee) === meId();
   r.assign.disabled = mine;
-  r.assign.textContent = tk.assignee ? t.assignedTo(mine ? client.user?.name || meId() : assigneeName(tk.assignee)) : t.assignToMe;
+  r.assign.textContent = tk.assignee ? t.assignedTo(whoIs(tk.assignee)) : t.assignToMe;
   const ctx = [];
   if (tk.page_url) ctx.push(`${t.page}: ${tk.page_url}`);
   if (tk.context && Object.keys(tk.context).length) ctx.push(`${t.context}: ${JSON.stringify(tk.context)}`);
@@ -226,7 +231,7 @@ function renderPeople() {
   const agents = people.filter((p) => p.user.role !== "customer");
   r.collision.hidden = !agents.length;
   r.collision.textContent = agents.length ?
-    t.collision(agents.map((p) => p.user.name + (p.typing ? " (" + t.typing("").trim() + ")" : "")).join(", ")) : "";
+    t.collision(agents.map((p) => p.user.name + (p.typing ? ` (${t.typingShort})` : "")).join(", ")) : "";
 }
 
 function composer(id) {

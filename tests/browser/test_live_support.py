@@ -212,3 +212,32 @@ def re_sent_or_read() -> Any:
     import re
 
     return re.compile(r"^(sent|read)$")
+
+
+def test_dashboard_shows_collision_assignment_status_and_draft_warning(app: App, open_as: OpenAs) -> None:
+    customer, alice, subject = customer_pair(open_as)
+    ticket_id = alice.evaluate("new URLSearchParams(location.search).get('ticket')")
+    bob = open_as("agent", "agent2", f"/dashboard?ticket={ticket_id}")
+    expect(bob.locator(hl("ticket-subject"))).to_have_text(subject)
+    expect(alice.locator(hl("collision"))).to_contain_text("Bob")  # another agent is in the ticket
+
+    bob.locator(hl("internal-toggle")).check()
+    bob.locator(hl("reply")).fill("I can take this one")
+    expect(alice.locator(hl("collision"))).to_contain_text("typing")
+    expect(customer.locator(hl("typing"))).to_have_text("")  # a note being typed is not shown to the customer
+
+    alice.locator(hl("assign")).click()
+    expect(alice.locator(hl("assign"))).to_contain_text("Alice")
+    alice.locator(hl("filter-mine")).check()
+    expect(alice.locator(hl("queue-item"), has_text=subject)).to_be_visible()
+    alice.locator(hl("status")).select_option("pending")
+    expect(bob.locator(hl("queue-item"), has_text=subject)).to_have_attribute("data-status", "pending")  # live
+
+    alice.locator(hl("reply")).fill("Draft: have you tried")
+    customer.locator(hl("composer-input")).fill("Actually it works again now")
+    customer.locator(hl("send")).click()
+    expect(alice.locator(hl("draft-warning"))).to_be_visible()
+    # The customer's reply reopens the ticket.
+    expect(alice.locator(hl("queue-item"), has_text=subject)).to_have_attribute("data-status", "open")
+    screenshot(alice, "dashboard-collision")
+    assert alice.errors == [] and bob.errors == []
