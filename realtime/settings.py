@@ -32,6 +32,12 @@ class Settings:
     response_targets_s: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_RESPONSE_TARGETS_S))
     demo: bool = False
     key_prefix: str = "helpline"
+    articles_dir: str | None = None  # None: the articles/ folder of the checkout
+    articles_poll_s: float = 3.0
+    attachments_dir: str = "./attachments"
+    attachment_max_bytes: int = 5 * 1024 * 1024
+    support_phone_number: str = "+1 800 555 0142"
+    support_phone_hours: str = "Mon-Fri 07:00-22:00 UTC, Sat-Sun 09:00-17:00 UTC"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -61,6 +67,12 @@ class Settings:
             presence_ttl_s=float(env.get("HELPLINE_PRESENCE_TTL_S", cls.presence_ttl_s)),
             response_targets_s=targets,
             key_prefix=env.get("HELPLINE_KEY_PREFIX", cls.key_prefix),
+            articles_dir=env.get("HELPLINE_ARTICLES_DIR") or None,
+            articles_poll_s=float(env.get("HELPLINE_ARTICLES_POLL_S", cls.articles_poll_s)),
+            attachments_dir=env.get("HELPLINE_ATTACHMENTS_DIR", cls.attachments_dir),
+            attachment_max_bytes=int(env.get("HELPLINE_ATTACHMENT_MAX_BYTES", cls.attachment_max_bytes)),
+            support_phone_number=env.get("HELPLINE_SUPPORT_PHONE", cls.support_phone_number),
+            support_phone_hours=env.get("HELPLINE_SUPPORT_PHONE_HOURS", cls.support_phone_hours),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
