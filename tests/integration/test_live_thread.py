@@ -272,7 +272,8 @@ async def test_agents_queue_is_live(gateway: Gateway, people: dict[str, str]) ->
     snapshot = await alice.expect("queue")
     assert isinstance(snapshot["tickets"], list)
     ticket = await open_ticket(gateway, people["ben"], "Alerts do not fire")
-    pushed = await alice.expect("ticket")
-    assert pushed["ticket"]["id"] == ticket["id"] and pushed["ticket"]["plan"] == "free"
+    await alice.until(lambda frames: any(f["type"] == "ticket" and f["ticket"]["id"] == ticket["id"] for f in frames))
+    pushed = [f for f in alice.of_type("ticket") if f["ticket"]["id"] == ticket["id"]][0]
+    assert pushed["ticket"]["plan"] == "free" and pushed["ticket"]["status"] == "open"
     assert pushed["ticket"]["first_response_due"] is None
     await alice.close()
