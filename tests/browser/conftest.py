@@ -22,8 +22,6 @@ SCREENSHOTS = ROOT / "test-output" / "screenshots"
 # Fast typing expiry so "typing clears" is seen within a test's patience, not after the 6 s default.
 APP_ENV = {"HELPLINE_TYPING_TTL_S": "3", "HELPLINE_HEARTBEAT_S": "3"}
 
-pytestmark = pytest.mark.browser
-
 
 class App:
     """The running app: its URLs and the demo tokens it hands out."""
