@@ -76,10 +76,14 @@ def identify(request: Request) -> Identity:
     token = bearer_token(request.headers.get("authorization"))
     if token is None:
         raise TicketError("unauthorized", "send Authorization: Bearer <token>")
+    gateway = request.app.state.gateway
     try:
-        return verify_token(token, request.app.state.gateway.settings.secret)
+        who = verify_token(token, gateway.settings.secret)
     except TokenError:
         raise TicketError("unauthorized", "token refused") from None
+    if request.method not in ("GET", "HEAD") and not gateway.http_writes.take(who.id):
+        raise TicketError("rate_limited", "too many requests; slow down")
+    return who
 
 
 async def read_body(request: Request, kind: type[Any]) -> Any:

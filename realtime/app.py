@@ -17,10 +17,12 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from realtime import api
+from realtime import api, incidents_api
 from realtime.auth import issue_token
 from realtime.connection import Connection
 from realtime.gateway import Gateway
+from realtime.incidents import IncidentDesk
+from realtime.security import SecurityHeaders
 from realtime.settings import Settings
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
@@ -95,18 +97,22 @@ def page(name: str):  # type: ignore[no-untyped-def]
 
 def create_app(settings: Settings) -> Starlette:
     gateway = Gateway(settings)
+    incidents = IncidentDesk(settings, gateway.tickets, gateway.bus)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
+        incidents.start()
         try:
             yield
         finally:
+            await incidents.close()
             await gateway.close()
 
     routes = [
         WebSocketRoute("/ws", websocket_endpoint),
         *api.routes,
+        *incidents_api.routes,
         Route("/api/config", config),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -118,8 +124,10 @@ def create_app(settings: Settings) -> Starlette:
         Route("/widget.js", page("widget.js")),
         Mount("/widget", StaticFiles(directory=WIDGET_DIR, check_dir=False), name="widget"),
     ]
-    middleware = [Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
+    middleware = [Middleware(SecurityHeaders, allowed_origins=settings.allowed_origins, status_url=settings.status_url),
+                  Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                              allow_methods=["GET", "POST", "PATCH"], allow_headers=["authorization", "content-type"])]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.gateway = gateway
+    app.state.incidents = incidents
     return app

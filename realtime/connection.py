@@ -1,7 +1,8 @@
 """One WebSocket connection: hello, the frame loop, a bounded send queue, and what it joined.
 
 Errors are values here: a bad frame gets an error frame and the connection stays usable.
-Close codes: 4401 no/bad hello, 4409 fell too far behind (rejoin with `since`).
+Close codes: 4401 no/bad hello, 4409 fell too far behind (rejoin with `since`), 4429 too many frames or
+connections.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from realtime import metrics, protocol
 from realtime.auth import Identity, TokenError, verify_token
 from realtime.bus.base import ReadEvent, TypingEvent
+from realtime.limits import TokenBucket
 from realtime.tickets import TicketError
 
 if TYPE_CHECKING:
@@ -26,6 +28,8 @@ log = logging.getLogger("helpline.connection")
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_SLOW = 4409
+CLOSE_RATE_LIMITED = 4429
+REFUSALS_BEFORE_CLOSE = 50
 
 
 class Connection:
@@ -43,6 +47,9 @@ class Connection:
         self._typing: set[str] = set()
         self._outbox: asyncio.Queue[str] = asyncio.Queue(gateway.settings.send_queue_frames)
         self._closing = False
+        self._frame_budget = TokenBucket(gateway.settings.frame_rate_per_s, gateway.settings.frame_burst)
+        self._refusals = 0
+        self.ip = websocket.client.host if websocket.client else "unknown"
 
     # -- sending -----------------------------------------------------------------------------------------------
     def push(self, frame: str) -> None:
@@ -96,21 +103,30 @@ class Connection:
     async def run(self) -> None:
         ws = self.websocket
         await ws.accept()
+        limits = self.gateway.connection_limits
+        if not limits.per_ip.acquire(self.ip):
+            await ws.close(CLOSE_RATE_LIMITED, "too many connections from this address")
+            return
         writer = asyncio.create_task(self._write_outbox(), name=f"ws-writer-{self.id}")
         try:
             if await self._hello():
+                if not limits.per_user.acquire(self.user_id):
+                    await ws.close(CLOSE_RATE_LIMITED, "too many connections for this user")
+                    return
                 metrics.CONNECTIONS.inc()
                 self.gateway.hub.connections.add(self)
                 try:
                     await self._frames()
                 finally:
                     metrics.CONNECTIONS.dec()
+                    limits.per_user.release(self.user_id)
                     await self._cleanup()
         except WebSocketDisconnect:
             pass
         except Exception:
             log.exception("connection %s failed", self.id)
         finally:
+            limits.per_ip.release(self.ip)
             await self._drain(writer)
 
     async def _drain(self, writer: asyncio.Task[None]) -> None:
@@ -157,6 +173,13 @@ class Connection:
     async def _frames(self) -> None:
         while True:
             raw = await self._receive_text()
+            if not self._frame_budget.take():
+                self._refusals += 1
+                if self._refusals > REFUSALS_BEFORE_CLOSE:
+                    await self.websocket.close(CLOSE_RATE_LIMITED, "too many frames")
+                    return
+                self.send_error("rate_limited", "too many frames; slow down")
+                continue
             if raw is None:
                 self.send_error("bad_request", "binary frames are not accepted; send JSON text")
                 continue

@@ -15,11 +15,18 @@ from realtime.bus import open_bus
 from realtime.bus.base import TypingEvent
 from realtime.connection import Connection
 from realtime.hub import Hub
+from realtime.limits import BucketsByKey, ConnectionCounter
 from realtime.settings import Settings
 from realtime.tickets import TicketError, TicketService
 
 log = logging.getLogger("helpline.gateway")
 QUEUE_SNAPSHOT = 200
+
+
+class ConnectionLimits:
+    def __init__(self, settings: Settings) -> None:
+        self.per_user = ConnectionCounter(settings.max_connections_per_user)
+        self.per_ip = ConnectionCounter(settings.max_connections_per_ip)
 
 
 class Gateway:
@@ -29,6 +36,8 @@ class Gateway:
         self.bus = open_bus(settings, self.store)
         self.tickets = TicketService(settings, self.store, self.bus)
         self.hub = Hub(self.bus, self.tickets, settings.typing_ttl_s)
+        self.connection_limits = ConnectionLimits(settings)
+        self.http_writes = BucketsByKey(settings.http_write_rate_per_s, settings.http_write_burst)
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_DSN = os.environ.get("HELPLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("HELPLINE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 SECRET = "test-secret-" + "x" * 32
+RELAXED_LIMITS = {"HELPLINE_FRAME_RATE_PER_S": "5000", "HELPLINE_FRAME_BURST": "20000",
+                  "HELPLINE_HTTP_WRITE_RATE_PER_S": "5000", "HELPLINE_HTTP_WRITE_BURST": "20000"}
 
 
 def unavailable(reason: str) -> None:
@@ -81,8 +83,9 @@ class Gateway:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        # Generous rate limits unless a test sets its own: tests send bursts no person would.
         self.env = {**os.environ, "HELPLINE_SECRET": SECRET, "HELPLINE_DATABASE_URL": database_url,
-                    "PORT": str(self.port), "HOST": "127.0.0.1", **env}
+                    "PORT": str(self.port), "HOST": "127.0.0.1", **RELAXED_LIMITS, **env}
         self.env.pop("HELPLINE_REDIS_URL", None)
         if redis_url:
             self.env["HELPLINE_REDIS_URL"] = redis_url

@@ -1,0 +1,75 @@
+"""Rate limits: token buckets for frames and requests, and counters of open connections per user and per IP.
+
+Pure bookkeeping over a monotonic clock; the gateway decides what a refusal looks like.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass
+class TokenBucket:
+    rate: float            # tokens added per second
+    burst: float           # the most tokens held
+    tokens: float = -1.0
+    stamp: float = 0.0
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.tokens < 0:
+            self.tokens = self.burst
+        self.stamp = self.clock()
+
+    def take(self, cost: float = 1.0) -> bool:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= cost:
+            self.tokens -= cost
+            return True
+        return False
+
+
+class BucketsByKey:
+    """One bucket per key (a user id, an IP), the least recently used forgotten past `capacity`."""
+
+    def __init__(self, rate: float, burst: float, capacity: int = 100_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.capacity, self.clock = rate, burst, capacity, clock
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def take(self, key: str, cost: float = 1.0) -> bool:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = TokenBucket(self.rate, self.burst, clock=self.clock)
+            if len(self._buckets) > self.capacity:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key)
+        return bucket.take(cost)
+
+
+class ConnectionCounter:
+    """Open connections per key, with a ceiling."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: dict[str, int] = {}
+
+    def acquire(self, key: str) -> bool:
+        count = self._open.get(key, 0)
+        if count >= self.limit:
+            return False
+        self._open[key] = count + 1
+        return True
+
+    def release(self, key: str) -> None:
+        count = self._open.get(key, 0) - 1
+        if count <= 0:
+            self._open.pop(key, None)
+        else:
+            self._open[key] = count
