@@ -99,6 +99,7 @@ class TicketView(msgspec.Struct):
     page_url: str | None = None
     context: dict[str, Any] | None = None
     read_seq: int | None = None
+    incident: str | None = None  # the status page incident the ticket follows (realtime/incidents.py)
 
 
 # Server → client frames. `message` is encoded from Message plus the tag, once per message per node.

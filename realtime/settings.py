@@ -23,7 +23,6 @@ class Settings:
     status_components_file: str | None = None  # None: the packaged statuspage/components.toml
     status_probe_urls: tuple[str, ...] = ("http://127.0.0.1:8000/readyz",)
     status_probe_interval_s: float = 10.0
-    status_worker_lag_max: float = 60.0  # a gateway's helpline_worker_lag above this degrades support chat
     incident_poll_s: float = 5.0  # how often each gateway node looks for resolved incidents
     status_cache_s: float = 5.0  # how long a node reuses the status page's active incidents for matching
     heartbeat_s: float = 25.0
@@ -77,7 +76,6 @@ class Settings:
             status_components_file=env.get("HELPLINE_STATUS_COMPONENTS") or None,
             status_probe_urls=_probe_urls(env),
             status_probe_interval_s=float(env.get("HELPLINE_STATUS_PROBE_INTERVAL_S", cls.status_probe_interval_s)),
-            status_worker_lag_max=float(env.get("HELPLINE_STATUS_WORKER_LAG_MAX", cls.status_worker_lag_max)),
             incident_poll_s=float(env.get("HELPLINE_INCIDENT_POLL_S", cls.incident_poll_s)),
             status_cache_s=float(env.get("HELPLINE_STATUS_CACHE_S", cls.status_cache_s)),
             heartbeat_s=float(env.get("HELPLINE_HEARTBEAT_S", cls.heartbeat_s)),

@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from persistence.incident_links import incident_of
 from persistence.store import UNSET, NewTicket, TicketStore
 from realtime import rules
 from realtime.auth import Identity
@@ -23,6 +24,7 @@ from realtime.settings import Settings
 HISTORY_PAGE_MAX = 200
 JOIN_LATEST = 50
 JOIN_MAX = 1000
+SYSTEM_USER = User(id="system", name="Helpline", role="system")  # author of notices Helpline itself posts
 
 
 class TicketError(Exception):
@@ -140,6 +142,16 @@ class TicketService:
         self._remember(view)
         await self.bus.publish_ticket(view)
 
+    async def post_system(self, ticket_id: str, client_id: str, body: str) -> CommitResult:
+        """Commit a public notice by Helpline itself; a repeated client_id posts nothing. The caller publishes
+        the ticket change (it knows what else changed with it)."""
+        await self.facts(ticket_id)
+        draft = Draft(ticket_id, client_id, SYSTEM_USER, body, False, iso(utcnow()) or "")
+        try:
+            return await self.bus.commit(draft)
+        except Unavailable as exc:
+            raise TicketError("unavailable", str(exc) or "messaging is unavailable, retry") from None
+
     async def update(self, who: Identity, ticket_id: str, status: str | None, assignee: Any = UNSET) -> TicketView:
         if not who.is_staff:
             raise TicketError("forbidden", "only agents change tickets")
@@ -178,6 +190,7 @@ class TicketService:
         await self.check_view(who, ticket_id)
         view = await self.store.get_ticket(ticket_id, reader_id=who.id)
         assert view is not None
+        view.incident = await incident_of(self.store, ticket_id)
         limit = max(1, min(limit, HISTORY_PAGE_MAX))
         batch = await self.messages_after(ticket_id, after_seq, limit + 1)
         has_more = len(batch) > limit

@@ -1,0 +1,100 @@
+"""Queries over ticket ↔ incident links: link, look up, and claim the links whose resolution notice is owed.
+
+Claims are leases, so many gateway nodes can run the resolution watcher; the notice itself is made exactly-once
+by the bus's client_id de-duplication, not by these rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Sequence
+
+from sqlalchemy import delete, or_, select, update
+
+from persistence.models_incidents import TicketIncident
+from persistence.store import TicketStore
+
+
+async def link(store: TicketStore, ticket_id: str, incident_id: str, incident_name: str, linked_by: str,
+               now: datetime) -> None:
+    """Link a ticket to an incident (replacing another link); linking again to the same one changes nothing."""
+    t = TicketIncident
+    async with store.sessions.begin() as session:
+        row = await session.get(t, ticket_id, with_for_update=store.dialect == "postgresql")
+        if row is not None and row.incident_id == incident_id:
+            return
+        values = dict(ticket_id=ticket_id, incident_id=incident_id, incident_name=incident_name[:300],
+                      linked_by=linked_by, linked_at=now, notified_at=None, claimed_by=None, claim_until=None)
+        statement = store._insert(t).values(**values)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=[t.ticket_id], set_={k: v for k, v in values.items() if k != "ticket_id"}))
+
+
+async def unlink(store: TicketStore, ticket_id: str) -> None:
+    async with store.sessions.begin() as session:
+        await session.execute(delete(TicketIncident).where(TicketIncident.ticket_id == ticket_id))
+
+
+async def incident_of(store: TicketStore, ticket_id: str) -> str | None:
+    async with store.sessions() as session:
+        return await session.scalar(select(TicketIncident.incident_id).where(TicketIncident.ticket_id == ticket_id))
+
+
+async def incidents_of(store: TicketStore, ticket_ids: Sequence[str]) -> dict[str, str]:
+    if not ticket_ids:
+        return {}
+    t = TicketIncident
+    async with store.sessions() as session:
+        rows = await session.execute(select(t.ticket_id, t.incident_id).where(t.ticket_id.in_(list(ticket_ids))))
+        return dict(rows.tuples().all())
+
+
+async def pending_incidents(store: TicketStore) -> list[str]:
+    """Incidents that still have linked tickets waiting for the resolution notice."""
+    t = TicketIncident
+    async with store.sessions() as session:
+        return list(await session.scalars(select(t.incident_id).where(t.notified_at.is_(None)).distinct()))
+
+
+async def claim(store: TicketStore, incident_id: str, node: str, now: datetime, lease_s: float,
+                limit: int) -> list[str]:
+    """Take a lease on up to `limit` unnotified links of the incident; returns the claimed ticket ids."""
+    t = TicketIncident
+    free = or_(t.claim_until.is_(None), t.claim_until < now)
+    async with store.sessions.begin() as session:
+        candidates = list(await session.scalars(
+            select(t.ticket_id).where(t.incident_id == incident_id, t.notified_at.is_(None), free).limit(limit)))
+        if not candidates:
+            return []
+        # The same conditions again in the UPDATE: a node that lost the race claims nothing.
+        claimed = await session.scalars(
+            update(t).where(t.ticket_id.in_(candidates), t.incident_id == incident_id, t.notified_at.is_(None), free)
+            .values(claimed_by=node, claim_until=now + timedelta(seconds=lease_s)).returning(t.ticket_id))
+        return list(claimed)
+
+
+async def mark_notified(store: TicketStore, ticket_id: str, incident_id: str, now: datetime) -> None:
+    t = TicketIncident
+    async with store.sessions.begin() as session:
+        await session.execute(update(t).where(t.ticket_id == ticket_id, t.incident_id == incident_id)
+                              .values(notified_at=now, claimed_by=None, claim_until=None))
+
+
+async def release(store: TicketStore, ticket_id: str, node: str) -> None:
+    """Give a lease back early after a failed post, so the next round (of any node) retries."""
+    t = TicketIncident
+    async with store.sessions.begin() as session:
+        await session.execute(update(t).where(t.ticket_id == ticket_id, t.claimed_by == node)
+                              .values(claimed_by=None, claim_until=None))
+
+
+async def customer_ticket_for(store: TicketStore, customer_id: str, incident_id: str) -> str | None:
+    """A ticket of this customer already linked to the incident (the newest), so following twice reuses it."""
+    from persistence.models import Ticket
+
+    t = TicketIncident
+    async with store.sessions() as session:
+        return await session.scalar(
+            select(t.ticket_id).join(Ticket, Ticket.id == t.ticket_id)
+            .where(t.incident_id == incident_id, Ticket.customer_id == customer_id)
+            .order_by(Ticket.created_at.desc()).limit(1))
