@@ -1,0 +1,280 @@
+"""The Redis bus: any number of gateway nodes share one commit point, one recent history and presence.
+
+A commit is one Lua script (seq, idempotency, persistence stream, recent stream, publish); the persistence worker
+(persistence/worker.py) drains the stream into the database. Redis errors surface as Unavailable, never as an ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import AsyncIterator
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from persistence.store import TicketStore
+from realtime import metrics
+from realtime.bus import redis_layout as layout
+from realtime.bus import redis_scripts as scripts
+from realtime.bus.base import (BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent,
+                               Unavailable)
+from realtime.bus.redis_fanout import ChannelSubscriber
+from realtime.bus.redis_lag import persist_lag
+from realtime.protocol import Message, TicketView, User
+
+log = logging.getLogger("helpline.bus.redis")
+
+RECENT_PER_TICKET = 500  # approximate cap of a ticket's recent-history stream (MAXLEN ~)
+SEED_CLIENT_IDS = 1000  # latest persisted client_ids put back after a Redis data loss
+IDLE_TTL_MS = 7 * 24 * 3600 * 1000  # a ticket's counter, client ids and recent history vanish after a quiet week
+LAG_EVERY_S = 5.0
+MAX_CONNECTIONS = 64
+
+
+@contextlib.asynccontextmanager
+async def redis_errors(what: str) -> AsyncIterator[None]:
+    """Redis or network failures become Unavailable: the caller answers `unavailable`, never acks."""
+    try:
+        yield
+    except (RedisError, OSError, asyncio.TimeoutError) as exc:
+        raise Unavailable(f"{what} failed: Redis is unreachable ({exc.__class__.__name__})") from None
+
+
+class RedisBus:
+    def __init__(self, url: str, store: TicketStore, prefix: str = "helpline", presence_ttl_s: float = 30.0,
+                 recent_max: int = RECENT_PER_TICKET) -> None:
+        # Bounded and blocking: a burst of commits queues for a connection instead of opening thousands.
+        pool = BlockingConnectionPool.from_url(url, max_connections=MAX_CONNECTIONS, timeout=5,
+                                               socket_connect_timeout=2, socket_timeout=5,
+                                               retry=Retry(NoBackoff(), 0), health_check_interval=10)
+        self._redis = Redis(connection_pool=pool)
+        self._store = store
+        self._keys = layout.Keys(prefix)
+        self._presence_ttl_ms = int(presence_ttl_s * 1000)
+        self._sweep_every_s = max(0.05, min(presence_ttl_s / 4, 5.0))
+        self._recent_max = recent_max
+        self._sink: EventSink = lambda _ticket, _event: None
+        self._tickets_by_channel: dict[str, str] = {}
+        self._delivered_seq: dict[str, int] = {}
+        self._subscriber = ChannelSubscriber(self._redis, self._on_payload, self._fill_gaps)
+        self._maintenance: asyncio.Task[None] | None = None
+
+    # -- life cycle --------------------------------------------------------------------------------------------
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._subscriber.start(self._keys.queue)
+        self._maintenance = asyncio.create_task(self._maintain(), name="redis-bus-maintenance")
+
+    async def close(self) -> None:
+        if self._maintenance:
+            self._maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._maintenance
+        await self._subscriber.close()
+        await self._redis.aclose()
+
+    async def ready(self) -> bool:
+        try:
+            return bool(await asyncio.wait_for(self._redis.ping(), 2.0)) and self._subscriber.connected
+        except Exception:
+            return False
+
+    # -- commit and history ------------------------------------------------------------------------------------
+    async def commit(self, draft: Draft) -> CommitResult:
+        payload = layout.encode_draft(draft)  # encoded once: the same bytes go to both streams and the publish
+        keys = self._keys.commit_keys(draft.ticket)
+        channel = self._keys.channel(draft.ticket)
+        head: list[object] = [draft.client_id, payload, draft.ticket, self._recent_max, IDLE_TTL_MS]
+        async with redis_errors("commit"):
+            result = await scripts.COMMIT_SCRIPT(self._redis, keys, [*head, "", channel])
+            if result[0] == -1:
+                stored = await self._stored(draft.ticket, draft.client_id)
+                if stored is not None:
+                    return CommitResult(stored, duplicate=True)
+                floor, pairs = await self._seed(draft.ticket)
+                result = await scripts.COMMIT_SCRIPT(self._redis, keys, [*head, floor, channel, *pairs])
+        seq = int(result[1])
+        if result[0] == 1:
+            return CommitResult(draft.committed(seq), duplicate=False)
+        if len(result) > 2:
+            return CommitResult(layout.decode_message(seq, result[2]), duplicate=True)
+        stored = await self._stored(draft.ticket, draft.client_id)
+        return CommitResult(stored or draft.committed(seq), duplicate=True)
+
+    async def _stored(self, ticket: str, client_id: str) -> Message | None:
+        try:
+            return await self._store.message_by_client_id(ticket, client_id)
+        except Exception as exc:
+            raise Unavailable(f"the database is unreachable ({exc.__class__.__name__})") from None
+
+    async def _seed(self, ticket: str) -> tuple[int, list[object]]:
+        """The counter's floor (the highest persisted seq) and the latest persisted (client_id, seq) pairs."""
+        try:
+            latest = await self._store.latest_messages(ticket, SEED_CLIENT_IDS, include_internal=True)
+            floor = latest[-1].seq if latest else 0  # the highest persisted seq: latest includes it
+        except Exception as exc:
+            raise Unavailable(f"the database is unreachable ({exc.__class__.__name__})") from None
+        pairs: list[object] = []
+        for message in latest:
+            pairs += [message.client_id, message.seq]
+        return floor, pairs
+
+    async def recent(self, ticket: str, after_seq: int) -> list[Message] | None:
+        async with redis_errors("reading recent history"):
+            entries = await self._redis.xrange(self._keys.recent(ticket), min=f"{max(after_seq, 0)}-0", max="+")
+        if not entries or layout.seq_of_entry_id(entries[0][0]) > after_seq + 1:
+            return None  # the capped stream does not reach back that far (or is gone): read the database
+        messages = []
+        for entry_id, fields in entries:
+            seq = layout.seq_of_entry_id(entry_id)
+            if seq > after_seq:
+                messages.append(layout.decode_message(seq, fields[b"d"]))
+        return messages
+
+    # -- fan-out -----------------------------------------------------------------------------------------------
+    async def subscribe(self, ticket: str) -> None:
+        channel = self._keys.channel(ticket)
+        self._tickets_by_channel[channel] = ticket
+        self._delivered_seq.pop(ticket, None)
+        await self._subscriber.add(channel)
+
+    async def unsubscribe(self, ticket: str) -> None:
+        channel = self._keys.channel(ticket)
+        self._tickets_by_channel.pop(channel, None)
+        self._delivered_seq.pop(ticket, None)
+        await self._subscriber.remove(channel)
+
+    async def publish(self, ticket: str, event: BusEvent) -> None:
+        """Typing, read and presence events: ephemeral, so a Redis outage drops them rather than failing."""
+        try:
+            await self._redis.publish(self._keys.channel(ticket), layout.encode_event(event))
+        except (RedisError, OSError) as exc:
+            log.warning("dropped a %s event of %s: %r", type(event).__name__, ticket, exc)
+
+    async def publish_ticket(self, view: TicketView) -> None:
+        try:
+            await self._redis.publish(self._keys.queue, layout.encode_event(TicketEvent(view)))
+        except (RedisError, OSError) as exc:
+            log.warning("dropped the queue update of %s: %r", view.id, exc)
+
+    def _on_payload(self, channel: str, payload: bytes) -> None:
+        if channel == self._keys.queue:
+            self._sink(None, layout.decode_payload(payload))
+            return
+        ticket = self._tickets_by_channel.get(channel)
+        if ticket is None:
+            return  # unsubscribed meanwhile
+        event = layout.decode_payload(payload)
+        if isinstance(event, MessageEvent) and not self._note_delivered(ticket, event.message.seq):
+            return
+        self._sink(ticket, event)
+
+    def _note_delivered(self, ticket: str, seq: int) -> bool:
+        """Each message goes to the hub once, in order, even when a gap fill and the live channel overlap."""
+        if seq <= self._delivered_seq.get(ticket, 0):
+            return False
+        self._delivered_seq[ticket] = seq
+        return True
+
+    async def _fill_gaps(self) -> None:
+        """After a reconnect: hand on what was committed while this node was not listening."""
+        for ticket, last in list(self._delivered_seq.items()):
+            try:
+                missed = await self.recent(ticket, last)
+            except Unavailable:
+                return
+            if missed is None:
+                log.warning("ticket %s: messages after %d are beyond the recent history; clients recover them "
+                            "on their next join with since", ticket, last)
+                continue
+            for message in missed:
+                if ticket in self._delivered_seq and self._note_delivered(ticket, message.seq):
+                    self._sink(ticket, MessageEvent(message))
+
+    # -- presence ----------------------------------------------------------------------------------------------
+    async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
+        async with redis_errors("presence"):
+            came_online, expiry = await scripts.PRESENCE_JOIN_SCRIPT(
+                self._redis, self._keys.presence_keys(ticket),
+                [connection_id, layout.encode_user(user), user.id, self._presence_ttl_ms])
+            await self._redis.zadd(self._keys.presence_index, {f"{ticket}\n{connection_id}": expiry})
+        if came_online:
+            await self.publish(ticket, PresenceEvent(ticket, user, online=True))
+
+    async def presence_leave(self, ticket: str, connection_id: str, user: User) -> None:
+        try:
+            gone = await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, self._keys.presence_keys(ticket),
+                                                       [connection_id, "left"])
+            await self._redis.zrem(self._keys.presence_index, f"{ticket}\n{connection_id}")
+        except (RedisError, OSError) as exc:
+            log.warning("presence leave of %s in %s not recorded (%r); it expires by itself", user.id, ticket, exc)
+            return
+        if gone:
+            await self.publish(ticket, PresenceEvent(ticket, user, online=False))
+
+    async def presence_members(self, ticket: str) -> list[User]:
+        async with redis_errors("presence"):
+            raw = await scripts.PRESENCE_MEMBERS_SCRIPT(self._redis, self._keys.presence_keys(ticket), [])
+        users = [layout.decode_user(r) for r in raw if r]
+        return list({u.id: u for u in users}.values())
+
+    async def presence_refresh(self, memberships: list[tuple[str, str, User]]) -> None:
+        """Renew every local connection's presence; one that expired meanwhile (a slow node) comes back online."""
+        try:
+            for start in range(0, len(memberships), 500):
+                await self._refresh_chunk(memberships[start:start + 500])
+        except (RedisError, OSError) as exc:
+            log.warning("presence refresh failed (%r); members expire unless the next one succeeds", exc)
+
+    async def _refresh_chunk(self, chunk: list[tuple[str, str, User]]) -> None:
+        results = await asyncio.gather(*(
+            scripts.PRESENCE_JOIN_SCRIPT(self._redis, self._keys.presence_keys(ticket),
+                                         [conn, layout.encode_user(user), user.id, self._presence_ttl_ms])
+            for ticket, conn, user in chunk))
+        if results:
+            await self._redis.zadd(self._keys.presence_index, {
+                f"{ticket}\n{conn}": expiry for (ticket, conn, _), (_, expiry) in zip(chunk, results)})
+        for (ticket, _, user), (came_online, _) in zip(chunk, results):
+            if came_online:
+                await self.publish(ticket, PresenceEvent(ticket, user, online=True))
+
+    async def sweep_presence(self) -> int:
+        """Take expired connections (each goes to exactly one node) and tell everyone who went offline."""
+        due = await scripts.PRESENCE_TAKE_EXPIRED_SCRIPT(self._redis, [self._keys.presence_index], [200])
+        offline = 0
+        for member in due:
+            ticket, _, conn = member.decode().partition("\n")
+            gone = await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, self._keys.presence_keys(ticket),
+                                                       [conn, "expired"])
+            if gone:
+                offline += 1
+                await self.publish(ticket, PresenceEvent(ticket, layout.decode_user(gone), online=False))
+        return offline
+
+    # -- background --------------------------------------------------------------------------------------------
+    async def _maintain(self) -> None:
+        """Supervised loop: sweep expired presence, export the persistence lag."""
+        loop = asyncio.get_running_loop()
+        next_lag = 0.0
+        failing = False
+        while True:
+            try:
+                await self.sweep_presence()
+                if loop.time() >= next_lag:
+                    next_lag = loop.time() + LAG_EVERY_S
+                    messages, seconds = await persist_lag(self._redis, self._keys.persist)
+                    metrics.WORKER_LAG.set(messages)
+                    metrics.WORKER_LAG_SECONDS.set(seconds)
+                failing = False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not failing:
+                    log.warning("bus maintenance failed (%r); retrying", exc)
+                failing = True
+            await asyncio.sleep(self._sweep_every_s)
+

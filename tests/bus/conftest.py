@@ -1,0 +1,105 @@
+"""Fixtures of the bus contract suite: each backend on a real, migrated SQLite store; Redis under its own prefix."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+from typing import AsyncIterator, Awaitable, Callable, Iterator
+
+import pytest
+import redis
+
+from persistence.store import TicketStore
+from realtime.bus.base import Bus, BusEvent, Draft
+from realtime.bus.memory import MemoryBus
+from realtime.bus.redis import RedisBus
+from realtime.protocol import User
+from tests.services import REDIS_URL, migrate, sqlite_url, unavailable
+
+
+class Sink:
+    """What a node's hub would receive: (ticket, event) in arrival order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str | None, BusEvent]] = []
+        self._arrived = asyncio.Event()
+
+    def __call__(self, ticket: str | None, event: BusEvent) -> None:
+        self.events.append((ticket, event))
+        self._arrived.set()
+
+    def of(self, kind: type) -> list[BusEvent]:
+        return [e for _, e in self.events if isinstance(e, kind)]
+
+    async def until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate():
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"condition not met within {timeout}s; events: {self.events[-5:]}")
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), min(remaining, 0.1))
+            except asyncio.TimeoutError:
+                pass
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[TicketStore]:
+    url = sqlite_url(tmp_path)
+    await asyncio.to_thread(migrate, url)
+    store = TicketStore(url)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A random key prefix on the shared Redis; every key under it is deleted afterwards."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except Exception as exc:  # noqa: BLE001
+        client.close()
+        unavailable(f"Redis at {REDIS_URL} is not reachable: {exc}")
+    prefix = f"hltest-{secrets.token_hex(6)}"
+    yield prefix
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        client.delete(key)
+    client.close()
+
+
+BusFactory = Callable[[], Awaitable[tuple[Bus, Sink]]]
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def open_node(request: pytest.FixtureRequest, store: TicketStore) -> AsyncIterator[BusFactory]:
+    """Opens a started bus (a "node") of the backend under test, with its own sink; closed afterwards."""
+    prefix = request.getfixturevalue("redis_prefix") if request.param == "redis" else ""
+    opened: list[Bus] = []
+
+    async def open_one() -> tuple[Bus, Sink]:
+        bus: Bus = MemoryBus(store) if request.param == "memory" else RedisBus(
+            REDIS_URL, store, prefix=prefix, presence_ttl_s=0.6)
+        sink = Sink()
+        await bus.start(sink)
+        opened.append(bus)
+        if isinstance(bus, RedisBus):
+            for _ in range(100):  # the pub/sub connection comes up in the background
+                if await bus.ready():
+                    break
+                await asyncio.sleep(0.02)
+        return bus, sink
+
+    yield open_one
+    for bus in opened:
+        await bus.close()
+
+
+def draft(ticket: str, client_id: str, body: str = "hello", role: str = "customer", internal: bool = False) -> Draft:
+    return Draft(ticket, client_id, User(f"{role}-1", role.title(), role), body, internal, "2025-01-01T00:00:00Z")
+
+
+def new_ticket() -> str:
+    return secrets.token_hex(6)

@@ -1,0 +1,131 @@
+"""The bus contract (realtime/bus/base.py), one suite for every backend: a backend is done when it passes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from persistence.store import TicketStore
+from realtime.bus.base import MessageEvent, PresenceEvent, ReadEvent, TicketEvent, TypingEvent
+from realtime.protocol import Customer, TicketView, User
+from tests.bus.conftest import BusFactory, draft, new_ticket
+
+
+async def test_seqs_follow_the_history_without_gaps(open_node: BusFactory, store: TicketStore) -> None:
+    ticket = new_ticket()
+    await store.write_messages([draft(ticket, "opening").committed(1)])
+    bus, _ = await open_node()
+    results = await asyncio.gather(*(bus.commit(draft(ticket, f"c{i}")) for i in range(30)))
+    assert sorted(r.message.seq for r in results) == list(range(2, 32))
+    assert not any(r.duplicate for r in results)
+
+
+async def test_repeated_client_id_returns_the_first_commit_and_appends_nothing(open_node: BusFactory) -> None:
+    ticket = new_ticket()
+    bus, sink = await open_node()
+    await bus.subscribe(ticket)
+    first = await bus.commit(draft(ticket, "same", body="first words"))
+    again = await asyncio.gather(*(bus.commit(draft(ticket, "same", body="retry")) for _ in range(5)))
+    assert all(r.duplicate and r.message.seq == first.message.seq for r in again)
+    assert all(r.message.body == "first words" for r in again)
+    nxt = await bus.commit(draft(ticket, "other"))
+    assert nxt.message.seq == first.message.seq + 1
+    await sink.until(lambda: len(sink.of(MessageEvent)) == 2)
+    await asyncio.sleep(0.1)
+    assert [e.message.seq for e in sink.of(MessageEvent)] == [1, 2]  # type: ignore[attr-defined]
+
+
+async def test_subscribers_get_every_message_once_in_seq_order(open_node: BusFactory) -> None:
+    ticket, elsewhere = new_ticket(), new_ticket()
+    bus, sink = await open_node()
+    await bus.subscribe(ticket)
+    await asyncio.gather(*(bus.commit(draft(ticket, f"c{i}")) for i in range(40)),
+                         bus.commit(draft(elsewhere, "not subscribed")))
+    await sink.until(lambda: len(sink.of(MessageEvent)) >= 40)
+    await asyncio.sleep(0.1)
+    got = [(t, e.message.seq) for t, e in sink.events if isinstance(e, MessageEvent)]
+    assert got == [(ticket, seq) for seq in range(1, 41)]
+
+
+async def test_unsubscribed_ticket_is_no_longer_delivered(open_node: BusFactory) -> None:
+    ticket = new_ticket()
+    bus, sink = await open_node()
+    await bus.subscribe(ticket)
+    await bus.commit(draft(ticket, "a"))
+    await sink.until(lambda: len(sink.of(MessageEvent)) == 1)
+    await bus.unsubscribe(ticket)
+    await bus.commit(draft(ticket, "b"))
+    await bus.publish(ticket, TypingEvent(ticket, User("u", "U", "customer"), True))
+    await asyncio.sleep(0.2)
+    assert len(sink.events) == 1
+
+
+async def test_recent_returns_what_follows_a_seq(open_node: BusFactory) -> None:
+    ticket = new_ticket()
+    bus, _ = await open_node()
+    for i in range(5):
+        await bus.commit(draft(ticket, f"c{i}", body=f"body {i}"))
+    after_two = await bus.recent(ticket, 2)
+    assert after_two is not None and [(m.seq, m.body) for m in after_two] == [(3, "body 2"), (4, "body 3"), (5, "body 4")]
+    assert await bus.recent(ticket, 5) == []
+    from_start = await bus.recent(ticket, 0)
+    assert from_start is not None and [m.seq for m in from_start] == [1, 2, 3, 4, 5]
+
+
+async def test_recent_is_none_when_the_short_history_does_not_reach_back(open_node: BusFactory) -> None:
+    ticket = new_ticket()
+    bus, _ = await open_node()
+    assert await bus.recent(new_ticket(), 0) is None  # nothing known: the database answers
+    await asyncio.gather(*(bus.commit(draft(ticket, f"c{i}")) for i in range(800)))
+    assert await bus.recent(ticket, 0) is None
+    tail = await bus.recent(ticket, 790)
+    assert tail is not None and [m.seq for m in tail] == list(range(791, 801))
+
+
+async def test_typing_read_and_ticket_events_reach_subscribers(open_node: BusFactory) -> None:
+    ticket = new_ticket()
+    bus, sink = await open_node()
+    await bus.subscribe(ticket)
+    anna = User("anna", "Anna", "customer")
+    await bus.publish(ticket, TypingEvent(ticket, anna, True))
+    await bus.publish(ticket, ReadEvent(ticket, anna, 3, origin="conn-1"))
+    view = TicketView(id=ticket, subject="Chart", status="open", plan="pro", priority=3, category="bug",
+                      customer=Customer("anna", "Anna"), assignee=None, created_at="2025-01-01T00:00:00Z",
+                      updated_at="2025-01-01T00:00:00Z", last_seq=1, first_response_due=None)
+    await bus.publish_ticket(view)  # agents' queue: delivered without subscribing to the ticket
+    await sink.until(lambda: len(sink.events) == 3)
+    kinds = {type(e): (t, e) for t, e in sink.events}
+    assert kinds[TypingEvent] == (ticket, TypingEvent(ticket, anna, True))
+    assert kinds[ReadEvent] == (ticket, ReadEvent(ticket, anna, 3, origin="conn-1"))
+    assert kinds[TicketEvent][0] is None and kinds[TicketEvent][1].ticket.id == ticket  # type: ignore[attr-defined]
+
+
+async def test_presence_counts_users_not_connections(open_node: BusFactory) -> None:
+    ticket = new_ticket()
+    bus, sink = await open_node()
+    await bus.subscribe(ticket)
+    anna, alice = User("anna", "Anna", "customer"), User("alice", "Alice", "agent")
+    await bus.presence_join(ticket, "conn-a1", anna)
+    await bus.presence_join(ticket, "conn-a2", anna)  # a second tab
+    await bus.presence_join(ticket, "conn-b", alice)
+    assert sorted(u.id for u in await bus.presence_members(ticket)) == ["alice", "anna"]
+    await bus.presence_leave(ticket, "conn-a1", anna)
+    assert sorted(u.id for u in await bus.presence_members(ticket)) == ["alice", "anna"]
+    await bus.presence_leave(ticket, "conn-a2", anna)
+    assert [u.id for u in await bus.presence_members(ticket)] == ["alice"]
+    await sink.until(lambda: len(sink.of(PresenceEvent)) == 3)
+    await asyncio.sleep(0.1)
+    seen = [(e.user.id, e.online) for e in sink.of(PresenceEvent)]  # type: ignore[attr-defined]
+    assert seen == [("anna", True), ("alice", True), ("anna", False)]
+
+
+async def test_refreshed_presence_stays(open_node: BusFactory) -> None:
+    ticket = new_ticket()
+    bus, sink = await open_node()
+    await bus.subscribe(ticket)
+    anna = User("anna", "Anna", "customer")
+    await bus.presence_join(ticket, "conn-a", anna)
+    for _ in range(4):  # longer than the presence TTL of the test nodes, renewed like heartbeats do
+        await asyncio.sleep(0.3)
+        await bus.presence_refresh([(ticket, "conn-a", anna)])
+    assert [u.id for u in await bus.presence_members(ticket)] == ["anna"]
+    assert [(e.user.id, e.online) for e in sink.of(PresenceEvent)] == [("anna", True)]  # type: ignore[attr-defined]
