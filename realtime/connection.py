@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from realtime import metrics, protocol
 from realtime.auth import Identity, TokenError, verify_token
-from realtime.bus.base import ReadEvent, TypingEvent
+from realtime.bus.base import ReadEvent, TypingEvent, Unavailable
 from realtime.limits import TokenBucket
 from realtime.tickets import TicketError
 
@@ -194,6 +194,8 @@ class Connection:
                 await self.gateway.handle(self, frame)
             except TicketError as exc:
                 self.send_error(exc.code, exc.message, getattr(frame, "client_id", None))
+            except Unavailable as exc:  # the bus (Redis) is down: say so, keep the connection
+                self.send_error("unavailable", str(exc) or "retry later", getattr(frame, "client_id", None))
 
     async def _cleanup(self) -> None:
         hub = self.gateway.hub

@@ -12,3 +12,5 @@ COMMIT_LATENCY = Histogram("helpline_commit_seconds", "Time from send to commit"
                            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 ERRORS = Counter("helpline_error_frames_total", "Error frames sent", ["code"])
 SLOW_CLIENTS = Counter("helpline_slow_client_disconnects_total", "Connections closed for falling behind")
+WORKER_LAG = Gauge("helpline_worker_lag", "Committed messages the persistence worker has not written yet (Redis bus)")
+WORKER_LAG_SECONDS = Gauge("helpline_worker_lag_seconds", "Age of the oldest committed message not yet written")

@@ -38,6 +38,9 @@ class Settings:
     max_connections_per_user: int = 20
     max_connections_per_ip: int = 1000
     response_targets_s: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_RESPONSE_TARGETS_S))
+    business_hours: str = ""  # e.g. "Mon-Fri 09:00-18:00" in `timezone`; empty: targets count 24/7
+    timezone: str = "UTC"
+    auto_assign: bool = False  # new tickets go round-robin to online agents who are not away
     demo: bool = False
     key_prefix: str = "helpline"
     worker_metrics_port: int | None = None  # `helpline worker` serves /metrics here when set
@@ -83,6 +86,9 @@ class Settings:
             typing_ttl_s=float(env.get("HELPLINE_TYPING_TTL_S", cls.typing_ttl_s)),
             presence_ttl_s=float(env.get("HELPLINE_PRESENCE_TTL_S", cls.presence_ttl_s)),
             response_targets_s=targets,
+            business_hours=env.get("HELPLINE_BUSINESS_HOURS", cls.business_hours),
+            timezone=env.get("HELPLINE_TIMEZONE", cls.timezone),
+            auto_assign=env.get("HELPLINE_AUTO_ASSIGN", "").lower() in ("1", "true", "on", "yes"),
             key_prefix=env.get("HELPLINE_KEY_PREFIX", cls.key_prefix),
             worker_metrics_port=int(env["HELPLINE_WORKER_METRICS_PORT"]) if env.get("HELPLINE_WORKER_METRICS_PORT")
             else None,
