@@ -50,6 +50,7 @@ class Widget {
     this.client.connect();
     this.loadTickets();
     setInterval(() => !this.panel.hidden && this.refreshBanner(), 60000);
+    document.addEventListener("visibilitychange", () => this.markRead());
   }
 
   open() {
@@ -59,6 +60,9 @@ class Widget {
     this.refreshBanner();
     this.show(this.view);
     this.markRead();
+    // Keyboard users land where they can act: the composer in a thread, else the first button.
+    const target = this.footer.querySelector("textarea") || this.body.querySelector("button");
+    if (target) target.focus();
   }
 
   close() {
@@ -248,7 +252,10 @@ class Widget {
       const res = await fetch(`${this.base}/api/articles?q=${encodeURIComponent(q.trim())}`);
       const articles = res.ok ? (await res.json()).articles || [] : [];
       replace(box, h("p", { class: "muted", text: this.t.suggestions }),
-        articles.slice(0, 3).map((a) => h("a", { href: safeUrl(a.url), target: "_blank", rel: "noopener", text: a.title })));
+        articles.slice(0, 3).map((a) => h("a", {
+          href: safeUrl(a.url || `${this.base}/help/${encodeURIComponent(a.slug)}`), target: "_blank", rel: "noopener",
+          title: a.snippet || "", text: a.title,
+        })));
       box.hidden = !articles.length;
     } catch { /* no self-help service: no suggestions */ }
   }
@@ -318,13 +325,14 @@ class Widget {
 
   onMessage(m) {
     const me = this.client.user?.id;
+    const dup = this.messages(m.ticket).has(m.seq);
     this.messages(m.ticket).set(m.seq, m);
     const tk = this.tickets.get(m.ticket);
     if (tk) this.tickets.set(m.ticket, { ...tk, last_seq: Math.max(tk.last_seq || 0, m.seq), updated_at: m.created_at });
-    if (m.ticket === this.current && this.thread) {
-      this.thread.add(m);
-      this.markRead();
-    } else if (m.author && m.author.id !== me) {
+    const seen = m.ticket === this.current && this.thread && !this.panel.hidden && !document.hidden;
+    if (m.ticket === this.current && this.thread) this.thread.add(m);
+    if (seen) this.markRead();
+    else if (m.author && m.author.id !== me && !dup) {
       this.unread.set(m.ticket, (this.unread.get(m.ticket) || 0) + 1);
       this.emitUnread();
       if (this.view === "home" && !this.panel.hidden) this.show("home");

@@ -216,6 +216,29 @@ def test_markup_in_a_message_is_shown_as_text_and_runs_nothing(app: App, open_as
     assert dialogs == []
 
 
+def test_launcher_counts_unread_replies_while_the_widget_is_closed(app: App, open_as: OpenAs) -> None:
+    customer, agent, _ = customer_pair(open_as)
+    customer.evaluate("() => { window.counts = []; Helpline.on('unread', n => window.counts.push(n)); }")
+    customer.locator(hl("close")).click()
+    for text in ("First answer", "Second answer"):
+        agent.locator(hl("reply")).fill(text)
+        agent.locator(hl("send")).click()
+    expect(customer.locator(hl("unread"))).to_have_text("2")
+    assert customer.evaluate("window.counts.at(-1)") == 2
+    customer.locator(hl("launcher")).click()
+    expect(customer.locator(hl("message"), has_text="Second answer")).to_be_visible()
+    expect(customer.locator(hl("unread"))).to_be_hidden()
+    assert customer.evaluate("window.counts.at(-1)") == 0
+
+    # Away from the page, a third answer arrives; back on the page, the server's read cursor counts it.
+    customer.goto("about:blank")
+    agent.locator(hl("reply")).fill("Third answer")
+    agent.locator(hl("send")).click()
+    expect(agent.locator(hl("message"), has_text="Third answer")).to_have_attribute("data-state", "sent")
+    customer.goto(app.url + "/")
+    expect(customer.locator(hl("unread"))).to_have_text("1")
+
+
 def re_sent_or_read() -> Any:
     import re
 
