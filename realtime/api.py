@@ -11,33 +11,34 @@ from starlette.routing import Route
 
 from realtime import rules
 from realtime.auth import Identity, TokenError, bearer_token, verify_token
-from realtime.protocol import Message, TicketView
+from realtime.protocol import NO_NUL, Message, TicketView
 from realtime.tickets import TicketError
 
 MAX_BODY_BYTES = 64 * 1024
 PAGE_MAX = 100
 
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=32_000)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=32_000, pattern=NO_NUL)]
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_NUL)]
 
 
 class NewTicketBody(msgspec.Struct, forbid_unknown_fields=False):
-    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=NO_NUL)]
     body: Text
     category: str = "question"
-    page_url: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    page_url: Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)] | None = None
     context: dict[str, Any] | None = None
-    client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
+    client_id: ClientId | None = None
 
 
 class NewMessageBody(msgspec.Struct, forbid_unknown_fields=False):
     body: Text
-    client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    client_id: ClientId
     internal: bool = False
 
 
 class TicketPatch(msgspec.Struct, forbid_unknown_fields=False):
     status: str | None = None
-    assignee: Annotated[str, msgspec.Meta(max_length=128)] | None | msgspec.UnsetType = msgspec.UNSET
+    assignee: Annotated[str, msgspec.Meta(max_length=128, pattern=NO_NUL)] | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class TicketList(msgspec.Struct):
@@ -97,6 +98,8 @@ async def read_body(request: Request, kind: type[Any]) -> Any:
             raise TicketError("too_large", f"bodies are limited to {MAX_BODY_BYTES} bytes")
     try:
         return msgspec.json.decode(raw, type=kind)
+    except RecursionError:
+        raise TicketError("bad_request", "JSON is nested too deeply") from None
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise TicketError("bad_request", str(exc)) from None
 
@@ -132,8 +135,12 @@ async def create_ticket(request: Request) -> Response:
     body: NewTicketBody = await read_body(request, NewTicketBody)
     if body.category not in rules.CATEGORIES:
         raise TicketError("bad_request", f"category must be one of {', '.join(rules.CATEGORIES)}")
-    if body.context is not None and len(_encoder.encode(body.context)) > 8192:
-        raise TicketError("too_large", "context is limited to 8 KiB")
+    if body.context is not None:
+        encoded = _encoder.encode(body.context)
+        if len(encoded) > 8192:
+            raise TicketError("too_large", "context is limited to 8 KiB")
+        if b"\\u0000" in encoded:
+            raise TicketError("bad_request", "context must not contain NUL characters")
     view, created = await request.app.state.gateway.tickets.open_ticket(
         who, body.subject, body.body, body.category, body.page_url, body.context, body.client_id)
     return json_response(view, 201 if created else 200)

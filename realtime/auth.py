@@ -41,13 +41,13 @@ def verify_token(token: str, secret: str) -> Identity:
         raise TokenError(str(exc)) from None
     sub, name = claims.get("sub"), claims.get("name")
     role, plan = claims.get("role", "customer"), claims.get("plan", "free")
-    if not isinstance(sub, str) or not sub or len(sub) > 128:
+    if not isinstance(sub, str) or not sub or len(sub) > 128 or "\x00" in sub:
         raise TokenError("sub must be a non-empty string")
     if role not in ROLES:
         raise TokenError("unknown role")
     if plan not in PLANS:
         raise TokenError("unknown plan")
-    if name is not None and (not isinstance(name, str) or len(name) > 200):
+    if name is not None and (not isinstance(name, str) or len(name) > 200 or "\x00" in name):
         raise TokenError("name must be a string")
     return Identity(id=sub, name=name or sub, role=role, plan=plan)
 

@@ -9,9 +9,11 @@ from typing import Annotated, Any, Union
 
 import msgspec
 
-TicketId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-Body = Annotated[str, msgspec.Meta(min_length=1, max_length=32_000)]
+# No NUL anywhere in text: PostgreSQL cannot store it, and a message it refuses must never reach the writer.
+NO_NUL = "^[^\x00]*$"
+TicketId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_NUL)]
+Body = Annotated[str, msgspec.Meta(min_length=1, max_length=32_000, pattern=NO_NUL)]
 Seq = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
 
 
@@ -96,6 +98,9 @@ class TicketView(msgspec.Struct):
     first_response_due: str | None
     first_response_at: str | None = None
     solved_at: str | None = None
+    first_response_breached: bool | None = None  # realtime/targets.py: met (false), breached (true), running (null)
+    resolution_s: int | None = None
+    reviewed_at: str | None = None  # a free report triaged without a reply ("received and reviewed")
     page_url: str | None = None
     context: dict[str, Any] | None = None
     read_seq: int | None = None
@@ -193,13 +198,15 @@ def decode_client_frame(raw: str | bytes) -> ClientFrame:
     """Decode one client frame; a FrameError carries the frame's client_id (when it had one) as ref."""
     try:
         return _decoder.decode(raw)
+    except RecursionError:
+        raise FrameError("JSON is nested too deeply", None) from None
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         ref = None
         try:
             probe = _probe.decode(raw)
             if isinstance(probe.client_id, str):
                 ref = probe.client_id[:128]
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
             pass
         raise FrameError(str(exc), ref) from None
 

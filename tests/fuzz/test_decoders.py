@@ -1,0 +1,77 @@
+"""Property tests: every frame decoder and HTTP body decoder answers any input with a value or a clear refusal."""
+
+from __future__ import annotations
+
+import json
+
+import msgspec
+from hypothesis import given
+from hypothesis import strategies as st
+
+from realtime import api, protocol
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    max_leaves=30,
+)
+FRAME_TYPES = ["hello", "join", "leave", "send", "typing", "read", "queue", "ping", "pong", "", "SEND"]
+FIELDS = ["token", "ticket", "since", "client_id", "body", "internal", "active", "seq", "type"]
+
+
+@st.composite
+def near_frames(draw: st.DrawFn) -> dict:
+    frame = {"type": draw(st.sampled_from(FRAME_TYPES))}
+    for field in draw(st.lists(st.sampled_from(FIELDS), max_size=6)):
+        frame[field] = draw(json_values)
+    return frame
+
+
+@given(json_values)
+def test_any_json_value_is_a_frame_or_a_frame_error(value: object) -> None:
+    raw = json.dumps(value)
+    try:
+        frame = protocol.decode_client_frame(raw)
+    except protocol.FrameError:
+        return
+    assert isinstance(frame, (protocol.Hello, protocol.Join, protocol.Leave, protocol.Send, protocol.Typing,
+                              protocol.Read, protocol.Queue, protocol.Ping))
+
+
+@given(near_frames())
+def test_near_valid_frames_decode_to_valid_values_or_refuse(frame: dict) -> None:
+    try:
+        decoded = protocol.decode_client_frame(json.dumps(frame))
+    except protocol.FrameError:
+        return
+    if isinstance(decoded, protocol.Send):
+        assert 1 <= len(decoded.body) <= 32_000 and "\x00" not in decoded.body
+        assert isinstance(decoded.internal, bool)
+    if isinstance(decoded, (protocol.Join,)) and decoded.since is not None:
+        assert 0 <= decoded.since <= 2**53
+
+
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_never_escape_as_another_exception(raw: bytes) -> None:
+    try:
+        protocol.decode_client_frame(raw)
+    except protocol.FrameError:
+        pass
+
+
+@given(st.sampled_from([api.NewTicketBody, api.NewMessageBody, api.TicketPatch]), json_values)
+def test_http_bodies_decode_or_refuse(kind: type, value: object) -> None:
+    try:
+        msgspec.json.decode(json.dumps(value).encode(), type=kind)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        pass
+
+
+def test_deep_nesting_is_refused_not_crashed() -> None:
+    deep = '{"type":"send","ticket":"t","client_id":"c","body":' + "[" * 30000 + "]" * 30000 + "}"
+    try:
+        protocol.decode_client_frame(deep)
+    except protocol.FrameError as error:
+        assert error.ref is None
+    else:
+        raise AssertionError("a deeply nested frame was accepted")
