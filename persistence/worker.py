@@ -30,7 +30,7 @@ log = logging.getLogger("helpline.worker")
 
 BATCH = 500
 BLOCK_MS = 1000
-MAINTAIN_EVERY_S = 5.0
+MAINTAIN_EVERY_S = 1.0
 LAG_LOG_EVERY_S = 30.0
 DEAD_CONSUMER_IDLE_MS = 3600 * 1000
 
