@@ -114,7 +114,7 @@ class Connection:
                     await ws.close(CLOSE_RATE_LIMITED, "too many connections for this user")
                     return
                 metrics.CONNECTIONS.inc()
-                self.gateway.hub.connections.add(self)
+                self.gateway.hub.add_connection(self)
                 try:
                     await self._frames()
                 finally:
@@ -198,9 +198,7 @@ class Connection:
                 self.send_error("unavailable", str(exc) or "retry later", getattr(frame, "client_id", None))
 
     async def _cleanup(self) -> None:
-        hub = self.gateway.hub
-        hub.connections.discard(self)
-        hub.queue_watchers.discard(self)
+        self.gateway.hub.remove_connection(self)
         for ticket in list(self.tickets):
             try:
                 await self.leave(ticket)

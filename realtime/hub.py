@@ -24,6 +24,7 @@ class Hub:
         self.members: dict[str, set["Connection"]] = {}
         self.queue_watchers: set["Connection"] = set()
         self.connections: set["Connection"] = set()
+        self.customers: dict[str, set["Connection"]] = {}  # a customer's connections: told of their own tickets
         self._typing_expiry: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._subscribe_locks: dict[str, asyncio.Lock] = {}
 
@@ -53,6 +54,8 @@ class Hub:
             self.tickets.observe(event.ticket)
             frame = protocol.encode(protocol.TicketFrame(event.ticket))
             for connection in tuple(self.queue_watchers):
+                connection.push(frame)
+            for connection in tuple(self.customers.get(event.ticket.customer.id, ())):
                 connection.push(frame)
             return
         members = self.members.get(ticket or "")
@@ -98,6 +101,20 @@ class Hub:
     def _typing_expired(self, key: tuple[str, str], stop: TypingEvent) -> None:
         self._typing_expiry.pop(key, None)
         self.deliver(stop.ticket, stop)
+
+    def add_connection(self, connection: "Connection") -> None:
+        self.connections.add(connection)
+        if connection.role == "customer":
+            self.customers.setdefault(connection.user_id, set()).add(connection)
+
+    def remove_connection(self, connection: "Connection") -> None:
+        self.connections.discard(connection)
+        self.queue_watchers.discard(connection)
+        own = self.customers.get(connection.user_id)
+        if own is not None:
+            own.discard(connection)
+            if not own:
+                del self.customers[connection.user_id]
 
     def memberships(self) -> list[tuple[str, str, protocol.User]]:
         return [(t, c.id, c.public_user) for t, conns in self.members.items() for c in conns if c.public_user]

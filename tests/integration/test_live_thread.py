@@ -277,3 +277,20 @@ async def test_agents_queue_is_live(gateway: Gateway, people: dict[str, str]) ->
     assert pushed["ticket"]["plan"] == "free" and pushed["ticket"]["status"] == "open"
     assert pushed["ticket"]["first_response_due"] is None
     await alice.close()
+
+
+async def test_customer_is_told_of_changes_to_their_own_tickets_only(gateway: Gateway, people: dict[str, str]) -> None:
+    mine = await open_ticket(gateway, people["anna"])
+    anna = await Client.connect(gateway.ws_url, people["anna"])
+    ben = await Client.connect(gateway.ws_url, people["ben"])
+    async with httpx.AsyncClient(base_url=gateway.url) as http:
+        response = await http.patch(f"/api/tickets/{mine['id']}", headers=auth(people["alice"]),
+                                    json={"status": "solved"})
+        assert response.status_code == 200
+    pushed = await anna.expect("ticket")
+    assert pushed["ticket"]["id"] == mine["id"] and pushed["ticket"]["status"] == "solved"
+    await ben.send({"type": "ping"})
+    await ben.expect("pong")
+    assert not ben.of_type("ticket")
+    await anna.close()
+    await ben.close()
