@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import AsyncIterator
 from urllib.parse import urlsplit
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -54,7 +54,12 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     checks = await request.app.state.gateway.ready()
     ok = all(checks.values())
-    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+    body: dict[str, object] = {"status": "ok" if ok else "unavailable", "checks": checks}
+    # The status page reads the persistence lag here, with the readiness it already probes (statuspage/probes.py).
+    lag = REGISTRY.get_sample_value("helpline_worker_lag_seconds")
+    if lag is not None:
+        body["worker_lag_s"] = lag
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 async def metrics(request: Request) -> Response:

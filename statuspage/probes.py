@@ -1,7 +1,8 @@
 """Probes of the gateway's /readyz that set the probed component's status by themselves.
 
 Hysteresis keeps one slow or failed probe from flapping the page: a URL goes down after `fail_after`
-consecutive failures and comes back after `recover_after` consecutive successes.
+consecutive failures and comes back after `recover_after` consecutive successes. A ready gateway whose persistence
+worker lags (its /readyz `worker_lag_s`) makes the component degraded, with the same hysteresis.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ log = logging.getLogger("helpline.statuspage.probes")
 
 FAIL_AFTER = 3
 RECOVER_AFTER = 2
+WORKER_LAG_MAX_S = 60.0  # live chat works, but history and the Support tab trail by more than a minute
 
 
 class Hysteresis:
@@ -36,30 +38,44 @@ class Hysteresis:
         return self.up
 
 
-def aggregate(states: list[bool]) -> str:
-    """Every gateway ready: operational; some: partial_outage; none: major_outage."""
+def aggregate(states: list[bool], lagging: list[bool] | None = None) -> str:
+    """Every gateway ready: operational (degraded_performance if one's worker lags); some: partial_outage;
+    none: major_outage."""
     if all(states):
-        return "operational"
+        return "degraded_performance" if lagging and any(lagging) else "operational"
     return "major_outage" if not any(states) else "partial_outage"
 
 
 async def probe_once(client: httpx.AsyncClient, url: str) -> bool:
     """Ready means 200 and `"status": "ok"`; a refused connection, a timeout or a 503 is a failure."""
+    return (await probe_readiness(client, url))[0]
+
+
+async def probe_readiness(client: httpx.AsyncClient, url: str) -> tuple[bool, float | None]:
+    """(ready, the persistence worker's lag in seconds when the gateway reports one)."""
     try:
         response = await client.get(url)
-        return response.status_code == 200 and response.json().get("status") == "ok"
+        body = response.json()
+        ready = response.status_code == 200 and body.get("status") == "ok"
+        lag = body.get("worker_lag_s")
+        return ready, float(lag) if isinstance(lag, (int, float)) and not isinstance(lag, bool) else None
     except (httpx.HTTPError, ValueError, AttributeError):
-        return False
+        return False, None
 
 
 class GatewayProbe:
     """Probes every URL each interval and reports the component status when it changes."""
 
     def __init__(self, urls: tuple[str, ...], interval_s: float, report: Callable[[str], Awaitable[None]],
-                 initial_status: str, fail_after: int = FAIL_AFTER, recover_after: int = RECOVER_AFTER) -> None:
+                 initial_status: str, fail_after: int = FAIL_AFTER, recover_after: int = RECOVER_AFTER,
+                 worker_lag_max_s: float = WORKER_LAG_MAX_S) -> None:
         up = initial_status != "major_outage"
         self.urls, self.interval_s, self.report = urls, interval_s, report
         self.targets = {url: Hysteresis(up, fail_after, recover_after) for url in urls}
+        # "up" here means the worker keeps up; a gateway that reports no lag (no Redis, older build) keeps up.
+        self.worker = {url: Hysteresis(initial_status != "degraded_performance", fail_after, recover_after)
+                       for url in urls}
+        self.worker_lag_max_s = worker_lag_max_s
         self.status = initial_status
         self._timeout = max(1.0, min(5.0, interval_s))
 
@@ -75,9 +91,11 @@ class GatewayProbe:
                 await asyncio.sleep(self.interval_s)
 
     async def tick(self, client: httpx.AsyncClient) -> None:
-        results = await asyncio.gather(*(probe_once(client, url) for url in self.urls))
-        states = [self.targets[url].observe(ok) for url, ok in zip(self.urls, results)]
-        status = aggregate(states)
+        results = await asyncio.gather(*(probe_readiness(client, url) for url in self.urls))
+        states = [self.targets[url].observe(ok) for url, (ok, _lag) in zip(self.urls, results)]
+        lagging = [not self.worker[url].observe(lag is None or lag <= self.worker_lag_max_s)
+                   for url, (ok, lag) in zip(self.urls, results) if ok]
+        status = aggregate(states, lagging)
         if status != self.status:
             log.warning("gateway probes: %s -> %s", self.status, status)
             await self.report(status)
