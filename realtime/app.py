@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from realtime import api, incidents_api
+from realtime import api, articles, attachments, incidents_api, support
 from realtime.auth import issue_token
 from realtime.connection import Connection
 from realtime.gateway import Gateway
@@ -103,14 +103,17 @@ def page(name: str):  # type: ignore[no-untyped-def]
 def create_app(settings: Settings) -> Starlette:
     gateway = Gateway(settings)
     incidents = IncidentDesk(settings, gateway.tickets, gateway.bus)
+    help_center = articles.HelpCenter(settings, gateway.store)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
         incidents.start()
+        await help_center.start()
         try:
             yield
         finally:
+            await help_center.close()
             await incidents.close()
             await gateway.close()
 
@@ -118,6 +121,9 @@ def create_app(settings: Settings) -> Starlette:
         WebSocketRoute("/ws", websocket_endpoint),
         *api.routes,
         *incidents_api.routes,
+        *articles.routes,
+        *attachments.routes,
+        *support.routes,
         Route("/api/config", config),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -135,4 +141,5 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.gateway = gateway
     app.state.incidents = incidents
+    app.state.help = help_center
     return app

@@ -1,0 +1,211 @@
+"""Self-help articles: the loaded folder (reloaded when a file changes), search, article events and stats,
+and their HTTP routes (/api/articles…, /help…). Reading articles needs no token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from persistence.store import TicketStore
+from realtime import help_pages
+from realtime.api import endpoint, identify, int_param, json_response, read_body
+from realtime.article_files import Article, articles_dir, folder_signature, load_folder
+from realtime.article_search import ArticleHit, ArticleIndex, open_index
+from realtime.auth import Identity
+from realtime.clock import iso, utcnow
+from realtime.settings import Settings
+from realtime.tickets import TicketError
+
+log = logging.getLogger("helpline.articles")
+EVENT_KINDS = ("suggested", "opened", "deflected")
+
+
+class ArticleEventBody(msgspec.Struct, forbid_unknown_fields=False):
+    kind: Literal["suggested", "opened", "deflected"]
+    client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
+
+
+class ArticleList(msgspec.Struct):
+    articles: list[ArticleHit]
+
+
+class ArticleView(msgspec.Struct):
+    slug: str
+    title: str
+    category: str
+    tags: list[str]
+    html: str  # rendered from trusted Markdown with raw HTML disabled
+    updated_at: str
+    url: str
+
+
+class ArticleStats(msgspec.Struct):
+    slug: str
+    title: str
+    suggested: int
+    opened: int
+    deflected: int
+    deflection_rate: float | None  # deflected / opened; None before anyone opened it
+
+
+class HelpCenter:
+    """The articles of one node: held in memory for pages, mirrored into the search index for search.
+
+    A poll of the folder's mtimes (every articles_poll_s) reloads it on change: no extra daemon, and
+    every node converges on its own folder."""
+
+    def __init__(self, settings: Settings, store: TicketStore) -> None:
+        self.folder: Path = articles_dir(settings.articles_dir)
+        self.poll_s = settings.articles_poll_s
+        self.store = store
+        self.index: ArticleIndex = open_index(store)
+        self.articles: dict[str, Article] = {}
+        self._signature: tuple[tuple[str, int, int], ...] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        try:
+            await self.reload()
+        except Exception:
+            # A missing table (unmigrated database) must not keep the gateway down; the poll retries.
+            log.exception("loading articles failed; retrying every %.1f s", self.poll_s)
+            self._signature = None
+        self._task = asyncio.create_task(self._watch(), name="articles-watch")
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def reload(self, force: bool = False) -> bool:
+        signature = await asyncio.to_thread(folder_signature, self.folder)
+        if signature == self._signature and not force:
+            return False
+        articles = await asyncio.to_thread(load_folder, self.folder)
+        await self.index.sync(list(articles.values()))
+        self.articles, self._signature = articles, signature
+        log.info("loaded %d articles from %s", len(articles), self.folder)
+        return True
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_s)
+            try:
+                await self.reload()
+            except Exception:
+                log.exception("reloading articles failed")
+
+    def get(self, slug: str) -> Article:
+        article = self.articles.get(slug)
+        if article is None:
+            raise TicketError("not_found", "no such article")
+        return article
+
+    def listing(self) -> list[ArticleHit]:
+        ordered = sorted(self.articles.values(), key=lambda a: (a.category, a.title))
+        return [ArticleHit(a.slug, a.title, a.category, a.summary, help_pages.escape(a.summary), 0.0)
+                for a in ordered]
+
+    async def record(self, slug: str, kind: str, who: Identity | None, client_id: str | None) -> bool:
+        """Count one event; the same client_id for the same article and kind counts once."""
+        self.get(slug)
+        insert = ("INSERT INTO article_events (slug, kind, user_id, client_id, created_at) "
+                  "VALUES (:slug, :kind, :user_id, :client_id, :created_at) "
+                  "ON CONFLICT (slug, kind, client_id) DO NOTHING")
+        async with self.store.sessions.begin() as session:
+            result = await session.execute(text(insert), {
+                "slug": slug, "kind": kind, "user_id": who.id if who else None, "client_id": client_id,
+                "created_at": utcnow()})
+            return bool(result.rowcount)
+
+    async def stats(self) -> list[ArticleStats]:
+        async with self.store.sessions() as session:
+            rows = (await session.execute(text(
+                "SELECT slug, kind, count(*) FROM article_events GROUP BY slug, kind"))).tuples().all()
+        counts: dict[str, dict[str, int]] = {}
+        for slug, kind, n in rows:
+            counts.setdefault(slug, {})[kind] = int(n)
+        result = []
+        for slug in sorted(self.articles.keys() | counts.keys()):
+            c = counts.get(slug, {})
+            article = self.articles.get(slug)
+            opened, deflected = c.get("opened", 0), c.get("deflected", 0)
+            result.append(ArticleStats(slug, article.title if article else slug, c.get("suggested", 0), opened,
+                                       deflected, round(deflected / opened, 4) if opened else None))
+        result.sort(key=lambda s: (-s.deflected, -s.opened, -s.suggested, s.slug))
+        return result
+
+
+def help_center(request: Request) -> HelpCenter:
+    return request.app.state.help
+
+
+def optional_identity(request: Request) -> Identity | None:
+    """Anyone may read articles; a token, when one is sent, must still be valid."""
+    return identify(request) if request.headers.get("authorization") else None
+
+
+@endpoint
+async def search_articles(request: Request) -> Response:
+    center = help_center(request)
+    query = request.query_params.get("q", "")[:200]
+    limit = int_param(request, "limit", 8, 1, 50)
+    hits = await center.index.search(query, limit) if query.strip() else center.listing()[:limit]
+    return json_response(ArticleList(hits))
+
+
+@endpoint
+async def article_stats(request: Request) -> Response:
+    if not identify(request).is_staff:
+        raise TicketError("forbidden", "article statistics are for agents")
+    return json_response({"articles": await help_center(request).stats()})
+
+
+@endpoint
+async def get_article(request: Request) -> Response:
+    a = help_center(request).get(request.path_params["slug"])
+    return json_response(ArticleView(a.slug, a.title, a.category, list(a.tags), a.html, iso(a.updated_at) or "",
+                                     f"/help/{a.slug}"))
+
+
+@endpoint
+async def article_event(request: Request) -> Response:
+    who = optional_identity(request)
+    body: ArticleEventBody = await read_body(request, ArticleEventBody)
+    counted = await help_center(request).record(request.path_params["slug"], body.kind, who, body.client_id)
+    return json_response({"slug": request.path_params["slug"], "kind": body.kind, "counted": counted},
+                         201 if counted else 200)
+
+
+async def help_index(request: Request) -> Response:
+    center = help_center(request)
+    query = request.query_params.get("q", "")[:200]
+    hits = await center.index.search(query, 20) if query.strip() else None
+    return HTMLResponse(help_pages.index_page(list(center.articles.values()), query, hits),
+                        headers=help_pages.HEADERS)
+
+
+async def help_article(request: Request) -> Response:
+    article = help_center(request).articles.get(request.path_params["slug"])
+    if article is None:
+        return HTMLResponse(help_pages.not_found_page(), status_code=404, headers=help_pages.HEADERS)
+    return HTMLResponse(help_pages.article_page(article), headers=help_pages.HEADERS)
+
+
+routes = [
+    Route("/api/articles", search_articles, methods=["GET"]),
+    Route("/api/articles/stats", article_stats, methods=["GET"]),
+    Route("/api/articles/{slug}", get_article, methods=["GET"]),
+    Route("/api/articles/{slug}/events", article_event, methods=["POST"]),
+    Route("/help", help_index, methods=["GET"]),
+    Route("/help/{slug}", help_article, methods=["GET"]),
+]
