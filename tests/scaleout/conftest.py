@@ -2,4 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
+import pytest
+import redis
+
 from tests.bus.conftest import redis_prefix, store  # noqa: F401 - fixtures shared with the bus suite
+from tests.scaleout.cluster import Cluster
+from tests.services import REDIS_URL, migrate, postgres_database, unavailable
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    for url in postgres_database():
+        migrate(url)
+        yield url
+
+
+def drop_prefix(redis_url: str, prefix: str) -> None:
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
+    try:
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            client.delete(key)
+    except redis.RedisError:
+        pass
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def cluster(pg_url: str) -> Iterator[Cluster]:
+    """Gateway nodes and workers on the shared Redis under a fresh prefix (started by the test as it needs)."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        unavailable(f"Redis at {REDIS_URL} is not reachable: {exc}")
+    finally:
+        client.close()
+    cluster = Cluster(pg_url, REDIS_URL)
+    yield cluster
+    cluster.stop()
+    drop_prefix(REDIS_URL, cluster.prefix)
