@@ -176,15 +176,21 @@ class TicketService:
     async def messages_after(self, ticket_id: str, after_seq: int, limit: int) -> list[Message]:
         """Committed messages after a seq, in order: the bus's recent history, else the database plus the
         bus's tail for what the worker has not written yet. Every viewer filters afterwards."""
-        recent = await self.bus.recent(ticket_id, after_seq)
+        recent = await self._recent(ticket_id, after_seq)
         if recent is not None:
             return recent[:limit]
         stored = await self.store.messages_after(ticket_id, after_seq, limit, include_internal=True)
         if len(stored) < limit:
-            tail = await self.bus.recent(ticket_id, stored[-1].seq if stored else after_seq)
+            tail = await self._recent(ticket_id, stored[-1].seq if stored else after_seq)
             if tail:
                 stored.extend(tail[: limit - len(stored)])
         return stored
+
+    async def _recent(self, ticket_id: str, after_seq: int) -> list[Message] | None:
+        try:
+            return await self.bus.recent(ticket_id, after_seq)
+        except Unavailable as exc:  # Redis is down: the database alone may miss the unwritten tail
+            raise TicketError("unavailable", str(exc) or "history is unavailable, retry") from None
 
     async def history(self, who: Identity, ticket_id: str, after_seq: int, limit: int) -> tuple[TicketView, list[Message], bool]:
         await self.check_view(who, ticket_id)
