@@ -31,7 +31,7 @@ log = logging.getLogger("helpline.bus.redis")
 RECENT_PER_TICKET = 500  # approximate cap of a ticket's recent-history stream (MAXLEN ~)
 SEED_CLIENT_IDS = 1000  # latest persisted client_ids put back after a Redis data loss
 IDLE_TTL_MS = 7 * 24 * 3600 * 1000  # a ticket's counter, client ids and recent history vanish after a quiet week
-LAG_EVERY_S = 5.0
+LAG_EVERY_S = 2.0
 MAX_CONNECTIONS = 64
 
 

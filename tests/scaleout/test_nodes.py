@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from typing import Callable
+
+import httpx
 
 from tests.scaleout.cluster import (HEARTBEAT_S, PRESENCE_TTL_S, Cluster, kept_alive, open_ticket, person, seen_seqs,
                                     wait_for_history)
+from tests.scaleout.processes import Worker
+from tests.services import Gateway, free_port
 from tests.wsclient import Client
+
+
+async def worker_lag(node: Gateway, until: Callable[[float], bool], timeout: float = 15.0) -> float:
+    """The helpline_worker_lag a gateway node exports, once it satisfies `until` (or at the timeout)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with httpx.AsyncClient() as http:
+        while True:
+            text = (await http.get(node.url + "/metrics")).text
+            lag = next(float(line.split()[1]) for line in text.splitlines() if line.startswith("helpline_worker_lag "))
+            if until(lag) or asyncio.get_running_loop().time() > deadline:
+                return lag
+            await asyncio.sleep(0.2)
 
 
 async def test_customer_and_agent_on_different_nodes_see_each_other(cluster: Cluster) -> None:
@@ -63,10 +81,19 @@ async def test_worker_killed_mid_burst_leaves_every_acked_message_once(cluster: 
     await anna.until(lambda frames: sum(f["type"] == "ack" for f in frames) >= 500, timeout=30)
     acked = {f["client_id"]: f["seq"] for f in anna.of_type("ack")}
     assert len(acked) == 500 and sorted(acked.values()) == list(range(2, 502))
-    cluster.worker()  # a new worker claims what the dead one left pending
+    # With no worker alive the node's /metrics shows the unwritten messages; then the lag drains to zero.
+    assert await worker_lag(node, lambda lag: lag >= 300) >= 300
+    metrics_port = free_port()
+    replacement = Worker(cluster.database_url, cluster.redis_url, cluster.prefix,
+                         **{**cluster.env, "HELPLINE_WORKER_METRICS_PORT": str(metrics_port)}).start()
+    cluster.workers.append(replacement)  # it claims what the dead one left pending
     stored = await wait_for_history(cluster.database_url, ticket, 501)
     assert [m.seq for m in stored] == list(range(1, 502))  # once each, no gap
     assert {m.client_id: m.seq for m in stored if m.seq > 1} == acked
+    assert await worker_lag(node, lambda lag: lag == 0) == 0
+    async with httpx.AsyncClient() as http:
+        own = (await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+    assert "helpline_worker_written_total" in own and "helpline_worker_lag 0.0" in own
     await anna.close()
 
 
