@@ -55,8 +55,10 @@ async def readyz(request: Request) -> Response:
     checks = await request.app.state.gateway.ready()
     ok = all(checks.values())
     body: dict[str, object] = {"status": "ok" if ok else "unavailable", "checks": checks}
-    # The status page reads the persistence lag here, with the readiness it already probes (statuspage/probes.py).
-    lag = REGISTRY.get_sample_value("helpline_worker_lag_seconds")
+    # The status page reads the persistence lag here, with the readiness it already probes (statuspage/probes.py);
+    # only the Redis bus has a worker to lag behind.
+    lag = REGISTRY.get_sample_value("helpline_worker_lag_seconds") if request.app.state.gateway.settings.redis_url \
+        else None
     if lag is not None:
         body["worker_lag_s"] = lag
     return JSONResponse(body, status_code=200 if ok else 503)
