@@ -42,7 +42,8 @@ def people() -> dict[str, str]:
 
 
 async def open_ticket(http: httpx.AsyncClient, who: str, subject: str, body: str, category: str = "bug") -> dict:
-    r = await http.post("/api/tickets", headers=auth(who), json={"subject": subject, "body": body, "category": category})
+    r = await http.post("/api/tickets", headers=auth(who),
+                        json={"subject": subject, "body": body, "category": category})
     assert r.status_code == 201, r.text
     return r.json()
 
