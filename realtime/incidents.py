@@ -107,7 +107,7 @@ class StatusClient:
 
     async def active(self) -> list[StatusIncident]:
         """Active incidents, at most `cache_s` old; the last known ones (or none) while the page is unreachable."""
-        if time.monotonic() - self._fetched_at < self.cache_s:
+        if self.base_url is None or time.monotonic() - self._fetched_at < self.cache_s:
             return self._active
         async with self._lock:
             if time.monotonic() - self._fetched_at < self.cache_s:
