@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import msgspec
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -81,7 +82,9 @@ def clean_filename(raw: str | None) -> str:
 
 
 def human_size(size: int) -> str:
-    return f"{size} B" if size < 1024 else f"{size / 1024:.1f} KiB" if size < 1024 ** 2 else f"{size / 1024 ** 2:.1f} MiB"
+    if size < 1024:
+        return f"{size} B"
+    return f"{size / 1024:.1f} KiB" if size < 1024 ** 2 else f"{size / 1024 ** 2:.1f} MiB"
 
 
 def message_body(view: AttachmentView) -> str:
@@ -122,6 +125,20 @@ async def read_file(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _by_client_id(request: Request, ticket_id: str, client_id: str) -> Attachment | None:
+    async with request.app.state.gateway.store.sessions() as session:
+        return await session.scalar(select(Attachment).where(  # type: ignore[no-any-return]
+            Attachment.ticket_id == ticket_id, Attachment.client_id == client_id))
+
+
+async def _repeat(request: Request, existing: Attachment, client_id: str) -> Response:
+    """The same upload again: the same attachment, and its message posted if the first try stopped before it."""
+    who = identify(request)
+    result = await request.app.state.gateway.tickets.post(who, existing.ticket_id, client_id,
+                                                          message_body(view_of(existing)), False)
+    return json_response(view_of(existing, result.message.seq), 200)
+
+
 @endpoint
 async def upload(request: Request) -> Response:
     who = identify(request)
@@ -140,12 +157,9 @@ async def upload(request: Request) -> Response:
     content_type = sniff(data, filename)
     store = gateway.store
     if client_id is not None:
-        async with store.sessions() as session:
-            existing = await session.scalar(select(Attachment).where(
-                Attachment.ticket_id == ticket_id, Attachment.client_id == client_id))
+        existing = await _by_client_id(request, ticket_id, client_id)
         if existing is not None:
-            result = await gateway.tickets.post(who, ticket_id, client_id, message_body(view_of(existing)), False)
-            return json_response(view_of(existing, result.message.seq), 200)
+            return await _repeat(request, existing, client_id)
     row = Attachment(id=new_attachment_id(), ticket_id=ticket_id, uploader_id=who.id, client_id=client_id,
                      filename=filename, content_type=content_type, size=len(data), created_at=utcnow())
     files = storage(request)
@@ -153,7 +167,13 @@ async def upload(request: Request) -> Response:
     try:
         async with store.sessions.begin() as session:
             session.add(row)
-    except Exception:
+    except IntegrityError:
+        await files.delete(row.id)
+        existing = await _by_client_id(request, ticket_id, client_id) if client_id else None
+        if existing is None or client_id is None:
+            raise
+        return await _repeat(request, existing, client_id)  # a concurrent upload with this client_id won
+    except BaseException:
         await files.delete(row.id)
         raise
     view = view_of(row)

@@ -75,4 +75,5 @@ def article_page(article: Article) -> str:
 
 
 def not_found_page() -> str:
-    return _layout("Not found", "<h1>No such article</h1>" + _search_form("") + '<p><a href="/help">All articles</a></p>')
+    content = "<h1>No such article</h1>" + _search_form("") + '<p><a href="/help">All articles</a></p>'
+    return _layout("Not found", content)

@@ -13,11 +13,13 @@ from typing import Annotated
 
 import msgspec
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from persistence.models_help import Callback
+from persistence.store import TicketStore
 from realtime import rules
 from realtime.api import endpoint, identify, json_response, read_body
 from realtime.clock import iso, utcnow
@@ -111,9 +113,7 @@ async def request_callback(request: Request) -> Response:
     gateway = request.app.state.gateway
     store = gateway.store
     if body.client_id:
-        async with store.sessions() as session:
-            existing = await session.scalar(select(Callback).where(
-                Callback.customer_id == who.id, Callback.client_id == body.client_id))
+        existing = await _by_client_id(store, who.id, body.client_id)
         if existing is not None:
             return json_response(callback_view(existing), 200)
     callback_id = f"{int(time.time() * 1000):x}{secrets.token_hex(5)}"
@@ -123,9 +123,22 @@ async def request_callback(request: Request) -> Response:
     row = Callback(id=callback_id, ticket_id=ticket.id, customer_id=who.id, customer_name=who.name,
                    client_id=body.client_id, phone=phone, preferred_time=body.preferred_time, note=body.note,
                    status="requested", created_at=utcnow())
-    async with store.sessions.begin() as session:
-        session.add(row)
+    try:
+        async with store.sessions.begin() as session:
+            session.add(row)
+    except IntegrityError:
+        # A concurrent request with this client_id won; open_ticket already answered it with the same ticket.
+        existing = await _by_client_id(store, who.id, body.client_id) if body.client_id else None
+        if existing is None:
+            raise
+        return json_response(callback_view(existing), 200)
     return json_response(callback_view(row), 201)
+
+
+async def _by_client_id(store: TicketStore, customer_id: str, client_id: str) -> Callback | None:
+    async with store.sessions() as session:
+        return await session.scalar(select(Callback).where(  # type: ignore[no-any-return]
+            Callback.customer_id == customer_id, Callback.client_id == client_id))
 
 
 @endpoint

@@ -3,6 +3,7 @@ the round trip of the bytes, the thread message an upload posts, and file names 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -132,3 +133,16 @@ async def test_file_names_never_reach_the_disk(gateway: HelpGateway, http: httpx
     quoted = await upload(http, owner, ticket, LOG, 'a"b\r\nX-Evil: 1.txt')
     download = await http.get(quoted.json()["url"], headers=auth(owner))
     assert "x-evil" not in download.headers and download.content == LOG
+
+
+async def test_the_same_upload_sent_twice_at_once_is_one_attachment(http: httpx.AsyncClient, owner: str) -> None:
+    ticket = await new_ticket(http, owner)
+    client_id = uuid.uuid4().hex
+    answers = await asyncio.gather(*(upload(http, owner, ticket, PNG, "twice.png", client_id=client_id)
+                                     for _ in range(3)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 201]
+    assert len({a.json()["id"] for a in answers}) == 1
+    listed = (await http.get(f"/api/tickets/{ticket}/attachments", headers=auth(owner))).json()["attachments"]
+    assert len(listed) == 1
+    thread = (await http.get(f"/api/tickets/{ticket}", headers=auth(owner))).json()
+    assert len([m for m in thread["messages"] if listed[0]["url"] in m["body"]]) == 1
