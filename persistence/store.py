@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from persistence import models
+from persistence import audit, models, outbox
 from realtime.clock import as_utc, iso, parse_iso
 from realtime.protocol import Customer, Message, TicketView, User
 
@@ -124,6 +124,9 @@ class TicketStore:
                 session.add(row)
                 await session.flush()
                 await session.execute(self._insert(models.Message).values(_message_row(first)))
+                await outbox.add_events(session, self.dialect, [
+                    outbox.ticket_created(ticket_view(row), new.created_at),
+                    outbox.message_created(first, new.created_at)])
         except Exception:
             # A concurrent request with the same client_id won the race: answer with its ticket.
             if new.client_id:
@@ -179,11 +182,13 @@ class TicketStore:
             return [ticket_view(r, cursors.get(r.id, 0)) for r in rows]
 
     async def update_ticket(self, ticket_id: str, now: datetime, status: str | None = None,
-                            assignee: Any = UNSET) -> TicketView | None:
+                            assignee: Any = UNSET, actor: Any = None) -> TicketView | None:
+        """`actor` (an Identity) is who made the change by hand: it goes to the audit log with it."""
         async with self.sessions.begin() as session:
             row = await session.get(models.Ticket, ticket_id, with_for_update=self.dialect == "postgresql")
             if row is None:
                 return None
+            before = ticket_view(row)
             if status is not None and status != row.status:
                 row.status = status
                 row.solved_at = now if status == "solved" else (row.solved_at if status == "closed" else None)
@@ -191,7 +196,9 @@ class TicketStore:
                 row.assignee = assignee
             row.updated_at = max(as_utc(row.updated_at), now)
             await session.flush()
-            return ticket_view(row)
+            after = ticket_view(row)
+            await audit.record_ticket_change(session, self.dialect, before, after, actor, now)
+            return after
 
     async def write_messages(self, messages: Iterable[Message]) -> None:
         """Idempotently write committed messages (a replay changes nothing) and advance their tickets."""
@@ -208,6 +215,8 @@ class TicketStore:
                 t["first_response"] = r["created_at"]
         async with self.sessions.begin() as session:
             await session.execute(self._insert(models.Message).on_conflict_do_nothing(), rows)
+            await outbox.add_events(session, self.dialect,
+                                    [outbox.message_created(m, r["created_at"]) for m, r in zip(messages, rows)])
             tt = models.Ticket
             for ticket_id, t in tickets.items():
                 await session.execute(update(tt).where(tt.id == ticket_id).values(

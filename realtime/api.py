@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from starlette.requests import Request
@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from realtime import rules
 from realtime.auth import Identity, TokenError, bearer_token, verify_token
+from realtime.openapi import Operation, Param
 from realtime.protocol import NO_NUL, Message, TicketView
 from realtime.tickets import TicketError
 
@@ -126,6 +127,8 @@ def endpoint(handler: Any) -> Any:
             return error_response(exc.code, exc.message, exc.http_status)
     wrapped.__name__ = handler.__name__
     wrapped.__doc__ = handler.__doc__
+    wrapped.__module__ = handler.__module__  # realtime/openapi.py finds a route's openapi_ops by its module
+    wrapped.__wrapped__ = handler  # type: ignore[attr-defined]
     return wrapped
 
 
@@ -203,4 +206,28 @@ routes = [
     Route("/api/tickets/{id}", get_ticket, methods=["GET"]),
     Route("/api/tickets/{id}", patch_ticket, methods=["PATCH"]),
     Route("/api/tickets/{id}/messages", post_message, methods=["POST"]),
+]
+
+_STATUS = Literal["active", "all", "open", "pending", "solved", "closed"]
+_PLAN = Literal["free", "pro", "pro_plus", "premium"]
+openapi_ops = [
+    Operation("POST", "/api/tickets", "Open a ticket (customers)", request=NewTicketBody, response=TicketView,
+              status=201, also=(200,), tag="tickets",
+              description="The body becomes message seq 1; the same client_id again returns the same ticket (200)."),
+    Operation("GET", "/api/tickets", "Your tickets (customers) or the queue (agents)", response=TicketList,
+              tag="tickets", query=(
+                  Param("cursor", Annotated[int, msgspec.Meta(ge=0)], "`next` of the previous page"),
+                  Param("limit", Annotated[int, msgspec.Meta(ge=1, le=PAGE_MAX)], "page size (default 50)"),
+                  Param("status", _STATUS, "agents: active (default), all, or one status"),
+                  Param("plan", _PLAN, "agents: only this plan"),
+                  Param("assignee", Literal["me"], "agents: only tickets assigned to the caller"))),
+    Operation("GET", "/api/tickets/{id}", "A ticket and its messages in seq order (owner or agent)",
+              response=TicketThread, tag="tickets", query=(
+                  Param("after_seq", Annotated[int, msgspec.Meta(ge=0, le=2**53)], "messages after this seq"),
+                  Param("limit", Annotated[int, msgspec.Meta(ge=1)], "page size (the server caps it)"))),
+    Operation("PATCH", "/api/tickets/{id}", "Change a ticket's status or assignee (agents)", auth="staff",
+              request=TicketPatch, response=TicketView, tag="tickets"),
+    Operation("POST", "/api/tickets/{id}/messages", "Post a message (HTTP fallback of the `send` frame)",
+              request=NewMessageBody, response=Message, status=201, also=(200,), tag="tickets",
+              description="A repeated client_id answers 200 with the first message."),
 ]

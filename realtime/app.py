@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -17,11 +17,14 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from persistence.webhooks import EmbeddedDispatcher
 from realtime import api, articles, attachments, incidents_api, support
+from realtime import admin_api, openapi
 from realtime.auth import issue_token
 from realtime.connection import Connection
 from realtime.gateway import Gateway
 from realtime.incidents import IncidentDesk
+from realtime.openapi import Operation
 from realtime.security import SecurityHeaders
 from realtime.settings import Settings
 
@@ -102,6 +105,27 @@ def page(name: str):  # type: ignore[no-untyped-def]
     return serve
 
 
+def _page_op(path: str, summary: str, media_type: str = "text/html") -> Operation:
+    return Operation("GET", path, summary, auth="none", media_type=media_type, tag="pages")
+
+
+openapi_ops = [
+    Operation("GET", "/api/config", "What the browser code needs to know (the status page URL)", auth="none",
+              response=dict[str, str | None], tag="operations"),
+    Operation("GET", "/healthz", "Liveness", auth="none", response=dict[str, str], tag="operations"),
+    Operation("GET", "/readyz", "Readiness: database and bus (503 when not ready)", auth="none",
+              response=dict[str, Any], also=(503,), tag="operations"),
+    Operation("GET", "/metrics", "Prometheus metrics", auth="none", media_type="text/plain", tag="operations"),
+    Operation("GET", "/demo/tokens", "Demo sign-in tokens (only under `helpline up`)", auth="none",
+              response=dict[str, Any], tag="operations"),
+    _page_op("/", "The demo host page with the widget"),
+    _page_op("/support", "The Support tab"),
+    _page_op("/dashboard", "The agent dashboard"),
+    _page_op("/reports", "The reports page"),
+    _page_op("/widget.js", "The embeddable widget script", "text/javascript"),
+]
+
+
 def create_app(settings: Settings) -> Starlette:
     gateway = Gateway(settings)
     incidents = IncidentDesk(settings, gateway.tickets, gateway.bus)
@@ -111,10 +135,13 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
         incidents.start()
+        webhooks = EmbeddedDispatcher(settings, gateway.store) if not settings.redis_url else None  # else: worker
         await help_center.start()
         try:
             yield
         finally:
+            if webhooks is not None:
+                await webhooks.close()
             await help_center.close()
             await incidents.close()
             await gateway.close()
@@ -126,6 +153,8 @@ def create_app(settings: Settings) -> Starlette:
         *articles.routes,
         *attachments.routes,
         *support.routes,
+        *admin_api.routes,
+        *openapi.routes,
         Route("/api/config", config),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -139,7 +168,8 @@ def create_app(settings: Settings) -> Starlette:
     ]
     middleware = [Middleware(SecurityHeaders, allowed_origins=settings.allowed_origins, status_url=settings.status_url),
                   Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
-                             allow_methods=["GET", "POST", "PATCH"], allow_headers=["authorization", "content-type"])]
+                             allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                             allow_headers=["authorization", "content-type"])]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.gateway = gateway
     app.state.incidents = incidents

@@ -162,7 +162,8 @@ class TicketService:
             raise TicketError("bad_request", f"status must be one of {', '.join(rules.STATUSES)}")
         if status is not None and not rules.can_transition(view.status, status):
             raise TicketError("conflict", f"a {view.status} ticket cannot become {status}")
-        updated = await self.store.update_ticket(ticket_id, utcnow(), status=status, assignee=assignee)
+        # The audit entry (who changed what) is written in the same transaction as the change.
+        updated = await self.store.update_ticket(ticket_id, utcnow(), status=status, assignee=assignee, actor=who)
         assert updated is not None
         self._remember(updated)
         await self.bus.publish_ticket(updated)

@@ -87,6 +87,10 @@ class MemoryBus:
             return None
         return [m for m in recent if m.seq > after_seq]
 
+    async def forget_recent(self, ticket: str) -> None:
+        """Drop a ticket's recent history (after an erasure rewrote it): recovery then reads the database."""
+        self._recent.pop(ticket, None)
+
     async def subscribe(self, ticket: str) -> None:
         self._subscribed.add(ticket)
 

@@ -1,0 +1,136 @@
+"""The event outbox: webhook events written in the same transaction as the change they describe.
+
+Nothing here sends anything; persistence/webhooks.py reads the outbox and delivers. Replaying a write (the worker
+after a crash) adds no event twice: ids of message and ticket-creation events are derived from what they describe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from typing import Any, Iterable
+
+import msgspec
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from persistence.models_integrations import OutboxEvent
+from realtime.clock import iso
+from realtime.protocol import Message, TicketView
+
+TRACKED_CHANGES = ("status", "assignee", "priority")
+
+
+class Actor(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    role: str
+
+
+class FieldChange(msgspec.Struct, frozen=True):
+    old: Any
+    new: Any
+
+
+class TicketCreatedData(msgspec.Struct):
+    ticket: TicketView
+
+
+class TicketUpdatedData(msgspec.Struct):
+    ticket: TicketView
+    changes: dict[str, FieldChange]
+    actor: Actor | None
+
+
+class MessageCreatedData(msgspec.Struct):
+    message: Message
+
+
+class IncidentLinkedData(msgspec.Struct):
+    ticket: str
+    incident: dict[str, Any]
+
+
+class WebhookEvent(msgspec.Struct, kw_only=True):
+    """The body of every webhook request; `id` is stable across retries, for de-duplication."""
+    id: str
+    type: str
+    created_at: str
+
+
+class TicketCreatedEvent(WebhookEvent, kw_only=True):
+    data: TicketCreatedData
+
+
+class TicketUpdatedEvent(WebhookEvent, kw_only=True):
+    data: TicketUpdatedData
+
+
+class MessageCreatedEvent(WebhookEvent, kw_only=True):
+    data: MessageCreatedData
+
+
+class IncidentLinkedEvent(WebhookEvent, kw_only=True):
+    data: IncidentLinkedData
+
+
+# What the OpenAPI document lists under `webhooks`.
+EVENT_BODIES: dict[str, type[WebhookEvent]] = {
+    "ticket.created": TicketCreatedEvent, "ticket.updated": TicketUpdatedEvent,
+    "message.created": MessageCreatedEvent, "incident.linked": IncidentLinkedEvent,
+}
+EVENT_TYPES = tuple(EVENT_BODIES)
+
+
+def stable_id(*parts: str) -> str:
+    return "evt_" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def _row(event_id: str, type_: str, ticket_id: str | None, internal: bool, data: msgspec.Struct,
+         now: datetime) -> dict[str, Any]:
+    envelope = EVENT_BODIES[type_](id=event_id, type=type_, created_at=iso(now) or "",  # type: ignore[call-arg]
+                                   data=data)
+    return {"event_id": event_id, "type": type_, "ticket_id": ticket_id, "internal": internal,
+            "payload": msgspec.to_builtins(envelope), "created_at": now, "fanned_out": False}
+
+
+def ticket_created(view: TicketView, now: datetime) -> dict[str, Any]:
+    return _row(stable_id("ticket.created", view.id), "ticket.created", view.id, False,
+                TicketCreatedData(view), now)
+
+
+def ticket_updated(view: TicketView, changes: dict[str, FieldChange], actor: Actor | None,
+                   now: datetime) -> dict[str, Any]:
+    return _row("evt_" + uuid.uuid4().hex, "ticket.updated", view.id, False,
+                TicketUpdatedData(view, changes, actor), now)
+
+
+def message_created(message: Message, now: datetime) -> dict[str, Any]:
+    return _row(stable_id("message.created", message.ticket, str(message.seq)), "message.created",
+                message.ticket, message.internal, MessageCreatedData(message), now)
+
+
+def incident_linked(ticket_id: str, incident: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """For the incidents code: call add_events(session, dialect, [incident_linked(...)]) in its transaction."""
+    key = str(incident.get("id", uuid.uuid4().hex))
+    return _row(stable_id("incident.linked", ticket_id, key), "incident.linked", ticket_id, False,
+                IncidentLinkedData(ticket_id, incident), now)
+
+
+def changes_between(before: TicketView, after: TicketView) -> dict[str, FieldChange]:
+    return {name: FieldChange(getattr(before, name), getattr(after, name)) for name in TRACKED_CHANGES
+            if getattr(before, name) != getattr(after, name)}
+
+
+async def add_events(session: AsyncSession, dialect: str, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert events in the caller's transaction; an event id already there is skipped (replays)."""
+    rows = list(rows)
+    if not rows:
+        return
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(insert(OutboxEvent).on_conflict_do_nothing(index_elements=["event_id"]), rows)
+
+
+__all__ = ["EVENT_TYPES", "Actor", "WebhookEvent", "add_events", "ticket_created", "ticket_updated",
+           "message_created", "incident_linked", "changes_between"]
