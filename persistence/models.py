@@ -37,6 +37,8 @@ class Ticket(Base):
     first_response_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_response_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     solved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # migration 0003: free triage
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (
         UniqueConstraint("customer_id", "client_id", name="uq_tickets_customer_client"),

@@ -14,7 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from persistence import audit, models, outbox
-from realtime.clock import as_utc, iso, parse_iso
+from realtime import rules
+from realtime.clock import as_utc, iso, parse_iso, utcnow
 from realtime.protocol import Customer, Message, TicketView, User
 
 
@@ -64,8 +65,16 @@ def ticket_view(row: models.Ticket, read_seq: int | None = None) -> TicketView:
         assignee=row.assignee, created_at=iso(row.created_at) or "", updated_at=iso(row.updated_at) or "",
         last_seq=row.last_seq, first_response_due=iso(row.first_response_due),
         first_response_at=iso(row.first_response_at), solved_at=iso(row.solved_at),
-        page_url=row.page_url, context=row.context, read_seq=read_seq,
+        page_url=row.page_url, context=row.context, read_seq=read_seq, reviewed_at=iso(row.reviewed_at),
+        first_response_breached=rules.first_response_breached(
+            _utc(row.first_response_due), _utc(row.first_response_at), utcnow()),
+        resolution_s=None if row.solved_at is None else rules.resolution_seconds(
+            as_utc(row.created_at), as_utc(row.solved_at)),
     )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
 
 
 def message_view(row: models.Message) -> Message:

@@ -40,6 +40,7 @@ class NewMessageBody(msgspec.Struct, forbid_unknown_fields=False):
 class TicketPatch(msgspec.Struct, forbid_unknown_fields=False):
     status: str | None = None
     assignee: Annotated[str, msgspec.Meta(max_length=128, pattern=NO_NUL)] | None | msgspec.UnsetType = msgspec.UNSET
+    reviewed: bool | None = None  # a free report triaged without a reply (realtime/workflow.py)
 
 
 class TicketList(msgspec.Struct):
@@ -196,6 +197,8 @@ async def patch_ticket(request: Request) -> Response:
     body: TicketPatch = await read_body(request, TicketPatch)
     from persistence.store import UNSET
     assignee = UNSET if body.assignee is msgspec.UNSET else body.assignee
+    if body.reviewed is not None:  # first, so the view the update returns and publishes carries the mark
+        await request.app.state.gateway.workflow.set_reviewed(who, request.path_params["id"], body.reviewed)
     view = await request.app.state.gateway.tickets.update(who, request.path_params["id"], body.status, assignee)
     return json_response(view)
 

@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 from persistence.webhooks import EmbeddedDispatcher
 from realtime import api, articles, attachments, incidents_api, support
 from realtime import admin_api, openapi
+from realtime import workflow, workflow_api
 from realtime.auth import issue_token
 from realtime.connection import Connection
 from realtime.gateway import Gateway
@@ -128,6 +129,7 @@ openapi_ops = [
 
 def create_app(settings: Settings) -> Starlette:
     gateway = Gateway(settings)
+    workflow.install(gateway)
     incidents = IncidentDesk(settings, gateway.tickets, gateway.bus)
     help_center = articles.HelpCenter(settings, gateway.store)
 
@@ -153,6 +155,7 @@ def create_app(settings: Settings) -> Starlette:
         *articles.routes,
         *attachments.routes,
         *support.routes,
+        *workflow_api.routes,
         *admin_api.routes,
         *openapi.routes,
         Route("/api/config", config),
@@ -163,6 +166,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/", page("demo.html")),
         Route("/support", page("support.html")),
         Route("/dashboard", page("dashboard.html")),
+        Route("/reports", page("reports.html")),
         Route("/widget.js", page("widget.js")),
         Mount("/widget", StaticFiles(directory=WIDGET_DIR, check_dir=False), name="widget"),
     ]

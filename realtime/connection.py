@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from realtime import metrics, protocol
+from realtime.assignment import stop_watching
 from realtime.auth import Identity, TokenError, verify_token
 from realtime.bus.base import ReadEvent, TypingEvent, Unavailable
 from realtime.limits import TokenBucket
@@ -198,7 +199,13 @@ class Connection:
                 self.send_error("unavailable", str(exc) or "retry later", getattr(frame, "client_id", None))
 
     async def _cleanup(self) -> None:
+        was_watching_queue = self in self.gateway.hub.queue_watchers
         self.gateway.hub.remove_connection(self)
+        if was_watching_queue and self.public_user is not None:
+            try:  # no longer online for auto-assignment (realtime/assignment.py)
+                await stop_watching(self.gateway.bus, self.id, self.public_user)
+            except Exception:
+                log.warning("leaving the agents' room on disconnect failed", exc_info=True)
         for ticket in list(self.tickets):
             try:
                 await self.leave(ticket)

@@ -11,6 +11,7 @@ import time
 
 from persistence.store import TicketStore
 from realtime import metrics, protocol, rules
+from realtime.assignment import queue_memberships, watch_queue
 from realtime.bus import open_bus
 from realtime.bus.base import TypingEvent
 from realtime.connection import Connection
@@ -67,7 +68,7 @@ class Gateway:
             try:
                 for connection in list(self.hub.connections):
                     connection.push(frame)
-                await self.bus.presence_refresh(self.hub.memberships())
+                await self.bus.presence_refresh(self.hub.memberships() + queue_memberships(self.hub.queue_watchers))
             except Exception:
                 log.exception("heartbeat round failed")
 
@@ -145,5 +146,7 @@ class Gateway:
         if not c.identity.is_staff:
             raise TicketError("forbidden", "the queue is for agents")
         self.hub.queue_watchers.add(c)
+        assert c.public_user is not None
+        await watch_queue(self.bus, c.id, c.public_user)  # online for auto-assignment, seen by every node
         tickets = await self.store.list_queue(c.identity.id, 0, QUEUE_SNAPSHOT, rules.ACTIVE_STATUSES)
         c.push(protocol.encode(protocol.QueueFrame(tickets)))

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Mapping
 
+from realtime.business_hours import BusinessHours, add_business_seconds
+
 PRIORITY_BY_PLAN: dict[str, int] = {"premium": 1, "pro_plus": 2, "pro": 3, "free": 4}
 STATUSES = ("open", "pending", "solved", "closed")
 ACTIVE_STATUSES = ("open", "pending")
@@ -69,3 +71,30 @@ def send_refusal(viewer_id: str, viewer_role: str, customer_id: str, status: str
 
 def is_first_response(author_role: str, internal: bool) -> bool:
     return author_role in ("agent", "admin") and not internal
+
+
+def first_response_due_within(plan: str, created_at: datetime, targets_s: Mapping[str, int],
+                              hours: BusinessHours) -> datetime | None:
+    """The due time counted only inside the team's business hours (24/7 when it sets none); None for free."""
+    target = targets_s.get(plan)
+    return None if target is None else add_business_seconds(created_at, target, hours)
+
+
+def first_response_breached(due: datetime | None, first_response_at: datetime | None, now: datetime) -> bool | None:
+    """False when met, True when breached; None while the target still runs, or where the plan promises none."""
+    if due is None:
+        return None
+    if first_response_at is not None:
+        return first_response_at > due
+    return True if now > due else None
+
+
+def resolution_seconds(created_at: datetime, solved_at: datetime | None) -> int | None:
+    return None if solved_at is None else max(0, round((solved_at - created_at).total_seconds()))
+
+
+def can_rate(viewer_id: str, customer_id: str, status: str) -> str | None:
+    """Why this user may not rate the ticket (an error code), or None: only its owner, only once it is solved."""
+    if viewer_id != customer_id:
+        return "forbidden"
+    return None if status in ("solved", "closed") else "conflict"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import msgspec
 
@@ -17,8 +17,9 @@ from persistence.store import UNSET, NewTicket, TicketStore
 from realtime import rules
 from realtime.auth import Identity
 from realtime.bus.base import Bus, CommitResult, Draft, Unavailable
-from realtime.clock import iso, utcnow
+from realtime.clock import iso, parse_iso, utcnow
 from realtime.protocol import Customer, Message, TicketView, User
+from realtime.business_hours import parse_business_hours
 from realtime.settings import Settings
 
 HISTORY_PAGE_MAX = 200
@@ -59,6 +60,9 @@ class TicketService:
         self.store = store
         self.bus = bus
         self._facts: OrderedDict[str, _TicketFacts] = OrderedDict()
+        self.hours = parse_business_hours(settings.business_hours, settings.timezone)
+        # Called with every newly opened ticket before it is published (auto-assignment); each returns the view.
+        self.opened_hooks: list[Callable[[TicketView], Awaitable[TicketView]]] = []
 
     # -- access ------------------------------------------------------------------------------------------------
     async def facts(self, ticket_id: str) -> _TicketFacts:
@@ -100,12 +104,16 @@ class TicketService:
             id=ticket_id, customer=Customer(who.id, who.name), client_id=client_id, subject=subject, body=body,
             category=category, plan=who.plan, priority=rules.priority_for(who.plan), page_url=page_url,
             context=context, created_at=now,
-            first_response_due=rules.first_response_due(who.plan, now, self.settings.response_targets_s))
+            first_response_due=rules.first_response_due_within(
+                who.plan, now, self.settings.response_targets_s, self.hours))
         first = Draft(ticket_id, client_id or f"ticket:{ticket_id}", User(who.id, who.name, who.role), body,
                       False, iso(now) or "").committed(1)
         view, created = await self.store.create_ticket(new, first)
         self._remember(view)
         if created:
+            for hook in self.opened_hooks:
+                view = await hook(view)
+            self._remember(view)
             await self.bus.publish_ticket(view)
         return view, created
 
@@ -139,6 +147,9 @@ class TicketService:
             view.last_seq, view.updated_at = message.seq, max(view.updated_at, message.created_at)
         if rules.is_first_response(message.author.role, message.internal) and view.first_response_at is None:
             view.first_response_at = message.created_at
+            view.first_response_breached = rules.first_response_breached(
+                parse_iso(view.first_response_due) if view.first_response_due else None,
+                parse_iso(message.created_at), utcnow())
         self._remember(view)
         await self.bus.publish_ticket(view)
 

@@ -1,0 +1,175 @@
+"""Queries of the agents' workflow: triage marks, away flags, the round-robin cursor, canned replies, CSAT,
+and the reads behind reports, signals and the expected reply time. SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from persistence import models
+from persistence.models_workflow import AgentState, AssignmentCursor, CannedReply, CsatRating
+from persistence.store import TicketStore
+from realtime import rules
+from realtime.assignment import next_agent
+from realtime.clock import as_utc
+from realtime.reports import Rating, TicketFacts
+from realtime.signals import Report
+from realtime.targets import QueuedTicket
+
+ROUND_ROBIN = "round_robin"
+SIGNAL_REPORTS_MAX = 2000  # the newest free reports grouped into signals; older ones have been acted on
+REPORT_TICKETS_MAX = 200_000
+WAITING_PAID_MAX = 20_000
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
+
+
+# -- triage ----------------------------------------------------------------------------------------------------
+async def set_reviewed(store: TicketStore, ticket_id: str, agent_id: str, reviewed: bool, now: datetime) -> bool:
+    """Mark a report "received and reviewed" (or take the mark back); False when there is no such ticket."""
+    t = models.Ticket
+    async with store.sessions.begin() as session:
+        result = await session.execute(update(t).where(t.id == ticket_id).values(
+            reviewed_at=now if reviewed else None, reviewed_by=agent_id if reviewed else None))
+        return bool(result.rowcount)
+
+
+# -- agents and assignment -------------------------------------------------------------------------------------
+async def set_away(store: TicketStore, agent_id: str, name: str, away: bool, now: datetime) -> None:
+    a = AgentState
+    statement = store._insert(a).values(agent_id=agent_id, name=name, away=away, updated_at=now)
+    async with store.sessions.begin() as session:
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=[a.agent_id], set_={"name": name, "away": away, "updated_at": now}))
+
+
+async def away_agents(store: TicketStore) -> set[str]:
+    async with store.sessions() as session:
+        return set(await session.scalars(select(AgentState.agent_id).where(AgentState.away.is_(True))))
+
+
+async def agent_states(store: TicketStore) -> dict[str, bool]:
+    async with store.sessions() as session:
+        return dict((await session.execute(select(AgentState.agent_id, AgentState.away))).tuples().all())
+
+
+async def take_next_agent(store: TicketStore, available: Sequence[str], now: datetime) -> str | None:
+    """Advance the shared round-robin cursor past the next available agent and return that agent. The cursor row
+    is locked (PostgreSQL) or written in one transaction (SQLite), so two nodes never pick from the same spot."""
+    if not available:
+        return None
+    c = AssignmentCursor
+    async with store.sessions.begin() as session:
+        await session.execute(store._insert(c).values(name=ROUND_ROBIN, last_agent_id=None, updated_at=now)
+                              .on_conflict_do_nothing(index_elements=[c.name]))
+        row = await session.get(c, ROUND_ROBIN, with_for_update=store.dialect == "postgresql")
+        assert row is not None
+        chosen = next_agent(available, row.last_agent_id)
+        row.last_agent_id, row.updated_at = chosen, now
+        return chosen
+
+
+# -- canned replies --------------------------------------------------------------------------------------------
+async def list_canned(store: TicketStore) -> list[CannedReply]:
+    async with store.sessions() as session:
+        return list(await session.scalars(select(CannedReply).order_by(CannedReply.title, CannedReply.id)))
+
+
+async def get_canned(store: TicketStore, canned_id: str) -> CannedReply | None:
+    async with store.sessions() as session:
+        return await session.get(CannedReply, canned_id)
+
+
+async def add_canned(store: TicketStore, reply: CannedReply) -> CannedReply:
+    async with store.sessions.begin() as session:
+        session.add(reply)
+    return reply
+
+
+async def edit_canned(store: TicketStore, canned_id: str, title: str | None, body: str | None,
+                      now: datetime) -> CannedReply | None:
+    async with store.sessions.begin() as session:
+        row = await session.get(CannedReply, canned_id)
+        if row is None:
+            return None
+        row.title = row.title if title is None else title
+        row.body = row.body if body is None else body
+        row.updated_at = now
+        return row
+
+
+async def delete_canned(store: TicketStore, canned_id: str) -> bool:
+    async with store.sessions.begin() as session:
+        result = await session.execute(delete(CannedReply).where(CannedReply.id == canned_id))
+        return bool(result.rowcount)
+
+
+# -- CSAT ------------------------------------------------------------------------------------------------------
+async def add_rating(store: TicketStore, rating: CsatRating) -> bool:
+    """Store the ticket's one rating; False when it was already rated (the primary key decides, on any node)."""
+    try:
+        async with store.sessions.begin() as session:
+            session.add(rating)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def rating_of(store: TicketStore, ticket_id: str) -> CsatRating | None:
+    async with store.sessions() as session:
+        return await session.get(CsatRating, ticket_id)
+
+
+# -- reads for reports, signals, the expected reply time ---------------------------------------------------------
+async def report_facts(store: TicketStore, since: datetime) -> tuple[list[TicketFacts], list[Rating]]:
+    t, r = models.Ticket, CsatRating
+    async with store.sessions() as session:
+        rows = (await session.execute(
+            select(t.plan, t.created_at, t.first_response_due, t.first_response_at, t.solved_at)
+            .where(t.created_at >= since).order_by(t.created_at.desc()).limit(REPORT_TICKETS_MAX))).all()
+        ratings = (await session.execute(select(r.plan, r.score).where(r.created_at >= since))).all()
+    facts = [TicketFacts(p, as_utc(c), _utc(d), _utc(f), _utc(s)) for p, c, d, f, s in rows]
+    return facts, [Rating(p, s) for p, s in ratings]
+
+
+async def free_reports(store: TicketStore, since: datetime) -> list[Report]:
+    """The newest free reports with their first message (the report's body)."""
+    t, m = models.Ticket, models.Message
+    query = (select(t.id, t.subject, m.body, t.created_at)
+             .join(m, (m.ticket_id == t.id) & (m.seq == 1))
+             .where(t.plan == "free", t.created_at >= since)
+             .order_by(t.created_at.desc()).limit(SIGNAL_REPORTS_MAX))
+    async with store.sessions() as session:
+        rows = (await session.execute(query)).all()
+    return [Report(i, s, b, as_utc(c)) for i, s, b, c in rows]
+
+
+async def waiting_tickets(store: TicketStore) -> tuple[list[QueuedTicket], int]:
+    """Active tickets with no first response yet: the paid ones (their due times matter), and how many free."""
+    t = models.Ticket
+    waiting = (t.status.in_(rules.ACTIVE_STATUSES), t.first_response_at.is_(None))
+    async with store.sessions() as session:
+        paid = (await session.execute(select(t.plan, t.created_at, t.first_response_due)
+                                      .where(*waiting, t.first_response_due.is_not(None))
+                                      .limit(WAITING_PAID_MAX))).all()
+        free = await session.scalar(select(func.count()).select_from(t).where(*waiting,
+                                                                              t.first_response_due.is_(None)))
+    return [QueuedTicket(p, as_utc(c), _utc(d)) for p, c, d in paid], int(free or 0)
+
+
+async def recent_first_responses(store: TicketStore, since: datetime, plan: str | None = None,
+                                 limit: int = 500) -> list[tuple[datetime, datetime]]:
+    """(created_at, first_response_at) of tickets first answered since `since`, newest first."""
+    t = models.Ticket
+    query = select(t.created_at, t.first_response_at).where(t.first_response_at >= since)
+    if plan:
+        query = query.where(t.plan == plan)
+    async with store.sessions() as session:
+        rows = (await session.execute(query.order_by(t.first_response_at.desc()).limit(limit))).all()
+    return [(as_utc(c), as_utc(f)) for c, f in rows]
