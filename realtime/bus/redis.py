@@ -50,7 +50,8 @@ class RedisBus:
         # Bounded and blocking: a burst of commits queues for a connection instead of opening thousands.
         pool = BlockingConnectionPool.from_url(url, max_connections=MAX_CONNECTIONS, timeout=5,
                                                socket_connect_timeout=2, socket_timeout=5,
-                                               retry=Retry(NoBackoff(), 0), health_check_interval=10)
+                                               retry=Retry(NoBackoff(), 0), health_check_interval=10,
+                                               client_name=f"{prefix}:gateway")  # shows in CLIENT LIST
         self._redis = Redis(connection_pool=pool)
         self._store = store
         self._keys = layout.Keys(prefix)

@@ -29,7 +29,7 @@ async def worker_lag(node: Gateway, until: Callable[[float], bool], timeout: flo
 
 async def test_customer_and_agent_on_different_nodes_see_each_other(cluster: Cluster) -> None:
     a, b = cluster.node(), cluster.node()
-    cluster.worker()
+    worker = cluster.worker()
     anna_token, alice_token = person("anna"), person("alice", role="agent")
     ticket = await open_ticket(a, anna_token)
     anna = await Client.connect(a.ws_url, anna_token)
@@ -62,6 +62,7 @@ async def test_customer_and_agent_on_different_nodes_see_each_other(cluster: Clu
     stored = await wait_for_history(cluster.database_url, ticket, 3)
     assert [(m.seq, m.body) for m in stored] == [(1, "My limit order is stuck."), (2, "It is still stuck"),
                                                  (3, "Cancelling it for you now")]
+    assert worker.stop() == 0  # SIGTERM: a clean stop after the batch in hand
     await alice.close()
 
 

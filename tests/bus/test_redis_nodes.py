@@ -1,0 +1,150 @@
+"""What only the Redis backend has to show: several nodes on one Redis, presence of a dead node, lost Redis data."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator, Awaitable, Callable
+
+import pytest
+import redis.asyncio as aioredis
+
+from persistence.store import TicketStore
+from realtime.bus.base import MessageEvent, PresenceEvent, Unavailable
+from realtime.bus.redis import RedisBus
+from realtime.protocol import User
+from tests.bus.conftest import Sink, draft, new_ticket
+from tests.services import REDIS_URL, free_port
+
+Node = Callable[..., Awaitable[tuple[RedisBus, Sink]]]
+
+
+@pytest.fixture
+async def node(store: TicketStore, redis_prefix: str) -> AsyncIterator[Node]:
+    opened: list[RedisBus] = []
+
+    async def open_one(url: str = REDIS_URL, ttl: float = 0.6) -> tuple[RedisBus, Sink]:
+        bus, sink = RedisBus(url, store, prefix=redis_prefix, presence_ttl_s=ttl), Sink()
+        await bus.start(sink)
+        opened.append(bus)
+        for _ in range(50):
+            if await bus.ready():
+                break
+            await asyncio.sleep(0.02)
+        return bus, sink
+
+    yield open_one
+    for bus in opened:
+        await bus.close()
+
+
+async def keys_under(prefix: str) -> list[bytes]:
+    client = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        return [k async for k in client.scan_iter(match=f"{prefix}:*")]
+    finally:
+        await client.aclose()
+
+
+async def delete(*keys: bytes | str) -> None:
+    client = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+async def test_a_message_committed_on_one_node_reaches_the_others(node: Node) -> None:
+    ticket = new_ticket()
+    (a, sink_a), (b, sink_b) = await node(), await node()
+    await a.subscribe(ticket)
+    await b.subscribe(ticket)
+    await a.commit(draft(ticket, "from-a", body="hello from A"))
+    await b.commit(draft(ticket, "from-b", body="hello from B"))
+    for sink in (sink_a, sink_b):
+        await sink.until(lambda s=sink: len(s.of(MessageEvent)) == 2)
+        assert [e.message.body for e in sink.of(MessageEvent)] == ["hello from A", "hello from B"]  # type: ignore
+
+
+async def test_members_of_a_dead_node_go_offline_once_for_everyone(node: Node) -> None:
+    ticket = new_ticket()
+    (a, _), (b, sink_b), (c, sink_c) = await node(), await node(), await node()
+    for bus in (b, c):
+        await bus.subscribe(ticket)
+    anna, alice = User("anna", "Anna", "customer"), User("alice", "Alice", "agent")
+    await a.presence_join(ticket, "conn-anna", anna)
+    await b.presence_join(ticket, "conn-alice", alice)
+    await a.close()  # the node dies: no leave, no more heartbeats
+    for _ in range(8):  # node B keeps heartbeating for its own member
+        await b.presence_refresh([(ticket, "conn-alice", alice)])
+        await asyncio.sleep(0.2)
+    assert [u.id for u in await c.presence_members(ticket)] == ["alice"]
+    for sink in (sink_b, sink_c):
+        offline = [e for e in sink.of(PresenceEvent) if not e.online]  # type: ignore[attr-defined]
+        assert [e.user.id for e in offline] == ["anna"]  # published by exactly one sweeping node
+
+
+async def test_lost_redis_data_never_reuses_a_seq_or_a_client_id(node: Node, store: TicketStore,
+                                                                 redis_prefix: str) -> None:
+    ticket = new_ticket()
+    bus, _ = await node()
+    committed = [(await bus.commit(draft(ticket, f"c{i}", body=f"m{i}"))).message for i in range(3)]
+    await store.write_messages(committed)  # what the worker had written before the loss
+    await delete(*await keys_under(redis_prefix))  # Redis restarted without persistence
+    after = await bus.commit(draft(ticket, "c3"))
+    assert after.message.seq == 4 and not after.duplicate
+    retried = await bus.commit(draft(ticket, "c1", body="sent again from an offline outbox"))
+    assert retried.duplicate and retried.message.seq == 2 and retried.message.body == "m1"
+
+
+async def test_a_lost_counter_continues_after_the_surviving_stream_tail(node: Node, redis_prefix: str) -> None:
+    ticket = new_ticket()
+    bus, _ = await node()
+    for i in range(3):
+        await bus.commit(draft(ticket, f"c{i}"))  # nothing persisted yet: only the streams know seqs 1-3
+    await delete(f"{redis_prefix}:{{{ticket}}}:seq", f"{redis_prefix}:{{{ticket}}}:cid")
+    assert (await bus.commit(draft(ticket, "c3"))).message.seq == 4
+
+
+async def test_a_flushed_script_cache_is_reloaded(node: Node) -> None:
+    ticket = new_ticket()
+    bus, _ = await node()
+    await bus.commit(draft(ticket, "before"))
+    client = aioredis.Redis.from_url(REDIS_URL)
+    await client.script_flush()
+    await client.aclose()
+    assert (await bus.commit(draft(ticket, "after"))).message.seq == 2
+
+
+async def test_unreachable_redis_means_unavailable_never_an_ack(node: Node) -> None:
+    bus, _ = await node(url=f"redis://127.0.0.1:{free_port()}/0")
+    assert await bus.ready() is False
+    with pytest.raises(Unavailable):
+        await bus.commit(draft(new_ticket(), "c1"))
+    with pytest.raises(Unavailable):
+        await bus.subscribe(new_ticket())
+    with pytest.raises(Unavailable):
+        await bus.recent(new_ticket(), 0)
+
+
+async def test_a_node_that_lost_its_pubsub_connection_gets_what_it_missed_once(node: Node, redis_prefix: str) -> None:
+    ticket = new_ticket()
+    (a, sink_a), (b, _) = await node(), await node()
+    await a.subscribe(ticket)
+    await b.commit(draft(ticket, "c0"))
+    await sink_a.until(lambda: len(sink_a.of(MessageEvent)) == 1)
+    client = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        listeners = [c for c in await client.client_list(_type="pubsub") if c["name"] == f"{redis_prefix}:gateway"]
+        assert len(listeners) == 2
+        for listener in listeners:  # both nodes' pub/sub connections drop, as in a network blip
+            await client.client_kill_filter(_id=listener["id"])
+    finally:
+        await client.aclose()
+    for i in range(1, 4):
+        await b.commit(draft(ticket, f"c{i}"))  # published while node A was not listening
+    await sink_a.until(lambda: len(sink_a.of(MessageEvent)) == 4)
+    await b.commit(draft(ticket, "c4"))
+    await sink_a.until(lambda: len(sink_a.of(MessageEvent)) == 5)
+    await asyncio.sleep(0.2)
+    assert [e.message.seq for e in sink_a.of(MessageEvent)] == [1, 2, 3, 4, 5]  # type: ignore[attr-defined]
