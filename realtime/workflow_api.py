@@ -4,7 +4,7 @@ reports, and the reports page. Handlers decode, call realtime/workflow.py, encod
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from starlette.requests import Request
@@ -16,7 +16,9 @@ from persistence.models_workflow import CannedReply, CsatRating
 from realtime.api import endpoint, identify, int_param, json_response, read_body
 from realtime.auth import PLANS, Identity
 from realtime.clock import iso, utcnow
+from realtime.openapi import Operation, Param
 from realtime.protocol import NO_NUL
+from realtime.reports import Report
 from realtime.signals import Signal
 from realtime.targets import Expected
 from realtime.tickets import TicketError
@@ -218,4 +220,43 @@ routes = [
     Route("/api/reports", get_report, methods=["GET"]),
 ]
 
-__all__ = ["routes", "Expected", "Signal"]
+_DAYS = Annotated[int, msgspec.Meta(ge=1, le=REPORT_DAYS_MAX)]
+openapi_ops = [
+    Operation("GET", "/api/support/expected", "The expected reply time for the caller's plan, from the live queue",
+              response=Expected, tag="workflow", query=(Param("plan", Literal["free", "pro", "pro_plus", "premium"],
+                                                              "agents only: ask for this plan (default pro)"),),
+              description="Free plans get `notice` (every report is reviewed, not every one answered) instead of "
+                          "a time."),
+    Operation("GET", "/api/signals", "Similar free reports grouped into signals, the biggest first", auth="staff",
+              response=list[Signal], tag="workflow",
+              query=(Param("min", Annotated[int, msgspec.Meta(ge=1, le=1000)], "smallest count listed (2)"),)),
+    Operation("POST", "/api/signals/{id}/review", "Mark every report of a signal received and reviewed",
+              auth="staff", response=Signal, tag="workflow"),
+    Operation("GET", "/api/agents", "Agents online (watching the queue) and their away flags", auth="staff",
+              response=list[AgentView], tag="workflow"),
+    Operation("PUT", "/api/agents/me", "Set the caller's away flag (away agents get no auto-assigned tickets)",
+              auth="staff", request=AwayBody, response=AgentView, tag="workflow"),
+    Operation("PATCH", "/api/agents/me", "Same as PUT", auth="staff", request=AwayBody, response=AgentView,
+              tag="workflow"),
+    Operation("GET", "/api/canned", "Canned replies", auth="staff", response=list[CannedView], tag="workflow"),
+    Operation("POST", "/api/canned", "Create a canned reply", auth="staff", request=NewCanned, response=CannedView,
+              status=201, tag="workflow"),
+    Operation("PATCH", "/api/canned/{id}", "Edit a canned reply", auth="staff", request=CannedPatch,
+              response=CannedView, tag="workflow"),
+    Operation("PUT", "/api/canned/{id}", "Same as PATCH", auth="staff", request=CannedPatch, response=CannedView,
+              tag="workflow"),
+    Operation("DELETE", "/api/canned/{id}", "Delete a canned reply", auth="staff", status=204, tag="workflow"),
+    Operation("POST", "/api/canned/{id}/render", "A canned reply with its placeholders filled for a ticket",
+              auth="staff", request=RenderBody, response=Rendered, tag="workflow",
+              description="{{customer.name}}, {{customer.id}}, {{ticket.id}}, {{ticket.subject}}, {{ticket.plan}}, "
+                          "{{agent.name}}; `article` appends the link /help/<slug>."),
+    Operation("POST", "/api/tickets/{id}/csat", "Rate a solved ticket 1-5, once (its customer only)",
+              request=CsatBody, response=CsatView, status=201, tag="workflow",
+              description="409 before the ticket is solved and when it was already rated."),
+    Operation("GET", "/api/tickets/{id}/csat", "The ticket's rating (404 while unrated)", response=CsatView,
+              tag="workflow"),
+    Operation("GET", "/api/reports", "Response times, breaches, volume and CSAT per plan", auth="staff",
+              response=Report, tag="workflow", query=(Param("days", _DAYS, "the period (default 30)"),)),
+]
+
+__all__ = ["routes", "openapi_ops"]
