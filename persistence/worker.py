@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 import socket
+from typing import cast
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 from redis.asyncio import Redis
@@ -42,7 +43,7 @@ LAG = Gauge("helpline_worker_lag", "Committed messages not yet written to the da
 LAG_SECONDS = Gauge("helpline_worker_lag_seconds", "Age of the oldest committed message not yet written",
                     registry=REGISTRY)
 
-Entry = tuple[bytes, dict[bytes, bytes]]
+Entry = layout.Entry
 
 
 class PersistenceWorker:
@@ -96,8 +97,8 @@ class PersistenceWorker:
                 await self._claim_abandoned()
                 await self._maintain()
             try:
-                reply = await self.redis.xreadgroup(PERSIST_GROUP, self.consumer, {self.stream: ">"},
-                                                    count=BATCH, block=BLOCK_MS)
+                reply = cast(list[tuple[bytes, list[Entry]]], await self.redis.xreadgroup(
+                    PERSIST_GROUP, self.consumer, {self.stream: ">"}, count=BATCH, block=BLOCK_MS))
             except ResponseError as exc:
                 if "NOGROUP" in str(exc):  # Redis lost the stream and its group: start over
                     log.warning("the persistence stream's consumer group is gone; recreating it")
@@ -110,8 +111,8 @@ class PersistenceWorker:
         """Take over entries another worker read but never acknowledged for claim_idle_s (it died)."""
         cursor: bytes | str = "0-0"
         while not self.stopping.is_set():
-            cursor, entries, _deleted = await self.redis.xautoclaim(
-                self.stream, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, count=BATCH)
+            cursor, entries, _deleted = cast(tuple[bytes, list[Entry], list[bytes]], await self.redis.xautoclaim(
+                self.stream, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, count=BATCH))
             if entries:
                 CLAIMED.inc(len(entries))
                 log.info("claimed %d entries a stopped worker left pending", len(entries))

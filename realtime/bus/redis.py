@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import AsyncIterator
+from typing import AsyncIterator, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -126,7 +126,8 @@ class RedisBus:
 
     async def recent(self, ticket: str, after_seq: int) -> list[Message] | None:
         async with redis_errors("reading recent history"):
-            entries = await self._redis.xrange(self._keys.recent(ticket), min=f"{max(after_seq, 0)}-0", max="+")
+            entries = cast(list[layout.Entry], await self._redis.xrange(
+                self._keys.recent(ticket), min=f"{max(after_seq, 0)}-0", max="+"))
         if not entries or layout.seq_of_entry_id(entries[0][0]) > after_seq + 1:
             return None  # the capped stream does not reach back that far (or is gone): read the database
         messages = []

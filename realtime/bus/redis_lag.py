@@ -5,8 +5,12 @@ Read by the gateways' bus (exported on their /metrics) and by the worker (its /m
 
 from __future__ import annotations
 
+from typing import cast
+
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+
+from realtime.bus.redis_layout import Entry
 
 PERSIST_GROUP = "persisters"  # the worker's consumer group on the persistence stream
 
@@ -25,17 +29,18 @@ async def persist_lag(redis: Redis, stream: str) -> tuple[int, float]:
     group = next((g for g in groups if g.get("name") in (PERSIST_GROUP, PERSIST_GROUP.encode())), None)
     if group is None:  # no worker ever ran: everything is behind
         length = int(await redis.xlen(stream))
-        first = await redis.xrange(stream, count=1)
+        first = cast(list[Entry], await redis.xrange(stream, count=1))
         return length, await _age(redis, first[0][0] if first else None)
     pending = int(group.get("pending") or 0)
     lag = group.get("lag")
-    undelivered = int(lag) if lag is not None else len(
-        await redis.xrange(stream, min=b"(" + _as_bytes(group["last-delivered-id"]), count=100_000))
+    undelivered = int(lag) if lag is not None else len(cast(list[Entry], await redis.xrange(
+        stream, min=b"(" + _as_bytes(group["last-delivered-id"]), count=100_000)))
     oldest: bytes | None = None
     if pending:
         oldest = (await redis.xpending(stream, PERSIST_GROUP))["min"]
     elif undelivered:
-        after = await redis.xrange(stream, min=b"(" + _as_bytes(group["last-delivered-id"]), count=1)
+        after = cast(list[Entry], await redis.xrange(
+            stream, min=b"(" + _as_bytes(group["last-delivered-id"]), count=1))
         oldest = after[0][0] if after else None
     return pending + undelivered, await _age(redis, oldest)
 

@@ -18,6 +18,7 @@ _user_encoder = msgspec.json.Encoder()
 _user_decoder = msgspec.json.Decoder(User)
 
 MESSAGE_KIND = b"m"  # b"m<seq> <draft msgpack>": the commit script publishes the stream's bytes as they are
+Entry = tuple[bytes, dict[bytes, bytes]]  # a stream entry as redis-py returns it: id, fields
 EVENT_KIND = b"e"  # b"e<BusEvent msgpack>": typing, read, presence, ticket changes
 
 

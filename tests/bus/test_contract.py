@@ -65,7 +65,8 @@ async def test_recent_returns_what_follows_a_seq(open_node: BusFactory) -> None:
     for i in range(5):
         await bus.commit(draft(ticket, f"c{i}", body=f"body {i}"))
     after_two = await bus.recent(ticket, 2)
-    assert after_two is not None and [(m.seq, m.body) for m in after_two] == [(3, "body 2"), (4, "body 3"), (5, "body 4")]
+    assert after_two is not None
+    assert [(m.seq, m.body) for m in after_two] == [(3, "body 2"), (4, "body 3"), (5, "body 4")]
     assert await bus.recent(ticket, 5) == []
     from_start = await bus.recent(ticket, 0)
     assert from_start is not None and [m.seq for m in from_start] == [1, 2, 3, 4, 5]
