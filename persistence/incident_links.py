@@ -11,6 +11,7 @@ from typing import Sequence
 
 from sqlalchemy import delete, or_, select, update
 
+from persistence import outbox
 from persistence.models_incidents import TicketIncident
 from persistence.store import TicketStore
 
@@ -28,6 +29,9 @@ async def link(store: TicketStore, ticket_id: str, incident_id: str, incident_na
         statement = store._insert(t).values(**values)
         await session.execute(statement.on_conflict_do_update(
             index_elements=[t.ticket_id], set_={k: v for k, v in values.items() if k != "ticket_id"}))
+        # The webhook event, in the link's own transaction (persistence/outbox.py).
+        await outbox.add_events(session, store.dialect, [outbox.incident_linked(
+            ticket_id, {"id": incident_id, "name": incident_name[:300], "linked_by": linked_by}, now)])
 
 
 async def unlink(store: TicketStore, ticket_id: str) -> None:

@@ -12,11 +12,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from persistence import incident_links
+from persistence import audit, incident_links
 from realtime import rules
 from realtime.api import endpoint, identify, json_response, read_body
+from realtime.clock import utcnow
 from realtime.incident_match import match
 from realtime.incidents import IncidentDesk
+from realtime.openapi import Operation
+from realtime.protocol import TicketView
 from realtime.tickets import TicketError
 
 DEFAULT_FOLLOW_BODY = "I am affected by this incident and would like to hear when it is resolved."
@@ -99,13 +102,29 @@ async def link_ticket(request: Request) -> Response:
     await request.app.state.gateway.tickets.check_view(who, ticket_id)  # agents, or the ticket's customer
     body: LinkBody = await read_body(request, LinkBody)
     if body.incident_id is None:
-        return json_response(await desk(request).unlink(ticket_id))
-    incident = await desk(request).status.incident(body.incident_id)
-    return json_response(await desk(request).link(ticket_id, incident, who.id))
+        view = await desk(request).unlink(ticket_id)
+    else:
+        incident = await desk(request).status.incident(body.incident_id)
+        view = await desk(request).link(ticket_id, incident, who.id)
+    if who.is_staff:  # an agent's act: audited (persistence/audit.py)
+        async with request.app.state.gateway.store.sessions.begin() as session:
+            audit.record(session, audit.actor_of(who), "ticket.incident", "ticket", ticket_id,
+                         {"incident": body.incident_id}, utcnow())
+    return json_response(view)
 
 
 routes = [
     Route("/api/incidents/match", match_draft, methods=["POST"]),
     Route("/api/incidents/{id}/follow", follow_incident, methods=["POST"]),
     Route("/api/tickets/{id}/incident", link_ticket, methods=["POST"]),
+]
+
+openapi_ops = [
+    Operation("POST", "/api/incidents/match", "Active incidents that match a draft ticket", request=Draft,
+              response=MatchList, tag="incidents"),
+    Operation("POST", "/api/incidents/{id}/follow", "Follow an incident instead of reporting it (customers)",
+              request=Follow, response=TicketView, status=201, also=(200,), tag="incidents",
+              description="Opens (or finds) the customer's ticket linked to the incident."),
+    Operation("POST", "/api/tickets/{id}/incident", "Link a ticket to an incident, or unlink it with null",
+              request=LinkBody, response=TicketView, tag="incidents"),
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import msgspec
@@ -155,6 +155,7 @@ def _operation(op: Operation, schema_of: dict[int, dict[str, Any]]) -> dict[str,
         "summary": op.summary,
         "description": f"{op.description} {who}".strip(),
         "responses": responses,
+        "x-helpline-access": op.auth,
     }
     if op.tag:
         result["tags"] = [op.tag]
