@@ -22,6 +22,8 @@ from realtime.article_files import Article, articles_dir, folder_signature, load
 from realtime.article_search import ArticleHit, ArticleIndex, open_index
 from realtime.auth import Identity
 from realtime.clock import iso, utcnow
+from realtime.openapi import Operation, Param
+from realtime.protocol import ClientId
 from realtime.settings import Settings
 from realtime.tickets import TicketError
 
@@ -31,7 +33,7 @@ EVENT_KINDS = ("suggested", "opened", "deflected")
 
 class ArticleEventBody(msgspec.Struct, forbid_unknown_fields=False):
     kind: Literal["suggested", "opened", "deflected"]
-    client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
+    client_id: ClientId | None = None
 
 
 class ArticleList(msgspec.Struct):
@@ -48,6 +50,12 @@ class ArticleView(msgspec.Struct):
     url: str
 
 
+class ArticleEventResult(msgspec.Struct):
+    slug: str
+    kind: str
+    counted: bool  # false: this (slug, kind, client_id) was counted before
+
+
 class ArticleStats(msgspec.Struct):
     slug: str
     title: str
@@ -55,6 +63,10 @@ class ArticleStats(msgspec.Struct):
     opened: int
     deflected: int
     deflection_rate: float | None  # deflected / opened; None before anyone opened it
+
+
+class ArticleStatsList(msgspec.Struct):
+    articles: list[ArticleStats]
 
 
 class HelpCenter:
@@ -167,7 +179,7 @@ async def search_articles(request: Request) -> Response:
 async def article_stats(request: Request) -> Response:
     if not identify(request).is_staff:
         raise TicketError("forbidden", "article statistics are for agents")
-    return json_response({"articles": await help_center(request).stats()})
+    return json_response(ArticleStatsList(await help_center(request).stats()))
 
 
 @endpoint
@@ -182,7 +194,7 @@ async def article_event(request: Request) -> Response:
     who = optional_identity(request)
     body: ArticleEventBody = await read_body(request, ArticleEventBody)
     counted = await help_center(request).record(request.path_params["slug"], body.kind, who, body.client_id)
-    return json_response({"slug": request.path_params["slug"], "kind": body.kind, "counted": counted},
+    return json_response(ArticleEventResult(request.path_params["slug"], body.kind, counted),
                          201 if counted else 200)
 
 
@@ -208,4 +220,22 @@ routes = [
     Route("/api/articles/{slug}/events", article_event, methods=["POST"]),
     Route("/help", help_index, methods=["GET"]),
     Route("/help/{slug}", help_article, methods=["GET"]),
+]
+
+_QUERY = Param("q", Annotated[str, msgspec.Meta(max_length=200)], "search words; the last one may be unfinished")
+openapi_ops = [
+    Operation("GET", "/api/articles", "Search the help articles (or list them all without q)", auth="none",
+              response=ArticleList, tag="help", query=(
+                  _QUERY, Param("limit", Annotated[int, msgspec.Meta(ge=1, le=50)], "at most (default 8)")),
+              description="Best first; `snippet` is plain text, `snippet_html` the same escaped with <mark>."),
+    Operation("GET", "/api/articles/stats", "Suggestions, opens and deflections per article (agents)",
+              auth="staff", response=ArticleStatsList, tag="help"),
+    Operation("GET", "/api/articles/{slug}", "One article, its HTML rendered from trusted Markdown", auth="none",
+              response=ArticleView, tag="help"),
+    Operation("POST", "/api/articles/{slug}/events", "Count a suggestion, an open or a deflection", auth="none",
+              request=ArticleEventBody, response=ArticleEventResult, status=201, also=(200,), tag="help",
+              description="A token is optional; the same client_id for the same article and kind counts once."),
+    Operation("GET", "/help", "The help center page (with ?q= the search results)", auth="none",
+              media_type="text/html", query=(_QUERY,), tag="pages"),
+    Operation("GET", "/help/{slug}", "One help article's page", auth="none", media_type="text/html", tag="pages"),
 ]

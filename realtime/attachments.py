@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from typing import Annotated
 from urllib.parse import quote
 
 import msgspec
@@ -21,7 +22,9 @@ from starlette.routing import Route
 from persistence.models_help import Attachment
 from realtime.api import endpoint, identify, json_response
 from realtime.attachment_storage import AttachmentStorage, LocalFolderStorage
+from realtime.attachment_storage import KEY
 from realtime.clock import iso, utcnow
+from realtime.openapi import Operation, Param
 from realtime.tickets import TicketError
 
 IMAGE_SIGNATURES: tuple[tuple[str, bytes, int], ...] = (
@@ -31,6 +34,7 @@ IMAGE_SIGNATURES: tuple[tuple[str, bytes, int], ...] = (
     ("image/gif", b"GIF89a", 0),
 )
 TEXT_SUFFIXES = (".log", ".txt")
+CLIENT_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 ACCEPTED = "PNG, JPEG, GIF or WebP images, and UTF-8 text files named .log or .txt"
 
 
@@ -54,6 +58,10 @@ class AttachmentView(msgspec.Struct):
     url: str
     created_at: str
     message_seq: int | None = None  # the thread message that shows it, when the upload posted one
+
+
+class AttachmentList(msgspec.Struct):
+    attachments: list[AttachmentView]
 
 
 def sniff(data: bytes, filename: str) -> str:
@@ -150,8 +158,8 @@ async def upload(request: Request) -> Response:
     if request.headers.get("content-type", "").startswith("multipart/"):
         raise TicketError("bad_request", "send the file itself as the request body, with ?filename=")
     client_id = request.query_params.get("client_id") or None
-    if client_id is not None and len(client_id) > 128:
-        raise TicketError("bad_request", "client_id is limited to 128 characters")
+    if client_id is not None and not CLIENT_ID.match(client_id):
+        raise TicketError("bad_request", "client_id: 1 to 128 printable characters")
     filename = clean_filename(request.query_params.get("filename"))
     data = await read_file(request, gateway.settings.attachment_max_bytes)
     content_type = sniff(data, filename)
@@ -191,15 +199,17 @@ async def list_attachments(request: Request) -> Response:
     async with gateway.store.sessions() as session:
         rows = await session.scalars(select(Attachment).where(Attachment.ticket_id == request.path_params["id"])
                                      .order_by(Attachment.created_at, Attachment.id))
-        return json_response({"attachments": [view_of(r) for r in rows]})
+        return json_response(AttachmentList([view_of(r) for r in rows]))
 
 
 @endpoint
 async def download(request: Request) -> Response:
     who = identify(request)
     gateway = request.app.state.gateway
-    async with gateway.store.sessions() as session:
-        row = await session.get(Attachment, request.path_params["id"])
+    row = None
+    if KEY.match(request.path_params["id"]):
+        async with gateway.store.sessions() as session:
+            row = await session.get(Attachment, request.path_params["id"])
     if row is None:
         raise TicketError("not_found", "no such attachment")
     try:
@@ -225,4 +235,20 @@ routes = [
     Route("/api/tickets/{id}/attachments", upload, methods=["POST"]),
     Route("/api/tickets/{id}/attachments", list_attachments, methods=["GET"]),
     Route("/api/attachments/{id}", download, methods=["GET"]),
+]
+
+openapi_ops = [
+    Operation("POST", "/api/tickets/{id}/attachments", "Attach an image or a log file (owner or agent)",
+              request=bytes, request_media_type="application/octet-stream", response=AttachmentView, status=201,
+              also=(200,), tag="attachments", query=(
+                  Param("filename", Annotated[str, msgspec.Meta(max_length=255)], "the file's name (display only)"),
+                  Param("client_id", Annotated[str, msgspec.Meta(min_length=1, max_length=128)],
+                        "also post the thread message showing it; the same id again answers 200")),
+              description="The body is the file itself. PNG, JPEG, GIF, WebP (by their bytes) or UTF-8 .log/.txt; "
+                          "413 too_large over the size limit, 415 for any other type."),
+    Operation("GET", "/api/tickets/{id}/attachments", "A ticket's attachments (owner or agent)",
+              response=AttachmentList, tag="attachments"),
+    Operation("GET", "/api/attachments/{id}", "Download an attachment (owner or agent)",
+              media_type="application/octet-stream", tag="attachments",
+              description="The stored type (image/* or text/plain); logs come as Content-Disposition: attachment."),
 ]

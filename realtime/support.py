@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from sqlalchemy import select
@@ -23,6 +23,8 @@ from persistence.store import TicketStore
 from realtime import rules
 from realtime.api import endpoint, identify, json_response, read_body
 from realtime.clock import iso, utcnow
+from realtime.protocol import NO_NUL
+from realtime.openapi import Operation, Param
 from realtime.tickets import TicketError
 
 PREMIUM_CHANNELS = ("premium",)
@@ -30,10 +32,10 @@ PHONE = re.compile(r"^\+?[0-9 ().-]{6,32}$")
 
 
 class CallbackRequest(msgspec.Struct, forbid_unknown_fields=False):
-    phone: Annotated[str, msgspec.Meta(min_length=6, max_length=40)]
-    preferred_time: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
-    client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    phone: Annotated[str, msgspec.Meta(min_length=6, max_length=40, pattern=NO_NUL)]
+    preferred_time: Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)] | None = None
+    note: Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)] | None = None
+    client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)] | None = None
 
 
 class Channel(msgspec.Struct, omit_defaults=True):
@@ -61,6 +63,10 @@ class CallbackView(msgspec.Struct):
     created_at: str
     done_at: str | None
     done_by: str | None
+
+
+class CallbackList(msgspec.Struct):
+    callbacks: list[CallbackView]
 
 
 def channels_for(plan: str, number: str, hours: str) -> list[Channel]:
@@ -156,7 +162,7 @@ async def list_callbacks(request: Request) -> Response:
         query = query.where(Callback.customer_id == who.id)
     async with request.app.state.gateway.store.sessions() as session:
         rows = await session.scalars(query.order_by(Callback.created_at, Callback.id).limit(500))
-        return json_response({"callbacks": [callback_view(r) for r in rows]})
+        return json_response(CallbackList([callback_view(r) for r in rows]))
 
 
 @endpoint
@@ -186,4 +192,17 @@ routes = [
     Route("/api/callbacks", request_callback, methods=["POST"]),
     Route("/api/callbacks", list_callbacks, methods=["GET"]),
     Route("/api/callbacks/{id}/done", callback_done, methods=["POST"]),
+]
+
+openapi_ops = [
+    Operation("GET", "/api/support/options", "The support channels of the caller's plan", response=SupportOptions,
+              tag="support", description="Chat for every plan; premium also the phone line and callbacks."),
+    Operation("POST", "/api/callbacks", "Ask to be phoned back (premium customers; others 403)",
+              request=CallbackRequest, response=CallbackView, status=201, also=(200,), tag="support",
+              description="Opens a ticket of category callback at priority 1 in the agents' queue."),
+    Operation("GET", "/api/callbacks", "Callbacks: agents the ones to make, customers their own",
+              response=CallbackList, tag="support",
+              query=(Param("status", Literal["requested", "done", "all"], "agents: which (default requested)"),)),
+    Operation("POST", "/api/callbacks/{id}/done", "Mark a callback done; its ticket is solved (agents)",
+              auth="staff", response=CallbackView, tag="support"),
 ]
