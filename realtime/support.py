@@ -29,6 +29,7 @@ from realtime.tickets import TicketError
 
 PREMIUM_CHANNELS = ("premium",)
 PHONE = re.compile(r"^\+?[0-9 ().-]{6,32}$")
+CALLBACK_ID = re.compile(r"^[0-9a-f]{8,64}$")
 
 
 class CallbackRequest(msgspec.Struct, forbid_unknown_fields=False):
@@ -172,6 +173,8 @@ async def callback_done(request: Request) -> Response:
     if not who.is_staff:
         raise TicketError("forbidden", "only agents mark callbacks done")
     gateway = request.app.state.gateway
+    if not CALLBACK_ID.match(request.path_params["id"]):
+        raise TicketError("not_found", "no such callback")
     async with gateway.store.sessions.begin() as session:
         row = await session.get(Callback, request.path_params["id"],
                                 with_for_update=gateway.store.dialect == "postgresql")

@@ -106,7 +106,10 @@ async def test_other_customers_can_neither_upload_nor_download(http: httpx.Async
     assert (await http.get(f"/api/tickets/{ticket}/attachments", headers=auth(stranger))).status_code == 404
     assert (await http.get(mine["url"])).status_code == 401
     assert (await http.post(f"/api/tickets/{ticket}/attachments?filename=a.png", content=PNG)).status_code == 401
-    assert (await http.get("/api/attachments/ffffffffffff", headers=auth(owner))).status_code == 404
+    for unknown in ("ffffffffffff", "..%2F..%2Fetc%2Fpasswd", "a%00b"):
+        assert (await http.get(f"/api/attachments/{unknown}", headers=auth(owner))).status_code == 404
+    bad_id = await upload(http, owner, ticket, PNG, "x.png", client_id="a\x00b")
+    assert bad_id.status_code == 400
 
 
 async def test_an_upload_with_a_client_id_shows_in_the_thread_once(http: httpx.AsyncClient, owner: str) -> None:

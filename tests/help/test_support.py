@@ -73,7 +73,8 @@ async def test_a_premium_callback_reaches_the_agents_and_is_marked_done(gateway:
         assert callback["id"] not in [c["id"] for c in to_call]
         ticket = (await http.get(f"/api/tickets/{callback['ticket']}", headers=auth(priya))).json()["ticket"]
         assert ticket["status"] == "solved"
-        missing = await http.post("/api/callbacks/nope/done", headers=auth(agent_token))
-        assert missing.status_code == 404
+        for unknown in ("nope", "ffffffffffff", "a%00b"):
+            missing = await http.post(f"/api/callbacks/{unknown}/done", headers=auth(agent_token))
+            assert missing.status_code == 404
     finally:
         await agent.close()
