@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from persistence.models_integrations import OutboxEvent, WebhookDelivery, WebhookEndpoint
@@ -33,6 +33,9 @@ FAN_OUT_BATCH = 200
 DELIVERY_BATCH = 50
 CONCURRENT_DELIVERIES = 10
 SIGNATURE_VERSION = "v1"
+PRUNE_EVERY_S = 3600.0
+OUTBOX_KEEP_S = 7 * 24 * 3600.0  # far longer than any replay of a worker's batch, the reason ids are stable
+DELIVERY_LOG_KEEP_S = 30 * 24 * 3600.0
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -73,6 +76,7 @@ class Dispatcher:
         self.settings = settings
         self.store = store
         self.sessions = store.sessions
+        self._next_prune = 0.0
         self._client = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False,
                                          trust_env=False, headers={"User-Agent": "Helpline-Webhooks/1"})
 
@@ -96,9 +100,23 @@ class Dispatcher:
 
     async def step(self) -> bool:
         """One round; True when there was work (so the next round need not wait)."""
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + PRUNE_EVERY_S
+            await self.prune()
         fanned = await self.fan_out()
         sent = await self.deliver_due()
         return fanned > 0 or sent > 0
+
+    async def prune(self) -> None:
+        """Forget old outbox events (none a pending delivery still needs) and old delivery log entries."""
+        now = utcnow()
+        d, ev = WebhookDelivery, OutboxEvent
+        async with self.sessions.begin() as session:
+            await session.execute(delete(d).where(d.created_at < now - timedelta(seconds=DELIVERY_LOG_KEEP_S),
+                                                  d.status != "pending"))
+            await session.execute(delete(ev).where(
+                ev.created_at < now - timedelta(seconds=OUTBOX_KEEP_S), ev.fanned_out.is_(True),
+                ~ev.pk.in_(select(d.event_pk).where(d.status == "pending"))))
 
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert if self.store.dialect == "postgresql" else sqlite.insert)(table)

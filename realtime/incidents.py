@@ -10,6 +10,7 @@ import asyncio
 import logging
 import secrets
 import time
+from urllib.parse import quote
 from typing import Any
 
 import httpx
@@ -123,7 +124,8 @@ class StatusClient:
     async def incident(self, incident_id: str) -> StatusIncident:
         if not incident_id or len(incident_id) > 64 or "/" in incident_id:
             raise TicketError("not_found", "no such incident")
-        found: _OneIncident = await self._get(f"/api/incidents/{incident_id}", _OneIncident)
+        # Quoted: an id from a URL path may hold characters httpx refuses (a 500 that schemathesis found).
+        found: _OneIncident = await self._get(f"/api/incidents/{quote(incident_id, safe='')}", _OneIncident)
         return found.incident
 
     async def resolved(self) -> list[StatusIncident]:

@@ -137,6 +137,11 @@ class RedisBus:
                 messages.append(layout.decode_message(seq, fields[b"d"]))
         return messages
 
+    async def forget_recent(self, ticket: str) -> None:
+        """Drop a ticket's recent history (after an erasure rewrote it): recovery then reads the database."""
+        async with redis_errors("dropping recent history"):
+            await self._redis.delete(self._keys.recent(ticket))
+
     # -- fan-out -----------------------------------------------------------------------------------------------
     async def subscribe(self, ticket: str) -> None:
         channel = self._keys.channel(ticket)
