@@ -109,6 +109,7 @@ def build_document(routes: Iterable[BaseRoute], server_url: str | None = None) -
     for op in ops:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, schema_of)
     webhooks = {name: {"post": {
+        "operationId": "webhook_" + name.replace(".", "_"),
         "summary": f"`{name}` event",
         "description": "Sent to every endpoint subscribed to this event type; see docs/api.md for the signature.",
         "parameters": [{"name": h, "in": "header", "required": True, "schema": {"type": "string"}}
