@@ -22,6 +22,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from persistence.store import TicketStore
+from persistence.webhooks import run_dispatcher
 from realtime.bus import redis_layout as layout
 from realtime.bus.redis_lag import PERSIST_GROUP, persist_lag
 from realtime.protocol import Message
@@ -198,7 +199,14 @@ async def run_worker(settings: Settings) -> None:
     if settings.worker_metrics_port:
         start_http_server(settings.worker_metrics_port, addr=settings.host, registry=REGISTRY)
         log.info("worker metrics on http://%s:%d/metrics", settings.host, settings.worker_metrics_port)
+    # Webhooks are delivered from the persistence side: the dispatcher shares the worker's store and stop signal.
+    webhooks = asyncio.create_task(run_dispatcher(settings, worker.stopping, worker.store), name="webhooks")
     try:
         await worker.run()
     finally:
+        worker.stop()
+        try:
+            await asyncio.wait_for(webhooks, settings.webhook_timeout_s + 5)
+        except Exception:
+            log.exception("the webhook dispatcher did not stop cleanly")
         await worker.close()

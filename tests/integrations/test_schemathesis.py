@@ -16,7 +16,7 @@ from schemathesis.checks import not_a_server_error
 from realtime.auth import issue_token
 from tests.intake.conftest import StatusPage
 from tests.integrations.conftest import GATEWAY_ENV
-from tests.services import SECRET, Gateway, migrate, sqlite_url
+from tests.services import SECRET, Gateway
 
 EXAMPLES = 100 if os.environ.get("HELPLINE_FUZZ") == "full" else 4
 
@@ -26,10 +26,10 @@ ADMIN = issue_token(SECRET, "fuzz-admin", "Fuzz Admin", "free", "admin", 3600)
 
 
 @pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    """A gateway with everything it talks to: a status page (incident routes) and a folder for attachments."""
-    url = sqlite_url(tmp_path_factory.mktemp("fuzz"))
-    migrate(url)
+def running(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """A gateway (SQLite, then PostgreSQL) with everything it talks to: a status page (incident routes) and a
+    folder for attachments."""
+    url = database_url
     status = StatusPage(tmp_path_factory.mktemp("status")).start()
     node = Gateway(url, HELPLINE_ATTACHMENTS_DIR=str(tmp_path_factory.mktemp("files")),
                    HELPLINE_STATUS_URL=status.url, **GATEWAY_ENV).start()
