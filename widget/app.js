@@ -3,9 +3,10 @@
  * list, the new-ticket form and the live thread. Loaded by widget.js; talks to the server only through client.js.
  */
 
-import { HelplineClient, activeIncidents, newClientId, tokenClaims } from "./client.js";
+import { HelplineClient, activeIncidents, tokenClaims } from "./client.js";
 import { h, replace } from "./dom.js";
 import { locale, strings } from "./i18n.js";
+import { ticketForm } from "./intake.js";
 import { ThreadView } from "./thread.js";
 import { CSS as STYLE } from "./widget-style.js";
 
@@ -51,6 +52,7 @@ class Widget {
     this.loadTickets();
     setInterval(() => !this.panel.hidden && this.refreshBanner(), 60000);
     document.addEventListener("visibilitychange", () => this.markRead());
+    addEventListener("pagehide", () => this.leaveForm()); // leaving the page abandons an open draft
   }
 
   open() {
@@ -67,6 +69,7 @@ class Widget {
 
   close() {
     if (!this.root) return;
+    this.leaveForm();
     this.panel.hidden = true;
     this.launcher.setAttribute("aria-expanded", "false");
     this.launcher.focus();
@@ -160,17 +163,24 @@ class Widget {
       }
       this.emitUnread();
       if (this.view === "home" && !this.panel.hidden) this.show("home");
+      if (this.current) this.renderState();
     } catch { /* offline or unauthorized: the list fills in on the next welcome */ }
   }
 
   upsertTicket(tk) {
     this.tickets.set(tk.id, { ...(this.tickets.get(tk.id) || {}), ...tk });
     if (this.view === "home" && !this.panel.hidden) this.show("home");
+    if (tk.id === this.current) this.renderState();
+  }
+
+  plan() {
+    return this.client.user?.plan || tokenClaims(this.client.token).plan || "free";
   }
 
   /* ---- views ---- */
 
   show(view) {
+    this.leaveForm();
     this.view = view;
     if (view !== "thread") this.current = this.thread = this.presenceEl = null;
     this.footer.replaceChildren();
@@ -187,77 +197,43 @@ class Widget {
         h("button", { hl: "ticket-item", type: "button", dataset: { ticket: tk.id }, onclick: () => this.openTicket(tk.id) },
           h("span", { class: "subj", text: tk.subject }),
           h("span", { class: "chip", text: t.status[tk.status] || tk.status }),
+          tk.reviewed_at ? h("span", { hl: "reviewed", class: "chip", title: t.reviewed, text: "✓" }) : null,
           this.unread.get(tk.id) ? h("span", { class: "badge", "aria-label": t.unread(this.unread.get(tk.id)), text: this.unread.get(tk.id) }) : null))));
     replace(this.body,
       h("button", { hl: "new-ticket", class: "primary", type: "button", onclick: () => this.show("form") }, t.newTicket),
       h("h3", { text: t.yourTickets }),
       sorted.length ? list : [h("p", { class: "muted", text: t.noTickets }), list]);
+    if (this.plan() === "premium") {
+      // One box kept across re-renders, so a half-filled callback form survives a live list update.
+      this.options = this.options || import("./callback.js")
+        .then((m) => m.supportOptions(this.client, t, () => this.loadTickets())).catch(() => null);
+      this.options.then((box) => box && this.view === "home" && this.body.append(box));
+    }
   }
 
   renderForm() {
     const t = this.t;
-    const plan = this.client.user?.plan || tokenClaims(this.client.token).plan || "free";
-    const subject = h("input", { hl: "subject", name: "subject", required: true, maxlength: "200", autocomplete: "off" });
-    const body = h("textarea", { hl: "body", name: "body", required: true, rows: "5" });
-    const category = h("select", { hl: "category", name: "category" },
-      Object.entries(t.categories).map(([v, label]) => h("option", { value: v, text: label })));
-    const suggestions = h("div", { hl: "suggestions", class: "suggestions", hidden: true, "aria-live": "polite" });
-    const submit = h("button", { hl: "submit", class: "primary", type: "submit" }, t.submit);
-    const error = h("p", { hl: "form-error", class: "notice", role: "alert", hidden: true });
-    const clientId = newClientId(); // one per form, so a retried submit cannot open two tickets
-    let timer = 0;
-    subject.addEventListener("input", () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => this.suggest(subject.value, suggestions), 300);
-    });
-    const form = h("form", { hl: "ticket-form", onsubmit: async (ev) => {
-      ev.preventDefault();
-      submit.disabled = true;
-      submit.textContent = t.submitting;
-      error.hidden = true;
-      try {
-        const tk = await this.client.api("POST", "/api/tickets", {
-          subject: subject.value.trim(), body: body.value.trim(), category: category.value,
-          page_url: location.href, context: this.ticketContext(), client_id: clientId,
-        });
+    const form = ticketForm({ client: this.client, base: this.base, t, plan: this.plan(), context: () => this.ticketContext(),
+      onTicket: (tk) => {
         this.tickets.set(tk.id, tk);
         this.openTicket(tk.id);
-      } catch (err) {
-        error.textContent = err.message && err.status ? err.message : t.error;
-        error.hidden = false;
-        submit.disabled = false;
-        submit.textContent = t.submit;
-      }
-    } },
-      h("label", {}, t.subject, subject), h("label", {}, t.category, category), suggestions,
-      h("label", {}, t.body, body),
-      plan === "free" ? h("p", { class: "notice", text: t.freeNotice }) : null,
-      plan === "premium" ? h("p", { class: "notice", text: t.premiumNotice }) : null,
-      error, submit);
+      } });
+    this.form = form;
     replace(this.body, h("button", { hl: "back", type: "button", onclick: () => this.show("home") }, "← " + t.back),
-      h("h3", { text: t.newTicket }), form);
-    subject.focus();
+      h("h3", { text: t.newTicket }), form.el);
+    form.subject.focus();
+  }
+
+  /** The form goes away (back, close, another view, page left): an unsent draft may count as deflected. */
+  leaveForm() {
+    if (this.form) this.form.leave();
+    this.form = null;
   }
 
   ticketContext() {
     const ctx = { ...this.context };
     if (this.errors.length && !ctx.client_errors) ctx.client_errors = [...this.errors];
     return ctx;
-  }
-
-  async suggest(q, box) {
-    box.hidden = true;
-    if (q.trim().length < 3) return;
-    try {
-      const res = await fetch(`${this.base}/api/articles?q=${encodeURIComponent(q.trim())}`);
-      const articles = res.ok ? (await res.json()).articles || [] : [];
-      replace(box, h("p", { class: "muted", text: this.t.suggestions }),
-        articles.slice(0, 3).map((a) => h("a", {
-          href: safeUrl(a.url || `${this.base}/help/${encodeURIComponent(a.slug)}`), target: "_blank", rel: "noopener",
-          title: a.snippet || "", text: a.title,
-        })));
-      box.hidden = !articles.length;
-    } catch { /* no self-help service: no suggestions */ }
   }
 
   openTicket(id) {
@@ -271,9 +247,13 @@ class Widget {
     const id = this.current;
     const tk = this.tickets.get(id) || { subject: "" };
     this.presenceEl = h("div", { hl: "presence", class: "presence", "aria-live": "polite" });
-    this.thread = new ThreadView({ t, loc: this.loc, me: () => this.client.user?.id, label: tk.subject });
+    this.thread = new ThreadView({ t, loc: this.loc, me: () => this.client.user?.id, label: tk.subject,
+      files: (fid, el, label) => import("./attach.js").then((m) => m.show(this.client, fid, el, label, t)) });
+    this.stateEl = h("div", { class: "state" });
+    this.csatFor = null;
     replace(this.body, h("button", { hl: "back", type: "button", onclick: () => this.show("home") }, "← " + t.back),
-      h("h3", { text: tk.subject }), this.presenceEl, this.thread.el, this.thread.typingEl);
+      h("h3", { text: tk.subject }), this.presenceEl, this.stateEl, this.thread.el, this.thread.typingEl);
+    this.renderState();
     this.present.clear();
     this.renderPresence();
     const rows = [...this.messages(id).values()].sort((a, b) => a.seq - b.seq);
@@ -283,9 +263,29 @@ class Widget {
     this.markRead();
   }
 
+  /** Above the thread: "received and reviewed" (free reports), and the satisfaction question once it is solved. */
+  renderState() {
+    const tk = this.tickets.get(this.current);
+    if (!tk || !this.stateEl) return;
+    const reviewed = this.stateEl.querySelector('[data-hl="reviewed"]');
+    if (tk.reviewed_at && !reviewed) this.stateEl.prepend(h("p", { hl: "reviewed", class: "notice", text: "✓ " + this.t.reviewed }));
+    if ((tk.status === "solved" || tk.status === "closed") && this.csatFor !== tk.id) {
+      this.csatFor = tk.id;
+      const id = tk.id;
+      import("./csat.js").then((m) => m.csatPrompt(this.client, id, this.t))
+        .then((form) => form && this.current === id && this.stateEl.append(form), () => {});
+    }
+  }
+
   composer(id) {
     const t = this.t;
     const input = h("textarea", { hl: "composer-input", name: "message", rows: "2", required: true });
+    const note = h("p", { hl: "upload-state", class: "muted", "aria-live": "polite", hidden: true });
+    const tools = h("span", { class: "tools" });
+    import("./attach.js").then((m) => tools.append(...m.attachControls(this.client, () => id, input, t, (text) => {
+      note.textContent = text;
+      note.hidden = !text;
+    })));
     let idle = 0;
     let typingOn = false;
     const stopTyping = () => {
@@ -316,7 +316,7 @@ class Widget {
       if (this.thread) this.thread.add({ ...item, author: this.client.user }, "sending");
       input.value = "";
       input.focus();
-    } }, h("label", {}, h("span", { class: "sr", text: t.composer }), input),
+    } }, h("label", {}, h("span", { class: "sr", text: t.composer }), input, note), tools,
       h("button", { hl: "send", class: "primary", type: "submit" }, t.send));
     return form;
   }
@@ -385,15 +385,6 @@ class Widget {
 
 function latest(updates) {
   return [...(updates || [])].sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)))[0];
-}
-
-function safeUrl(url) {
-  try {
-    const u = new URL(url, location.href);
-    return u.protocol === "https:" || u.protocol === "http:" ? u.href : "#";
-  } catch {
-    return "#";
-  }
 }
 
 /** Called by widget.js with the Helpline origin; returns the object behind window.Helpline. */

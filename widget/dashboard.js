@@ -3,7 +3,9 @@
  * thread, reply, internal notes, assignment, status, the customer's presence and other agents in the same ticket.
  */
 
+import { cannedPicker } from "./canned.js";
 import { HelplineClient, tokenClaims } from "./client.js";
+import { awayToggle, callbacksPanel, signalsPanel, ticketTools } from "./dash-panels.js";
 import { h, replace, when } from "./dom.js";
 import { locale, strings } from "./i18n.js";
 import { pageToken, signInPicker, signOut } from "./session.js";
@@ -19,6 +21,8 @@ let client = null;
 const queue = new Map(); // id -> ticket
 let serverOrder = []; // ids in the order the server last sent the queue
 let view = null; // the open ticket: { id, thread, people: Map(id -> {user, typing}), refs }
+let panels = []; // side panels refreshed when tickets change
+const statusUrl = fetch("/api/config").then((r) => r.json()).then((c) => c.status_url || null).catch(() => null);
 
 const meId = () => client.user?.id || tokenClaims(client.token).sub;
 const assigneeId = (a) => (a && typeof a === "object" ? a.id : a) || null;
@@ -46,6 +50,11 @@ async function main() {
   }
   client = new HelplineClient({ token });
   $('[data-hl="agent-name"]').textContent = tokenClaims(token).name || "";
+  const away = awayToggle(client, meId);
+  $("#away-slot").append(away.el);
+  client.on("queue", away.sync);
+  panels = [signalsPanel(client, openTicket), callbacksPanel(client, openTicket)];
+  $("#panels").append(...panels.map((p) => p.el));
   wire();
   client.queue();
   client.connect();
@@ -57,10 +66,8 @@ async function main() {
 }
 
 async function linkStatusPage() {
-  try {
-    const config = await (await fetch("/api/config")).json();
-    if (config.status_url) Object.assign($("#status-link"), { href: config.status_url, hidden: false });
-  } catch { /* no status page configured */ }
+  const url = await statusUrl;
+  if (url) Object.assign($("#status-link"), { href: url, hidden: false });
 }
 
 function wire() {
@@ -118,10 +125,11 @@ function setQueue(list) {
   renderQueue();
 }
 
-function upsert(tk) {
+function upsert(tk, { linked = false } = {}) {
   queue.set(tk.id, { ...(queue.get(tk.id) || {}), ...tk });
-  if (view && view.id === tk.id) renderHeader(queue.get(tk.id));
+  if (view && view.id === tk.id) renderHeader(queue.get(tk.id), { linked });
   renderQueue();
+  if (tk.plan === "free" || tk.category === "callback") for (const p of panels) p.refresh();
 }
 
 /** Contract order (§6): first_response_due (none last), then priority, then age; server order breaks ties. */
@@ -153,7 +161,9 @@ function renderQueue() {
     h("span", { class: `chip p${tk.priority}`, text: `${tk.plan} · ${t.priority(tk.priority)}` }),
     h("span", { class: "muted", text: `${tk.customer?.name || ""} · ${t.status[tk.status] || tk.status}` +
       (tk.assignee ? ` · ${whoIs(tk.assignee)}` : "") }),
-    h("span", { class: "muted", text: tk.first_response_due ? `${t.due} ${when(tk.first_response_due, loc)}` : t.noDue })))));
+    h("span", { class: "muted", text: tk.first_response_due ? `${t.due} ${when(tk.first_response_due, loc)}` : t.noDue }),
+    tk.reviewed_at ? h("span", { class: "chip", text: "✓ reviewed" }) : tk.category === "callback" ?
+      h("span", { class: "chip p1", text: "callback" }) : null))));
 }
 
 /* ---- one ticket ---- */
@@ -163,7 +173,8 @@ async function openTicket(id) {
     client.typing(view.id, false);
     client.leave(view.id);
   }
-  const thread = new ThreadView({ t, loc, me: meId, label: "" });
+  const thread = new ThreadView({ t, loc, me: meId, label: "",
+    files: (fid, el, label) => import("./attach.js").then((m) => m.show(client, fid, el, label, t)) });
   const refs = {
     heading: h("h2", { hl: "ticket-subject" }),
     meta: h("div", { class: "meta-row muted" }),
@@ -176,12 +187,13 @@ async function openTicket(id) {
     error: h("div", { hl: "error", class: "warning", role: "alert", hidden: true }),
     context: h("div", { hl: "context", class: "muted" }),
   };
+  refs.tools = ticketTools(client, id, { onTicket: (tk) => upsert(tk, { linked: true }), onError: showError, statusUrl });
   view = { id, thread, people: new Map(), refs };
   refs.reply = null;
   const form = composer(id);
   history.replaceState(null, "", `?ticket=${encodeURIComponent(id)}`);
   replace($("#ticket-pane"), refs.heading, refs.meta,
-    h("div", { class: "meta-row" }, refs.assign, h("label", {}, t.setStatus + " ", refs.status)),
+    h("div", { class: "meta-row" }, refs.assign, h("label", {}, t.setStatus + " ", refs.status)), refs.tools.el,
     refs.context, refs.presence, refs.collision, refs.error, thread.el, thread.typingEl, refs.warning, form);
   if (queue.has(id)) renderHeader(queue.get(id));
   renderPeople();
@@ -189,7 +201,7 @@ async function openTicket(id) {
   try {
     const { ticket, messages } = await client.history(id);
     if (!view || view.id !== id) return;
-    upsert(ticket);
+    upsert(ticket, { linked: true });
     for (const m of messages) thread.add(m);
     client.join(id, thread.maxSeq());
   } catch (err) {
@@ -200,8 +212,9 @@ async function openTicket(id) {
   markRead();
 }
 
-function renderHeader(tk) {
+function renderHeader(tk, { linked = false } = {}) {
   const r = view.refs;
+  r.tools.render(tk, { linked });
   r.heading.textContent = tk.subject || "";
   replace(r.meta,
     h("span", { text: tk.customer?.name || "" }),
@@ -239,6 +252,10 @@ function composer(id) {
   const reply = h("textarea", { hl: "reply", name: "reply", rows: "3", required: true, "aria-label": t.reply });
   const internal = h("input", { type: "checkbox", hl: "internal-toggle" });
   const send = h("button", { hl: "send", class: "primary", type: "submit" }, t.reply);
+  const tools = h("span", { class: "row" });
+  import("./attach.js").then((m) => tools.append(...m.attachControls(client, () => id, reply, t, (s) => {
+    if (s && s !== t.uploading) showError(s);
+  })));
   r.reply = reply;
   let typingOn = false;
   let idle = 0;
@@ -267,7 +284,7 @@ function composer(id) {
     reply.value = "";
     r.warning.hidden = true;
   } }, reply, h("div", { class: "row" },
-    h("label", {}, internal, " " + t.internalToggle), send));
+    h("label", {}, internal, " " + t.internalToggle), cannedPicker(client, id, reply, showError), tools, send));
   internal.addEventListener("change", () => {
     form.classList.toggle("internal-mode", internal.checked);
     send.textContent = internal.checked ? t.addNote : t.reply;

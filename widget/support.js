@@ -34,6 +34,7 @@ async function main() {
   client = new HelplineClient({ token });
   wire();
   client.connect();
+  planNotes();
   await loadList();
   const wanted = new URLSearchParams(location.search).get("ticket");
   if (wanted) openTicket(wanted);
@@ -46,6 +47,27 @@ async function linkStatusPage() {
   } catch { /* no status page configured */ }
 }
 
+/** What the user's plan promises: the expected reply time (paid), the notice (free), the phone line (premium). */
+async function planNotes() {
+  const slot = $("#plan-slot");
+  const plan = tokenClaims(client.token).plan || "free";
+  if (plan === "free") {
+    slot.append(h("p", { hl: "free-notice", class: "notice", text: t.freeNotice }));
+    return;
+  }
+  try {
+    const e = await client.api("GET", "/api/support/expected");
+    if (e.expected_s != null) {
+      slot.append(h("p", { hl: "expected", class: "notice",
+        text: t.expected(t.minutes(Math.max(1, Math.ceil(e.expected_s / 60))), e.queue_ahead) }));
+    }
+  } catch { /* no estimate: say nothing rather than guess */ }
+  if (plan === "premium") {
+    const box = await (await import("./callback.js")).supportOptions(client, t, (id) => loadList().then(() => openTicket(id)));
+    if (box) slot.append(box);
+  }
+}
+
 function wire() {
   const conn = $('[data-hl="connection"]');
   client.on("state", (s) => {
@@ -54,6 +76,11 @@ function wire() {
     conn.textContent = s === "online" ? "live" : s === "unauthorized" ? t.unauthorized : s === "connecting" ? t.connecting : "offline";
   });
   client.on("welcome", () => loadList());
+  client.on("ticket", (f) => {
+    tickets.set(f.ticket.id, { ...(tickets.get(f.ticket.id) || {}), ...f.ticket });
+    renderList();
+    if (current && f.ticket.id === current.id) renderMeta(tickets.get(f.ticket.id));
+  });
   client.on("joined", (f) => {
     if (!current || f.ticket !== current.id) return;
     for (const m of f.messages || []) current.thread.add(m);
@@ -118,19 +145,22 @@ function renderList() {
       unread ? h("span", { hl: "unread", class: "badge", "aria-label": t.unread(unread), text: unread }) : h("span"),
       h("span", { class: "meta-row" },
         h("span", { hl: "status", class: "chip", text: t.status[tk.status] || tk.status }),
-        h("span", { hl: "priority", class: `chip p${tk.priority}`, text: t.priority(tk.priority) })),
+        h("span", { hl: "priority", class: `chip p${tk.priority}`, text: t.priority(tk.priority) }),
+        tk.reviewed_at ? h("span", { hl: "reviewed", class: "chip", text: "✓ " + t.reviewed }) : null),
       h("span", { class: "muted", title: t.lastActivity, text: when(tk.updated_at, loc) })));
   }));
 }
 
 async function openTicket(id) {
   if (current && current.id !== id) client.leave(current.id);
-  const thread = new ThreadView({ t, loc, me: () => client.user?.id || tokenClaims(client.token).sub, label: "" });
-  current = { id, thread, presenceEl: h("div", { hl: "presence", class: "presence", "aria-live": "polite" }), agents: new Map() };
+  const thread = new ThreadView({ t, loc, me: () => client.user?.id || tokenClaims(client.token).sub, label: "",
+    files: (fid, el, label) => import("./attach.js").then((m) => m.show(client, fid, el, label, t)) });
+  const meta = h("div", { class: "meta-row muted" });
+  current = { id, thread, meta, state: h("div"), presenceEl: h("div", { hl: "presence", class: "presence", "aria-live": "polite" }),
+    agents: new Map() };
   history.replaceState(null, "", `?ticket=${encodeURIComponent(id)}`);
   const heading = h("h2", { hl: "ticket-subject", text: tickets.get(id)?.subject || "" });
-  const meta = h("div", { class: "meta-row muted" });
-  replace($("#ticket-pane"), heading, meta, current.presenceEl, thread.el, thread.typingEl, composer(id));
+  replace($("#ticket-pane"), heading, meta, current.state, current.presenceEl, thread.el, thread.typingEl, composer(id));
   renderList();
   renderPresence();
   try {
@@ -139,10 +169,7 @@ async function openTicket(id) {
     tickets.set(id, { ...(tickets.get(id) || {}), ...ticket });
     heading.textContent = ticket.subject;
     thread.el.setAttribute("aria-label", ticket.subject);
-    replace(meta, h("span", { class: "chip", text: t.status[ticket.status] || ticket.status }),
-      h("span", { class: `chip p${ticket.priority}`, text: t.priority(ticket.priority) }),
-      ticket.category ? h("span", { text: `${t.category2}: ${ticket.category}` }) : null,
-      h("span", { text: `${t.lastActivity}: ${when(ticket.updated_at, loc)}` }));
+    renderMeta(tickets.get(id));
     for (const m of messages) thread.add(m);
     client.join(id, thread.maxSeq());
   } catch {
@@ -151,6 +178,21 @@ async function openTicket(id) {
   }
   for (const p of client.pending(id)) thread.add({ ...p, author: client.user }, "sending");
   markRead();
+}
+
+/** The open ticket's status line, "received and reviewed", and the satisfaction question once it is solved. */
+function renderMeta(tk) {
+  replace(current.meta, h("span", { class: "chip", text: t.status[tk.status] || tk.status }),
+    h("span", { class: `chip p${tk.priority}`, text: t.priority(tk.priority) }),
+    tk.reviewed_at ? h("span", { hl: "reviewed", class: "chip", text: "✓ " + t.reviewed }) : null,
+    tk.category ? h("span", { text: `${t.category2}: ${tk.category}` }) : null,
+    h("span", { text: `${t.lastActivity}: ${when(tk.updated_at, loc)}` }));
+  if ((tk.status === "solved" || tk.status === "closed") && !current.csat) {
+    const id = tk.id;
+    current.csat = true;
+    import("./csat.js").then((m) => m.csatPrompt(client, id, t))
+      .then((form) => form && current && current.id === id && current.state.append(form), () => {});
+  }
 }
 
 function markRead() {
@@ -185,6 +227,10 @@ function composer(id) {
     clearTimeout(idle);
     idle = setTimeout(stop, TYPING_IDLE_MS);
   });
+  const note = h("span", { hl: "upload-state", class: "muted", "aria-live": "polite" });
+  const tools = h("span", { class: "row" });
+  import("./attach.js").then((m) => tools.prepend(...m.attachControls(client, () => id, input, t, (s) => { note.textContent = s; })));
+  tools.append(note);
   const form = h("form", { hl: "composer", class: "composer", onsubmit: (ev) => {
     ev.preventDefault();
     const text = input.value.trim();
@@ -194,7 +240,7 @@ function composer(id) {
     current.thread.add({ ...item, author: client.user }, "sending");
     input.value = "";
   } }, h("label", {}, h("span", { class: "sr", text: t.composer }), input),
-    h("div", { class: "row" }, h("span"), h("button", { hl: "send", class: "primary", type: "submit" }, t.send)));
+    h("div", { class: "row" }, tools, h("button", { hl: "send", class: "primary", type: "submit" }, t.send)));
   return form;
 }
 

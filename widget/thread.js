@@ -6,11 +6,17 @@
 import { h, when } from "./dom.js";
 
 const TYPING_SHOW_MS = 6000;
+// A line that is exactly this is an attachment the server posted (docs/help.md); the surface shows the file.
+const ATTACHMENT_LINE = /^\/api\/attachments\/([A-Za-z0-9_-]{1,64})$/;
 
 export class ThreadView {
-  /** t: strings; loc: locale; me(): the signed-in user's id (known after welcome); label: accessible name. */
-  constructor({ t, loc, me, label = "" }) {
+  /**
+   * t: strings; loc: locale; me(): the signed-in user's id (known after welcome); label: accessible name;
+   * files(id, el, label): fills `el` with attachment `id` (image preview or download link); without it, text only.
+   */
+  constructor({ t, loc, me, label = "", files = null }) {
     this.t = t;
+    this.files = files;
     this.loc = loc;
     this.me = me;
     this.typers = new Map();
@@ -40,7 +46,7 @@ export class ThreadView {
       h("div", { class: "who" },
         h("span", { class: "name", text: role === "system" ? this.t.system : (m.author && m.author.name) || "" }),
         m.internal ? h("span", { class: "chip internal-chip", text: this.t.internalNote || "Internal note" }) : null),
-      h("p", { class: "body", text: m.body }),
+      this.body(m.body || ""),
       h("div", { class: "meta" }, h("time", { datetime: m.created_at || "", text: when(m.created_at, this.loc) }),
         mine ? h("span", { hl: "receipt", text: this.t[state] }) : null));
     const after = m.seq == null ? null :
@@ -50,6 +56,22 @@ export class ThreadView {
     if (m.author) this.typing(m.author, false);
     el.scrollIntoView && el.scrollIntoView({ block: "nearest" });
     return el;
+  }
+
+  /** The message text; attachment lines become a slot the surface fills with the file (never markup). */
+  body(text) {
+    const lines = text.split("\n");
+    const ids = lines.map((l) => (ATTACHMENT_LINE.exec(l.trim()) || [])[1]);
+    if (!this.files || !ids.some(Boolean)) return h("p", { class: "body", text });
+    const label = (i) => (lines[i - 1] || "").replace(/^\W+/u, "").replace(/\s*\([^)]*\)\s*$/, "") || "file";
+    const slots = [];
+    ids.forEach((id, i) => {
+      if (!id) return;
+      const slot = h("div", { hl: "attachment", class: "attachment", dataset: { attachment: id } });
+      slots.push(slot);
+      this.files(id, slot, label(i));
+    });
+    return [h("p", { class: "body", text: lines.filter((_, i) => !ids[i]).join("\n") }), slots];
   }
 
   /** The server acked our pending message. */

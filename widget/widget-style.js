@@ -59,5 +59,16 @@ textarea { resize: vertical; min-height: 70px; }
 .composer { flex-direction: row; align-items: flex-end; padding: 10px 14px; border-top: 1px solid #e0e4e8; }
 .composer label { flex: 1; }
 .composer textarea { min-height: 40px; height: 40px; }
+.known { display: flex; flex-direction: column; gap: 6px; background: #fff4e5; color: #663c00; }
+.row { display: flex; gap: 8px; flex-wrap: wrap; }
+.options { display: flex; flex-direction: column; gap: 6px; }
+.options a { color: #1565c0; }
+.csat { padding: 8px; border: 1px solid #d5dde6; border-radius: 8px; }
+.stars { display: flex; gap: 6px; }
+.star[aria-pressed="true"] { background: #ffb300; }
+.attachment img { display: block; max-width: 100%; max-height: 200px; margin-top: 4px; border-radius: 6px; }
+.attachment a { color: #1565c0; }
+.tools { display: flex; }
+.composer { gap: 6px; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
