@@ -13,6 +13,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from realtime import metrics, protocol
@@ -44,6 +45,7 @@ class Connection:
         self.role = ""
         self.tickets: set[str] = set()
         self._joining: dict[str, list[tuple[protocol.Message, str]]] = {}
+        self._shown_seq: dict[str, int] = {}  # per ticket, the highest seq this connection was sent
         self._awaiting_ack: dict[tuple[str, str], bool] = {}
         self._typing: set[str] = set()
         self._outbox: asyncio.Queue[str] = asyncio.Queue(gateway.settings.send_queue_frames)
@@ -91,6 +93,10 @@ class Connection:
         if joining is not None:
             joining.append((message, frame))  # sent after the joined snapshot, so none is missed or doubled
             return
+        # A node that refills what it missed while Redis was away may hand on what a later join already showed.
+        if message.seq <= self._shown_seq.get(message.ticket, 0):
+            return
+        self._shown_seq[message.ticket] = message.seq
         key = (message.ticket, message.client_id)
         if self._awaiting_ack.get(key) is False and message.author.id == self.user_id:
             self._ack(message)
@@ -197,6 +203,9 @@ class Connection:
                 self.send_error(exc.code, exc.message, getattr(frame, "client_id", None))
             except Unavailable as exc:  # the bus (Redis) is down: say so, keep the connection
                 self.send_error("unavailable", str(exc) or "retry later", getattr(frame, "client_id", None))
+            except (SQLAlchemyError, OSError) as exc:  # the database is down: the same, not a dead connection
+                log.warning("%s failed: database unreachable (%s)", type(frame).__name__, exc.__class__.__name__)
+                self.send_error("unavailable", "the database is unreachable; retry", getattr(frame, "client_id", None))
 
     async def _cleanup(self) -> None:
         was_watching_queue = self in self.gateway.hub.queue_watchers
@@ -219,6 +228,7 @@ class Connection:
     def finish_joining(self, ticket: str, joined: protocol.Joined) -> None:
         """Send the snapshot, then what arrived meanwhile, skipping what the snapshot already held."""
         self.push(protocol.encode(joined))
+        self._shown_seq[ticket] = joined.last_seq
         for message, frame in self._joining.pop(ticket, []):
             if message.seq > joined.last_seq:
                 self.deliver_message(message, frame)
@@ -230,6 +240,7 @@ class Connection:
         if ticket not in self.tickets:
             return
         self.tickets.discard(ticket)
+        self._shown_seq.pop(ticket, None)
         bus, user = self.gateway.bus, self.public_user
         assert user is not None
         if ticket in self._typing:

@@ -5,6 +5,7 @@ Decisions come from realtime.rules; this module only wires them to the store and
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections import OrderedDict
@@ -21,6 +22,8 @@ from realtime.clock import iso, parse_iso, utcnow
 from realtime.protocol import Customer, Message, TicketView, User
 from realtime.business_hours import parse_business_hours
 from realtime.settings import Settings
+
+log = logging.getLogger("helpline.tickets")
 
 HISTORY_PAGE_MAX = 200
 JOIN_LATEST = 50
@@ -131,7 +134,11 @@ class TicketService:
         except Unavailable as exc:
             raise TicketError("unavailable", str(exc) or "messaging is unavailable, retry") from None
         if not result.duplicate:
-            await self._after_message(result.message, facts)
+            try:
+                await self._after_message(result.message, facts)
+            except Exception as exc:  # committed already: the ack must not wait on the ticket's row
+                log.warning("ticket %s: status and queue not updated after seq %d (%r)", ticket_id,
+                            result.message.seq, exc)
         return result
 
     async def _after_message(self, message: Message, facts: _TicketFacts) -> None:
