@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from persistence.incident_links import incidents_of
 from realtime import rules
 from realtime.auth import Identity, TokenError, bearer_token, verify_token
 from realtime.openapi import Operation, Param
@@ -169,7 +170,11 @@ async def list_tickets(request: Request) -> Response:
     else:
         tickets = await store.list_customer_tickets(who.id, offset, limit + 1)
     more = len(tickets) > limit
-    return json_response(TicketList(tickets[:limit], str(offset + limit) if more else None))
+    tickets = tickets[:limit]
+    linked = await incidents_of(store, [t.id for t in tickets])
+    for ticket in tickets:
+        ticket.incident = linked.get(ticket.id)
+    return json_response(TicketList(tickets, str(offset + limit) if more else None))
 
 
 @endpoint

@@ -142,6 +142,8 @@ async def test_agents_and_owners_link_tickets_others_cannot(gateway: Gateway, st
                                  json={"incident_id": incident["id"]})
         assert linked.status_code == 200 and linked.json()["incident"] == incident["id"]
         assert (await thread(http, people["ben"], ticket["id"]))["ticket"]["incident"] == incident["id"]
+        listed = (await http.get("/api/tickets", headers=auth(people["ben"]))).json()["tickets"]
+        assert [t["incident"] for t in listed if t["id"] == ticket["id"]] == [incident["id"]]
         unlinked = await http.post(f"/api/tickets/{ticket['id']}/incident", headers=auth(people["ben"]),
                                    json={"incident_id": None})
         assert unlinked.status_code == 200 and unlinked.json()["incident"] is None
