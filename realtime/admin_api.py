@@ -19,6 +19,7 @@ from persistence.webhook_endpoints import DeliveryView, EndpointView, WebhookReg
 from realtime.api import endpoint, identify, int_param, json_response, read_body
 from realtime.auth import Identity
 from realtime.clock import utcnow
+from realtime.protocol import NO_NUL
 from realtime.openapi import Operation, Param
 from realtime.tickets import TicketError
 
@@ -29,7 +30,8 @@ EventType = Literal["ticket.created", "ticket.updated", "message.created", "inci
 assert set(EventType.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
 WebhookUrl = Annotated[str, msgspec.Meta(min_length=10, max_length=2000, pattern=r"^https?://[^\s/?#]+[^\s]*$")]
 EventTypes = Annotated[list[EventType], msgspec.Meta(min_length=1, max_length=len(EVENT_TYPES))]
-Description = Annotated[str, msgspec.Meta(max_length=300)]
+Description = Annotated[str, msgspec.Meta(max_length=300, pattern=NO_NUL)]
+Filter = Annotated[str, msgspec.Meta(max_length=128, pattern=NO_NUL)]
 Secret = Annotated[str, msgspec.Meta(min_length=16, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 DeliveryStatus = Literal["pending", "delivered", "failed", "cancelled"]
 
@@ -88,6 +90,21 @@ def _checked_url(url: str) -> str:
     return url
 
 
+def path_id(request: Request) -> str:
+    """The `{id}` of the path; one no row can have (too long, NUL) is simply not found."""
+    value = request.path_params["id"]
+    if len(value) > 128 or "\x00" in value:
+        raise TicketError("not_found", "no such id")
+    return value
+
+
+def _filter(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name) or None
+    if value is not None and (len(value) > 128 or "\x00" in value):
+        raise TicketError("bad_request", f"{name} must be at most 128 characters, without NUL")
+    return value
+
+
 def _events(events: list[str]) -> list[str]:
     return [e for e in EVENT_TYPES if e in set(events)]
 
@@ -115,7 +132,7 @@ async def create_webhook(request: Request) -> Response:
 @endpoint
 async def get_webhook(request: Request) -> Response:
     require_admin(request)
-    view = await _registry(request).get(request.path_params["id"])
+    view = await _registry(request).get(path_id(request))
     if view is None:
         raise TicketError("not_found", "no such webhook")
     return json_response(view)
@@ -138,7 +155,7 @@ async def patch_webhook(request: Request) -> Response:
         if not body.rotate_secret:
             raise TicketError("bad_request", "send rotate_secret: true with a new secret")
         changes["secret"] = body.secret
-    view = await _registry(request).update(audit.actor_of(who), request.path_params["id"], changes,
+    view = await _registry(request).update(audit.actor_of(who), path_id(request), changes,
                                            body.rotate_secret)
     if view is None:
         raise TicketError("not_found", "no such webhook")
@@ -148,7 +165,7 @@ async def patch_webhook(request: Request) -> Response:
 @endpoint
 async def delete_webhook(request: Request) -> Response:
     who = require_admin(request)
-    if not await _registry(request).delete(audit.actor_of(who), request.path_params["id"]):
+    if not await _registry(request).delete(audit.actor_of(who), path_id(request)):
         raise TicketError("not_found", "no such webhook")
     return Response(status_code=204)
 
@@ -157,7 +174,7 @@ async def delete_webhook(request: Request) -> Response:
 async def webhook_deliveries(request: Request) -> Response:
     require_admin(request)
     registry = _registry(request)
-    endpoint_id = request.path_params["id"]
+    endpoint_id = path_id(request)
     if await registry.get(endpoint_id) is None:
         raise TicketError("not_found", "no such webhook")
     limit = int_param(request, "limit", 50, 1, PAGE_MAX)
@@ -173,9 +190,8 @@ async def webhook_deliveries(request: Request) -> Response:
 async def audit_log(request: Request) -> Response:
     require_admin(request)
     limit = int_param(request, "limit", 50, 1, PAGE_MAX)
-    q = request.query_params
     rows = await audit.list_entries(request.app.state.gateway.store.sessions, _before(request), limit + 1,
-                                    q.get("action") or None, q.get("actor") or None, q.get("target") or None)
+                                    _filter(request, "action"), _filter(request, "actor"), _filter(request, "target"))
     more = len(rows) > limit
     return json_response(AuditLog(rows[:limit], rows[limit - 1].id if more else None))
 
@@ -189,7 +205,7 @@ async def export_me(request: Request) -> Response:
 @endpoint
 async def export_user(request: Request) -> Response:
     who = require_admin(request)
-    user_id = request.path_params["id"]
+    user_id = path_id(request)
     store = request.app.state.gateway.store
     now = utcnow()
     data = await erasure.export_user(store, user_id, now)
@@ -201,7 +217,7 @@ async def export_user(request: Request) -> Response:
 @endpoint
 async def erase_user(request: Request) -> Response:
     who = require_admin(request)
-    user_id = request.path_params["id"]
+    user_id = path_id(request)
     gateway = request.app.state.gateway
     report = await erasure.erase_user(gateway.store, user_id, audit.actor_of(who), utcnow(),
                                       _attachment_storage(request))
@@ -264,9 +280,9 @@ openapi_ops = [
               query=(*_PAGE, Param("status", DeliveryStatus, "only deliveries in this state"))),
     Operation("GET", "/api/admin/audit", "The audit log of agents' and admins' actions, newest first", auth="admin",
               response=AuditLog, tag="admin",
-              query=(*_PAGE, Param("action", Annotated[str, msgspec.Meta(max_length=48)], "e.g. ticket.status"),
-                     Param("actor", Annotated[str, msgspec.Meta(max_length=128)], "the acting user's id"),
-                     Param("target", Annotated[str, msgspec.Meta(max_length=128)], "a ticket, user or webhook id"))),
+              query=(*_PAGE, Param("action", Filter, "e.g. ticket.status"),
+                     Param("actor", Filter, "the acting user's id"),
+                     Param("target", Filter, "a ticket, user or webhook id"))),
     Operation("GET", "/api/me/export", "Every ticket and message of the caller (no internal notes)",
               response=erasure.UserExport, tag="privacy"),
     Operation("GET", "/api/admin/users/{id}/export", "Every ticket and message of a user", auth="admin",
