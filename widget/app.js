@@ -250,9 +250,10 @@ class Widget {
     this.thread = new ThreadView({ t, loc: this.loc, me: () => this.client.user?.id, label: tk.subject,
       files: (fid, el, label) => import("./attach.js").then((m) => m.show(this.client, fid, el, label, t)) });
     this.stateEl = h("div", { class: "state" });
+    this.csatEl = h("div");
     this.csatFor = null;
     replace(this.body, h("button", { hl: "back", type: "button", onclick: () => this.show("home") }, "← " + t.back),
-      h("h3", { text: tk.subject }), this.presenceEl, this.stateEl, this.thread.el, this.thread.typingEl);
+      h("h3", { text: tk.subject }), this.presenceEl, this.stateEl, this.thread.el, this.thread.typingEl, this.csatEl);
     this.renderState();
     this.present.clear();
     this.renderPresence();
@@ -273,7 +274,7 @@ class Widget {
       this.csatFor = tk.id;
       const id = tk.id;
       import("./csat.js").then((m) => m.csatPrompt(this.client, id, this.t))
-        .then((form) => form && this.current === id && this.stateEl.append(form), () => {});
+        .then((form) => form && this.current === id && this.csatEl.append(form), () => {});
     }
   }
 

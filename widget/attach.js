@@ -68,5 +68,5 @@ export function attachControls(client, ticket, input, t, onState) {
     send(pasted);
   });
   return [h("button", { hl: "attach", type: "button", title: t.attach, "aria-label": t.attach, onclick: () => picker.click() },
-    "📎"), picker];
+    t.attachShort), picker];
 }

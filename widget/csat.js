@@ -15,7 +15,7 @@ export async function csatPrompt(client, ticket, t) {
   }
   if (!(await asked.get(ticket))) return null;
   let score = 0;
-  const comment = h("textarea", { hl: "csat-comment", rows: "2", maxlength: "2000", "aria-label": t.csatComment,
+  const comment = h("textarea", { hl: "csat-comment", rows: "1", maxlength: "2000", "aria-label": t.csatComment,
     placeholder: t.csatComment });
   const submit = h("button", { hl: "csat-submit", class: "primary", type: "submit", disabled: true }, t.csatSend);
   const error = h("p", { class: "notice", role: "alert", hidden: true });
@@ -45,7 +45,7 @@ export async function csatPrompt(client, ticket, t) {
     }
     asked.set(ticket, Promise.resolve(false));
     form.replaceChildren(h("p", { hl: "csat-thanks", text: t.csatThanks }));
-  } }, h("strong", { text: t.csatAsk }), h("div", { class: "stars", role: "group", "aria-label": t.csatAsk }, stars),
-    comment, error, submit);
+  } }, h("div", { class: "stars", role: "group", "aria-label": t.csatAsk }, h("strong", { text: t.csatAsk }), stars),
+    h("div", { class: "row" }, comment, submit), error);
   return form;
 }

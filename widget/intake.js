@@ -112,6 +112,7 @@ export function ticketForm({ client, base, t, plan, context, onTicket }) {
         h("button", { hl: "follow-incident", class: "primary", type: "button", onclick: () => follow(incident) }, t.follow),
         h("button", { hl: "submit-anyway", type: "button", onclick: send }, t.sendAnyway)));
     known.hidden = false;
+    known.scrollIntoView({ block: "nearest" });
   } },
     h("label", {}, t.subject, subject), suggestions, h("label", {}, t.category, category),
     h("label", {}, t.body, body), expected,

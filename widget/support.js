@@ -160,7 +160,7 @@ async function openTicket(id) {
     agents: new Map() };
   history.replaceState(null, "", `?ticket=${encodeURIComponent(id)}`);
   const heading = h("h2", { hl: "ticket-subject", text: tickets.get(id)?.subject || "" });
-  replace($("#ticket-pane"), heading, meta, current.state, current.presenceEl, thread.el, thread.typingEl, composer(id));
+  replace($("#ticket-pane"), heading, meta, current.presenceEl, thread.el, thread.typingEl, current.state, composer(id));
   renderList();
   renderPresence();
   try {

@@ -63,7 +63,7 @@ export class ThreadView {
     const lines = text.split("\n");
     const ids = lines.map((l) => (ATTACHMENT_LINE.exec(l.trim()) || [])[1]);
     if (!this.files || !ids.some(Boolean)) return h("p", { class: "body", text });
-    const label = (i) => (lines[i - 1] || "").replace(/^\W+/u, "").replace(/\s*\([^)]*\)\s*$/, "") || "file";
+    const label = (i) => (lines[i - 1] || "").replace(/^📎\s*/u, "").replace(/\s*\([^)]*\)\s*$/, "") || "file";
     const slots = [];
     ids.forEach((id, i) => {
       if (!id) return;
@@ -71,7 +71,9 @@ export class ThreadView {
       slots.push(slot);
       this.files(id, slot, label(i));
     });
-    return [h("p", { class: "body", text: lines.filter((_, i) => !ids[i]).join("\n") }), slots];
+    // The caption line's leading "📎" needs an emoji font many systems lack; the file itself shows what it is.
+    const shown = lines.map((l, i) => (ids[i + 1] ? l.replace(/^📎\s*/u, "") : l)).filter((_, i) => !ids[i]);
+    return [h("p", { class: "body", text: shown.join("\n") }), slots];
   }
 
   /** The server acked our pending message. */

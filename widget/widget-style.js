@@ -64,7 +64,13 @@ textarea { resize: vertical; min-height: 70px; }
 .options { display: flex; flex-direction: column; gap: 6px; }
 .options a { color: #1565c0; }
 .csat { padding: 8px; border: 1px solid #d5dde6; border-radius: 8px; }
-.stars { display: flex; gap: 6px; }
+.stars { display: flex; gap: 4px; align-items: center; flex-wrap: wrap; }
+.stars strong { margin-right: auto; }
+.star { padding: 4px 9px; }
+.csat .row { flex-wrap: nowrap; align-items: flex-end; }
+.csat textarea { min-height: 34px; }
+.csat { flex: none; }
+.csat button { white-space: nowrap; }
 .star[aria-pressed="true"] { background: #ffb300; }
 .attachment img { display: block; max-width: 100%; max-height: 200px; margin-top: 4px; border-radius: 6px; }
 .attachment a { color: #1565c0; }
