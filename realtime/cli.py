@@ -96,7 +96,7 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"status page not started: {exc}")
     tokens = demo_token_set(settings)
-    print(f"\nHelpline is up on the embedded default ({settings.database_url}, in-memory bus)\n")
+    print(f"\nHelpline is up on the embedded default ({settings.database_url.split('@')[-1]}, in-memory bus)\n")
     print(f"  demo platform page  {base}/")
     print(f"  support tab         {base}/support")
     print(f"  agent dashboard     {base}/dashboard")
