@@ -78,7 +78,7 @@ function wire() {
     conn.textContent = s === "online" ? "live" : s === "unauthorized" ? t.unauthorized : s === "connecting" ? t.connecting : "offline";
   });
   client.on("queue", (f) => setQueue(f.tickets || []));
-  client.on("ticket", (f) => upsert(f.ticket));
+  client.on("ticket", (f) => upsert(f.ticket, { linked: !!f.ticket.incident })); // only a link change carries it
   client.on("joined", (f) => {
     if (!view || f.ticket !== view.id) return;
     for (const m of f.messages || []) view.thread.add(m);
