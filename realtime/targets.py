@@ -44,6 +44,10 @@ def queue_ahead(plan: str, now: datetime, waiting_paid: Sequence[QueuedTicket], 
     return paid + (waiting_free if due is None else 0)
 
 
+# Below this many answers in the window the rate says more about a quiet hour than about the team's pace.
+MIN_RESPONSES_FOR_RATE = 5
+
+
 def expected_reply_s(ahead: int, recent_first_response_s: Sequence[float], responses_in_window: int,
                      window_business_s: float) -> float:
     """Business seconds until a new ticket is answered: the queue ahead drained at the recent rate of first
@@ -52,7 +56,7 @@ def expected_reply_s(ahead: int, recent_first_response_s: Sequence[float], respo
     pickup = ordered[len(ordered) // 4] if ordered else DEFAULT_PICKUP_S
     if ahead == 0:
         return pickup
-    if responses_in_window > 0 and window_business_s > 0:
+    if responses_in_window >= MIN_RESPONSES_FOR_RATE and window_business_s > 0:
         per_ticket = window_business_s / responses_in_window
     else:
         # Nobody answered lately: assume tickets are taken one after another at the typical first-response time.

@@ -92,6 +92,8 @@ def test_expected_reply_grows_with_the_queue_and_the_recent_pace() -> None:
     # Nobody answered in the window: tickets are taken one after another at the typical (median) time.
     assert expected_reply_s(2, recent, 0, 6 * 3600) == 2 * 750.0 + 600.0
     assert expected_reply_s(0, [], 0, 0) == 300  # no history: five minutes to pick a ticket up
+    # One answer in six hours is a quiet hour, not a pace of six hours a ticket: the typical reply time counts.
+    assert expected_reply_s(1, recent, 1, 6 * 3600) == expected_reply_s(1, recent, 0, 6 * 3600)
 
 
 def test_expected_answer_for_paid_and_free_plans() -> None:
