@@ -40,7 +40,8 @@ async def test_linking_a_ticket_to_an_incident_is_sent_once_and_audited(
         hook = (await http.post("/api/admin/webhooks", headers=auth(ADMIN), json={
             "url": receiver.url, "events": ["incident.linked"]})).json()
         _, ivy = person("ivy")
-        tid = (await http.post("/api/tickets", headers=auth(ivy), json={"subject": "Stuck", "body": "EURUSD"})).json()["id"]
+        opened = await http.post("/api/tickets", headers=auth(ivy), json={"subject": "Stuck", "body": "EURUSD"})
+        tid = opened.json()["id"]
         for _ in range(2):  # linking again to the same incident changes nothing, and sends nothing
             linked = await http.post(f"/api/tickets/{tid}/incident", headers=auth(AGENT),
                                      json={"incident_id": incident["id"]})
