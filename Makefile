@@ -39,8 +39,15 @@ chaos: install
 fuzz: install
 	HELPLINE_FUZZ=full $(BIN)/python -m pytest -q tests/fuzz
 
-bench: install
-	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+# The benchmark has its own environment (the peers are not the project's dependencies); not part of `make test`.
+BENCH_BIN := bench/.venv/bin
+$(BENCH_BIN)/.installed: bench/requirements.txt
+	$(PYTHON) -m venv bench/.venv
+	$(BENCH_BIN)/pip install -q -r bench/requirements.txt
+	touch $@
+
+bench: install $(BENCH_BIN)/.installed
+	$(BENCH_BIN)/python -m bench $(if $(QUICK),--quick,) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) helpline.db status.db test-output

@@ -1,0 +1,1 @@
+"""The benchmark: Helpline and its peers on the same workloads, same machine, same run; reported as ratios."""

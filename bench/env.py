@@ -1,0 +1,188 @@
+"""The benchmark's private world: free ports, its own redis-server, its own PostgreSQL database, its processes.
+
+Everything started here is stopped here, by its own pid; nothing touches the shared Redis or other databases.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Sequence
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_PYTHON = sys.executable
+PROJECT_BIN = ROOT / ".venv" / "bin"
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def raise_fd_limit() -> None:
+    """Children inherit it: 20,000 idle connections need more descriptors than the default."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for want in (200_000, 65_536, hard):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard)))
+            return
+        except (ValueError, OSError):
+            continue
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {port} after {timeout}s")
+
+
+RUNNING: list["Proc"] = []
+
+
+def stop_all() -> None:
+    """Stop whatever is still running (the harness calls it on exit and on SIGTERM/SIGINT)."""
+    for proc in reversed(list(RUNNING)):
+        proc.stop()
+
+
+class Proc:
+    """A child process we started, measured by psutil (CPU seconds, RSS), stopped by its own pid."""
+
+    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None,
+                 port: int | None = None, log_dir: Path | None = None) -> None:
+        self.name = name
+        self.port = port
+        log_dir = log_dir or Path(tempfile.gettempdir())
+        self.log_path = log_dir / f"bench-{name}-{os.getpid()}.log"
+        self._log = open(self.log_path, "wb")
+        self.popen = subprocess.Popen(list(argv), env={**os.environ, **(env or {})}, stdout=self._log,
+                                      stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        self.ps = psutil.Process(self.popen.pid)
+        RUNNING.append(self)
+
+    def wait_ready(self, timeout: float = 30.0) -> "Proc":
+        if self.port is not None:
+            try:
+                wait_port(self.port, timeout, self.popen)
+            except Exception as exc:
+                raise RuntimeError(f"{self.name} did not start: {exc}\n{self.tail()}") from None
+        return self
+
+    def cpu_s(self) -> float:
+        t = self.ps.cpu_times()
+        return t.user + t.system
+
+    def rss(self) -> int:
+        return int(self.ps.memory_info().rss)
+
+    def tail(self, n: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self in RUNNING:
+            RUNNING.remove(self)
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(8)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        self._log.close()
+
+
+class RedisServer:
+    """A private redis-server on a free port, nothing on disk."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="bench-redis-")
+        self.proc = Proc("redis", ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                   "--appendonly", "no", "--dir", self.dir, "--maxclients", "50000",
+                                   "--protected-mode", "no"], port=self.port).wait_ready()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def flush(self) -> None:
+        subprocess.run(["redis-cli", "-p", str(self.port), "FLUSHALL"], check=True, capture_output=True)
+
+    def stop(self) -> None:
+        self.proc.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def postgres_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+class PgDatabase:
+    """`helpline_bench_<random>`, created and migrated with the project's own `helpline migrate`, dropped after."""
+
+    def __init__(self) -> None:
+        self.name = f"helpline_bench_{uuid.uuid4().hex[:10]}"
+        self._psql(f'CREATE DATABASE "{self.name}"')
+        self.dsn = f"postgresql://postgres@127.0.0.1:5432/{self.name}"
+        self.url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{self.name}"
+        subprocess.run([str(PROJECT_BIN / "helpline"), "migrate"], check=True, capture_output=True, cwd=ROOT,
+                       env={**os.environ, "HELPLINE_DATABASE_URL": self.url})
+
+    @staticmethod
+    def _psql(sql: str) -> None:
+        subprocess.run(["psql", PG_ADMIN_DSN, "-q", "-c", sql], check=True, capture_output=True)
+
+    def drop(self) -> None:
+        self._psql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def machine() -> dict[str, object]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": sys.version.split()[0], "redis": redis_version.split(" v=")[-1].split()[0] if redis_version else "",
+            "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def install_cleanup() -> None:
+    import atexit
+    import signal
+
+    atexit.register(stop_all)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop_all()
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)

@@ -1,0 +1,129 @@
+"""Workload 1, fan-out: R rooms of K members over two nodes, offered rate stepped up until p99 > 25 ms or
+delivery falls behind. Every step records deliveries/s, latency percentiles and CPU per process."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench.env import Proc, RedisServer
+from bench.genpool import GenPool
+from bench.systems import System
+
+P99_LIMIT_MS = 25.0
+
+
+@dataclass
+class FanoutConfig:
+    rooms: int = 200
+    members: int = 5
+    nodes: int = 2
+    steps: tuple[int, ...] = (2000, 5000, 10000, 15000, 20000, 25000, 30000, 40000)  # offered deliveries/s
+    step_s: float = 5.0
+    grace_s: float = 1.0
+    generators: int = 2
+    retry_failed_step: bool = True
+    stop_on_failure: bool = True
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("inf")
+    k = min(len(sorted_values) - 1, max(0, int(round(q * (len(sorted_values) - 1)))))
+    return sorted_values[k]
+
+
+def run(system: System, redis: RedisServer, cfg: FanoutConfig, log: Any = print) -> dict[str, Any]:
+    redis.flush()
+    deployment = system.start(cfg.nodes, redis)
+    pool: GenPool | None = None
+    result: dict[str, Any] = {"system": system.name, "label": system.label, "nodes": len(deployment.nodes),
+                              "steps": []}
+    try:
+        rooms = system.rooms(deployment, cfg.rooms, cfg.members)
+        pool = GenPool(cfg.generators, system.adapter)
+        joined = pool.connect_rooms(deployment, rooms)
+        result["connect"] = joined
+        log(f"  {system.name}: {joined['connected']} connections in {joined['seconds']:.1f}s"
+            + (f", {joined['errors']} refused: {joined['first_errors']}" if joined["errors"] else ""))
+        if joined["connected"] < cfg.rooms * cfg.members * 0.99:
+            result["error"] = f"only {joined['connected']} of {cfg.rooms * cfg.members} connections"
+            return result
+        senders = joined["senders"]
+        time.sleep(0.5)
+        _step(deployment.nodes, deployment.helpers, redis, pool, senders, cfg.steps[0], cfg, warmup=True)
+        for offered in cfg.steps:
+            step = _step(deployment.nodes, deployment.helpers, redis, pool, senders, offered, cfg)
+            if not step["ok"] and cfg.retry_failed_step:
+                log(f"    {offered:>6}/s failed ({step['why']}); once more")
+                step = _step(deployment.nodes, deployment.helpers, redis, pool, senders, offered, cfg)
+            result["steps"].append(step)
+            log(f"    {offered:>6}/s offered: {step['delivered_per_s']:>8.0f}/s delivered, p50 {step['p50_ms']:.1f} "
+                f"p99 {step['p99_ms']:.1f} ms, nodes {step['node_cpu_ms_per_1k']:.0f} ms CPU/1k, "
+                f"gen CPU {step['gen_cpu_pct']:.0f}% {'ok' if step['ok'] else 'FAIL: ' + step['why']}")
+            if step["delivered_ratio"] < 0.99:
+                log(f"      receipts by member position (0 = sender): {step['received_by_position']}")
+            if not step["ok"] and cfg.stop_on_failure:
+                break
+        passing = [s for s in result["steps"] if s["ok"]]
+        best = max(passing, key=lambda s: s["delivered_per_s"]) if passing else None
+        result["max_deliveries_per_s"] = best["delivered_per_s"] if best else 0.0
+        result["best_step"] = best
+        at5k = next((s for s in result["steps"] if s["offered"] == 5000), None)
+        result["cpu_ms_per_1k_at_5k"] = at5k["node_cpu_ms_per_1k"] if at5k else None
+        result["node_rss_mib"] = [round(n.rss() / 2**20, 1) for n in deployment.nodes]
+        return result
+    finally:
+        if pool is not None:
+            pool.close()
+        deployment.stop()
+
+
+def _step(nodes: list[Proc], helpers: list[Proc], redis: RedisServer, pool: GenPool, senders: list[int],
+          offered: int, cfg: FanoutConfig, warmup: bool = False) -> dict[str, Any]:
+    msg_rate = offered / cfg.members
+    total_senders = sum(senders) or 1
+    duration = min(1.0, cfg.step_s) if warmup else cfg.step_s
+    args = [{"rate": msg_rate * s / total_senders, "duration": duration, "grace": cfg.grace_s} for s in senders]
+    cpu0 = [n.cpu_s() for n in nodes]
+    help0 = [h.cpu_s() for h in helpers]
+    redis0 = redis.proc.cpu_s()
+    wall0 = time.monotonic()
+    answers = pool.ask_all("step", args)
+    wall = time.monotonic() - wall0
+    node_cpu = [n.cpu_s() - c for n, c in zip(nodes, cpu0)]
+    helper_cpu = [h.cpu_s() - c for h, c in zip(helpers, help0)]
+    redis_cpu = redis.proc.cpu_s() - redis0
+    sent = sum(a["sent"] for a in answers)
+    receipts = sum(a["receipts"] for a in answers)
+    incomplete = sum(a["incomplete"] for a in answers)
+    closed = sum(a["closed"] for a in answers)
+    send_s = max(a["send_seconds"] for a in answers)
+    lat = sorted([x / 1000 for a in answers for x in a["latencies_us"]] + [float("inf")] * incomplete)
+    expected = sent * cfg.members
+    delivered_ratio = receipts / expected if expected else 0.0
+    step = {
+        "offered": offered, "sent": sent, "sent_per_s": sent / send_s if send_s else 0.0,
+        "delivered": receipts, "delivered_per_s": receipts / send_s if send_s else 0.0,
+        "delivered_ratio": delivered_ratio, "incomplete": incomplete, "closed": closed,
+        "p50_ms": percentile(lat, 0.50), "p95_ms": percentile(lat, 0.95), "p99_ms": percentile(lat, 0.99),
+        "node_cpu_s": node_cpu, "node_cpu_pct": [100 * c / wall for c in node_cpu],
+        "node_cpu_ms_per_1k": 1000 * sum(node_cpu) / (receipts / 1000) if receipts else float("inf"),
+        "helper_cpu_pct": [100 * c / wall for c in helper_cpu], "redis_cpu_pct": 100 * redis_cpu / wall,
+        "gen_cpu_pct": 100 * sum(a["cpu_s"] for a in answers) / wall, "wall_s": wall,
+        "received_by_position": {j: sum(a["received_by_position"].get(j, 0) for a in answers)
+                                 for j in range(cfg.members)},
+    }
+    why = []
+    if step["p99_ms"] > P99_LIMIT_MS:
+        why.append(f"p99 {step['p99_ms']:.1f} ms")
+    if delivered_ratio < 0.99:
+        why.append(f"delivered {100 * delivered_ratio:.1f}%")
+    if step["sent_per_s"] < 0.95 * msg_rate:
+        why.append(f"generator sent only {step['sent_per_s']:.0f} of {msg_rate:.0f} msg/s")
+    if closed:
+        why.append(f"{closed} connections closed")
+    step["ok"] = not why
+    step["why"] = ", ".join(why)
+    return step
