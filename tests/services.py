@@ -76,6 +76,28 @@ def migrate(url: str) -> None:
     upgrade(url)
 
 
+def migrated_database(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, migrated database of this engine ("sqlite" or "postgres"), removed afterwards."""
+    if engine == "sqlite":
+        url = sqlite_url(tmp_path_factory.mktemp("db"))
+        migrate(url)
+        yield url
+    else:
+        for url in postgres_database():
+            migrate(url)
+            yield url
+
+
+def token(sub: str, plan: str = "free", role: str = "customer", name: str | None = None) -> str:
+    from realtime.auth import issue_token
+
+    return issue_token(SECRET, sub, name or sub.title(), plan, role)
+
+
+def auth(t: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {t}"}
+
+
 class Gateway:
     """A real `helpline gateway` process on a free port."""
 

@@ -13,7 +13,7 @@ import pytest
 
 from realtime.article_files import DEFAULT_DIR
 from realtime.auth import issue_token
-from tests.services import SECRET, Gateway, migrate, postgres_database, sqlite_url
+from tests.services import SECRET, Gateway, auth, migrated_database  # noqa: F401 - auth is imported from here
 
 MAX_ATTACHMENT = 64 * 1024
 PHONE = "+44 20 7946 0000"
@@ -27,14 +27,7 @@ class HelpGateway(Gateway):
 
 @pytest.fixture(scope="package", params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path_factory.mktemp("db"))
-        migrate(url)
-        yield url
-    else:
-        for url in postgres_database():
-            migrate(url)
-            yield url
+    yield from migrated_database(request.param, tmp_path_factory)
 
 
 @pytest.fixture(scope="package")
@@ -61,7 +54,3 @@ async def http(gateway: HelpGateway) -> AsyncIterator[httpx.AsyncClient]:
 def person(name: str, plan: str = "free", role: str = "customer") -> str:
     """A token for a new user of this name (unique id, so tests never see each other's data)."""
     return issue_token(SECRET, f"{name}-{uuid.uuid4().hex[:8]}", name.title(), plan, role)
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

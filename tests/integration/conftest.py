@@ -6,23 +6,10 @@ from typing import Iterator
 
 import pytest
 
-from realtime.auth import issue_token
-from tests.services import SECRET, Gateway, migrate, postgres_database, sqlite_url
+from tests.services import Gateway, auth, token  # noqa: F401 - the suite imports token and auth from here
 
 GATEWAY_ENV = {"HELPLINE_TYPING_TTL_S": "1.5", "HELPLINE_HELLO_TIMEOUT_S": "1.5",
                "HELPLINE_ALLOWED_ORIGINS": "https://platform.example"}
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path_factory.mktemp("db"))
-        migrate(url)
-        yield url
-    else:
-        for url in postgres_database():
-            migrate(url)
-            yield url
 
 
 @pytest.fixture(scope="module")
@@ -32,5 +19,3 @@ def gateway(database_url: str) -> Iterator[Gateway]:
     node.stop()
 
 
-def token(sub: str, plan: str = "free", role: str = "customer", name: str | None = None) -> str:
-    return issue_token(SECRET, sub, name or sub.title(), plan, role)

@@ -9,26 +9,13 @@ from typing import Iterator
 import httpx
 import pytest
 
-from realtime.auth import issue_token
 from tests.integrations.receiver import Receiver
-from tests.services import SECRET, Gateway, migrate, postgres_database, sqlite_url
+from tests.services import Gateway, auth, token  # noqa: F401 - the suite imports token and auth from here
 
 # Retries every fraction of a second and a retry "day" of a few seconds, so a failing receiver is given up on fast.
 GATEWAY_ENV = {"HELPLINE_WEBHOOK_POLL_S": "0.1", "HELPLINE_WEBHOOK_BACKOFF_BASE_S": "0.2",
                "HELPLINE_WEBHOOK_BACKOFF_MAX_S": "0.8", "HELPLINE_WEBHOOK_RETRY_WINDOW_S": "3",
                "HELPLINE_WEBHOOK_TIMEOUT_S": "3"}
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path_factory.mktemp("db"))
-        migrate(url)
-        yield url
-    else:
-        for url in postgres_database():
-            migrate(url)
-            yield url
 
 
 @pytest.fixture(scope="module")
@@ -53,18 +40,10 @@ def receiver() -> Iterator[Receiver]:
     server.stop()
 
 
-def token(sub: str, plan: str = "free", role: str = "customer", name: str | None = None) -> str:
-    return issue_token(SECRET, sub, name or sub.title(), plan, role)
-
-
 def person(name: str, plan: str = "free", role: str = "customer") -> tuple[str, str]:
     """A fresh user id and a token for it."""
     sub = f"{name}-{uuid.uuid4().hex[:8]}"
     return sub, token(sub, plan, role, name.title())
-
-
-def auth(t: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {t}"}
 
 
 ADMIN = token("admin-ada", role="admin", name="Ada Admin")

@@ -8,23 +8,10 @@ from typing import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from realtime.auth import issue_token
-from tests.services import SECRET, Gateway, migrate, postgres_database, sqlite_url
+from tests.services import Gateway, auth, token  # noqa: F401 - the suite imports token and auth from here
 
 # Tests write faster than a person: lift the per-user write limit so it never decides an outcome here.
 WORKFLOW_ENV = {"HELPLINE_HTTP_WRITE_BURST": "10000", "HELPLINE_HTTP_WRITE_RATE_PER_S": "1000"}
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path_factory.mktemp("db"))
-        migrate(url)
-        yield url
-    else:
-        for url in postgres_database():
-            migrate(url)
-            yield url
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +27,6 @@ async def http(gateway: Gateway) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def token(sub: str, plan: str = "free", role: str = "customer", name: str | None = None) -> str:
-    return issue_token(SECRET, sub, name or sub.title(), plan, role)
-
-
 def person(name: str, plan: str = "free", role: str = "customer") -> str:
     """A token for a new user of this name: unique per call, so tests never see each other's users."""
     return token(f"{name}-{uuid.uuid4().hex[:8]}", plan, role, name.title())
-
-
-def auth(t: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {t}"}
