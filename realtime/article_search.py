@@ -16,7 +16,6 @@ from sqlalchemy import text
 
 from persistence.store import TicketStore
 from realtime.article_files import Article
-from realtime.clock import utcnow
 
 MARK_START, MARK_END = "\ue000", "\ue001"  # private-use characters: cannot clash with article text
 MAX_TERMS = 8
