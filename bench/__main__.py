@@ -14,7 +14,7 @@ from bench.env import RedisServer, install_cleanup, machine, postgres_available,
 from bench.systems import by_name
 
 RESULTS = Path(__file__).resolve().parent / "results"
-IDLE_BIG = ("helpline", "bare")  # the ones measured at 20,000 idle connections too
+IDLE_BIG = ("helpline", "bare", "socketio")  # measured at 20,000 idle connections too, and in quick mode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,15 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results: dict[str, Any] = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                                "quick": quick, "machine": machine()}
-    cfg = fanout.FanoutConfig(rooms=200, members=5, step_s=1.5, grace_s=0.7, retry_failed_step=False,
-                              steps=(2000, 5000, 10000, 20000)) if quick else fanout.FanoutConfig(step_s=4.0)
+    cfg = fanout.FanoutConfig(rooms=100, members=5, step_s=1.0, grace_s=0.5, retry_failed_step=False,
+                              steps=(1000, 2500, 5000, 10000)) if quick else fanout.FanoutConfig(step_s=4.0)
     results["config"] = {"rooms": cfg.rooms, "members": cfg.members, "nodes": cfg.nodes, "steps": cfg.steps,
                          "step_s": cfg.step_s, "body_bytes": 100, "generators": cfg.generators}
     redis = RedisServer()
     try:
         if "limits" in workloads:
             print("limits: redis-benchmark PUBLISH", flush=True)
-            results["limits"] = limits.redis_publish(redis, 50_000 if quick else 300_000)
+            results["limits"] = limits.redis_publish(redis, 20_000 if quick else 300_000)
         if "fanout" in workloads:
             print(f"fan-out: {cfg.rooms} rooms × {cfg.members} members over {cfg.nodes} nodes", flush=True)
             results["fanout"] = []
@@ -57,20 +57,20 @@ def main(argv: list[str] | None = None) -> int:
         if "idle" in workloads:
             print("idle connections on one node", flush=True)
             results["idle"] = []
-            sizes = (1000,) if quick else (5000, 20000)
+            sizes = (300,) if quick else (5000, 20000)
             for n in sizes:
                 for system in systems:
-                    if n > 5000 and system.name not in IDLE_BIG:
+                    if (n > 5000 or quick) and system.name not in IDLE_BIG:
                         continue
                     try:
-                        results["idle"].append(idle.run(system, redis, n, 3.0 if quick else 10.0, log=_log))
+                        results["idle"].append(idle.run(system, redis, n, 2.0 if quick else 10.0, log=_log))
                     except Exception as exc:
                         _log(f"  {system.name}: failed: {exc}")
         if "persist" in workloads:
             print("persistence: helpline worker → PostgreSQL", flush=True)
             try:
-                results["persistence"] = persist.run(redis, 20_000 if quick else 200_000, 5000,
-                                                     3.0 if quick else 10.0, log=_log)
+                results["persistence"] = persist.run(redis, 5_000 if quick else 200_000, 2000 if quick else 5000,
+                                                     2.0 if quick else 10.0, log=_log)
             except Exception as exc:
                 _log(f"  failed: {exc}")
     finally:

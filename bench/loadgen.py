@@ -40,6 +40,8 @@ class Generator:
         self.latencies: list[int] = []
         self.receipts = 0
         self.closed = 0
+        self.counters: list[int] = []
+        self.close_codes: dict[int, int] = {}
         self.tracking = False
 
     # -- receiving -----------------------------------------------------------------------------------------------
@@ -74,6 +76,8 @@ class Generator:
 
     def on_close(self, client: WSClient) -> None:
         self.closed += 1
+        code = client.close_code or 1006
+        self.close_codes[code] = self.close_codes.get(code, 0) + 1
 
     # -- connecting ----------------------------------------------------------------------------------------------
     async def connect(self, plan: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
@@ -131,7 +135,8 @@ class Generator:
         self.latencies = []
         self.receipts = 0
         closed_before = self.closed
-        counters = [0] * len(self.senders)
+        # Message numbers go on across steps: Helpline rightly drops a repeated client_id as a duplicate.
+        counters = self.counters = self.counters or [0] * len(self.senders)
         send = self.adapter.send
         cpu0 = resource.getrusage(resource.RUSAGE_SELF)
         gc.disable()  # a collection pause would show up as everyone's latency
@@ -162,7 +167,7 @@ class Generator:
         return {"sent": sent, "send_seconds": send_seconds, "completed": len(self.latencies),
                 "receipts": self.receipts, "incomplete": len(self.pending), "latencies_us": self.latencies,
                 "cpu_s": (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime),
-                "closed": self.closed - closed_before,
+                "closed": self.closed - closed_before, "close_codes": dict(self.close_codes),
                 "received_by_position": _by_position(self.members)}
 
     async def close(self) -> None:
@@ -214,7 +219,8 @@ async def _serve(pipe: Pipe, adapter_name: str) -> None:
             answer = await gen.step(args["rate"], args["duration"], args["grace"])
         elif command == "cpu":
             r = resource.getrusage(resource.RUSAGE_SELF)
-            answer = {"cpu_s": r.ru_utime + r.ru_stime, "closed": gen.closed, "open": len(gen.members)}
+            answer = {"cpu_s": r.ru_utime + r.ru_stime, "closed": gen.closed, "open": len(gen.members),
+                      "close_codes": gen.close_codes}
         elif command == "close":
             await gen.close()
             answer = {"ok": True}
