@@ -14,6 +14,8 @@ from bench.env import RedisServer, install_cleanup, machine, postgres_available,
 from bench.systems import by_name
 
 RESULTS = Path(__file__).resolve().parent / "results"
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+WORKLOADS = "limits,fanout,idle,persist"
 IDLE_BIG = ("helpline", "bare", "socketio")  # measured at 20,000 idle connections too, and in quick mode
 
 
@@ -21,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument("--quick", action="store_true", help="short steps, fewer connections: under two minutes")
     p.add_argument("--systems", help="comma-separated subset, e.g. helpline,bare")
-    p.add_argument("--workloads", default="limits,fanout,idle,persist", help="comma-separated subset")
+    p.add_argument("--workloads", default=WORKLOADS, help="comma-separated subset")
     args = p.parse_args(argv)
     raise_fd_limit()
     install_cleanup()
@@ -81,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     report.chart(results, RESULTS / f"{stamp}.png")
     text = report.table(results)
     (RESULTS / f"{stamp}.md").write_text(text + "\n")
+    if not quick and not args.systems and args.workloads == WORKLOADS:
+        report.update_docs(results, text, RESULTS / f"{stamp}.png", DOCS)
     print()
     print(text)
     print(f"\nwritten: bench/results/{stamp}.json, .png, .md ({results['duration_s']:.0f} s)")

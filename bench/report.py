@@ -150,7 +150,10 @@ def chart(results: dict[str, Any], path: Path) -> None:
     ax.axhline(25, color="grey", linestyle="--", linewidth=1)
     ax.text(ax.get_xlim()[0], 26, " p99 limit 25 ms", color="grey", fontsize=8)
     ax.set_yscale("log")
-    ax.set_xlabel("deliveries per second (2 nodes, 200 rooms × 5 members, 100-byte messages)")
+    ax.set_xscale("log")
+    c = results.get("config", {})
+    ax.set_xlabel(f"deliveries per second ({c.get('nodes')} nodes, {c.get('rooms')} rooms × {c.get('members')} members, "
+                  f"100-byte messages)")
     ax.set_ylabel("end-to-end latency, ms (solid p99, dotted p50)")
     ax.set_title("Fan-out: throughput vs latency, same machine, same run")
     ax.grid(True, which="both", alpha=0.3)
@@ -159,3 +162,23 @@ def chart(results: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
+
+
+def update_docs(results: dict[str, Any], text: str, png: Path, docs: Path) -> None:
+    """A full run replaces the results section of docs/benchmarks.md and bench/results/latest.png."""
+    import shutil
+
+    if not docs.exists():
+        return
+    m = results.get("machine", {})
+    head = (f"Run of {results.get('date')}, {results.get('duration_s', 0):.0f} s: {m.get('cpu')}, {m.get('cores')} "
+            f"cores, {m.get('memory_gib')} GiB, Python {m.get('python')}, Redis {m.get('redis')}; load average at the "
+            f"start {m.get('load_avg_at_start')} (other engineers' tests share the machine). Raw: "
+            f"`bench/results/{png.stem}.json`.\n\n")
+    body = docs.read_text()
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    if start in body and end in body:
+        before, rest = body.split(start, 1)
+        after = rest.split(end, 1)[1]
+        docs.write_text(before + start + "\n" + head + text + "\n" + end + after)
+    shutil.copyfile(png, png.parent / "latest.png")
