@@ -46,6 +46,7 @@ class Connection:
         self.tickets: set[str] = set()
         self._joining: dict[str, list[tuple[protocol.Message, str]]] = {}
         self._shown_seq: dict[str, int] = {}  # per ticket, the highest seq this connection was sent
+        self._joining_presence: dict[str, list[str]] = {}  # presence frames that arrived during a join
         self._awaiting_ack: dict[tuple[str, str], bool] = {}
         self._typing: set[str] = set()
         self._outbox: asyncio.Queue[str] = asyncio.Queue(gateway.settings.send_queue_frames)
@@ -100,6 +101,14 @@ class Connection:
         key = (message.ticket, message.client_id)
         if self._awaiting_ack.get(key) is False and message.author.id == self.user_id:
             self._ack(message)
+        self.push(frame)
+
+    def deliver_presence(self, ticket: str, frame: str) -> None:
+        """After `joined`, never before it: the snapshot's member list would overwrite the change."""
+        waiting = self._joining_presence.get(ticket)
+        if waiting is not None:
+            waiting.append(frame)
+            return
         self.push(frame)
 
     def _ack(self, message: protocol.Message) -> None:
@@ -224,17 +233,21 @@ class Connection:
     # -- membership --------------------------------------------------------------------------------------------
     def start_joining(self, ticket: str) -> None:
         self._joining.setdefault(ticket, [])
+        self._joining_presence.setdefault(ticket, [])
 
     def finish_joining(self, ticket: str, joined: protocol.Joined) -> None:
         """Send the snapshot, then what arrived meanwhile, skipping what the snapshot already held."""
         self.push(protocol.encode(joined))
         self._shown_seq[ticket] = joined.last_seq
+        for frame in self._joining_presence.pop(ticket, []):
+            self.push(frame)
         for message, frame in self._joining.pop(ticket, []):
             if message.seq > joined.last_seq:
                 self.deliver_message(message, frame)
 
     def abort_joining(self, ticket: str) -> None:
         self._joining.pop(ticket, None)
+        self._joining_presence.pop(ticket, None)
 
     async def leave(self, ticket: str) -> None:
         if ticket not in self.tickets:

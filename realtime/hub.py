@@ -79,7 +79,7 @@ class Hub:
             frame = protocol.encode(protocol.PresenceFrame(event.ticket, event.user, event.online))
             for c in tuple(members):
                 if c.user_id != event.user.id:
-                    c.push(frame)
+                    c.deliver_presence(event.ticket, frame)
 
     def _deliver_message(self, members: set["Connection"], message: protocol.Message) -> None:
         frame = protocol.message_frame(message)

@@ -205,23 +205,26 @@ class RedisBus:
     # -- presence ----------------------------------------------------------------------------------------------
     async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
         async with redis_errors("presence"):
-            came_online, expiry = await scripts.PRESENCE_JOIN_SCRIPT(
-                self._redis, self._keys.presence_keys(ticket),
-                [connection_id, layout.encode_user(user), user.id, self._presence_ttl_ms])
+            _came_online, expiry = await scripts.PRESENCE_JOIN_SCRIPT(
+                self._redis, self._keys.presence_keys(ticket), self._presence_args(ticket, connection_id, user))
             await self._redis.zadd(self._keys.presence_index, {f"{ticket}\n{connection_id}": expiry})
-        if came_online:
-            await self.publish(ticket, PresenceEvent(ticket, user, online=True))
+
+    def _presence_args(self, ticket: str, connection_id: str, user: User) -> list[object]:
+        """The join script's arguments; it publishes the online event itself (in order with other nodes')."""
+        online = layout.encode_event(PresenceEvent(ticket, user, online=True))
+        return [connection_id, layout.encode_user(user), user.id, self._presence_ttl_ms, self._keys.channel(ticket),
+                online]
+
+    def _offline(self, ticket: str, user: User) -> list[object]:
+        return [self._keys.channel(ticket), layout.encode_event(PresenceEvent(ticket, user, online=False))]
 
     async def presence_leave(self, ticket: str, connection_id: str, user: User) -> None:
         try:
-            gone = await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, self._keys.presence_keys(ticket),
-                                                       [connection_id, "left"])
+            await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, self._keys.presence_keys(ticket),
+                                                [connection_id, "left", *self._offline(ticket, user)])
             await self._redis.zrem(self._keys.presence_index, f"{ticket}\n{connection_id}")
         except (RedisError, OSError) as exc:
             log.warning("presence leave of %s in %s not recorded (%r); it expires by itself", user.id, ticket, exc)
-            return
-        if gone:
-            await self.publish(ticket, PresenceEvent(ticket, user, online=False))
 
     async def presence_members(self, ticket: str) -> list[User]:
         async with redis_errors("presence"):
@@ -240,14 +243,11 @@ class RedisBus:
     async def _refresh_chunk(self, chunk: list[tuple[str, str, User]]) -> None:
         results = await asyncio.gather(*(
             scripts.PRESENCE_JOIN_SCRIPT(self._redis, self._keys.presence_keys(ticket),
-                                         [conn, layout.encode_user(user), user.id, self._presence_ttl_ms])
+                                         self._presence_args(ticket, conn, user))
             for ticket, conn, user in chunk))
         if results:
             await self._redis.zadd(self._keys.presence_index, {
                 f"{ticket}\n{conn}": expiry for (ticket, conn, _), (_, expiry) in zip(chunk, results)})
-        for (ticket, _, user), (came_online, _) in zip(chunk, results):
-            if came_online:
-                await self.publish(ticket, PresenceEvent(ticket, user, online=True))
 
     async def sweep_presence(self) -> int:
         """Take expired connections (each goes to exactly one node) and tell everyone who went offline."""
@@ -255,11 +255,11 @@ class RedisBus:
         offline = 0
         for member in due:
             ticket, _, conn = member.decode().partition("\n")
-            gone = await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, self._keys.presence_keys(ticket),
-                                                       [conn, "expired"])
-            if gone:
+            keys = self._keys.presence_keys(ticket)
+            raw_user = await self._redis.hget(keys[1], conn)  # a connection's user never changes
+            announce = self._offline(ticket, layout.decode_user(raw_user)) if raw_user else []
+            if await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, keys, [conn, "expired", *announce]):
                 offline += 1
-                await self.publish(ticket, PresenceEvent(ticket, layout.decode_user(gone), online=False))
         return offline
 
     # -- background --------------------------------------------------------------------------------------------

@@ -64,7 +64,9 @@ end
 """
 
 # KEYS: presence zset (connection -> expiry ms), users hash (connection -> user json).
-# ARGV: connection, user json, user id, ttl ms. Returns {1 if the user just came online, expiry ms}.
+# ARGV: connection, user json, user id, ttl ms, channel, online payload. Returns {1 if the user just came online,
+# expiry ms}. The payload is published here, inside the script, so presence events leave in the order of the
+# changes they announce, whichever node made them.
 PRESENCE_JOIN = _NOW + _ONLINE_ELSEWHERE + """
 local own = redis.call('ZSCORE', KEYS[1], ARGV[1])
 local was_online = (own and tonumber(own) >= now) or online_elsewhere(ARGV[3], ARGV[1], now)
@@ -74,10 +76,12 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], 4 * tonumber(ARGV[4]))
 redis.call('PEXPIRE', KEYS[2], 4 * tonumber(ARGV[4]))
 if was_online then return {0, expiry} end
+if ARGV[5] and ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
 return {1, expiry}
 """
 
-# KEYS as PRESENCE_JOIN. ARGV: connection, 'expired' to remove it only if its expiry has passed.
+# KEYS as PRESENCE_JOIN. ARGV: connection, 'expired' to remove it only if its expiry has passed, channel, offline
+# payload (published here when the user went offline, for the same reason as in PRESENCE_JOIN).
 # Returns the user json when this call removed the user's last live connection (exactly one caller wins).
 PRESENCE_LEAVE = _NOW + _ONLINE_ELSEWHERE + """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -88,6 +92,7 @@ local u = redis.call('HGET', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 if not u then return false end
 if online_elsewhere(cjson.decode(u).id, ARGV[1], now) then return false end
+if ARGV[3] and ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return u
 """
 

@@ -7,6 +7,8 @@ import asyncio
 import random
 import secrets
 import signal
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,10 +16,11 @@ import httpx
 
 from tests.chaos.proxy import OutageProxy
 from tests.scaleout.processes import PrivateRedis, Worker
-from tests.services import Gateway
+from tests.services import ROOT, Gateway
 
 HEARTBEAT_S = 1.0
 PRESENCE_TTL_S = 1.5
+START_TIMEOUT_S = 120.0
 
 
 @dataclass
@@ -72,7 +75,23 @@ class Deployment:
         self.start_worker()
 
     async def start_node(self, node: Node) -> None:
-        await asyncio.to_thread(node.gateway.start)
+        """Start the node's process and wait for /healthz; generous, as a loaded machine starts Python slowly."""
+        gateway = node.gateway
+        gateway.process = subprocess.Popen([sys.executable, "-m", "realtime.cli", "gateway"], env=gateway.env,
+                                           cwd=ROOT)
+        deadline = asyncio.get_running_loop().time() + START_TIMEOUT_S
+        async with httpx.AsyncClient(timeout=1) as http:
+            while True:
+                if gateway.process.poll() is not None:
+                    raise RuntimeError(f"{node.name} exited with {gateway.process.returncode}")
+                try:
+                    if (await http.get(gateway.url + "/healthz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if asyncio.get_running_loop().time() > deadline:
+                    raise RuntimeError(f"{node.name} did not come up within {START_TIMEOUT_S}s")
+                await asyncio.sleep(0.1)
         node.up, node.stopped = True, False
 
     def start_worker(self) -> None:

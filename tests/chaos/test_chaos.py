@@ -15,12 +15,14 @@ PLAN = FULL if os.environ.get("HELPLINE_CHAOS") == "full" else SHORT
 
 async def test_acked_messages_survive_every_fault_once_and_in_order(deployment: Deployment) -> None:
     run = ChaosRun(deployment, PLAN)
-    outcome = await run.run()
-    summary = outcome.summary()
     out = ROOT / "test-output" / "chaos"
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        outcome = await run.run()
+    finally:  # what every client and the injector did, merged by time: the first thing to read after a failure
+        (out / f"trace-{PLAN.form}.txt").write_text(run.traces())
+    summary = outcome.summary()
     (out / f"summary-{PLAN.form}.json").write_text(json.dumps(summary, indent=2))
-    (out / f"trace-{PLAN.form}.txt").write_text(run.traces())
     print(f"\nchaos {PLAN.form}: {json.dumps(summary, indent=2)}")
 
     found = outcome.findings
@@ -34,5 +36,7 @@ async def test_acked_messages_survive_every_fault_once_and_in_order(deployment: 
     assert outcome.faults["kills"] == PLAN.kills
     assert outcome.faults["sigstops"] == 1 and outcome.faults["redis_restarts"] == 1
     assert outcome.faults["postgres_outages"] == 1
-    assert outcome.slow_client["closed_4409"] >= 1 and outcome.slow_client["others_had_the_burst_while_it_was_stuck"]
+    codes = set(outcome.slow_client["close_codes"])
+    assert codes and codes <= {"4409", "1006", "1011"}, outcome.slow_client  # the server cut it off
+    assert outcome.slow_client["others_had_the_burst_while_it_was_stuck"]
     assert outcome.presence_unconverged == []
