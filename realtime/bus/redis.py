@@ -205,24 +205,26 @@ class RedisBus:
     # -- presence ----------------------------------------------------------------------------------------------
     async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
         async with redis_errors("presence"):
-            _came_online, expiry = await scripts.PRESENCE_JOIN_SCRIPT(
-                self._redis, self._keys.presence_keys(ticket), self._presence_args(ticket, connection_id, user))
-            await self._redis.zadd(self._keys.presence_index, {f"{ticket}\n{connection_id}": expiry})
+            await scripts.PRESENCE_JOIN_SCRIPT(self._redis, self._presence_keys(ticket),
+                                               self._presence_args(ticket, connection_id, user))
+
+    def _presence_keys(self, ticket: str) -> list[str]:
+        return [*self._keys.presence_keys(ticket), self._keys.presence_index]
 
     def _presence_args(self, ticket: str, connection_id: str, user: User) -> list[object]:
         """The join script's arguments; it publishes the online event itself (in order with other nodes')."""
         online = layout.encode_event(PresenceEvent(ticket, user, online=True))
         return [connection_id, layout.encode_user(user), user.id, self._presence_ttl_ms, self._keys.channel(ticket),
-                online]
+                online, f"{ticket}\n{connection_id}"]
 
     def _offline(self, ticket: str, user: User) -> list[object]:
         return [self._keys.channel(ticket), layout.encode_event(PresenceEvent(ticket, user, online=False))]
 
     async def presence_leave(self, ticket: str, connection_id: str, user: User) -> None:
         try:
-            await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, self._keys.presence_keys(ticket),
-                                                [connection_id, "left", *self._offline(ticket, user)])
-            await self._redis.zrem(self._keys.presence_index, f"{ticket}\n{connection_id}")
+            await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, self._presence_keys(ticket),
+                                                [connection_id, "left", *self._offline(ticket, user),
+                                                 f"{ticket}\n{connection_id}"])
         except (RedisError, OSError) as exc:
             log.warning("presence leave of %s in %s not recorded (%r); it expires by itself", user.id, ticket, exc)
 
@@ -241,24 +243,22 @@ class RedisBus:
             log.warning("presence refresh failed (%r); members expire unless the next one succeeds", exc)
 
     async def _refresh_chunk(self, chunk: list[tuple[str, str, User]]) -> None:
-        results = await asyncio.gather(*(
-            scripts.PRESENCE_JOIN_SCRIPT(self._redis, self._keys.presence_keys(ticket),
+        await asyncio.gather(*(
+            scripts.PRESENCE_JOIN_SCRIPT(self._redis, self._presence_keys(ticket),
                                          self._presence_args(ticket, conn, user))
             for ticket, conn, user in chunk))
-        if results:
-            await self._redis.zadd(self._keys.presence_index, {
-                f"{ticket}\n{conn}": expiry for (ticket, conn, _), (_, expiry) in zip(chunk, results)})
 
     async def sweep_presence(self) -> int:
         """Take expired connections (each goes to exactly one node) and tell everyone who went offline."""
-        due = await scripts.PRESENCE_TAKE_EXPIRED_SCRIPT(self._redis, [self._keys.presence_index], [200])
+        lease_ms = max(1000, self._presence_ttl_ms)
+        due = await scripts.PRESENCE_TAKE_EXPIRED_SCRIPT(self._redis, [self._keys.presence_index], [200, lease_ms])
         offline = 0
         for member in due:
             ticket, _, conn = member.decode().partition("\n")
-            keys = self._keys.presence_keys(ticket)
+            keys = self._presence_keys(ticket)
             raw_user = await self._redis.hget(keys[1], conn)  # a connection's user never changes
-            announce = self._offline(ticket, layout.decode_user(raw_user)) if raw_user else []
-            if await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, keys, [conn, "expired", *announce]):
+            announce = self._offline(ticket, layout.decode_user(raw_user)) if raw_user else ["", ""]
+            if await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, keys, [conn, "expired", *announce, member]):
                 offline += 1
         return offline
 

@@ -63,10 +63,11 @@ local function online_elsewhere(uid, skip, now)
 end
 """
 
-# KEYS: presence zset (connection -> expiry ms), users hash (connection -> user json).
-# ARGV: connection, user json, user id, ttl ms, channel, online payload. Returns {1 if the user just came online,
-# expiry ms}. The payload is published here, inside the script, so presence events leave in the order of the
-# changes they announce, whichever node made them.
+# KEYS: presence zset (connection -> expiry ms), users hash (connection -> user json), the presence index.
+# ARGV: connection, user json, user id, ttl ms, channel, online payload, index member ("ticket\nconnection").
+# Returns {1 if the user just came online, expiry ms}. The index is updated and the payload published here, inside
+# the script: a node killed half-way cannot leave a live entry the sweep never sees, and presence events leave in
+# the order of the changes they announce, whichever node made them.
 PRESENCE_JOIN = _NOW + _ONLINE_ELSEWHERE + """
 local own = redis.call('ZSCORE', KEYS[1], ARGV[1])
 local was_online = (own and tonumber(own) >= now) or online_elsewhere(ARGV[3], ARGV[1], now)
@@ -75,24 +76,33 @@ redis.call('ZADD', KEYS[1], expiry, ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], 4 * tonumber(ARGV[4]))
 redis.call('PEXPIRE', KEYS[2], 4 * tonumber(ARGV[4]))
+redis.call('ZADD', KEYS[3], expiry, ARGV[7])
 if was_online then return {0, expiry} end
 if ARGV[5] and ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
 return {1, expiry}
 """
 
 # KEYS as PRESENCE_JOIN. ARGV: connection, 'expired' to remove it only if its expiry has passed, channel, offline
-# payload (published here when the user went offline, for the same reason as in PRESENCE_JOIN).
+# payload (published here when the user went offline, for the same reason as in PRESENCE_JOIN), index member.
+# A connection renewed meanwhile gets its index entry back at its real expiry.
 # Returns the user json when this call removed the user's last live connection (exactly one caller wins).
 PRESENCE_LEAVE = _NOW + _ONLINE_ELSEWHERE + """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score then return false end
-if ARGV[2] == 'expired' and tonumber(score) >= now then return false end
+if not score then
+  redis.call('ZREM', KEYS[3], ARGV[5])
+  return false
+end
+if ARGV[2] == 'expired' and tonumber(score) >= now then
+  redis.call('ZADD', KEYS[3], score, ARGV[5])
+  return false
+end
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[5])
 local u = redis.call('HGET', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 if not u then return false end
 if online_elsewhere(cjson.decode(u).id, ARGV[1], now) then return false end
-if ARGV[3] and ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return u
 """
 
@@ -103,11 +113,12 @@ if #conns == 0 then return {} end
 return redis.call('HMGET', KEYS[2], unpack(conns))
 """
 
-# KEYS: the presence index zset. ARGV: limit. Takes (removes and returns) expired "ticket\\nconnection" members:
-# each expired member goes to exactly one sweeping node.
+# KEYS: the presence index zset. ARGV: limit, lease ms. Takes expired "ticket\\nconnection" members under a lease
+# (their score moves to now + lease): each goes to one sweeping node, and comes due again if that node dies before
+# PRESENCE_LEAVE settles it.
 PRESENCE_TAKE_EXPIRED = _NOW + """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
-if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), member) end
 return due
 """
 
