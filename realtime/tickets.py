@@ -20,6 +20,7 @@ from realtime.auth import Identity
 from realtime.bus.base import Bus, CommitResult, Draft, Unavailable
 from realtime.clock import iso, parse_iso, utcnow
 from realtime.protocol import Customer, Message, TicketView, User
+from realtime.queue_updates import QueueUpdates
 from realtime.business_hours import parse_business_hours
 from realtime.settings import Settings
 
@@ -63,6 +64,7 @@ class TicketService:
         self.store = store
         self.bus = bus
         self._facts: OrderedDict[str, _TicketFacts] = OrderedDict()
+        self.queue = QueueUpdates(bus)
         self.hours = parse_business_hours(settings.business_hours, settings.timezone)
         # Called with every newly opened ticket before it is published (auto-assignment); each returns the view.
         self.opened_hooks: list[Callable[[TicketView], Awaitable[TicketView]]] = []
@@ -78,6 +80,7 @@ class TicketService:
         return facts
 
     def _remember(self, view: TicketView) -> _TicketFacts:
+        self.queue.remember(view)
         facts = self._facts[view.id] = _TicketFacts(view.customer.id, view.status)
         self._facts.move_to_end(view.id)
         while len(self._facts) > 50_000:
@@ -146,19 +149,24 @@ class TicketService:
         if new_status != facts.status:
             view = await self.store.update_ticket(message.ticket, utcnow(), status=new_status)
         else:
-            view = await self.store.get_ticket(message.ticket)
+            view = self.queue.known(message.ticket) or await self.store.get_ticket(message.ticket)
         if view is None:
             return
         # The database may lag the bus (Redis + worker): the committed message is the newer truth.
         if message.seq > view.last_seq:
             view.last_seq, view.updated_at = message.seq, max(view.updated_at, message.created_at)
-        if rules.is_first_response(message.author.role, message.internal) and view.first_response_at is None:
+        first_response = rules.is_first_response(message.author.role, message.internal) and \
+            view.first_response_at is None
+        if first_response:
             view.first_response_at = message.created_at
             view.first_response_breached = rules.first_response_breached(
                 parse_iso(view.first_response_due) if view.first_response_due else None,
                 parse_iso(message.created_at), utcnow())
         self._remember(view)
-        await self.bus.publish_ticket(view)
+        if new_status != facts.status or first_response:
+            await self.queue.publish_now(view)
+        else:
+            self.queue.publish_soon(view)  # only the last activity moved: coalesced per ticket
 
     async def post_system(self, ticket_id: str, client_id: str, body: str) -> CommitResult:
         """Commit a public notice by Helpline itself; a repeated client_id posts nothing. The caller publishes

@@ -15,6 +15,7 @@ from realtime.protocol import Message, TicketView, User
 
 RECENT_PER_TICKET = 100
 KNOWN_CLIENT_IDS = 100_000
+STORED_CLIENT_IDS = 1_000  # a retry of a message older than a ticket's last thousand is not expected
 
 
 class MemoryBus:
@@ -24,6 +25,8 @@ class MemoryBus:
         self._writer = GroupWriter(store, self._published)
         self._seq: dict[str, int] = {}
         self._seed_locks: dict[str, asyncio.Lock] = {}
+        self._stored_client_ids: dict[str, set[str]] = {}
+        self._forgetful: set[str] = set()  # tickets some of whose ids fell out of _by_client_id
         self._by_client_id: OrderedDict[tuple[str, str], asyncio.Future[CommitResult]] = OrderedDict()
         self._recent: dict[str, deque[Message]] = {}
         self._subscribed: set[str] = set()
@@ -48,7 +51,8 @@ class MemoryBus:
         future: asyncio.Future[CommitResult] = asyncio.get_running_loop().create_future()
         self._by_client_id[key] = future
         while len(self._by_client_id) > KNOWN_CLIENT_IDS:
-            self._by_client_id.popitem(last=False)
+            (forgotten_ticket, _), _ = self._by_client_id.popitem(last=False)
+            self._forgetful.add(forgotten_ticket)  # its old ids are now only in the database
         try:
             result = await self._commit_new(draft)
         except BaseException as exc:
@@ -60,19 +64,30 @@ class MemoryBus:
         return result
 
     async def _commit_new(self, draft: Draft) -> CommitResult:
-        stored = await self._store.message_by_client_id(draft.ticket, draft.client_id)
-        if stored is not None:
-            return CommitResult(stored, duplicate=True)
         if draft.ticket not in self._seq:
-            lock = self._seed_locks.setdefault(draft.ticket, asyncio.Lock())
-            async with lock:
-                if draft.ticket not in self._seq:
-                    self._seq[draft.ticket] = await self._store.max_seq(draft.ticket)
+            await self._seed(draft.ticket)
+        # Client ids committed in this process are known above; only those written before it started need a look
+        # in the database, and only when the id is one of them.
+        if draft.ticket in self._forgetful or draft.client_id in self._stored_client_ids.get(draft.ticket, ()):
+            stored = await self._store.message_by_client_id(draft.ticket, draft.client_id)
+            if stored is not None:
+                return CommitResult(stored, duplicate=True)
         # No await between taking the seq and queueing the write: the writer sees seqs in order.
         seq = self._seq[draft.ticket] = self._seq[draft.ticket] + 1
         message = draft.committed(seq)
         await self._writer.write(message)
         return CommitResult(message, duplicate=False)
+
+    async def _seed(self, ticket: str) -> None:
+        """Take up a ticket's sequence where the database left it, and learn its earlier client ids."""
+        lock = self._seed_locks.setdefault(ticket, asyncio.Lock())
+        async with lock:
+            if ticket in self._seq:
+                return
+            earlier = await self._store.latest_messages(ticket, STORED_CLIENT_IDS, include_internal=True)
+            self._stored_client_ids[ticket] = {m.client_id for m in earlier}
+            self._seq[ticket] = await self._store.max_seq(ticket)
+        self._seed_locks.pop(ticket, None)
 
     def _published(self, messages: list[Message]) -> None:
         for message in messages:

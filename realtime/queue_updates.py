@@ -1,0 +1,65 @@
+"""The agents' queue updates: the newest known view of each ticket, published at most once per interval.
+
+A busy thread must not cost a database read and a queue event per message: a message only moves its ticket's
+last activity, so those changes are coalesced; status and assignment changes are published at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+
+import msgspec
+
+from realtime.bus.base import Bus
+from realtime.protocol import TicketView
+
+log = logging.getLogger("helpline.queue")
+KNOWN_TICKETS = 50_000
+
+
+class QueueUpdates:
+    def __init__(self, bus: Bus, interval_s: float = 0.25) -> None:
+        self.bus = bus
+        self.interval_s = interval_s
+        self._views: OrderedDict[str, TicketView] = OrderedDict()
+        self._due: set[str] = set()
+
+    def known(self, ticket_id: str) -> TicketView | None:
+        """A copy of the newest view this node knows, or None (then read the database)."""
+        view = self._views.get(ticket_id)
+        return None if view is None else msgspec.structs.replace(view)
+
+    def remember(self, view: TicketView) -> None:
+        """Keep a view, never letting an older one (e.g. from another node's event) undo newer activity."""
+        held = self._views.get(view.id)
+        if held is not None and held.last_seq > view.last_seq:
+            view = msgspec.structs.replace(view, last_seq=held.last_seq, updated_at=max(held.updated_at, view.updated_at))
+        self._views[view.id] = view
+        self._views.move_to_end(view.id)
+        while len(self._views) > KNOWN_TICKETS:
+            self._views.popitem(last=False)
+
+    async def publish_now(self, view: TicketView) -> None:
+        self.remember(view)
+        await self.bus.publish_ticket(self._views[view.id])
+
+    def publish_soon(self, view: TicketView) -> None:
+        self.remember(view)
+        if view.id in self._due:
+            return
+        self._due.add(view.id)
+        asyncio.get_running_loop().call_later(self.interval_s, self._flush, view.id)
+
+    def _flush(self, ticket_id: str) -> None:
+        self._due.discard(ticket_id)
+        view = self._views.get(ticket_id)
+        if view is not None:
+            task = asyncio.get_running_loop().create_task(self.bus.publish_ticket(view))
+            task.add_done_callback(_log_failure)
+
+
+def _log_failure(task: "asyncio.Task[None]") -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("publishing a queue update failed: %r", task.exception())
