@@ -190,10 +190,7 @@ class RedisBus:
     async def _fill_gaps(self) -> None:
         """After a reconnect: hand on what was committed while this node was not listening."""
         for ticket, last in list(self._delivered_seq.items()):
-            try:
-                missed = await self.recent(ticket, last)
-            except Unavailable:
-                return
+            missed = await self._recent_retried(ticket, last)
             if missed is None:
                 log.warning("ticket %s: messages after %d are beyond the recent history; clients recover them "
                             "on their next join with since", ticket, last)
@@ -201,6 +198,18 @@ class RedisBus:
             for message in missed:
                 if ticket in self._delivered_seq and self._note_delivered(ticket, message.seq):
                     self._sink(ticket, MessageEvent(message))
+
+    async def _recent_retried(self, ticket: str, after_seq: int) -> list[Message] | None:
+        """Right after a Redis restart the pool's first connections fail once each: try again before giving up.
+        Giving up raises, so the subscriber reconnects and fills again; live messages never jump the gap."""
+        for attempt in range(5):
+            try:
+                return await self.recent(ticket, after_seq)
+            except Unavailable:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.1 * (attempt + 1))
+        return None
 
     # -- presence ----------------------------------------------------------------------------------------------
     async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
