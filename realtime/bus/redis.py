@@ -61,6 +61,7 @@ class RedisBus:
         self._sink: EventSink = lambda _ticket, _event: None
         self._tickets_by_channel: dict[str, str] = {}
         self._delivered_seq: dict[str, int] = {}
+        self._presence_shown: dict[str, dict[str, User]] = {}  # per subscribed ticket: who its clients see online
         self._subscriber = ChannelSubscriber(self._redis, self._on_payload, self._fill_gaps)
         self._maintenance: asyncio.Task[None] | None = None
 
@@ -153,6 +154,7 @@ class RedisBus:
         channel = self._keys.channel(ticket)
         self._tickets_by_channel.pop(channel, None)
         self._delivered_seq.pop(ticket, None)
+        self._presence_shown.pop(ticket, None)
         await self._subscriber.remove(channel)
 
     async def publish(self, ticket: str, event: BusEvent) -> None:
@@ -178,7 +180,16 @@ class RedisBus:
         event = layout.decode_payload(payload)
         if isinstance(event, MessageEvent) and not self._note_delivered(ticket, event.message.seq):
             return
+        if isinstance(event, PresenceEvent):
+            self._note_presence(ticket, event.user, event.online)
         self._sink(ticket, event)
+
+    def _note_presence(self, ticket: str, user: User, online: bool) -> None:
+        shown = self._presence_shown.setdefault(ticket, {})
+        if online:
+            shown[user.id] = user
+        else:
+            shown.pop(user.id, None)
 
     def _note_delivered(self, ticket: str, seq: int) -> bool:
         """Each message goes to the hub once, in order, even when a gap fill and the live channel overlap."""
@@ -188,7 +199,26 @@ class RedisBus:
         return True
 
     async def _fill_gaps(self) -> None:
-        """After a reconnect: hand on what was committed while this node was not listening."""
+        """After a reconnect: hand on what was committed while this node was not listening, then who came and
+        went meanwhile (presence events published during the outage never reached this node)."""
+        await self._fill_messages()
+        await self._fill_presence()
+
+    async def _fill_presence(self) -> None:
+        for ticket in list(self._tickets_by_channel.values()):
+            try:
+                now = {u.id: u for u in await self.presence_members(ticket)}
+            except Unavailable:
+                continue
+            shown = self._presence_shown.get(ticket, {})
+            changes = [PresenceEvent(ticket, u, online=False) for uid, u in shown.items() if uid not in now]
+            changes += [PresenceEvent(ticket, u, online=True) for uid, u in now.items() if uid not in shown]
+            for event in changes:
+                if ticket in self._presence_shown:
+                    self._note_presence(ticket, event.user, event.online)
+                    self._sink(ticket, event)
+
+    async def _fill_messages(self) -> None:
         for ticket, last in list(self._delivered_seq.items()):
             missed = await self._recent_retried(ticket, last)
             if missed is None:
@@ -240,8 +270,12 @@ class RedisBus:
     async def presence_members(self, ticket: str) -> list[User]:
         async with redis_errors("presence"):
             raw = await scripts.PRESENCE_MEMBERS_SCRIPT(self._redis, self._keys.presence_keys(ticket), [])
-        users = [layout.decode_user(r) for r in raw if r]
-        return list({u.id: u for u in users}.values())
+        users = list({u.id: u for u in (layout.decode_user(r) for r in raw if r)}.values())
+        if self._keys.channel(ticket) in self._tickets_by_channel:
+            # What this node's clients were just shown (a join's snapshot): the base of a later catch-up.
+            for user in users:
+                self._note_presence(ticket, user, True)
+        return users
 
     async def presence_refresh(self, memberships: list[tuple[str, str, User]]) -> None:
         """Renew every local connection's presence; one that expired meanwhile (a slow node) comes back online."""

@@ -148,3 +148,23 @@ async def test_a_node_that_lost_its_pubsub_connection_gets_what_it_missed_once(n
     await sink_a.until(lambda: len(sink_a.of(MessageEvent)) == 5)
     await asyncio.sleep(0.2)
     assert [e.message.seq for e in sink_a.of(MessageEvent)] == [1, 2, 3, 4, 5]  # type: ignore[attr-defined]
+
+
+async def test_presence_changes_missed_while_not_listening_are_caught_up(node: Node, redis_prefix: str) -> None:
+    ticket = new_ticket()
+    (a, sink_a), (b, _) = await node(ttl=30), await node(ttl=30)
+    await a.subscribe(ticket)
+    anna = User("anna", "Anna", "customer")
+    await b.presence_join(ticket, "conn-anna", anna)
+    await sink_a.until(lambda: len(sink_a.of(PresenceEvent)) == 1)
+    client = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        for listener in await client.client_list(_type="pubsub"):
+            if listener["name"] == f"{redis_prefix}:gateway":
+                await client.client_kill_filter(_id=listener["id"])
+    finally:
+        await client.aclose()
+    await b.presence_leave(ticket, "conn-anna", anna)  # published while node A was not listening
+    await sink_a.until(lambda: len(sink_a.of(PresenceEvent)) == 2)
+    await asyncio.sleep(0.2)
+    assert [(e.user.id, e.online) for e in sink_a.of(PresenceEvent)] == [("anna", True), ("anna", False)]  # type: ignore[attr-defined]
