@@ -286,10 +286,9 @@ class RedisBus:
             log.warning("presence refresh failed (%r); members expire unless the next one succeeds", exc)
 
     async def _refresh_chunk(self, chunk: list[tuple[str, str, User]]) -> None:
-        await asyncio.gather(*(
-            scripts.PRESENCE_JOIN_SCRIPT(self._redis, self._presence_keys(ticket),
-                                         self._presence_args(ticket, conn, user))
-            for ticket, conn, user in chunk))
+        # One pipelined round trip per chunk: a script call each, not a pooled connection each.
+        await scripts.PRESENCE_JOIN_SCRIPT.many(self._redis, [
+            (self._presence_keys(ticket), self._presence_args(ticket, conn, user)) for ticket, conn, user in chunk])
 
     async def sweep_presence(self) -> int:
         """Take expired connections (each goes to exactly one node) and tell everyone who went offline."""

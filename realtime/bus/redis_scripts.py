@@ -140,6 +140,25 @@ class Script:
             return await redis.evalsha(self.sha, len(keys), *keys, *args)
 
 
+    async def many(self, redis: Redis, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]) -> list[Any]:
+        """The same script for many (keys, args) in one pipelined round trip (e.g. a heartbeat's renewals)."""
+        for attempt in (1, 2):
+            if self.sha is None:
+                self.sha = await redis.script_load(self.source)
+            pipe = redis.pipeline(transaction=False)
+            for keys, args in calls:
+                pipe.evalsha(self.sha, len(keys), *keys, *args)
+            results = await pipe.execute(raise_on_error=False)
+            if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
+                self.sha = None  # Redis lost its script cache: load again and run the batch again
+                continue
+            for result in results:
+                if isinstance(result, Exception):
+                    raise result
+            return list(results)
+        return []
+
+
 COMMIT_SCRIPT = Script(COMMIT)
 PRESENCE_JOIN_SCRIPT = Script(PRESENCE_JOIN)
 PRESENCE_LEAVE_SCRIPT = Script(PRESENCE_LEAVE)

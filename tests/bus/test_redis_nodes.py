@@ -115,6 +115,16 @@ async def test_a_flushed_script_cache_is_reloaded(node: Node) -> None:
     await client.aclose()
     assert (await bus.commit(draft(ticket, "after"))).message.seq == 2
 
+    anna = User("anna", "Anna", "customer")
+    await bus.presence_join(ticket, "conn-anna", anna)  # expires 0.6 s from now unless renewed
+    await asyncio.sleep(0.4)
+    client = aioredis.Redis.from_url(REDIS_URL)
+    await client.script_flush()
+    await client.aclose()
+    await bus.presence_refresh([(ticket, "conn-anna", anna)])  # the pipelined renewal reloads its script too
+    await asyncio.sleep(0.4)  # past the first expiry: only the renewal keeps her online
+    assert [u.id for u in await bus.presence_members(ticket)] == ["anna"]
+
 
 async def test_unreachable_redis_means_unavailable_never_an_ack(node: Node) -> None:
     bus, _ = await node(url=f"redis://127.0.0.1:{free_port()}/0")
