@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import msgspec
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,6 +84,9 @@ EVENT_BODIES: dict[str, type[WebhookEvent]] = {
 EVENT_TYPES = tuple(EVENT_BODIES)
 
 
+_json = msgspec.json.Encoder()
+
+
 def stable_id(*parts: str) -> str:
     return "evt_" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
@@ -121,6 +125,27 @@ def incident_linked(ticket_id: str, incident: dict[str, Any], now: datetime) -> 
 def changes_between(before: TicketView, after: TicketView) -> dict[str, FieldChange]:
     return {name: FieldChange(getattr(before, name), getattr(after, name)) for name in TRACKED_CHANGES
             if getattr(before, name) != getattr(after, name)}
+
+
+_INSERT_EVENTS = text("""
+    INSERT INTO outbox_events (event_id, type, ticket_id, internal, payload, created_at, fanned_out)
+    SELECT v.event_id, v.type, v.ticket_id, v.internal, CAST(v.payload AS json), v.created_at, false
+    FROM unnest(CAST(:event_id AS varchar[]), CAST(:type AS varchar[]), CAST(:ticket_id AS varchar[]),
+                CAST(:internal AS boolean[]), CAST(:payload AS text[]), CAST(:created_at AS timestamptz[]))
+         AS v(event_id, type, ticket_id, internal, payload, created_at)
+    ON CONFLICT (event_id) DO NOTHING
+""")
+
+
+async def add_events_at_once(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """PostgreSQL: the batch's events in one statement, payloads encoded by msgspec."""
+    if not rows:
+        return
+    await session.execute(_INSERT_EVENTS, {
+        "event_id": [r["event_id"] for r in rows], "type": [r["type"] for r in rows],
+        "ticket_id": [r["ticket_id"] for r in rows], "internal": [r["internal"] for r in rows],
+        "payload": [_json.encode(r["payload"]).decode() for r in rows],
+        "created_at": [r["created_at"] for r in rows]})
 
 
 async def add_events(session: AsyncSession, dialect: str, rows: Iterable[dict[str, Any]]) -> None:
