@@ -37,7 +37,7 @@ chaos: install
 	HELPLINE_CHAOS=full $(BIN)/python -m pytest -q tests/chaos
 
 fuzz: install
-	HELPLINE_FUZZ=full $(BIN)/python -m pytest -q tests/fuzz
+	HELPLINE_FUZZ=full $(BIN)/python -m pytest -q tests/fuzz tests/integrations/test_schemathesis.py
 
 # The benchmark has its own environment (the peers are not the project's dependencies); not part of `make test`.
 BENCH_BIN := bench/.venv/bin
