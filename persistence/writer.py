@@ -28,9 +28,9 @@ class GroupWriter:
         self._task = asyncio.create_task(self._run(), name="group-writer")
 
     async def close(self) -> None:
-        """Write what is queued, then stop."""
-        while not self._queue.empty():
-            await asyncio.sleep(0.01)
+        """Write what is queued, including the group being written now, then stop."""
+        if self._task and not self._task.done():
+            await self._queue.join()
         if self._task:
             self._task.cancel()
             try:
@@ -57,6 +57,7 @@ class GroupWriter:
             for _, future in batch:
                 if not future.done():
                     future.set_result(None)
+                self._queue.task_done()
 
     async def _write_until_done(self, messages: list[Message]) -> None:
         delay = 0.05

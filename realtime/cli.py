@@ -24,6 +24,12 @@ def uvicorn_config(app: object, host: str, port: int, settings: Settings) -> uvi
     )
 
 
+def _required(value: object, message: str) -> bool:
+    if not value:
+        print(message, file=sys.stderr)
+    return bool(value)
+
+
 def migrate(settings: Settings) -> None:
     from persistence.migrate import upgrade
 
@@ -39,8 +45,7 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     from realtime.auth import issue_token
 
-    if not settings.secret:
-        print("HELPLINE_SECRET is not set", file=sys.stderr)
+    if not _required(settings.secret, "HELPLINE_SECRET is not set"):
         return 2
     print(issue_token(settings.secret, args.sub, args.name, args.plan, args.role, args.ttl))
     return 0
@@ -49,16 +54,15 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_gateway(settings: Settings, _args: argparse.Namespace) -> int:
     from realtime.app import create_app
 
-    if not settings.secret:
-        print("HELPLINE_SECRET is required for a gateway node", file=sys.stderr)
+    if not _required(settings.secret, "HELPLINE_SECRET is required for a gateway node"):
         return 2
     uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port, settings)).run()
     return 0
 
 
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
-    if not settings.redis_url:
-        print("HELPLINE_REDIS_URL is required: the worker drains the Redis persistence stream", file=sys.stderr)
+    if not _required(settings.redis_url,
+                     "HELPLINE_REDIS_URL is required: the worker drains the Redis persistence stream"):
         return 2
     from persistence.worker import run_worker
 
@@ -69,8 +73,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_statuspage(settings: Settings, _args: argparse.Namespace) -> int:
     from statuspage.app import create_app
 
-    if not settings.secret:
-        print("HELPLINE_SECRET is required (admin tokens are checked with it)", file=sys.stderr)
+    if not _required(settings.secret, "HELPLINE_SECRET is required (admin tokens are checked with it)"):
         return 2
     uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.status_port, settings)).run()
     return 0

@@ -26,6 +26,10 @@ class QueueUpdates:
         self._views: OrderedDict[str, TicketView] = OrderedDict()
         self._due: set[str] = set()
 
+    def held(self, ticket_id: str) -> TicketView | None:
+        """The newest view this node holds, not a copy: for reading only."""
+        return self._views.get(ticket_id)
+
     def known(self, ticket_id: str) -> TicketView | None:
         """A copy of the newest view this node knows, or None (then read the database)."""
         view = self._views.get(ticket_id)

@@ -8,10 +8,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections import OrderedDict
 from typing import Any, Awaitable, Callable
 
-import msgspec
 
 from persistence.incident_links import incident_of
 from persistence.store import UNSET, NewTicket, TicketStore
@@ -48,11 +46,6 @@ class TicketError(Exception):
         return self.STATUS.get(self.code, 400)
 
 
-class _TicketFacts(msgspec.Struct):
-    customer_id: str
-    status: str
-
-
 def new_ticket_id() -> str:
     # Time-ordered and unguessable: milliseconds in hex, then 40 random bits.
     return f"{int(time.time() * 1000):x}{secrets.token_hex(5)}"
@@ -63,38 +56,31 @@ class TicketService:
         self.settings = settings
         self.store = store
         self.bus = bus
-        self._facts: OrderedDict[str, _TicketFacts] = OrderedDict()
         self.queue = QueueUpdates(bus)
         self.hours = parse_business_hours(settings.business_hours, settings.timezone)
         # Called with every newly opened ticket before it is published (auto-assignment); each returns the view.
         self.opened_hooks: list[Callable[[TicketView], Awaitable[TicketView]]] = []
 
     # -- access ------------------------------------------------------------------------------------------------
-    async def facts(self, ticket_id: str) -> _TicketFacts:
-        facts = self._facts.get(ticket_id)
-        if facts is None:
+    async def facts(self, ticket_id: str) -> TicketView:
+        """The newest view of the ticket this node holds (owner, status…); read from the database when unknown.
+        The caller reads it and does not change it."""
+        view = self.queue.held(ticket_id)
+        if view is None:
             view = await self.store.get_ticket(ticket_id)
             if view is None:
                 raise TicketError("not_found", "no such ticket")
-            facts = self._remember(view)
-        return facts
-
-    def _remember(self, view: TicketView) -> _TicketFacts:
-        self.queue.remember(view)
-        facts = self._facts[view.id] = _TicketFacts(view.customer.id, view.status)
-        self._facts.move_to_end(view.id)
-        while len(self._facts) > 50_000:
-            self._facts.popitem(last=False)
-        return facts
+            self.queue.remember(view)
+        return view
 
     def observe(self, view: TicketView) -> None:
-        """Keep the cached status in step with changes made on any node (queue channel events)."""
-        if view.id in self._facts:
-            self._remember(view)
+        """Keep the held view in step with changes made on any node (queue channel events)."""
+        if self.queue.held(view.id) is not None:
+            self.queue.remember(view)
 
-    async def check_view(self, who: Identity, ticket_id: str) -> _TicketFacts:
+    async def check_view(self, who: Identity, ticket_id: str) -> TicketView:
         facts = await self.facts(ticket_id)
-        if not rules.can_view(who.id, who.role, facts.customer_id):
+        if not rules.can_view(who.id, who.role, facts.customer.id):
             # Same answer as a missing ticket: a customer learns nothing about others' tickets.
             raise TicketError("not_found", "no such ticket")
         return facts
@@ -115,18 +101,18 @@ class TicketService:
         first = Draft(ticket_id, client_id or f"ticket:{ticket_id}", User(who.id, who.name, who.role), body,
                       False, iso(now) or "").committed(1)
         view, created = await self.store.create_ticket(new, first)
-        self._remember(view)
+        self.queue.remember(view)
         if created:
             for hook in self.opened_hooks:
                 view = await hook(view)
-            self._remember(view)
+            self.queue.remember(view)
             await self.bus.publish_ticket(view)
         return view, created
 
     async def post(self, who: Identity, ticket_id: str, client_id: str, body: str, internal: bool) -> CommitResult:
         facts = await self.facts(ticket_id)
-        refusal = rules.send_refusal(who.id, who.role, facts.customer_id, facts.status, internal)
-        if refusal == "forbidden" and not rules.can_view(who.id, who.role, facts.customer_id):
+        refusal = rules.send_refusal(who.id, who.role, facts.customer.id, facts.status, internal)
+        if refusal == "forbidden" and not rules.can_view(who.id, who.role, facts.customer.id):
             raise TicketError("not_found", "no such ticket")
         if refusal:
             raise TicketError(refusal, "internal notes are for agents only" if refusal == "forbidden"
@@ -144,7 +130,7 @@ class TicketService:
                             result.message.seq, exc)
         return result
 
-    async def _after_message(self, message: Message, facts: _TicketFacts) -> None:
+    async def _after_message(self, message: Message, facts: TicketView) -> None:
         new_status = rules.status_after_message(facts.status, message.author.role, message.internal)
         if new_status != facts.status:
             view = await self.store.update_ticket(message.ticket, utcnow(), status=new_status)
@@ -162,7 +148,7 @@ class TicketService:
             view.first_response_breached = rules.first_response_breached(
                 parse_iso(view.first_response_due) if view.first_response_due else None,
                 parse_iso(message.created_at), utcnow())
-        self._remember(view)
+        self.queue.remember(view)
         if new_status != facts.status or first_response:
             await self.queue.publish_now(view)
         else:
@@ -191,7 +177,7 @@ class TicketService:
         # The audit entry (who changed what) is written in the same transaction as the change.
         updated = await self.store.update_ticket(ticket_id, utcnow(), status=status, assignee=assignee, actor=who)
         assert updated is not None
-        self._remember(updated)
+        self.queue.remember(updated)
         await self.bus.publish_ticket(updated)
         return updated
 
