@@ -1,0 +1,110 @@
+"""`python -m bench.profile`: hold one system at a fixed offered fan-out rate and record where its processes spend CPU.
+
+py-spy samples every gateway node and helper (the Helpline worker) while the load generator holds the rate; the
+collapsed stacks go to bench/results/profile-<system>-<process>.txt (open them with speedscope or flamegraph.pl) and
+the functions with the most self time are printed. Use it on the hot path before and after a change; the figures that
+count still come from `make bench`, with the peers in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from bench import fanout
+from bench.env import BENCH_PYTHON, RedisServer, install_cleanup, raise_fd_limit
+from bench.genpool import GenPool
+from bench.systems import by_name
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def top_self(collapsed: Path, n: int) -> list[tuple[float, str]]:
+    """Self time per function (the leaf frame of each stack), as a share of all samples."""
+    leaves: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        samples = int(count)
+        total += samples
+        leaves[stack.split(";")[-1]] += samples
+    return [(100 * c / total, name) for name, c in leaves.most_common(n)] if total else []
+
+
+def inclusive(collapsed: Path, n: int) -> list[tuple[float, str]]:
+    """Time per function including what it calls, counted once per stack."""
+    seen: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        samples = int(count)
+        total += samples
+        for frame in set(stack.split(";")):
+            seen[frame] += samples
+    return [(100 * c / total, name) for name, c in seen.most_common(n)] if total else []
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.profile")
+    p.add_argument("--system", default="helpline")
+    p.add_argument("--rate", type=int, default=5000, help="offered deliveries/s")
+    p.add_argument("--seconds", type=float, default=15.0)
+    p.add_argument("--rooms", type=int, default=200)
+    p.add_argument("--members", type=int, default=5)
+    p.add_argument("--top", type=int, default=30)
+    p.add_argument("--native", action="store_true", help="sample native frames too (C extensions, the interpreter)")
+    args = p.parse_args(argv)
+    raise_fd_limit()
+    install_cleanup()
+    py_spy = shutil.which("py-spy") or str(Path(BENCH_PYTHON).parent / "py-spy")
+    (system,) = by_name([args.system])
+    redis = RedisServer()
+    deployment = system.start(2, redis)
+    pool = None
+    try:
+        rooms = system.rooms(deployment, args.rooms, args.members)
+        pool = GenPool(2, system.adapter)
+        joined = pool.connect_rooms(deployment, rooms)
+        cfg = fanout.FanoutConfig(rooms=args.rooms, members=args.members, step_s=args.seconds + 2)
+        fanout._step(deployment.nodes, deployment.helpers, redis, pool, joined["senders"], 500, cfg, warmup=True)
+        spies = []
+        for proc in deployment.nodes + deployment.helpers:
+            out = RESULTS / f"profile-{system.name}-{proc.name}.txt"
+            cmd = [py_spy, "record", "-p", str(proc.popen.pid), "-d", str(int(args.seconds)), "-r", "200",
+                   "-f", "raw", "-o", str(out)] + (["--native"] if args.native else [])
+            spies.append((proc, out, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)))
+        time.sleep(0.5)
+        step = fanout._step(deployment.nodes, deployment.helpers, redis, pool, joined["senders"], args.rate, cfg)
+        print(f"{system.name} at {args.rate}/s offered: {step['delivered_per_s']:.0f}/s delivered, p50 "
+              f"{step['p50_ms']:.1f} p99 {step['p99_ms']:.1f} ms, node CPU {step['node_cpu_ms_per_1k']:.0f} ms/1k, "
+              f"nodes {[round(x) for x in step['node_cpu_pct']]}%, helpers "
+              f"{[round(x) for x in step['helper_cpu_pct']]}%, generator {step['gen_cpu_pct']:.0f}%")
+        for proc, out, spy in spies:
+            _, err = spy.communicate(timeout=60)
+            if not out.exists():
+                print(f"{proc.name}: py-spy wrote nothing: {err.decode(errors='replace')[-400:]}")
+                continue
+            print(f"\n== {proc.name}: self time ({out.relative_to(RESULTS.parent.parent)})")
+            for share, name in top_self(out, args.top):
+                print(f"{share:6.1f}%  {name}")
+            print(f"-- {proc.name}: inclusive")
+            for share, name in inclusive(out, args.top):
+                print(f"{share:6.1f}%  {name}")
+        return 0
+    finally:
+        if pool is not None:
+            pool.close()
+        deployment.stop()
+        redis.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
