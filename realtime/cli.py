@@ -12,13 +12,14 @@ import sys
 import uvicorn
 
 from realtime.settings import Settings
+from realtime.ws_server import HelplineWebSocketProtocol
 
 log = logging.getLogger("helpline")
 
 
 def uvicorn_config(app: object, host: str, port: int, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
-        app, host=host, port=port, ws="websockets-sansio", ws_max_size=settings.max_frame_bytes,
+        app, host=host, port=port, ws=HelplineWebSocketProtocol, ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False, lifespan="on", log_level="warning", access_log=False,
         timeout_graceful_shutdown=5,
     )

@@ -22,6 +22,7 @@ from realtime.auth import Identity, TokenError, verify_token
 from realtime.bus.base import ReadEvent, TypingEvent, Unavailable
 from realtime.limits import TokenBucket
 from realtime.tickets import TicketError
+from realtime.ws_server import EXTENSION, FrameWriter
 
 if TYPE_CHECKING:
     from realtime.gateway import Gateway
@@ -44,27 +45,43 @@ class Connection:
         self.user_id = ""
         self.role = ""
         self.tickets: set[str] = set()
-        self._joining: dict[str, list[tuple[protocol.Message, str]]] = {}
+        self._joining: dict[str, list[tuple[protocol.Message, protocol.Outgoing]]] = {}
         self._shown_seq: dict[str, int] = {}  # per ticket, the highest seq this connection was sent
-        self._joining_presence: dict[str, list[str]] = {}  # presence frames that arrived during a join
+        self._joining_presence: dict[str, list[protocol.Outgoing]] = {}  # presence frames that arrived during a join
         self._awaiting_ack: dict[tuple[str, str], bool] = {}
         self._typing: set[str] = set()
-        self._outbox: asyncio.Queue[str] = asyncio.Queue(gateway.settings.send_queue_frames)
         self._closing = False
         self._frame_budget = TokenBucket(gateway.settings.frame_rate_per_s, gateway.settings.frame_burst)
         self._refusals = 0
         self.ip = websocket.client.host if websocket.client else "unknown"
+        # Under the gateway's own server protocol a frame is written to the socket at once, and a slow reader's
+        # backlog is the transport's buffer; elsewhere frames go through a bounded queue and a writer task.
+        writer: FrameWriter | None = websocket.scope.get("extensions", {}).get(EXTENSION)
+        self._write = writer["write"] if writer else None
+        self._buffered = writer["buffered"] if writer else None
+        self._send_limit = gateway.settings.send_buffer_bytes
+        self._outbox: asyncio.Queue[str] | None = None if writer else asyncio.Queue(
+            max(1, gateway.settings.send_buffer_bytes // 1024))
 
     # -- sending -----------------------------------------------------------------------------------------------
-    def push(self, frame: str) -> None:
-        """Queue a frame without waiting; a client that cannot keep up is cut off, not waited for."""
+    def push(self, frame: protocol.Outgoing) -> None:
+        """Send a frame without waiting; a client that cannot keep up is cut off, not waited for."""
         if self._closing:
             return
+        metrics.FRAMES_OUT.count += 1
+        if self._write is not None:
+            if self._write(frame.wire) and self._buffered() > self._send_limit:  # type: ignore[misc]
+                self._too_slow()
+            return
+        assert self._outbox is not None
         try:
-            self._outbox.put_nowait(frame)
+            self._outbox.put_nowait(frame.text)
         except asyncio.QueueFull:
-            metrics.SLOW_CLIENTS.inc()
-            self.close_soon(CLOSE_TOO_SLOW, "too far behind; rejoin with since")
+            self._too_slow()
+
+    def _too_slow(self) -> None:
+        metrics.SLOW_CLIENTS.inc()
+        self.close_soon(CLOSE_TOO_SLOW, "too far behind; rejoin with since")
 
     def send_error(self, code: str, message: str, ref: str | None = None) -> None:
         metrics.ERRORS.labels(code).inc()
@@ -82,14 +99,13 @@ class Connection:
         except Exception:
             pass
 
-    async def _write_outbox(self) -> None:
+    async def _write_outbox(self, outbox: asyncio.Queue[str]) -> None:
         ws = self.websocket
         while True:
-            frame = await self._outbox.get()
+            frame = await outbox.get()
             await ws.send_text(frame)
-            metrics.FRAMES_OUT.inc()
 
-    def deliver_message(self, message: protocol.Message, frame: str) -> None:
+    def deliver_message(self, message: protocol.Message, frame: protocol.Outgoing) -> None:
         joining = self._joining.get(message.ticket)
         if joining is not None:
             joining.append((message, frame))  # sent after the joined snapshot, so none is missed or doubled
@@ -103,7 +119,7 @@ class Connection:
             self._ack(message)
         self.push(frame)
 
-    def deliver_presence(self, ticket: str, frame: str) -> None:
+    def deliver_presence(self, ticket: str, frame: protocol.Outgoing) -> None:
         """After `joined`, never before it: the snapshot's member list would overwrite the change."""
         waiting = self._joining_presence.get(ticket)
         if waiting is not None:
@@ -123,7 +139,8 @@ class Connection:
         if not limits.per_ip.acquire(self.ip):
             await ws.close(CLOSE_RATE_LIMITED, "too many connections from this address")
             return
-        writer = asyncio.create_task(self._write_outbox(), name=f"ws-writer-{self.id}")
+        writer = None if self._outbox is None else asyncio.create_task(self._write_outbox(self._outbox),
+                                                                         name=f"ws-writer-{self.id}")
         try:
             if await self._hello():
                 if not limits.per_user.acquire(self.user_id):
@@ -145,7 +162,10 @@ class Connection:
             limits.per_ip.release(self.ip)
             await self._drain(writer)
 
-    async def _drain(self, writer: asyncio.Task[None]) -> None:
+    async def _drain(self, writer: asyncio.Task[None] | None) -> None:
+        """The fallback writer sends what is queued (for up to a second) before it stops; direct writes need not."""
+        if writer is None or self._outbox is None:
+            return
         if not self._closing and self.websocket.application_state != WebSocketState.DISCONNECTED:
             deadline = time.monotonic() + 1
             while not self._outbox.empty() and time.monotonic() < deadline and not writer.done():

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Union
 
+import struct
+
 import msgspec
 
 # No NUL anywhere in text: PostgreSQL cannot store it, and a message it refuses must never reach the writer.
@@ -211,9 +213,36 @@ def decode_client_frame(raw: str | bytes) -> ClientFrame:
         raise FrameError(str(exc), ref) from None
 
 
-def encode(frame: msgspec.Struct) -> str:
-    return _encoder.encode(frame).decode()
+def text_frame(payload: bytes) -> bytes:
+    """A complete, final, unmasked server text frame (RFC 6455 §5.2) around a UTF-8 payload."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65536:
+        return struct.pack("!BBH", 0x81, 126, n) + payload
+    return struct.pack("!BBQ", 0x81, 127, n) + payload
 
 
-def message_frame(message: Message) -> str:
+class Outgoing:
+    """One server frame, encoded once per node: its JSON, and the complete WebSocket frame around it.
+
+    Every recipient on the node is handed the same object; a connection writes `wire` straight to its socket, or
+    sends `json` as text through ASGI under a server that cannot take raw frames (realtime/ws_server.py)."""
+
+    __slots__ = ("json", "wire")
+
+    def __init__(self, json: bytes) -> None:
+        self.json = json
+        self.wire = text_frame(json)
+
+    @property
+    def text(self) -> str:
+        return self.json.decode()
+
+
+def encode(frame: msgspec.Struct) -> Outgoing:
+    return Outgoing(_encoder.encode(frame))
+
+
+def message_frame(message: Message) -> Outgoing:
     return encode(MessageFrame(**msgspec.structs.asdict(message)))

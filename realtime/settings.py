@@ -30,7 +30,7 @@ class Settings:
     typing_ttl_s: float = 6.0
     presence_ttl_s: float = 30.0
     max_frame_bytes: int = 64 * 1024
-    send_queue_frames: int = 1024
+    send_buffer_bytes: int = 512 * 1024  # unsent bytes for one client before it is cut off (4409)
     frame_rate_per_s: float = 30.0
     frame_burst: float = 120.0
     http_write_rate_per_s: float = 5.0

@@ -45,7 +45,7 @@ def test_message_frame_is_the_message_plus_type() -> None:
     message = protocol.Message("t:2", "t", 2, "c", protocol.User("u", "U", "agent"), "<b>hi</b>", True, "2026-01-01T00:00:00.000Z")
     import json
 
-    frame = json.loads(protocol.message_frame(message))
+    frame = json.loads(protocol.message_frame(message).json)
     assert frame == {"type": "message", "id": "t:2", "ticket": "t", "seq": 2, "client_id": "c",
                      "author": {"id": "u", "name": "U", "role": "agent"}, "body": "<b>hi</b>", "internal": True,
                      "created_at": "2026-01-01T00:00:00.000Z"}

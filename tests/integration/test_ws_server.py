@@ -1,0 +1,138 @@
+"""The gateway's own WebSocket server protocol (realtime/ws_server.py) against uvicorn's stock one.
+
+Frames written straight to the socket must be exactly what the WebSocket library would have framed, and a client
+must see the same conversation whichever server the app runs under (the app falls back to ASGI sends elsewhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+import uvicorn
+from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
+
+from realtime import protocol
+from realtime.app import create_app
+from realtime.cli import uvicorn_config
+from realtime.settings import Settings
+from realtime.ws_server import EXTENSION, HelplineWebSocketProtocol
+from tests.services import SECRET, auth, free_port, migrate, token
+from tests.wsclient import Client
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 1000, 65535, 65536, 70000])
+def test_a_ready_made_frame_is_what_the_websocket_library_reads(size: int) -> None:
+    payload = ("é" * size).encode()[:size]
+    reader = StreamReader()
+    reader.feed_data(protocol.text_frame(payload))
+    parser = Frame.parse(reader.read_exact, mask=False)
+    try:
+        next(parser)
+    except StopIteration as done:
+        frame = done.value
+    assert frame.opcode is Opcode.TEXT and frame.fin and bytes(frame.data) == payload
+
+
+@dataclasses.dataclass
+class Node:
+    url: str
+    ws_url: str
+    protocol: str
+    server: uvicorn.Server
+
+
+@pytest.fixture(params=["helpline", "websockets-sansio"])
+def node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Node]:
+    url = f"sqlite+aiosqlite:///{tmp_path}/ws.db"
+    migrate(url)
+    port = free_port()
+    settings = Settings(secret=SECRET, database_url=url, port=port, frame_rate_per_s=5000, frame_burst=20000)
+    config = uvicorn_config(create_app(settings), "127.0.0.1", port, settings)
+    if request.param != "helpline":
+        config.ws = request.param
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "gateway did not start"
+        time.sleep(0.02)
+    try:
+        yield Node(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", request.param, server)
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+def conversation_shape(frames: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """What a person sees, without ids and times that differ from run to run."""
+    return [(f["type"], f.get("body"), f.get("seq"), f.get("active"), f.get("online")) for f in frames
+            if f["type"] not in ("heartbeat",)]
+
+
+async def converse(node: Node) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    run = uuid.uuid4().hex[:6]
+    anna, alice = token(f"anna-{run}", "pro", name="Anna"), token(f"alice-{run}", role="agent", name="Alice")
+    async with httpx.AsyncClient(base_url=node.url) as http:
+        r = await http.post("/api/tickets", headers=auth(anna), json={"subject": "Orders", "body": "Stuck order"})
+        assert r.status_code == 201, r.text
+        ticket = r.json()["id"]
+    customer = await Client.connect(node.ws_url, anna)
+    agent = await Client.connect(node.ws_url, alice)
+    try:
+        await customer.send({"type": "join", "ticket": ticket})
+        await customer.expect("joined")
+        await agent.send({"type": "join", "ticket": ticket})
+        await agent.expect("joined")
+        await customer.expect("presence", online=True)
+        await agent.send({"type": "typing", "ticket": ticket, "active": True})
+        await customer.expect("typing", active=True)
+        for i in range(20):
+            await customer.send({"type": "send", "ticket": ticket, "client_id": f"c{i}", "body": f"line {i} " * 30})
+        await agent.send({"type": "send", "ticket": ticket, "client_id": "a0", "body": "Looking into it"})
+        await customer.until(lambda frames: sum(f["type"] == "message" for f in frames) == 21)
+        await agent.until(lambda frames: sum(f["type"] == "message" for f in frames) == 21)
+        await asyncio.sleep(0.2)
+        return customer.frames, agent.frames
+    finally:
+        await customer.ws.close()
+        await agent.ws.close()
+
+
+async def test_the_same_conversation_under_either_server(node: Node) -> None:
+    customer, agent = await converse(node)
+    sent = [f"line {i} " * 30 for i in range(20)]
+    thread = [f["body"] for f in customer if f["type"] == "message"]
+    assert [body for body in thread if body != "Looking into it"] == sent and "Looking into it" in thread
+    assert [f["body"] for f in agent if f["type"] == "message"] == thread  # one order for everybody
+    assert [f["seq"] for f in agent if f["type"] == "message"] == list(range(2, 23))
+    # Every ack comes before the sender's own message, under both servers.
+    order = [(f["type"], f.get("client_id")) for f in customer if f["type"] in ("ack", "message")]
+    for i in range(20):
+        assert order.index(("ack", f"c{i}")) < order.index(("message", f"c{i}"))
+    shape = conversation_shape(customer)
+    assert shape[0][0] == "welcome" and shape[1][0] == "joined"
+    async with httpx.AsyncClient(base_url=node.url) as http:
+        metrics = (await http.get("/metrics")).text
+    sent_frames = next(float(line.split()[1]) for line in metrics.splitlines()
+                       if line.startswith("helpline_frames_out_total"))
+    assert sent_frames >= len(customer) + len(agent) - 2  # every frame they got was counted (heartbeats aside)
+
+
+async def test_the_gateway_protocol_offers_raw_frames_and_stock_uvicorn_does_not(node: Node) -> None:
+    assert uvicorn_config(object(), "127.0.0.1", 1, Settings(secret=SECRET)).ws is HelplineWebSocketProtocol
+    client = await Client.connect(node.ws_url, token(f"u-{uuid.uuid4().hex[:6]}"))
+    try:
+        (connection,) = [c for c in node.server.server_state.connections if getattr(c, "scope", None)]
+        assert (EXTENSION in connection.scope["extensions"]) == (node.protocol == "helpline")
+    finally:
+        await client.ws.close()
