@@ -35,7 +35,22 @@ CLOSE_RATE_LIMITED = 4429
 REFUSALS_BEFORE_CLOSE = 50
 
 
+class JoinBuffer:
+    """Live frames for a ticket that arrive while its snapshot is read: presence first, then messages."""
+
+    __slots__ = ("messages", "presence")
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[protocol.Message, protocol.Outgoing]] = []
+        self.presence: list[protocol.Outgoing] = []
+
+
 class Connection:
+    # Slots, and join buffers only while a join is under way: at 20,000 idle connections every object counts.
+    __slots__ = ("id", "websocket", "gateway", "identity", "public_user", "user_id", "role", "tickets", "_joins",
+                 "_shown_seq", "_awaiting_ack", "_typing", "_closing", "_frame_budget", "_refusals", "ip", "_write",
+                 "_buffered", "_send_limit", "_outbox", "__weakref__")
+
     def __init__(self, websocket: WebSocket, gateway: "Gateway") -> None:
         self.id = secrets.token_hex(8)
         self.websocket = websocket
@@ -45,9 +60,8 @@ class Connection:
         self.user_id = ""
         self.role = ""
         self.tickets: set[str] = set()
-        self._joining: dict[str, list[tuple[protocol.Message, protocol.Outgoing]]] = {}
+        self._joins: dict[str, JoinBuffer] | None = None  # what arrived for a ticket while it was being joined
         self._shown_seq: dict[str, int] = {}  # per ticket, the highest seq this connection was sent
-        self._joining_presence: dict[str, list[protocol.Outgoing]] = {}  # presence frames that arrived during a join
         self._awaiting_ack: dict[tuple[str, str], bool] = {}
         self._typing: set[str] = set()
         self._closing = False
@@ -106,9 +120,8 @@ class Connection:
             await ws.send_text(frame)
 
     def deliver_message(self, message: protocol.Message, frame: protocol.Outgoing) -> None:
-        joining = self._joining.get(message.ticket)
-        if joining is not None:
-            joining.append((message, frame))  # sent after the joined snapshot, so none is missed or doubled
+        if self._joins is not None and message.ticket in self._joins:
+            self._joins[message.ticket].messages.append((message, frame))  # sent after the snapshot: none missed
             return
         # A node that refills what it missed while Redis was away may hand on what a later join already showed.
         if message.seq <= self._shown_seq.get(message.ticket, 0):
@@ -121,9 +134,8 @@ class Connection:
 
     def deliver_presence(self, ticket: str, frame: protocol.Outgoing) -> None:
         """After `joined`, never before it: the snapshot's member list would overwrite the change."""
-        waiting = self._joining_presence.get(ticket)
-        if waiting is not None:
-            waiting.append(frame)
+        if self._joins is not None and ticket in self._joins:
+            self._joins[ticket].presence.append(frame)
             return
         self.push(frame)
 
@@ -252,22 +264,33 @@ class Connection:
 
     # -- membership --------------------------------------------------------------------------------------------
     def start_joining(self, ticket: str) -> None:
-        self._joining.setdefault(ticket, [])
-        self._joining_presence.setdefault(ticket, [])
+        if self._joins is None:
+            self._joins = {}
+        self._joins.setdefault(ticket, JoinBuffer())
 
     def finish_joining(self, ticket: str, joined: protocol.Joined) -> None:
         """Send the snapshot, then what arrived meanwhile, skipping what the snapshot already held."""
         self.push(protocol.encode(joined))
         self._shown_seq[ticket] = joined.last_seq
-        for frame in self._joining_presence.pop(ticket, []):
+        buffer = self._end_join(ticket)
+        if buffer is None:
+            return
+        for frame in buffer.presence:
             self.push(frame)
-        for message, frame in self._joining.pop(ticket, []):
+        for message, frame in buffer.messages:
             if message.seq > joined.last_seq:
                 self.deliver_message(message, frame)
 
     def abort_joining(self, ticket: str) -> None:
-        self._joining.pop(ticket, None)
-        self._joining_presence.pop(ticket, None)
+        self._end_join(ticket)
+
+    def _end_join(self, ticket: str) -> "JoinBuffer | None":
+        if self._joins is None:
+            return None
+        buffer = self._joins.pop(ticket, None)
+        if not self._joins:
+            self._joins = None
+        return buffer
 
     async def leave(self, ticket: str) -> None:
         if ticket not in self.tickets:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 
-@dataclass
+@dataclass(slots=True)
 class TokenBucket:
     rate: float            # tokens added per second
     burst: float           # the most tokens held

@@ -8,10 +8,15 @@ extensions under `EXTENSION` (ASGI lets a server offer its own); under any other
 
 Reading, uvicorn pauses the socket after every incoming frame and resumes it when the app reads — two epoll changes a
 frame. Here reading pauses only when `READ_AHEAD` frames wait unread, which bounds memory just the same.
+
+Memory: an idle connection is mostly this object. asyncio.Queue and asyncio.Event hold three deques and one (about
+2.7 KiB together, allocated per connection); `Inbox` and `Writable` do the same jobs with a list and a flag. The
+handshake's request and response (headers, some 2 KiB) are let go once the handshake is answered.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Callable, TypedDict
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -27,7 +32,76 @@ class FrameWriter(TypedDict):
     buffered: Callable[[], int]  # bytes written but not yet taken by the kernel (a slow reader's backlog)
 
 
+class Inbox:
+    """What asyncio.Queue does for uvicorn's received events (one producer, one reader), without its three deques."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> Any:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)  # never more than READ_AHEAD (plus a disconnect) waiting
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+
+class Writable:
+    """What asyncio.Event does for uvicorn's write flow control; waiters exist only while the socket is paused."""
+
+    __slots__ = ("_set", "_waiters")
+
+    def __init__(self) -> None:
+        self._set = True
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> bool:
+        if self._set:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        await waiter
+        return True
+
+
 class HelplineWebSocketProtocol(WebSocketsSansIOProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = Inbox()  # type: ignore[assignment]
+        self.writable = Writable()  # type: ignore[assignment]
+
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
         scope: dict[str, Any] | None = getattr(self, "scope", None)
@@ -35,6 +109,11 @@ class HelplineWebSocketProtocol(WebSocketsSansIOProtocol):
         if scope is not None and not self.conn.extensions:
             writer: FrameWriter = {"write": self.write_frame, "buffered": self.transport.get_write_buffer_size}
             scope["extensions"][EXTENSION] = writer
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if self.handshake_complete and getattr(self, "response", None) is not None:
+            self.request = self.response = None  # type: ignore[assignment]  # answered: headers no longer needed
 
     def write_frame(self, frame: bytes) -> bool:
         if self.close_sent or self.disconnected or self.conn.state is not State.OPEN:
