@@ -13,6 +13,8 @@ import collections
 import shutil
 import subprocess
 import time
+
+import httpx
 from pathlib import Path
 
 from bench import fanout
@@ -52,6 +54,20 @@ def inclusive(collapsed: Path, n: int) -> list[tuple[float, str]]:
     return [(100 * c / total, name) for name, c in seen.most_common(n)] if total else []
 
 
+def commit_latency(port: int | None) -> str:
+    """The node's own commit-latency histogram (Helpline's /metrics), as the share of commits under each bound."""
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    except Exception:
+        return "no /metrics"
+    buckets = [(line.split('le="')[1].split('"')[0], float(line.split()[-1])) for line in text.splitlines()
+               if line.startswith("helpline_commit_seconds_bucket")]
+    if not buckets or not buckets[-1][1]:
+        return "no commits"
+    total = buckets[-1][1]
+    return "commits " + ", ".join(f"<= {le}s {100 * n / total:.0f}%" for le, n in buckets if le != "+Inf")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.profile")
     p.add_argument("--system", default="helpline")
@@ -87,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{step['p50_ms']:.1f} p99 {step['p99_ms']:.1f} ms, node CPU {step['node_cpu_ms_per_1k']:.0f} ms/1k, "
               f"nodes {[round(x) for x in step['node_cpu_pct']]}%, helpers "
               f"{[round(x) for x in step['helper_cpu_pct']]}%, generator {step['gen_cpu_pct']:.0f}%")
+        for proc in deployment.nodes:
+            print(f"{proc.name}: {commit_latency(proc.port)}")
         for proc, out, spy in spies:
             _, err = spy.communicate(timeout=60)
             if not out.exists():
