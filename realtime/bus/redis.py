@@ -24,6 +24,7 @@ from realtime.bus.base import (BusEvent, CommitResult, Draft, EventSink, Message
                                Unavailable)
 from realtime.bus.redis_fanout import ChannelSubscriber
 from realtime.bus.redis_lag import persist_lag
+from realtime.bus.redis_wire import CommandPipe, Endpoint, ReplyError
 from realtime.protocol import Message, TicketView, User
 
 log = logging.getLogger("helpline.bus.redis")
@@ -52,23 +53,26 @@ class RedisBus:
                                                socket_connect_timeout=2, socket_timeout=5,
                                                retry=Retry(NoBackoff(), 0), health_check_interval=10,
                                                client_name=f"{prefix}:gateway")  # shows in CLIENT LIST
-        self._redis = Redis(connection_pool=pool)
+        self._redis = Redis(connection_pool=pool)  # everything but the hot paths below
+        endpoint = Endpoint.from_url(url)
+        self._commands = CommandPipe(endpoint, name=f"{prefix}:gateway")  # commits and publishes, pipelined
         self._store = store
         self._keys = layout.Keys(prefix)
         self._presence_ttl_ms = int(presence_ttl_s * 1000)
         self._sweep_every_s = max(0.05, min(presence_ttl_s / 4, 5.0))
         self._recent_max = recent_max
         self._sink: EventSink = lambda _ticket, _event: None
-        self._tickets_by_channel: dict[str, str] = {}
+        self._tickets_by_channel: dict[bytes, str] = {}  # keyed as the subscriber hands channels on: bytes
         self._delivered_seq: dict[str, int] = {}
         self._presence_shown: dict[str, dict[str, User]] = {}  # per subscribed ticket: who its clients see online
-        self._subscriber = ChannelSubscriber(self._redis, self._on_payload, self._fill_gaps)
+        self._queue_channel = self._keys.queue.encode()
+        self._subscriber = ChannelSubscriber(endpoint, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
         self._maintenance: asyncio.Task[None] | None = None
 
     # -- life cycle --------------------------------------------------------------------------------------------
     async def start(self, sink: EventSink) -> None:
         self._sink = sink
-        self._subscriber.start(self._keys.queue)
+        self._subscriber.start(self._queue_channel)
         self._maintenance = asyncio.create_task(self._maintain(), name="redis-bus-maintenance")
 
     async def close(self) -> None:
@@ -77,6 +81,7 @@ class RedisBus:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._maintenance
         await self._subscriber.close()
+        await self._commands.close()
         await self._redis.aclose()
 
     async def ready(self) -> bool:
@@ -91,15 +96,18 @@ class RedisBus:
         keys = self._keys.commit_keys(draft.ticket)
         channel = self._keys.channel(draft.ticket)
         head: list[object] = [draft.client_id, payload, draft.ticket, self._recent_max, IDLE_TTL_MS]
-        async with redis_errors("commit"):
-            result = await scripts.COMMIT_SCRIPT(self._redis, keys, [*head, "", channel])
+        try:
+            # On the pipelined commit connection: the commits of one loop tick leave in one write.
+            result = await scripts.COMMIT_SCRIPT.on(self._commands, keys, [*head, "", channel])
             if result[0] == -1:
                 stored = await self._stored(draft.ticket, draft.client_id)
                 if stored is not None:
                     return CommitResult(stored, duplicate=True)
                 floor, pairs = await self._seed(draft.ticket)
-                result = await scripts.COMMIT_SCRIPT(self._redis, keys, [*head, floor, channel, *pairs])
-        seq = int(result[1])
+                result = await scripts.COMMIT_SCRIPT.on(self._commands, keys, [*head, floor, channel, *pairs])
+        except ReplyError as exc:
+            raise Unavailable(f"commit failed: Redis answered {exc}") from None
+        seq = result[1]
         if result[0] == 1:
             return CommitResult(draft.committed(seq), duplicate=False)
         if len(result) > 2:
@@ -145,13 +153,13 @@ class RedisBus:
 
     # -- fan-out -----------------------------------------------------------------------------------------------
     async def subscribe(self, ticket: str) -> None:
-        channel = self._keys.channel(ticket)
+        channel = self._keys.channel(ticket).encode()
         self._tickets_by_channel[channel] = ticket
         self._delivered_seq.pop(ticket, None)
         await self._subscriber.add(channel)
 
     async def unsubscribe(self, ticket: str) -> None:
-        channel = self._keys.channel(ticket)
+        channel = self._keys.channel(ticket).encode()
         self._tickets_by_channel.pop(channel, None)
         self._delivered_seq.pop(ticket, None)
         self._presence_shown.pop(ticket, None)
@@ -160,18 +168,18 @@ class RedisBus:
     async def publish(self, ticket: str, event: BusEvent) -> None:
         """Typing, read and presence events: ephemeral, so a Redis outage drops them rather than failing."""
         try:
-            await self._redis.publish(self._keys.channel(ticket), layout.encode_event(event))
-        except (RedisError, OSError) as exc:
+            await self._commands.call("PUBLISH", self._keys.channel(ticket), layout.encode_event(event))
+        except (Unavailable, ReplyError) as exc:
             log.warning("dropped a %s event of %s: %r", type(event).__name__, ticket, exc)
 
     async def publish_ticket(self, view: TicketView) -> None:
         try:
-            await self._redis.publish(self._keys.queue, layout.encode_event(TicketEvent(view)))
-        except (RedisError, OSError) as exc:
+            await self._commands.call("PUBLISH", self._keys.queue, layout.encode_event(TicketEvent(view)))
+        except (Unavailable, ReplyError) as exc:
             log.warning("dropped the queue update of %s: %r", view.id, exc)
 
-    def _on_payload(self, channel: str, payload: bytes) -> None:
-        if channel == self._keys.queue:
+    def _on_payload(self, channel: bytes, payload: bytes) -> None:
+        if channel == self._queue_channel:
             self._sink(None, layout.decode_payload(payload))
             return
         ticket = self._tickets_by_channel.get(channel)
@@ -271,7 +279,7 @@ class RedisBus:
         async with redis_errors("presence"):
             raw = await scripts.PRESENCE_MEMBERS_SCRIPT(self._redis, self._keys.presence_keys(ticket), [])
         users = list({u.id: u for u in (layout.decode_user(r) for r in raw if r)}.values())
-        if self._keys.channel(ticket) in self._tickets_by_channel:
+        if self._keys.channel(ticket).encode() in self._tickets_by_channel:
             # What this node's clients were just shown (a join's snapshot): the base of a later catch-up.
             for user in users:
                 self._note_presence(ticket, user, True)

@@ -1,20 +1,18 @@
 """One Redis pub/sub connection per node: subscribes the channels it is asked to, hands every payload on.
 
 It reconnects by itself after a Redis outage, resubscribes every channel it holds, and then lets the bus fill
-whatever gap the outage left, before it hands on anything newer. It never decodes payloads.
+whatever gap the outage left, before it hands on anything newer. It never decodes payloads. Pushes are read
+straight off the socket (redis_wire.Wire): no task wake-up, timeout scope or health check per message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from typing import Awaitable, Callable
-
-from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
+from typing import Any, Awaitable, Callable
 
 from realtime.bus.base import Unavailable
+from realtime.bus.redis_wire import Endpoint, Wire, open_wire
 
 log = logging.getLogger("helpline.bus.fanout")
 
@@ -22,22 +20,24 @@ CONFIRM_TIMEOUT_S = 3.0
 PING_EVERY_S = 5.0
 SILENT_LIMIT_S = 3 * PING_EVERY_S
 
-PayloadSink = Callable[[str, bytes], None]
+PayloadSink = Callable[[bytes, bytes], None]  # channel, payload
 
 
 class ChannelSubscriber:
-    def __init__(self, redis: Redis, on_payload: PayloadSink,
+    def __init__(self, endpoint: Endpoint, name: str, on_payload: PayloadSink,
                  on_resubscribed: Callable[[], Awaitable[None]]) -> None:
-        self._redis = redis
+        self._endpoint = endpoint
+        self._name = name
         self._on_payload = on_payload
         self._on_resubscribed = on_resubscribed
-        self._channels: set[str] = set()
-        self._confirming: dict[str, list[asyncio.Future[None]]] = {}
-        self._pubsub: PubSub | None = None
+        self._channels: set[bytes] = set()
+        self._confirming: dict[bytes, list[asyncio.Future[None]]] = {}
+        self._wire: Wire | None = None
+        self._held: list[tuple[bytes, bytes]] | None = None  # payloads that arrive before the gap is filled
         self._task: asyncio.Task[None] | None = None
         self.connected = False
 
-    def start(self, *channels: str) -> None:
+    def start(self, *channels: bytes) -> None:
         self._channels.update(channels)
         self._task = asyncio.create_task(self._run(), name="redis-pubsub")
 
@@ -48,32 +48,30 @@ class ChannelSubscriber:
                 await self._task
             except (asyncio.CancelledError, Exception):
                 pass
-        await self._drop_connection()
+        self._drop_connection()
 
-    async def add(self, channel: str) -> None:
+    async def add(self, channel: bytes) -> None:
         """Subscribe and return once Redis confirmed it: from then on no publish to the channel is missed."""
         self._channels.add(channel)
-        pubsub = self._pubsub
-        if not self.connected or pubsub is None:
+        wire = self._wire
+        if not self.connected or wire is None or wire.lost:
             raise Unavailable("live updates are unavailable (Redis unreachable)")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._confirming.setdefault(channel, []).append(future)
         try:
-            await pubsub.subscribe(channel)
+            wire.send(("SUBSCRIBE", channel))
             await asyncio.wait_for(asyncio.shield(future), CONFIRM_TIMEOUT_S)
-        except (asyncio.TimeoutError, OSError, ConnectionError, Exception) as exc:
+        except Exception as exc:
             waiting = self._confirming.get(channel, [])
             if future in waiting:
                 waiting.remove(future)
             raise Unavailable(f"subscribing failed: {exc!r}") from None
 
-    async def remove(self, channel: str) -> None:
+    async def remove(self, channel: bytes) -> None:
         self._channels.discard(channel)
-        if self.connected and self._pubsub is not None:
-            try:
-                await self._pubsub.unsubscribe(channel)
-            except Exception:  # the reconnect resubscribes only what is still wanted
-                pass
+        wire = self._wire
+        if self.connected and wire is not None and not wire.lost:
+            wire.send(("UNSUBSCRIBE", channel))  # a reconnect resubscribes only what is still wanted
 
     async def _run(self) -> None:
         delay = 0.1
@@ -86,6 +84,7 @@ class ChannelSubscriber:
                     log.info("pub/sub reconnected; %d channels resubscribed", len(self._channels))
                     await self._on_resubscribed()
                 first = False
+                self._go_live()
                 await self._listen()
             except asyncio.CancelledError:
                 raise
@@ -93,63 +92,76 @@ class ChannelSubscriber:
                 if self.connected:
                     log.warning("pub/sub connection lost (%r); reconnecting", exc)
             self.connected = False
-            await self._drop_connection()
+            self._drop_connection()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
 
     async def _connect(self) -> None:
-        pubsub = self._pubsub = self._redis.pubsub()
+        self._held = []  # until the gap is filled, what arrives waits
+        wire = self._wire = await open_wire(self._endpoint, self._name)
+        wire.on_reply = self._on_push
         wanted = set(self._channels)
-        await pubsub.subscribe(*wanted)
-        deadline = time.monotonic() + CONFIRM_TIMEOUT_S
-        while wanted:
-            if time.monotonic() > deadline:
-                raise ConnectionError("subscriptions were not confirmed")
-            message = await pubsub.get_message(timeout=CONFIRM_TIMEOUT_S)
-            if message is not None:
-                if message["type"] == "subscribe":
-                    wanted.discard(message["channel"].decode())
-                self._handle(message)
+        if wanted:
+            loop = asyncio.get_running_loop()
+            futures = []
+            for channel in wanted:
+                future: asyncio.Future[None] = loop.create_future()
+                self._confirming.setdefault(channel, []).append(future)
+                futures.append(future)
+            wire.send(("SUBSCRIBE", *wanted))
+            try:
+                await asyncio.wait_for(asyncio.gather(*futures), CONFIRM_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                raise ConnectionError("subscriptions were not confirmed") from None
         self.connected = True
 
-    async def _listen(self) -> None:
-        pubsub = self._pubsub
-        assert pubsub is not None
-        last_heard = last_ping = time.monotonic()
-        while True:
-            message = await pubsub.get_message(timeout=1.0)
-            now = time.monotonic()
-            if message is not None:
-                last_heard = now
-                self._handle(message)
-            elif now - last_heard > SILENT_LIMIT_S:
-                raise ConnectionError("Redis stopped answering pings")
-            if now - last_ping > PING_EVERY_S:
-                last_ping = now
-                await pubsub.ping()
+    def _go_live(self) -> None:
+        held, self._held = self._held or [], None
+        for channel, payload in held:
+            self._hand_on(channel, payload)
 
-    def _handle(self, message: dict) -> None:  # type: ignore[type-arg]
-        kind = message["type"]
-        if kind == "message":
+    async def _listen(self) -> None:
+        """Ping now and then; a connection silent for SILENT_LIMIT_S (pings unanswered) is dead."""
+        wire = self._wire
+        assert wire is not None
+        heard, silent_s = wire.heard, 0.0
+        while True:
             try:
-                self._on_payload(message["channel"].decode(), message["data"])
-            except Exception:
-                log.exception("handling a pub/sub payload failed")
-        elif kind == "subscribe":
-            for future in self._confirming.pop(message["channel"].decode(), []):
+                await asyncio.wait_for(asyncio.shield(wire.closed), PING_EVERY_S)
+                raise ConnectionError("pub/sub connection closed")
+            except asyncio.TimeoutError:
+                pass
+            silent_s = silent_s + PING_EVERY_S if wire.heard == heard else 0.0
+            if silent_s >= SILENT_LIMIT_S:
+                raise ConnectionError("Redis stopped answering pings")
+            heard = wire.heard
+            wire.send(("PING",))
+
+    def _on_push(self, push: Any) -> None:
+        kind = push[0]
+        if kind == b"message":
+            if self._held is None:
+                self._hand_on(push[1], push[2])
+            else:
+                self._held.append((push[1], push[2]))
+        elif kind == b"subscribe":
+            for future in self._confirming.pop(push[1], []):
                 if not future.done():
                     future.set_result(None)
 
-    async def _drop_connection(self) -> None:
-        pubsub, self._pubsub = self._pubsub, None
+    def _hand_on(self, channel: bytes, payload: bytes) -> None:
+        try:
+            self._on_payload(channel, payload)
+        except Exception:
+            log.exception("handling a pub/sub payload failed")
+
+    def _drop_connection(self) -> None:
+        wire, self._wire = self._wire, None
         for waiting in self._confirming.values():
             for future in waiting:
                 if not future.done():
                     future.set_exception(ConnectionError("pub/sub connection lost"))
                     future.exception()
         self._confirming.clear()
-        if pubsub is not None:
-            try:
-                await asyncio.wait_for(pubsub.aclose(), 1.0)
-            except Exception:
-                pass
+        if wire is not None:
+            wire.abort()

@@ -5,10 +5,13 @@ Times come from the Redis server's clock (TIME), so gateway nodes with skewed cl
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Sequence
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
+
+from realtime.bus.redis_wire import CommandPipe, ReplyError
 
 # KEYS: seq counter, client_id -> seq hash, recent-history stream, persistence stream.
 # ARGV: client_id, draft bytes, ticket, recent cap, idle ttl ms, seed ('' = none), channel, then seed pairs
@@ -129,6 +132,16 @@ class Script:
     def __init__(self, source: str) -> None:
         self.source = source
         self.sha: str | None = None
+        self.known_sha = hashlib.sha1(source.encode()).hexdigest()  # what Redis names it: no SCRIPT LOAD needed
+
+    async def on(self, pipe: CommandPipe, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        """Through the pipelined connection; on NOSCRIPT, EVAL sends the source (and caches it in Redis)."""
+        try:
+            return await pipe.call("EVALSHA", self.known_sha, len(keys), *keys, *args)
+        except ReplyError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+        return await pipe.call("EVAL", self.source, len(keys), *keys, *args)
 
     async def __call__(self, redis: Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
         if self.sha is None:
@@ -138,7 +151,6 @@ class Script:
         except NoScriptError:
             self.sha = await redis.script_load(self.source)
             return await redis.evalsha(self.sha, len(keys), *keys, *args)
-
 
     async def many(self, redis: Redis, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]) -> list[Any]:
         """The same script for many (keys, args) in one pipelined round trip (e.g. a heartbeat's renewals)."""
