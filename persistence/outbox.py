@@ -2,6 +2,7 @@
 
 Nothing here sends anything; persistence/webhooks.py reads the outbox and delivers. Replaying a write (the worker
 after a crash) adds no event twice: ids of message and ticket-creation events are derived from what they describe.
+`message.created` events are written only when an endpoint takes them (checked in the writing transaction).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 import msgspec
-from sqlalchemy import text
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from persistence.models_integrations import OutboxEvent
+from persistence.models_integrations import OutboxEvent, WebhookEndpoint
 from realtime.clock import iso
 from realtime.protocol import Message, TicketView
 
@@ -122,30 +123,68 @@ def incident_linked(ticket_id: str, incident: dict[str, Any], now: datetime) -> 
                 IncidentLinkedData(ticket_id, incident), now)
 
 
+def subscribed(events: Iterable[str], include_internal: bool, event_type: str, internal: bool) -> bool:
+    """The one rule of who gets what: the event types an endpoint chose; internal notes only when it asked."""
+    return event_type in events and (not internal or include_internal)
+
+
+class MessageEventsWanted(msgspec.Struct, frozen=True):
+    """Whether some active endpoint takes `message.created` for customer-visible messages, for internal notes."""
+    visible: bool
+    internal: bool
+
+    def __call__(self, internal: bool) -> bool:
+        return self.internal if internal else self.visible
+
+
+def message_events_wanted(endpoints: Iterable[tuple[Iterable[str], bool]]) -> MessageEventsWanted:
+    """From the (events, include_internal) of every active, non-failing endpoint: what fan-out would deliver."""
+    visible = internal = False
+    for events, include_internal in endpoints:
+        events = list(events)
+        visible = visible or subscribed(events, include_internal, "message.created", False)
+        internal = internal or subscribed(events, include_internal, "message.created", True)
+    return MessageEventsWanted(visible, internal)
+
+
+# The endpoints fan-out delivers to (persistence/webhooks.py Dispatcher.fan_out uses the same filter).
+ACTIVE_ENDPOINTS_SQL = "SELECT events, include_internal FROM webhook_endpoints WHERE active AND NOT failing"
+
+
+async def wanted_message_events(session: AsyncSession) -> MessageEventsWanted:
+    """Read in the caller's transaction, so an endpoint that exists when the messages are written gets them."""
+    rows = (await session.execute(select(WebhookEndpoint.events, WebhookEndpoint.include_internal).where(
+        WebhookEndpoint.active.is_(True), WebhookEndpoint.failing.is_(False)))).all()
+    return message_events_wanted(rows)
+
+
 def changes_between(before: TicketView, after: TicketView) -> dict[str, FieldChange]:
     return {name: FieldChange(getattr(before, name), getattr(after, name)) for name in TRACKED_CHANGES
             if getattr(before, name) != getattr(after, name)}
 
 
-_INSERT_EVENTS = text("""
+# The same on the driver connection (asyncpg), for the worker's batch write.
+INSERT_MESSAGE_EVENTS_SQL = """
     INSERT INTO outbox_events (event_id, type, ticket_id, internal, payload, created_at, fanned_out)
-    SELECT v.event_id, v.type, v.ticket_id, v.internal, CAST(v.payload AS json), v.created_at, false
-    FROM unnest(CAST(:event_id AS varchar[]), CAST(:type AS varchar[]), CAST(:ticket_id AS varchar[]),
-                CAST(:internal AS boolean[]), CAST(:payload AS text[]), CAST(:created_at AS timestamptz[]))
-         AS v(event_id, type, ticket_id, internal, payload, created_at)
+    SELECT v.event_id, 'message.created', v.ticket_id, v.internal, CAST(v.payload AS json), v.created_at, false
+    FROM unnest($1::varchar[], $2::varchar[], $3::boolean[], $4::text[], $5::timestamptz[])
+         AS v(event_id, ticket_id, internal, payload, created_at)
     ON CONFLICT (event_id) DO NOTHING
-""")
+"""
 
 
-async def add_events_at_once(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """PostgreSQL: the batch's events in one statement, payloads encoded by msgspec."""
-    if not rows:
-        return
-    await session.execute(_INSERT_EVENTS, {
-        "event_id": [r["event_id"] for r in rows], "type": [r["type"] for r in rows],
-        "ticket_id": [r["ticket_id"] for r in rows], "internal": [r["internal"] for r in rows],
-        "payload": [_json.encode(r["payload"]).decode() for r in rows],
-        "created_at": [r["created_at"] for r in rows]})
+def message_event_columns(messages: Sequence[tuple[Message, datetime]]) -> tuple[list[Any], ...]:
+    """`message.created` events of (message, its time) as the columns of INSERT_MESSAGE_EVENTS_SQL."""
+    ids, tickets, internals, payloads, times = [], [], [], [], []
+    for message, at in messages:
+        event_id = stable_id("message.created", message.ticket, str(message.seq))
+        ids.append(event_id)
+        tickets.append(message.ticket)
+        internals.append(message.internal)
+        payloads.append(_json.encode(MessageCreatedEvent(
+            id=event_id, type="message.created", created_at=iso(at) or "", data=MessageCreatedData(message))).decode())
+        times.append(at)
+    return ids, tickets, internals, payloads, times
 
 
 async def add_events(session: AsyncSession, dialect: str, rows: Iterable[dict[str, Any]]) -> None:
@@ -158,4 +197,5 @@ async def add_events(session: AsyncSession, dialect: str, rows: Iterable[dict[st
 
 
 __all__ = ["EVENT_TYPES", "Actor", "WebhookEvent", "add_events", "ticket_created", "ticket_updated",
-           "message_created", "incident_linked", "changes_between"]
+           "message_created", "incident_linked", "changes_between", "subscribed", "message_events_wanted",
+           "wanted_message_events", "MessageEventsWanted"]

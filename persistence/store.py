@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from persistence import audit, models, outbox
+from persistence import audit, message_rows, models, outbox
 from realtime import rules
 from realtime.clock import as_utc, iso, parse_iso, utcnow
 from realtime.protocol import Customer, Message, TicketView, User
@@ -33,34 +33,6 @@ class NewTicket:
     context: dict[str, Any] | None
     created_at: datetime
     first_response_due: datetime | None
-
-
-_MESSAGE_COLUMNS = ("ticket_id", "seq", "client_id", "author_id", "author_name", "author_role", "body", "internal",
-                    "created_at")
-_INSERT_MESSAGES = text("""
-    INSERT INTO messages (ticket_id, seq, client_id, author_id, author_name, author_role, body, internal, created_at)
-    SELECT * FROM unnest(CAST(:ticket_id AS varchar[]), CAST(:seq AS bigint[]), CAST(:client_id AS varchar[]),
-                         CAST(:author_id AS varchar[]), CAST(:author_name AS varchar[]),
-                         CAST(:author_role AS varchar[]), CAST(:body AS text[]), CAST(:internal AS boolean[]),
-                         CAST(:created_at AS timestamptz[]))
-    ON CONFLICT DO NOTHING
-""")
-
-
-def _columns(rows: list[dict[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
-    """Rows as one array per column, for an INSERT … SELECT FROM unnest(…)."""
-    return {name: [row[name] for row in rows] for name in names}
-
-
-_ADVANCE_TICKETS = text("""
-    UPDATE tickets AS t
-    SET last_seq = GREATEST(t.last_seq, v.last_seq),
-        updated_at = GREATEST(t.updated_at, v.updated_at),
-        first_response_at = COALESCE(t.first_response_at, v.first_response)
-    FROM unnest(CAST(:ids AS varchar[]), CAST(:seqs AS bigint[]), CAST(:ats AS timestamptz[]),
-                CAST(:firsts AS timestamptz[])) AS v(id, last_seq, updated_at, first_response)
-    WHERE t.id = v.id
-""")
 
 
 class _Unset:
@@ -239,27 +211,36 @@ class TicketStore:
 
     async def write_messages(self, messages: Iterable[Message]) -> None:
         """Idempotently write committed messages (a replay changes nothing) and advance their tickets."""
-        messages = list(messages)
-        rows = [_message_row(m) for m in messages]
+        await self.write_rows([message_rows.row_of_message(m) for m in messages])
+
+    async def write_rows(self, rows: Sequence[message_rows.MessageRow]) -> None:
+        """write_messages for rows already in table order (the worker decodes the stream straight into them).
+        `message.created` events are added in the same transaction when an active endpoint takes them."""
         if not rows:
             return
+        if self.dialect == "postgresql":
+            async with self.engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                try:
+                    await message_rows.write_rows_postgresql(raw.driver_connection, rows)
+                except BaseException:
+                    await conn.invalidate()  # the driver's state is unknown to the pool: never reuse it
+                    raise
+            return
+        await self._write_rows_portable(rows)
+
+    async def _write_rows_portable(self, rows: Sequence[message_rows.MessageRow]) -> None:
+        """SQLite (the embedded default): the same write through SQLAlchemy, a statement per ticket."""
         tickets: dict[str, dict[str, Any]] = {}
-        for m, r in zip(messages, rows):
-            t = tickets.setdefault(m.ticket, {"last_seq": 0, "updated_at": r["created_at"], "first_response": None})
-            t["last_seq"] = max(t["last_seq"], m.seq)
-            t["updated_at"] = max(t["updated_at"], r["created_at"])
-            if m.author.role in ("agent", "admin") and not m.internal and t["first_response"] is None:
-                t["first_response"] = r["created_at"]
-        events = [outbox.message_created(m, r["created_at"]) for m, r in zip(messages, rows)]
+        for ticket_id, seq, _c, _a, _n, role, _b, internal, created_at in rows:
+            t = tickets.setdefault(ticket_id, {"last_seq": 0, "updated_at": created_at, "first_response": None})
+            t["last_seq"] = max(t["last_seq"], seq)
+            t["updated_at"] = max(t["updated_at"], created_at)
+            if role in ("agent", "admin") and not internal and t["first_response"] is None:
+                t["first_response"] = created_at
         async with self.sessions.begin() as session:
-            if self.dialect == "postgresql":
-                # One statement per table for the whole batch: SQLAlchemy's executemany was the worker's bottleneck.
-                await session.execute(_INSERT_MESSAGES, _columns(rows, _MESSAGE_COLUMNS))
-                await outbox.add_events_at_once(session, events)
-                await self._advance_tickets_at_once(session, tickets)
-                return
-            await session.execute(self._insert(models.Message).on_conflict_do_nothing(), rows)
-            await outbox.add_events(session, self.dialect, events)
+            await session.execute(self._insert(models.Message).on_conflict_do_nothing(),
+                                  [dict(zip(message_rows.COLUMNS, row)) for row in rows])
             tt = models.Ticket
             for ticket_id, t in sorted(tickets.items()):
                 await session.execute(update(tt).where(tt.id == ticket_id).values(
@@ -267,14 +248,9 @@ class TicketStore:
                 if t["first_response"] is not None:
                     await session.execute(update(tt).where(tt.id == ticket_id, tt.first_response_at.is_(None))
                                           .values(first_response_at=t["first_response"]))
-
-    @staticmethod
-    async def _advance_tickets_at_once(session: Any, tickets: dict[str, dict[str, Any]]) -> None:
-        """One UPDATE for every ticket of a batch (a round trip per ticket was the worker's main cost)."""
-        ids = sorted(tickets)
-        await session.execute(_ADVANCE_TICKETS, {
-            "ids": ids, "seqs": [tickets[i]["last_seq"] for i in ids],
-            "ats": [tickets[i]["updated_at"] for i in ids], "firsts": [tickets[i]["first_response"] for i in ids]})
+            wanted = await outbox.wanted_message_events(session)
+            await outbox.add_events(session, self.dialect, [
+                outbox.message_created(message, at) for message, at in message_rows.events_for(rows, wanted)])
 
     async def messages_after(self, ticket_id: str, after_seq: int, limit: int,
                              include_internal: bool) -> list[Message]:

@@ -23,6 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from persistence.models_integrations import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from persistence.outbox import subscribed
 from persistence.store import TicketStore
 from realtime.clock import as_utc, utcnow
 from realtime.settings import Settings
@@ -222,7 +223,7 @@ class Dispatcher:
 
 def wants(endpoint: WebhookEndpoint, event_type: str, internal: bool) -> bool:
     """An endpoint gets the event types it subscribed to; internal notes only when it asked for them."""
-    return event_type in endpoint.events and (not internal or endpoint.include_internal)
+    return subscribed(endpoint.events, endpoint.include_internal, event_type, internal)
 
 
 class EmbeddedDispatcher:
