@@ -65,9 +65,9 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     if not _required(settings.redis_url,
                      "HELPLINE_REDIS_URL is required: the worker drains the Redis persistence stream"):
         return 2
-    from persistence.worker import run_worker
+    from persistence.worker import run_worker_process
 
-    asyncio.run(run_worker(settings))
+    run_worker_process(settings)
     return 0
 
 
