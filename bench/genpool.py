@@ -39,6 +39,7 @@ class GenPool:
                              "token": tok, "sender": j == 0, "position": j})
         answers = self.ask_all("connect", [{"plan": p, "concurrency": concurrency} for p in plans])
         return {"connected": sum(a["connected"] for a in answers), "errors": sum(a["errors"] for a in answers),
+                "handshake_retries": sum(a.get("handshake_retries", 0) for a in answers),
                 "first_errors": [e for a in answers for e in a["first_errors"]][:3],
                 "seconds": max(a["seconds"] for a in answers), "senders": [len(p) and sum(s["sender"] for s in p)
                                                                            for p in plans]}

@@ -42,6 +42,7 @@ class Generator:
         self.closed = 0
         self.counters: list[int] = []
         self.close_codes: dict[int, int] = {}
+        self.handshake_retries = 0
         self.tracking = False
 
     # -- receiving -----------------------------------------------------------------------------------------------
@@ -80,6 +81,20 @@ class Generator:
         self.close_codes[code] = self.close_codes.get(code, 0) + 1
 
     # -- connecting ----------------------------------------------------------------------------------------------
+    async def _connect_retrying(self, spec: dict[str, Any], member: "Member") -> WSClient:
+        """A refused or reset handshake is tried twice more, as every real client (the widget too) reconnects:
+        under a burst of thousands of handshakes the kernel's accept queue overflows for any server."""
+        for delay in (0.25, 1.0, None):
+            try:
+                return await WSClient.connect(spec["host"], spec["port"], self.adapter.path, self.on_text,
+                                              self.on_close, tag=member)
+            except (ConnectionError, OSError):
+                if delay is None:
+                    raise
+                self.handshake_retries += 1
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
     async def connect(self, plan: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
         gate = asyncio.Semaphore(concurrency)
         errors: list[str] = []
@@ -88,8 +103,7 @@ class Generator:
             member = Member(spec["room_index"], spec["room"])
             member.position = spec.get("position", 0)
             try:
-                client = await WSClient.connect(spec["host"], spec["port"], self.adapter.path, self.on_text,
-                                                self.on_close, tag=member)
+                client = await self._connect_retrying(spec, member)
                 member.client = client
                 await self._ask(member, self.adapter.hello(spec["token"]), "welcome")
                 if spec["room"]:
@@ -117,6 +131,7 @@ class Generator:
         await asyncio.gather(*(room(specs) for specs in rooms.values()))
         gc.collect()
         return {"connected": len(self.members), "errors": len(errors), "first_errors": errors[:3],
+                "handshake_retries": self.handshake_retries,
                 "seconds": time.monotonic() - started}
 
     async def _ask(self, member: Member, frame: str, want: str) -> None:
