@@ -81,7 +81,7 @@ async def erase_user(store: TicketStore, user_id: str, actor: Actor, now: dateti
     m, t = Message, Ticket
     async with store.sessions.begin() as session:
         ticket_ids = list(await session.scalars(select(t.id).where(t.customer_id == user_id)))
-        authored = (await session.execute(select(m.ticket_id, m.seq).where(m.author_id == user_id))).tuples().all()
+        authored = (await session.execute(select(m.ticket_id, m.seq).where(m.author_id == user_id))).all()
         if ticket_ids:
             await session.execute(update(t).where(t.customer_id == user_id).values(
                 subject=TOMBSTONE, customer_name=TOMBSTONE, page_url=None, context=None))

@@ -50,7 +50,7 @@ async def incidents_of(store: TicketStore, ticket_ids: Sequence[str]) -> dict[st
     t = TicketIncident
     async with store.sessions() as session:
         rows = await session.execute(select(t.ticket_id, t.incident_id).where(t.ticket_id.in_(list(ticket_ids))))
-        return dict(rows.tuples().all())
+        return dict(rows.all())
 
 
 async def pending_incidents(store: TicketStore) -> list[str]:

@@ -187,7 +187,7 @@ class TicketStore:
             cursors = dict((await session.execute(
                 select(models.ReadCursor.ticket_id, models.ReadCursor.seq).where(
                     models.ReadCursor.user_id == reader_id,
-                    models.ReadCursor.ticket_id.in_([r.id for r in rows])))).tuples().all())
+                    models.ReadCursor.ticket_id.in_([r.id for r in rows])))).all())
             return [ticket_view(r, cursors.get(r.id, 0)) for r in rows]
 
     async def update_ticket(self, ticket_id: str, now: datetime, status: str | None = None,
@@ -296,7 +296,7 @@ class TicketStore:
         c = models.ReadCursor
         async with self.sessions() as session:
             return dict((await session.execute(
-                select(c.user_id, c.seq).where(c.ticket_id == ticket_id))).tuples().all())
+                select(c.user_id, c.seq).where(c.ticket_id == ticket_id))).all())
 
 
 __all__ = ["TicketStore", "NewTicket", "UNSET"]

@@ -56,7 +56,7 @@ async def away_agents(store: TicketStore) -> set[str]:
 
 async def agent_states(store: TicketStore) -> dict[str, bool]:
     async with store.sessions() as session:
-        return dict((await session.execute(select(AgentState.agent_id, AgentState.away))).tuples().all())
+        return dict((await session.execute(select(AgentState.agent_id, AgentState.away))).all())
 
 
 async def take_next_agent(store: TicketStore, available: Sequence[str], now: datetime) -> str | None:

@@ -100,7 +100,7 @@ class _SqlIndex:
             f"{a.title} {' '.join(a.tags)} {a.text}".lower())})
         wanted = {a.slug: a for a in articles}
         async with self.store.sessions.begin() as session:
-            have = dict((await session.execute(text("SELECT slug, digest FROM help_articles"))).tuples().all())
+            have = dict((await session.execute(text("SELECT slug, digest FROM help_articles"))).all())
             for slug in have.keys() - wanted.keys():
                 await session.execute(text("DELETE FROM help_articles WHERE slug = :slug"), {"slug": slug})
                 await self._after_delete(session, slug)
@@ -156,7 +156,7 @@ class SqliteArticleIndex(_SqlIndex):
         async with self.store.sessions() as session:
             rows = await session.execute(sql, {"start": MARK_START, "end": MARK_END, "match": match,
                                                "limit": limit})
-            return self._hits(rows.tuples().all())
+            return self._hits(rows.all())
 
 
 class PostgresArticleIndex(_SqlIndex):
@@ -181,7 +181,7 @@ class PostgresArticleIndex(_SqlIndex):
         async with self.store.sessions() as session:
             rows = await session.execute(sql, {"tsquery": " | ".join(terms), "limit": limit,
                                                "options": self.HEADLINE})
-            return self._hits(rows.tuples().all())
+            return self._hits(rows.all())
 
 
 def open_index(store: TicketStore) -> ArticleIndex:

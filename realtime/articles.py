@@ -142,7 +142,7 @@ class HelpCenter:
     async def stats(self) -> list[ArticleStats]:
         async with self.store.sessions() as session:
             rows = (await session.execute(text(
-                "SELECT slug, kind, count(*) FROM article_events GROUP BY slug, kind"))).tuples().all()
+                "SELECT slug, kind, count(*) FROM article_events GROUP BY slug, kind"))).all()
         counts: dict[str, dict[str, int]] = {}
         for slug, kind, n in rows:
             counts.setdefault(slug, {})[kind] = int(n)
