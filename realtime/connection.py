@@ -78,18 +78,22 @@ class Connection:
             max(1, gateway.settings.send_buffer_bytes // 1024))
 
     # -- sending -----------------------------------------------------------------------------------------------
-    def push(self, frame: protocol.Outgoing) -> None:
-        """Send a frame without waiting; a client that cannot keep up is cut off, not waited for."""
+    def push(self, frame: protocol.Outgoing, then: protocol.Outgoing | None = None) -> None:
+        """Send a frame (and `then` right after it, in one write) without waiting; a client that cannot keep up is
+        cut off, not waited for."""
         if self._closing:
             return
-        metrics.FRAMES_OUT.count += 1
+        metrics.FRAMES_OUT.count += 1 if then is None else 2
         if self._write is not None:
-            if self._write(frame.wire) and self._buffered() > self._send_limit:  # type: ignore[misc]
+            if self._write(frame.wire if then is None else frame.wire + then.wire) \
+                    and self._buffered() > self._send_limit:  # type: ignore[misc]
                 self._too_slow()
             return
         assert self._outbox is not None
         try:
             self._outbox.put_nowait(frame.text)
+            if then is not None:
+                self._outbox.put_nowait(then.text)
         except asyncio.QueueFull:
             self._too_slow()
 
@@ -127,9 +131,10 @@ class Connection:
         if message.seq <= self._shown_seq.get(message.ticket, 0):
             return
         self._shown_seq[message.ticket] = message.seq
-        key = (message.ticket, message.client_id)
-        if self._awaiting_ack.get(key) is False and message.author.id == self.user_id:
-            self._ack(message)
+        if message.author.id == self.user_id and self._awaiting_ack.get((message.ticket, message.client_id)) is False:
+            self._awaiting_ack[(message.ticket, message.client_id)] = True  # the ack goes out with the message
+            self.push(protocol.encode(protocol.Ack(message.client_id, message.ticket, message.id, message.seq)), frame)
+            return
         self.push(frame)
 
     def deliver_presence(self, ticket: str, frame: protocol.Outgoing) -> None:
@@ -138,10 +143,6 @@ class Connection:
             self._joins[ticket].presence.append(frame)
             return
         self.push(frame)
-
-    def _ack(self, message: protocol.Message) -> None:
-        self._awaiting_ack[(message.ticket, message.client_id)] = True
-        self.push(protocol.encode(protocol.Ack(message.client_id, message.ticket, message.id, message.seq)))
 
     # -- life cycle --------------------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -237,7 +238,7 @@ class Connection:
                 metrics.FRAMES_IN.labels("invalid").inc()
                 self.send_error("bad_request", str(exc), exc.ref)
                 continue
-            metrics.FRAMES_IN.labels(type(frame).__name__.lower()).inc()
+            metrics.count_frame_in(type(frame))
             try:
                 await self.gateway.handle(self, frame)
             except TicketError as exc:

@@ -114,7 +114,7 @@ class Gateway:
             c.forget_ack(frame.ticket, frame.client_id)
             raise
         metrics.COMMIT_LATENCY.observe(time.perf_counter() - started)
-        metrics.COMMITS.labels(str(result.duplicate).lower()).inc()
+        (metrics.COMMITTED_DUPLICATE if result.duplicate else metrics.COMMITTED_NEW).inc()
         c.finish_ack(result.message)
         if frame.ticket in c.typing_tickets():
             c.note_typing(frame.ticket, False)
