@@ -183,9 +183,8 @@ class PersistenceWorker:
         try:
             while not self.stopping.is_set():
                 if loop.time() >= self._next_maintenance:
-                    await pipeline.flush()  # claimed entries are written alone, not beside a batch
                     self._next_maintenance = loop.time() + MAINTAIN_EVERY_S
-                    await self._claim_abandoned()
+                    await self._claim_abandoned(pipeline)
                     await self._maintain()
                 try:
                     entries = _entries_of(await self.redis.xreadgroup(
@@ -200,8 +199,9 @@ class PersistenceWorker:
         finally:
             await pipeline.flush()
 
-    async def _claim_abandoned(self) -> None:
-        """Take over entries another worker read but never acknowledged for claim_idle_s (it died)."""
+    async def _claim_abandoned(self, pipeline: BatchPipeline) -> None:
+        """Take over entries another worker read but never acknowledged for claim_idle_s (it died); they are
+        written like any batch, in the pipeline's order."""
         cursor: bytes | str = "0-0"
         while not self.stopping.is_set():
             cursor, entries, _deleted = cast(tuple[bytes, list[Entry], list[bytes]], await self.redis.xautoclaim(
@@ -209,13 +209,9 @@ class PersistenceWorker:
             if entries:
                 CLAIMED.inc(len(entries))
                 log.info("claimed %d entries a stopped worker left pending", len(entries))
-                await self._persist(*decode_entries(entries))
+                await pipeline.put(*decode_entries(entries))
             if cursor in (b"0-0", "0-0"):
                 return
-
-    async def _persist(self, ids: list[bytes], rows: list[MessageRow]) -> None:
-        if await self._write(rows):  # else stopping while the database is down: the entries stay pending
-            await self._ack(ids, len(rows))
 
     async def _ack(self, ids: list[bytes], written: int) -> None:
         await self.redis.xack(self.stream, PERSIST_GROUP, *ids)
