@@ -1,13 +1,12 @@
 """Committed messages as rows of the `messages` table, and the batch write of those rows to PostgreSQL.
 
-The write goes through the driver connection (asyncpg) under SQLAlchemy's pool: COPY into a session-local staging
-table, one INSERT from it (idempotent on (ticket, seq): a replay skips the rows already there), one UPDATE of the
-batch's tickets, and the batch's `message.created` events only when an endpoint takes them; in one transaction.
+The write goes through the driver connection (asyncpg) under SQLAlchemy's pool, in one transaction: the rows by
+COPY (idempotent on (ticket, seq): a replay is written again skipping the rows already there), one UPDATE of the
+batch's tickets, and the batch's `message.created` events only when an endpoint takes them.
 """
 
 from __future__ import annotations
 
-import weakref
 from datetime import datetime
 from typing import Any, Sequence
 
@@ -22,31 +21,32 @@ MessageRow = tuple[str, int, str, str, str, str, str, bool, datetime]
 COLUMNS = ("ticket_id", "seq", "client_id", "author_id", "author_name", "author_role", "body", "internal",
            "created_at")
 
-_STAGE = "message_stage"
-_CREATE_STAGE = f"""
-    CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} (
-        ticket_id varchar, seq bigint, client_id varchar, author_id varchar, author_name varchar,
-        author_role varchar, body text, internal boolean, created_at timestamptz
-    ) ON COMMIT DELETE ROWS
+# Every row is new but in a replay, so the common case is a plain COPY, with no conflict check (ON CONFLICT costs
+# about as much again as the insert itself); a replay raises unique_violation and is written again with this.
+_INSERT_SKIPPING_EXISTING = f"""
+    INSERT INTO messages ({", ".join(COLUMNS)})
+    SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[],
+                         $7::text[], $8::boolean[], $9::timestamptz[])
+    ON CONFLICT DO NOTHING
 """
-# Every row is new but in a replay, so the common case pays for no conflict check (ON CONFLICT costs about as
-# much again as the insert itself); a replay raises unique_violation and is written again skipping what is there.
-_INSERT_FROM_STAGE = f"INSERT INTO messages ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM {_STAGE}"
-_INSERT_NEW_FROM_STAGE = _INSERT_FROM_STAGE + " ON CONFLICT DO NOTHING"
 _UNIQUE_VIOLATION = "23505"
 # Replaying a batch changes nothing: every column only moves forward.
-_ADVANCE_TICKETS_FROM_STAGE = f"""
+_ADVANCE_TICKETS = """
     UPDATE tickets AS t
     SET last_seq = GREATEST(t.last_seq, v.last_seq),
         updated_at = GREATEST(t.updated_at, v.updated_at),
         first_response_at = COALESCE(t.first_response_at, v.first_response)
-    FROM (SELECT ticket_id, max(seq) AS last_seq, max(created_at) AS updated_at,
-                 min(created_at) FILTER (WHERE author_role IN ('agent', 'admin') AND NOT internal) AS first_response
-          FROM {_STAGE} GROUP BY ticket_id ORDER BY ticket_id) AS v
-    WHERE t.id = v.ticket_id
+    FROM unnest($1::varchar[], $2::bigint[], $3::timestamptz[], $4::timestamptz[])
+         AS v(id, last_seq, updated_at, first_response)
+    WHERE t.id = v.id
 """
 
-_staged: "weakref.WeakSet[Any]" = weakref.WeakSet()  # driver connections that have the staging table
+
+class TicketProgress(msgspec.Struct):
+    """What a batch moves forward on one ticket."""
+    last_seq: int
+    updated_at: datetime
+    first_response: datetime | None = None
 
 
 class StoredDraft(msgspec.Struct):
@@ -79,30 +79,43 @@ def events_for(rows: Sequence[MessageRow], wanted: outbox.MessageEventsWanted) -
     return [(message_of_row(row), row[8]) for row in rows if wanted(row[7])]
 
 
+def ticket_progress(rows: Sequence[MessageRow]) -> dict[str, TicketProgress]:
+    """Per ticket of a batch: its highest seq, its latest message time, its first reply by an agent (not a note)."""
+    progress: dict[str, TicketProgress] = {}
+    for ticket, seq, _client_id, _author_id, _author_name, role, _body, internal, created_at in rows:
+        p = progress.get(ticket)
+        if p is None:
+            p = progress[ticket] = TicketProgress(seq, created_at)
+        else:
+            p.last_seq = max(p.last_seq, seq)
+            p.updated_at = max(p.updated_at, created_at)
+        if role in ("agent", "admin") and not internal and (p.first_response is None or created_at < p.first_response):
+            p.first_response = created_at
+    return progress
+
+
 async def write_rows_postgresql(driver: Any, rows: Sequence[MessageRow]) -> None:
     """One transaction on an asyncpg connection: the rows, their tickets' progress, and the wanted events.
     Idempotent: rows already written (the batch's ack was lost, or it was claimed from a slow worker) are skipped."""
-    if driver not in _staged:
-        await driver.execute(_CREATE_STAGE)  # outside the transaction: a rollback must not drop it
-        _staged.add(driver)
     try:
-        try:
-            await _write_batch(driver, rows, _INSERT_FROM_STAGE)
-        except Exception as exc:
-            if getattr(exc, "sqlstate", None) != _UNIQUE_VIOLATION:
-                raise
-            await _write_batch(driver, rows, _INSERT_NEW_FROM_STAGE)
-    except BaseException:
-        _staged.discard(driver)  # whatever went wrong, the retry checks the staging table again
-        raise
+        await _write_batch(driver, rows, replay=False)
+    except Exception as exc:
+        if getattr(exc, "sqlstate", None) != _UNIQUE_VIOLATION:
+            raise
+        await _write_batch(driver, rows, replay=True)
 
 
-async def _write_batch(driver: Any, rows: Sequence[MessageRow], insert: str) -> None:
+async def _write_batch(driver: Any, rows: Sequence[MessageRow], replay: bool) -> None:
     """Endpoints are read last, just before the commit, so one registered while the batch was written is seen."""
+    progress = ticket_progress(rows)
+    ids = sorted(progress)  # the same lock order in every worker
     async with driver.transaction():
-        await driver.copy_records_to_table(_STAGE, records=rows, columns=COLUMNS)
-        await driver.execute(insert)
-        await driver.execute(_ADVANCE_TICKETS_FROM_STAGE)
+        if replay:
+            await driver.execute(_INSERT_SKIPPING_EXISTING, *(list(column) for column in zip(*rows)))
+        else:
+            await driver.copy_records_to_table("messages", records=rows, columns=COLUMNS)
+        await driver.execute(_ADVANCE_TICKETS, ids, [progress[i].last_seq for i in ids],
+                             [progress[i].updated_at for i in ids], [progress[i].first_response for i in ids])
         endpoints = await driver.fetch(outbox.ACTIVE_ENDPOINTS_SQL)
         wanted = outbox.message_events_wanted((_json_list(r[0]), r[1]) for r in endpoints)
         events = events_for(rows, wanted)
@@ -115,5 +128,5 @@ def _json_list(value: Any) -> list[str]:
     return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else list(value)
 
 
-__all__ = ["MessageRow", "COLUMNS", "StoredDraft", "row_of_message", "message_of_row",
-           "events_for", "write_rows_postgresql"]
+__all__ = ["MessageRow", "COLUMNS", "StoredDraft", "TicketProgress", "row_of_message", "message_of_row",
+           "events_for", "ticket_progress", "write_rows_postgresql"]

@@ -231,23 +231,17 @@ class TicketStore:
 
     async def _write_rows_portable(self, rows: Sequence[message_rows.MessageRow]) -> None:
         """SQLite (the embedded default): the same write through SQLAlchemy, a statement per ticket."""
-        tickets: dict[str, dict[str, Any]] = {}
-        for ticket_id, seq, _c, _a, _n, role, _b, internal, created_at in rows:
-            t = tickets.setdefault(ticket_id, {"last_seq": 0, "updated_at": created_at, "first_response": None})
-            t["last_seq"] = max(t["last_seq"], seq)
-            t["updated_at"] = max(t["updated_at"], created_at)
-            if role in ("agent", "admin") and not internal and t["first_response"] is None:
-                t["first_response"] = created_at
+        progress = message_rows.ticket_progress(rows)
         async with self.sessions.begin() as session:
             await session.execute(self._insert(models.Message).on_conflict_do_nothing(),
                                   [dict(zip(message_rows.COLUMNS, row)) for row in rows])
             tt = models.Ticket
-            for ticket_id, t in sorted(tickets.items()):
+            for ticket_id, p in sorted(progress.items()):
                 await session.execute(update(tt).where(tt.id == ticket_id).values(
-                    last_seq=func.max(tt.last_seq, t["last_seq"]), updated_at=t["updated_at"]))
-                if t["first_response"] is not None:
+                    last_seq=func.max(tt.last_seq, p.last_seq), updated_at=p.updated_at))
+                if p.first_response is not None:
                     await session.execute(update(tt).where(tt.id == ticket_id, tt.first_response_at.is_(None))
-                                          .values(first_response_at=t["first_response"]))
+                                          .values(first_response_at=p.first_response))
             wanted = await outbox.wanted_message_events(session)
             await outbox.add_events(session, self.dialect, [
                 outbox.message_created(message, at) for message, at in message_rows.events_for(rows, wanted)])
