@@ -72,8 +72,8 @@ class Wire(asyncio.Protocol):
             while reply is not False:
                 self.on_reply(reply)
                 reply = self._reader.gets()
-        except hiredis.ProtocolError as exc:
-            log.warning("Redis sent what is not RESP (%r); dropping the connection", exc)
+        except Exception as exc:  # not RESP, or a reply nobody asked for: replies can no longer be matched
+            log.warning("dropping a Redis connection out of step (%r)", exc)
             self.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
