@@ -1,7 +1,8 @@
 """The agents' queue updates: the newest known view of each ticket, published at most once per interval.
 
 A busy thread must not cost a database read and a queue event per message: a message only moves its ticket's
-last activity, so those changes are coalesced; status and assignment changes are published at once.
+last activity, so those changes are coalesced, and every ticket due goes out in the same loop tick (one pipelined
+write on the Redis bus); status and assignment changes are published at once.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class QueueUpdates:
         self.interval_s = interval_s
         self._views: OrderedDict[str, TicketView] = OrderedDict()
         self._due: set[str] = set()
+        self._flush_at: asyncio.TimerHandle | None = None
 
     def held(self, ticket_id: str) -> TicketView | None:
         """The newest view this node holds, not a copy: for reading only."""
@@ -50,18 +52,23 @@ class QueueUpdates:
         await self.bus.publish_ticket(self._views[view.id])
 
     def publish_soon(self, view: TicketView) -> None:
+        """Publish the ticket's newest view at the next flush: at most one event per ticket per interval."""
         self.remember(view)
-        if view.id in self._due:
-            return
         self._due.add(view.id)
-        asyncio.get_running_loop().call_later(self.interval_s, self._flush, view.id)
+        if self._flush_at is None:
+            self._flush_at = asyncio.get_running_loop().call_later(self.interval_s, self._flush)
 
-    def _flush(self, ticket_id: str) -> None:
-        self._due.discard(ticket_id)
-        view = self._views.get(ticket_id)
-        if view is not None:
-            task = asyncio.get_running_loop().create_task(self.bus.publish_ticket(view))
+    def _flush(self) -> None:
+        self._flush_at = None
+        due, self._due = self._due, set()
+        views = [view for view in map(self._views.get, due) if view is not None]
+        if views:
+            task = asyncio.get_running_loop().create_task(self._publish_all(views))
             task.add_done_callback(_log_failure)
+
+    async def _publish_all(self, views: list[TicketView]) -> None:
+        # Started together, so the publishes are issued in one loop tick.
+        await asyncio.gather(*(self.bus.publish_ticket(view) for view in views))
 
 
 def _log_failure(task: "asyncio.Task[None]") -> None:

@@ -148,8 +148,7 @@ class TicketService:
             view.first_response_breached = rules.first_response_breached(
                 parse_iso(view.first_response_due) if view.first_response_due else None,
                 parse_iso(message.created_at), utcnow())
-        self.queue.remember(view)
-        if new_status != facts.status or first_response:
+        if new_status != facts.status or first_response:  # both keep the view as this node's newest
             await self.queue.publish_now(view)
         else:
             self.queue.publish_soon(view)  # only the last activity moved: coalesced per ticket
