@@ -101,6 +101,9 @@ class TicketStore:
         self.engine = create_engine(url)
         self.dialect = self.engine.dialect.name
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads on every join need no transaction: autocommit spares a BEGIN and a ROLLBACK round trip each.
+        self.reads = async_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                                        expire_on_commit=False)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -286,9 +289,20 @@ class TicketStore:
         async with self.sessions.begin() as session:
             await session.execute(statement)
 
+    async def messages_and_cursors(self, ticket_id: str, after_seq: int,
+                                   limit: int) -> tuple[list[Message], dict[str, int]]:
+        """A join's reads in one session: the messages after a seq (internal ones too) and every read cursor."""
+        m, c = models.Message, models.ReadCursor
+        async with self.reads() as session:
+            rows = await session.scalars(select(m).where(m.ticket_id == ticket_id, m.seq > after_seq)
+                                         .order_by(m.seq).limit(limit))
+            messages = [message_view(r) for r in rows]
+            cursors = dict((await session.execute(select(c.user_id, c.seq).where(c.ticket_id == ticket_id))).all())
+        return messages, cursors
+
     async def read_cursors(self, ticket_id: str) -> dict[str, int]:
         c = models.ReadCursor
-        async with self.sessions() as session:
+        async with self.reads() as session:
             return dict((await session.execute(
                 select(c.user_id, c.seq).where(c.ticket_id == ticket_id))).all())
 

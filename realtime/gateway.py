@@ -129,10 +129,9 @@ class Gateway:
         c.start_joining(ticket)
         try:
             await self.hub.add_member(c, ticket)
-            last_seq, messages, _more = await self.tickets.snapshot(c.identity, ticket, frame.since)
+            last_seq, messages, _more, reads = await self.tickets.snapshot(c.identity, ticket, frame.since)
             await self.bus.presence_join(ticket, c.id, c.public_user)
             presence = await self.bus.presence_members(ticket)
-            reads = await self.store.read_cursors(ticket)
         except BaseException:
             c.abort_joining(ticket)
             if ticket not in c.tickets:

@@ -217,19 +217,37 @@ class TicketService:
             view.last_seq = batch[-1].seq
         return view, [m for m in batch if rules.can_see_message(who.role, m.internal)], has_more
 
-    async def snapshot(self, who: Identity, ticket_id: str, since: int | None) -> tuple[int, list[Message], bool]:
-        """What `joined` carries: the last seq, the visible messages after `since` (or the latest), more to page."""
-        view = await self.store.get_ticket(ticket_id)
-        if view is None:
-            raise TicketError("not_found", "no such ticket")
-        after = since if since is not None else max(0, view.last_seq - JOIN_LATEST)
-        batch = await self.messages_after(ticket_id, after, JOIN_MAX + 1)
-        has_more = len(batch) > JOIN_MAX
-        batch = batch[:JOIN_MAX]
-        last_seq = max(view.last_seq, batch[-1].seq if batch else 0)
+    async def snapshot(self, who: Identity, ticket_id: str,
+                       since: int | None) -> tuple[int, list[Message], bool, dict[str, int]]:
+        """What `joined` carries: the last seq, the visible messages after `since` (or the latest), more to page, and
+        every reader's cursor. A reconnect storm is thousands of joins: the ticket comes from the view this node
+        holds, and the database is read in one session (history where the bus's recent stream does not reach)."""
+        view = await self.facts(ticket_id)
+        last_seq, batch, has_more, reads = await self._snapshot_after(ticket_id, view.last_seq, since)
+        if since is None and has_more:  # the held view was far behind: start again from the stored one
+            stored = await self.store.get_ticket(ticket_id)
+            if stored is not None and stored.last_seq > view.last_seq:
+                last_seq, batch, has_more, reads = await self._snapshot_after(ticket_id, stored.last_seq, since)
         if since is None and batch and not has_more:
             batch = batch[-JOIN_LATEST:]
-        return last_seq, [m for m in batch if rules.can_see_message(who.role, m.internal)], has_more
+        return last_seq, [m for m in batch if rules.can_see_message(who.role, m.internal)], has_more, reads
+
+    async def _snapshot_after(self, ticket_id: str, known_last: int,
+                              since: int | None) -> tuple[int, list[Message], bool, dict[str, int]]:
+        after = since if since is not None else max(0, known_last - JOIN_LATEST)
+        limit = JOIN_MAX + 1
+        batch = await self._recent(ticket_id, after)
+        if batch is not None:
+            reads = await self.store.read_cursors(ticket_id)
+        else:
+            batch, reads = await self.store.messages_and_cursors(ticket_id, after, limit)
+            if len(batch) < limit:
+                tail = await self._recent(ticket_id, batch[-1].seq if batch else after)
+                if tail:
+                    batch.extend(tail[: limit - len(batch)])
+        has_more = len(batch) > JOIN_MAX
+        batch = batch[:JOIN_MAX]
+        return max(known_last, batch[-1].seq if batch else 0), batch, has_more, reads
 
 
 __all__ = ["TicketService", "TicketError"]
