@@ -126,7 +126,8 @@ class BatchPipeline:
         try:
             written = await self._write(rows)
         finally:
-            committed.set_result(None)
+            if not committed.done():  # a put() cancelled while waiting cancels the future with it
+                committed.set_result(None)
         if written:  # else stopping while the database is down: the entries stay pending for the next worker
             await self._ack(ids, len(rows))
 
