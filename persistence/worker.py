@@ -35,6 +35,11 @@ log = logging.getLogger("helpline.worker")
 BATCH = 10000  # entries per XREADGROUP: large batches amortise the commit, the COPY and the round trips
 CLAIM_BATCH = 500
 BLOCK_MS = 1000
+# A trickle (a few messages a read) would cost a transaction, a COPY and an XACK per few messages; waiting a moment
+# after a small read lets the next one gather more. Clients are acked at the Redis commit, so only the database
+# copy waits; a backlog is read in full batches and never waits.
+LINGER_BELOW = 1000
+LINGER_S = 0.02
 MAINTAIN_EVERY_S = 1.0
 LAG_LOG_EVERY_S = 30.0
 DEAD_CONSUMER_IDLE_MS = 3600 * 1000
@@ -197,6 +202,8 @@ class PersistenceWorker:
                     raise
                 if entries:
                     await pipeline.put(*decode_entries(entries))
+                    if len(entries) < LINGER_BELOW:
+                        await asyncio.sleep(LINGER_S)
         finally:
             await pipeline.flush()
 
