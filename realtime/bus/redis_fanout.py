@@ -1,8 +1,6 @@
-"""One Redis pub/sub connection per node: subscribes the channels it is asked to, hands every payload on.
-
-It reconnects by itself after a Redis outage, resubscribes every channel it holds, and then lets the bus fill
-whatever gap the outage left, before it hands on anything newer. It never decodes payloads. Pushes are read
-straight off the socket (redis_wire.Wire): no task wake-up, timeout scope or health check per message.
+"""One Redis pub/sub connection per node: subscribes the channels it is asked to, hands every payload on, undecoded,
+straight from the socket callback. It reconnects by itself, resubscribes, and lets the bus fill the gap the outage
+left before it hands on anything newer.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""Redis connections for the bus's hot paths, speaking RESP through hiredis on a plain asyncio.Protocol.
-
-`CommandPipe` carries the commits: every command issued in one event-loop tick leaves in one write and the replies
-are matched in order, with no per-command pool checkout, retry wrapper or timeout scope. A lost connection, or
-replies overdue, fails every command in flight with Unavailable: none of them may be acked (a client's retry with
-the same client_id is idempotent). `Wire` is the connection itself, also used by the pub/sub subscriber.
+"""Redis connections for the bus's hot paths: RESP through hiredis on an asyncio.Protocol, no per-command pool,
+retry or timeout machinery. Commands of one loop tick leave in one write; a lost connection fails every command in
+flight with Unavailable, so nothing in flight is ever acked.
 """
 
 from __future__ import annotations
@@ -159,7 +156,11 @@ async def open_wire(endpoint: Endpoint, name: str, timeout_s: float = CONNECT_TI
 
 
 class CommandPipe:
-    """Many concurrent callers on one connection, automatically pipelined; (re)connected on demand."""
+    """Many concurrent callers on one connection, automatically pipelined; (re)connected on demand.
+
+    Replies are matched in order. When the connection is lost, or nothing comes back for `reply_timeout_s` while
+    commands wait, every command in flight fails with Unavailable: Redis may have run some of them, so callers must
+    not ack them (the client's retry with the same client_id is idempotent)."""
 
     def __init__(self, endpoint: Endpoint, name: str, reply_timeout_s: float = REPLY_TIMEOUT_S) -> None:
         self._endpoint = endpoint
