@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import fanout, idle, limits, persist, report
-from bench.env import RedisServer, install_cleanup, machine, postgres_available, raise_fd_limit
+from bench.env import (DESCRIPTORS_OF_A_NODE, RedisServer, install_cleanup, machine, most_connections_per_process,
+                       postgres_available, raise_fd_limit)
 from bench.systems import by_name
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -59,7 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         if "idle" in workloads:
             print("idle connections on one node", flush=True)
             results["idle"] = []
-            sizes = (300,) if quick else (5000, 20000)
+            # 20,000 as the issue asks, unless one process may not hold that many descriptors here: then as many
+            # as it can (the sandbox's hard RLIMIT_NOFILE is 20,000, which no process can raise).
+            big = min(20000, most_connections_per_process())
+            if big < 20000 and not quick:
+                print(f"  a process may hold {big + DESCRIPTORS_OF_A_NODE} descriptors here (hard limit): the large "
+                      f"idle test opens {big}", flush=True)
+            results["descriptor_limit"] = big + DESCRIPTORS_OF_A_NODE
+            sizes = (300,) if quick else (5000, big)
             for n in sizes:
                 for system in systems:
                     if (n > 5000 or quick) and system.name not in IDLE_BIG:

@@ -36,6 +36,14 @@ def raise_fd_limit() -> None:
             continue
 
 
+DESCRIPTORS_OF_A_NODE = 250  # a node's own: listening socket, Redis and database pools, files, stdio
+
+
+def most_connections_per_process() -> int:
+    """How many client connections one process can hold here: its hard descriptor limit, less the node's own."""
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[1] - DESCRIPTORS_OF_A_NODE
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
