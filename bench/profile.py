@@ -25,9 +25,10 @@ from bench.systems import by_name
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def top_self(collapsed: Path, n: int) -> list[tuple[float, str]]:
-    """Self time per function (the leaf frame of each stack), as a share of all samples."""
-    leaves: collections.Counter[str] = collections.Counter()
+def shares(collapsed: Path, n: int, self_only: bool) -> list[tuple[float, str]]:
+    """Per function, its share of all samples: as the leaf frame (self time), or anywhere on the stack (inclusive,
+    counted once per stack)."""
+    counts: collections.Counter[str] = collections.Counter()
     total = 0
     for line in collapsed.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -35,23 +36,10 @@ def top_self(collapsed: Path, n: int) -> list[tuple[float, str]]:
             continue
         samples = int(count)
         total += samples
-        leaves[stack.split(";")[-1]] += samples
-    return [(100 * c / total, name) for name, c in leaves.most_common(n)] if total else []
-
-
-def inclusive(collapsed: Path, n: int) -> list[tuple[float, str]]:
-    """Time per function including what it calls, counted once per stack."""
-    seen: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in collapsed.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack:
-            continue
-        samples = int(count)
-        total += samples
-        for frame in set(stack.split(";")):
-            seen[frame] += samples
-    return [(100 * c / total, name) for name, c in seen.most_common(n)] if total else []
+        frames = stack.split(";")
+        for frame in frames[-1:] if self_only else set(frames):
+            counts[frame] += samples
+    return [(100 * c / total, name) for name, c in counts.most_common(n)] if total else []
 
 
 def commit_latency(port: int | None) -> str:
@@ -124,10 +112,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{proc.name}: py-spy wrote nothing: {err.decode(errors='replace')[-400:]}")
                 continue
             print(f"\n== {proc.name}: self time ({out.relative_to(RESULTS.parent.parent)})")
-            for share, name in top_self(out, args.top):
+            for share, name in shares(out, args.top, self_only=True):
                 print(f"{share:6.1f}%  {name}")
             print(f"-- {proc.name}: inclusive")
-            for share, name in inclusive(out, args.top):
+            for share, name in shares(out, args.top, self_only=False):
                 print(f"{share:6.1f}%  {name}")
         return 0
     finally:
