@@ -86,10 +86,35 @@ async def open_node(request: pytest.FixtureRequest, store: TicketStore) -> Async
         await bus.start(sink)
         opened.append(bus)
         if isinstance(bus, RedisBus):
-            for _ in range(100):  # the pub/sub connection comes up in the background
-                if await bus.ready():
-                    break
-                await asyncio.sleep(0.02)
+            await until_ready(bus)
+        return bus, sink
+
+    yield open_one
+    for bus in opened:
+        await bus.close()
+
+
+async def until_ready(bus: RedisBus) -> None:
+    """The pub/sub connection comes up in the background."""
+    for _ in range(100):
+        if await bus.ready():
+            return
+        await asyncio.sleep(0.02)
+
+
+RedisNode = Callable[..., Awaitable[tuple[RedisBus, Sink]]]
+
+
+@pytest.fixture
+async def redis_nodes(store: TicketStore, redis_prefix: str) -> AsyncIterator[RedisNode]:
+    """Opens Redis bus nodes sharing one store and one key prefix (`url`, `ttl` for presence); closed afterwards."""
+    opened: list[RedisBus] = []
+
+    async def open_one(url: str = REDIS_URL, ttl: float = 0.6) -> tuple[RedisBus, Sink]:
+        bus, sink = RedisBus(url, store, prefix=redis_prefix, presence_ttl_s=ttl), Sink()
+        await bus.start(sink)
+        opened.append(bus)
+        await until_ready(bus)
         return bus, sink
 
     yield open_one

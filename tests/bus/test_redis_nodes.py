@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator, Awaitable, Callable
 
 import pytest
 import redis.asyncio as aioredis
@@ -12,29 +11,15 @@ from persistence.store import TicketStore
 from realtime.bus.base import MessageEvent, PresenceEvent, Unavailable
 from realtime.bus.redis import RedisBus
 from realtime.protocol import User
-from tests.bus.conftest import Sink, draft, new_ticket
+from tests.bus.conftest import RedisNode as Node
+from tests.bus.conftest import draft, new_ticket
 from tests.services import REDIS_URL, free_port
 
-Node = Callable[..., Awaitable[tuple[RedisBus, Sink]]]
 
 
 @pytest.fixture
-async def node(store: TicketStore, redis_prefix: str) -> AsyncIterator[Node]:
-    opened: list[RedisBus] = []
-
-    async def open_one(url: str = REDIS_URL, ttl: float = 0.6) -> tuple[RedisBus, Sink]:
-        bus, sink = RedisBus(url, store, prefix=redis_prefix, presence_ttl_s=ttl), Sink()
-        await bus.start(sink)
-        opened.append(bus)
-        for _ in range(50):
-            if await bus.ready():
-                break
-            await asyncio.sleep(0.02)
-        return bus, sink
-
-    yield open_one
-    for bus in opened:
-        await bus.close()
+def node(redis_nodes: Node) -> Node:
+    return redis_nodes
 
 
 async def keys_under(prefix: str) -> list[bytes]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -13,7 +13,8 @@ from persistence.store import TicketStore
 from realtime.bus.base import MessageEvent, Unavailable
 from realtime.bus.redis import RedisBus
 from realtime.bus.redis_wire import CommandPipe, Endpoint, ReplyError
-from tests.bus.conftest import Sink, draft, new_ticket
+from tests.bus.conftest import RedisNode as Node
+from tests.bus.conftest import draft, new_ticket
 from tests.services import REDIS_URL
 
 
@@ -138,26 +139,11 @@ async def test_a_commit_on_a_dropped_connection_is_unavailable_never_acked(store
         await fake.stop()
 
 
-Node = Callable[[], Awaitable[tuple[RedisBus, Sink]]]
 
 
 @pytest.fixture
-async def node(store: TicketStore, redis_prefix: str) -> AsyncIterator[Node]:
-    opened: list[RedisBus] = []
-
-    async def open_one() -> tuple[RedisBus, Sink]:
-        bus, sink = RedisBus(REDIS_URL, store, prefix=redis_prefix), Sink()
-        await bus.start(sink)
-        opened.append(bus)
-        for _ in range(100):
-            if await bus.ready():
-                break
-            await asyncio.sleep(0.02)
-        return bus, sink
-
-    yield open_one
-    for bus in opened:
-        await bus.close()
+def node(redis_nodes: Node) -> Node:
+    return redis_nodes
 
 
 async def test_concurrent_commits_get_gapless_seqs_in_the_order_they_were_issued(node: Node) -> None:
