@@ -9,6 +9,7 @@ from typing import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 
 from persistence.store import TicketStore
 from realtime.bus.base import Bus, BusEvent, Draft
@@ -100,6 +101,18 @@ async def until_ready(bus: RedisBus) -> None:
         if await bus.ready():
             return
         await asyncio.sleep(0.02)
+
+
+async def drop_pubsub_connections(prefix: str) -> int:
+    """Kill every node's pub/sub connection under this prefix, as a network blip would; how many there were."""
+    client = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        listeners = [c for c in await client.client_list(_type="pubsub") if c["name"] == f"{prefix}:gateway"]
+        for listener in listeners:
+            await client.client_kill_filter(_id=listener["id"])
+        return len(listeners)
+    finally:
+        await client.aclose()
 
 
 RedisNode = Callable[..., Awaitable[tuple[RedisBus, Sink]]]

@@ -12,7 +12,7 @@ from realtime.bus.base import MessageEvent, PresenceEvent, Unavailable
 from realtime.bus.redis import RedisBus
 from realtime.protocol import User
 from tests.bus.conftest import RedisNode as Node
-from tests.bus.conftest import draft, new_ticket
+from tests.bus.conftest import draft, drop_pubsub_connections, new_ticket
 from tests.services import REDIS_URL, free_port
 
 
@@ -128,14 +128,7 @@ async def test_a_node_that_lost_its_pubsub_connection_gets_what_it_missed_once(n
     await a.subscribe(ticket)
     await b.commit(draft(ticket, "c0"))
     await sink_a.until(lambda: len(sink_a.of(MessageEvent)) == 1)
-    client = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        listeners = [c for c in await client.client_list(_type="pubsub") if c["name"] == f"{redis_prefix}:gateway"]
-        assert len(listeners) == 2
-        for listener in listeners:  # both nodes' pub/sub connections drop, as in a network blip
-            await client.client_kill_filter(_id=listener["id"])
-    finally:
-        await client.aclose()
+    assert await drop_pubsub_connections(redis_prefix) == 2  # both nodes' pub/sub connections drop
     for i in range(1, 4):
         await b.commit(draft(ticket, f"c{i}"))  # published while node A was not listening
     await sink_a.until(lambda: len(sink_a.of(MessageEvent)) == 4)
@@ -152,13 +145,7 @@ async def test_presence_changes_missed_while_not_listening_are_caught_up(node: N
     anna = User("anna", "Anna", "customer")
     await b.presence_join(ticket, "conn-anna", anna)
     await sink_a.until(lambda: len(sink_a.of(PresenceEvent)) == 1)
-    client = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        for listener in await client.client_list(_type="pubsub"):
-            if listener["name"] == f"{redis_prefix}:gateway":
-                await client.client_kill_filter(_id=listener["id"])
-    finally:
-        await client.aclose()
+    await drop_pubsub_connections(redis_prefix)
     await b.presence_leave(ticket, "conn-anna", anna)  # published while node A was not listening
     await sink_a.until(lambda: len(sink_a.of(PresenceEvent)) == 2)
     await asyncio.sleep(0.2)

@@ -7,14 +7,13 @@ import secrets
 from typing import AsyncIterator
 
 import pytest
-import redis.asyncio as aioredis
 
 from persistence.store import TicketStore
 from realtime.bus.base import MessageEvent, Unavailable
 from realtime.bus.redis import RedisBus
 from realtime.bus.redis_wire import CommandPipe, Endpoint, ReplyError
 from tests.bus.conftest import RedisNode as Node
-from tests.bus.conftest import draft, new_ticket
+from tests.bus.conftest import draft, drop_pubsub_connections, new_ticket
 from tests.services import REDIS_URL
 
 
@@ -182,13 +181,7 @@ async def test_live_messages_wait_until_the_gap_after_a_reconnect_is_filled(node
         await fill()
 
     a._subscriber._on_resubscribed = slow_fill
-    client = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        for listener in await client.client_list(_type="pubsub"):
-            if listener["name"] == f"{redis_prefix}:gateway":
-                await client.client_kill_filter(_id=listener["id"])
-    finally:
-        await client.aclose()
+    await drop_pubsub_connections(redis_prefix)
     for i in range(1, 3):
         await b.commit(draft(ticket, f"missed{i}"))  # while node A is not listening (or already resubscribed)
     await asyncio.wait_for(filling.wait(), 5)
