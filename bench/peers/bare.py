@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 
 import redis.asyncio as aioredis
 from websockets.asyncio.server import ServerConnection, broadcast, serve
@@ -18,7 +19,10 @@ from bench.peers.common import REDIS_URL, token_ok
 
 class BareNode:
     def __init__(self) -> None:
-        self.redis = aioredis.from_url(REDIS_URL)
+        # Publishes wait for a pooled connection: redis-py's default pool refuses (MaxConnectionsError) when a burst
+        # of sends needs more connections than it allows at once, which closed senders at 30,000 deliveries/s.
+        self.redis = aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(
+            REDIS_URL, max_connections=64, timeout=10))
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         self.rooms: dict[str, set[ServerConnection]] = {}
 
@@ -47,8 +51,8 @@ class BareNode:
                     if len(members) == 1:
                         await self.pubsub.subscribe("bare:" + room)
                     await ws.send(json.dumps({"op": "joined", "room": room}))
-        except Exception:
-            pass
+        except Exception as exc:  # the connection ends (websockets then closes it with 1000): say why
+            print(f"bare: connection ended: {exc!r}", file=sys.stderr, flush=True)
         finally:
             for room in joined:
                 members = self.rooms.get(room, set())
