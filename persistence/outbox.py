@@ -175,16 +175,9 @@ INSERT_MESSAGE_EVENTS_SQL = """
 
 def message_event_columns(messages: Sequence[tuple[Message, datetime]]) -> tuple[list[Any], ...]:
     """`message.created` events of (message, its time) as the columns of INSERT_MESSAGE_EVENTS_SQL."""
-    ids, tickets, internals, payloads, times = [], [], [], [], []
-    for message, at in messages:
-        event_id = stable_id("message.created", message.ticket, str(message.seq))
-        ids.append(event_id)
-        tickets.append(message.ticket)
-        internals.append(message.internal)
-        payloads.append(_json.encode(MessageCreatedEvent(
-            id=event_id, type="message.created", created_at=iso(at) or "", data=MessageCreatedData(message))).decode())
-        times.append(at)
-    return ids, tickets, internals, payloads, times
+    rows = [message_created(message, at) for message, at in messages]
+    return ([r["event_id"] for r in rows], [r["ticket_id"] for r in rows], [r["internal"] for r in rows],
+            [_json.encode(r["payload"]).decode() for r in rows], [r["created_at"] for r in rows])
 
 
 async def add_events(session: AsyncSession, dialect: str, rows: Iterable[dict[str, Any]]) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import Select, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -251,12 +251,9 @@ class TicketStore:
 
     async def messages_after(self, ticket_id: str, after_seq: int, limit: int,
                              include_internal: bool) -> list[Message]:
-        m = models.Message
-        query = select(m).where(m.ticket_id == ticket_id, m.seq > after_seq)
-        if not include_internal:
-            query = query.where(m.internal.is_(False))
-        async with self.sessions() as session:
-            return [message_view(r) for r in await session.scalars(query.order_by(m.seq).limit(limit))]
+        async with self.reads() as session:
+            rows = await session.scalars(_messages_after(ticket_id, after_seq, limit, include_internal))
+            return [message_view(r) for r in rows]
 
     async def latest_messages(self, ticket_id: str, count: int, include_internal: bool) -> list[Message]:
         m = models.Message
@@ -292,19 +289,29 @@ class TicketStore:
     async def messages_and_cursors(self, ticket_id: str, after_seq: int,
                                    limit: int) -> tuple[list[Message], dict[str, int]]:
         """A join's reads in one session: the messages after a seq (internal ones too) and every read cursor."""
-        m, c = models.Message, models.ReadCursor
         async with self.reads() as session:
-            rows = await session.scalars(select(m).where(m.ticket_id == ticket_id, m.seq > after_seq)
-                                         .order_by(m.seq).limit(limit))
+            rows = await session.scalars(_messages_after(ticket_id, after_seq, limit, include_internal=True))
             messages = [message_view(r) for r in rows]
-            cursors = dict((await session.execute(select(c.user_id, c.seq).where(c.ticket_id == ticket_id))).all())
+            cursors = dict((await session.execute(_read_cursors(ticket_id))).all())
         return messages, cursors
 
     async def read_cursors(self, ticket_id: str) -> dict[str, int]:
-        c = models.ReadCursor
         async with self.reads() as session:
-            return dict((await session.execute(
-                select(c.user_id, c.seq).where(c.ticket_id == ticket_id))).all())
+            return dict((await session.execute(_read_cursors(ticket_id))).all())
+
+
+
+def _messages_after(ticket_id: str, after_seq: int, limit: int, include_internal: bool) -> Select[Any]:
+    m = models.Message
+    query = select(m).where(m.ticket_id == ticket_id, m.seq > after_seq)
+    if not include_internal:
+        query = query.where(m.internal.is_(False))
+    return query.order_by(m.seq).limit(limit)
+
+
+def _read_cursors(ticket_id: str) -> Select[Any]:
+    c = models.ReadCursor
+    return select(c.user_id, c.seq).where(c.ticket_id == ticket_id)
 
 
 __all__ = ["TicketStore", "NewTicket", "UNSET"]

@@ -35,6 +35,10 @@ CLOSE_RATE_LIMITED = 4429
 REFUSALS_BEFORE_CLOSE = 50
 
 
+def _ack_frame(message: protocol.Message) -> protocol.Outgoing:
+    return protocol.encode(protocol.Ack(message.client_id, message.ticket, message.id, message.seq))
+
+
 class JoinBuffer:
     """Live frames for a ticket that arrive while its snapshot is read: presence first, then messages."""
 
@@ -75,7 +79,7 @@ class Connection:
         self._buffered = writer["buffered"] if writer else None
         self._send_limit = gateway.settings.send_buffer_bytes
         self._outbox: asyncio.Queue[str] | None = None if writer else asyncio.Queue(
-            max(1, gateway.settings.send_buffer_bytes // 1024))
+            max(1, gateway.settings.send_buffer_bytes // 1024))  # the same bound, counting about a KiB a frame
 
     # -- sending -----------------------------------------------------------------------------------------------
     def push(self, frame: protocol.Outgoing, then: protocol.Outgoing | None = None) -> None:
@@ -133,7 +137,7 @@ class Connection:
         self._shown_seq[message.ticket] = message.seq
         if message.author.id == self.user_id and self._awaiting_ack.get((message.ticket, message.client_id)) is False:
             self._awaiting_ack[(message.ticket, message.client_id)] = True  # the ack goes out with the message
-            self.push(protocol.encode(protocol.Ack(message.client_id, message.ticket, message.id, message.seq)), frame)
+            self.push(_ack_frame(message), frame)
             return
         self.push(frame)
 
@@ -313,7 +317,7 @@ class Connection:
         """Ack once: the live message may already have carried the ack out."""
         key = (message.ticket, message.client_id)
         if not self._awaiting_ack.pop(key, False):
-            self.push(protocol.encode(protocol.Ack(message.client_id, message.ticket, message.id, message.seq)))
+            self.push(_ack_frame(message))
 
     def typing_tickets(self) -> set[str]:
         return self._typing

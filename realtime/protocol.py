@@ -5,9 +5,8 @@ Frames are decoded once, at the edge; nothing past here sees raw JSON.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
-
 import struct
+from typing import Annotated, Any, Union
 
 import msgspec
 

@@ -10,7 +10,6 @@ import secrets
 import time
 from typing import Any, Awaitable, Callable
 
-
 from persistence.incident_links import incident_of
 from persistence.store import UNSET, NewTicket, TicketStore
 from realtime import rules
@@ -188,15 +187,25 @@ class TicketService:
     async def messages_after(self, ticket_id: str, after_seq: int, limit: int) -> list[Message]:
         """Committed messages after a seq, in order: the bus's recent history, else the database plus the
         bus's tail for what the worker has not written yet. Every viewer filters afterwards."""
+        messages, _ = await self._history(ticket_id, after_seq, limit, with_cursors=False)
+        return messages
+
+    async def _history(self, ticket_id: str, after_seq: int, limit: int,
+                       with_cursors: bool) -> tuple[list[Message], dict[str, int]]:
+        """messages_after, and with `with_cursors` every read cursor too: in the same database session as the
+        history when that comes from the database (a join then costs one session, not two)."""
         recent = await self._recent(ticket_id, after_seq)
         if recent is not None:
-            return recent[:limit]
-        stored = await self.store.messages_after(ticket_id, after_seq, limit, include_internal=True)
+            return recent[:limit], (await self.store.read_cursors(ticket_id) if with_cursors else {})
+        if with_cursors:
+            stored, cursors = await self.store.messages_and_cursors(ticket_id, after_seq, limit)
+        else:
+            stored, cursors = await self.store.messages_after(ticket_id, after_seq, limit, include_internal=True), {}
         if len(stored) < limit:
             tail = await self._recent(ticket_id, stored[-1].seq if stored else after_seq)
             if tail:
                 stored.extend(tail[: limit - len(stored)])
-        return stored
+        return stored, cursors
 
     async def _recent(self, ticket_id: str, after_seq: int) -> list[Message] | None:
         try:
@@ -235,16 +244,7 @@ class TicketService:
     async def _snapshot_after(self, ticket_id: str, known_last: int,
                               since: int | None) -> tuple[int, list[Message], bool, dict[str, int]]:
         after = since if since is not None else max(0, known_last - JOIN_LATEST)
-        limit = JOIN_MAX + 1
-        batch = await self._recent(ticket_id, after)
-        if batch is not None:
-            reads = await self.store.read_cursors(ticket_id)
-        else:
-            batch, reads = await self.store.messages_and_cursors(ticket_id, after, limit)
-            if len(batch) < limit:
-                tail = await self._recent(ticket_id, batch[-1].seq if batch else after)
-                if tail:
-                    batch.extend(tail[: limit - len(batch)])
+        batch, reads = await self._history(ticket_id, after, JOIN_MAX + 1, with_cursors=True)
         has_more = len(batch) > JOIN_MAX
         batch = batch[:JOIN_MAX]
         return max(known_last, batch[-1].seq if batch else 0), batch, has_more, reads

@@ -131,38 +131,33 @@ class Script:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.sha: str | None = None
-        self.known_sha = hashlib.sha1(source.encode()).hexdigest()  # what Redis names it: no SCRIPT LOAD needed
+        self.sha = hashlib.sha1(source.encode()).hexdigest()  # what Redis names it: known without a SCRIPT LOAD
 
     async def on(self, pipe: CommandPipe, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """Through the pipelined connection; on NOSCRIPT, EVAL sends the source (and caches it in Redis)."""
         try:
-            return await pipe.call("EVALSHA", self.known_sha, len(keys), *keys, *args)
+            return await pipe.call("EVALSHA", self.sha, len(keys), *keys, *args)
         except ReplyError as exc:
             if not str(exc).startswith("NOSCRIPT"):
                 raise
         return await pipe.call("EVAL", self.source, len(keys), *keys, *args)
 
     async def __call__(self, redis: Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        if self.sha is None:
-            self.sha = await redis.script_load(self.source)
         try:
             return await redis.evalsha(self.sha, len(keys), *keys, *args)
         except NoScriptError:
-            self.sha = await redis.script_load(self.source)
+            await redis.script_load(self.source)
             return await redis.evalsha(self.sha, len(keys), *keys, *args)
 
     async def many(self, redis: Redis, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]) -> list[Any]:
         """The same script for many (keys, args) in one pipelined round trip (e.g. a heartbeat's renewals)."""
         for attempt in (1, 2):
-            if self.sha is None:
-                self.sha = await redis.script_load(self.source)
             pipe = redis.pipeline(transaction=False)
             for keys, args in calls:
                 pipe.evalsha(self.sha, len(keys), *keys, *args)
             results = await pipe.execute(raise_on_error=False)
             if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
-                self.sha = None  # Redis lost its script cache: load again and run the batch again
+                await redis.script_load(self.source)  # Redis lost its script cache: load it, run the batch again
                 continue
             for result in results:
                 if isinstance(result, Exception):
