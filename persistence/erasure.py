@@ -19,9 +19,9 @@ from persistence.models import Base, Message, ReadCursor, Ticket
 from persistence.models_integrations import OutboxEvent, WebhookDelivery
 from persistence.outbox import Actor, stable_id
 from persistence.store import TicketStore, message_view, ticket_view
-from realtime.clock import iso
-from realtime.protocol import Message as MessageView
-from realtime.protocol import TicketView
+from support.core.clock import iso
+from support.core.model import Message as MessageView
+from support.core.model import TicketView
 
 log = logging.getLogger("helpline.erasure")
 TOMBSTONE = "[erased]"

@@ -14,9 +14,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from persistence import audit, message_rows, models, outbox
-from realtime import rules
-from realtime.clock import as_utc, iso, parse_iso, utcnow
-from realtime.protocol import Customer, Message, TicketView, User
+from support.core import policy
+from support.core.clock import as_utc, iso, parse_iso, utcnow
+from support.core.model import Customer, Message, TicketView, User
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,9 @@ def ticket_view(row: models.Ticket, read_seq: int | None = None) -> TicketView:
         last_seq=row.last_seq, first_response_due=iso(row.first_response_due),
         first_response_at=iso(row.first_response_at), solved_at=iso(row.solved_at),
         page_url=row.page_url, context=row.context, read_seq=read_seq, reviewed_at=iso(row.reviewed_at),
-        first_response_breached=rules.first_response_breached(
+        first_response_breached=policy.first_response_breached(
             _utc(row.first_response_due), _utc(row.first_response_at), utcnow()),
-        resolution_s=None if row.solved_at is None else rules.resolution_seconds(
+        resolution_s=None if row.solved_at is None else policy.resolution_seconds(
             as_utc(row.created_at), as_utc(row.solved_at)),
     )
 

@@ -16,7 +16,7 @@ from persistence import audit
 from persistence.models_integrations import WebhookDelivery, WebhookEndpoint
 from persistence.outbox import Actor
 from persistence.store import TicketStore
-from realtime.clock import iso, utcnow
+from support.core.clock import iso, utcnow
 
 
 class EndpointView(msgspec.Struct):

@@ -25,8 +25,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from persistence.models_integrations import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from persistence.outbox import subscribed
 from persistence.store import TicketStore
-from realtime.clock import as_utc, utcnow
-from realtime.settings import Settings
+from support.core.clock import as_utc, utcnow
+from support.core.settings import Settings
 
 log = logging.getLogger("helpline.webhooks")
 

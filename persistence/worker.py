@@ -26,9 +26,9 @@ from redis.exceptions import RedisError, ResponseError
 from persistence.message_rows import MessageRow, StoredDraft, row_of_message
 from persistence.store import TicketStore
 from persistence.webhooks import run_dispatcher
-from realtime.bus import redis_layout as layout
-from realtime.bus.redis_lag import PERSIST_GROUP, persist_lag
-from realtime.settings import Settings
+from realtime.bus.redis import layout as layout
+from realtime.bus.redis.lag import PERSIST_GROUP, persist_lag
+from support.core.settings import Settings
 
 log = logging.getLogger("helpline.worker")
 

@@ -13,12 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from persistence import models
 from persistence.models_workflow import AgentState, AssignmentCursor, CannedReply, CsatRating
 from persistence.store import TicketStore
-from realtime import rules
-from realtime.assignment import next_agent
-from realtime.clock import as_utc
-from realtime.reports import Rating, TicketFacts
-from realtime.signals import Report
-from realtime.targets import QueuedTicket
+from support.core import policy
+from support.workflow.assignment import next_agent
+from support.core.clock import as_utc
+from support.workflow.reports import Rating, TicketFacts
+from support.workflow.signals import Report
+from support.workflow.targets import QueuedTicket
 
 ROUND_ROBIN = "round_robin"
 SIGNAL_REPORTS_MAX = 2000  # the newest free reports grouped into signals; older ones have been acted on
@@ -153,7 +153,7 @@ async def free_reports(store: TicketStore, since: datetime) -> list[Report]:
 async def waiting_tickets(store: TicketStore) -> tuple[list[QueuedTicket], int]:
     """Active tickets with no first response yet: the paid ones (their due times matter), and how many free."""
     t = models.Ticket
-    waiting = (t.status.in_(rules.ACTIVE_STATUSES), t.first_response_at.is_(None))
+    waiting = (t.status.in_(policy.ACTIVE_STATUSES), t.first_response_at.is_(None))
     async with store.sessions() as session:
         paid = (await session.execute(select(t.plan, t.created_at, t.first_response_due)
                                       .where(*waiting, t.first_response_due.is_not(None))

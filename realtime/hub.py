@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from realtime import protocol, rules
-from realtime.bus.base import Bus, BusEvent, MessageEvent, PresenceEvent, ReadEvent, TicketEvent, TypingEvent
+from realtime import frames
+from support.core import policy
+from support.core.bus import Bus, BusEvent, MessageEvent, PresenceEvent, ReadEvent, TicketEvent, TypingEvent
 
 if TYPE_CHECKING:
     from realtime.connection import Connection
-    from realtime.tickets import TicketService
+    from support.tickets.service import TicketService
 
 
 class Hub:
@@ -52,7 +53,7 @@ class Hub:
         """The bus's sink: called once per event per node."""
         if isinstance(event, TicketEvent):
             self.tickets.observe(event.ticket)
-            frame = protocol.encode(protocol.TicketFrame(event.ticket))
+            frame = frames.encode(frames.TicketFrame(event.ticket))
             for connection in tuple(self.queue_watchers):
                 connection.push(frame)
             for connection in tuple(self.customers.get(event.ticket.customer.id, ())):
@@ -66,25 +67,25 @@ class Hub:
         if isinstance(event, MessageEvent):
             self._deliver_message(members, event.message)
         elif isinstance(event, TypingEvent):
-            frame = protocol.encode(protocol.TypingFrame(event.ticket, event.user, event.active))
+            frame = frames.encode(frames.TypingFrame(event.ticket, event.user, event.active))
             for c in tuple(members):
-                if c.user_id != event.user.id and rules.can_see_message(c.role, event.internal):
+                if c.user_id != event.user.id and policy.can_see_message(c.role, event.internal):
                     c.push(frame)
         elif isinstance(event, ReadEvent):
-            frame = protocol.encode(protocol.ReadFrame(event.ticket, event.user, event.seq))
+            frame = frames.encode(frames.ReadFrame(event.ticket, event.user, event.seq))
             for c in tuple(members):
                 if c.id != event.origin:
                     c.push(frame)
         elif isinstance(event, PresenceEvent):
-            frame = protocol.encode(protocol.PresenceFrame(event.ticket, event.user, event.online))
+            frame = frames.encode(frames.PresenceFrame(event.ticket, event.user, event.online))
             for c in tuple(members):
                 if c.user_id != event.user.id:
                     c.deliver_presence(event.ticket, frame)
 
-    def _deliver_message(self, members: set["Connection"], message: protocol.Message) -> None:
-        frame = protocol.message_frame(message)
+    def _deliver_message(self, members: set["Connection"], message: frames.Message) -> None:
+        frame = frames.message_frame(message)
         for c in tuple(members):
-            if rules.can_see_message(c.role, message.internal):
+            if policy.can_see_message(c.role, message.internal):
                 c.deliver_message(message, frame)
 
     def _expire_typing_later(self, event: TypingEvent) -> None:
@@ -116,5 +117,5 @@ class Hub:
             if not own:
                 del self.customers[connection.user_id]
 
-    def memberships(self) -> list[tuple[str, str, protocol.User]]:
+    def memberships(self) -> list[tuple[str, str, frames.User]]:
         return [(t, c.id, c.public_user) for t, conns in self.members.items() for c in conns if c.public_user]

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from realtime.auth import TokenError, bearer_token, verify_token
+from support.core.tokens import TokenError, bearer_token, verify_token
 from statuspage import rules
 from statuspage.service import StatusService, live_maintenance
 from statuspage.store import Incident, utcnow

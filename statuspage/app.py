@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from realtime.settings import Settings
+from statuspage.settings import StatusSettings
 from statuspage import api, config, page, v2
 from statuspage.probes import GatewayProbe
 from statuspage.service import StatusService
@@ -33,7 +33,7 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def _start_probes(service: StatusService, settings: Settings) -> list[asyncio.Task[None]]:
+async def _start_probes(service: StatusService, settings: StatusSettings) -> list[asyncio.Task[None]]:
     tasks: list[asyncio.Task[None]] = []
     if not settings.status_probe_urls:
         return tasks
@@ -58,7 +58,7 @@ def _log_death(task: asyncio.Task[None]) -> None:
         log.error("status probe task died", exc_info=task.exception())
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: StatusSettings) -> Starlette:
     spec = config.load(settings.status_components_file)  # a bad file fails here, before the port opens
 
     @contextlib.asynccontextmanager

@@ -9,9 +9,9 @@ import asyncio
 from collections import OrderedDict, deque
 
 from persistence.store import TicketStore
-from persistence.writer import GroupWriter
-from realtime.bus.base import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
-from realtime.protocol import Message, TicketView, User
+from realtime.bus.group_writer import GroupWriter
+from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
+from support.core.model import Message, TicketView, User
 
 RECENT_PER_TICKET = 100
 KNOWN_CLIENT_IDS = 100_000

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 from openapi_spec_validator import validate
 
-from realtime.app import create_app
-from realtime.openapi import build_document, declared_operations, route_operations
-from realtime.settings import Settings
+from helpline.app import create_app
+from support.web.openapi import build_document, declared_operations, route_operations
+from support.core.settings import Settings
 from tests.services import Gateway
 
 

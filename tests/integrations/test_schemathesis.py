@@ -13,7 +13,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from realtime.auth import issue_token
+from support.core.tokens import issue_token
 from tests.intake.conftest import StatusPage
 from tests.integrations.conftest import GATEWAY_ENV
 from tests.services import SECRET, Gateway

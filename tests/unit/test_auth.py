@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from realtime.auth import TokenError, issue_token, verify_token
+from support.core.tokens import TokenError, issue_token, verify_token
 
 SECRET = "s" * 32
 

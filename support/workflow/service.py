@@ -1,0 +1,165 @@
+"""The agents' workflow on one gateway node: auto-assignment, triage, expected reply time, signals, canned
+replies, CSAT and reports. Decisions come from the pure modules it names; this only wires them to the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from persistence import workflow_store as db
+from persistence.models_workflow import CannedReply, CsatRating
+from support.workflow import reports, signals, targets
+from support.core import policy
+from support.workflow.assignment import AGENTS_ROOM, available_agents
+from support.core.tokens import Identity
+from support.core.business_hours import business_seconds_between
+from support.workflow.canned import RenderContext, render_reply
+from support.core.clock import utcnow
+from support.core.model import TicketView, User
+from support.core.errors import TicketError
+
+if TYPE_CHECKING:
+    from realtime.dispatch import Gateway
+
+log = logging.getLogger("helpline.workflow")
+SIGNAL_DAYS = 7
+RECENT_FIRST_RESPONSES = timedelta(days=7)
+
+
+class Workflow:
+    def __init__(self, gateway: "Gateway") -> None:
+        self.settings = gateway.settings
+        self.store = gateway.store
+        self.bus = gateway.bus
+        self.tickets = gateway.tickets
+        self.hours = gateway.tickets.hours
+
+    # -- assignment --------------------------------------------------------------------------------------------
+    async def online_agents(self) -> list[User]:
+        return await self.bus.presence_members(AGENTS_ROOM)
+
+    async def auto_assign(self, view: TicketView) -> TicketView:
+        """An opened-ticket hook: give the new ticket to the next available agent. A failure here must not
+        lose the ticket, so it is logged and the ticket stays in the queue unassigned."""
+        try:
+            available = available_agents(await self.online_agents(), await db.away_agents(self.store))
+            agent = await db.take_next_agent(self.store, available, utcnow())
+            if agent is None:
+                return view
+            return await self.store.update_ticket(view.id, utcnow(), assignee=agent) or view
+        except Exception:
+            log.exception("auto-assignment of %s failed", view.id)
+            return view
+
+    async def set_away(self, who: Identity, away: bool) -> None:
+        _require_staff(who)
+        await db.set_away(self.store, who.id, who.name, away, utcnow())
+
+    async def agents(self) -> list[dict[str, object]]:
+        online = {u.id: u for u in await self.online_agents()}
+        states = await db.agent_states(self.store)
+        return [{"id": u.id, "name": u.name, "online": True, "away": states.get(u.id, False)}
+                for u in sorted(online.values(), key=lambda u: u.id)]
+
+    # -- triage ------------------------------------------------------------------------------------------------
+    async def set_reviewed(self, who: Identity, ticket_id: str, reviewed: bool) -> None:
+        _require_staff(who)
+        if not await db.set_reviewed(self.store, ticket_id, who.id, reviewed, utcnow()):
+            raise TicketError("not_found", "no such ticket")
+
+    async def signals(self, min_count: int) -> list[signals.Signal]:
+        now = utcnow()
+        found = await db.free_reports(self.store, now - timedelta(days=SIGNAL_DAYS))
+        return signals.signals(found, now, min_count)
+
+    async def review_signal(self, who: Identity, signal_id: str) -> signals.Signal:
+        """Mark every report of a signal reviewed at once: the team acts on the problem, not on each report."""
+        _require_staff(who)
+        match = next((s for s in await self.signals(1) if s.id == signal_id), None)
+        if match is None:
+            raise TicketError("not_found", "no such signal (it may have aged out)")
+        for ticket_id in match.ticket_ids:
+            await db.set_reviewed(self.store, ticket_id, who.id, True, utcnow())
+            view = await self.store.get_ticket(ticket_id)
+            if view is not None:
+                await self.bus.publish_ticket(view)
+        return match
+
+    # -- the customer's expected reply time --------------------------------------------------------------------
+    async def expected(self, plan: str) -> targets.Expected:
+        now = utcnow()
+        waiting_paid, waiting_free = await db.waiting_tickets(self.store)
+        window_start = now - timedelta(seconds=targets.THROUGHPUT_WINDOW_S)
+        everyone = await db.recent_first_responses(self.store, window_start)
+        for_plan = await db.recent_first_responses(self.store, now - RECENT_FIRST_RESPONSES, plan)
+        recent_s = [business_seconds_between(c, f, self.hours) for c, f in for_plan]
+        return targets.expected_for(plan, now, self.settings.response_targets_s, self.hours, waiting_paid,
+                                    waiting_free, recent_s, len(everyone))
+
+    # -- canned replies ----------------------------------------------------------------------------------------
+    async def add_canned(self, who: Identity, title: str, body: str) -> CannedReply:
+        _require_staff(who)
+        now = utcnow()
+        return await db.add_canned(self.store, CannedReply(
+            id=f"c{secrets.token_hex(6)}", title=title, body=body, created_by=who.id, created_at=now,
+            updated_at=now))
+
+    async def render(self, who: Identity, canned_id: str, ticket_id: str, article: str | None) -> str:
+        _require_staff(who)
+        reply = await db.get_canned(self.store, canned_id)
+        view = await self.store.get_ticket(ticket_id)
+        if reply is None or view is None:
+            raise TicketError("not_found", "no such canned reply" if reply is None else "no such ticket")
+        context = RenderContext(customer_name=view.customer.name, customer_id=view.customer.id, ticket_id=view.id,
+                                ticket_subject=view.subject, ticket_plan=view.plan, agent_name=who.name)
+        try:
+            return render_reply(reply.body, context, article)
+        except ValueError as exc:
+            raise TicketError("bad_request", str(exc)) from None
+
+    # -- CSAT --------------------------------------------------------------------------------------------------
+    async def rate(self, who: Identity, ticket_id: str, score: int, comment: str | None) -> CsatRating:
+        view = await self.store.get_ticket(ticket_id)
+        if view is None or not policy.can_view(who.id, who.role, view.customer.id):
+            raise TicketError("not_found", "no such ticket")
+        refusal = policy.can_rate(who.id, view.customer.id, view.status)
+        if refusal == "forbidden":
+            raise TicketError("forbidden", "only the customer who opened the ticket rates it")
+        if refusal == "conflict":
+            raise TicketError("conflict", "a ticket is rated once it is solved")
+        rating = CsatRating(ticket_id=ticket_id, customer_id=who.id, plan=view.plan, score=score,
+                            comment=comment or None, created_at=utcnow())
+        if not await db.add_rating(self.store, rating):
+            raise TicketError("conflict", "this ticket was already rated")
+        return rating
+
+    async def rating(self, who: Identity, ticket_id: str) -> CsatRating | None:
+        view = await self.store.get_ticket(ticket_id)
+        if view is None or not policy.can_view(who.id, who.role, view.customer.id):
+            raise TicketError("not_found", "no such ticket")
+        return await db.rating_of(self.store, ticket_id)
+
+    # -- reports -----------------------------------------------------------------------------------------------
+    async def report(self, who: Identity, days: int) -> reports.Report:
+        _require_staff(who)
+        now = utcnow()
+        since = now - timedelta(days=days)
+        facts, ratings = await db.report_facts(self.store, since)
+        return reports.build_report(facts, ratings, days, since, now)
+
+
+def _require_staff(who: Identity) -> None:
+    if not who.is_staff:
+        raise TicketError("forbidden", "for agents only")
+
+
+def install(gateway: "Gateway") -> Workflow:
+    """Attach the workflow to a gateway node (gateway.workflow) and hook auto-assignment into ticket opening."""
+    workflow = Workflow(gateway)
+    gateway.workflow = workflow  # type: ignore[attr-defined]
+    if gateway.settings.auto_assign:
+        gateway.tickets.opened_hooks.append(workflow.auto_assign)
+    return workflow
