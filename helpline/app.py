@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from helpline.node import assemble_gateway
 from persistence.webhooks import EmbeddedDispatcher
 from realtime.connection import Connection
 from realtime.dispatch import Gateway
@@ -33,7 +34,6 @@ from support.web.http import error_response
 from support.web.openapi import Operation
 from support.web.security import SecurityHeaders
 from support.workflow import routes as workflow_routes
-from support.workflow import service as workflow
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 
@@ -134,8 +134,7 @@ openapi_ops = [
 
 
 def create_app(settings: Settings) -> "WebSocketLane":
-    gateway = Gateway(settings)
-    workflow.install(gateway)
+    gateway = assemble_gateway(settings)
     incidents = IncidentDesk(settings, gateway.tickets, gateway.bus)
     help_center = articles.HelpCenter(settings, gateway.store)
 

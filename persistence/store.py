@@ -5,7 +5,6 @@ Writes of messages are idempotent on (ticket, seq), so a batch may be replayed a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
@@ -17,29 +16,9 @@ from persistence import audit, message_rows, models, outbox
 from support.core import policy
 from support.core.clock import as_utc, iso, parse_iso, utcnow
 from support.core.model import Customer, Message, TicketView, User
+from support.core.stores import UNSET, NewTicket
 
-
-@dataclass(frozen=True)
-class NewTicket:
-    id: str
-    customer: Customer
-    client_id: str | None
-    subject: str
-    body: str
-    category: str
-    plan: str
-    priority: int
-    page_url: str | None
-    context: dict[str, Any] | None
-    created_at: datetime
-    first_response_due: datetime | None
-
-
-class _Unset:
-    pass
-
-
-UNSET: Any = _Unset()
+__all__ = ["UNSET", "NewTicket", "TicketStore", "create_engine", "message_view", "ticket_view"]
 
 
 def create_engine(url: str) -> AsyncEngine:

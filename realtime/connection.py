@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -20,13 +20,28 @@ from realtime import metrics, frames
 from support.workflow.assignment import stop_watching
 from support.core.tokens import Identity, TokenError, verify_token
 from support.core.bus import ReadEvent, TypingEvent
+from support.core.model import Message, User
 from support.core.errors import Unavailable
 from realtime.limits import TokenBucket
 from support.core.errors import TicketError
 from realtime.server import EXTENSION, FrameWriter
 
 if TYPE_CHECKING:
-    from realtime.dispatch import Gateway
+    from realtime.hub import Hub
+    from realtime.limits import ConnectionLimits
+    from support.core.bus import Bus
+    from support.core.settings import Settings
+
+
+class Node(Protocol):
+    """What a connection needs of its gateway node (realtime/dispatch.py `Gateway` is one): the settings, the
+    hub it registers with, the bus for presence, the connection limits, and `handle` for every decoded frame."""
+    settings: "Settings"
+    hub: "Hub"
+    bus: "Bus"
+    connection_limits: "ConnectionLimits"
+
+    async def handle(self, connection: "Connection", frame: frames.ClientFrame) -> None: ...
 
 log = logging.getLogger("helpline.connection")
 
@@ -36,7 +51,7 @@ CLOSE_RATE_LIMITED = 4429
 REFUSALS_BEFORE_CLOSE = 50
 
 
-def _ack_frame(message: frames.Message) -> frames.Outgoing:
+def _ack_frame(message: Message) -> frames.Outgoing:
     return frames.encode(frames.Ack(message.client_id, message.ticket, message.id, message.seq))
 
 
@@ -46,7 +61,7 @@ class JoinBuffer:
     __slots__ = ("messages", "presence")
 
     def __init__(self) -> None:
-        self.messages: list[tuple[frames.Message, frames.Outgoing]] = []
+        self.messages: list[tuple[Message, frames.Outgoing]] = []
         self.presence: list[frames.Outgoing] = []
 
 
@@ -56,12 +71,12 @@ class Connection:
                  "_shown_seq", "_awaiting_ack", "_typing", "_closing", "_frame_budget", "_refusals", "ip", "_write",
                  "_buffered", "_send_limit", "_outbox", "__weakref__")
 
-    def __init__(self, websocket: WebSocket, gateway: "Gateway") -> None:
+    def __init__(self, websocket: WebSocket, gateway: Node) -> None:
         self.id = secrets.token_hex(8)
         self.websocket = websocket
         self.gateway = gateway
         self.identity: Identity | None = None
-        self.public_user: frames.User | None = None
+        self.public_user: User | None = None
         self.user_id = ""
         self.role = ""
         self.tickets: set[str] = set()
@@ -128,7 +143,7 @@ class Connection:
             frame = await outbox.get()
             await ws.send_text(frame)
 
-    def deliver_message(self, message: frames.Message, frame: frames.Outgoing) -> None:
+    def deliver_message(self, message: Message, frame: frames.Outgoing) -> None:
         if self._joins is not None and message.ticket in self._joins:
             self._joins[message.ticket].messages.append((message, frame))  # sent after the snapshot: none missed
             return
@@ -211,7 +226,7 @@ class Connection:
             return False
         self.identity = identity
         self.user_id, self.role = identity.id, identity.role
-        self.public_user = frames.User(identity.id, identity.name, identity.role)
+        self.public_user = User(identity.id, identity.name, identity.role)
         self.push(frames.encode(frames.Welcome(
             frames.WelcomeUser(identity.id, identity.name, identity.role, identity.plan), settings.heartbeat_s)))
         return True
@@ -314,7 +329,7 @@ class Connection:
     def expect_ack(self, ticket: str, client_id: str) -> None:
         self._awaiting_ack.setdefault((ticket, client_id), False)
 
-    def finish_ack(self, message: frames.Message) -> None:
+    def finish_ack(self, message: Message) -> None:
         """Ack once: the live message may already have carried the ack out."""
         key = (message.ticket, message.client_id)
         if not self._awaiting_ack.pop(key, False):

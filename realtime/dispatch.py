@@ -1,6 +1,7 @@
-"""A gateway node: the store, the bus, the hub, and what each client frame does.
+"""A gateway node's dispatch: what each client frame does (frame → service call), and the node's parts.
 
 Frame handlers check with the ticket rules, act through TicketService and the bus, and answer on the connection.
+The parts (store, bus, services) are built by the composition root (helpline/node.py) and handed in.
 """
 
 from __future__ import annotations
@@ -9,43 +10,40 @@ import asyncio
 import logging
 import time
 
-from persistence.store import TicketStore
-from realtime import metrics, frames
-from support.core import policy
-from support.workflow.assignment import queue_memberships, watch_queue
-from realtime.bus import open_bus
-from support.core.bus import TypingEvent
+from realtime import frames, metrics, presence
 from realtime.connection import Connection
 from realtime.hub import Hub
-from realtime.limits import BucketsByKey, ConnectionCounter
-from support.core.settings import Settings
+from realtime.limits import BucketsByKey, ConnectionLimits
+from support.core import policy
+from support.core.bus import Bus, TypingEvent
 from support.core.errors import TicketError
+from support.core.settings import Settings
+from support.core.stores import TicketStore
 from support.tickets.service import TicketService
+from support.workflow.assignment import watch_queue
+from support.workflow.service import Workflow
 
 log = logging.getLogger("helpline.gateway")
 QUEUE_SNAPSHOT = 200
 
 
-class ConnectionLimits:
-    def __init__(self, settings: Settings) -> None:
-        self.per_user = ConnectionCounter(settings.max_connections_per_user)
-        self.per_ip = ConnectionCounter(settings.max_connections_per_ip)
-
-
 class Gateway:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, store: TicketStore, bus: Bus, tickets: TicketService,
+                 workflow: Workflow) -> None:
         self.settings = settings
-        self.store = TicketStore(settings.database_url)
-        self.bus = open_bus(settings, self.store)
-        self.tickets = TicketService(settings, self.store, self.bus)
+        self.store = store
+        self.bus = bus
+        self.tickets = tickets
+        self.workflow = workflow
         self.hub = Hub(self.bus, self.tickets, settings.typing_ttl_s)
-        self.connection_limits = ConnectionLimits(settings)
+        self.connection_limits = ConnectionLimits(settings.max_connections_per_user, settings.max_connections_per_ip)
         self.http_writes = BucketsByKey(settings.http_write_rate_per_s, settings.http_write_burst)
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.bus.start(self.hub.deliver)
-        self._heartbeat = asyncio.create_task(self._heartbeats(), name="heartbeats")
+        self._heartbeat = asyncio.create_task(presence.heartbeats(self.hub, self.bus, self.settings.heartbeat_s),
+                                              name="heartbeats")
 
     async def close(self) -> None:
         if self._heartbeat:
@@ -58,21 +56,6 @@ class Gateway:
     async def ready(self) -> dict[str, bool]:
         database, bus = await asyncio.gather(self.store.ping(), self.bus.ready())
         return {"database": database, "bus": bus}
-
-    async def _heartbeats(self) -> None:
-        """Every heartbeat period: tell clients we are alive and renew presence.
-
-        Dead peers are found by the server's WebSocket pings (uvicorn), so quiet clients need not ping."""
-        frame = frames.encode(frames.Heartbeat())
-        period = self.settings.heartbeat_s
-        while True:
-            await asyncio.sleep(period)
-            try:
-                for connection in list(self.hub.connections):
-                    connection.push(frame)
-                await self.bus.presence_refresh(self.hub.memberships() + queue_memberships(self.hub.queue_watchers))
-            except Exception:
-                log.exception("heartbeat round failed")
 
     # -- client frames -----------------------------------------------------------------------------------------
     async def handle(self, c: Connection, frame: frames.ClientFrame) -> None:

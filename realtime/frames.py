@@ -10,7 +10,7 @@ from typing import Annotated, Any, Union
 
 import msgspec
 
-from support.core.model import NO_NUL, Body, ClientId, Message, Seq, TicketId, TicketView, User
+from support.core.model import Body, ClientId, Message, Seq, TicketId, TicketView, User
 
 
 class Hello(msgspec.Struct, tag="hello", forbid_unknown_fields=False):

@@ -73,3 +73,11 @@ class ConnectionCounter:
             self._open.pop(key, None)
         else:
             self._open[key] = count
+
+
+class ConnectionLimits:
+    """The open connections a node allows per user and per IP (settings.max_connections_per_*)."""
+
+    def __init__(self, per_user: int, per_ip: int) -> None:
+        self.per_user = ConnectionCounter(per_user)
+        self.per_ip = ConnectionCounter(per_ip)

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 from support.core.bus import Bus
 
 if TYPE_CHECKING:
-    from persistence.store import TicketStore
+    from support.core.stores import MessageStore
     from support.core.settings import Settings
 
 
-def open_bus(settings: "Settings", store: "TicketStore") -> Bus:
+def open_bus(settings: "Settings", store: "MessageStore") -> Bus:
     """Pick the backend from the URL: Redis when HELPLINE_REDIS_URL is set, else in-memory (one process)."""
     if settings.redis_url and settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
         from realtime.bus.redis.bus import RedisBus

@@ -10,14 +10,14 @@ import asyncio
 import logging
 from typing import Callable
 
-from persistence.store import TicketStore
+from support.core.stores import MessageStore
 from support.core.model import Message
 
 log = logging.getLogger("helpline.writer")
 
 
 class GroupWriter:
-    def __init__(self, store: TicketStore, on_written: Callable[[list[Message]], None], max_batch: int = 500) -> None:
+    def __init__(self, store: MessageStore, on_written: Callable[[list[Message]], None], max_batch: int = 500) -> None:
         self._store = store
         self._on_written = on_written
         self._max_batch = max_batch

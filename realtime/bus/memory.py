@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict, deque
 
-from persistence.store import TicketStore
+from support.core.stores import MessageStore
 from realtime.bus.group_writer import GroupWriter
 from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
 from support.core.model import Message, TicketView, User
@@ -19,7 +19,7 @@ STORED_CLIENT_IDS = 1_000  # a retry of a message older than a ticket's last tho
 
 
 class MemoryBus:
-    def __init__(self, store: TicketStore) -> None:
+    def __init__(self, store: MessageStore) -> None:
         self._store = store
         self._sink: EventSink = lambda _ticket, _event: None
         self._writer = GroupWriter(store, self._published)

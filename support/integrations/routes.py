@@ -236,11 +236,9 @@ def _attachment_storage(request: Request) -> Any:
 async def _after_erasure(gateway: Any, ticket_ids: list[str]) -> None:
     """Drop the bus's cached recent history of the erased tickets (so recovery reads the tombstones) and show
     agents the tombstoned tickets."""
-    forget = getattr(gateway.bus, "forget_recent", None)
     for ticket_id in ticket_ids:
         try:
-            if forget is not None:
-                await forget(ticket_id)
+            await gateway.bus.forget_recent(ticket_id)
             view = await gateway.store.get_ticket(ticket_id)
             if view is not None:
                 await gateway.bus.publish_ticket(view)

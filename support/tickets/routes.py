@@ -14,6 +14,7 @@ from support.core import policy
 from support.web.openapi import Operation, Param
 from support.core.model import NO_NUL, Message, TicketView
 from support.core.errors import TicketError
+from support.core.stores import UNSET
 from support.web.http import endpoint, identify, int_param, json_response, read_body
 
 PAGE_MAX = 100
@@ -123,7 +124,6 @@ async def post_message(request: Request) -> Response:
 async def patch_ticket(request: Request) -> Response:
     who = identify(request)
     body: TicketPatch = await read_body(request, TicketPatch)
-    from persistence.store import UNSET
     assignee = UNSET if body.assignee is msgspec.UNSET else body.assignee
     if body.reviewed is not None:  # first, so the view the update returns and publishes carries the mark
         await request.app.state.gateway.workflow.set_reviewed(who, request.path_params["id"], body.reviewed)

@@ -11,7 +11,8 @@ import time
 from typing import Any, Awaitable, Callable
 
 from persistence.incident_links import incident_of
-from persistence.store import UNSET, NewTicket, TicketStore
+from support.core.errors import TicketError
+from support.core.stores import UNSET, NewTicket, TicketStore
 from support.core import policy
 from support.core.tokens import Identity
 from support.core.bus import Bus, CommitResult, Draft

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
 from persistence import workflow_store as db
 from persistence.models_workflow import CannedReply, CsatRating
@@ -19,10 +19,10 @@ from support.core.business_hours import business_seconds_between
 from support.workflow.canned import RenderContext, render_reply
 from support.core.clock import utcnow
 from support.core.model import TicketView, User
+from support.core.bus import Bus
 from support.core.errors import TicketError
-
-if TYPE_CHECKING:
-    from realtime.dispatch import Gateway
+from support.core.settings import Settings
+from support.tickets.service import TicketService
 
 log = logging.getLogger("helpline.workflow")
 SIGNAL_DAYS = 7
@@ -30,12 +30,14 @@ RECENT_FIRST_RESPONSES = timedelta(days=7)
 
 
 class Workflow:
-    def __init__(self, gateway: "Gateway") -> None:
-        self.settings = gateway.settings
-        self.store = gateway.store
-        self.bus = gateway.bus
-        self.tickets = gateway.tickets
-        self.hours = gateway.tickets.hours
+    def __init__(self, settings: Settings, store: Any, bus: Bus, tickets: TicketService) -> None:
+        self.settings = settings
+        self.store = store
+        self.bus = bus
+        self.tickets = tickets
+        self.hours = tickets.hours
+        if settings.auto_assign:  # the ticket service calls its hooks when a ticket is opened
+            tickets.opened_hooks.append(self.auto_assign)
 
     # -- assignment --------------------------------------------------------------------------------------------
     async def online_agents(self) -> list[User]:
@@ -154,12 +156,3 @@ class Workflow:
 def _require_staff(who: Identity) -> None:
     if not who.is_staff:
         raise TicketError("forbidden", "for agents only")
-
-
-def install(gateway: "Gateway") -> Workflow:
-    """Attach the workflow to a gateway node (gateway.workflow) and hook auto-assignment into ticket opening."""
-    workflow = Workflow(gateway)
-    gateway.workflow = workflow  # type: ignore[attr-defined]
-    if gateway.settings.auto_assign:
-        gateway.tickets.opened_hooks.append(workflow.auto_assign)
-    return workflow

@@ -16,7 +16,7 @@ from persistence.models_integrations import OutboxEvent, WebhookEndpoint
 from persistence.store import TicketStore
 from persistence.worker import PersistenceWorker, decode_entries
 from realtime.bus.redis.bus import RedisBus
-from realtime.bus.redis.lag import PERSIST_GROUP, persist_lag
+from support.core.stream import PERSIST_GROUP, persist_lag
 from support.core.clock import utcnow
 from support.core.settings import Settings
 from tests.bus.conftest import Sink, draft, new_ticket, redis_prefix  # noqa: F401 - the Redis prefix fixture

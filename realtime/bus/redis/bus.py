@@ -16,14 +16,14 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from persistence.store import TicketStore
+from support.core.stores import MessageStore
 from realtime import metrics
 from realtime.bus.redis import layout as layout
 from realtime.bus.redis import scripts as scripts
 from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
 from support.core.errors import Unavailable
 from realtime.bus.redis.fanout import ChannelSubscriber
-from realtime.bus.redis.lag import persist_lag
+from support.core.stream import persist_lag
 from realtime.bus.redis.wire import CommandPipe, Endpoint, ReplyError
 from support.core.model import Message, TicketView, User
 
@@ -46,7 +46,7 @@ async def redis_errors(what: str) -> AsyncIterator[None]:
 
 
 class RedisBus:
-    def __init__(self, url: str, store: TicketStore, prefix: str = "helpline", presence_ttl_s: float = 30.0,
+    def __init__(self, url: str, store: MessageStore, prefix: str = "helpline", presence_ttl_s: float = 30.0,
                  recent_max: int = RECENT_PER_TICKET) -> None:
         # Bounded and blocking: a burst of commits queues for a connection instead of opening thousands.
         pool = BlockingConnectionPool.from_url(url, max_connections=MAX_CONNECTIONS, timeout=5,

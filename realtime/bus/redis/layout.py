@@ -9,16 +9,17 @@ from __future__ import annotations
 import msgspec
 
 from support.core.bus import BusEvent, Draft, MessageEvent
-from support.core.model import Message, User
+from support.core.model import User
+from support.core.stream import Entry, decode_message, persist_key
+
+__all__ = ["Entry", "decode_message"]  # the persistence stream's own, used here through this module
 
 _draft_encoder = msgspec.msgpack.Encoder()
-_draft_decoder = msgspec.msgpack.Decoder(Draft)
 _event_decoder = msgspec.msgpack.Decoder(BusEvent)
 _user_encoder = msgspec.json.Encoder()
 _user_decoder = msgspec.json.Decoder(User)
 
 MESSAGE_KIND = b"m"  # b"m<seq> <draft msgpack>": the commit script publishes the stream's bytes as they are
-Entry = tuple[bytes, dict[bytes, bytes]]  # a stream entry as redis-py returns it: id, fields
 EVENT_KIND = b"e"  # b"e<BusEvent msgpack>": typing, read, presence, ticket changes
 
 
@@ -27,7 +28,7 @@ class Keys:
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
-        self.persist = f"{prefix}:persist"  # the global persistence stream, drained by `helpline worker`
+        self.persist = persist_key(prefix)  # the global persistence stream, drained by `helpline worker`
         self.queue = f"{prefix}:queue"  # channel of ticket changes, for agents' queue views
         self.presence_index = f"{prefix}:presence"  # zset "ticket\nconnection" -> expiry (ms), for the sweep
 
@@ -58,10 +59,6 @@ class Keys:
 
 def encode_draft(draft: Draft) -> bytes:
     return _draft_encoder.encode(draft)
-
-
-def decode_message(seq: int, draft_bytes: bytes) -> Message:
-    return _draft_decoder.decode(draft_bytes).committed(seq)
 
 
 def encode_event(event: BusEvent) -> bytes:

@@ -1,18 +1,37 @@
-"""How far the persistence worker is behind the Redis persistence stream: messages and seconds.
+"""The persistence stream's contract: the durable stream of committed messages that the Redis bus appends to (its
+commit script) and the persistence worker drains. Its key, its consumer group, its entries, and how far the worker
+is behind (messages and seconds), read by the gateways' bus (their /metrics) and by the worker (its /metrics, log).
 
-Read by the gateways' bus (exported on their /metrics) and by the worker (its /metrics and its log). Reads only.
+Both sides import this one module, so neither imports the other (realtime/ and persistence/ never meet). It opens no
+connection: `persist_lag` reads through the client its caller passes.
 """
 
 from __future__ import annotations
 
 from typing import cast
 
+import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from realtime.bus.redis.layout import Entry
+from support.core.bus import Draft
+from support.core.model import Message
 
 PERSIST_GROUP = "persisters"  # the worker's consumer group on the persistence stream
+ENTRY_SEQ = b"s"  # an entry's fields: s=<seq> d=<the Draft as msgpack>, in this order (the commit script's)
+ENTRY_DRAFT = b"d"
+Entry = tuple[bytes, dict[bytes, bytes]]  # a stream entry as redis-py returns it: id, fields
+_draft_decoder = msgspec.msgpack.Decoder(Draft)
+
+
+def persist_key(prefix: str) -> str:
+    """The global persistence stream under one key prefix (settings.key_prefix)."""
+    return f"{prefix}:persist"
+
+
+def decode_message(seq: int, draft_bytes: bytes) -> Message:
+    """An entry's draft, committed under its seq."""
+    return _draft_decoder.decode(draft_bytes).committed(seq)
 
 
 def entry_ms(entry_id: bytes | str) -> int:

@@ -1,0 +1,19 @@
+"""One gateway node wired from its settings: the store (persistence), the bus (realtime), the services (support),
+and the dispatcher that holds them. The one place that picks the implementations of the ports."""
+
+from __future__ import annotations
+
+from persistence.store import TicketStore
+from realtime.bus import open_bus
+from realtime.dispatch import Gateway
+from support.core.settings import Settings
+from support.tickets.service import TicketService
+from support.workflow.service import Workflow
+
+
+def assemble_gateway(settings: Settings) -> Gateway:
+    store = TicketStore(settings.database_url)
+    bus = open_bus(settings, store)
+    tickets = TicketService(settings, store, bus)
+    workflow = Workflow(settings, store, bus, tickets)
+    return Gateway(settings, store, bus, tickets, workflow)
