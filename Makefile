@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install browser unit chaos fuzz bench clean
+.PHONY: run test lint install browser unit chaos fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ browser:
 	  else echo "chromium missing and apt-get not usable: browser tests will skip (fail under CI=true)"; fi; \
 	fi
 
-test: install browser
+# The dependency rule (import-linter contracts in pyproject.toml), then the tests.
+lint: install
+	$(BIN)/lint-imports
+
+test: install browser lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 unit: install

@@ -4,6 +4,7 @@ and the dispatcher that holds them. The one place that picks the implementations
 from __future__ import annotations
 
 from persistence.store import TicketStore
+from persistence.workflow_store import WorkflowRepository
 from realtime.bus import open_bus
 from realtime.dispatch import Gateway
 from support.core.settings import Settings
@@ -15,5 +16,5 @@ def assemble_gateway(settings: Settings) -> Gateway:
     store = TicketStore(settings.database_url)
     bus = open_bus(settings, store)
     tickets = TicketService(settings, store, bus)
-    workflow = Workflow(settings, store, bus, tickets)
+    workflow = Workflow(settings, store, bus, tickets, WorkflowRepository(store))
     return Gateway(settings, store, bus, tickets, workflow)

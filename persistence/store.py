@@ -12,7 +12,7 @@ from sqlalchemy import Select, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from persistence import audit, message_rows, models, outbox
+from persistence import audit, message_rows, models, models_incidents, outbox
 from support.core import policy
 from support.core.clock import as_utc, iso, parse_iso, utcnow
 from support.core.model import Customer, Message, TicketView, User
@@ -273,6 +273,20 @@ class TicketStore:
             messages = [message_view(r) for r in rows]
             cursors = dict((await session.execute(_read_cursors(ticket_id))).all())
         return messages, cursors
+
+    async def incident_of(self, ticket_id: str) -> str | None:
+        """The status page incident a ticket follows (persistence/incident_links.py links them)."""
+        t = models_incidents.TicketIncident
+        async with self.sessions() as session:
+            return await session.scalar(select(t.incident_id).where(t.ticket_id == ticket_id))
+
+    async def incidents_of(self, ticket_ids: Sequence[str]) -> dict[str, str]:
+        if not ticket_ids:
+            return {}
+        t = models_incidents.TicketIncident
+        async with self.sessions() as session:
+            rows = await session.execute(select(t.ticket_id, t.incident_id).where(t.ticket_id.in_(list(ticket_ids))))
+            return dict(rows.all())
 
     async def read_cursors(self, ticket_id: str) -> dict[str, int]:
         async with self.reads() as session:

@@ -85,3 +85,9 @@ class TicketStore(MessageStore, Protocol):
                                    limit: int) -> tuple[list[Message], dict[str, int]]: ...
 
     async def read_cursors(self, ticket_id: str) -> dict[str, int]: ...
+
+    async def incident_of(self, ticket_id: str) -> str | None:
+        """The status page incident the ticket follows, if any."""
+
+    async def incidents_of(self, ticket_ids: Sequence[str]) -> dict[str, str]:
+        """ticket id -> incident id, for those of the tickets that follow one."""

@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from persistence.incident_links import incidents_of
 from support.core import policy
 from support.web.openapi import Operation, Param
 from support.core.model import NO_NUL, Message, TicketView
@@ -95,7 +94,7 @@ async def list_tickets(request: Request) -> Response:
         tickets = await store.list_customer_tickets(who.id, offset, limit + 1)
     more = len(tickets) > limit
     tickets = tickets[:limit]
-    linked = await incidents_of(store, [t.id for t in tickets])
+    linked = await store.incidents_of([t.id for t in tickets])
     for ticket in tickets:
         ticket.incident = linked.get(ticket.id)
     return json_response(TicketList(tickets, str(offset + limit) if more else None))

@@ -10,7 +10,6 @@ import secrets
 import time
 from typing import Any, Awaitable, Callable
 
-from persistence.incident_links import incident_of
 from support.core.errors import TicketError
 from support.core.stores import UNSET, NewTicket, TicketStore
 from support.core import policy
@@ -204,7 +203,7 @@ class TicketService:
         await self.check_view(who, ticket_id)
         view = await self.store.get_ticket(ticket_id, reader_id=who.id)
         assert view is not None
-        view.incident = await incident_of(self.store, ticket_id)
+        view.incident = await self.store.incident_of(ticket_id)
         limit = max(1, min(limit, HISTORY_PAGE_MAX))
         batch = await self.messages_after(ticket_id, after_seq, limit + 1)
         has_more = len(batch) > limit

@@ -11,13 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from persistence import workflow_store as db
-from persistence.models_workflow import CannedReply, CsatRating
 from support.web.http import endpoint, identify, int_param, json_response, read_body
 from support.core.tokens import PLANS, Identity
 from support.core.clock import iso, utcnow
 from support.web.openapi import Operation, Param
 from support.core.model import NO_NUL
+from support.workflow.ports import CannedReply, CsatRating
 from support.workflow.reports import Report
 from support.workflow.signals import Signal
 from support.workflow.targets import Expected
@@ -143,7 +142,7 @@ async def set_me(request: Request) -> Response:
 @endpoint
 async def list_canned(request: Request) -> Response:
     _require_staff(request)
-    return json_response([_canned_view(r) for r in await db.list_canned(request.app.state.gateway.store)])
+    return json_response([_canned_view(r) for r in await request.app.state.gateway.workflow.db.list_canned()])
 
 
 @endpoint
@@ -157,7 +156,7 @@ async def create_canned(request: Request) -> Response:
 async def edit_canned(request: Request) -> Response:
     _require_staff(request)
     body: CannedPatch = await read_body(request, CannedPatch)
-    row = await db.edit_canned(request.app.state.gateway.store, request.path_params["id"], body.title, body.body,
+    row = await request.app.state.gateway.workflow.db.edit_canned(request.path_params["id"], body.title, body.body,
                                utcnow())
     if row is None:
         raise TicketError("not_found", "no such canned reply")
@@ -167,7 +166,7 @@ async def edit_canned(request: Request) -> Response:
 @endpoint
 async def delete_canned(request: Request) -> Response:
     _require_staff(request)
-    if not await db.delete_canned(request.app.state.gateway.store, request.path_params["id"]):
+    if not await request.app.state.gateway.workflow.db.delete_canned(request.path_params["id"]):
         raise TicketError("not_found", "no such canned reply")
     return Response(status_code=204)
 

@@ -7,13 +7,11 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
-from typing import Any
 
-from persistence import workflow_store as db
-from persistence.models_workflow import CannedReply, CsatRating
 from support.workflow import reports, signals, targets
 from support.core import policy
 from support.workflow.assignment import AGENTS_ROOM, available_agents
+from support.workflow.ports import CannedReply, CsatRating, WorkflowStore
 from support.core.tokens import Identity
 from support.core.business_hours import business_seconds_between
 from support.workflow.canned import RenderContext, render_reply
@@ -22,6 +20,7 @@ from support.core.model import TicketView, User
 from support.core.bus import Bus
 from support.core.errors import TicketError
 from support.core.settings import Settings
+from support.core.stores import TicketStore
 from support.tickets.service import TicketService
 
 log = logging.getLogger("helpline.workflow")
@@ -30,9 +29,11 @@ RECENT_FIRST_RESPONSES = timedelta(days=7)
 
 
 class Workflow:
-    def __init__(self, settings: Settings, store: Any, bus: Bus, tickets: TicketService) -> None:
+    def __init__(self, settings: Settings, store: TicketStore, bus: Bus, tickets: TicketService,
+                 db: WorkflowStore) -> None:
         self.settings = settings
         self.store = store
+        self.db = db
         self.bus = bus
         self.tickets = tickets
         self.hours = tickets.hours
@@ -47,8 +48,8 @@ class Workflow:
         """An opened-ticket hook: give the new ticket to the next available agent. A failure here must not
         lose the ticket, so it is logged and the ticket stays in the queue unassigned."""
         try:
-            available = available_agents(await self.online_agents(), await db.away_agents(self.store))
-            agent = await db.take_next_agent(self.store, available, utcnow())
+            available = available_agents(await self.online_agents(), await self.db.away_agents())
+            agent = await self.db.take_next_agent(available, utcnow())
             if agent is None:
                 return view
             return await self.store.update_ticket(view.id, utcnow(), assignee=agent) or view
@@ -58,23 +59,23 @@ class Workflow:
 
     async def set_away(self, who: Identity, away: bool) -> None:
         _require_staff(who)
-        await db.set_away(self.store, who.id, who.name, away, utcnow())
+        await self.db.set_away(who.id, who.name, away, utcnow())
 
     async def agents(self) -> list[dict[str, object]]:
         online = {u.id: u for u in await self.online_agents()}
-        states = await db.agent_states(self.store)
+        states = await self.db.agent_states()
         return [{"id": u.id, "name": u.name, "online": True, "away": states.get(u.id, False)}
                 for u in sorted(online.values(), key=lambda u: u.id)]
 
     # -- triage ------------------------------------------------------------------------------------------------
     async def set_reviewed(self, who: Identity, ticket_id: str, reviewed: bool) -> None:
         _require_staff(who)
-        if not await db.set_reviewed(self.store, ticket_id, who.id, reviewed, utcnow()):
+        if not await self.db.set_reviewed(ticket_id, who.id, reviewed, utcnow()):
             raise TicketError("not_found", "no such ticket")
 
     async def signals(self, min_count: int) -> list[signals.Signal]:
         now = utcnow()
-        found = await db.free_reports(self.store, now - timedelta(days=SIGNAL_DAYS))
+        found = await self.db.free_reports(now - timedelta(days=SIGNAL_DAYS))
         return signals.signals(found, now, min_count)
 
     async def review_signal(self, who: Identity, signal_id: str) -> signals.Signal:
@@ -84,7 +85,7 @@ class Workflow:
         if match is None:
             raise TicketError("not_found", "no such signal (it may have aged out)")
         for ticket_id in match.ticket_ids:
-            await db.set_reviewed(self.store, ticket_id, who.id, True, utcnow())
+            await self.db.set_reviewed(ticket_id, who.id, True, utcnow())
             view = await self.store.get_ticket(ticket_id)
             if view is not None:
                 await self.bus.publish_ticket(view)
@@ -93,10 +94,10 @@ class Workflow:
     # -- the customer's expected reply time --------------------------------------------------------------------
     async def expected(self, plan: str) -> targets.Expected:
         now = utcnow()
-        waiting_paid, waiting_free = await db.waiting_tickets(self.store)
+        waiting_paid, waiting_free = await self.db.waiting_tickets()
         window_start = now - timedelta(seconds=targets.THROUGHPUT_WINDOW_S)
-        everyone = await db.recent_first_responses(self.store, window_start)
-        for_plan = await db.recent_first_responses(self.store, now - RECENT_FIRST_RESPONSES, plan)
+        everyone = await self.db.recent_first_responses(window_start)
+        for_plan = await self.db.recent_first_responses(now - RECENT_FIRST_RESPONSES, plan)
         recent_s = [business_seconds_between(c, f, self.hours) for c, f in for_plan]
         return targets.expected_for(plan, now, self.settings.response_targets_s, self.hours, waiting_paid,
                                     waiting_free, recent_s, len(everyone))
@@ -105,13 +106,13 @@ class Workflow:
     async def add_canned(self, who: Identity, title: str, body: str) -> CannedReply:
         _require_staff(who)
         now = utcnow()
-        return await db.add_canned(self.store, CannedReply(
+        return await self.db.add_canned(CannedReply(
             id=f"c{secrets.token_hex(6)}", title=title, body=body, created_by=who.id, created_at=now,
             updated_at=now))
 
     async def render(self, who: Identity, canned_id: str, ticket_id: str, article: str | None) -> str:
         _require_staff(who)
-        reply = await db.get_canned(self.store, canned_id)
+        reply = await self.db.get_canned(canned_id)
         view = await self.store.get_ticket(ticket_id)
         if reply is None or view is None:
             raise TicketError("not_found", "no such canned reply" if reply is None else "no such ticket")
@@ -134,7 +135,7 @@ class Workflow:
             raise TicketError("conflict", "a ticket is rated once it is solved")
         rating = CsatRating(ticket_id=ticket_id, customer_id=who.id, plan=view.plan, score=score,
                             comment=comment or None, created_at=utcnow())
-        if not await db.add_rating(self.store, rating):
+        if not await self.db.add_rating(rating):
             raise TicketError("conflict", "this ticket was already rated")
         return rating
 
@@ -142,14 +143,14 @@ class Workflow:
         view = await self.store.get_ticket(ticket_id)
         if view is None or not policy.can_view(who.id, who.role, view.customer.id):
             raise TicketError("not_found", "no such ticket")
-        return await db.rating_of(self.store, ticket_id)
+        return await self.db.rating_of(ticket_id)
 
     # -- reports -----------------------------------------------------------------------------------------------
     async def report(self, who: Identity, days: int) -> reports.Report:
         _require_staff(who)
         now = utcnow()
         since = now - timedelta(days=days)
-        facts, ratings = await db.report_facts(self.store, since)
+        facts, ratings = await self.db.report_facts(since)
         return reports.build_report(facts, ratings, days, since, now)
 
 
