@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -31,7 +31,7 @@ from support.integrations import routes as admin_routes
 from support.tickets import routes as ticket_routes
 from support.web import openapi
 from support.web.http import error_response
-from support.web.openapi import Operation
+from support.web.openapi import Operation, api_routes
 from support.web.security import SecurityHeaders
 from support.workflow import routes as workflow_routes
 
@@ -116,21 +116,24 @@ def _page_op(path: str, summary: str, media_type: str = "text/html") -> Operatio
     return Operation("GET", path, summary, auth="none", media_type=media_type, tag="pages")
 
 
-openapi_ops = [
-    Operation("GET", "/api/config", "What the browser code needs to know (the status page URL)", auth="none",
-              response=dict[str, str | None], tag="operations"),
-    Operation("GET", "/healthz", "Liveness", auth="none", response=dict[str, str], tag="operations"),
-    Operation("GET", "/readyz", "Readiness: database and bus (503 when not ready)", auth="none",
-              response=dict[str, Any], also=(503,), tag="operations"),
-    Operation("GET", "/metrics", "Prometheus metrics", auth="none", media_type="text/plain", tag="operations"),
-    Operation("GET", "/demo/tokens", "Demo sign-in tokens (only under `helpline up`)", auth="none",
-              response=dict[str, Any], tag="operations"),
-    _page_op("/", "The demo host page with the widget"),
-    _page_op("/support", "The Support tab"),
-    _page_op("/dashboard", "The agent dashboard"),
-    _page_op("/reports", "The reports page"),
-    _page_op("/widget.js", "The embeddable widget script", "text/javascript"),
-]
+# The gateway's own calls: operations, the demo tokens and the browser surfaces' pages (declared as the features'
+# routes are, so the document describes them too).
+own_routes = api_routes(
+    (config, Operation("GET", "/api/config", "What the browser code needs to know (the status page URL)",
+                       auth="none", response=dict[str, str | None], tag="operations")),
+    (healthz, Operation("GET", "/healthz", "Liveness", auth="none", response=dict[str, str], tag="operations")),
+    (readyz, Operation("GET", "/readyz", "Readiness: database and bus (503 when not ready)", auth="none",
+                       response=dict[str, Any], also=(503,), tag="operations")),
+    (metrics, Operation("GET", "/metrics", "Prometheus metrics", auth="none", media_type="text/plain",
+                        tag="operations")),
+    (demo_tokens, Operation("GET", "/demo/tokens", "Demo sign-in tokens (only under `helpline up`)", auth="none",
+                            response=dict[str, Any], tag="operations")),
+    (page("demo.html"), _page_op("/", "The demo host page with the widget")),
+    (page("support.html"), _page_op("/support", "The Support tab")),
+    (page("dashboard.html"), _page_op("/dashboard", "The agent dashboard")),
+    (page("reports.html"), _page_op("/reports", "The reports page")),
+    (page("widget.js"), _page_op("/widget.js", "The embeddable widget script", "text/javascript")),
+)
 
 
 def create_app(settings: Settings) -> "WebSocketLane":
@@ -163,16 +166,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
         *workflow_routes.routes,
         *admin_routes.routes,
         *openapi.routes,
-        Route("/api/config", config),
-        Route("/healthz", healthz),
-        Route("/readyz", readyz),
-        Route("/metrics", metrics),
-        Route("/demo/tokens", demo_tokens),
-        Route("/", page("demo.html")),
-        Route("/support", page("support.html")),
-        Route("/dashboard", page("dashboard.html")),
-        Route("/reports", page("reports.html")),
-        Route("/widget.js", page("widget.js")),
+        *own_routes,
         Mount("/widget", StaticFiles(directory=WIDGET_DIR, check_dir=False), name="widget"),
     ]
     middleware = [Middleware(SecurityHeaders, allowed_origins=settings.allowed_origins, status_url=settings.status_url),

@@ -57,7 +57,7 @@ class TicketView(msgspec.Struct):
     first_response_due: str | None
     first_response_at: str | None = None
     solved_at: str | None = None
-    first_response_breached: bool | None = None  # support/workflow/targets.py: met (false), breached (true), running (null)
+    first_response_breached: bool | None = None  # workflow/targets.py: met (false), breached (true), running (null)
     resolution_s: int | None = None
     reviewed_at: str | None = None  # a free report triaged without a reply ("received and reviewed")
     page_url: str | None = None

@@ -6,14 +6,15 @@ Plain functions over values; no I/O here, so every rule is tested on its own.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Mapping
+from typing import Literal, Mapping, get_args
 
 from support.core.business_hours import BusinessHours, add_business_seconds
 
 PRIORITY_BY_PLAN: dict[str, int] = {"premium": 1, "pro_plus": 2, "pro": 3, "free": 4}
 STATUSES = ("open", "pending", "solved", "closed")
 ACTIVE_STATUSES = ("open", "pending")
-CATEGORIES = ("question", "bug", "billing", "account", "data", "other")
+Category = Literal["question", "bug", "billing", "account", "data", "other"]  # the API states them (OpenAPI enum)
+CATEGORIES: tuple[str, ...] = get_args(Category)
 # Allowed moves an agent may make by hand; a customer's reply reopens pending/solved tickets by itself.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "open": frozenset({"pending", "solved", "closed"}),

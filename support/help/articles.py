@@ -13,7 +13,7 @@ import msgspec
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+
 
 from persistence.store import TicketStore
 from support.help import pages
@@ -22,11 +22,12 @@ from support.help.article_files import Article, articles_dir, folder_signature, 
 from persistence.article_search import ArticleHit, ArticleIndex, open_index
 from support.core.tokens import Identity
 from support.core.clock import iso, utcnow
-from support.web.openapi import Operation, Param
+from support.web.openapi import Operation, Param, api_routes
 from support.core.model import ClientId
 from support.core.settings import Settings
 from support.core.errors import TicketError
 
+QUERY_MAX = 200  # characters of a search
 log = logging.getLogger("helpline.articles")
 EVENT_KINDS = ("suggested", "opened", "deflected")
 
@@ -166,10 +167,18 @@ def optional_identity(request: Request) -> Identity | None:
     return identify(request) if request.headers.get("authorization") else None
 
 
+def search_words(request: Request) -> str:
+    """The `q` of a search, refused (400) over its documented maxLength rather than cut short."""
+    query = request.query_params.get("q", "")
+    if len(query) > QUERY_MAX:
+        raise TicketError("bad_request", f"q is limited to {QUERY_MAX} characters")
+    return query
+
+
 @endpoint
 async def search_articles(request: Request) -> Response:
     center = help_center(request)
-    query = request.query_params.get("q", "")[:200]
+    query = search_words(request)
     limit = int_param(request, "limit", 8, 1, 50)
     hits = await center.index.search(query, limit) if query.strip() else center.listing()[:limit]
     return json_response(ArticleList(hits))
@@ -198,9 +207,10 @@ async def article_event(request: Request) -> Response:
                          201 if counted else 200)
 
 
+@endpoint
 async def help_index(request: Request) -> Response:
     center = help_center(request)
-    query = request.query_params.get("q", "")[:200]
+    query = search_words(request)
     hits = await center.index.search(query, 20) if query.strip() else None
     return HTMLResponse(pages.index_page(list(center.articles.values()), query, hits),
                         headers=pages.HEADERS)
@@ -213,29 +223,26 @@ async def help_article(request: Request) -> Response:
     return HTMLResponse(pages.article_page(article), headers=pages.HEADERS)
 
 
-routes = [
-    Route("/api/articles", search_articles, methods=["GET"]),
-    Route("/api/articles/stats", article_stats, methods=["GET"]),
-    Route("/api/articles/{slug}", get_article, methods=["GET"]),
-    Route("/api/articles/{slug}/events", article_event, methods=["POST"]),
-    Route("/help", help_index, methods=["GET"]),
-    Route("/help/{slug}", help_article, methods=["GET"]),
-]
-
-_QUERY = Param("q", Annotated[str, msgspec.Meta(max_length=200)], "search words; the last one may be unfinished")
-openapi_ops = [
-    Operation("GET", "/api/articles", "Search the help articles (or list them all without q)", auth="none",
-              response=ArticleList, tag="help", query=(
-                  _QUERY, Param("limit", Annotated[int, msgspec.Meta(ge=1, le=50)], "at most (default 8)")),
-              description="Best first; `snippet` is plain text, `snippet_html` the same escaped with <mark>."),
-    Operation("GET", "/api/articles/stats", "Suggestions, opens and deflections per article (agents)",
-              auth="staff", response=ArticleStatsList, tag="help"),
-    Operation("GET", "/api/articles/{slug}", "One article, its HTML rendered from trusted Markdown", auth="none",
-              response=ArticleView, tag="help"),
-    Operation("POST", "/api/articles/{slug}/events", "Count a suggestion, an open or a deflection", auth="none",
-              request=ArticleEventBody, response=ArticleEventResult, status=201, also=(200,), tag="help",
-              description="A token is optional; the same client_id for the same article and kind counts once."),
-    Operation("GET", "/help", "The help center page (with ?q= the search results)", auth="none",
-              media_type="text/html", query=(_QUERY,), tag="pages"),
-    Operation("GET", "/help/{slug}", "One help article's page", auth="none", media_type="text/html", tag="pages"),
-]
+_QUERY = Param("q", Annotated[str, msgspec.Meta(max_length=QUERY_MAX)], "search words; the last one may be unfinished")
+routes = api_routes(
+    (search_articles,
+     Operation("GET", "/api/articles", "Search the help articles (or list them all without q)", auth="none",
+               response=ArticleList, tag="help", query=(
+                   _QUERY, Param("limit", Annotated[int, msgspec.Meta(ge=1, le=50)], "at most (default 8)")),
+               description="Best first; `snippet` is plain text, `snippet_html` the same escaped with <mark>.")),
+    (article_stats,
+     Operation("GET", "/api/articles/stats", "Suggestions, opens and deflections per article (agents)",
+               auth="staff", response=ArticleStatsList, tag="help")),
+    (get_article,
+     Operation("GET", "/api/articles/{slug}", "One article, its HTML rendered from trusted Markdown", auth="none",
+               response=ArticleView, tag="help")),
+    (article_event,
+     Operation("POST", "/api/articles/{slug}/events", "Count a suggestion, an open or a deflection", auth="none",
+               request=ArticleEventBody, response=ArticleEventResult, status=201, also=(200,), tag="help",
+               description="A token is optional; the same client_id for the same article and kind counts once.")),
+    (help_index,
+     Operation("GET", "/help", "The help center page (with ?q= the search results)", auth="none",
+               media_type="text/html", query=(_QUERY,), tag="pages")),
+    (help_article,
+     Operation("GET", "/help/{slug}", "One help article's page", auth="none", media_type="text/html", tag="pages")),
+)

@@ -17,14 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+
 
 from persistence.models_help import Attachment
 from support.web.http import endpoint, identify, json_response
 from support.help.attachment_storage import AttachmentStorage, LocalFolderStorage
 from support.help.attachment_storage import KEY
 from support.core.clock import iso, utcnow
-from support.web.openapi import Operation, Param
+from support.web.openapi import Operation, Param, api_routes
 from support.core.errors import TicketError
 
 IMAGE_SIGNATURES: tuple[tuple[str, bytes, int], ...] = (
@@ -231,24 +231,21 @@ async def download(request: Request) -> Response:
     return Response(data, media_type=media_type, headers=headers)
 
 
-routes = [
-    Route("/api/tickets/{id}/attachments", upload, methods=["POST"]),
-    Route("/api/tickets/{id}/attachments", list_attachments, methods=["GET"]),
-    Route("/api/attachments/{id}", download, methods=["GET"]),
-]
-
-openapi_ops = [
-    Operation("POST", "/api/tickets/{id}/attachments", "Attach an image or a log file (owner or agent)",
-              request=bytes, request_media_type="application/octet-stream", response=AttachmentView, status=201,
-              also=(200,), tag="attachments", query=(
-                  Param("filename", Annotated[str, msgspec.Meta(max_length=255)], "the file's name (display only)"),
-                  Param("client_id", Annotated[str, msgspec.Meta(min_length=1, max_length=128)],
-                        "also post the thread message showing it; the same id again answers 200")),
-              description="The body is the file itself. PNG, JPEG, GIF, WebP (by their bytes) or UTF-8 .log/.txt; "
-                          "413 too_large over the size limit, 415 for any other type."),
-    Operation("GET", "/api/tickets/{id}/attachments", "A ticket's attachments (owner or agent)",
-              response=AttachmentList, tag="attachments"),
-    Operation("GET", "/api/attachments/{id}", "Download an attachment (owner or agent)",
-              media_type="application/octet-stream", tag="attachments",
-              description="The stored type (image/* or text/plain); logs come as Content-Disposition: attachment."),
-]
+routes = api_routes(
+    (upload,
+     Operation("POST", "/api/tickets/{id}/attachments", "Attach an image or a log file (owner or agent)",
+               request=bytes, request_media_type="application/octet-stream", response=AttachmentView, status=201,
+               also=(200,), tag="attachments", query=(
+                   Param("filename", Annotated[str, msgspec.Meta(max_length=255)], "the file's name (display only)"),
+                   Param("client_id", Annotated[str, msgspec.Meta(min_length=1, max_length=128)],
+                         "also post the thread message showing it; the same id again answers 200")),
+               description="The body is the file itself. PNG, JPEG, GIF, WebP (by their bytes) or UTF-8 .log/.txt; "
+                           "413 too_large over the size limit, 415 for any other type.")),
+    (list_attachments,
+     Operation("GET", "/api/tickets/{id}/attachments", "A ticket's attachments (owner or agent)",
+               response=AttachmentList, tag="attachments")),
+    (download,
+     Operation("GET", "/api/attachments/{id}", "Download an attachment (owner or agent)",
+               media_type="application/octet-stream", tag="attachments",
+               description="The stored type (image/* or text/plain); logs come as Content-Disposition: attachment.")),
+)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+
 
 from persistence.models_help import Callback
 from persistence.store import TicketStore
@@ -24,7 +24,7 @@ from support.core import policy
 from support.web.http import endpoint, identify, json_response, read_body
 from support.core.clock import iso, utcnow
 from support.core.model import NO_NUL
-from support.web.openapi import Operation, Param
+from support.web.openapi import Operation, Param, api_routes
 from support.core.errors import TicketError
 
 PREMIUM_CHANNELS = ("premium",)
@@ -33,7 +33,8 @@ CALLBACK_ID = re.compile(r"^[0-9a-f]{8,64}$")
 
 
 class CallbackRequest(msgspec.Struct, forbid_unknown_fields=False):
-    phone: Annotated[str, msgspec.Meta(min_length=6, max_length=40, pattern=NO_NUL)]
+    # What valid_phone accepts, stated in the API: + first if at all, 6-20 digits, spaces ( ) - . between them.
+    phone: Annotated[str, msgspec.Meta(min_length=6, max_length=32, pattern=r"^\+?[ ().-]*([0-9][ ().-]*){6,20}$")]
     preferred_time: Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)] | None = None
     note: Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)] | None = None
     client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)] | None = None
@@ -190,22 +191,19 @@ async def callback_done(request: Request) -> Response:
     return json_response(callback_view(row))
 
 
-routes = [
-    Route("/api/support/options", support_options, methods=["GET"]),
-    Route("/api/callbacks", request_callback, methods=["POST"]),
-    Route("/api/callbacks", list_callbacks, methods=["GET"]),
-    Route("/api/callbacks/{id}/done", callback_done, methods=["POST"]),
-]
-
-openapi_ops = [
-    Operation("GET", "/api/support/options", "The support channels of the caller's plan", response=SupportOptions,
-              tag="support", description="Chat for every plan; premium also the phone line and callbacks."),
-    Operation("POST", "/api/callbacks", "Ask to be phoned back (premium customers; others 403)",
-              request=CallbackRequest, response=CallbackView, status=201, also=(200,), tag="support",
-              description="Opens a ticket of category callback at priority 1 in the agents' queue."),
-    Operation("GET", "/api/callbacks", "Callbacks: agents the ones to make, customers their own",
-              response=CallbackList, tag="support",
-              query=(Param("status", Literal["requested", "done", "all"], "agents: which (default requested)"),)),
-    Operation("POST", "/api/callbacks/{id}/done", "Mark a callback done; its ticket is solved (agents)",
-              auth="staff", response=CallbackView, tag="support"),
-]
+routes = api_routes(
+    (support_options,
+     Operation("GET", "/api/support/options", "The support channels of the caller's plan", response=SupportOptions,
+               tag="support", description="Chat for every plan; premium also the phone line and callbacks.")),
+    (request_callback,
+     Operation("POST", "/api/callbacks", "Ask to be phoned back (premium customers; others 403)",
+               request=CallbackRequest, response=CallbackView, status=201, also=(200,), tag="support",
+               description="Opens a ticket of category callback at priority 1 in the agents' queue.")),
+    (list_callbacks,
+     Operation("GET", "/api/callbacks", "Callbacks: agents the ones to make, customers their own",
+               response=CallbackList, tag="support",
+               query=(Param("status", Literal["requested", "done", "all"], "agents: which (default requested)"),))),
+    (callback_done,
+     Operation("POST", "/api/callbacks/{id}/done", "Mark a callback done; its ticket is solved (agents)",
+               auth="staff", response=CallbackView, tag="support")),
+)

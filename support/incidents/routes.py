@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+
 
 from persistence import audit, incident_links
 from support.core import policy
@@ -18,7 +18,7 @@ from support.web.http import endpoint, identify, json_response, read_body
 from support.core.clock import utcnow
 from support.incidents.match import match
 from support.incidents.service import IncidentDesk
-from support.web.openapi import Operation
+from support.web.openapi import Operation, api_routes
 from support.core.model import TicketView
 from support.core.errors import TicketError
 
@@ -49,7 +49,7 @@ class Follow(msgspec.Struct, forbid_unknown_fields=False):
     """The draft the customer was writing when they chose to follow the incident instead."""
     subject: Annotated[str, msgspec.Meta(max_length=300)] = ""
     body: Annotated[str, msgspec.Meta(max_length=32_000)] = ""
-    category: str | None = None
+    category: policy.Category | None = None
     page_url: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     context: dict[str, Any] | None = None
 
@@ -113,18 +113,15 @@ async def link_ticket(request: Request) -> Response:
     return json_response(view)
 
 
-routes = [
-    Route("/api/incidents/match", match_draft, methods=["POST"]),
-    Route("/api/incidents/{id}/follow", follow_incident, methods=["POST"]),
-    Route("/api/tickets/{id}/incident", link_ticket, methods=["POST"]),
-]
-
-openapi_ops = [
-    Operation("POST", "/api/incidents/match", "Active incidents that match a draft ticket", request=Draft,
-              response=MatchList, tag="incidents"),
-    Operation("POST", "/api/incidents/{id}/follow", "Follow an incident instead of reporting it (customers)",
-              request=Follow, response=TicketView, status=201, also=(200,), tag="incidents",
-              description="Opens (or finds) the customer's ticket linked to the incident."),
-    Operation("POST", "/api/tickets/{id}/incident", "Link a ticket to an incident, or unlink it with null",
-              request=LinkBody, response=TicketView, tag="incidents"),
-]
+routes = api_routes(
+    (match_draft,
+     Operation("POST", "/api/incidents/match", "Active incidents that match a draft ticket", request=Draft,
+               response=MatchList, tag="incidents")),
+    (follow_incident,
+     Operation("POST", "/api/incidents/{id}/follow", "Follow an incident instead of reporting it (customers)",
+               request=Follow, response=TicketView, status=201, also=(200,), tag="incidents",
+               description="Opens (or finds) the customer's ticket linked to the incident.")),
+    (link_ticket,
+     Operation("POST", "/api/tickets/{id}/incident", "Link a ticket to an incident, or unlink it with null",
+               request=LinkBody, response=TicketView, tag="incidents")),
+)

@@ -11,7 +11,7 @@ import httpx
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+
 
 from persistence import audit, erasure
 from persistence.outbox import EVENT_TYPES
@@ -20,7 +20,7 @@ from support.web.http import endpoint, identify, int_param, json_response, read_
 from support.core.tokens import Identity
 from support.core.clock import utcnow
 from support.core.model import NO_NUL
-from support.web.openapi import Operation, Param
+from support.web.openapi import Operation, Param, api_routes
 from support.core.errors import TicketError
 
 log = logging.getLogger("helpline.admin")
@@ -28,7 +28,11 @@ PAGE_MAX = 200
 
 EventType = Literal["ticket.created", "ticket.updated", "message.created", "incident.linked"]
 assert set(EventType.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
-WebhookUrl = Annotated[str, msgspec.Meta(min_length=10, max_length=2000, pattern=r"^https?://[^\s/?#]+[^\s]*$")]
+# What _checked_url accepts, stated in the API: http(s), a host name or an IPv4 address, a port, visible ASCII.
+_IPV4_PART = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_HOST = rf"({_IPV4_PART}(\.{_IPV4_PART}){{3}}|([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*)"
+WebhookUrl = Annotated[str, msgspec.Meta(min_length=10, max_length=2000,
+                                         pattern=rf"^https?://{_HOST}(:[0-9]{{1,5}})?([/?#][!-~]*)?$")]
 EventTypes = Annotated[list[EventType], msgspec.Meta(min_length=1, max_length=len(EVENT_TYPES))]
 Description = Annotated[str, msgspec.Meta(max_length=300, pattern=NO_NUL)]
 Filter = Annotated[str, msgspec.Meta(max_length=128, pattern=NO_NUL)]
@@ -246,46 +250,43 @@ async def _after_erasure(gateway: Any, ticket_ids: list[str]) -> None:
             log.exception("after erasing, refreshing ticket %s failed", ticket_id)
 
 
-routes = [
-    Route("/api/admin/webhooks", list_webhooks, methods=["GET"]),
-    Route("/api/admin/webhooks", create_webhook, methods=["POST"]),
-    Route("/api/admin/webhooks/{id}", get_webhook, methods=["GET"]),
-    Route("/api/admin/webhooks/{id}", patch_webhook, methods=["PATCH"]),
-    Route("/api/admin/webhooks/{id}", delete_webhook, methods=["DELETE"]),
-    Route("/api/admin/webhooks/{id}/deliveries", webhook_deliveries, methods=["GET"]),
-    Route("/api/admin/audit", audit_log, methods=["GET"]),
-    Route("/api/me/export", export_me, methods=["GET"]),
-    Route("/api/admin/users/{id}/export", export_user, methods=["GET"]),
-    Route("/api/admin/users/{id}/erase", erase_user, methods=["POST"]),
-]
-
 _PAGE = (Param("limit", Annotated[int, msgspec.Meta(ge=1, le=PAGE_MAX)], "page size (default 50)"),
          Param("before", Annotated[int, msgspec.Meta(ge=1)], "`next` of the previous page"))
-openapi_ops = [
-    Operation("GET", "/api/admin/webhooks", "List webhook endpoints", auth="admin", response=WebhookList,
-              tag="webhooks"),
-    Operation("POST", "/api/admin/webhooks", "Register a webhook endpoint", auth="admin", request=NewWebhook,
-              response=EndpointView, status=201, tag="webhooks",
-              description="The answer carries the signing secret; it is not shown again."),
-    Operation("GET", "/api/admin/webhooks/{id}", "One webhook endpoint", auth="admin", response=EndpointView,
-              tag="webhooks"),
-    Operation("PATCH", "/api/admin/webhooks/{id}", "Change, pause, re-enable or rotate the secret of an endpoint",
-              auth="admin", request=WebhookPatch, response=EndpointView, tag="webhooks"),
-    Operation("DELETE", "/api/admin/webhooks/{id}", "Remove an endpoint and its delivery log", auth="admin",
-              status=204, tag="webhooks"),
-    Operation("GET", "/api/admin/webhooks/{id}/deliveries", "An endpoint's delivery log, newest first",
-              auth="admin", response=DeliveryLog, tag="webhooks",
-              query=(*_PAGE, Param("status", DeliveryStatus, "only deliveries in this state"))),
-    Operation("GET", "/api/admin/audit", "The audit log of agents' and admins' actions, newest first", auth="admin",
-              response=AuditLog, tag="admin",
-              query=(*_PAGE, Param("action", Filter, "e.g. ticket.status"),
-                     Param("actor", Filter, "the acting user's id"),
-                     Param("target", Filter, "a ticket, user or webhook id"))),
-    Operation("GET", "/api/me/export", "Every ticket and message of the caller (no internal notes)",
-              response=erasure.UserExport, tag="privacy"),
-    Operation("GET", "/api/admin/users/{id}/export", "Every ticket and message of a user", auth="admin",
-              response=erasure.UserExport, tag="privacy"),
-    Operation("POST", "/api/admin/users/{id}/erase", "Erase a user's data: bodies and names become tombstones",
-              auth="admin", response=erasure.ErasureReport, tag="privacy",
-              description="Seqs stay gapless; the user's attachments are deleted; the erasure is audited."),
-]
+routes = api_routes(
+    (list_webhooks,
+     Operation("GET", "/api/admin/webhooks", "List webhook endpoints", auth="admin", response=WebhookList,
+               tag="webhooks")),
+    (create_webhook,
+     Operation("POST", "/api/admin/webhooks", "Register a webhook endpoint", auth="admin", request=NewWebhook,
+               response=EndpointView, status=201, tag="webhooks",
+               description="The answer carries the signing secret; it is not shown again.")),
+    (get_webhook,
+     Operation("GET", "/api/admin/webhooks/{id}", "One webhook endpoint", auth="admin", response=EndpointView,
+               tag="webhooks")),
+    (patch_webhook,
+     Operation("PATCH", "/api/admin/webhooks/{id}", "Change, pause, re-enable or rotate the secret of an endpoint",
+               auth="admin", request=WebhookPatch, response=EndpointView, tag="webhooks")),
+    (delete_webhook,
+     Operation("DELETE", "/api/admin/webhooks/{id}", "Remove an endpoint and its delivery log", auth="admin",
+               status=204, tag="webhooks")),
+    (webhook_deliveries,
+     Operation("GET", "/api/admin/webhooks/{id}/deliveries", "An endpoint's delivery log, newest first",
+               auth="admin", response=DeliveryLog, tag="webhooks",
+               query=(*_PAGE, Param("status", DeliveryStatus, "only deliveries in this state")))),
+    (audit_log,
+     Operation("GET", "/api/admin/audit", "The audit log of agents' and admins' actions, newest first", auth="admin",
+               response=AuditLog, tag="admin",
+               query=(*_PAGE, Param("action", Filter, "e.g. ticket.status"),
+                      Param("actor", Filter, "the acting user's id"),
+                      Param("target", Filter, "a ticket, user or webhook id")))),
+    (export_me,
+     Operation("GET", "/api/me/export", "Every ticket and message of the caller (no internal notes)",
+               response=erasure.UserExport, tag="privacy")),
+    (export_user,
+     Operation("GET", "/api/admin/users/{id}/export", "Every ticket and message of a user", auth="admin",
+               response=erasure.UserExport, tag="privacy")),
+    (erase_user,
+     Operation("POST", "/api/admin/users/{id}/erase", "Erase a user's data: bodies and names become tombstones",
+               auth="admin", response=erasure.ErasureReport, tag="privacy",
+               description="Seqs stay gapless; the user's attachments are deleted; the erasure is audited.")),
+)

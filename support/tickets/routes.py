@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+
 
 from support.core import policy
-from support.web.openapi import Operation, Param
+from support.web.openapi import Operation, Param, api_routes
 from support.core.model import NO_NUL, Message, TicketView
 from support.core.errors import TicketError
 from support.core.stores import UNSET
@@ -25,7 +25,7 @@ ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_
 class NewTicketBody(msgspec.Struct, forbid_unknown_fields=False):
     subject: Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=NO_NUL)]
     body: Text
-    category: str = "question"
+    category: policy.Category = "question"
     page_url: Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)] | None = None
     context: dict[str, Any] | None = None
     client_id: ClientId | None = None
@@ -130,34 +130,31 @@ async def patch_ticket(request: Request) -> Response:
     return json_response(view)
 
 
-routes = [
-    Route("/api/tickets", create_ticket, methods=["POST"]),
-    Route("/api/tickets", list_tickets, methods=["GET"]),
-    Route("/api/tickets/{id}", get_ticket, methods=["GET"]),
-    Route("/api/tickets/{id}", patch_ticket, methods=["PATCH"]),
-    Route("/api/tickets/{id}/messages", post_message, methods=["POST"]),
-]
-
 _STATUS = Literal["active", "all", "open", "pending", "solved", "closed"]
 _PLAN = Literal["free", "pro", "pro_plus", "premium"]
-openapi_ops = [
-    Operation("POST", "/api/tickets", "Open a ticket (customers)", request=NewTicketBody, response=TicketView,
-              status=201, also=(200,), tag="tickets",
-              description="The body becomes message seq 1; the same client_id again returns the same ticket (200)."),
-    Operation("GET", "/api/tickets", "Your tickets (customers) or the queue (agents)", response=TicketList,
-              tag="tickets", query=(
-                  Param("cursor", Annotated[int, msgspec.Meta(ge=0)], "`next` of the previous page"),
-                  Param("limit", Annotated[int, msgspec.Meta(ge=1, le=PAGE_MAX)], "page size (default 50)"),
-                  Param("status", _STATUS, "agents: active (default), all, or one status"),
-                  Param("plan", _PLAN, "agents: only this plan"),
-                  Param("assignee", Literal["me"], "agents: only tickets assigned to the caller"))),
-    Operation("GET", "/api/tickets/{id}", "A ticket and its messages in seq order (owner or agent)",
-              response=TicketThread, tag="tickets", query=(
-                  Param("after_seq", Annotated[int, msgspec.Meta(ge=0, le=2**53)], "messages after this seq"),
-                  Param("limit", Annotated[int, msgspec.Meta(ge=1)], "page size (the server caps it)"))),
-    Operation("PATCH", "/api/tickets/{id}", "Change a ticket's status or assignee (agents)", auth="staff",
-              request=TicketPatch, response=TicketView, tag="tickets"),
-    Operation("POST", "/api/tickets/{id}/messages", "Post a message (HTTP fallback of the `send` frame)",
-              request=NewMessageBody, response=Message, status=201, also=(200,), tag="tickets",
-              description="A repeated client_id answers 200 with the first message."),
-]
+routes = api_routes(
+    (create_ticket,
+     Operation("POST", "/api/tickets", "Open a ticket (customers)", request=NewTicketBody, response=TicketView,
+               status=201, also=(200,), tag="tickets",
+               description="The body becomes message seq 1; the same client_id again returns the same ticket (200).")),
+    (list_tickets,
+     Operation("GET", "/api/tickets", "Your tickets (customers) or the queue (agents)", response=TicketList,
+               tag="tickets", query=(
+                   Param("cursor", Annotated[int, msgspec.Meta(ge=0)], "`next` of the previous page"),
+                   Param("limit", Annotated[int, msgspec.Meta(ge=1, le=PAGE_MAX)], "page size (default 50)"),
+                   Param("status", _STATUS, "agents: active (default), all, or one status"),
+                   Param("plan", _PLAN, "agents: only this plan"),
+                   Param("assignee", Literal["me"], "agents: only tickets assigned to the caller")))),
+    (get_ticket,
+     Operation("GET", "/api/tickets/{id}", "A ticket and its messages in seq order (owner or agent)",
+               response=TicketThread, tag="tickets", query=(
+                   Param("after_seq", Annotated[int, msgspec.Meta(ge=0, le=2**53)], "messages after this seq"),
+                   Param("limit", Annotated[int, msgspec.Meta(ge=1, le=10**6)], "page size (the server caps it)")))),
+    (patch_ticket,
+     Operation("PATCH", "/api/tickets/{id}", "Change a ticket's status or assignee (agents)", auth="staff",
+               request=TicketPatch, response=TicketView, tag="tickets")),
+    (post_message,
+     Operation("POST", "/api/tickets/{id}/messages", "Post a message (HTTP fallback of the `send` frame)",
+               request=NewMessageBody, response=Message, status=201, also=(200,), tag="tickets",
+               description="A repeated client_id answers 200 with the first message.")),
+)

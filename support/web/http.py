@@ -60,11 +60,22 @@ async def read_body(request: Request, kind: type[Any]) -> Any:
         if len(raw) > MAX_BODY_BYTES:
             raise TicketError("too_large", f"bodies are limited to {MAX_BODY_BYTES} bytes")
     try:
-        return msgspec.json.decode(raw, type=kind)
+        return msgspec.convert(_integral_floats_as_ints(msgspec.json.decode(raw)), kind)
     except RecursionError:
         raise TicketError("bad_request", "JSON is nested too deeply") from None
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise TicketError("bad_request", str(exc)) from None
+
+
+def _integral_floats_as_ints(value: Any) -> Any:
+    """JSON has one number type: 2.0 is the integer 2 (as JSON Schema says), so an integer field takes it."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if type(value) is dict:
+        return {k: _integral_floats_as_ints(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_integral_floats_as_ints(v) for v in value]
+    return value
 
 
 def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:

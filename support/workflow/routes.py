@@ -9,12 +9,12 @@ from typing import Annotated, Literal
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+
 
 from support.web.http import endpoint, identify, int_param, json_response, read_body
 from support.core.tokens import PLANS, Identity
 from support.core.clock import iso, utcnow
-from support.web.openapi import Operation, Param
+from support.web.openapi import Operation, Param, api_routes
 from support.core.model import NO_NUL
 from support.workflow.ports import CannedReply, CsatRating
 from support.workflow.reports import Report
@@ -203,59 +203,58 @@ async def get_report(request: Request) -> Response:
     return json_response(await _workflow(request).report(who, days))
 
 
-routes = [
-    Route("/api/support/expected", expected, methods=["GET"]),
-    Route("/api/signals", list_signals, methods=["GET"]),
-    Route("/api/signals/{id}/review", review_signal, methods=["POST"]),
-    Route("/api/agents", list_agents, methods=["GET"]),
-    Route("/api/agents/me", set_me, methods=["PUT", "PATCH"]),
-    Route("/api/canned", list_canned, methods=["GET"]),
-    Route("/api/canned", create_canned, methods=["POST"]),
-    Route("/api/canned/{id}", edit_canned, methods=["PUT", "PATCH"]),
-    Route("/api/canned/{id}", delete_canned, methods=["DELETE"]),
-    Route("/api/canned/{id}/render", render_canned, methods=["POST"]),
-    Route("/api/tickets/{id}/csat", rate_ticket, methods=["POST"]),
-    Route("/api/tickets/{id}/csat", get_rating, methods=["GET"]),
-    Route("/api/reports", get_report, methods=["GET"]),
-]
-
 _DAYS = Annotated[int, msgspec.Meta(ge=1, le=REPORT_DAYS_MAX)]
-openapi_ops = [
-    Operation("GET", "/api/support/expected", "The expected reply time for the caller's plan, from the live queue",
-              response=Expected, tag="workflow", query=(Param("plan", Literal["free", "pro", "pro_plus", "premium"],
-                                                              "agents only: ask for this plan (default pro)"),),
-              description="Free plans get `notice` (every report is reviewed, not every one answered) instead of "
-                          "a time."),
-    Operation("GET", "/api/signals", "Similar free reports grouped into signals, the biggest first", auth="staff",
-              response=list[Signal], tag="workflow",
-              query=(Param("min", Annotated[int, msgspec.Meta(ge=1, le=1000)], "smallest count listed (2)"),)),
-    Operation("POST", "/api/signals/{id}/review", "Mark every report of a signal received and reviewed",
-              auth="staff", response=Signal, tag="workflow"),
-    Operation("GET", "/api/agents", "Agents online (watching the queue) and their away flags", auth="staff",
-              response=list[AgentView], tag="workflow"),
-    Operation("PUT", "/api/agents/me", "Set the caller's away flag (away agents get no auto-assigned tickets)",
-              auth="staff", request=AwayBody, response=AgentView, tag="workflow"),
-    Operation("PATCH", "/api/agents/me", "Same as PUT", auth="staff", request=AwayBody, response=AgentView,
-              tag="workflow"),
-    Operation("GET", "/api/canned", "Canned replies", auth="staff", response=list[CannedView], tag="workflow"),
-    Operation("POST", "/api/canned", "Create a canned reply", auth="staff", request=NewCanned, response=CannedView,
-              status=201, tag="workflow"),
-    Operation("PATCH", "/api/canned/{id}", "Edit a canned reply", auth="staff", request=CannedPatch,
-              response=CannedView, tag="workflow"),
-    Operation("PUT", "/api/canned/{id}", "Same as PATCH", auth="staff", request=CannedPatch, response=CannedView,
-              tag="workflow"),
-    Operation("DELETE", "/api/canned/{id}", "Delete a canned reply", auth="staff", status=204, tag="workflow"),
-    Operation("POST", "/api/canned/{id}/render", "A canned reply with its placeholders filled for a ticket",
-              auth="staff", request=RenderBody, response=Rendered, tag="workflow",
-              description="{{customer.name}}, {{customer.id}}, {{ticket.id}}, {{ticket.subject}}, {{ticket.plan}}, "
-                          "{{agent.name}}; `article` appends the link /help/<slug>."),
-    Operation("POST", "/api/tickets/{id}/csat", "Rate a solved ticket 1-5, once (its customer only)",
-              request=CsatBody, response=CsatView, status=201, tag="workflow",
-              description="409 before the ticket is solved and when it was already rated."),
-    Operation("GET", "/api/tickets/{id}/csat", "The ticket's rating (404 while unrated)", response=CsatView,
-              tag="workflow"),
-    Operation("GET", "/api/reports", "Response times, breaches, volume and CSAT per plan", auth="staff",
-              response=Report, tag="workflow", query=(Param("days", _DAYS, "the period (default 30)"),)),
-]
+routes = api_routes(
+    (expected,
+     Operation("GET", "/api/support/expected", "The expected reply time for the caller's plan, from the live queue",
+               response=Expected, tag="workflow", query=(Param("plan", Literal["free", "pro", "pro_plus", "premium"],
+                                                               "agents only: ask for this plan (default pro)"),),
+               description="Free plans get `notice` (every report is reviewed, not every one answered) instead of "
+                           "a time.")),
+    (list_signals,
+     Operation("GET", "/api/signals", "Similar free reports grouped into signals, the biggest first", auth="staff",
+               response=list[Signal], tag="workflow",
+               query=(Param("min", Annotated[int, msgspec.Meta(ge=1, le=1000)], "smallest count listed (2)"),))),
+    (review_signal,
+     Operation("POST", "/api/signals/{id}/review", "Mark every report of a signal received and reviewed",
+               auth="staff", response=Signal, tag="workflow")),
+    (list_agents,
+     Operation("GET", "/api/agents", "Agents online (watching the queue) and their away flags", auth="staff",
+               response=list[AgentView], tag="workflow")),
+    (set_me,
+     Operation("PUT", "/api/agents/me", "Set the caller's away flag (away agents get no auto-assigned tickets)",
+               auth="staff", request=AwayBody, response=AgentView, tag="workflow")),
+    (set_me,
+     Operation("PATCH", "/api/agents/me", "Same as PUT", auth="staff", request=AwayBody, response=AgentView,
+               tag="workflow")),
+    (list_canned,
+     Operation("GET", "/api/canned", "Canned replies", auth="staff", response=list[CannedView], tag="workflow")),
+    (create_canned,
+     Operation("POST", "/api/canned", "Create a canned reply", auth="staff", request=NewCanned, response=CannedView,
+               status=201, tag="workflow")),
+    (edit_canned,
+     Operation("PATCH", "/api/canned/{id}", "Edit a canned reply", auth="staff", request=CannedPatch,
+               response=CannedView, tag="workflow")),
+    (edit_canned,
+     Operation("PUT", "/api/canned/{id}", "Same as PATCH", auth="staff", request=CannedPatch, response=CannedView,
+               tag="workflow")),
+    (delete_canned,
+     Operation("DELETE", "/api/canned/{id}", "Delete a canned reply", auth="staff", status=204, tag="workflow")),
+    (render_canned,
+     Operation("POST", "/api/canned/{id}/render", "A canned reply with its placeholders filled for a ticket",
+               auth="staff", request=RenderBody, response=Rendered, tag="workflow",
+               description="{{customer.name}}, {{customer.id}}, {{ticket.id}}, {{ticket.subject}}, {{ticket.plan}}, "
+                           "{{agent.name}}; `article` appends the link /help/<slug>.")),
+    (rate_ticket,
+     Operation("POST", "/api/tickets/{id}/csat", "Rate a solved ticket 1-5, once (its customer only)",
+               request=CsatBody, response=CsatView, status=201, tag="workflow",
+               description="409 before the ticket is solved and when it was already rated.")),
+    (get_rating,
+     Operation("GET", "/api/tickets/{id}/csat", "The ticket's rating (404 while unrated)", response=CsatView,
+               tag="workflow")),
+    (get_report,
+     Operation("GET", "/api/reports", "Response times, breaches, volume and CSAT per plan", auth="staff",
+               response=Report, tag="workflow", query=(Param("days", _DAYS, "the period (default 30)"),))),
+)
 
-__all__ = ["routes", "openapi_ops"]
+__all__ = ["routes"]

@@ -50,3 +50,11 @@ async def test_document_and_reference_page_are_served(http: httpx.AsyncClient, g
     assert '<script type="module" src="/api/docs.js">' in page.text and "http" not in page.text.split("<body>")[1]
     script = await http.get("/api/docs.js")
     assert script.status_code == 200 and "fetch(\"/api/openapi.json\")" in script.text
+
+
+async def test_a_method_a_path_does_not_answer_is_refused_with_every_method_it_does(http: httpx.AsyncClient) -> None:
+    response = await http.delete("/api/tickets")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "method_not_allowed"
