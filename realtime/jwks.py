@@ -41,6 +41,12 @@ class ProviderKeys:
 
     def __init__(self, url: str, *, algorithms: Collection[str], timeout_s: float, max_age_s: float,
                  min_refresh_s: float) -> None:
+        try:
+            scheme = httpx.URL(url).scheme
+        except httpx.InvalidURL:
+            scheme = ""
+        if scheme not in ("http", "https"):
+            raise ValueError(f"HELPLINE_JWKS_URL must be an http(s) URL, not {url!r}")
         self.url = url
         self._algorithms = frozenset(algorithms)
         self._timeout_s = timeout_s
