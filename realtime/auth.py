@@ -123,6 +123,7 @@ def default_algorithms(has_secret: bool, has_public_keys: bool) -> frozenset[str
 def _load_public_key(pem_or_path: str) -> tuple[Any, str]:
     """HELPLINE_JWT_PUBLIC_KEY is the PEM itself or the path of a PEM file; a key we cannot use stops start-up."""
     text = pem_or_path if pem_or_path.lstrip().startswith("-----BEGIN") else Path(pem_or_path).read_text()
+    text = text.replace("\\n", "\n")  # PEM in one line of an env file, newlines written as \n
     try:
         key = load_pem_public_key(text.strip().encode())
     except ValueError as exc:

@@ -97,6 +97,7 @@ class ProviderKeys:
             self._tried_at = previous  # the caller went away; the next one may try at once
             raise
         except (httpx.HTTPError, TimeoutError, ValueError) as exc:
+            self._tried_at = time.monotonic()  # the next attempt waits min_refresh_s from the end of this one
             log.warning("identity provider keys not fetched from %s: %s", self.url, exc or type(exc).__name__)
             return
         self._keys, self._fetched_at = keys, time.monotonic()

@@ -126,24 +126,24 @@ def stalled_provider() -> Iterator[JwksServer]:
 
 async def test_a_stalled_then_dead_provider_is_refused_cleanly(sqlite_database: str,
                                                                stalled_provider: JwksServer) -> None:
-    node = Gateway(sqlite_database, HELPLINE_JWKS_URL=stalled_provider.url, **IDP_ENV).start()
+    node = Gateway(sqlite_database, HELPLINE_JWKS_URL=stalled_provider.url,
+                   **{**IDP_ENV, "HELPLINE_JWKS_TIMEOUT_S": "3"}).start()
     try:
         waiting = asyncio.create_task(closed_on_hello(node, RSA_A.sign("wendy")))
         await asyncio.sleep(0.3)  # the node is now waiting for the provider's keys
-        started = time.monotonic()
         async with httpx.AsyncClient(base_url=node.url, timeout=10) as http:
             assert (await http.get("/healthz")).status_code == 200
         dev = issue_token(SECRET, "dev", issuer=ISSUER, audience=AUDIENCE)
         assert (await welcome(node, dev))["id"] == "dev"
-        assert time.monotonic() - started < 1.0  # nobody else waited for the stalled fetch
-        assert await asyncio.wait_for(waiting, 5) == 4401  # refused once HELPLINE_JWKS_TIMEOUT_S ran out
+        assert stalled_provider.fetches == 1 and not waiting.done()  # served while the fetch is still stalled
+        assert await asyncio.wait_for(waiting, 6) == 4401  # refused once HELPLINE_JWKS_TIMEOUT_S ran out
         assert await api_status(node, RSA_A.sign("wendy")) == 401
         stalled_provider.stop()  # now the port refuses connections
         await asyncio.sleep(0.4)
         started = time.monotonic()
         assert await api_status(node, RSA_A.sign("wendy")) == 401
         assert await closed_on_hello(node, RSA_A.sign("wendy")) == 4401
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 2  # a closed port is an answer: no waiting for the timeout
         assert node.process is not None and node.process.poll() is None
         assert await api_status(node, dev) == 200
     finally:

@@ -71,9 +71,11 @@ async def test_a_configured_public_key_accepts_its_own_algorithm_only(key: Signi
             await verifier.verify(forged)
 
 
-async def test_the_public_key_may_be_a_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_public_key_may_be_a_file_or_one_line_of_pem(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "provider.pem"
     path.write_text(EC_E.public_pem)
+    one_line = TokenVerifier.from_settings(Settings(jwt_public_key=EC_E.public_pem.replace("\n", "\\n")))
+    assert (await one_line.verify(EC_E.sign("u8", kid=None, iss=None, aud=None))).id == "u8"
     verifier = TokenVerifier.from_settings(Settings(jwt_public_key=str(path)))
     assert (await verifier.verify(EC_E.sign("u8", kid=None, iss=None, aud=None))).id == "u8"
     with pytest.raises(TokenError):  # an audience the gateway was not told it is: refused (RFC 7519 4.1.3)
@@ -180,8 +182,8 @@ async def test_a_stalled_or_dead_provider_refuses_unknown_kids_and_keeps_the_kno
     with pytest.raises(TokenError):
         await verifier.verify(RSA_B.sign("u"))
     ticker.cancel()
-    assert 0.9 < time.monotonic() - started < 3  # jwks_timeout_s bounds the wait
-    assert ticks >= 15  # the loop kept running while the fetch waited
+    assert 0.9 < time.monotonic() - started < 5  # jwks_timeout_s (1 s) bounds the wait
+    assert ticks >= 5  # the loop kept running while the fetch waited (a blocked loop ticks once at most)
     provider.stop()
     await asyncio.sleep(0.35)
     with pytest.raises(TokenError):
