@@ -65,7 +65,12 @@ def cmd_gateway(settings: Settings, _args: argparse.Namespace) -> int:
     if not _required(_has_keys(settings), "HELPLINE_SECRET (or HELPLINE_JWT_PUBLIC_KEY / HELPLINE_JWKS_URL) is "
                                           "required for a gateway node"):
         return 2
-    uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port, settings)).run()
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a setting that cannot be used (a key that is no key): say which, do not start
+        print(exc, file=sys.stderr)
+        return 2
+    uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings)).run()
     return 0
 
 

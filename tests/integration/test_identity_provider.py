@@ -148,3 +148,14 @@ async def test_a_stalled_then_dead_provider_is_refused_cleanly(sqlite_database: 
         assert await api_status(node, dev) == 200
     finally:
         node.stop()
+
+
+async def test_a_node_with_the_providers_keys_only_needs_no_secret_and_takes_no_hs256(
+        sqlite_database: str, provider: JwksServer) -> None:
+    node = Gateway(sqlite_database, HELPLINE_JWKS_URL=provider.url, HELPLINE_SECRET="", **IDP_ENV).start()
+    try:
+        assert await api_status(node, EC_E.sign("nia")) == 200
+        assert await api_status(node, issue_token(SECRET, "nia", issuer=ISSUER, audience=AUDIENCE)) == 401
+        assert await closed_on_hello(node, issue_token(SECRET, "nia", issuer=ISSUER, audience=AUDIENCE)) == 4401
+    finally:
+        node.stop()
