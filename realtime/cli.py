@@ -90,7 +90,12 @@ def cmd_statuspage(settings: Settings, _args: argparse.Namespace) -> int:
     if not _required(_has_keys(settings), "HELPLINE_SECRET (or HELPLINE_JWT_PUBLIC_KEY / HELPLINE_JWKS_URL) is "
                                           "required: admin tokens are checked with it"):
         return 2
-    uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.status_port, settings)).run()
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # the components file or an identity setting cannot be used: say which
+        print(exc, file=sys.stderr)
+        return 2
+    uvicorn.Server(uvicorn_config(app, settings.host, settings.status_port, settings)).run()
     return 0
 
 
