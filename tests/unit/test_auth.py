@@ -10,8 +10,7 @@ from typing import AsyncIterator, Iterator
 import jwt
 import pytest
 
-from realtime.auth import Identity, TokenError, TokenVerifier, issue_token
-from realtime.jwks import KeyNotFound, ProviderKeys
+from realtime.auth import Identity, KeyNotFound, ProviderKeys, TokenError, TokenVerifier, issue_token
 from realtime.settings import Settings
 from tests.identity_provider import AUDIENCE, ISSUER, JwksServer, SigningKey, hs256_with_public_key, unsigned
 
