@@ -121,8 +121,6 @@ class TokenVerifier:
         raise TokenError(f"no key is configured for {algorithm}")
 
 
-
-
 # -- the identity provider's keys: its JWKS, cached, fetched again on an unknown kid, at most once per min_refresh_s --
 class KeyNotFound(Exception):
     """No usable key for this kid: the set does not hold it, or the set could not be fetched."""
