@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from persistence.incident_links import incidents_of
 from realtime import rules
-from realtime.auth import Identity, TokenError, bearer_token, verify_token
+from realtime.auth import Identity, TokenError, bearer_token
 from realtime.openapi import Operation, Param
 from realtime.protocol import NO_NUL, Message, TicketView
 from realtime.tickets import TicketError
@@ -76,15 +76,27 @@ def error_response(code: str, message: str, status: int | None = None) -> Respon
     return json_response(ErrorEnvelope(ErrorBody(code, message)), status)
 
 
+async def authenticate(request: Request) -> None:
+    """Check the bearer token, when one was sent, before the handler runs: the verifier may have to fetch the
+    identity provider's keys (I/O), and identify() is called from plain functions all over the API."""
+    token = bearer_token(request.headers.get("authorization"))
+    if token is not None:
+        try:
+            request.state.identity = await request.app.state.gateway.verifier.verify(token)
+        except TokenError as refused:
+            request.state.identity = refused
+
+
 def identify(request: Request) -> Identity:
     token = bearer_token(request.headers.get("authorization"))
     if token is None:
         raise TicketError("unauthorized", "send Authorization: Bearer <token>")
+    who = getattr(request.state, "identity", None)
+    if who is None:
+        raise RuntimeError("identify() is for handlers wrapped by @endpoint, which checks the token first")
+    if isinstance(who, TokenError):
+        raise TicketError("unauthorized", "token refused")
     gateway = request.app.state.gateway
-    try:
-        who = verify_token(token, gateway.settings.secret)
-    except TokenError:
-        raise TicketError("unauthorized", "token refused") from None
     if request.method not in ("GET", "HEAD") and not gateway.http_writes.take(who.id):
         raise TicketError("rate_limited", "too many requests; slow down")
     return who
@@ -124,6 +136,7 @@ def endpoint(handler: Any) -> Any:
     """Turn TicketErrors raised by a handler into the contract's error bodies."""
     async def wrapped(request: Request) -> Response:
         try:
+            await authenticate(request)
             return await handler(request)
         except TicketError as exc:
             return error_response(exc.code, exc.message, exc.http_status)

@@ -31,6 +31,11 @@ def _required(value: object, message: str) -> bool:
     return bool(value)
 
 
+def _has_keys(settings: Settings) -> bool:
+    """Some key to check identity tokens with: the shared secret, or the identity provider's public keys."""
+    return bool(settings.secret or settings.jwt_public_key or settings.jwks_url)
+
+
 def migrate(settings: Settings) -> None:
     from persistence.migrate import upgrade
 
@@ -48,16 +53,24 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 
     if not _required(settings.secret, "HELPLINE_SECRET is not set"):
         return 2
-    print(issue_token(settings.secret, args.sub, args.name, args.plan, args.role, args.ttl))
+    # The configured iss and aud go in, so a development token passes a gateway that requires them.
+    print(issue_token(settings.secret, args.sub, args.name, args.plan, args.role, args.ttl,
+                      issuer=settings.jwt_issuer, audience=next(iter(settings.jwt_audience), None)))
     return 0
 
 
 def cmd_gateway(settings: Settings, _args: argparse.Namespace) -> int:
     from realtime.app import create_app
 
-    if not _required(settings.secret, "HELPLINE_SECRET is required for a gateway node"):
+    if not _required(_has_keys(settings), "HELPLINE_SECRET (or HELPLINE_JWT_PUBLIC_KEY / HELPLINE_JWKS_URL) is "
+                                          "required for a gateway node"):
         return 2
-    uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port, settings)).run()
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a setting that cannot be used (a key that is no key): say which, do not start
+        print(exc, file=sys.stderr)
+        return 2
+    uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings)).run()
     return 0
 
 
@@ -74,9 +87,15 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_statuspage(settings: Settings, _args: argparse.Namespace) -> int:
     from statuspage.app import create_app
 
-    if not _required(settings.secret, "HELPLINE_SECRET is required (admin tokens are checked with it)"):
+    if not _required(_has_keys(settings), "HELPLINE_SECRET (or HELPLINE_JWT_PUBLIC_KEY / HELPLINE_JWKS_URL) is "
+                                          "required: admin tokens are checked with it"):
         return 2
-    uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.status_port, settings)).run()
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # the components file or an identity setting cannot be used: say which
+        print(exc, file=sys.stderr)
+        return 2
+    uvicorn.Server(uvicorn_config(app, settings.host, settings.status_port, settings)).run()
     return 0
 
 

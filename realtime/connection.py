@@ -18,7 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from realtime import metrics, protocol
 from realtime.assignment import stop_watching
-from realtime.auth import Identity, TokenError, verify_token
+from realtime.auth import Identity, TokenError
 from realtime.bus.base import ReadEvent, TypingEvent, Unavailable
 from realtime.limits import TokenBucket
 from realtime.tickets import TicketError
@@ -204,7 +204,7 @@ class Connection:
             await self.websocket.close(CLOSE_UNAUTHORIZED, "hello with a valid token first")
             return False
         try:
-            identity = verify_token(frame.token, settings.secret)
+            identity = await self.gateway.verifier.verify(frame.token)
         except TokenError:
             await self.websocket.close(CLOSE_UNAUTHORIZED, "token refused")
             return False

@@ -12,6 +12,7 @@ import time
 from persistence.store import TicketStore
 from realtime import metrics, protocol, rules
 from realtime.assignment import queue_memberships, watch_queue
+from realtime.auth import TokenVerifier
 from realtime.bus import open_bus
 from realtime.bus.base import TypingEvent
 from realtime.connection import Connection
@@ -33,6 +34,7 @@ class ConnectionLimits:
 class Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.verifier = TokenVerifier.from_settings(settings)  # a key it cannot use stops start-up here
         self.store = TicketStore(settings.database_url)
         self.bus = open_bus(settings, self.store)
         self.tickets = TicketService(settings, self.store, self.bus)
@@ -52,6 +54,7 @@ class Gateway:
             connection.close_soon(1001, "server shutting down")
         await self.bus.close()
         await self.store.close()
+        await self.verifier.close()
 
     async def ready(self) -> dict[str, bool]:
         database, bus = await asyncio.gather(self.store.ping(), self.bus.ready())

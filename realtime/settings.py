@@ -12,6 +12,15 @@ DEFAULT_RESPONSE_TARGETS_S: dict[str, int] = {"premium": 3600, "pro_plus": 4 * 3
 @dataclass(frozen=True)
 class Settings:
     secret: str = ""
+    # Identity from the host platform's identity provider (RS256/ES256); see realtime/auth.py and docs/operations.md.
+    jwt_public_key: str | None = None  # PEM text, or the path of a PEM file
+    jwks_url: str | None = None
+    jwt_issuer: str | None = None  # when set, every token must carry this `iss`
+    jwt_audience: tuple[str, ...] = ()  # when set, every token's `aud` must name one of these
+    jwt_algorithms: tuple[str, ...] = ()  # empty: HS256 with a secret, RS256 and ES256 with a key or JWKS URL
+    jwks_timeout_s: float = 5.0
+    jwks_cache_s: float = 300.0  # the key set is fetched again when older than this
+    jwks_min_refresh_s: float = 5.0  # an unknown kid fetches the set again at most this often
     database_url: str = "sqlite+aiosqlite:///./helpline.db"
     redis_url: str | None = None
     status_database_url: str = "sqlite+aiosqlite:///./status.db"
@@ -68,6 +77,14 @@ class Settings:
                 targets[plan] = int(raw)
         values: dict[str, object] = dict(
             secret=env.get("HELPLINE_SECRET", ""),
+            jwt_public_key=env.get("HELPLINE_JWT_PUBLIC_KEY") or None,
+            jwks_url=env.get("HELPLINE_JWKS_URL") or None,
+            jwt_issuer=env.get("HELPLINE_JWT_ISSUER") or None,
+            jwt_audience=_names(env.get("HELPLINE_JWT_AUDIENCE", "")),
+            jwt_algorithms=tuple(a.upper() for a in _names(env.get("HELPLINE_JWT_ALGORITHMS", ""))),
+            jwks_timeout_s=float(env.get("HELPLINE_JWKS_TIMEOUT_S", cls.jwks_timeout_s)),
+            jwks_cache_s=float(env.get("HELPLINE_JWKS_CACHE_S", cls.jwks_cache_s)),
+            jwks_min_refresh_s=float(env.get("HELPLINE_JWKS_MIN_REFRESH_S", cls.jwks_min_refresh_s)),
             database_url=env.get("HELPLINE_DATABASE_URL", cls.database_url),
             redis_url=env.get("HELPLINE_REDIS_URL") or None,
             status_database_url=env.get("HELPLINE_STATUS_DATABASE_URL", cls.status_database_url),
@@ -113,6 +130,10 @@ class Settings:
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in raw.split(",") if n.strip())
 
 
 def _probe_urls(env: Mapping[str, str]) -> tuple[str, ...]:

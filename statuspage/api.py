@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from realtime.auth import TokenError, bearer_token, verify_token
+from realtime.auth import TokenError, TokenVerifier, bearer_token
 from statuspage import rules
 from statuspage.service import StatusService, live_maintenance
 from statuspage.store import Incident, utcnow
@@ -131,12 +131,13 @@ async def uptime(request: Request) -> Response:
         for u in rows]})
 
 
-def _refuse_non_admin(request: Request) -> Response | None:
+async def _refuse_non_admin(request: Request) -> Response | None:
     token = bearer_token(request.headers.get("authorization"))
     if token is None:
         return error(401, "unauthorized", "an admin token is required")
     try:
-        identity = verify_token(token, request.app.state.settings.secret)
+        verifier: TokenVerifier = request.app.state.verifier
+        identity = await verifier.verify(token)
     except TokenError as exc:
         return error(401, "unauthorized", f"token refused: {exc}")
     if identity.role != "admin":
@@ -175,7 +176,7 @@ def _utc(dt: datetime) -> datetime:
 
 
 async def create_incident(request: Request) -> Response:
-    if (refused := _refuse_non_admin(request)) is not None:
+    if (refused := await _refuse_non_admin(request)) is not None:
         return refused
     service: StatusService = request.app.state.service
     try:
@@ -194,7 +195,7 @@ async def create_incident(request: Request) -> Response:
 
 
 async def add_update(request: Request) -> Response:
-    if (refused := _refuse_non_admin(request)) is not None:
+    if (refused := await _refuse_non_admin(request)) is not None:
         return refused
     service: StatusService = request.app.state.service
     found = await service.store.incident(request.path_params["id"])
@@ -219,7 +220,7 @@ async def add_update(request: Request) -> Response:
 
 
 async def create_maintenance(request: Request) -> Response:
-    if (refused := _refuse_non_admin(request)) is not None:
+    if (refused := await _refuse_non_admin(request)) is not None:
         return refused
     service: StatusService = request.app.state.service
     try:
@@ -237,7 +238,7 @@ async def create_maintenance(request: Request) -> Response:
 
 
 async def set_component(request: Request) -> Response:
-    if (refused := _refuse_non_admin(request)) is not None:
+    if (refused := await _refuse_non_admin(request)) is not None:
         return refused
     service: StatusService = request.app.state.service
     try:

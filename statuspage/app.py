@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from realtime.auth import TokenVerifier
 from realtime.settings import Settings
 from statuspage import api, config, page, v2
 from statuspage.probes import GatewayProbe
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> Starlette:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await store.close()
+            await app.state.verifier.close()
 
     routes = [
         Route("/", page.render_page, methods=["GET"]),
@@ -90,4 +92,5 @@ def create_app(settings: Settings) -> Starlette:
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"])]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
+    app.state.verifier = TokenVerifier.from_settings(settings)  # admin tokens: the gateway's keys and rules
     return app
