@@ -21,7 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from realtime.settings import Settings
-from statuspage import api, config, page, v2
+from statuspage import api, config, openapi, page, v2
 from statuspage.probes import GatewayProbe
 from statuspage.security import SecurityHeaders
 from statuspage.service import StatusService
@@ -101,6 +101,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         *api.routes,
         *v2.routes,
+        *openapi.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     # Reads are public and readable from any origin (the widget, aggregators); writes are not offered to browsers.

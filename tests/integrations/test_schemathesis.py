@@ -1,5 +1,6 @@
-"""Schemathesis against the running gateway, driven by its own OpenAPI document: no request the document allows
-may get a server error (5xx). A short run by default; HELPLINE_FUZZ=full runs many more examples."""
+"""Schemathesis against the running gateway and the running status page, each driven by its own OpenAPI document:
+no request the document allows may get a server error (5xx). A short run by default; HELPLINE_FUZZ=full runs many
+more examples."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from realtime.auth import issue_token
+from tests.fuzz.conftest import StatusProcess, hostile_status  # noqa: F401 - the fixture, used by name
 from tests.intake.conftest import StatusPage
 from tests.integrations.conftest import GATEWAY_ENV
 from tests.services import SECRET, Gateway
@@ -64,8 +66,24 @@ def test_no_request_the_document_allows_gets_a_server_error(running: Gateway) ->
     assert not failures, "\n\n".join(failures)
 
 
-def _exercise(operation: Any, mode: GenerationMode, base_url: str) -> None:
-    token = token_for(operation.method.upper(), operation.path)
+def test_no_request_the_status_document_allows_gets_a_server_error(hostile_status: StatusProcess) -> None:
+    schema = schemathesis.openapi.from_url(f"{hostile_status.url}/api/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 15
+    failures: list[str] = []
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            try:
+                _exercise(operation, mode, hostile_status.url, ADMIN)
+            except Unsatisfiable:
+                pass
+            except Exception as exc:
+                failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}): {exc}")
+    assert not failures, "\n\n".join(failures)
+
+
+def _exercise(operation: Any, mode: GenerationMode, base_url: str, token: str | None = None) -> None:
+    token = token or token_for(operation.method.upper(), operation.path)
 
     @given(operation.as_strategy(generation_mode=mode))
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
