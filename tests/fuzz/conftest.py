@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from typing import Iterator
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.services import ROOT, SECRET, Gateway, free_port, migrate, postgres_database, sqlite_url
+from tests.services import Gateway, free_port, migrate, postgres_database, sqlite_url
 
 FULL = os.environ.get("HELPLINE_FUZZ") == "full"
 settings.register_profile("helpline-short", max_examples=150, deadline=None,
@@ -40,48 +35,22 @@ def hostile_gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
         node.stop()
 
 
-class StatusProcess:
+def status_process(status_database_url: str) -> Gateway:
     """A real `helpline statuspage` process on a free port with its own store (its probes find no gateway)."""
-
-    def __init__(self, status_database_url: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "HELPLINE_SECRET": SECRET, "HELPLINE_STATUS_DATABASE_URL": status_database_url,
-                    "STATUS_PORT": str(self.port), "HOST": "127.0.0.1", "PORT": str(free_port())}
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> "StatusProcess":
-        self.process = subprocess.Popen([sys.executable, "-m", "realtime.cli", "statuspage"], env=self.env, cwd=ROOT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"statuspage exited with {self.process.returncode}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("statuspage did not come up")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    service = Gateway("sqlite+aiosqlite:///unused-by-the-status-page.db",
+                      HELPLINE_STATUS_DATABASE_URL=status_database_url)
+    service.env.update({"STATUS_PORT": str(service.port), "PORT": str(free_port())})
+    return service.start("statuspage")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def hostile_status(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StatusProcess]:
+def hostile_status(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """PostgreSQL matters here as for the gateway: it refuses text (NUL) and ids that SQLite takes."""
     if request.param == "sqlite":
         urls: Iterator[str] = iter([f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('status-fuzz') / 'status.db'}"])
     else:
         urls = postgres_database()
     for url in urls:
-        service = StatusProcess(url).start()
+        service = status_process(url)
         yield service
         service.stop()

@@ -15,8 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from realtime.auth import issue_token
-from tests.fuzz.conftest import StatusProcess
-from tests.services import SECRET
+from tests.services import SECRET, Gateway
 
 ADMIN = {"Authorization": f"Bearer {issue_token(SECRET, 'fuzz-ops', 'Ops', role='admin', ttl_s=3600)}"}
 DEEP = "[" * 30_000 + "]" * 30_000
@@ -86,7 +85,7 @@ CASES: dict[str, tuple[str, str, str | bytes, int, str]] = {
 
 
 @pytest.fixture(scope="module")
-def incident(hostile_status: StatusProcess) -> str:
+def incident(hostile_status: Gateway) -> str:
     created = httpx.post(hostile_status.url + "/api/incidents", headers=ADMIN, json=GOOD_INCIDENT, timeout=10)
     assert created.status_code == 201, created.text
     return str(created.json()["id"])
@@ -101,7 +100,7 @@ def assert_envelope(response: httpx.Response) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_hostile_request_gets_a_4xx_envelope(hostile_status: StatusProcess, incident: str, case: str) -> None:
+def test_hostile_request_gets_a_4xx_envelope(hostile_status: Gateway, incident: str, case: str) -> None:
     method, path, raw, status, code = CASES[case]
     response = httpx.request(method, hostile_status.url + path.format(incident=incident), content=raw,
                              headers={**ADMIN, "content-type": "application/json"}, timeout=30)
@@ -109,7 +108,7 @@ def test_hostile_request_gets_a_4xx_envelope(hostile_status: StatusProcess, inci
     assert assert_envelope(response)["code"] == code
 
 
-def test_streamed_body_without_length_is_cut_at_the_limit(hostile_status: StatusProcess) -> None:
+def test_streamed_body_without_length_is_cut_at_the_limit(hostile_status: Gateway) -> None:
     def chunks() -> Iterator[bytes]:
         yield b'{"name":"'
         for _ in range(200):
@@ -120,7 +119,7 @@ def test_streamed_body_without_length_is_cut_at_the_limit(hostile_status: Status
     assert response.status_code == 413 and assert_envelope(response)["code"] == "too_large"
 
 
-def test_dates_with_offsets_are_stored_in_utc(hostile_status: StatusProcess) -> None:
+def test_dates_with_offsets_are_stored_in_utc(hostile_status: Gateway) -> None:
     created = httpx.post(hostile_status.url + "/api/maintenances", headers=ADMIN, timeout=10, json={
         **GOOD_MAINTENANCE, "scheduled_for": "2030-01-01T01:00:00+05:00", "scheduled_until": "2030-01-01T03:00:00"})
     assert created.status_code == 201, created.text
@@ -150,7 +149,7 @@ def near_bodies(draw: st.DrawFn) -> object:
 
 
 @given(write=st.sampled_from(WRITES), body=near_bodies())
-def test_any_body_to_any_write_is_answered_without_a_server_error(hostile_status: StatusProcess, incident: str,
+def test_any_body_to_any_write_is_answered_without_a_server_error(hostile_status: Gateway, incident: str,
                                                                  write: tuple[str, str], body: object) -> None:
     method, path = write
     response = httpx.request(method, hostile_status.url + path.format(incident=incident), json=body,
@@ -161,7 +160,7 @@ def test_any_body_to_any_write_is_answered_without_a_server_error(hostile_status
         assert response.headers["content-type"].startswith("application/json")
 
 
-def test_the_service_still_serves_after_all_of_this(hostile_status: StatusProcess) -> None:
+def test_the_service_still_serves_after_all_of_this(hostile_status: Gateway) -> None:
     status = httpx.get(hostile_status.url + "/api/status", timeout=10)
     assert status.status_code == 200 and status.json()["overall"] in (
         "operational", "degraded", "partial_outage", "major_outage")
