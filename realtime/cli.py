@@ -102,13 +102,16 @@ def cmd_statuspage(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     from realtime.app import create_app, demo_token_set
 
-    if not settings.secret:
+    # Demo sign-in only with a secret generated for this run: tokens signed with the operator's secret would be
+    # real identities (an admin among them) handed to whoever asks.
+    generated = not settings.secret
+    if generated:
         settings = dataclasses.replace(settings, secret=secrets.token_urlsafe(32))
         print("HELPLINE_SECRET was not set: generated one for this run:")
         print(f"  HELPLINE_SECRET={settings.secret}")
     base = f"http://{settings.host}:{settings.port}"
     status_url = settings.status_url or f"http://{settings.host}:{settings.status_port}"
-    settings = dataclasses.replace(settings, demo=True, status_url=status_url)
+    settings = dataclasses.replace(settings, demo=generated, status_url=status_url)
     migrate(settings)
     servers = [uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port, settings))]
     try:
@@ -118,18 +121,22 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
             create_status_app(settings), settings.host, settings.status_port, settings)))
     except ImportError as exc:
         print(f"status page not started: {exc}")
-    tokens = demo_token_set(settings)
     print(f"\nHelpline is up on the embedded default ({settings.database_url.split('@')[-1]}, in-memory bus)\n")
     print(f"  demo platform page  {base}/")
     print(f"  support tab         {base}/support")
     print(f"  agent dashboard     {base}/dashboard")
     print(f"  status page         {status_url}/")
     print(f"  WebSocket           ws://{settings.host}:{settings.port}/ws\n")
-    print("demo sign-in (open a link, or use the token as a Bearer token / in the hello frame):")
-    for plan, token in tokens["customers"].items():  # type: ignore[union-attr]
-        print(f"  customer {plan:<9} {base}/?token={token}")
-    print(f"  agent              {base}/dashboard?token={tokens['agent']}")
-    print(f"  admin token        {tokens['admin']}\n", flush=True)
+    if settings.demo:
+        tokens = demo_token_set(settings)
+        print("demo sign-in (open a link, or use the token as a Bearer token / in the hello frame):")
+        for plan, token in tokens["customers"].items():  # type: ignore[union-attr]
+            print(f"  customer {plan:<9} {base}/?token={token}")
+        print(f"  agent              {base}/dashboard?token={tokens['agent']}")
+        print(f"  admin token        {tokens['admin']}\n", flush=True)
+    else:
+        print("no demo sign-in: HELPLINE_SECRET was set, so tokens come from the platform "
+              "(or `helpline token`)\n", flush=True)
 
     async def serve_all() -> None:
         await asyncio.gather(*(server.serve() for server in servers))

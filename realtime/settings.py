@@ -50,7 +50,7 @@ class Settings:
     business_hours: str = ""  # e.g. "Mon-Fri 09:00-18:00" in `timezone`; empty: targets count 24/7
     timezone: str = "UTC"
     auto_assign: bool = False  # new tickets go round-robin to online agents who are not away
-    demo: bool = False
+    demo: bool = False  # hand out demo tokens on loopback: only `helpline up` with a secret it generated sets it
     key_prefix: str = "helpline"
     worker_metrics_port: int | None = None  # `helpline worker` serves /metrics here when set
     worker_claim_idle_s: float = 30.0  # a dead worker's pending entries are claimed after this long

@@ -1,5 +1,6 @@
-"""Schemathesis against the running gateway, driven by its own OpenAPI document: no request the document allows
-may get a server error (5xx). A short run by default; HELPLINE_FUZZ=full runs many more examples."""
+"""Schemathesis against the running gateway and the running status page, each driven by its own OpenAPI document:
+no request the document allows may get a server error (5xx). A short run by default; HELPLINE_FUZZ=full runs many
+more examples."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from realtime.auth import issue_token
+from tests.fuzz.conftest import hostile_status  # noqa: F401 - the fixture, used by name
 from tests.intake.conftest import StatusPage
 from tests.integrations.conftest import GATEWAY_ENV
 from tests.services import SECRET, Gateway
@@ -49,14 +51,23 @@ def token_for(method: str, path: str) -> str:
 
 
 def test_no_request_the_document_allows_gets_a_server_error(running: Gateway) -> None:
-    schema = schemathesis.openapi.from_url(f"{running.url}/api/openapi.json")
+    assert_no_server_errors(running.url, at_least=20)
+
+
+def test_no_request_the_status_document_allows_gets_a_server_error(hostile_status: Gateway) -> None:
+    """The status page's own document (statuspage/openapi.py), every call with an admin token."""
+    assert_no_server_errors(hostile_status.url, at_least=15, token=ADMIN)
+
+
+def assert_no_server_errors(base_url: str, at_least: int, token: str | None = None) -> None:
+    schema = schemathesis.openapi.from_url(f"{base_url}/api/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 20
+    assert len(operations) >= at_least
     failures: list[str] = []
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:
-                _exercise(operation, mode, running.url)
+                _exercise(operation, mode, base_url, token)
             except Unsatisfiable:
                 pass  # nothing to make invalid: the operation takes no parameters or body
             except Exception as exc:  # collect every operation's first failure, then report them all
@@ -64,8 +75,9 @@ def test_no_request_the_document_allows_gets_a_server_error(running: Gateway) ->
     assert not failures, "\n\n".join(failures)
 
 
-def _exercise(operation: Any, mode: GenerationMode, base_url: str) -> None:
-    token = token_for(operation.method.upper(), operation.path)
+def _exercise(operation: Any, mode: GenerationMode, base_url: str, token: str | None = None) -> None:
+    """`token`: the one for every call; None: a token of the role each call needs (token_for)."""
+    token = token or token_for(operation.method.upper(), operation.path)
 
     @given(operation.as_strategy(generation_mode=mode))
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,

@@ -223,6 +223,20 @@ async def test_page_renders_without_javascript_and_escapes_admin_text(base: str)
         assert (await http.get("/static/status.js")).status_code == 200
 
 
+async def test_pages_send_the_gateways_security_headers(base: str) -> None:
+    """The page may not be framed (clickjacking), sniffed into another type or load scripts from elsewhere."""
+    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        created = await http.post("/api/incidents", headers=token("admin"), json={
+            "name": "Feeds late", "status": "investigating", "body": "Looking.", "components": ["charts"]})
+        for path in ("/", f"/incidents/{created.json()['id']}", "/incidents/nope", "/history.atom", "/api/status"):
+            r = await http.get(path)
+            assert r.headers["x-content-type-options"] == "nosniff", path
+            assert r.headers["x-frame-options"] == "DENY", path
+            assert r.headers["referrer-policy"] == "strict-origin-when-cross-origin", path
+            csp = r.headers["content-security-policy"]
+            assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "object-src 'none'" in csp
+
+
 async def test_components_come_from_the_configured_file(tmp_path: Path, sqlite_url: str) -> None:
     file = tmp_path / "components.toml"
     file.write_text('[page]\nname = "Acme"\n\n[[components]]\nid = "api"\nname = "Public API"\n\n'
