@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from realtime.app import create_app
-from realtime.auth import verify_token
+from realtime.auth import TokenVerifier
 from realtime.settings import Settings
 from tests.security.test_secret_output import output_after_stop, start
 
@@ -47,8 +47,9 @@ async def test_generated_secret_gives_loopback_working_tokens(tmp_path: Path) ->
     assert response.status_code == 200, response.text
     tokens = response.json()
     generated = next(line.split("=", 1)[1] for line in out.splitlines() if line.startswith("  HELPLINE_SECRET="))
-    assert verify_token(tokens["admin"], generated).role == "admin"
-    assert verify_token(tokens["customers"]["premium"], generated).plan == "premium"
+    verifier = TokenVerifier(secret=generated)
+    assert (await verifier.verify(tokens["admin"])).role == "admin"
+    assert (await verifier.verify(tokens["customers"]["premium"])).plan == "premium"
     assert "admin token" in out
 
 
@@ -80,4 +81,4 @@ async def test_loopback_client_under_a_loopback_name_gets_tokens(client: tuple[s
     async with demo_client(client, base_url) as http:
         response = await http.get("/demo/tokens")
     assert response.status_code == 200
-    assert verify_token(response.json()["agent"], DEMO_SECRET).role == "agent"
+    assert (await TokenVerifier(secret=DEMO_SECRET).verify(response.json()["agent"])).role == "agent"
