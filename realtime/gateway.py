@@ -16,9 +16,10 @@ from realtime.bus import open_bus
 from realtime.bus.base import TypingEvent
 from realtime.connection import Connection
 from realtime.hub import Hub
-from realtime.limits import BucketsByKey, ConnectionCounter
+from realtime.limits import ConnectionCounter
 from realtime.settings import Settings
 from realtime.tickets import TicketError, TicketService
+from realtime.write_limits import WriteBudgets
 
 log = logging.getLogger("helpline.gateway")
 QUEUE_SNAPSHOT = 200
@@ -38,7 +39,7 @@ class Gateway:
         self.tickets = TicketService(settings, self.store, self.bus)
         self.hub = Hub(self.bus, self.tickets, settings.typing_ttl_s)
         self.connection_limits = ConnectionLimits(settings)
-        self.http_writes = BucketsByKey(settings.http_write_rate_per_s, settings.http_write_burst)
+        self.http_writes = WriteBudgets(settings)
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -51,6 +52,7 @@ class Gateway:
         for connection in list(self.hub.connections):
             connection.close_soon(1001, "server shutting down")
         await self.bus.close()
+        await self.http_writes.close()
         await self.store.close()
 
     async def ready(self) -> dict[str, bool]:

@@ -24,7 +24,8 @@ PG_ADMIN_DSN = os.environ.get("HELPLINE_TEST_PG", "postgresql://postgres@127.0.0
 REDIS_URL = os.environ.get("HELPLINE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 SECRET = "test-secret-" + "x" * 32
 RELAXED_LIMITS = {"HELPLINE_FRAME_RATE_PER_S": "5000", "HELPLINE_FRAME_BURST": "20000",
-                  "HELPLINE_HTTP_WRITE_RATE_PER_S": "5000", "HELPLINE_HTTP_WRITE_BURST": "20000"}
+                  "HELPLINE_HTTP_WRITE_RATE_PER_S": "5000", "HELPLINE_HTTP_WRITE_BURST": "20000",
+                  "HELPLINE_ANONYMOUS_WRITE_RATE_PER_S": "5000", "HELPLINE_ANONYMOUS_WRITE_BURST": "20000"}
 
 
 def unavailable(reason: str) -> None:
