@@ -15,7 +15,7 @@ from realtime.auth import Identity, TokenError, bearer_token, verify_token
 from realtime.openapi import Operation, Param
 from realtime.protocol import NO_NUL, Message, TicketView
 from realtime.tickets import TicketError
-from realtime.write_limits import WRITE_METHODS
+from realtime.rate_budgets import WRITE_METHODS
 
 MAX_BODY_BYTES = 64 * 1024
 PAGE_MAX = 100
@@ -117,7 +117,7 @@ async def write_budget(request: Request) -> Response | None:
             who = identify(request)
         except TicketError:
             pass  # the handler refuses it with 401, once the address's budget allows an answer at all
-    verdict = await request.app.state.gateway.http_writes.take(who.id if who else None, client_address(request))
+    verdict = await request.app.state.gateway.budgets.take_write(who.id if who else None, client_address(request))
     if verdict.allowed:
         return None
     return error_response("rate_limited", "too many requests; slow down",

@@ -19,7 +19,7 @@ from realtime.hub import Hub
 from realtime.limits import ConnectionCounter
 from realtime.settings import Settings
 from realtime.tickets import TicketError, TicketService
-from realtime.write_limits import WriteBudgets
+from realtime.rate_budgets import RateBudgets
 
 log = logging.getLogger("helpline.gateway")
 QUEUE_SNAPSHOT = 200
@@ -39,7 +39,7 @@ class Gateway:
         self.tickets = TicketService(settings, self.store, self.bus)
         self.hub = Hub(self.bus, self.tickets, settings.typing_ttl_s)
         self.connection_limits = ConnectionLimits(settings)
-        self.http_writes = WriteBudgets(settings)
+        self.budgets = RateBudgets(settings)
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -52,7 +52,7 @@ class Gateway:
         for connection in list(self.hub.connections):
             connection.close_soon(1001, "server shutting down")
         await self.bus.close()
-        await self.http_writes.close()
+        await self.budgets.close()
         await self.store.close()
 
     async def ready(self) -> dict[str, bool]:

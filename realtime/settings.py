@@ -39,6 +39,9 @@ class Settings:
     # one address (an office, a carrier's NAT), so this is about floods, not about one person.
     anonymous_write_rate_per_s: float = 2.0
     anonymous_write_burst: float = 30.0
+    # New WebSocket connections per client address (reconnect storms, handshake floods); on Redis, across nodes.
+    connection_rate_per_s: float = 20.0
+    connection_burst: float = 200.0
     # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's proxy headers): the load balancers.
     # Comma-separated addresses or networks, "*" for any; by default loopback only, so a client cannot choose
     # the address its limits are counted under.
@@ -108,6 +111,8 @@ class Settings:
             anonymous_write_rate_per_s=float(env.get("HELPLINE_ANONYMOUS_WRITE_RATE_PER_S",
                                                      cls.anonymous_write_rate_per_s)),
             anonymous_write_burst=float(env.get("HELPLINE_ANONYMOUS_WRITE_BURST", cls.anonymous_write_burst)),
+            connection_rate_per_s=float(env.get("HELPLINE_CONNECTION_RATE_PER_S", cls.connection_rate_per_s)),
+            connection_burst=float(env.get("HELPLINE_CONNECTION_BURST", cls.connection_burst)),
             forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS") or cls.forwarded_allow_ips,
             max_connections_per_user=int(env.get("HELPLINE_MAX_CONNECTIONS_PER_USER", cls.max_connections_per_user)),
             max_connections_per_ip=int(env.get("HELPLINE_MAX_CONNECTIONS_PER_IP", cls.max_connections_per_ip)),

@@ -20,6 +20,7 @@ from realtime.limits import MemoryTokenBuckets, Verdict
 
 log = logging.getLogger("helpline.limits")
 OUTAGE_LOG_EVERY_S = 30.0
+RETRY_REDIS_AFTER_S = 1.0  # after a failure, count locally this long rather than wait on a dead Redis per request
 
 
 def limits_client(url: str, prefix: str) -> Redis:
@@ -44,8 +45,11 @@ class RedisTokenBuckets:
         # the limit holds per node (N nodes: at most N times it) until Redis answers again, and no request fails.
         self._fallback = MemoryTokenBuckets(rate, burst)
         self._outage_logged_at = -OUTAGE_LOG_EVERY_S
+        self._local_until = 0.0
 
     async def take(self, key: str, cost: float = 1.0) -> Verdict:
+        if time.monotonic() < self._local_until:
+            return self._fallback.take_now(key, cost)
         try:
             allowed, wait_ms = await scripts.TOKEN_BUCKET_SCRIPT(
                 self._redis, [self._keys.rate_limit(self._budget, key)], [self.rate, self.burst, cost])
@@ -56,6 +60,7 @@ class RedisTokenBuckets:
 
     def _note_outage(self, exc: Exception) -> None:
         now = time.monotonic()
+        self._local_until = now + RETRY_REDIS_AFTER_S
         if now - self._outage_logged_at >= OUTAGE_LOG_EVERY_S:  # once per outage period, not once per request
             self._outage_logged_at = now
             log.warning("rate limit %s: Redis unreachable (%s); each node counts on its own until it is back",

@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.conftest import token
 from tests.services import Gateway, migrate, sqlite_url
-from tests.wsclient import Client
+from tests.wsclient import Client, hello_outcome
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +22,7 @@ def strict_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway
     node = Gateway(url, HELPLINE_FRAME_RATE_PER_S="5", HELPLINE_FRAME_BURST="10",
                    HELPLINE_HTTP_WRITE_RATE_PER_S="1", HELPLINE_HTTP_WRITE_BURST="3",
                    HELPLINE_ANONYMOUS_WRITE_RATE_PER_S="0.05", HELPLINE_ANONYMOUS_WRITE_BURST="5",
+                   HELPLINE_CONNECTION_RATE_PER_S="0.05", HELPLINE_CONNECTION_BURST="8",
                    HELPLINE_MAX_CONNECTIONS_PER_USER="2").start()
     yield node
     node.stop()
@@ -110,6 +111,17 @@ def test_clients_behind_a_trusted_proxy_are_limited_separately(strict_gateway: G
     with httpx.Client(base_url=strict_gateway.url) as http:
         assert [r.status_code for r in anonymous_events(http, 6, first)][-1] == 429
         assert [r.status_code for r in anonymous_events(http, 5, second)] == [201] * 5
+
+
+async def open_connection(ws_url: str, forwarded_for: str) -> int | str:
+    return await hello_outcome(ws_url, token(f"c-{uuid.uuid4().hex[:6]}"), forwarded_for)
+
+
+async def test_new_connections_from_one_address_are_rate_limited(strict_gateway: Gateway) -> None:
+    caller = address()
+    outcomes = [await open_connection(strict_gateway.ws_url, caller) for _ in range(10)]
+    assert outcomes == ["welcome"] * 8 + [4429] * 2
+    assert await open_connection(strict_gateway.ws_url, address()) == "welcome"  # another address is not held up
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Write limits on the Redis bus hold across gateway nodes together: two nodes are not twice the limit."""
+"""Rate limits on the Redis bus hold across gateway nodes together: two nodes are not twice the limit."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import uuid
 import httpx
 
 from tests.scaleout.cluster import Cluster, person
+from tests.wsclient import hello_outcome
 
 BURST = 6
 
 
 def strict(cluster: Cluster) -> None:
     cluster.env.update({"HELPLINE_ANONYMOUS_WRITE_RATE_PER_S": "0.01", "HELPLINE_ANONYMOUS_WRITE_BURST": str(BURST),
-                        "HELPLINE_HTTP_WRITE_RATE_PER_S": "0.01", "HELPLINE_HTTP_WRITE_BURST": str(BURST)})
+                        "HELPLINE_HTTP_WRITE_RATE_PER_S": "0.01", "HELPLINE_HTTP_WRITE_BURST": str(BURST),
+                        "HELPLINE_CONNECTION_RATE_PER_S": "0.01", "HELPLINE_CONNECTION_BURST": str(BURST)})
 
 
 async def test_anonymous_writes_from_one_address_are_limited_across_both_nodes(cluster: Cluster) -> None:
@@ -39,3 +41,11 @@ async def test_a_users_writes_are_limited_across_both_nodes(cluster: Cluster) ->
                                   json={"subject": "Chart frozen", "body": "It stopped updating."})).status_code
                  for i in range(2 * BURST)]
     assert codes == [201] * BURST + [429] * BURST
+
+
+async def test_new_connections_from_one_address_are_limited_across_both_nodes(cluster: Cluster) -> None:
+    strict(cluster)
+    nodes = [cluster.node(), cluster.node()]
+    caller = f"2001:db8::{uuid.uuid4().hex[:4]}"
+    outcomes = [await hello_outcome(nodes[i % 2].ws_url, person("reconnecting"), caller) for i in range(2 * BURST)]
+    assert outcomes == ["welcome"] * BURST + [4429] * BURST
