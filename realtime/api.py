@@ -14,10 +14,11 @@ from realtime import rules
 from realtime.auth import Identity, TokenError, bearer_token, verify_token
 from realtime.openapi import Operation, Param
 from realtime.protocol import NO_NUL, Message, TicketView
-from realtime.tickets import TicketError
 from realtime.rate_budgets import WRITE_METHODS
+from realtime.tickets import TicketError
 
 MAX_BODY_BYTES = 64 * 1024
+_IDENTITY = "helpline.identity"  # the request scope's verified Identity, so a token is checked once per request
 PAGE_MAX = 100
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=32_000, pattern=NO_NUL)]
@@ -94,9 +95,6 @@ def identify(request: Request) -> Identity:
         raise TicketError("unauthorized", "token refused") from None
     request.scope[_IDENTITY] = who
     return who
-
-
-_IDENTITY = "helpline.identity"
 
 
 def client_address(request: Request) -> str:

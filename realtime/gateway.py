@@ -17,9 +17,9 @@ from realtime.bus.base import TypingEvent
 from realtime.connection import Connection
 from realtime.hub import Hub
 from realtime.limits import ConnectionCounter
+from realtime.rate_budgets import RateBudgets
 from realtime.settings import Settings
 from realtime.tickets import TicketError, TicketService
-from realtime.rate_budgets import RateBudgets
 
 log = logging.getLogger("helpline.gateway")
 QUEUE_SNAPSHOT = 200
