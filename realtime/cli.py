@@ -22,6 +22,8 @@ def uvicorn_config(app: object, host: str, port: int, settings: Settings) -> uvi
         app, host=host, port=port, ws=HelplineWebSocketProtocol, ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False, lifespan="on", log_level="warning", access_log=False,
         timeout_graceful_shutdown=5,
+        # The client address (per-address limits, logs) is the forwarded one only behind a trusted proxy.
+        proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

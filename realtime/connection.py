@@ -153,6 +153,9 @@ class Connection:
         ws = self.websocket
         await ws.accept()
         limits = self.gateway.connection_limits
+        if not (await self.gateway.budgets.take_connection(self.ip)).allowed:
+            await ws.close(CLOSE_RATE_LIMITED, "too many new connections from this address; retry later")
+            return
         if not limits.per_ip.acquire(self.ip):
             await ws.close(CLOSE_RATE_LIMITED, "too many connections from this address")
             return

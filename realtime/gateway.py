@@ -17,7 +17,8 @@ from realtime.bus import open_bus
 from realtime.bus.base import TypingEvent
 from realtime.connection import Connection
 from realtime.hub import Hub
-from realtime.limits import BucketsByKey, ConnectionCounter
+from realtime.limits import ConnectionCounter
+from realtime.rate_budgets import RateBudgets
 from realtime.settings import Settings
 from realtime.tickets import TicketError, TicketService
 
@@ -40,7 +41,7 @@ class Gateway:
         self.tickets = TicketService(settings, self.store, self.bus)
         self.hub = Hub(self.bus, self.tickets, settings.typing_ttl_s)
         self.connection_limits = ConnectionLimits(settings)
-        self.http_writes = BucketsByKey(settings.http_write_rate_per_s, settings.http_write_burst)
+        self.budgets = RateBudgets(settings)
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -53,6 +54,7 @@ class Gateway:
         for connection in list(self.hub.connections):
             connection.close_soon(1001, "server shutting down")
         await self.bus.close()
+        await self.budgets.close()
         await self.store.close()
         await self.verifier.close()
 

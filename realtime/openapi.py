@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from realtime import openapi_page
+from realtime.rate_budgets import WRITE_METHODS
 
 SCHEMA_REF = "#/components/schemas/{name}"
 AUTH_LEVELS = ("none", "bearer", "staff", "admin")
@@ -149,6 +150,10 @@ def _operation(op: Operation, schema_of: dict[int, dict[str, Any]]) -> dict[str,
     else:
         success = {"description": "success", "content": _content(op.media_type, schema_of[id(op.response)])}
     responses = {str(op.status): success, **{str(s): success for s in op.also}, "default": error}
+    if op.method.upper() in WRITE_METHODS:  # every write spends a rate budget first (realtime/rate_budgets.py)
+        responses["429"] = {**error, "description": "`rate_limited`: the caller's write budget is spent (per user "
+                            "with a token, per client address without one); try again after Retry-After seconds",
+                            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}}
     who = {"none": "Public.", "bearer": "Any signed-in user.", "staff": "Agents and admins.",
            "admin": "Admins only."}[op.auth]
     result: dict[str, Any] = {

@@ -44,6 +44,17 @@ class Settings:
     frame_burst: float = 120.0
     http_write_rate_per_s: float = 5.0
     http_write_burst: float = 30.0
+    # Writes without a valid token (article events, refused attempts), per client address: many people may share
+    # one address (an office, a carrier's NAT), so this is about floods, not about one person.
+    anonymous_write_rate_per_s: float = 2.0
+    anonymous_write_burst: float = 30.0
+    # New WebSocket connections per client address (reconnect storms, handshake floods); on Redis, across nodes.
+    connection_rate_per_s: float = 20.0
+    connection_burst: float = 200.0
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's proxy headers): the load balancers.
+    # Comma-separated addresses or networks, "*" for any; by default loopback only, so a client cannot choose
+    # the address its limits are counted under.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     max_connections_per_user: int = 20
     max_connections_per_ip: int = 1000
     response_targets_s: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_RESPONSE_TARGETS_S))
@@ -114,6 +125,12 @@ class Settings:
             frame_burst=float(env.get("HELPLINE_FRAME_BURST", cls.frame_burst)),
             http_write_rate_per_s=float(env.get("HELPLINE_HTTP_WRITE_RATE_PER_S", cls.http_write_rate_per_s)),
             http_write_burst=float(env.get("HELPLINE_HTTP_WRITE_BURST", cls.http_write_burst)),
+            anonymous_write_rate_per_s=float(env.get("HELPLINE_ANONYMOUS_WRITE_RATE_PER_S",
+                                                     cls.anonymous_write_rate_per_s)),
+            anonymous_write_burst=float(env.get("HELPLINE_ANONYMOUS_WRITE_BURST", cls.anonymous_write_burst)),
+            connection_rate_per_s=float(env.get("HELPLINE_CONNECTION_RATE_PER_S", cls.connection_rate_per_s)),
+            connection_burst=float(env.get("HELPLINE_CONNECTION_BURST", cls.connection_burst)),
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS") or cls.forwarded_allow_ips,
             max_connections_per_user=int(env.get("HELPLINE_MAX_CONNECTIONS_PER_USER", cls.max_connections_per_user)),
             max_connections_per_ip=int(env.get("HELPLINE_MAX_CONNECTIONS_PER_IP", cls.max_connections_per_ip)),
             articles_dir=env.get("HELPLINE_ARTICLES_DIR") or None,

@@ -49,6 +49,10 @@ class Keys:
     def users(self, ticket: str) -> str:
         return f"{self.prefix}:{{{ticket}}}:pu"
 
+    def rate_limit(self, budget: str, key: str) -> str:
+        """One token bucket of a budget (e.g. "http-write"), for one caller (a user id, a client address)."""
+        return f"{self.prefix}:limit:{budget}:{key}"
+
     def commit_keys(self, ticket: str) -> list[str]:
         return [self.seq(ticket), self.client_ids(ticket), self.recent(ticket), self.persist]
 
