@@ -1,6 +1,7 @@
 """The ticket history in SQL: every query the gateway and the workers make, on SQLite or PostgreSQL.
 
-Writes of messages are idempotent on (ticket, seq), so a batch may be replayed after a crash.
+Writes of messages are idempotent on (ticket, seq), so a batch may be replayed after a crash; a message's
+client_id is unique per (ticket, author), never per ticket alone.
 """
 
 from __future__ import annotations

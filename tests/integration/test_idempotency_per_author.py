@@ -11,6 +11,9 @@ import uuid
 import httpx
 import pytest
 
+from persistence.store import TicketStore
+from realtime.bus.base import Draft
+from realtime.protocol import User
 from tests.integration.conftest import GATEWAY_ENV, auth, token
 from tests.services import Gateway
 from tests.wsclient import Client
@@ -133,3 +136,24 @@ async def test_after_a_restart_each_author_is_answered_with_its_own_message(data
             assert new.status_code == 201 and new.json()["seq"] == 4
     finally:
         again.stop()
+
+
+async def test_the_history_keeps_two_authors_messages_with_one_client_id(database_url: str) -> None:
+    """The persistence write (COPY on PostgreSQL, its replay fallback, SQLite's insert): a replay adds nothing,
+    another author's client_id is another row."""
+    store = TicketStore(database_url)
+    ticket = f"w-{uuid.uuid4().hex[:8]}"
+    at = "2025-01-01T00:00:00Z"
+    note = Draft(ticket, "same", User("alex", "Alex", "agent"), "known outage", True, at).committed(1)
+    question = Draft(ticket, "same", User("cara", "Cara", "customer"), "is it down?", False, at).committed(2)
+    try:
+        await store.write_messages([note])
+        await store.write_messages([note, question])  # a replay overlapping a new row (the worker's fallback)
+        stored = await store.messages_after(ticket, 0, 10, include_internal=True)
+        assert [(m.seq, m.author.id, m.body) for m in stored] == [
+            (1, "alex", "known outage"), (2, "cara", "is it down?")]
+        found = await store.message_by_client_id(ticket, "cara", "same")
+        assert found is not None and (found.seq, found.internal) == (2, False)
+        assert await store.message_by_client_id(ticket, "someone-else", "same") is None
+    finally:
+        await store.close()
