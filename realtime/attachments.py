@@ -246,7 +246,7 @@ openapi_ops = [
               also=(200,), tag="attachments", query=(
                   Param("filename", Annotated[str, msgspec.Meta(max_length=255)], "the file's name (display only)"),
                   Param("client_id", Annotated[str, msgspec.Meta(min_length=1, max_length=128)],
-                        "also post the thread message showing it; the same id again answers 200")),
+                        "also post the thread message showing it; the same uploader's id again answers 200")),
               description="The body is the file itself. PNG, JPEG, GIF, WebP (by their bytes) or UTF-8 .log/.txt; "
                           "413 too_large over the size limit, 415 for any other type."),
     Operation("GET", "/api/tickets/{id}/attachments", "A ticket's attachments (owner or agent)",
