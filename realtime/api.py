@@ -263,7 +263,8 @@ _PLAN = Literal["free", "pro", "pro_plus", "premium"]
 openapi_ops = [
     Operation("POST", "/api/tickets", "Open a ticket (customers)", request=NewTicketBody, response=TicketView,
               status=201, also=(200,), tag="tickets",
-              description="The body becomes message seq 1; the same client_id again returns the same ticket (200)."),
+              description="The body becomes message seq 1; the same customer's client_id again returns the same "
+                          "ticket (200)."),
     Operation("GET", "/api/tickets", "Your tickets (customers) or the queue (agents)", response=TicketList,
               tag="tickets", query=(
                   Param("cursor", Annotated[int, msgspec.Meta(ge=0)], "`next` of the previous page"),
@@ -279,5 +280,6 @@ openapi_ops = [
               request=TicketPatch, response=TicketView, tag="tickets"),
     Operation("POST", "/api/tickets/{id}/messages", "Post a message (HTTP fallback of the `send` frame)",
               request=NewMessageBody, response=Message, status=201, also=(200,), tag="tickets",
-              description="A repeated client_id answers 200 with the first message."),
+              description="The same author's client_id again answers 200 with that author's first message; "
+                          "a client_id another author used is no repeat (201, a new message)."),
 ]

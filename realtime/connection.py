@@ -135,6 +135,8 @@ class Connection:
         if message.seq <= self._shown_seq.get(message.ticket, 0):
             return
         self._shown_seq[message.ticket] = message.seq
+        # The author check is half of the key: another author's message with a client_id this connection is
+        # awaiting is only delivered (idempotency is per (ticket, author, client_id)), never taken as the ack.
         if message.author.id == self.user_id and self._awaiting_ack.get((message.ticket, message.client_id)) is False:
             self._awaiting_ack[(message.ticket, message.client_id)] = True  # the ack goes out with the message
             self.push(_ack_frame(message), frame)

@@ -3,7 +3,8 @@
 Guarantees, whatever the backend:
 - `commit` gives a message the next `seq` of its ticket, with no gap, and returns only once the message is durable
   (in the database for the in-memory backend; on the Redis persistence stream for Redis). A repeated `client_id`
-  returns the first commit, marked duplicate, and nothing is appended or published twice.
+  of the same author returns that author's first commit, marked duplicate, and nothing is appended or published
+  twice. The key is (ticket, author, client_id): another author's `client_id` is never returned nor swallowed.
 - Every committed message is published, in seq order per ticket, to every node subscribed to its ticket.
 - `recent(ticket, after_seq)` returns every committed message after `after_seq` when the bus's short history still
   reaches back that far, else None (the caller then reads the database).
