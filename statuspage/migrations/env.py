@@ -8,6 +8,7 @@ an engine made from the configured URL.
 from __future__ import annotations
 
 import asyncio
+
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine

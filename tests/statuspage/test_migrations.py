@@ -58,6 +58,7 @@ async def test_store_migrates_up_down_and_up_again_to_what_its_models_say(store_
         assert STATUS_TABLES | {VERSION_TABLE} <= await tables(store_url)
         assert await store_differences(store_url) == []
         await with_alembic(store_url, command.check)  # `alembic check` through the store's own environment
+        await asyncio.to_thread(command.check, alembic_config(store_url))  # and by URL, as an operator runs it
         await with_alembic(store_url, lambda config: command.downgrade(config, "base"))
         assert not STATUS_TABLES & await tables(store_url)
         await store.migrate()
