@@ -11,6 +11,7 @@ import sys
 
 import uvicorn
 
+from realtime.drain import CleanExitServer
 from realtime.settings import Settings
 from realtime.ws_server import HelplineWebSocketProtocol
 
@@ -21,7 +22,7 @@ def uvicorn_config(app: object, host: str, port: int, settings: Settings) -> uvi
     return uvicorn.Config(
         app, host=host, port=port, ws=HelplineWebSocketProtocol, ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False, lifespan="on", log_level="warning", access_log=False,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=5, forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -54,10 +55,17 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_gateway(settings: Settings, _args: argparse.Namespace) -> int:
     from realtime.app import create_app
+    from realtime.drain import drain_gateway
 
     if not _required(settings.secret, "HELPLINE_SECRET is required for a gateway node"):
         return 2
-    uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port, settings)).run()
+    app = create_app(settings)
+
+    def mark_draining() -> None:
+        app.state.draining = True
+
+    CleanExitServer(uvicorn_config(app, settings.host, settings.port, settings),
+                    drain=lambda: drain_gateway(app.state.gateway, mark_draining, settings.drain_s)).run()
     return 0
 
 
@@ -76,7 +84,7 @@ def cmd_statuspage(settings: Settings, _args: argparse.Namespace) -> int:
 
     if not _required(settings.secret, "HELPLINE_SECRET is required (admin tokens are checked with it)"):
         return 2
-    uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.status_port, settings)).run()
+    CleanExitServer(uvicorn_config(create_app(settings), settings.host, settings.status_port, settings)).run()
     return 0
 
 

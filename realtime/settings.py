@@ -56,6 +56,8 @@ class Settings:
     webhook_retry_window_s: float = 24 * 3600.0  # then the delivery fails and its endpoint is marked failing
     webhook_timeout_s: float = 10.0
     webhook_poll_s: float = 1.0
+    drain_s: float = 10.0  # on SIGTERM a gateway tells its clients to move over this long, spread with jitter
+    forwarded_allow_ips: str = "127.0.0.1"  # load balancers whose X-Forwarded-For names the client (uvicorn's)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -110,6 +112,8 @@ class Settings:
             webhook_retry_window_s=float(env.get("HELPLINE_WEBHOOK_RETRY_WINDOW_S", cls.webhook_retry_window_s)),
             webhook_timeout_s=float(env.get("HELPLINE_WEBHOOK_TIMEOUT_S", cls.webhook_timeout_s)),
             webhook_poll_s=float(env.get("HELPLINE_WEBHOOK_POLL_S", cls.webhook_poll_s)),
+            drain_s=float(env.get("HELPLINE_DRAIN_S", cls.drain_s)),
+            forwarded_allow_ips=env.get("HELPLINE_FORWARDED_ALLOW_IPS", cls.forwarded_allow_ips),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
