@@ -50,7 +50,9 @@ class CleanExitServer(uvicorn.Server):
                 drain.cancel()
             elif drain.exception() is not None:
                 log.error("the drain failed; shutting down at once", exc_info=drain.exception())
+        started = asyncio.get_running_loop().time()
         await super().shutdown(sockets)
+        log.info("shut down in %.1fs after the drain", asyncio.get_running_loop().time() - started)
 
 
 def close_schedule(count: int, window_s: float, rng: random.Random) -> list[float]:
@@ -82,3 +84,4 @@ async def drain_gateway(gateway: "Gateway", mark_draining: Callable[[], None], w
     if gateway.hub.connections:
         log.warning("drain: %d connections still open after the window; uvicorn closes them",
                     len(gateway.hub.connections))
+    log.info("drained in %.1fs", loop.time() - started)
