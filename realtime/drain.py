@@ -10,6 +10,7 @@ import asyncio
 import logging
 import random
 import signal
+import socket
 from types import FrameType
 from typing import TYPE_CHECKING, Awaitable, Callable
 
@@ -41,7 +42,7 @@ class CleanExitServer(uvicorn.Server):
         else:
             self.should_exit = True
 
-    async def shutdown(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if self._drain is not None and not self.force_exit:
             drain = asyncio.create_task(self._drain(), name="drain")
             while not drain.done() and not self.force_exit:
