@@ -94,7 +94,7 @@ async def test_sends_in_flight_during_the_drain_are_acked_or_resent_elsewhere_on
             await asyncio.sleep(0.002)
 
     sender = asyncio.create_task(keep_sending())
-    await asyncio.sleep(0.5)
+    await client.until(lambda frames: sum(1 for f in frames if f["type"] == "ack") >= 50, 20)  # sends flowing
     assert leaving.process is not None
     leaving.process.send_signal(signal.SIGTERM)
     await asyncio.wait_for(sender, 15)
@@ -118,7 +118,7 @@ async def test_sends_in_flight_during_the_drain_are_acked_or_resent_elsewhere_on
     messages = await wait_for_history(cluster.database_url, ticket, len(sent) + 1)
     by_client_id = {m.client_id: m.seq for m in messages if m.client_id in acked}
     assert by_client_id == acked
-    assert len([m for m in messages if m.client_id in set(sent)]) == len(sent) > 100
+    assert len([m for m in messages if m.client_id in set(sent)]) == len(sent) > 50
     assert [m.seq for m in messages] == list(range(1, len(messages) + 1))
     assert len(acked) == len(sent) and len(unacked) < len(sent)
     assert await history(cluster.database_url, ticket) == messages
