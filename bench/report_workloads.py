@@ -67,22 +67,30 @@ def _storm(results: dict[str, Any], goals: list[str]) -> list[str]:
     lines = ["", f"### Reconnect storm: {st['clients']:,} clients on 2 nodes, one killed (SIGKILL) while "
              f"{st['msg_per_s']:.0f} messages/s flow", "",
              "| system | clients of the dead node | back | last back after the kill | resumes/s on the survivor | "
-             "first try after | most tries | survivor CPU % | gaps · repeats · rooms disagreeing |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+             "first try after | most tries | survivor CPU % (before the kill) | survivor CPU ms per client back | gaps · repeats · rooms "
+             "disagreeing |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for name, r, what in (("helpline", hl, "connect + hello + join with `since`, caught up"),
                           ("bare", bare, "connect only")):
         if r.get("error") and not r.get("lost"):
-            lines.append(f"| {name} | failed: {r['error']} | | | | | | | |")
+            lines.append(f"| {name} | failed: {r['error']} | | | | | | | | |")
             continue
         checks = (f"{r.get('gaps')} · {r.get('repeats')} · {r.get('rooms_disagreeing')}" if name == "helpline"
                   else "not checked (no history)")
         lines.append(f"| {r.get('label', name)} ({what}) | {_f(r.get('lost'))} | {_f(r.get('caught_up'))} | "
                      f"{_f(r.get('seconds_to_last'), '{:.1f} s')} | {_f(r.get('resumes_per_s'))} | "
                      f"{_f(r.get('first_attempt_after_s'), '{:.2f} s')} | {_f(r.get('tries_max'))} | "
-                     f"{_f(r.get('survivor_cpu_pct'))} | {checks} |")
+                     f"{_f(r.get('survivor_cpu_pct'))} ({_f(r.get('survivor_baseline_cpu_pct'))}) | "
+                     f"{_f(r.get('survivor_cpu_ms_per_resume'), '{:.2f}')} | "
+                     f"{checks} |")
+    phases = hl.get("phases_ms") or {}
+    if phases:
+        lines += ["", "Where a Helpline resume's time goes (per client, ms, p50 / p99 / max): " + "; ".join(
+            f"{name} {v['p50']:.0f} / {v['p99']:.0f} / {v['max']:.0f}" for name, v in phases.items())
+            + " (connect: first try → WebSocket open; hello: → welcome; join: → joined)."]
     lines.append("")
     lines.append("Every client of the dead node waits as widget/client.js does (0.25-0.5 s, then doubling to 15 s on "
-                 "failure), then goes to the other node; resumes/s = clients back ÷ (last back − first try).")
+                 "failure), then goes to the other node; resumes/s = clients back ÷ (last back − first try); CPU per "
+                 "client back is the survivor's CPU during the storm above its rate in the 2 s before the kill.")
     ratio = st.get("resume_rate_vs_bare")
     within = hl.get("seconds_to_last")
     ok = (within is not None and within <= STORM_GOAL_S and hl.get("caught_up") == hl.get("lost")

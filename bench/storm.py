@@ -16,6 +16,7 @@ from typing import Any
 from bench import stormgen
 from bench.env import RedisServer
 from bench.genpool import GenPool
+from bench.stats import percentile
 from bench.systems import Bare, Deployment, Helpline, Room, System
 
 MEMBERS = 5
@@ -66,11 +67,13 @@ def _storm(system: System, redis: RedisServer, clients: int, msg_rate: float, tr
         if connected < clients * 0.99:
             out["error"] = f"only {connected} of {clients} clients"
             return out
+        dead, survivor = deployment.nodes
+        base0, base_t0 = survivor.cpu_s(), time.monotonic()
         if msg_rate:
             pool.ask_all("send", {"rate": msg_rate / 2})
-            time.sleep(2.0)  # messages flow before and through the kill
+        time.sleep(2.0)  # messages flow before and through the kill; the survivor's CPU rate without a storm
+        baseline_cpu_per_s = (survivor.cpu_s() - base0) / (time.monotonic() - base_t0)
         pool.ask_all("arm")
-        dead, survivor = deployment.nodes
         cpu0 = survivor.cpu_s()
         killed_at = time.monotonic()
         os.kill(dead.popen.pid, signal.SIGKILL)  # the process we started, by its own pid
@@ -89,7 +92,13 @@ def _storm(system: System, redis: RedisServer, clients: int, msg_rate: float, tr
             "tries_max": max(s["tries_max"] for s in status),
             "lost_again": sum(s["lost_after_storm"] for s in status),
             "survivor_cpu_pct": 100 * survivor_cpu / storm_s,
+            # The cost, which a loaded machine distorts less than the rate: the survivor's CPU above its rate before
+            # the kill (the message flow, heartbeats), per client back.
+            "survivor_baseline_cpu_pct": 100 * baseline_cpu_per_s,
+            "survivor_cpu_ms_per_resume": (1000 * max(0.0, survivor_cpu - baseline_cpu_per_s * storm_s) / done
+                                           if done else None),
             "gen_cpu_s": sum(s["cpu_s"] for s in status),
+            "phases_ms": _phase_summary(status),
         })
         if track:
             quiet = pool.ask_all("quiet")
@@ -123,6 +132,15 @@ def _wait_caught_up(pool: GenPool, killed_at: float, log: Any, timeout_s: float 
             if done < lost:
                 log(f"    only {done} of {lost} back after {timeout_s:.0f}s")
             return status
+
+
+def _phase_summary(status: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    out = {}
+    for phase in ("connect", "hello", "join"):
+        values = sorted(v for s in status for v in s["phases_ms"][phase])
+        if values:
+            out[phase] = {"p50": percentile(values, 0.5), "p99": percentile(values, 0.99), "max": values[-1]}
+    return out
 
 
 def _s(x: float | None) -> str:

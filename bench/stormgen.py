@@ -216,6 +216,8 @@ class StormGen:
                 "last_welcome_at": max((c.welcome_at for c in done), default=0.0),
                 "last_caught_up_at": max((c.caught_up_at for c in done), default=0.0),
                 "tries_max": max((c.tries for c in r), default=0),
+                # Where a resume's time goes, per client: the WebSocket handshake, hello → welcome, join → joined.
+                "phases_ms": _phases([c for c in done if c.first_try_at]),
                 "open": sum(1 for c in self.clients if c.ws is not None),
                 "cpu_s": _cpu_s()}
 
@@ -255,6 +257,14 @@ class StormGen:
             await asyncio.sleep(0.2)
             return {"ok": True}
         return None
+
+
+def _phases(clients: list[StormClient]) -> dict[str, list[float]]:
+    """Per phase of the last successful attempt, the sorted durations in ms (the harness merges and summarises)."""
+    connect = sorted(1000 * (c.connected_at - c.first_try_at) for c in clients)  # includes failed tries, if any
+    hello = sorted(1000 * (c.welcome_at - c.connected_at) for c in clients if c.welcome_at)
+    join = sorted(1000 * (c.caught_up_at - c.welcome_at) for c in clients if c.caught_up_at and c.welcome_at)
+    return {"connect": connect, "hello": hello, "join": join}
 
 
 def _cpu_s() -> float:
