@@ -108,6 +108,7 @@ def _storm(system: System, redis: RedisServer, clients: int, msg_rate: float, tr
                         "gaps": sum(c["gaps"] for c in checks), "repeats": sum(c["repeats"] for c in checks),
                         "clients_with_gaps": sum(c["clients_with_gaps"] for c in checks),
                         "rooms_disagreeing": sum(c["rooms_disagreeing"] for c in checks),
+                        "not_back": sum(c["not_back"] for c in checks),
                         "highest_seq": max(c["highest_seq"] for c in checks)})
             out["gap_free"] = done == lost and not out["gaps"] and not out["repeats"] and not out["rooms_disagreeing"]
         log(f"  storm {system.name}: {lost} clients lost with the node; {done} "

@@ -222,13 +222,16 @@ class StormGen:
                 "cpu_s": _cpu_s()}
 
     def check(self) -> dict[str, Any]:
-        """After the storm and a quiet second: every member of a room must have seen the same last seq, no gaps."""
+        """After the storm and a quiet second: every member of a room that is back must have seen the same last seq,
+        and no client a gap or a repeat."""
         by_room: dict[str, set[int | None]] = {}
         for c in self.clients:
-            by_room.setdefault(c.spec["room"], set()).add(c.ledger.last)
+            if c.online:  # a client still away is reported as not back, not as disagreeing
+                by_room.setdefault(c.spec["room"], set()).add(c.ledger.last)
         return {"gaps": sum(c.ledger.gaps for c in self.clients),
                 "repeats": sum(c.ledger.repeats for c in self.clients),
                 "clients_with_gaps": sum(1 for c in self.clients if c.ledger.gaps),
+                "not_back": sum(1 for c in self.clients if not c.online),
                 "rooms": len(by_room), "rooms_disagreeing": sum(1 for seqs in by_room.values() if len(seqs) > 1),
                 "highest_seq": max((c.ledger.last or 0 for c in self.clients), default=0)}
 
