@@ -112,9 +112,10 @@ def _embedded(results: dict[str, Any], goals: list[str]) -> list[str]:
     goals.append(f"| embedded default ≥ {EMBEDDED_GOAL:,} deliveries/s at p99 ≤ {P99_LIMIT_MS:g} ms (1 node, SQLite, "
                  f"in-memory bus) | {_f(r.get('max_deliveries_per_s'))}/s (p99 {_f(best.get('p99_ms'), '{:.1f}')} ms) | "
                  f"{_met((r.get('max_deliveries_per_s') or 0) >= 0.99 * EMBEDDED_GOAL if r.get('steps') else None)} |")
+    config = results.get("config", {})
+    members = config.get("rooms", 0) * config.get("members", 0)
     return ["", "### Embedded default (one `helpline gateway`, SQLite, in-memory bus)", "",
-            f"One node holds all {results.get('config', {}).get('rooms', 0) * results.get('config', {}).get('members', 0):,} "
-            f"members, so every delivery is local; every message is in SQLite before its ack. Top passing rate: "
+            f"One node holds all {members:,} members, so every delivery is local; every message is in SQLite before its ack. Top passing rate: "
             f"**{_f(r.get('max_deliveries_per_s'))} deliveries/s** (p50 / p99 / max {_f(best.get('p50_ms'), '{:.1f}')} / "
             f"{_f(best.get('p99_ms'), '{:.1f}')} / {_f(best.get('max_ms'), '{:.1f}')} ms); every step is in the table "
             f"below{'; failed: ' + r['error'] if r.get('error') else ''}."]
@@ -130,8 +131,8 @@ def _four(results: dict[str, Any], goals: list[str]) -> list[str]:
     by2 = two.get("total_cpu_ms_per_1k_by_rate") or {}
     by4 = four.get("total_cpu_ms_per_1k_by_rate") or {}
     for rate, ratio in ratios.items():
-        lines.append(f"| {rate} | {_f(by2.get(rate, by2.get(str(rate))))} | {_f(by4.get(rate, by4.get(str(rate))))} | "
-                     f"{ratio:.2f}× |")
+        two_ms, four_ms = by2.get(rate, by2.get(str(rate))), by4.get(rate, by4.get(str(rate)))
+        lines.append(f"| {rate} | {_f(two_ms)} | {_f(four_ms)} | {ratio:.2f}× |")
     lines += ["", f"Top passing rate: 2 nodes {_f(two.get('max_deliveries_per_s'))}/s, 4 nodes "
               f"{_f(four.get('max_deliveries_per_s'))}/s (2 cores: cost, not throughput, is the figure)."]
     key = 5000 if (5000 in ratios or "5000" in ratios) else (max(ratios, key=int) if ratios else None)
