@@ -11,6 +11,7 @@ import sys
 
 import uvicorn
 
+from realtime.drain import CleanExitServer
 from realtime.settings import Settings
 from realtime.ws_server import HelplineWebSocketProtocol
 
@@ -63,6 +64,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_gateway(settings: Settings, _args: argparse.Namespace) -> int:
     from realtime.app import create_app
+    from realtime.drain import drain_gateway
 
     if not _required(_has_keys(settings), "HELPLINE_SECRET (or HELPLINE_JWT_PUBLIC_KEY / HELPLINE_JWKS_URL) is "
                                           "required for a gateway node"):
@@ -72,7 +74,12 @@ def cmd_gateway(settings: Settings, _args: argparse.Namespace) -> int:
     except ValueError as exc:  # a setting that cannot be used (a key that is no key): say which, do not start
         print(exc, file=sys.stderr)
         return 2
-    uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings)).run()
+
+    def mark_draining() -> None:
+        app.state.draining = True
+
+    CleanExitServer(uvicorn_config(app, settings.host, settings.port, settings),
+                    drain=lambda: drain_gateway(app.state.gateway, mark_draining, settings.drain_s)).run()
     return 0
 
 
@@ -97,7 +104,7 @@ def cmd_statuspage(settings: Settings, _args: argparse.Namespace) -> int:
     except ValueError as exc:  # the components file or an identity setting cannot be used: say which
         print(exc, file=sys.stderr)
         return 2
-    uvicorn.Server(uvicorn_config(app, settings.host, settings.status_port, settings)).run()
+    CleanExitServer(uvicorn_config(app, settings.host, settings.status_port, settings)).run()
     return 0
 
 
