@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install system-packages unit chaos fuzz bench clean
+.PHONY: run test lint install system-packages unit chaos fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,13 @@ system-packages:
 	  else echo "$(SYSTEM_PACKAGES): some missing and apt-get not usable: their tests will skip (fail under CI=true)"; fi; \
 	fi
 
-test: install system-packages
+# The dependency rule (import-linter contracts in pyproject.toml), lint and types (config in pyproject.toml).
+lint: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: install system-packages lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 unit: install

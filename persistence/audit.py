@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from persistence import outbox
 from persistence.models_integrations import AuditEntry
 from persistence.outbox import Actor
-from realtime.clock import iso
-from realtime.protocol import TicketView
+from support.core.clock import iso
+from support.core.model import TicketView
 
 # Ticket fields whose change by hand is an audited act, and the action each is recorded as.
 AUDITED_CHANGES = {"status": "ticket.status", "assignee": "ticket.assign", "priority": "ticket.priority"}

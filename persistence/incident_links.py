@@ -40,17 +40,11 @@ async def unlink(store: TicketStore, ticket_id: str) -> None:
 
 
 async def incident_of(store: TicketStore, ticket_id: str) -> str | None:
-    async with store.sessions() as session:
-        return await session.scalar(select(TicketIncident.incident_id).where(TicketIncident.ticket_id == ticket_id))
+    return await store.incident_of(ticket_id)
 
 
 async def incidents_of(store: TicketStore, ticket_ids: Sequence[str]) -> dict[str, str]:
-    if not ticket_ids:
-        return {}
-    t = TicketIncident
-    async with store.sessions() as session:
-        rows = await session.execute(select(t.ticket_id, t.incident_id).where(t.ticket_id.in_(list(ticket_ids))))
-        return dict(rows.all())
+    return await store.incidents_of(ticket_ids)
 
 
 async def pending_incidents(store: TicketStore) -> list[str]:

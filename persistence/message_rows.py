@@ -13,8 +13,8 @@ from typing import Any, Sequence
 import msgspec
 
 from persistence import outbox
-from realtime.clock import iso, parse_iso
-from realtime.protocol import Message, User
+from support.core.clock import iso, parse_iso
+from support.core.model import Message, User
 
 # ticket_id, seq, client_id, author_id, author_name, author_role, body, internal, created_at
 MessageRow = tuple[str, int, str, str, str, str, str, bool, datetime]

@@ -18,8 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.models_integrations import OutboxEvent, WebhookEndpoint
-from realtime.clock import iso
-from realtime.protocol import Message, TicketView
+from support.core.clock import iso
+from support.core.model import Message, TicketView
 
 TRACKED_CHANGES = ("status", "assignee", "priority")
 

@@ -6,7 +6,6 @@ client_id is unique per (ticket, author), never per ticket alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
@@ -14,33 +13,13 @@ from sqlalchemy import Select, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from persistence import audit, message_rows, models, outbox
-from realtime import rules
-from realtime.clock import as_utc, iso, parse_iso, utcnow
-from realtime.protocol import Customer, Message, TicketView, User
+from persistence import audit, message_rows, models, models_incidents, outbox
+from support.core import policy
+from support.core.clock import as_utc, iso, parse_iso, utcnow
+from support.core.model import Customer, Message, TicketView, User
+from support.core.stores import UNSET, NewTicket
 
-
-@dataclass(frozen=True)
-class NewTicket:
-    id: str
-    customer: Customer
-    client_id: str | None
-    subject: str
-    body: str
-    category: str
-    plan: str
-    priority: int
-    page_url: str | None
-    context: dict[str, Any] | None
-    created_at: datetime
-    first_response_due: datetime | None
-
-
-class _Unset:
-    pass
-
-
-UNSET: Any = _Unset()
+__all__ = ["UNSET", "NewTicket", "TicketStore", "create_engine", "message_view", "ticket_view"]
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -67,9 +46,9 @@ def ticket_view(row: models.Ticket, read_seq: int | None = None) -> TicketView:
         last_seq=row.last_seq, first_response_due=iso(row.first_response_due),
         first_response_at=iso(row.first_response_at), solved_at=iso(row.solved_at),
         page_url=row.page_url, context=row.context, read_seq=read_seq, reviewed_at=iso(row.reviewed_at),
-        first_response_breached=rules.first_response_breached(
+        first_response_breached=policy.first_response_breached(
             _utc(row.first_response_due), _utc(row.first_response_at), utcnow()),
-        resolution_s=None if row.solved_at is None else rules.resolution_seconds(
+        resolution_s=None if row.solved_at is None else policy.resolution_seconds(
             as_utc(row.created_at), as_utc(row.solved_at)),
     )
 
@@ -299,6 +278,20 @@ class TicketStore:
             cursors = dict((await session.execute(_read_cursors(ticket_id))).all())
         return messages, cursors
 
+    async def incident_of(self, ticket_id: str) -> str | None:
+        """The status page incident a ticket follows (persistence/incident_links.py links them)."""
+        t = models_incidents.TicketIncident
+        async with self.sessions() as session:
+            return await session.scalar(select(t.incident_id).where(t.ticket_id == ticket_id))
+
+    async def incidents_of(self, ticket_ids: Sequence[str]) -> dict[str, str]:
+        if not ticket_ids:
+            return {}
+        t = models_incidents.TicketIncident
+        async with self.sessions() as session:
+            rows = await session.execute(select(t.ticket_id, t.incident_id).where(t.ticket_id.in_(list(ticket_ids))))
+            return dict(rows.all())
+
     async def read_cursors(self, ticket_id: str) -> dict[str, int]:
         async with self.reads() as session:
             return dict((await session.execute(_read_cursors(ticket_id))).all())
@@ -313,7 +306,7 @@ def _messages_after(ticket_id: str, after_seq: int, limit: int, include_internal
     return query.order_by(m.seq).limit(limit)
 
 
-def _read_cursors(ticket_id: str) -> Select[Any]:
+def _read_cursors(ticket_id: str) -> Select[str, int]:
     c = models.ReadCursor
     return select(c.user_id, c.seq).where(c.ticket_id == ticket_id)
 

@@ -26,9 +26,9 @@ from redis.exceptions import RedisError, ResponseError
 from persistence.message_rows import MessageRow, StoredDraft, row_of_message
 from persistence.store import TicketStore
 from persistence.webhooks import run_dispatcher
-from realtime.bus import redis_layout as layout
-from realtime.bus.redis_lag import PERSIST_GROUP, persist_lag
-from realtime.settings import Settings
+from support.core import stream
+from support.core.stream import PERSIST_GROUP, persist_lag
+from support.core.settings import Settings
 
 log = logging.getLogger("helpline.worker")
 
@@ -52,7 +52,7 @@ LAG = Gauge("helpline_worker_lag", "Committed messages not yet written to the da
 LAG_SECONDS = Gauge("helpline_worker_lag_seconds", "Age of the oldest committed message not yet written",
                     registry=REGISTRY)
 
-Entry = layout.Entry
+Entry = stream.Entry
 RawEntry = tuple[bytes, list[bytes] | dict[bytes, bytes]]  # an entry's fields as a flat list, or as redis-py's dict
 _decode_draft = msgspec.msgpack.Decoder(StoredDraft).decode
 
@@ -79,7 +79,7 @@ def decode_entries(entries: Iterable[RawEntry]) -> tuple[list[bytes], list[Messa
             rows.append((d.ticket, seq, d.client_id, a.id, a.name, a.role, d.body, d.internal, d.created_at))
         except Exception:
             try:  # a time msgspec does not parse (this bus never writes one, but be lenient)
-                rows.append(row_of_message(layout.decode_message(seq, draft)))
+                rows.append(row_of_message(stream.decode_message(seq, draft)))
             except Exception:
                 log.error("skipping undecodable persistence entry %s: %r", entry_id, fields)
     return ids, rows
@@ -144,7 +144,7 @@ class PersistenceWorker:
         self.redis = Redis.from_url(settings.redis_url or "", socket_connect_timeout=2, socket_timeout=10,
                                     retry=Retry(NoBackoff(), 0))
         self.redis.set_response_callback("XREADGROUP", _unparsed)  # decode_entries reads the reply as it came
-        self.stream = layout.Keys(settings.key_prefix).persist
+        self.stream = stream.persist_key(settings.key_prefix)
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.claim_idle_ms = int(settings.worker_claim_idle_s * 1000)
         self.stopping = asyncio.Event()

@@ -4,21 +4,23 @@ and the reads behind reports, signals and the expected reply time. SQLite and Po
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
-from typing import Sequence
+from typing import Any, Sequence, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from persistence import models
 from persistence.models_workflow import AgentState, AssignmentCursor, CannedReply, CsatRating
 from persistence.store import TicketStore
-from realtime import rules
-from realtime.assignment import next_agent
-from realtime.clock import as_utc
-from realtime.reports import Rating, TicketFacts
-from realtime.signals import Report
-from realtime.targets import QueuedTicket
+from support.core import policy
+from support.workflow.assignment import next_agent
+from support.core.clock import as_utc
+from support.workflow.reports import Rating, TicketFacts
+from support.workflow.signals import Report
+from support.workflow import ports
+from support.workflow.targets import QueuedTicket
 
 ROUND_ROBIN = "round_robin"
 SIGNAL_REPORTS_MAX = 2000  # the newest free reports grouped into signals; older ones have been acted on
@@ -37,7 +39,7 @@ async def set_reviewed(store: TicketStore, ticket_id: str, agent_id: str, review
     async with store.sessions.begin() as session:
         result = await session.execute(update(t).where(t.id == ticket_id).values(
             reviewed_at=now if reviewed else None, reviewed_by=agent_id if reviewed else None))
-        return bool(result.rowcount)
+        return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 # -- agents and assignment -------------------------------------------------------------------------------------
@@ -107,7 +109,7 @@ async def edit_canned(store: TicketStore, canned_id: str, title: str | None, bod
 async def delete_canned(store: TicketStore, canned_id: str) -> bool:
     async with store.sessions.begin() as session:
         result = await session.execute(delete(CannedReply).where(CannedReply.id == canned_id))
-        return bool(result.rowcount)
+        return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 # -- CSAT ------------------------------------------------------------------------------------------------------
@@ -153,7 +155,7 @@ async def free_reports(store: TicketStore, since: datetime) -> list[Report]:
 async def waiting_tickets(store: TicketStore) -> tuple[list[QueuedTicket], int]:
     """Active tickets with no first response yet: the paid ones (their due times matter), and how many free."""
     t = models.Ticket
-    waiting = (t.status.in_(rules.ACTIVE_STATUSES), t.first_response_at.is_(None))
+    waiting = (t.status.in_(policy.ACTIVE_STATUSES), t.first_response_at.is_(None))
     async with store.sessions() as session:
         paid = (await session.execute(select(t.plan, t.created_at, t.first_response_due)
                                       .where(*waiting, t.first_response_due.is_not(None))
@@ -172,4 +174,69 @@ async def recent_first_responses(store: TicketStore, since: datetime, plan: str 
         query = query.where(t.plan == plan)
     async with store.sessions() as session:
         rows = (await session.execute(query.order_by(t.first_response_at.desc()).limit(limit))).all()
-    return [(as_utc(c), as_utc(f)) for c, f in rows]
+    return [(as_utc(c), as_utc(f)) for c, f in rows if f is not None]  # the query keeps answered ones only
+
+
+class WorkflowRepository:
+    """support/workflow/ports.py `WorkflowStore` over these queries: rows become the workflow's own values."""
+
+    def __init__(self, store: TicketStore) -> None:
+        self.store = store
+
+    async def set_reviewed(self, ticket_id: str, agent_id: str, reviewed: bool, now: datetime) -> bool:
+        return await set_reviewed(self.store, ticket_id, agent_id, reviewed, now)
+
+    async def set_away(self, agent_id: str, name: str, away: bool, now: datetime) -> None:
+        await set_away(self.store, agent_id, name, away, now)
+
+    async def away_agents(self) -> set[str]:
+        return await away_agents(self.store)
+
+    async def agent_states(self) -> dict[str, bool]:
+        return await agent_states(self.store)
+
+    async def take_next_agent(self, available: Sequence[str], now: datetime) -> str | None:
+        return await take_next_agent(self.store, available, now)
+
+    async def list_canned(self) -> list[ports.CannedReply]:
+        return [_canned(row) for row in await list_canned(self.store)]
+
+    async def get_canned(self, canned_id: str) -> ports.CannedReply | None:
+        row = await get_canned(self.store, canned_id)
+        return None if row is None else _canned(row)
+
+    async def add_canned(self, reply: ports.CannedReply) -> ports.CannedReply:
+        return _canned(await add_canned(self.store, CannedReply(**dataclasses.asdict(reply))))
+
+    async def edit_canned(self, canned_id: str, title: str | None, body: str | None,
+                          now: datetime) -> ports.CannedReply | None:
+        row = await edit_canned(self.store, canned_id, title, body, now)
+        return None if row is None else _canned(row)
+
+    async def delete_canned(self, canned_id: str) -> bool:
+        return await delete_canned(self.store, canned_id)
+
+    async def add_rating(self, rating: ports.CsatRating) -> bool:
+        return await add_rating(self.store, CsatRating(**dataclasses.asdict(rating)))
+
+    async def rating_of(self, ticket_id: str) -> ports.CsatRating | None:
+        row = await rating_of(self.store, ticket_id)
+        return None if row is None else ports.CsatRating(row.ticket_id, row.customer_id, row.plan, row.score,
+                                                         row.comment, row.created_at)
+
+    async def report_facts(self, since: datetime) -> tuple[list[TicketFacts], list[Rating]]:
+        return await report_facts(self.store, since)
+
+    async def free_reports(self, since: datetime) -> list[Report]:
+        return await free_reports(self.store, since)
+
+    async def waiting_tickets(self) -> tuple[list[QueuedTicket], int]:
+        return await waiting_tickets(self.store)
+
+    async def recent_first_responses(self, since: datetime, plan: str | None = None,
+                                     limit: int = 500) -> list[tuple[datetime, datetime]]:
+        return await recent_first_responses(self.store, since, plan, limit)
+
+
+def _canned(row: CannedReply) -> ports.CannedReply:
+    return ports.CannedReply(row.id, row.title, row.body, row.created_by, row.created_at, row.updated_at)

@@ -11,21 +11,41 @@ import asyncio
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from realtime import metrics, protocol
-from realtime.assignment import stop_watching
-from realtime.auth import Identity, TokenError
-from realtime.bus.base import ReadEvent, TypingEvent, Unavailable
+from realtime import metrics, frames
+from support.workflow.assignment import stop_watching
+from support.core.tokens import Identity, TokenError
+from support.core.bus import ReadEvent, TypingEvent
+from support.core.model import Message, User
+from support.core.errors import Unavailable
 from realtime.limits import TokenBucket
-from realtime.tickets import TicketError
-from realtime.ws_server import EXTENSION, FrameWriter
+from support.core.errors import TicketError
+from realtime.server import EXTENSION, FrameWriter
 
 if TYPE_CHECKING:
-    from realtime.gateway import Gateway
+    from realtime.hub import Hub
+    from realtime.limits import ConnectionLimits
+    from realtime.rate_budgets import RateBudgets
+    from support.core.tokens import TokenVerifier
+    from support.core.bus import Bus
+    from support.core.settings import Settings
+
+
+class Node(Protocol):
+    """What a connection needs of its gateway node (realtime/dispatch.py `Gateway` is one): the settings, the
+    hub it registers with, the bus for presence, the connection limits, and `handle` for every decoded frame."""
+    settings: "Settings"
+    hub: "Hub"
+    bus: "Bus"
+    connection_limits: "ConnectionLimits"
+    budgets: "RateBudgets"
+    verifier: "TokenVerifier"
+
+    async def handle(self, connection: "Connection", frame: frames.ClientFrame) -> None: ...
 
 log = logging.getLogger("helpline.connection")
 
@@ -35,8 +55,8 @@ CLOSE_RATE_LIMITED = 4429
 REFUSALS_BEFORE_CLOSE = 50
 
 
-def _ack_frame(message: protocol.Message) -> protocol.Outgoing:
-    return protocol.encode(protocol.Ack(message.client_id, message.ticket, message.id, message.seq))
+def _ack_frame(message: Message) -> frames.Outgoing:
+    return frames.encode(frames.Ack(message.client_id, message.ticket, message.id, message.seq))
 
 
 class JoinBuffer:
@@ -45,8 +65,8 @@ class JoinBuffer:
     __slots__ = ("messages", "presence")
 
     def __init__(self) -> None:
-        self.messages: list[tuple[protocol.Message, protocol.Outgoing]] = []
-        self.presence: list[protocol.Outgoing] = []
+        self.messages: list[tuple[Message, frames.Outgoing]] = []
+        self.presence: list[frames.Outgoing] = []
 
 
 class Connection:
@@ -55,12 +75,12 @@ class Connection:
                  "_shown_seq", "_awaiting_ack", "_typing", "_closing", "_frame_budget", "_refusals", "ip", "_write",
                  "_buffered", "_send_limit", "_outbox", "_handling", "_close_after", "__weakref__")
 
-    def __init__(self, websocket: WebSocket, gateway: "Gateway") -> None:
+    def __init__(self, websocket: WebSocket, gateway: Node) -> None:
         self.id = secrets.token_hex(8)
         self.websocket = websocket
         self.gateway = gateway
         self.identity: Identity | None = None
-        self.public_user: protocol.User | None = None
+        self.public_user: User | None = None
         self.user_id = ""
         self.role = ""
         self.tickets: set[str] = set()
@@ -84,7 +104,7 @@ class Connection:
             max(1, gateway.settings.send_buffer_bytes // 1024))  # the same bound, counting about a KiB a frame
 
     # -- sending -----------------------------------------------------------------------------------------------
-    def push(self, frame: protocol.Outgoing, then: protocol.Outgoing | None = None) -> None:
+    def push(self, frame: frames.Outgoing, then: frames.Outgoing | None = None) -> None:
         """Send a frame (and `then` right after it, in one write) without waiting; a client that cannot keep up is
         cut off, not waited for."""
         if self._closing:
@@ -109,7 +129,7 @@ class Connection:
 
     def send_error(self, code: str, message: str, ref: str | None = None) -> None:
         metrics.ERRORS.labels(code).inc()
-        self.push(protocol.encode(protocol.Error(code=code, message=message, ref=ref)))
+        self.push(frames.encode(frames.Error(code=code, message=message, ref=ref)))
 
     def close_soon(self, code: int, reason: str) -> None:
         if self._closing:
@@ -136,7 +156,7 @@ class Connection:
             frame = await outbox.get()
             await ws.send_text(frame)
 
-    def deliver_message(self, message: protocol.Message, frame: protocol.Outgoing) -> None:
+    def deliver_message(self, message: Message, frame: frames.Outgoing) -> None:
         if self._joins is not None and message.ticket in self._joins:
             self._joins[message.ticket].messages.append((message, frame))  # sent after the snapshot: none missed
             return
@@ -152,7 +172,7 @@ class Connection:
             return
         self.push(frame)
 
-    def deliver_presence(self, ticket: str, frame: protocol.Outgoing) -> None:
+    def deliver_presence(self, ticket: str, frame: frames.Outgoing) -> None:
         """After `joined`, never before it: the snapshot's member list would overwrite the change."""
         if self._joins is not None and ticket in self._joins:
             self._joins[ticket].presence.append(frame)
@@ -211,10 +231,10 @@ class Connection:
         settings = self.gateway.settings
         try:
             raw = await asyncio.wait_for(self._receive_text(), settings.hello_timeout_s)
-            frame = protocol.decode_client_frame(raw) if raw is not None else None
-        except (asyncio.TimeoutError, protocol.FrameError):
+            frame = frames.decode_client_frame(raw) if raw is not None else None
+        except (asyncio.TimeoutError, frames.FrameError):
             frame = None
-        if not isinstance(frame, protocol.Hello):
+        if not isinstance(frame, frames.Hello):
             await self.websocket.close(CLOSE_UNAUTHORIZED, "hello with a valid token first")
             return False
         try:
@@ -224,9 +244,9 @@ class Connection:
             return False
         self.identity = identity
         self.user_id, self.role = identity.id, identity.role
-        self.public_user = protocol.User(identity.id, identity.name, identity.role)
-        self.push(protocol.encode(protocol.Welcome(
-            protocol.WelcomeUser(identity.id, identity.name, identity.role, identity.plan), settings.heartbeat_s)))
+        self.public_user = User(identity.id, identity.name, identity.role)
+        self.push(frames.encode(frames.Welcome(
+            frames.WelcomeUser(identity.id, identity.name, identity.role, identity.plan), settings.heartbeat_s)))
         return True
 
     async def _receive_text(self) -> str | None:
@@ -253,8 +273,8 @@ class Connection:
                 self.send_error("bad_request", "binary frames are not accepted; send JSON text")
                 continue
             try:
-                frame = protocol.decode_client_frame(raw)
-            except protocol.FrameError as exc:
+                frame = frames.decode_client_frame(raw)
+            except frames.FrameError as exc:
                 metrics.FRAMES_IN.labels("invalid").inc()
                 self.send_error("bad_request", str(exc), exc.ref)
                 continue
@@ -294,9 +314,9 @@ class Connection:
             self._joins = {}
         self._joins.setdefault(ticket, JoinBuffer())
 
-    def finish_joining(self, ticket: str, joined: protocol.Joined) -> None:
+    def finish_joining(self, ticket: str, joined: frames.Joined) -> None:
         """Send the snapshot, then what arrived meanwhile, skipping what the snapshot already held."""
-        self.push(protocol.encode(joined))
+        self.push(frames.encode(joined))
         self._shown_seq[ticket] = joined.last_seq
         buffer = self._end_join(ticket)
         if buffer is None:
@@ -334,7 +354,7 @@ class Connection:
     def expect_ack(self, ticket: str, client_id: str) -> None:
         self._awaiting_ack.setdefault((ticket, client_id), False)
 
-    def finish_ack(self, message: protocol.Message) -> None:
+    def finish_ack(self, message: Message) -> None:
         """Ack once: the live message may already have carried the ack out."""
         key = (message.ticket, message.client_id)
         if not self._awaiting_ack.pop(key, False):

@@ -6,14 +6,34 @@ Each event is encoded once per node (one variant for agents, one for customers),
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from realtime import protocol, rules
-from realtime.bus.base import Bus, BusEvent, MessageEvent, PresenceEvent, ReadEvent, TicketEvent, TypingEvent
+from realtime import frames
+from support.core import policy
+from support.core.bus import Bus, BusEvent, MessageEvent, PresenceEvent, ReadEvent, TicketEvent, TypingEvent
+from support.core.model import Message, User
 
 if TYPE_CHECKING:
-    from realtime.connection import Connection
-    from realtime.tickets import TicketService
+    from support.tickets.service import TicketService
+
+
+class Member(Protocol):
+    """What the hub needs of a local connection (realtime/connection.py `Connection` is one): who it is, and
+    three ways to hand it bytes encoded once for every recipient. None of them waits; a slow client is cut off."""
+    id: str
+    user_id: str
+    role: str
+    public_user: User | None
+
+    def push(self, frame: frames.Outgoing, then: frames.Outgoing | None = None) -> None: ...
+
+    def deliver_message(self, message: Message, frame: frames.Outgoing) -> None: ...
+
+    def deliver_presence(self, ticket: str, frame: frames.Outgoing) -> None: ...
+
+    def close_soon(self, code: int, reason: str) -> None: ...
+
+    def close_after_frame(self, code: int, reason: str) -> None: ...
 
 
 class Hub:
@@ -21,14 +41,14 @@ class Hub:
         self.bus = bus
         self.tickets = tickets
         self.typing_ttl_s = typing_ttl_s
-        self.members: dict[str, set["Connection"]] = {}
-        self.queue_watchers: set["Connection"] = set()
-        self.connections: set["Connection"] = set()
-        self.customers: dict[str, set["Connection"]] = {}  # a customer's connections: told of their own tickets
+        self.members: dict[str, set[Member]] = {}
+        self.queue_watchers: set[Member] = set()
+        self.connections: set[Member] = set()
+        self.customers: dict[str, set[Member]] = {}  # a customer's connections: told of their own tickets
         self._typing_expiry: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._subscribe_locks: dict[str, asyncio.Lock] = {}
 
-    async def add_member(self, connection: "Connection", ticket: str) -> None:
+    async def add_member(self, connection: Member, ticket: str) -> None:
         lock = self._subscribe_locks.setdefault(ticket, asyncio.Lock())
         async with lock:
             members = self.members.setdefault(ticket, set())
@@ -36,7 +56,7 @@ class Hub:
             if len(members) == 1:
                 await self.bus.subscribe(ticket)
 
-    async def remove_member(self, connection: "Connection", ticket: str) -> None:
+    async def remove_member(self, connection: Member, ticket: str) -> None:
         lock = self._subscribe_locks.setdefault(ticket, asyncio.Lock())
         async with lock:
             members = self.members.get(ticket)
@@ -52,7 +72,7 @@ class Hub:
         """The bus's sink: called once per event per node."""
         if isinstance(event, TicketEvent):
             self.tickets.observe(event.ticket)
-            frame = protocol.encode(protocol.TicketFrame(event.ticket))
+            frame = frames.encode(frames.TicketFrame(event.ticket))
             for connection in tuple(self.queue_watchers):
                 connection.push(frame)
             for connection in tuple(self.customers.get(event.ticket.customer.id, ())):
@@ -66,25 +86,25 @@ class Hub:
         if isinstance(event, MessageEvent):
             self._deliver_message(members, event.message)
         elif isinstance(event, TypingEvent):
-            frame = protocol.encode(protocol.TypingFrame(event.ticket, event.user, event.active))
+            frame = frames.encode(frames.TypingFrame(event.ticket, event.user, event.active))
             for c in tuple(members):
-                if c.user_id != event.user.id and rules.can_see_message(c.role, event.internal):
+                if c.user_id != event.user.id and policy.can_see_message(c.role, event.internal):
                     c.push(frame)
         elif isinstance(event, ReadEvent):
-            frame = protocol.encode(protocol.ReadFrame(event.ticket, event.user, event.seq))
+            frame = frames.encode(frames.ReadFrame(event.ticket, event.user, event.seq))
             for c in tuple(members):
                 if c.id != event.origin:
                     c.push(frame)
         elif isinstance(event, PresenceEvent):
-            frame = protocol.encode(protocol.PresenceFrame(event.ticket, event.user, event.online))
+            frame = frames.encode(frames.PresenceFrame(event.ticket, event.user, event.online))
             for c in tuple(members):
                 if c.user_id != event.user.id:
                     c.deliver_presence(event.ticket, frame)
 
-    def _deliver_message(self, members: set["Connection"], message: protocol.Message) -> None:
-        frame = protocol.message_frame(message)
+    def _deliver_message(self, members: set[Member], message: Message) -> None:
+        frame = frames.message_frame(message)
         for c in tuple(members):
-            if rules.can_see_message(c.role, message.internal):
+            if policy.can_see_message(c.role, message.internal):
                 c.deliver_message(message, frame)
 
     def _expire_typing_later(self, event: TypingEvent) -> None:
@@ -102,12 +122,12 @@ class Hub:
         self._typing_expiry.pop(key, None)
         self.deliver(stop.ticket, stop)
 
-    def add_connection(self, connection: "Connection") -> None:
+    def add_connection(self, connection: Member) -> None:
         self.connections.add(connection)
         if connection.role == "customer":
             self.customers.setdefault(connection.user_id, set()).add(connection)
 
-    def remove_connection(self, connection: "Connection") -> None:
+    def remove_connection(self, connection: Member) -> None:
         self.connections.discard(connection)
         self.queue_watchers.discard(connection)
         own = self.customers.get(connection.user_id)
@@ -116,5 +136,5 @@ class Hub:
             if not own:
                 del self.customers[connection.user_id]
 
-    def memberships(self) -> list[tuple[str, str, protocol.User]]:
+    def memberships(self) -> list[tuple[str, str, User]]:
         return [(t, c.id, c.public_user) for t, conns in self.members.items() for c in conns if c.public_user]

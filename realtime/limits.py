@@ -1,7 +1,7 @@
 """Rate limits: token buckets for frames and requests, and counters of open connections per user and per IP.
 
 Pure bookkeeping over a monotonic clock; the gateway decides what a refusal looks like. `TokenBuckets` is the
-interface a budget shared by every node implements too (realtime/bus/redis_limits.py).
+interface a budget shared by every node implements too (realtime/bus/redis/limits.py).
 """
 
 from __future__ import annotations
@@ -120,3 +120,11 @@ class ConnectionCounter:
             self._open.pop(key, None)
         else:
             self._open[key] = count
+
+
+class ConnectionLimits:
+    """The open connections a node allows per user and per IP (settings.max_connections_per_*)."""
+
+    def __init__(self, per_user: int, per_ip: int) -> None:
+        self.per_user = ConnectionCounter(per_user)
+        self.per_ip = ConnectionCounter(per_ip)

@@ -1,7 +1,7 @@
 """The rate budgets of one deployment: HTTP writes per signed-in user and per client address, connections per address.
 
 On the Redis bus every node spends from the same buckets; on the embedded default they live in this process. Writes
-are checked by the API's `endpoint` wrapper (realtime/api.py), connections by Connection.run. The client address is
+are checked by the API's `endpoint` wrapper (support/web/http.py), connections by Connection.run. The client address is
 the peer's, or the one a trusted proxy forwarded (uvicorn's proxy headers, settings.forwarded_allow_ips).
 """
 
@@ -10,13 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from realtime.limits import MemoryTokenBuckets, TokenBuckets, Verdict
-from realtime.settings import Settings
+from support.core.settings import Settings
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
-
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
 
 class RateBudgets:
     def __init__(self, settings: Settings) -> None:
@@ -26,7 +23,7 @@ class RateBudgets:
                    "connection": (settings.connection_rate_per_s, settings.connection_burst)}
         opened: dict[str, TokenBuckets] = {}
         if settings.redis_url:
-            from realtime.bus.redis_limits import RedisTokenBuckets, limits_client
+            from realtime.bus.redis.limits import RedisTokenBuckets, limits_client
 
             self._redis = limits_client(settings.redis_url, settings.key_prefix)
             for name, (rate, burst) in budgets.items():

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from realtime.auth import TokenError, TokenVerifier, bearer_token
+from support.core.tokens import TokenError, TokenVerifier, bearer_token
 from statuspage import rules
 from statuspage.bodies import (INCIDENT_ID, BodyError, ComponentChange, NewIncident, NewMaintenance, NewUpdate,
                                blank_refused, read_body, unique_known, utc_in_range)

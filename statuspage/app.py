@@ -1,6 +1,6 @@
 """The status page service as one Starlette app: `create_app(settings)` is all a process needs.
 
-Its own store and its own probes; it imports nothing of the gateway but the pure settings and auth modules.
+Its own store, its own settings and its own probes; it shares only the token check (support/core/tokens.py).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from realtime.auth import TokenVerifier
-from realtime.settings import Settings
 from statuspage import api, config, openapi, page, v2
+from statuspage.settings import StatusSettings
+from support.core.tokens import TokenVerifier
 from statuspage.probes import GatewayProbe
 from statuspage.security import SecurityHeaders
 from statuspage.service import StatusService
@@ -51,7 +51,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return api.error(500, "unavailable", "the status page could not answer; try again")
 
 
-async def _start_probes(service: StatusService, settings: Settings) -> list[asyncio.Task[None]]:
+async def _start_probes(service: StatusService, settings: StatusSettings) -> list[asyncio.Task[None]]:
     tasks: list[asyncio.Task[None]] = []
     if not settings.status_probe_urls:
         return tasks
@@ -76,7 +76,7 @@ def _log_death(task: asyncio.Task[None]) -> None:
         log.error("status probe task died", exc_info=task.exception())
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: StatusSettings) -> Starlette:
     spec = config.load(settings.status_components_file)  # a bad file fails here, before the port opens
 
     @contextlib.asynccontextmanager

@@ -91,7 +91,7 @@ def migrated_database(engine: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def token(sub: str, plan: str = "free", role: str = "customer", name: str | None = None) -> str:
-    from realtime.auth import issue_token
+    from support.core.tokens import issue_token
 
     return issue_token(SECRET, sub, name or sub.title(), plan, role)
 
@@ -117,7 +117,7 @@ class Gateway:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, command: str = "gateway") -> "Gateway":
-        self.process = subprocess.Popen([sys.executable, "-m", "realtime.cli", command], env=self.env, cwd=ROOT)
+        self.process = subprocess.Popen([sys.executable, "-m", "helpline.cli", command], env=self.env, cwd=ROOT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from realtime.bus.base import Bus
+from support.core.bus import Bus
 
 if TYPE_CHECKING:
-    from persistence.store import TicketStore
-    from realtime.settings import Settings
+    from support.core.stores import MessageStore
+    from support.core.settings import Settings
 
 
-def open_bus(settings: "Settings", store: "TicketStore") -> Bus:
+def open_bus(settings: "Settings", store: "MessageStore") -> Bus:
     """Pick the backend from the URL: Redis when HELPLINE_REDIS_URL is set, else in-memory (one process)."""
     if settings.redis_url and settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
-        from realtime.bus.redis import RedisBus
+        from realtime.bus.redis.bus import RedisBus
 
         return RedisBus(settings.redis_url, store, prefix=settings.key_prefix, presence_ttl_s=settings.presence_ttl_s)
     from realtime.bus.memory import MemoryBus

@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict, deque
 
-from persistence.store import TicketStore
-from persistence.writer import GroupWriter
-from realtime.bus.base import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
-from realtime.protocol import Message, TicketView, User
+from support.core.stores import MessageStore
+from realtime.bus.group_writer import GroupWriter
+from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
+from support.core.model import Message, TicketView, User
 
 RECENT_PER_TICKET = 100
 KNOWN_CLIENT_IDS = 100_000
@@ -22,7 +22,7 @@ IdempotencyKey = tuple[str, str, str]  # ticket, author id, client_id
 
 
 class MemoryBus:
-    def __init__(self, store: TicketStore) -> None:
+    def __init__(self, store: MessageStore) -> None:
         self._store = store
         self._sink: EventSink = lambda _ticket, _event: None
         self._writer = GroupWriter(store, self._published)

@@ -12,10 +12,10 @@ import redis
 import redis.asyncio as aioredis
 
 from persistence.store import TicketStore
-from realtime.bus.base import Bus, BusEvent, Draft
+from support.core.bus import Bus, BusEvent, Draft
 from realtime.bus.memory import MemoryBus
-from realtime.bus.redis import RedisBus
-from realtime.protocol import User
+from realtime.bus.redis.bus import RedisBus
+from support.core.model import User
 from tests.services import REDIS_URL, migrate, sqlite_url, unavailable
 
 

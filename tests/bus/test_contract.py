@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from persistence.store import TicketStore
-from realtime.bus.base import MessageEvent, PresenceEvent, ReadEvent, TicketEvent, TypingEvent
-from realtime.protocol import Customer, TicketView, User
+from support.core.bus import MessageEvent, PresenceEvent, ReadEvent, TicketEvent, TypingEvent
+from support.core.model import Customer, TicketView, User
 from tests.bus.conftest import BusFactory, draft, new_ticket
 
 

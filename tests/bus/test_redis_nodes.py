@@ -8,10 +8,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from persistence.store import TicketStore
-from realtime.bus.base import MessageEvent, PresenceEvent, Unavailable
-from realtime.bus.redis import RedisBus
-from realtime.bus.redis_layout import Keys
-from realtime.protocol import User
+from support.core.bus import MessageEvent, PresenceEvent
+from support.core.errors import Unavailable
+from realtime.bus.redis.layout import Keys
+from support.core.model import User
 from tests.bus.conftest import RedisNode as Node
 from tests.bus.conftest import draft, drop_pubsub_connections, new_ticket
 from tests.services import REDIS_URL, free_port

@@ -9,9 +9,10 @@ from typing import AsyncIterator
 import pytest
 
 from persistence.store import TicketStore
-from realtime.bus.base import MessageEvent, Unavailable
-from realtime.bus.redis import RedisBus
-from realtime.bus.redis_wire import CommandPipe, Endpoint, ReplyError
+from support.core.bus import MessageEvent
+from support.core.errors import Unavailable
+from realtime.bus.redis.bus import RedisBus
+from realtime.bus.redis.wire import CommandPipe, Endpoint, ReplyError
 from tests.bus.conftest import RedisNode as Node
 from tests.bus.conftest import draft, drop_pubsub_connections, new_ticket
 from tests.services import REDIS_URL

@@ -8,7 +8,7 @@ from typing import AsyncIterator, Awaitable, Callable
 import pytest
 import redis.asyncio as aioredis
 
-from realtime.bus.redis_limits import RedisTokenBuckets, limits_client
+from realtime.bus.redis.limits import RedisTokenBuckets, limits_client
 from realtime.limits import MemoryTokenBuckets, TokenBuckets
 from tests.services import REDIS_URL, free_port
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 
 from persistence.store import TicketStore
-from realtime.auth import issue_token
-from realtime.protocol import Message
+from support.core.tokens import issue_token
+from support.core.model import Message
 from tests.chaos.clients import ChaosClient
 from tests.chaos.deployment import Deployment
 from tests.services import SECRET

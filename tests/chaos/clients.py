@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from realtime.auth import issue_token
+from support.core.tokens import issue_token
 from tests.chaos.deployment import HEARTBEAT_S, Deployment
 from tests.services import SECRET
 

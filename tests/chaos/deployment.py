@@ -77,7 +77,7 @@ class Deployment:
     async def start_node(self, node: Node) -> None:
         """Start the node's process and wait for /healthz; generous, as a loaded machine starts Python slowly."""
         gateway = node.gateway
-        gateway.process = subprocess.Popen([sys.executable, "-m", "realtime.cli", "gateway"], env=gateway.env,
+        gateway.process = subprocess.Popen([sys.executable, "-m", "helpline.cli", "gateway"], env=gateway.env,
                                            cwd=ROOT)
         deadline = asyncio.get_running_loop().time() + START_TIMEOUT_S
         async with httpx.AsyncClient(timeout=1) as http:

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from realtime.auth import issue_token
+from support.core.tokens import issue_token
 from tests.chaos.checker import Findings, check
 from tests.chaos.clients import ChaosClient
 from tests.chaos.deployment import Deployment, Node

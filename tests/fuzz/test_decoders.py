@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.requests import Request
 
-from realtime import api, protocol
+from support.tickets import routes
+from realtime import frames
 from statuspage import bodies
 
 json_values = st.recursive(
@@ -34,35 +35,35 @@ def near_frames(draw: st.DrawFn) -> dict:
 def test_any_json_value_is_a_frame_or_a_frame_error(value: object) -> None:
     raw = json.dumps(value)
     try:
-        frame = protocol.decode_client_frame(raw)
-    except protocol.FrameError:
+        frame = frames.decode_client_frame(raw)
+    except frames.FrameError:
         return
-    assert isinstance(frame, (protocol.Hello, protocol.Join, protocol.Leave, protocol.Send, protocol.Typing,
-                              protocol.Read, protocol.Queue, protocol.Ping))
+    assert isinstance(frame, (frames.Hello, frames.Join, frames.Leave, frames.Send, frames.Typing,
+                              frames.Read, frames.Queue, frames.Ping))
 
 
 @given(near_frames())
 def test_near_valid_frames_decode_to_valid_values_or_refuse(frame: dict) -> None:
     try:
-        decoded = protocol.decode_client_frame(json.dumps(frame))
-    except protocol.FrameError:
+        decoded = frames.decode_client_frame(json.dumps(frame))
+    except frames.FrameError:
         return
-    if isinstance(decoded, protocol.Send):
+    if isinstance(decoded, frames.Send):
         assert 1 <= len(decoded.body) <= 32_000 and "\x00" not in decoded.body
         assert isinstance(decoded.internal, bool)
-    if isinstance(decoded, (protocol.Join,)) and decoded.since is not None:
+    if isinstance(decoded, (frames.Join,)) and decoded.since is not None:
         assert 0 <= decoded.since <= 2**53
 
 
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_escape_as_another_exception(raw: bytes) -> None:
     try:
-        protocol.decode_client_frame(raw)
-    except protocol.FrameError:
+        frames.decode_client_frame(raw)
+    except frames.FrameError:
         pass
 
 
-@given(st.sampled_from([api.NewTicketBody, api.NewMessageBody, api.TicketPatch]), json_values)
+@given(st.sampled_from([routes.NewTicketBody, routes.NewMessageBody, routes.TicketPatch]), json_values)
 def test_http_bodies_decode_or_refuse(kind: type, value: object) -> None:
     try:
         msgspec.json.decode(json.dumps(value).encode(), type=kind)
@@ -73,8 +74,8 @@ def test_http_bodies_decode_or_refuse(kind: type, value: object) -> None:
 def test_deep_nesting_is_refused_not_crashed() -> None:
     deep = '{"type":"send","ticket":"t","client_id":"c","body":' + "[" * 30000 + "]" * 30000 + "}"
     try:
-        protocol.decode_client_frame(deep)
-    except protocol.FrameError as error:
+        frames.decode_client_frame(deep)
+    except frames.FrameError as error:
         assert error.ref is None
     else:
         raise AssertionError("a deeply nested frame was accepted")

@@ -14,7 +14,7 @@ import httpx
 import jwt
 import pytest
 
-from realtime.auth import issue_token
+from support.core.tokens import issue_token
 from tests.fuzz.conftest import ORIGIN
 from tests.services import SECRET, Gateway
 from tests.wsclient import Client

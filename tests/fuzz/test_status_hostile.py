@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from realtime.auth import issue_token
+from support.core.tokens import issue_token
 from tests.services import SECRET, Gateway
 
 ADMIN = {"Authorization": f"Bearer {issue_token(SECRET, 'fuzz-ops', 'Ops', role='admin', ttl_s=3600)}"}

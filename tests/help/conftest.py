@@ -11,8 +11,8 @@ from typing import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from realtime.article_files import DEFAULT_DIR
-from realtime.auth import issue_token
+from support.help.article_files import DEFAULT_DIR
+from support.core.tokens import issue_token
 from tests.services import SECRET, Gateway, auth, migrated_database  # noqa: F401 - auth is imported from here
 
 MAX_ATTACHMENT = 64 * 1024

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from realtime.article_files import DEFAULT_DIR, ArticleError, load_folder, plain_text, render, split_front_matter
-from realtime.article_search import MARK_END, MARK_START, marked, search_terms
-from realtime.attachments import UnsupportedType, clean_filename, sniff
-from realtime.support import channels_for, valid_phone
-from realtime.tickets import TicketError
+from support.help.article_files import DEFAULT_DIR, ArticleError, load_folder, plain_text, render, split_front_matter
+from persistence.article_search import MARK_END, MARK_START, marked, search_terms
+from support.help.attachments import UnsupportedType, clean_filename, sniff
+from support.help.channels import channels_for, valid_phone
+from support.core.errors import TicketError
 
 
 def test_front_matter_gives_title_category_and_tags() -> None:

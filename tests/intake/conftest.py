@@ -11,8 +11,8 @@ import httpx
 import pytest
 import uvicorn
 
-from realtime.auth import issue_token
-from realtime.settings import Settings
+from support.core.tokens import issue_token
+from statuspage.settings import StatusSettings
 from statuspage.app import create_app
 from tests.services import SECRET, free_port
 
@@ -24,7 +24,7 @@ class StatusPage:
     """The status page service under a real uvicorn in a thread, with its own SQLite store and no probes."""
 
     def __init__(self, tmp_path: Path) -> None:
-        settings = Settings(secret=SECRET, status_database_url=f"sqlite+aiosqlite:///{tmp_path / 'status.db'}",
+        settings = StatusSettings(secret=SECRET, status_database_url=f"sqlite+aiosqlite:///{tmp_path / 'status.db'}",
                             status_probe_urls=())
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

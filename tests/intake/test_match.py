@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from realtime.incident_match import ActiveIncident, match, words
-from realtime.incidents import IncidentUpdate, StatusIncident, resolution_notice
+from support.incidents.match import ActiveIncident, match, words
+from support.incidents.service import IncidentUpdate, StatusIncident, resolution_notice
 
 CHARTS = ActiveIncident("i1", "Charts not loading", "investigating", "major", ("charts",),
                         "Charts not loading Some charts stay blank after a reload.")

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from realtime.settings import Settings
+from statuspage.settings import StatusSettings
 from statuspage.app import create_app
 from statuspage.probes import GatewayProbe
 from tests.services import SECRET, Gateway, free_port, migrate, sqlite_url
@@ -96,7 +96,7 @@ def test_support_chat_follows_a_real_gateways_readiness(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path)
     migrate(url)
     gateway = Gateway(url).start()
-    settings = Settings(secret=SECRET, status_database_url=f"sqlite+aiosqlite:///{tmp_path / 'status.db'}",
+    settings = StatusSettings(secret=SECRET, status_database_url=f"sqlite+aiosqlite:///{tmp_path / 'status.db'}",
                         status_probe_urls=(gateway.url + "/readyz",), status_probe_interval_s=0.05)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from persistence.store import TicketStore
-from realtime.bus.base import Draft
-from realtime.protocol import User
+from support.core.bus import Draft
+from support.core.model import User
 from tests.integration.conftest import GATEWAY_ENV, auth, token
 from tests.services import Gateway
 from tests.wsclient import Client

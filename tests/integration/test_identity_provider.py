@@ -11,7 +11,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from realtime.auth import issue_token
+from support.core.tokens import issue_token
 from tests.identity_provider import AUDIENCE, ISSUER, JwksServer, SigningKey, hs256_with_public_key, unsigned
 from tests.services import SECRET, Gateway, auth, migrated_database
 from tests.wsclient import Client

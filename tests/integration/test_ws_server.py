@@ -20,11 +20,11 @@ import uvicorn
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from realtime import protocol
-from realtime.app import create_app
-from realtime.cli import uvicorn_config
-from realtime.settings import Settings
-from realtime.ws_server import EXTENSION, HelplineWebSocketProtocol
+from realtime import frames
+from helpline.app import create_app
+from helpline.cli import uvicorn_config
+from support.core.settings import Settings
+from realtime.server import EXTENSION, HelplineWebSocketProtocol
 from tests.services import SECRET, auth, free_port, migrate, token
 from tests.wsclient import Client
 
@@ -33,7 +33,7 @@ from tests.wsclient import Client
 def test_a_ready_made_frame_is_what_the_websocket_library_reads(size: int) -> None:
     payload = ("é" * size).encode()[:size]
     reader = StreamReader()
-    reader.feed_data(protocol.text_frame(payload))
+    reader.feed_data(frames.text_frame(payload))
     parser = Frame.parse(reader.read_exact, mask=False)
     try:
         next(parser)

@@ -11,8 +11,8 @@ from persistence.migrate import upgrade_async
 from persistence.models_integrations import OutboxEvent, WebhookDelivery
 from persistence.store import TicketStore
 from persistence.webhooks import Dispatcher
-from realtime.clock import utcnow
-from realtime.settings import Settings
+from support.core.clock import utcnow
+from support.core.settings import Settings
 from tests.services import sqlite_url
 
 

@@ -14,8 +14,8 @@ from persistence import outbox
 from persistence.models import Ticket
 from persistence.models_integrations import OutboxEvent, WebhookEndpoint
 from persistence.store import TicketStore
-from realtime.clock import iso, parse_iso, utcnow
-from realtime.protocol import Message, User
+from support.core.clock import iso, parse_iso, utcnow
+from support.core.model import Message, User
 
 
 @pytest.fixture

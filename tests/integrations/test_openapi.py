@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 from openapi_spec_validator import validate
 
-from realtime.app import create_app
-from realtime.openapi import build_document, declared_operations, route_operations
-from realtime.settings import Settings
+from helpline.app import create_app
+from support.web.openapi import build_document, declared_operations, route_operations
+from support.core.settings import Settings
 from tests.services import Gateway
 
 
@@ -62,3 +62,11 @@ async def test_document_and_reference_page_are_served(http: httpx.AsyncClient, g
     assert '<script type="module" src="/api/docs.js">' in page.text and "http" not in page.text.split("<body>")[1]
     script = await http.get("/api/docs.js")
     assert script.status_code == 200 and "fetch(\"/api/openapi.json\")" in script.text
+
+
+async def test_a_method_a_path_does_not_answer_is_refused_with_every_method_it_does(http: httpx.AsyncClient) -> None:
+    response = await http.delete("/api/tickets")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "method_not_allowed"

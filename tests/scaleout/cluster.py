@@ -10,8 +10,8 @@ from typing import Any, AsyncIterator
 import httpx
 
 from persistence.store import TicketStore
-from realtime.auth import issue_token
-from realtime.protocol import Message
+from support.core.tokens import issue_token
+from support.core.model import Message
 from tests.scaleout.processes import Worker
 from tests.services import SECRET, Gateway
 from tests.wsclient import Client

@@ -24,7 +24,7 @@ class Worker:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "Worker":
-        self.process = subprocess.Popen([sys.executable, "-m", "realtime.cli", "worker"], env=self.env, cwd=ROOT)
+        self.process = subprocess.Popen([sys.executable, "-m", "helpline.cli", "worker"], env=self.env, cwd=ROOT)
         return self
 
     def kill(self) -> None:

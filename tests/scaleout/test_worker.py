@@ -10,9 +10,9 @@ import redis.asyncio as aioredis
 
 from persistence.store import TicketStore
 from persistence.worker import PersistenceWorker
-from realtime.bus.redis import RedisBus
-from realtime.bus.redis_lag import PERSIST_GROUP, persist_lag
-from realtime.settings import Settings
+from realtime.bus.redis.bus import RedisBus
+from support.core.stream import PERSIST_GROUP, persist_lag
+from support.core.settings import Settings
 from tests.bus.conftest import Sink, draft, new_ticket
 from tests.services import REDIS_URL
 

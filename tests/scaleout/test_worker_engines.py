@@ -15,10 +15,10 @@ from sqlalchemy import delete, func, select
 from persistence.models_integrations import OutboxEvent, WebhookEndpoint
 from persistence.store import TicketStore
 from persistence.worker import PersistenceWorker, decode_entries
-from realtime.bus.redis import RedisBus
-from realtime.bus.redis_lag import PERSIST_GROUP, persist_lag
-from realtime.clock import utcnow
-from realtime.settings import Settings
+from realtime.bus.redis.bus import RedisBus
+from support.core.stream import PERSIST_GROUP, persist_lag
+from support.core.clock import utcnow
+from support.core.settings import Settings
 from tests.bus.conftest import Sink, draft, new_ticket, redis_prefix  # noqa: F401 - the Redis prefix fixture
 from tests.services import REDIS_URL
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from realtime.app import create_app
-from realtime.auth import TokenVerifier
-from realtime.settings import Settings
+from helpline.app import create_app
+from support.core.tokens import TokenVerifier
+from support.core.settings import Settings
 from tests.security.test_secret_output import output_after_stop, start
 
 DEMO_SECRET = "generated-for-this-run-" + "d" * 32

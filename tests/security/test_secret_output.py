@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from realtime.auth import issue_token
+from support.core.tokens import issue_token
 from tests.services import ROOT, free_port
 from tests.wsclient import Client
 
@@ -32,9 +32,9 @@ def start(command: str, tmp_path: Path, secret: str | None) -> tuple[subprocess.
     if secret is not None:
         env["HELPLINE_SECRET"] = secret
     if command == "gateway":
-        subprocess.run([sys.executable, "-m", "realtime.cli", "migrate"], env=env, cwd=ROOT, check=True,
+        subprocess.run([sys.executable, "-m", "helpline.cli", "migrate"], env=env, cwd=ROOT, check=True,
                        capture_output=True)
-    process = subprocess.Popen([sys.executable, "-m", "realtime.cli", command], env=env, cwd=ROOT, text=True,
+    process = subprocess.Popen([sys.executable, "-m", "helpline.cli", command], env=env, cwd=ROOT, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from realtime.auth import issue_token
+from support.core.tokens import issue_token
 
 SECRET = "status-test-secret-" + "x" * 32
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"

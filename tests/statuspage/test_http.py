@@ -11,7 +11,7 @@ from xml.etree import ElementTree as ET
 import httpx
 import pytest
 
-from realtime.settings import Settings
+from statuspage.settings import StatusSettings
 from statuspage.app import create_app
 from tests.identity_provider import AUDIENCE, ISSUER, JwksServer, SigningKey
 from tests.statuspage.conftest import SECRET, serve, token
@@ -19,11 +19,11 @@ from tests.statuspage.conftest import SECRET, serve, token
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-def settings_for(db_url: str, **extra: object) -> Settings:
+def settings_for(db_url: str, **extra: object) -> StatusSettings:
     # No gateway in these tests: probing nothing leaves support chat as recorded.
     values: dict[str, object] = dict(secret=SECRET, status_database_url=db_url, status_probe_urls=())
     values.update(extra)
-    return Settings(**values)  # type: ignore[arg-type]
+    return StatusSettings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -249,9 +249,9 @@ async def test_components_come_from_the_configured_file(tmp_path: Path, sqlite_u
 
 
 def test_settings_read_the_status_variables() -> None:
-    s = Settings.from_env({"HELPLINE_STATUS_COMPONENTS": "/etc/c.toml", "HOST": "0.0.0.0", "PORT": "9000",
+    s = StatusSettings.from_env({"HELPLINE_STATUS_COMPONENTS": "/etc/c.toml", "HOST": "0.0.0.0", "PORT": "9000",
                            "HELPLINE_STATUS_PROBE_INTERVAL_S": "2.5"})
     assert s.status_components_file == "/etc/c.toml" and s.status_probe_interval_s == 2.5
     assert s.status_probe_urls == ("http://127.0.0.1:9000/readyz",)
-    s = Settings.from_env({"HELPLINE_STATUS_PROBE_URLS": "http://a:1/readyz, http://b:2/readyz"})
+    s = StatusSettings.from_env({"HELPLINE_STATUS_PROBE_URLS": "http://a:1/readyz, http://b:2/readyz"})
     assert s.status_probe_urls == ("http://a:1/readyz", "http://b:2/readyz")

@@ -10,8 +10,8 @@ from typing import AsyncIterator, Iterator
 import jwt
 import pytest
 
-from realtime.auth import Identity, KeyNotFound, ProviderKeys, TokenError, TokenVerifier, issue_token
-from realtime.settings import Settings
+from support.core.tokens import Identity, KeyNotFound, ProviderKeys, TokenError, TokenVerifier, issue_token
+from support.core.settings import Settings
 from tests.identity_provider import AUDIENCE, ISSUER, JwksServer, SigningKey, hs256_with_public_key, unsigned
 
 SECRET = "s" * 32

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from realtime.protocol import Customer, TicketView
-from realtime.queue_updates import QueueUpdates
+from support.core.model import Customer, TicketView
+from support.tickets.queue_updates import QueueUpdates
 
 
 class RecordingBus:

@@ -9,9 +9,9 @@ import msgspec
 
 from persistence.message_rows import row_of_message
 from persistence.worker import BatchPipeline, decode_entries
-from realtime.bus import redis_layout as layout
-from realtime.bus.base import Draft
-from realtime.protocol import User
+from realtime.bus.redis import layout as layout
+from support.core.bus import Draft
+from support.core.model import User
 
 
 def draft(n: int, internal: bool = False) -> Draft:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from realtime.assignment import available_agents, next_agent
-from realtime.protocol import User
+from support.workflow.assignment import available_agents, next_agent
+from support.core.model import User
 
 
 def test_round_robin_goes_in_id_order_and_wraps() -> None:

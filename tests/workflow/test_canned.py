@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from realtime.canned import RenderContext, render, render_reply
+from support.workflow.canned import RenderContext, render, render_reply
 
 CONTEXT = RenderContext(customer_name="Carol", customer_id="u-42", ticket_id="t-7", ticket_subject="Alert fired",
                         ticket_plan="pro", agent_name="Alice")

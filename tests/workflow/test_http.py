@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from realtime.rules import FREE_PLAN_NOTICE
+from support.core.policy import FREE_PLAN_NOTICE
 from tests.workflow.conftest import auth, person
 
 

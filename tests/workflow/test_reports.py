@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from realtime.reports import Rating, TicketFacts, build_report, percentile
+from support.workflow.reports import Rating, TicketFacts, build_report, percentile
 
 NOW = datetime(2024, 5, 10, 12, 0, tzinfo=timezone.utc)
 T0 = NOW - timedelta(days=2)

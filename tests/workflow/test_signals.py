@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from realtime.signals import Report, group, signals, trend
+from support.workflow.signals import Report, group, signals, trend
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from realtime import rules
-from realtime.business_hours import ALWAYS, parse_business_hours
-from realtime.settings import DEFAULT_RESPONSE_TARGETS_S
-from realtime.targets import QueuedTicket, expected_for, expected_reply_s, queue_ahead
+from support.core import policy
+from support.core.business_hours import ALWAYS, parse_business_hours
+from support.core.settings import DEFAULT_RESPONSE_TARGETS_S
+from support.workflow.targets import QueuedTicket, expected_for, expected_reply_s, queue_ahead
 
 UTC = timezone.utc
 # Wednesday 2024-03-06 10:00 UTC (11:00 in Berlin).
@@ -18,7 +18,7 @@ OFFICE = parse_business_hours("Mon-Fri 09:00-18:00", "Europe/Berlin")
 
 
 def due(plan: str, at: datetime, hours=ALWAYS) -> datetime | None:  # type: ignore[no-untyped-def]
-    return rules.first_response_due_within(plan, at, DEFAULT_RESPONSE_TARGETS_S, hours)
+    return policy.first_response_due_within(plan, at, DEFAULT_RESPONSE_TARGETS_S, hours)
 
 
 def test_round_the_clock_due_times_follow_the_contract_defaults() -> None:
@@ -27,7 +27,7 @@ def test_round_the_clock_due_times_follow_the_contract_defaults() -> None:
     assert due("pro", NOW) == NOW + timedelta(hours=12)
     assert due("free", NOW) is None
     # The old 24/7 rule and the new one agree when no business hours are set.
-    assert due("pro", NOW) == rules.first_response_due("pro", NOW, DEFAULT_RESPONSE_TARGETS_S)
+    assert due("pro", NOW) == policy.first_response_due("pro", NOW, DEFAULT_RESPONSE_TARGETS_S)
 
 
 def test_business_hours_stop_the_clock_overnight_and_on_weekends() -> None:
@@ -52,19 +52,19 @@ def test_queue_order_is_due_time_then_priority_then_age_with_free_last() -> None
     at = {"premium": NOW, "pro_plus": NOW - timedelta(hours=3, minutes=30), "pro": NOW - timedelta(hours=20),
           "free": NOW - timedelta(days=2)}
     tickets = [(plan, due(plan, created), created) for plan, created in at.items()]
-    ordered = sorted(tickets, key=lambda t: rules.queue_key(t[1], rules.priority_for(t[0]), t[2]))
+    ordered = sorted(tickets, key=lambda t: policy.queue_key(t[1], policy.priority_for(t[0]), t[2]))
     # pro_plus is due at 10:30, pro at 10:00 (20 h ago + 12 h is overdue... earliest), premium at 11:00.
     assert [t[0] for t in ordered] == ["pro", "pro_plus", "premium", "free"]
 
 
 def test_breach_is_met_breached_or_still_running() -> None:
     d = NOW + timedelta(hours=1)
-    assert rules.first_response_breached(d, NOW + timedelta(minutes=59), NOW) is False
-    assert rules.first_response_breached(d, NOW + timedelta(minutes=61), NOW) is True
-    assert rules.first_response_breached(d, None, NOW) is None
-    assert rules.first_response_breached(d, None, NOW + timedelta(hours=2)) is True
-    assert rules.first_response_breached(None, None, NOW + timedelta(days=9)) is None
-    assert rules.resolution_seconds(NOW, NOW + timedelta(minutes=90)) == 5400
+    assert policy.first_response_breached(d, NOW + timedelta(minutes=59), NOW) is False
+    assert policy.first_response_breached(d, NOW + timedelta(minutes=61), NOW) is True
+    assert policy.first_response_breached(d, None, NOW) is None
+    assert policy.first_response_breached(d, None, NOW + timedelta(hours=2)) is True
+    assert policy.first_response_breached(None, None, NOW + timedelta(days=9)) is None
+    assert policy.resolution_seconds(NOW, NOW + timedelta(minutes=90)) == 5400
 
 
 def waiting(plan: str, minutes_ago: int) -> QueuedTicket:
@@ -103,7 +103,7 @@ def test_expected_answer_for_paid_and_free_plans() -> None:
     assert premium.expected_s == 3600 + 600 and premium.notice is None  # one ahead at one per hour, plus pickup
     free = expected_for("free", NOW, DEFAULT_RESPONSE_TARGETS_S, ALWAYS, queue, 3, [600.0], 6)
     assert free.target_s is None and free.expected_s is None and free.queue_ahead == 5
-    assert free.notice == rules.FREE_PLAN_NOTICE
+    assert free.notice == policy.FREE_PLAN_NOTICE
 
 
 def test_expected_reply_waits_for_opening_hours() -> None:

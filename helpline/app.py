@@ -1,0 +1,232 @@
+"""The gateway's Starlette app: /ws, the HTTP API, health, metrics, and the browser surfaces' files."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+from pathlib import Path
+from typing import Any, AsyncIterator
+from urllib.parse import urlsplit
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from helpline.node import assemble_node
+from persistence.webhooks import EmbeddedDispatcher
+from realtime.connection import Connection
+from realtime.dispatch import Gateway
+from support.core.settings import Settings
+from support.core.tokens import issue_token
+from support.help import articles, attachments, channels
+from support.incidents import routes as incident_routes
+from support.incidents.service import IncidentDesk
+from support.integrations import routes as admin_routes
+from support.tickets import routes as ticket_routes
+from support.web import openapi
+from support.web.http import error_response
+from support.web.openapi import Operation, api_routes
+from support.web.security import SecurityHeaders
+from support.workflow import routes as workflow_routes
+
+WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+    """Browsers always send Origin on a WebSocket handshake; other clients may not, and are not refused for it."""
+    if not origin:
+        return True
+    origin = origin.rstrip("/")
+    if origin in allowed or "*" in allowed:
+        return True
+    return bool(host) and urlsplit(origin).netloc == host
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    gateway: Gateway = websocket.app.state.gateway
+    if websocket.app.state.draining:  # a balancer that has not yet seen /readyz go 503 retries another node
+        await websocket.send_denial_response(
+            error_response("unavailable", "this node is shutting down; connect to another"))
+        return
+    if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
+                          gateway.settings.allowed_origins):
+        await websocket.close(1008)  # before accept: the server answers the handshake with HTTP 403
+        return
+    await Connection(websocket, gateway).run()
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    checks = await request.app.state.gateway.ready()
+    draining = request.app.state.draining
+    ok = all(checks.values()) and not draining
+    body: dict[str, object] = {"status": "ok" if ok else "draining" if draining else "unavailable",
+                               "checks": checks}
+    # The status page reads the persistence lag here, with the readiness it already probes (statuspage/probes.py);
+    # only the Redis bus has a worker to lag behind.
+    lag = REGISTRY.get_sample_value("helpline_worker_lag_seconds") if request.app.state.gateway.settings.redis_url \
+        else None
+    if lag is not None:
+        body["worker_lag_s"] = lag
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def config(request: Request) -> Response:
+    return JSONResponse({"status_url": request.app.state.gateway.settings.status_url})
+
+
+async def demo_tokens(request: Request) -> Response:
+    """Tokens for anyone who asks, so only where that is the person at the keyboard: `helpline up` with a secret it
+    generated itself (settings.demo), asked from this machine by a page this machine serves."""
+    settings: Settings = request.app.state.gateway.settings
+    if not settings.demo or not asked_from_this_machine(request):
+        return error_response("not_found", "demo tokens exist only under `helpline up`, on this machine")
+    return JSONResponse(demo_token_set(settings))
+
+
+def asked_from_this_machine(request: Request) -> bool:
+    """A loopback client and a loopback Host. The Host matters too: a page on another site that re-points its own
+    name at 127.0.0.1 (DNS rebinding) reaches us from loopback, but under its own name."""
+    client = request.client.host if request.client else ""
+    try:
+        host = urlsplit("//" + request.headers.get("host", "")).hostname or ""
+    except ValueError:  # a Host no URL could hold, such as "[nope"
+        return False
+    return _is_loopback(client) and (host == "localhost" or _is_loopback(host))
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 from a dual-stack listener
+    return ip.is_loopback
+
+
+def demo_token_set(settings: Settings, ttl_s: int = 7 * 24 * 3600) -> dict[str, object]:
+    names = {"free": "Fran Free", "pro": "Pat Pro", "pro_plus": "Quinn ProPlus", "premium": "Priya Premium"}
+    secret = settings.secret
+    return {
+        "customers": {plan: issue_token(secret, f"demo-{plan}", name, plan, "customer", ttl_s)
+                      for plan, name in names.items()},
+        "agent": issue_token(secret, "agent-alice", "Alice (Support)", "free", "agent", ttl_s),
+        "agents": [issue_token(secret, "agent-alice", "Alice (Support)", "free", "agent", ttl_s),
+                   issue_token(secret, "agent-bob", "Bob (Support)", "free", "agent", ttl_s)],
+        "admin": issue_token(secret, "admin-ada", "Ada (Admin)", "free", "admin", ttl_s),
+        "status_url": settings.status_url,
+    }
+
+
+def page(name: str):  # type: ignore[no-untyped-def]
+    async def serve(request: Request) -> Response:
+        path = WIDGET_DIR / name
+        if not path.is_file():
+            return error_response("not_found", f"{name} is not built")
+        return FileResponse(path, headers={"Cache-Control": "no-cache"})
+    return serve
+
+
+def _page_op(path: str, summary: str, media_type: str = "text/html") -> Operation:
+    return Operation("GET", path, summary, auth="none", media_type=media_type, tag="pages")
+
+
+# The gateway's own calls: operations, the demo tokens and the browser surfaces' pages (declared as the features'
+# routes are, so the document describes them too).
+own_routes = api_routes(
+    (config, Operation("GET", "/api/config", "What the browser code needs to know (the status page URL)",
+                       auth="none", response=dict[str, str | None], tag="operations")),
+    (healthz, Operation("GET", "/healthz", "Liveness", auth="none", response=dict[str, str], tag="operations")),
+    (readyz, Operation("GET", "/readyz", "Readiness: database and bus (503 when not ready or draining)",
+                       auth="none", response=dict[str, Any], also=(503,), tag="operations")),
+    (metrics, Operation("GET", "/metrics", "Prometheus metrics", auth="none", media_type="text/plain",
+                        tag="operations")),
+    (demo_tokens, Operation("GET", "/demo/tokens",
+                            "Demo sign-in tokens (`helpline up` with a generated secret, from loopback)",
+                            auth="none", response=dict[str, Any], tag="operations")),
+    (page("demo.html"), _page_op("/", "The demo host page with the widget")),
+    (page("support.html"), _page_op("/support", "The Support tab")),
+    (page("dashboard.html"), _page_op("/dashboard", "The agent dashboard")),
+    (page("reports.html"), _page_op("/reports", "The reports page")),
+    (page("widget.js"), _page_op("/widget.js", "The embeddable widget script", "text/javascript")),
+)
+
+
+def create_app(settings: Settings) -> "WebSocketLane":
+    node = assemble_node(settings)
+    gateway = node.gateway
+    incidents = IncidentDesk(settings, gateway.tickets, gateway.bus)
+    help_center = articles.HelpCenter(settings, node.store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await gateway.start()
+        incidents.start()
+        webhooks = EmbeddedDispatcher(settings, node.store) if not settings.redis_url else None  # else: worker
+        await help_center.start()
+        try:
+            yield
+        finally:
+            if webhooks is not None:
+                await webhooks.close()
+            await help_center.close()
+            await incidents.close()
+            await gateway.close()
+
+    routes = [
+        WebSocketRoute("/ws", websocket_endpoint),
+        *ticket_routes.routes,
+        *incident_routes.routes,
+        *articles.routes,
+        *attachments.routes,
+        *channels.routes,
+        *workflow_routes.routes,
+        *admin_routes.routes,
+        *openapi.routes,
+        *own_routes,
+        Mount("/widget", StaticFiles(directory=WIDGET_DIR, check_dir=False), name="widget"),
+    ]
+    middleware = [Middleware(SecurityHeaders, allowed_origins=settings.allowed_origins, status_url=settings.status_url),
+                  Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
+                             allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                             allow_headers=["authorization", "content-type"])]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.gateway = gateway
+    app.state.draining = False  # set by the drain on SIGTERM (realtime/drain.py): /readyz 503, new /ws refused
+    app.state.incidents = incidents
+    app.state.help = help_center
+    return WebSocketLane(app)
+
+
+class WebSocketLane:
+    """`/ws` straight to its endpoint; everything else to the Starlette app.
+
+    The HTTP middleware (security headers, CORS, error pages) has nothing to do for a WebSocket, and each layer is a
+    coroutine frame kept alive for the whole life of every connection: memory at 20,000 idle connections."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.state = app.state
+        self.routes = app.routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/ws":
+            scope["app"] = self.app
+            await websocket_endpoint(WebSocket(scope, receive, send))
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,340 @@
+"""The Redis bus: any number of gateway nodes share one commit point, one recent history and presence.
+
+A commit is one Lua script (seq, idempotency, persistence stream, recent stream, publish); the persistence worker
+(persistence/worker.py) drains the stream into the database. Redis errors surface as Unavailable, never as an ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import AsyncIterator, cast
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from support.core.stores import MessageStore
+from realtime import metrics
+from realtime.bus.redis import layout as layout
+from realtime.bus.redis import scripts as scripts
+from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
+from support.core.errors import Unavailable
+from realtime.bus.redis.fanout import ChannelSubscriber
+from support.core.stream import persist_lag
+from realtime.bus.redis.wire import CommandPipe, Endpoint, ReplyError
+from support.core.model import Message, TicketView, User
+
+log = logging.getLogger("helpline.bus.redis")
+
+RECENT_PER_TICKET = 500  # approximate cap of a ticket's recent-history stream (MAXLEN ~)
+SEED_CLIENT_IDS = 1000  # latest persisted (author, client_id) keys put back after a Redis data loss
+IDLE_TTL_MS = 7 * 24 * 3600 * 1000  # a ticket's counter, client ids and recent history vanish after a quiet week
+LAG_EVERY_S = 2.0
+MAX_CONNECTIONS = 64
+
+
+@contextlib.asynccontextmanager
+async def redis_errors(what: str) -> AsyncIterator[None]:
+    """Redis or network failures become Unavailable: the caller answers `unavailable`, never acks."""
+    try:
+        yield
+    except (RedisError, OSError, asyncio.TimeoutError) as exc:
+        raise Unavailable(f"{what} failed: Redis is unreachable ({exc.__class__.__name__})") from None
+
+
+class RedisBus:
+    def __init__(self, url: str, store: MessageStore, prefix: str = "helpline", presence_ttl_s: float = 30.0,
+                 recent_max: int = RECENT_PER_TICKET) -> None:
+        # Bounded and blocking: a burst of commits queues for a connection instead of opening thousands.
+        pool = BlockingConnectionPool.from_url(url, max_connections=MAX_CONNECTIONS, timeout=5,
+                                               socket_connect_timeout=2, socket_timeout=5,
+                                               retry=Retry(NoBackoff(), 0), health_check_interval=10,
+                                               client_name=f"{prefix}:gateway")  # shows in CLIENT LIST
+        self._redis = Redis(connection_pool=pool)  # everything but the hot paths below
+        endpoint = Endpoint.from_url(url)
+        self._commands = CommandPipe(endpoint, name=f"{prefix}:gateway")  # commits and publishes, pipelined
+        self._store = store
+        self._keys = layout.Keys(prefix)
+        self._presence_ttl_ms = int(presence_ttl_s * 1000)
+        self._sweep_every_s = max(0.05, min(presence_ttl_s / 4, 5.0))
+        self._recent_max = recent_max
+        self._sink: EventSink = lambda _ticket, _event: None
+        self._tickets_by_channel: dict[bytes, str] = {}  # keyed as the subscriber hands channels on: bytes
+        self._delivered_seq: dict[str, int] = {}
+        self._presence_shown: dict[str, dict[str, User]] = {}  # per subscribed ticket: who its clients see online
+        self._queue_channel = self._keys.queue.encode()
+        self._subscriber = ChannelSubscriber(endpoint, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
+        self._maintenance: asyncio.Task[None] | None = None
+
+    # -- life cycle --------------------------------------------------------------------------------------------
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._subscriber.start(self._queue_channel)
+        self._maintenance = asyncio.create_task(self._maintain(), name="redis-bus-maintenance")
+
+    async def close(self) -> None:
+        if self._maintenance:
+            self._maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._maintenance
+        await self._subscriber.close()
+        await self._commands.close()
+        await self._redis.aclose()
+
+    async def ready(self) -> bool:
+        try:
+            return bool(await asyncio.wait_for(self._redis.ping(), 2.0)) and self._subscriber.connected
+        except Exception:
+            return False
+
+    # -- commit and history ------------------------------------------------------------------------------------
+    async def commit(self, draft: Draft) -> CommitResult:
+        payload = layout.encode_draft(draft)  # encoded once: the same bytes go to both streams and the publish
+        keys = self._keys.commit_keys(draft.ticket)
+        channel = self._keys.channel(draft.ticket)
+        idempotency_key = layout.author_client_key(draft.author.id, draft.client_id)
+        head: list[object] = [idempotency_key, payload, draft.ticket, self._recent_max, IDLE_TTL_MS]
+        try:
+            # On the pipelined commit connection: the commits of one loop tick leave in one write.
+            result = await scripts.COMMIT_SCRIPT.on(self._commands, keys, [*head, "", channel])
+            if result[0] == -1:
+                stored = await self._stored(draft)
+                if stored is not None:
+                    return CommitResult(stored, duplicate=True)
+                floor, pairs = await self._seed(draft.ticket)
+                result = await scripts.COMMIT_SCRIPT.on(self._commands, keys, [*head, floor, channel, *pairs])
+        except ReplyError as exc:
+            raise Unavailable(f"commit failed: Redis answered {exc}") from None
+        seq = result[1]
+        if result[0] == 1:
+            return CommitResult(draft.committed(seq), duplicate=False)
+        if len(result) > 2:
+            return CommitResult(layout.decode_message(seq, result[2]), duplicate=True)
+        stored = await self._stored(draft)
+        return CommitResult(stored or draft.committed(seq), duplicate=True)
+
+    async def _stored(self, draft: Draft) -> Message | None:
+        """This author's earlier message with this client_id, from the database (never another author's)."""
+        try:
+            return await self._store.message_by_client_id(draft.ticket, draft.author.id, draft.client_id)
+        except Exception as exc:
+            raise Unavailable(f"the database is unreachable ({exc.__class__.__name__})") from None
+
+    async def _seed(self, ticket: str) -> tuple[int, list[object]]:
+        """The counter's floor (the highest persisted seq) and the latest persisted (author+client_id key, seq)
+        pairs."""
+        try:
+            latest = await self._store.latest_messages(ticket, SEED_CLIENT_IDS, include_internal=True)
+            floor = latest[-1].seq if latest else 0  # the highest persisted seq: latest includes it
+        except Exception as exc:
+            raise Unavailable(f"the database is unreachable ({exc.__class__.__name__})") from None
+        pairs: list[object] = []
+        for message in latest:
+            pairs += [layout.author_client_key(message.author.id, message.client_id), message.seq]
+        return floor, pairs
+
+    async def recent(self, ticket: str, after_seq: int) -> list[Message] | None:
+        async with redis_errors("reading recent history"):
+            entries = cast(list[layout.Entry], await self._redis.xrange(
+                self._keys.recent(ticket), min=f"{max(after_seq, 0)}-0", max="+"))
+        if not entries or layout.seq_of_entry_id(entries[0][0]) > after_seq + 1:
+            return None  # the capped stream does not reach back that far (or is gone): read the database
+        messages = []
+        for entry_id, fields in entries:
+            seq = layout.seq_of_entry_id(entry_id)
+            if seq > after_seq:
+                messages.append(layout.decode_message(seq, fields[b"d"]))
+        return messages
+
+    async def forget_recent(self, ticket: str) -> None:
+        """Drop a ticket's recent history (after an erasure rewrote it): recovery then reads the database."""
+        async with redis_errors("dropping recent history"):
+            await self._redis.delete(self._keys.recent(ticket))
+
+    # -- fan-out -----------------------------------------------------------------------------------------------
+    async def subscribe(self, ticket: str) -> None:
+        channel = self._keys.channel(ticket).encode()
+        self._tickets_by_channel[channel] = ticket
+        self._delivered_seq.pop(ticket, None)
+        await self._subscriber.add(channel)
+
+    async def unsubscribe(self, ticket: str) -> None:
+        channel = self._keys.channel(ticket).encode()
+        self._tickets_by_channel.pop(channel, None)
+        self._delivered_seq.pop(ticket, None)
+        self._presence_shown.pop(ticket, None)
+        await self._subscriber.remove(channel)
+
+    async def publish(self, ticket: str, event: BusEvent) -> None:
+        """Typing, read and presence events: ephemeral, so a Redis outage drops them rather than failing."""
+        try:
+            await self._commands.call("PUBLISH", self._keys.channel(ticket), layout.encode_event(event))
+        except (Unavailable, ReplyError) as exc:
+            log.warning("dropped a %s event of %s: %r", type(event).__name__, ticket, exc)
+
+    async def publish_ticket(self, view: TicketView) -> None:
+        try:
+            await self._commands.call("PUBLISH", self._keys.queue, layout.encode_event(TicketEvent(view)))
+        except (Unavailable, ReplyError) as exc:
+            log.warning("dropped the queue update of %s: %r", view.id, exc)
+
+    def _on_payload(self, channel: bytes, payload: bytes) -> None:
+        if channel == self._queue_channel:
+            self._sink(None, layout.decode_payload(payload))
+            return
+        ticket = self._tickets_by_channel.get(channel)
+        if ticket is None:
+            return  # unsubscribed meanwhile
+        event = layout.decode_payload(payload)
+        if isinstance(event, MessageEvent) and not self._note_delivered(ticket, event.message.seq):
+            return
+        if isinstance(event, PresenceEvent):
+            self._note_presence(ticket, event.user, event.online)
+        self._sink(ticket, event)
+
+    def _note_presence(self, ticket: str, user: User, online: bool) -> None:
+        shown = self._presence_shown.setdefault(ticket, {})
+        if online:
+            shown[user.id] = user
+        else:
+            shown.pop(user.id, None)
+
+    def _note_delivered(self, ticket: str, seq: int) -> bool:
+        """Each message goes to the hub once, in order, even when a gap fill and the live channel overlap."""
+        if seq <= self._delivered_seq.get(ticket, 0):
+            return False
+        self._delivered_seq[ticket] = seq
+        return True
+
+    async def _fill_gaps(self) -> None:
+        """After a reconnect: hand on what was committed while this node was not listening, then who came and
+        went meanwhile (presence events published during the outage never reached this node)."""
+        await self._fill_messages()
+        await self._fill_presence()
+
+    async def _fill_presence(self) -> None:
+        for ticket in list(self._tickets_by_channel.values()):
+            try:
+                now = {u.id: u for u in await self.presence_members(ticket)}
+            except Unavailable:
+                continue
+            shown = self._presence_shown.get(ticket, {})
+            changes = [PresenceEvent(ticket, u, online=False) for uid, u in shown.items() if uid not in now]
+            changes += [PresenceEvent(ticket, u, online=True) for uid, u in now.items() if uid not in shown]
+            for event in changes:
+                if ticket in self._presence_shown:
+                    self._note_presence(ticket, event.user, event.online)
+                    self._sink(ticket, event)
+
+    async def _fill_messages(self) -> None:
+        for ticket, last in list(self._delivered_seq.items()):
+            missed = await self._recent_retried(ticket, last)
+            if missed is None:
+                log.warning("ticket %s: messages after %d are beyond the recent history; clients recover them "
+                            "on their next join with since", ticket, last)
+                continue
+            for message in missed:
+                if ticket in self._delivered_seq and self._note_delivered(ticket, message.seq):
+                    self._sink(ticket, MessageEvent(message))
+
+    async def _recent_retried(self, ticket: str, after_seq: int) -> list[Message] | None:
+        """Right after a Redis restart the pool's first connections fail once each: try again before giving up.
+        Giving up raises, so the subscriber reconnects and fills again; live messages never jump the gap."""
+        for attempt in range(5):
+            try:
+                return await self.recent(ticket, after_seq)
+            except Unavailable:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.1 * (attempt + 1))
+        return None
+
+    # -- presence ----------------------------------------------------------------------------------------------
+    async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
+        async with redis_errors("presence"):
+            await scripts.PRESENCE_JOIN_SCRIPT(self._redis, self._presence_keys(ticket),
+                                               self._presence_args(ticket, connection_id, user))
+
+    def _presence_keys(self, ticket: str) -> list[str]:
+        return [*self._keys.presence_keys(ticket), self._keys.presence_index]
+
+    def _presence_args(self, ticket: str, connection_id: str, user: User) -> list[object]:
+        """The join script's arguments; it publishes the online event itself (in order with other nodes')."""
+        online = layout.encode_event(PresenceEvent(ticket, user, online=True))
+        return [connection_id, layout.encode_user(user), user.id, self._presence_ttl_ms, self._keys.channel(ticket),
+                online, f"{ticket}\n{connection_id}"]
+
+    def _offline(self, ticket: str, user: User) -> list[object]:
+        return [self._keys.channel(ticket), layout.encode_event(PresenceEvent(ticket, user, online=False))]
+
+    async def presence_leave(self, ticket: str, connection_id: str, user: User) -> None:
+        try:
+            await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, self._presence_keys(ticket),
+                                                [connection_id, "left", *self._offline(ticket, user),
+                                                 f"{ticket}\n{connection_id}"])
+        except (RedisError, OSError) as exc:
+            log.warning("presence leave of %s in %s not recorded (%r); it expires by itself", user.id, ticket, exc)
+
+    async def presence_members(self, ticket: str) -> list[User]:
+        async with redis_errors("presence"):
+            raw = await scripts.PRESENCE_MEMBERS_SCRIPT(self._redis, self._keys.presence_keys(ticket), [])
+        users = list({u.id: u for u in (layout.decode_user(r) for r in raw if r)}.values())
+        if self._keys.channel(ticket).encode() in self._tickets_by_channel:
+            # What this node's clients were just shown (a join's snapshot): the base of a later catch-up.
+            for user in users:
+                self._note_presence(ticket, user, True)
+        return users
+
+    async def presence_refresh(self, memberships: list[tuple[str, str, User]]) -> None:
+        """Renew every local connection's presence; one that expired meanwhile (a slow node) comes back online."""
+        try:
+            for start in range(0, len(memberships), 500):
+                await self._refresh_chunk(memberships[start:start + 500])
+        except (RedisError, OSError) as exc:
+            log.warning("presence refresh failed (%r); members expire unless the next one succeeds", exc)
+
+    async def _refresh_chunk(self, chunk: list[tuple[str, str, User]]) -> None:
+        # One pipelined round trip per chunk: a script call each, not a pooled connection each.
+        await scripts.PRESENCE_JOIN_SCRIPT.many(self._redis, [
+            (self._presence_keys(ticket), self._presence_args(ticket, conn, user)) for ticket, conn, user in chunk])
+
+    async def sweep_presence(self) -> int:
+        """Take expired connections (each goes to exactly one node) and tell everyone who went offline."""
+        lease_ms = max(1000, self._presence_ttl_ms)
+        due = await scripts.PRESENCE_TAKE_EXPIRED_SCRIPT(self._redis, [self._keys.presence_index], [200, lease_ms])
+        offline = 0
+        for member in due:
+            ticket, _, conn = member.decode().partition("\n")
+            keys = self._presence_keys(ticket)
+            raw_user = await self._redis.hget(keys[1], conn)  # a connection's user never changes
+            announce = self._offline(ticket, layout.decode_user(raw_user)) if raw_user else ["", ""]
+            if await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, keys, [conn, "expired", *announce, member]):
+                offline += 1
+        return offline
+
+    # -- background --------------------------------------------------------------------------------------------
+    async def _maintain(self) -> None:
+        """Supervised loop: sweep expired presence, export the persistence lag."""
+        loop = asyncio.get_running_loop()
+        next_lag = 0.0
+        failing = False
+        while True:
+            try:
+                await self.sweep_presence()
+                if loop.time() >= next_lag:
+                    next_lag = loop.time() + LAG_EVERY_S
+                    messages, seconds = await persist_lag(self._redis, self._keys.persist)
+                    metrics.WORKER_LAG.set(messages)
+                    metrics.WORKER_LAG_SECONDS.set(seconds)
+                failing = False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not failing:
+                    log.warning("bus maintenance failed (%r); retrying", exc)
+                failing = True
+            await asyncio.sleep(self._sweep_every_s)
+

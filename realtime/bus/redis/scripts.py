@@ -1,0 +1,78 @@
+"""The Lua scripts of the Redis bus, each one atomic step, loaded once and called by SHA (reloaded on NOSCRIPT).
+
+The sources are the .lua files beside this module (package data), each with its KEYS, ARGV and reply in a comment.
+Times come from the Redis server's clock (TIME), so gateway nodes with skewed clocks agree on presence expiry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from typing import Any, Sequence
+
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
+
+from realtime.bus.redis.wire import CommandPipe, ReplyError
+
+
+def lua(*names: str) -> str:
+    """The source of a script: these .lua files of this package, joined (shared preludes first)."""
+    folder = resources.files(__package__)
+    return "".join(folder.joinpath(f"{name}.lua").read_text(encoding="utf-8") for name in names)
+
+
+COMMIT = lua("commit")
+PRESENCE_JOIN = lua("now", "online_elsewhere", "presence_join")
+PRESENCE_LEAVE = lua("now", "online_elsewhere", "presence_leave")
+PRESENCE_MEMBERS = lua("now", "presence_members")
+PRESENCE_TAKE_EXPIRED = lua("now", "presence_take_expired")
+TOKEN_BUCKET = lua("now", "token_bucket")
+
+
+class Script:
+    """One Lua script: EVALSHA, and on NOSCRIPT (a restarted or failed-over Redis) load it again and retry."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()  # what Redis names it: known without a SCRIPT LOAD
+
+    async def on(self, pipe: CommandPipe, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        """Through the pipelined connection; on NOSCRIPT, EVAL sends the source (and caches it in Redis)."""
+        try:
+            return await pipe.call("EVALSHA", self.sha, len(keys), *keys, *args)
+        except ReplyError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+        return await pipe.call("EVAL", self.source, len(keys), *keys, *args)
+
+    async def __call__(self, redis: Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        try:
+            return await redis.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            await redis.script_load(self.source)
+            return await redis.evalsha(self.sha, len(keys), *keys, *args)
+
+    async def many(self, redis: Redis, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]) -> list[Any]:
+        """The same script for many (keys, args) in one pipelined round trip (e.g. a heartbeat's renewals)."""
+        for attempt in (1, 2):
+            pipe = redis.pipeline(transaction=False)
+            for keys, args in calls:
+                pipe.evalsha(self.sha, len(keys), *keys, *args)
+            results = await pipe.execute(raise_on_error=False)
+            if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
+                await redis.script_load(self.source)  # Redis lost its script cache: load it, run the batch again
+                continue
+            for result in results:
+                if isinstance(result, Exception):
+                    raise result
+            return list(results)
+        return []
+
+
+COMMIT_SCRIPT = Script(COMMIT)
+PRESENCE_JOIN_SCRIPT = Script(PRESENCE_JOIN)
+PRESENCE_LEAVE_SCRIPT = Script(PRESENCE_LEAVE)
+PRESENCE_MEMBERS_SCRIPT = Script(PRESENCE_MEMBERS)
+PRESENCE_TAKE_EXPIRED_SCRIPT = Script(PRESENCE_TAKE_EXPIRED)
+TOKEN_BUCKET_SCRIPT = Script(TOKEN_BUCKET)

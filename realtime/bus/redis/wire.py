@@ -1,0 +1,224 @@
+"""Redis connections for the bus's hot paths: RESP through hiredis on an asyncio.Protocol, no per-command pool,
+retry or timeout machinery. Commands of one loop tick leave in one write; a lost connection fails every command in
+flight with Unavailable, so nothing in flight is ever acked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import ssl
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import hiredis
+from redis.asyncio.connection import SSLConnection, parse_url
+
+from support.core.errors import Unavailable
+
+log = logging.getLogger("helpline.bus.wire")
+
+ReplyError = hiredis.ReplyError  # an error reply (e.g. NOSCRIPT), returned by the parser rather than raised
+CONNECT_TIMEOUT_S = 2.0
+REPLY_TIMEOUT_S = 5.0  # replies overdue this long (while commands wait) mean the connection is dead
+WATCH_EVERY_S = 1.0
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a Redis is and how to sign in, from a `redis://`, `rediss://` or `unix://` URL."""
+    host: str = "localhost"
+    port: int = 6379
+    path: str | None = None
+    tls: bool = False
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> "Endpoint":
+        parts = parse_url(url)
+        return cls(host=parts.get("host") or "localhost", port=int(parts.get("port") or 6379),
+                   path=parts.get("path"), tls=parts.get("connection_class") is SSLConnection,
+                   db=int(parts.get("db") or 0), username=parts.get("username"), password=parts.get("password"))
+
+
+class Wire(asyncio.Protocol):
+    """One connection. Replies go to `on_reply`; by default each resolves the oldest `request` still waiting."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._reader = hiredis.Reader()
+        self._transport: asyncio.Transport | None = None
+        self._waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self._out: list[bytes] = []
+        self.on_reply: Callable[[Any], None] = self._resolve_oldest
+        self.heard = 0  # chunks received so far: watchdogs compare it, no clock read per reply
+        self.closed: asyncio.Future[None] = self._loop.create_future()
+
+    # -- asyncio.Protocol --------------------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.heard += 1
+        self._reader.feed(data)
+        try:
+            reply = self._reader.gets()
+            while reply is not False:
+                self.on_reply(reply)
+                reply = self._reader.gets()
+        except Exception as exc:  # not RESP, or a reply nobody asked for: replies can no longer be matched
+            log.warning("dropping a Redis connection out of step (%r)", exc)
+            self.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        self._out.clear()
+        failure = Unavailable(f"Redis connection lost ({exc.__class__.__name__ if exc else 'closed'})")
+        while self._waiting:
+            future = self._waiting.popleft()
+            if not future.done():
+                future.set_exception(failure)
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    # -- sending -----------------------------------------------------------------------------------------------
+    @property
+    def lost(self) -> bool:
+        return self._transport is None or self._transport.is_closing()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def request(self, args: Sequence[Any]) -> "asyncio.Future[Any]":
+        """Queue a command; the future gets its reply (an error reply as a ReplyError value)."""
+        future = self._loop.create_future()
+        if self.lost:
+            future.set_exception(Unavailable("Redis connection lost"))
+            return future
+        self._waiting.append(future)
+        self.send(args)
+        return future
+
+    def send(self, args: Sequence[Any]) -> None:
+        """Queue a command whose replies are not waited for (pub/sub: they come back as pushes)."""
+        if not self._out:
+            self._loop.call_soon(self._flush)
+        self._out.append(hiredis.pack_command(tuple(args)))
+
+    def _flush(self) -> None:
+        if self._out and not self.lost:
+            assert self._transport is not None
+            self._transport.write(b"".join(self._out))
+        self._out.clear()
+
+    def _resolve_oldest(self, reply: Any) -> None:
+        future = self._waiting.popleft()
+        if not future.done():  # a caller that was cancelled no longer wants it
+            future.set_result(reply)
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+
+async def open_wire(endpoint: Endpoint, name: str, timeout_s: float = CONNECT_TIMEOUT_S) -> Wire:
+    """Connect, sign in, select the database and name the client (it shows in CLIENT LIST); else Unavailable."""
+    loop = asyncio.get_running_loop()
+    wire: Wire | None = None
+    try:
+        async with asyncio.timeout(timeout_s):
+            if endpoint.path:
+                _, wire = await loop.create_unix_connection(Wire, endpoint.path)
+            else:
+                context = ssl.create_default_context() if endpoint.tls else None
+                _, wire = await loop.create_connection(Wire, endpoint.host, endpoint.port, ssl=context)
+            setup: list[tuple[Any, ...]] = []
+            if endpoint.password is not None:
+                setup.append(("AUTH", endpoint.username, endpoint.password) if endpoint.username
+                             else ("AUTH", endpoint.password))
+            if endpoint.db:
+                setup.append(("SELECT", endpoint.db))
+            setup.append(("CLIENT", "SETNAME", name))
+            for reply in await asyncio.gather(*(wire.request(command) for command in setup)):
+                if isinstance(reply, ReplyError):
+                    raise Unavailable(f"Redis refused the connection setup: {reply}")
+        return wire
+    except (OSError, asyncio.TimeoutError, Unavailable) as exc:
+        if wire is not None:
+            wire.abort()
+        if isinstance(exc, Unavailable):
+            raise
+        raise Unavailable(f"Redis is unreachable ({exc.__class__.__name__})") from None
+
+
+class CommandPipe:
+    """Many concurrent callers on one connection, automatically pipelined; (re)connected on demand.
+
+    Replies are matched in order. When the connection is lost, or nothing comes back for `reply_timeout_s` while
+    commands wait, every command in flight fails with Unavailable: Redis may have run some of them, so callers must
+    not ack them (the client's retry with the same client_id is idempotent)."""
+
+    def __init__(self, endpoint: Endpoint, name: str, reply_timeout_s: float = REPLY_TIMEOUT_S) -> None:
+        self._endpoint = endpoint
+        self._name = name
+        self._reply_timeout_s = reply_timeout_s
+        self._wire: Wire | None = None
+        self._opening: asyncio.Task[Wire] | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._stalled_since = (0, 0.0)  # (wire.heard, when it last changed while commands waited)
+
+    async def call(self, *args: Any) -> Any:
+        """The command's reply; an error reply raises ReplyError; a connection problem raises Unavailable."""
+        wire = self._wire
+        if wire is None or wire.lost:
+            wire = await self._connected()
+        reply = await wire.request(args)
+        if type(reply) is ReplyError:
+            raise reply
+        return reply
+
+    async def _connected(self) -> Wire:
+        # Callers arriving while Redis is being reached share one attempt and its outcome.
+        if self._opening is None or self._opening.done():
+            self._opening = asyncio.get_running_loop().create_task(self._open())
+            self._opening.add_done_callback(_retrieve)
+        return await asyncio.shield(self._opening)
+
+    async def _open(self) -> Wire:
+        wire = await open_wire(self._endpoint, self._name)
+        self._wire = wire
+        if self._watchdog is None:
+            self._watch()
+        return wire
+
+    def _watch(self) -> None:
+        """Once a second: abort a connection on which commands have waited too long without a byte back."""
+        wire, now = self._wire, asyncio.get_running_loop().time()
+        if wire is not None and not wire.lost:
+            heard, since = self._stalled_since
+            if not wire.waiting or wire.heard != heard:
+                self._stalled_since = (wire.heard, now)
+            elif now - since >= self._reply_timeout_s:
+                log.warning("Redis sent no reply for %.0f s with %d commands waiting; reconnecting",
+                            now - since, wire.waiting)
+                wire.abort()
+        self._watchdog = asyncio.get_running_loop().call_later(WATCH_EVERY_S, self._watch)
+
+    async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        if self._opening is not None and not self._opening.done():
+            self._opening.cancel()
+        if self._wire is not None:
+            self._wire.abort()
+            self._wire = None
+
+
+def _retrieve(task: "asyncio.Task[Any]") -> None:
+    if not task.cancelled():
+        task.exception()  # seen by whoever awaited it; not "never retrieved" when nobody was left waiting

@@ -1,0 +1,121 @@
+"""Self-help articles as Markdown files: front matter, trusted rendering to HTML, plain text for search.
+
+Reads a folder and returns values; it neither indexes nor serves (see article_search.py and articles.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+log = logging.getLogger("helpline.articles")
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "articles"  # the articles/ folder at the top of the checkout
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
+MAX_FILE_BYTES = 256 * 1024
+
+# html=False: raw HTML in a file is shown as text, never passed through; markdown-it also refuses
+# javascript:/vbscript:/file: links by itself.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(["table", "strikethrough"])
+
+
+@dataclass(frozen=True)
+class Article:
+    slug: str
+    title: str
+    category: str
+    tags: tuple[str, ...]
+    html: str
+    text: str
+    digest: str
+    updated_at: datetime
+
+    @property
+    def summary(self) -> str:
+        first = self.text.split("\n", 1)[0]
+        return first if len(first) <= 200 else first[:197].rsplit(" ", 1)[0] + " …"
+
+
+class ArticleError(ValueError):
+    """A file that is not a valid article; it is skipped and logged, the others still load."""
+
+
+def articles_dir(configured: str | None) -> Path:
+    return Path(configured) if configured else DEFAULT_DIR
+
+
+def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when any article file is added, removed or edited: names, mtimes and sizes."""
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.endswith(".md") and e.is_file()]
+    except FileNotFoundError:
+        return ()
+    return tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in entries))
+
+
+def load_folder(folder: Path) -> dict[str, Article]:
+    articles: dict[str, Article] = {}
+    for path in sorted(folder.glob("*.md")):
+        try:
+            article = load_file(path)
+        except (OSError, UnicodeDecodeError, ArticleError) as exc:
+            log.warning("skipping article %s: %s", path.name, exc)
+            continue
+        articles[article.slug] = article
+    return articles
+
+
+def load_file(path: Path) -> Article:
+    raw = path.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        raise ArticleError(f"larger than {MAX_FILE_BYTES} bytes")
+    slug = path.stem.lower()
+    if not SLUG.match(slug):
+        raise ArticleError("file names must be lowercase letters, digits and dashes")
+    meta, body = split_front_matter(raw.decode("utf-8"))
+    title = meta.get("title", "").strip()
+    if not title:
+        raise ArticleError("front matter needs a title")
+    tags = tuple(t.strip().lower() for t in meta.get("tags", "").strip("[]").split(",") if t.strip())
+    updated = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    return Article(slug=slug, title=title[:300], category=(meta.get("category") or "general").strip().lower()[:64],
+                   tags=tags, html=render(body), text=plain_text(body),
+                   digest=hashlib.sha256(raw).hexdigest(), updated_at=updated)
+
+
+def split_front_matter(source: str) -> tuple[dict[str, str], str]:
+    """`---` / `key: value` lines / `---` at the top of the file; values are strings (tags: `[a, b]` or `a, b`)."""
+    lines = source.lstrip("\ufeff").splitlines()
+    if not lines or lines[0].strip() != "---":
+        return {}, source
+    meta: dict[str, str] = {}
+    for index, line in enumerate(lines[1:], start=1):
+        if line.strip() == "---":
+            return meta, "\n".join(lines[index + 1:])
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            meta[key.strip().lower()] = value.strip().strip("\"'")
+    raise ArticleError("front matter is not closed by ---")
+
+
+def render(markdown: str) -> str:
+    return str(_markdown.render(markdown))
+
+
+def plain_text(markdown: str) -> str:
+    """The words a reader sees, one block per line: what search indexes and snippets quote."""
+    blocks: list[str] = []
+    for token in _markdown.parse(markdown):
+        if token.type == "inline":
+            words = [c.content if c.type in ("text", "code_inline") else " "
+                     for c in token.children or [] if c.type in ("text", "code_inline", "softbreak", "hardbreak")]
+            blocks.append("".join(words).strip())
+        elif token.type in ("fence", "code_block"):
+            blocks.append(token.content.strip())
+    return "\n".join(b for b in blocks if b)

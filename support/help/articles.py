@@ -1,0 +1,249 @@
+"""Self-help articles: the loaded folder (reloaded when a file changes), search, article events and stats,
+and their HTTP routes (/api/articles…, /help…). Reading articles needs no token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated, Any, Literal, cast
+
+import msgspec
+from sqlalchemy import CursorResult, text
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+
+from persistence.store import TicketStore
+from support.help import pages
+from support.web.http import endpoint, identify, int_param, json_response, read_body
+from support.help.article_files import Article, articles_dir, folder_signature, load_folder
+from persistence.article_search import ArticleHit, ArticleIndex, open_index
+from support.core.tokens import Identity
+from support.core.clock import iso, utcnow
+from support.web.openapi import Operation, Param, api_routes
+from support.core.model import ClientId
+from support.core.settings import Settings
+from support.core.errors import TicketError
+
+QUERY_MAX = 200  # characters of a search
+log = logging.getLogger("helpline.articles")
+EVENT_KINDS = ("suggested", "opened", "deflected")
+
+
+class ArticleEventBody(msgspec.Struct, forbid_unknown_fields=False):
+    kind: Literal["suggested", "opened", "deflected"]
+    client_id: ClientId | None = None
+
+
+class ArticleList(msgspec.Struct):
+    articles: list[ArticleHit]
+
+
+class ArticleView(msgspec.Struct):
+    slug: str
+    title: str
+    category: str
+    tags: list[str]
+    html: str  # rendered from trusted Markdown with raw HTML disabled
+    updated_at: str
+    url: str
+
+
+class ArticleEventResult(msgspec.Struct):
+    slug: str
+    kind: str
+    counted: bool  # false: this (slug, kind, client_id) was counted before
+
+
+class ArticleStats(msgspec.Struct):
+    slug: str
+    title: str
+    suggested: int
+    opened: int
+    deflected: int
+    deflection_rate: float | None  # deflected / opened; None before anyone opened it
+
+
+class ArticleStatsList(msgspec.Struct):
+    articles: list[ArticleStats]
+
+
+class HelpCenter:
+    """The articles of one node: held in memory for pages, mirrored into the search index for search.
+
+    A poll of the folder's mtimes (every articles_poll_s) reloads it on change: no extra daemon, and
+    every node converges on its own folder."""
+
+    def __init__(self, settings: Settings, store: TicketStore) -> None:
+        self.folder: Path = articles_dir(settings.articles_dir)
+        self.poll_s = settings.articles_poll_s
+        self.store = store
+        self.index: ArticleIndex = open_index(store)
+        self.articles: dict[str, Article] = {}
+        self._signature: tuple[tuple[str, int, int], ...] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        try:
+            await self.reload()
+        except Exception:
+            # A missing table (unmigrated database) must not keep the gateway down; the poll retries.
+            log.exception("loading articles failed; retrying every %.1f s", self.poll_s)
+            self._signature = None
+        self._task = asyncio.create_task(self._watch(), name="articles-watch")
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def reload(self, force: bool = False) -> bool:
+        signature = await asyncio.to_thread(folder_signature, self.folder)
+        if signature == self._signature and not force:
+            return False
+        articles = await asyncio.to_thread(load_folder, self.folder)
+        await self.index.sync(list(articles.values()))
+        self.articles, self._signature = articles, signature
+        log.info("loaded %d articles from %s", len(articles), self.folder)
+        return True
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_s)
+            try:
+                await self.reload()
+            except Exception:
+                log.exception("reloading articles failed")
+
+    def get(self, slug: str) -> Article:
+        article = self.articles.get(slug)
+        if article is None:
+            raise TicketError("not_found", "no such article")
+        return article
+
+    def listing(self) -> list[ArticleHit]:
+        ordered = sorted(self.articles.values(), key=lambda a: (a.category, a.title))
+        return [ArticleHit(a.slug, a.title, a.category, a.summary, pages.escape(a.summary), 0.0)
+                for a in ordered]
+
+    async def record(self, slug: str, kind: str, who: Identity | None, client_id: str | None) -> bool:
+        """Count one event; the same client_id for the same article and kind counts once."""
+        self.get(slug)
+        insert = ("INSERT INTO article_events (slug, kind, user_id, client_id, created_at) "
+                  "VALUES (:slug, :kind, :user_id, :client_id, :created_at) "
+                  "ON CONFLICT (slug, kind, client_id) DO NOTHING")
+        async with self.store.sessions.begin() as session:
+            result = await session.execute(text(insert), {
+                "slug": slug, "kind": kind, "user_id": who.id if who else None, "client_id": client_id,
+                "created_at": utcnow()})
+            return bool(cast("CursorResult[Any]", result).rowcount)
+
+    async def stats(self) -> list[ArticleStats]:
+        async with self.store.sessions() as session:
+            rows = (await session.execute(text(
+                "SELECT slug, kind, count(*) FROM article_events GROUP BY slug, kind"))).all()
+        counts: dict[str, dict[str, int]] = {}
+        for slug, kind, n in rows:
+            counts.setdefault(slug, {})[kind] = int(n)
+        result = []
+        for slug in sorted(self.articles.keys() | counts.keys()):
+            c = counts.get(slug, {})
+            article = self.articles.get(slug)
+            opened, deflected = c.get("opened", 0), c.get("deflected", 0)
+            result.append(ArticleStats(slug, article.title if article else slug, c.get("suggested", 0), opened,
+                                       deflected, round(deflected / opened, 4) if opened else None))
+        result.sort(key=lambda s: (-s.deflected, -s.opened, -s.suggested, s.slug))
+        return result
+
+
+def help_center(request: Request) -> HelpCenter:
+    center: HelpCenter = request.app.state.help
+    return center
+
+
+def optional_identity(request: Request) -> Identity | None:
+    """Anyone may read articles; a token, when one is sent, must still be valid."""
+    return identify(request) if request.headers.get("authorization") else None
+
+
+def search_words(request: Request) -> str:
+    """The `q` of a search, refused (400) over its documented maxLength rather than cut short."""
+    query = request.query_params.get("q", "")
+    if len(query) > QUERY_MAX:
+        raise TicketError("bad_request", f"q is limited to {QUERY_MAX} characters")
+    return query
+
+
+@endpoint
+async def search_articles(request: Request) -> Response:
+    center = help_center(request)
+    query = search_words(request)
+    limit = int_param(request, "limit", 8, 1, 50)
+    hits = await center.index.search(query, limit) if query.strip() else center.listing()[:limit]
+    return json_response(ArticleList(hits))
+
+
+@endpoint
+async def article_stats(request: Request) -> Response:
+    if not identify(request).is_staff:
+        raise TicketError("forbidden", "article statistics are for agents")
+    return json_response(ArticleStatsList(await help_center(request).stats()))
+
+
+@endpoint
+async def get_article(request: Request) -> Response:
+    a = help_center(request).get(request.path_params["slug"])
+    return json_response(ArticleView(a.slug, a.title, a.category, list(a.tags), a.html, iso(a.updated_at) or "",
+                                     f"/help/{a.slug}"))
+
+
+@endpoint
+async def article_event(request: Request) -> Response:
+    who = optional_identity(request)
+    body: ArticleEventBody = await read_body(request, ArticleEventBody)
+    counted = await help_center(request).record(request.path_params["slug"], body.kind, who, body.client_id)
+    return json_response(ArticleEventResult(request.path_params["slug"], body.kind, counted),
+                         201 if counted else 200)
+
+
+@endpoint
+async def help_index(request: Request) -> Response:
+    center = help_center(request)
+    query = search_words(request)
+    hits = await center.index.search(query, 20) if query.strip() else None
+    return HTMLResponse(pages.index_page(list(center.articles.values()), query, hits),
+                        headers=pages.HEADERS)
+
+
+async def help_article(request: Request) -> Response:
+    article = help_center(request).articles.get(request.path_params["slug"])
+    if article is None:
+        return HTMLResponse(pages.not_found_page(), status_code=404, headers=pages.HEADERS)
+    return HTMLResponse(pages.article_page(article), headers=pages.HEADERS)
+
+
+_QUERY = Param("q", Annotated[str, msgspec.Meta(max_length=QUERY_MAX)], "search words; the last one may be unfinished")
+routes = api_routes(
+    (search_articles,
+     Operation("GET", "/api/articles", "Search the help articles (or list them all without q)", auth="none",
+               response=ArticleList, tag="help", query=(
+                   _QUERY, Param("limit", Annotated[int, msgspec.Meta(ge=1, le=50)], "at most (default 8)")),
+               description="Best first; `snippet` is plain text, `snippet_html` the same escaped with <mark>.")),
+    (article_stats,
+     Operation("GET", "/api/articles/stats", "Suggestions, opens and deflections per article (agents)",
+               auth="staff", response=ArticleStatsList, tag="help")),
+    (get_article,
+     Operation("GET", "/api/articles/{slug}", "One article, its HTML rendered from trusted Markdown", auth="none",
+               response=ArticleView, tag="help")),
+    (article_event,
+     Operation("POST", "/api/articles/{slug}/events", "Count a suggestion, an open or a deflection", auth="none",
+               request=ArticleEventBody, response=ArticleEventResult, status=201, also=(200,), tag="help",
+               description="A token is optional; the same client_id for the same article and kind counts once.")),
+    (help_index,
+     Operation("GET", "/help", "The help center page (with ?q= the search results)", auth="none",
+               media_type="text/html", query=(_QUERY,), tag="pages")),
+    (help_article,
+     Operation("GET", "/help/{slug}", "One help article's page", auth="none", media_type="text/html", tag="pages")),
+)

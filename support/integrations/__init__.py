@@ -1,0 +1,1 @@
+"""Integrations: the admin API of webhook endpoints, the audit log, a user's data export and erasure."""
