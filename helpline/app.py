@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from helpline.node import assemble_gateway
+from helpline.node import assemble_gateway, open_attachment_storage
 from persistence.webhooks import EmbeddedDispatcher
 from realtime.connection import Connection
 from realtime.dispatch import Gateway
@@ -140,9 +140,11 @@ def create_app(settings: Settings) -> "WebSocketLane":
     gateway = assemble_gateway(settings)
     incidents = IncidentDesk(settings, gateway.tickets, gateway.bus)
     help_center = articles.HelpCenter(settings, gateway.store)
+    attachment_storage = open_attachment_storage(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await attachment_storage.start()
         await gateway.start()
         incidents.start()
         webhooks = EmbeddedDispatcher(settings, gateway.store) if not settings.redis_url else None  # else: worker
@@ -155,6 +157,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
             await help_center.close()
             await incidents.close()
             await gateway.close()
+            await attachment_storage.close()
 
     routes = [
         WebSocketRoute("/ws", websocket_endpoint),
@@ -177,6 +180,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
     app.state.gateway = gateway
     app.state.incidents = incidents
     app.state.help = help_center
+    app.state.attachment_storage = attachment_storage
     return WebSocketLane(app)
 
 

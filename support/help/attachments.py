@@ -16,13 +16,12 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 
 from persistence.models_help import Attachment
 from support.web.http import endpoint, identify, json_response
-from support.help.attachment_storage import AttachmentStorage, LocalFolderStorage
-from support.help.attachment_storage import KEY
+from support.help.attachment_storage import KEY, AttachmentStorage
 from support.core.clock import iso, utcnow
 from support.web.openapi import Operation, Param, api_routes
 from support.core.errors import TicketError
@@ -106,10 +105,8 @@ def new_attachment_id() -> str:
 
 
 def storage(request: Request) -> AttachmentStorage:
-    state = request.app.state
-    if not hasattr(state, "attachment_storage"):
-        state.attachment_storage = LocalFolderStorage(state.gateway.settings.attachments_dir)
-    return state.attachment_storage  # type: ignore[no-any-return]
+    """The node's backend, picked and started by the composition root (helpline/node.py, helpline/app.py)."""
+    return request.app.state.attachment_storage  # type: ignore[no-any-return]
 
 
 def view_of(row: Attachment, message_seq: int | None = None) -> AttachmentView:
@@ -216,8 +213,8 @@ async def download(request: Request) -> Response:
         await gateway.tickets.check_view(who, row.ticket_id)
     except TicketError:
         raise TicketError("not_found", "no such attachment") from None
-    data = await storage(request).get(row.id)
-    if data is None:
+    stored = await storage(request).open(row.id)
+    if stored is None:
         raise TicketError("not_found", "the attachment's file is gone")
     is_text = row.content_type == "text/plain"
     disposition = "attachment" if is_text else "inline"
@@ -226,9 +223,11 @@ async def download(request: Request) -> Response:
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, max-age=3600",
+        "Content-Length": str(stored.size),
     }
     media_type = "text/plain; charset=utf-8" if is_text else row.content_type
-    return Response(data, media_type=media_type, headers=headers)
+    # Streamed from the backend chunk by chunk: a file is never held whole by the node that serves it.
+    return StreamingResponse(stored.chunks, media_type=media_type, headers=headers)
 
 
 routes = api_routes(
