@@ -31,7 +31,7 @@ class LocalFolderStorage:
     async def close(self) -> None:
         pass
 
-    def _put(self, key: str, data: bytes) -> None:
+    def _put(self, key: str, data: bytes | bytearray) -> None:
         path = self._path(key)
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".upload-")
@@ -56,7 +56,7 @@ class LocalFolderStorage:
             return None
         return file, os.fstat(file.fileno()).st_size
 
-    async def put(self, key: str, data: bytes) -> None:
+    async def put(self, key: str, data: bytes | bytearray) -> None:
         await asyncio.to_thread(self._put, key, data)
 
     async def get(self, key: str) -> bytes | None:

@@ -80,7 +80,7 @@ class S3Storage:
             raise RuntimeError("S3Storage.start() was not awaited")
         return self._client
 
-    async def put(self, key: str, data: bytes) -> None:
+    async def put(self, key: str, data: bytes | bytearray) -> None:
         # PutObject is atomic: readers see the whole object or none.
         await self.client.put_object(Bucket=self.bucket, Key=self.object_key(key), Body=data)
 

@@ -43,7 +43,7 @@ class AttachmentStorage(Protocol):
     async def close(self) -> None:
         """Release connections; the storage is not used afterwards."""
 
-    async def put(self, key: str, data: bytes) -> None:
+    async def put(self, key: str, data: bytes | bytearray) -> None:
         """Store the bytes under the key; a crash leaves either the whole file or nothing under the key."""
 
     async def get(self, key: str) -> bytes | None:

@@ -64,7 +64,7 @@ class AttachmentList(msgspec.Struct):
     attachments: list[AttachmentView]
 
 
-def sniff(data: bytes, filename: str) -> str:
+def sniff(data: bytes | bytearray, filename: str) -> str:
     """The content type the bytes prove; the client's claimed Content-Type is never trusted."""
     for content_type, magic, offset in IMAGE_SIGNATURES:
         if data[offset:offset + len(magic)] == magic:
@@ -115,20 +115,20 @@ def view_of(row: Attachment, message_seq: int | None = None) -> AttachmentView:
                           f"/api/attachments/{row.id}", iso(row.created_at) or "", message_seq)
 
 
-async def read_file(request: Request, limit: int) -> bytes:
+async def read_file(request: Request, limit: int) -> bytearray:
+    """The body, gathered into one buffer as it arrives (never a list of chunks joined into a second copy)."""
     too_large = TicketError("too_large", f"attachments are limited to {human_size(limit)}")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise too_large
-    chunks, size = [], 0
+    data = bytearray()
     async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
+        if len(data) + len(chunk) > limit:
             raise too_large
-        chunks.append(chunk)
-    if size == 0:
+        data += chunk
+    if not data:
         raise TicketError("bad_request", "the request body is the file; it was empty")
-    return b"".join(chunks)
+    return data
 
 
 async def _by_client_id(request: Request, ticket_id: str, uploader_id: str, client_id: str) -> Attachment | None:
