@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from helpline.node import assemble_node
+from helpline.node import assemble_node, open_attachment_storage
 from persistence.webhooks import EmbeddedDispatcher
 from realtime.connection import Connection
 from realtime.dispatch import Gateway
@@ -172,9 +172,11 @@ def create_app(settings: Settings) -> "WebSocketLane":
     gateway = node.gateway
     incidents = IncidentDesk(settings, gateway.tickets, gateway.bus)
     help_center = articles.HelpCenter(settings, node.store)
+    attachment_storage = open_attachment_storage(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await attachment_storage.start()
         await gateway.start()
         incidents.start()
         webhooks = EmbeddedDispatcher(settings, node.store) if not settings.redis_url else None  # else: worker
@@ -187,6 +189,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
             await help_center.close()
             await incidents.close()
             await gateway.close()
+            await attachment_storage.close()
 
     routes = [
         WebSocketRoute("/ws", websocket_endpoint),
@@ -210,6 +213,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
     app.state.draining = False  # set by the drain on SIGTERM (realtime/drain.py): /readyz 503, new /ws refused
     app.state.incidents = incidents
     app.state.help = help_center
+    app.state.attachment_storage = attachment_storage
     return WebSocketLane(app)
 
 

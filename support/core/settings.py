@@ -67,6 +67,8 @@ class Settings:
     articles_dir: str | None = None  # None: the articles/ folder of the checkout
     articles_poll_s: float = 3.0
     attachments_dir: str = "./attachments"
+    attachments_url: str | None = None  # s3://bucket/prefix: every node shares one bucket; None: attachments_dir
+    s3_endpoint_url: str | None = None  # an S3-compatible server (MinIO, Ceph, ...); None: AWS itself
     attachment_max_bytes: int = 5 * 1024 * 1024
     support_phone_number: str = "+1 800 555 0142"
     support_phone_hours: str = "Mon-Fri 07:00-22:00 UTC, Sat-Sun 09:00-17:00 UTC"
@@ -132,6 +134,8 @@ class Settings:
             articles_dir=env.get("HELPLINE_ARTICLES_DIR") or None,
             articles_poll_s=float(env.get("HELPLINE_ARTICLES_POLL_S", cls.articles_poll_s)),
             attachments_dir=env.get("HELPLINE_ATTACHMENTS_DIR", cls.attachments_dir),
+            attachments_url=env.get("HELPLINE_ATTACHMENTS_URL") or None,
+            s3_endpoint_url=env.get("HELPLINE_S3_ENDPOINT_URL") or None,
             attachment_max_bytes=int(env.get("HELPLINE_ATTACHMENT_MAX_BYTES", cls.attachment_max_bytes)),
             support_phone_number=env.get("HELPLINE_SUPPORT_PHONE", cls.support_phone_number),
             support_phone_hours=env.get("HELPLINE_SUPPORT_PHONE_HOURS", cls.support_phone_hours),

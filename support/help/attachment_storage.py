@@ -1,65 +1,56 @@
-"""Where attachment bytes live: a small put/get/delete interface and its local-folder backend.
+"""The attachment storage port: where attachment bytes live, as a Protocol of a few methods. No I/O here.
 
-Keys are server-made ids (hex), never client file names, so no path can escape the folder.
+Backends (persistence/attachments_local.py, persistence/attachments_s3.py) are picked by helpline/node.py from
+`HELPLINE_ATTACHMENTS_URL`. Keys are server-made hex ids, never client file names, so no name reaches a path or key.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import tempfile
-from pathlib import Path
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Protocol
 
 KEY = re.compile(r"^[0-9a-f]{8,64}$")
 
 
+def checked_key(key: str) -> str:
+    """The key itself once it is proven a hex id; a backend calls this before the key touches a path or a URL."""
+    if not KEY.match(key):
+        raise ValueError("attachment keys are hex ids")
+    return key
+
+
+@dataclass
+class StoredFile:
+    """An attachment being read: its size (for Content-Length) and its bytes in chunks, read as they are sent.
+
+    Iterate `chunks` to the end, or call `close()`, so the backend's file or connection is released."""
+
+    size: int
+    chunks: AsyncGenerator[bytes, None]
+
+    async def close(self) -> None:
+        await self.chunks.aclose()
+
+
 class AttachmentStorage(Protocol):
-    async def put(self, key: str, data: bytes) -> None:
-        """Store the bytes under the key, replacing nothing half-written on a crash."""
+    """Shared by every gateway node that points at the same place; keys are unique ids, written once."""
+
+    async def start(self) -> None:
+        """Open what the backend needs (a client, a folder) before the first request; blocking set-up goes here."""
+
+    async def close(self) -> None:
+        """Release connections; the storage is not used afterwards."""
+
+    async def put(self, key: str, data: bytes | bytearray) -> None:
+        """Store the bytes under the key; a crash leaves either the whole file or nothing under the key."""
 
     async def get(self, key: str) -> bytes | None:
-        """The bytes, or None when the key is unknown."""
+        """The whole file, or None when the key is unknown (for small reads; downloads use `open`)."""
+
+    async def open(self, key: str) -> StoredFile | None:
+        """The file as a stream of chunks with its size, or None when the key is unknown."""
 
     async def delete(self, key: str) -> None:
         """Forget the key; deleting an unknown key is not an error."""
-
-
-class LocalFolderStorage:
-    """One file per attachment in a folder (settings.attachments_dir); writes go through a temp file + rename."""
-
-    def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder)
-
-    def _path(self, key: str) -> Path:
-        if not KEY.match(key):
-            raise ValueError("attachment keys are hex ids")
-        return self.folder / key
-
-    def _put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".upload-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    def _get(self, key: str) -> bytes | None:
-        try:
-            return self._path(key).read_bytes()
-        except FileNotFoundError:
-            return None
-
-    async def put(self, key: str, data: bytes) -> None:
-        await asyncio.to_thread(self._put, key, data)
-
-    async def get(self, key: str) -> bytes | None:
-        return await asyncio.to_thread(self._get, key)
-
-    async def delete(self, key: str) -> None:
-        await asyncio.to_thread(self._path(key).unlink, True)

@@ -17,13 +17,12 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 
 from persistence.models_help import Attachment
 from support.web.http import endpoint, identify, json_response
-from support.help.attachment_storage import AttachmentStorage, LocalFolderStorage
-from support.help.attachment_storage import KEY
+from support.help.attachment_storage import KEY, AttachmentStorage
 from support.core.clock import iso, utcnow
 from support.web.openapi import Operation, Param, api_routes
 from support.core.errors import TicketError
@@ -65,7 +64,7 @@ class AttachmentList(msgspec.Struct):
     attachments: list[AttachmentView]
 
 
-def sniff(data: bytes, filename: str) -> str:
+def sniff(data: bytes | bytearray, filename: str) -> str:
     """The content type the bytes prove; the client's claimed Content-Type is never trusted."""
     for content_type, magic, offset in IMAGE_SIGNATURES:
         if data[offset:offset + len(magic)] == magic:
@@ -107,10 +106,8 @@ def new_attachment_id() -> str:
 
 
 def storage(request: Request) -> AttachmentStorage:
-    state = request.app.state
-    if not hasattr(state, "attachment_storage"):
-        state.attachment_storage = LocalFolderStorage(state.gateway.settings.attachments_dir)
-    return state.attachment_storage  # type: ignore[no-any-return]
+    """The node's backend, picked and started by the composition root (helpline/node.py, helpline/app.py)."""
+    return request.app.state.attachment_storage  # type: ignore[no-any-return]
 
 
 def view_of(row: Attachment, message_seq: int | None = None) -> AttachmentView:
@@ -118,20 +115,20 @@ def view_of(row: Attachment, message_seq: int | None = None) -> AttachmentView:
                           f"/api/attachments/{row.id}", iso(row.created_at) or "", message_seq)
 
 
-async def read_file(request: Request, limit: int) -> bytes:
+async def read_file(request: Request, limit: int) -> bytearray:
+    """The body, gathered into one buffer as it arrives (never a list of chunks joined into a second copy)."""
     too_large = TicketError("too_large", f"attachments are limited to {human_size(limit)}")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise too_large
-    chunks, size = [], 0
+    data = bytearray()
     async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
+        if len(data) + len(chunk) > limit:
             raise too_large
-        chunks.append(chunk)
-    if size == 0:
+        data += chunk
+    if not data:
         raise TicketError("bad_request", "the request body is the file; it was empty")
-    return b"".join(chunks)
+    return data
 
 
 async def _by_client_id(request: Request, ticket_id: str, uploader_id: str, client_id: str) -> Attachment | None:
@@ -219,8 +216,8 @@ async def download(request: Request) -> Response:
         await gateway.tickets.check_view(who, row.ticket_id)
     except TicketError:
         raise TicketError("not_found", "no such attachment") from None
-    data = await storage(request).get(row.id)
-    if data is None:
+    stored = await storage(request).open(row.id)
+    if stored is None:
         raise TicketError("not_found", "the attachment's file is gone")
     is_text = row.content_type == "text/plain"
     disposition = "attachment" if is_text else "inline"
@@ -229,9 +226,11 @@ async def download(request: Request) -> Response:
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, max-age=3600",
+        "Content-Length": str(stored.size),
     }
     media_type = "text/plain; charset=utf-8" if is_text else row.content_type
-    return Response(data, media_type=media_type, headers=headers)
+    # Streamed from the backend chunk by chunk: a file is never held whole by the node that serves it.
+    return StreamingResponse(stored.chunks, media_type=media_type, headers=headers)
 
 
 routes = api_routes(
