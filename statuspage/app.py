@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from pathlib import Path
 from typing import AsyncIterator
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -31,6 +33,20 @@ STATIC = Path(__file__).with_name("static")
 
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    ok = await request.app.state.service.store.ping()
+    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": {"database": ok}},
+                        status_code=200 if ok else 503)
+
+
+async def metrics(request: Request) -> Response:
+    token = request.app.state.settings.metrics_token
+    if token and not secrets.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}"):
+        return JSONResponse({"error": {"code": "unauthorized", "message": "/metrics wants the metrics token"}},
+                            status_code=401)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 async def _start_probes(service: StatusService, settings: StatusSettings) -> list[asyncio.Task[None]]:
@@ -82,6 +98,8 @@ def create_app(settings: StatusSettings) -> Starlette:
         Route("/history.atom", page.atom_feed, methods=["GET"]),
         Route("/feed.atom", page.atom_feed, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         *api.routes,
         *v2.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
