@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import secrets
 import sys
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 
@@ -36,7 +36,7 @@ KNOWN_VARIABLES = frozenset({v.name for v in gateway_variables.VARIABLES} | {v.n
 LOGGING = ("log_format", "log_level")
 
 
-def uvicorn_config(app: object, host: str, port: int, settings: Settings) -> uvicorn.Config:
+def uvicorn_config(app: Any, host: str, port: int, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         app, host=host, port=port, ws=HelplineWebSocketProtocol, ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False, lifespan="on", log_level="warning", access_log=False, log_config=None,
@@ -212,7 +212,7 @@ def print_links(settings: Settings, status_url: str, generated_secret: bool) -> 
     print(f"  status page         {status_url}/")
     print(f"  WebSocket           ws://{settings.host}:{settings.port}/ws\n")
     print("demo sign-in (open a link, or use the token as a Bearer token / in the hello frame):")
-    for plan, token in tokens["customers"].items():  # type: ignore[union-attr]
+    for plan, token in cast(dict[str, str], tokens["customers"]).items():
         print(f"  customer {plan:<9} {base}/?token={token}")
     print(f"  agent              {base}/dashboard?token={tokens['agent']}")
     print(f"  admin token        {tokens['admin']}\n", flush=True)
