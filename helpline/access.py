@@ -32,7 +32,7 @@ QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes and scrap
 def request_id_of(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
-            candidate = value.decode("latin-1")
+            candidate: str = value.decode("latin-1")
             if REQUEST_ID.match(candidate):
                 return candidate
             break
