@@ -248,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)  # the one line: the variable, what it accepts, what it got
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has shut down cleanly and re-raised it; no traceback
+        return 130
 
 
 if __name__ == "__main__":

@@ -67,6 +67,8 @@ def configure(log_format: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx logs every request at INFO: the status page's probes, every few seconds. DEBUG shows them.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if level.lower() == "debug" else logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):  # their lines in the same format, not uvicorn's own handler
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
