@@ -41,6 +41,8 @@ def uvicorn_config(app: Any, host: str, port: int, settings: Settings) -> uvicor
         app, host=host, port=port, ws=HelplineWebSocketProtocol, ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False, lifespan="on", log_level="warning", access_log=False, log_config=None,
         timeout_graceful_shutdown=5,
+        # The client address (per-address limits, logs) is the forwarded one only behind a trusted proxy.
+        proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -52,6 +54,11 @@ def _required(value: object, message: str) -> bool:
 
 def _start_logging(settings: Settings, default_level: str = "info") -> None:
     logs.configure(settings.log_format, settings.log_level or default_level)
+
+
+def _has_keys(settings: Settings) -> bool:
+    """Some key to check identity tokens with: the shared secret, or the identity provider's public keys."""
+    return bool(settings.secret or settings.jwt_public_key or settings.jwks_url)
 
 
 def migrate(settings: Settings) -> None:
@@ -72,10 +79,12 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 def cmd_token(args: argparse.Namespace) -> int:
     from support.core.tokens import issue_token
 
-    settings = Settings.from_env(only=("secret",))
+    settings = Settings.from_env(only=("secret", "jwt_issuer", "jwt_audience"))
     if not _required(settings.secret, "HELPLINE_SECRET is not set"):
         return 2
-    print(issue_token(settings.secret, args.sub, args.name, args.plan, args.role, args.ttl))
+    # The configured iss and aud go in, so a development token passes a gateway that requires them.
+    print(issue_token(settings.secret, args.sub, args.name, args.plan, args.role, args.ttl,
+                      issuer=settings.jwt_issuer, audience=next(iter(settings.jwt_audience), None)))
     return 0
 
 
@@ -127,13 +136,17 @@ def cmd_gateway(_args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     _start_logging(settings)
-    if not _required(settings.secret, "HELPLINE_SECRET is required for a gateway node"):
+    if not _required(_has_keys(settings), "HELPLINE_SECRET (or HELPLINE_JWT_PUBLIC_KEY / HELPLINE_JWKS_URL) is "
+                                          "required for a gateway node"):
         return 2
     check_backends(database_url=settings.database_url, redis_url=settings.redis_url, wait_s=settings.backend_wait_s)
     if not settings.redis_url:
         log.warning("HELPLINE_REDIS_URL is not set: this gateway runs the in-memory bus and serves ONE node only; "
                     "nodes behind a load balancer need the same Redis, and messages need `helpline worker`")
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a setting that cannot be used (a key that is no key): say which, do not start
+        raise SettingsError(str(exc)) from None
     asyncio.run(_serve([uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings)),
                         *_metrics_server(settings)]))
     return 0
@@ -159,10 +172,15 @@ def cmd_statuspage(_args: argparse.Namespace) -> int:
     settings = Settings.from_env(only=(*LOGGING, "metrics_port", "metrics_token", "backend_wait_s"))
     _start_logging(settings)
     status = StatusSettings.from_env()
-    if not _required(status.secret, "HELPLINE_SECRET is required (admin tokens are checked with it)"):
+    if not _required(status.secret or status.jwt_public_key or status.jwks_url,
+                     "HELPLINE_SECRET (or HELPLINE_JWT_PUBLIC_KEY / HELPLINE_JWKS_URL) is "
+                     "required: admin tokens are checked with it"):
         return 2
     check_backends(status_database_url=status.status_database_url, wait_s=settings.backend_wait_s)
-    app = create_app(status)
+    try:
+        app = create_app(status)
+    except ValueError as exc:  # the components file or an identity setting cannot be used: say which
+        raise SettingsError(str(exc)) from None
     served = AccessLog(app, "statuspage", app.routes)
     asyncio.run(_serve([uvicorn.Server(uvicorn_config(served, status.host, status.status_port, settings)),
                         *_metrics_server(dataclasses.replace(settings, host=status.host))]))
@@ -177,17 +195,22 @@ def cmd_up(_args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     status = StatusSettings.from_env()
     _start_logging(settings, "warning")  # the links stay on screen; HELPLINE_LOG_LEVEL=info shows every request
+    # Demo sign-in only with a secret generated for this run: tokens signed with the operator's secret would be
+    # real identities (an admin among them) handed to whoever asks.
     generated = not settings.secret
     if generated:
         settings = dataclasses.replace(settings, secret=secrets.token_urlsafe(32))
     status_url = settings.status_url or f"http://{settings.host}:{settings.status_port}"
-    settings = dataclasses.replace(settings, demo=True, status_url=status_url)
+    settings = dataclasses.replace(settings, demo=generated, status_url=status_url)
     status = dataclasses.replace(status, secret=settings.secret)  # the secret `up` may have generated
     check_backends(database_url=settings.database_url, redis_url=settings.redis_url,
                    status_database_url=status.status_database_url, wait_s=settings.backend_wait_s)
     migrate(settings)
-    status_app = create_status_app(status)
-    servers = [uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port, settings)),
+    try:
+        status_app, app = create_status_app(status), create_app(settings)
+    except ValueError as exc:  # a setting that cannot be used: say which, do not start
+        raise SettingsError(str(exc)) from None
+    servers = [uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings)),
                uvicorn.Server(uvicorn_config(AccessLog(status_app, "statuspage", status_app.routes),
                                              settings.host, settings.status_port, settings)),
                *_metrics_server(settings)]
@@ -200,7 +223,6 @@ def print_links(settings: Settings, status_url: str, generated_secret: bool) -> 
     from helpline.app import demo_token_set
 
     base = f"http://{settings.host}:{settings.port}"
-    tokens = demo_token_set(settings)
     if generated_secret:
         print("\nHELPLINE_SECRET was not set: generated one for this run:")
         print(f"  HELPLINE_SECRET={settings.secret}")
@@ -211,11 +233,16 @@ def print_links(settings: Settings, status_url: str, generated_secret: bool) -> 
     print(f"  agent dashboard     {base}/dashboard")
     print(f"  status page         {status_url}/")
     print(f"  WebSocket           ws://{settings.host}:{settings.port}/ws\n")
-    print("demo sign-in (open a link, or use the token as a Bearer token / in the hello frame):")
-    for plan, token in cast(dict[str, str], tokens["customers"]).items():
-        print(f"  customer {plan:<9} {base}/?token={token}")
-    print(f"  agent              {base}/dashboard?token={tokens['agent']}")
-    print(f"  admin token        {tokens['admin']}\n", flush=True)
+    if settings.demo:
+        tokens = demo_token_set(settings)
+        print("demo sign-in (open a link, or use the token as a Bearer token / in the hello frame):")
+        for plan, token in cast(dict[str, str], tokens["customers"]).items():
+            print(f"  customer {plan:<9} {base}/?token={token}")
+        print(f"  agent              {base}/dashboard?token={tokens['agent']}")
+        print(f"  admin token        {tokens['admin']}\n", flush=True)
+    else:
+        print("no demo sign-in: HELPLINE_SECRET was set, so tokens come from the platform "
+              "(or `helpline token`)\n", flush=True)
 
 
 def parser() -> argparse.ArgumentParser:

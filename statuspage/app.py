@@ -1,6 +1,6 @@
 """The status page service as one Starlette app: `create_app(settings)` is all a process needs.
 
-Its own store and its own probes; it imports nothing of the gateway but the pure settings and auth modules.
+Its own store, its own settings and its own probes; it shares only the token check (support/core/tokens.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import AsyncIterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -21,9 +22,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from statuspage import api, config, openapi, page, v2
 from statuspage.settings import StatusSettings
-from statuspage import api, config, page, v2
+from support.core.tokens import TokenVerifier
 from statuspage.probes import GatewayProbe
+from statuspage.security import SecurityHeaders
 from statuspage.service import StatusService
 from statuspage.store import StatusStore, utcnow
 
@@ -44,9 +47,21 @@ async def readyz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     token = request.app.state.settings.metrics_token
     if token and not secrets.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}"):
-        return JSONResponse({"error": {"code": "unauthorized", "message": "/metrics wants the metrics token"}},
-                            status_code=401)
+        return api.error(401, "unauthorized", "/metrics wants the metrics token (HELPLINE_METRICS_TOKEN)")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+# Starlette answers unknown paths and methods with text/plain; every answer of this service is the error envelope.
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "bad_request",
+               409: "conflict", 413: "too_large", 429: "rate_limited"}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return api.error(exc.status_code, _HTTP_CODES.get(exc.status_code, "bad_request"), str(exc.detail))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """The last resort (a bug, a store that went away): still the envelope, never a text traceback."""
+    return api.error(500, "unavailable", "the status page could not answer; try again")
 
 
 async def _start_probes(service: StatusService, settings: StatusSettings) -> list[asyncio.Task[None]]:
@@ -91,6 +106,7 @@ def create_app(settings: StatusSettings) -> Starlette:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await store.close()
+            await app.state.verifier.close()
 
     routes = [
         Route("/", page.render_page, methods=["GET"]),
@@ -102,10 +118,14 @@ def create_app(settings: StatusSettings) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         *api.routes,
         *v2.routes,
+        *openapi.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     # Reads are public and readable from any origin (the widget, aggregators); writes are not offered to browsers.
-    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"])]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    middleware = [Middleware(SecurityHeaders),
+                  Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"])]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.settings = settings
+    app.state.verifier = TokenVerifier.from_settings(settings)  # admin tokens: the gateway's keys and rules
     return app

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from support.core.environment import Variable, comma_list, number, port, read, text, url, variable
+from support.core.tokens import KEY_VARIABLES
 
 GATEWAY_PORT = 8000  # the local gateway probed by default, when PORT does not say otherwise
 
@@ -24,6 +25,15 @@ class StatusSettings:
     status_probe_interval_s: float = 10.0
     host: str = "127.0.0.1"
     status_port: int = 8001
+    # Admin tokens are checked with the gateway's keys and rules (support/core/tokens.py TokenVerifier.from_settings).
+    jwt_public_key: str | None = None  # PEM text, or the path of a PEM file
+    jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: tuple[str, ...] = ()
+    jwt_algorithms: tuple[str, ...] = ()
+    jwks_timeout_s: float = 5.0
+    jwks_cache_s: float = 300.0
+    jwks_min_refresh_s: float = 5.0
     metrics_token: str = ""  # when set, /metrics wants `Authorization: Bearer <token>`
 
     @classmethod
@@ -58,4 +68,5 @@ VARIABLES: tuple[Variable, ...] = (
     V("PORT", "gateway_port", port(), "the gateway's port (the default probe URL)"),
     V("STATUS_PORT", "status_port", port(), "the status page's port"),
     V("HELPLINE_METRICS_TOKEN", "metrics_token", text(), "/metrics wants this Bearer token", secret=True),
+    *KEY_VARIABLES,
 )

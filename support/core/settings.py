@@ -14,6 +14,7 @@ from typing import Collection, Mapping
 
 from support.core.environment import (Variable, boolean, choice, comma_list, integer, number, port, read, text, url,
                                       variable)
+from support.core.tokens import KEY_VARIABLES
 
 DEFAULT_RESPONSE_TARGETS_S: dict[str, int] = {"premium": 3600, "pro_plus": 4 * 3600, "pro": 12 * 3600}
 
@@ -21,6 +22,15 @@ DEFAULT_RESPONSE_TARGETS_S: dict[str, int] = {"premium": 3600, "pro_plus": 4 * 3
 @dataclass(frozen=True)
 class Settings:
     secret: str = ""
+    # Identity from the host platform's identity provider (RS256/ES256); see realtime/auth.py and docs/operations.md.
+    jwt_public_key: str | None = None  # PEM text, or the path of a PEM file
+    jwks_url: str | None = None
+    jwt_issuer: str | None = None  # when set, every token must carry this `iss`
+    jwt_audience: tuple[str, ...] = ()  # when set, every token's `aud` must name one of these
+    jwt_algorithms: tuple[str, ...] = ()  # empty: HS256 with a secret, RS256 and ES256 with a key or JWKS URL
+    jwks_timeout_s: float = 5.0
+    jwks_cache_s: float = 300.0  # the key set is fetched again when older than this
+    jwks_min_refresh_s: float = 5.0  # an unknown kid fetches the set again at most this often
     database_url: str = "sqlite+aiosqlite:///./helpline.db"
     redis_url: str | None = None
     allowed_origins: tuple[str, ...] = ()
@@ -40,13 +50,24 @@ class Settings:
     frame_burst: float = 120.0
     http_write_rate_per_s: float = 5.0
     http_write_burst: float = 30.0
+    # Writes without a valid token (article events, refused attempts), per client address: many people may share
+    # one address (an office, a carrier's NAT), so this is about floods, not about one person.
+    anonymous_write_rate_per_s: float = 2.0
+    anonymous_write_burst: float = 30.0
+    # New WebSocket connections per client address (reconnect storms, handshake floods); on Redis, across nodes.
+    connection_rate_per_s: float = 20.0
+    connection_burst: float = 200.0
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's proxy headers): the load balancers.
+    # Comma-separated addresses or networks, "*" for any; by default loopback only, so a client cannot choose
+    # the address its limits are counted under.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     max_connections_per_user: int = 20
     max_connections_per_ip: int = 1000
     response_targets_s: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_RESPONSE_TARGETS_S))
     business_hours: str = ""  # e.g. "Mon-Fri 09:00-18:00" in `timezone`; empty: targets count 24/7
     timezone: str = "UTC"
     auto_assign: bool = False  # new tickets go round-robin to online agents who are not away
-    demo: bool = False
+    demo: bool = False  # hand out demo tokens on loopback: only `helpline up` with a secret it generated sets it
     key_prefix: str = "helpline"
     worker_metrics_port: int | None = None  # `helpline worker` serves /metrics here when set
     worker_claim_idle_s: float = 30.0  # a dead worker's pending entries are claimed after this long
@@ -95,6 +116,7 @@ BUS_SCHEMES = ("redis", "rediss", "unix")  # what realtime.bus.open_bus has a ba
 V = variable
 VARIABLES: tuple[Variable, ...] = (
     V("HELPLINE_SECRET", "secret", text(), "HS256 key shared with the host platform", secret=True),
+    *KEY_VARIABLES,
     V("HELPLINE_DATABASE_URL", "database_url", url(*DATABASE_SCHEMES), "the ticket database (SQLAlchemy async URL)"),
     V("HELPLINE_REDIS_URL", "redis_url", url(*BUS_SCHEMES), "the Redis bus; unset: in-memory bus, one process"),
     V("HELPLINE_ALLOWED_ORIGINS", "allowed_origins", comma_list(_origin),
@@ -116,6 +138,14 @@ VARIABLES: tuple[Variable, ...] = (
     V("HELPLINE_FRAME_BURST", "frame_burst", number(1), "client frames in a burst"),
     V("HELPLINE_HTTP_WRITE_RATE_PER_S", "http_write_rate_per_s", number(0.1), "API writes per second per user"),
     V("HELPLINE_HTTP_WRITE_BURST", "http_write_burst", number(1), "API writes in a burst per user"),
+    V("HELPLINE_ANONYMOUS_WRITE_RATE_PER_S", "anonymous_write_rate_per_s", number(0.1),
+      "writes without a token per second per client address"),
+    V("HELPLINE_ANONYMOUS_WRITE_BURST", "anonymous_write_burst", number(1), "such writes in a burst"),
+    V("HELPLINE_CONNECTION_RATE_PER_S", "connection_rate_per_s", number(0.1),
+      "new WebSocket connections per second per client address"),
+    V("HELPLINE_CONNECTION_BURST", "connection_burst", number(1), "new connections in a burst"),
+    V("FORWARDED_ALLOW_IPS", "forwarded_allow_ips", text(),
+      "peers whose X-Forwarded-For is believed (the load balancers); `*` for any"),
     V("HELPLINE_MAX_CONNECTIONS_PER_USER", "max_connections_per_user", integer(1), "open connections per user"),
     V("HELPLINE_MAX_CONNECTIONS_PER_IP", "max_connections_per_ip", integer(1), "open connections per address"),
     *(V(f"HELPLINE_RESPONSE_TARGET_{plan.upper()}_S", "response_targets_s", integer(1),

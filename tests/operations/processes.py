@@ -15,14 +15,14 @@ import httpx
 from tests.services import ROOT, SECRET, free_port
 
 
-def clean_env(tmp_path: Path, **env: str) -> dict[str, str]:
+def clean_env(tmp_path: Path, **env: str | None) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_") and k not in ("PORT", "HOST")}
     base.update({"PYTHONUNBUFFERED": "1", "HELPLINE_SECRET": SECRET,
                  "HELPLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'helpline.db'}",
                  "HELPLINE_STATUS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'status.db'}",
                  "HELPLINE_ATTACHMENTS_DIR": str(tmp_path / "attachments")})
-    base.update(env)
-    return {k: v for k, v in base.items() if v is not None}
+    merged: dict[str, str | None] = {**base, **env}  # None: unset (e.g. no HELPLINE_SECRET)
+    return {k: v for k, v in merged.items() if v is not None}
 
 
 def helpline(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -34,7 +34,7 @@ def helpline(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProc
 class Served:
     """A serving `helpline` command (gateway, statuspage, up) on free ports, its output merged and kept."""
 
-    def __init__(self, tmp_path: Path, command: str, ready_path: str = "/healthz", **env: str) -> None:
+    def __init__(self, tmp_path: Path, command: str, ready_path: str = "/healthz", **env: str | None) -> None:
         self.port, self.status_port = free_port(), free_port()
         self.env = clean_env(tmp_path, PORT=str(self.port), STATUS_PORT=str(self.status_port), HOST="127.0.0.1",
                              **env)

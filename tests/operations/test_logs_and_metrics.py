@@ -65,7 +65,7 @@ def test_the_status_page_has_readyz_and_metrics(tmp_path: Path) -> None:
 
 
 def test_helpline_up_prints_its_links_last_and_keeps_them_on_screen(tmp_path: Path) -> None:
-    with Served(tmp_path, "up", HELPLINE_STATUS_PROBE_INTERVAL_S="0.2") as up:
+    with Served(tmp_path, "up", HELPLINE_SECRET=None, HELPLINE_STATUS_PROBE_INTERVAL_S="0.2") as up:
         for path in ("/", "/support", "/api/config", "/healthz"):
             httpx.get(up.url + path)
         time.sleep(2)  # ten probe rounds of the status page, and the requests above

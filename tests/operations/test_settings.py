@@ -85,7 +85,7 @@ def test_an_unreachable_redis_stops_the_gateway_and_the_worker(tmp_path: Path) -
     for command in ("gateway", "worker"):
         done = helpline(tmp_path, command, HELPLINE_REDIS_URL=url, HELPLINE_BACKEND_WAIT_S="0.5")
         assert done.returncode == 2, done.stderr
-        assert one_line(done.stderr).startswith(f"HELPLINE_REDIS_URL: cannot reach redis://127.0.0.1:")
+        assert one_line(done.stderr).startswith("HELPLINE_REDIS_URL: cannot reach redis://127.0.0.1:")
 
 
 def test_an_unreachable_database_stops_migrate(tmp_path: Path) -> None:
