@@ -10,12 +10,13 @@ import logging
 import re
 import secrets
 import time
-from typing import Iterable
+from typing import Any, Iterable
 
 from prometheus_client import Counter, Histogram
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from helpline.tracing import request_span
 from support.core import log_context
 
 log = logging.getLogger("helpline.access")
@@ -57,10 +58,11 @@ def _template(route: BaseRoute) -> str:
 
 
 class AccessLog:
-    def __init__(self, app: ASGIApp, service: str, routes: Iterable[BaseRoute]) -> None:
+    def __init__(self, app: ASGIApp, service: str, routes: Iterable[BaseRoute], tracer: Any = None) -> None:
         self.app = app
         self.service = service
         self.routes = list(routes)
+        self.tracer = tracer  # OpenTelemetry, when HELPLINE_TRACING is on (helpline/tracing.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,7 +81,13 @@ class AccessLog:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            if self.tracer is None:
+                await self.app(scope, receive, send_with_id)
+            else:
+                route = route_template(self.routes, scope)
+                with request_span(self.tracer, scope["method"], route, request_id) as span:
+                    await self.app(scope, receive, send_with_id)
+                    span.set_attribute("http.response.status_code", status)
         finally:
             self._record(scope, status, time.perf_counter() - started)
             log_context.request_id.reset(token)

@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from helpline import tracing
 from helpline.access import AccessLog
 from helpline.node import assemble_node
 from persistence.webhooks import EmbeddedDispatcher
@@ -212,7 +213,8 @@ def create_app(settings: Settings) -> "WebSocketLane":
         *own_routes,
         Mount("/widget", StaticFiles(directory=WIDGET_DIR, check_dir=False), name="widget"),
     ]
-    middleware = [Middleware(AccessLog, service="gateway", routes=routes),
+    middleware = [Middleware(AccessLog, service="gateway", routes=routes,
+                             tracer=tracing.tracer() if settings.tracing else None),
                   Middleware(SecurityHeaders, allowed_origins=settings.allowed_origins, status_url=settings.status_url),
                   Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                              allow_methods=["GET", "POST", "PATCH", "DELETE"],

@@ -88,6 +88,7 @@ class Settings:
     metrics_port: int | None = None  # /metrics on its own port instead of the app's
     metrics_token: str = ""  # when set, /metrics wants `Authorization: Bearer <token>`
     backend_wait_s: float = 10.0  # how long start-up waits for the database and Redis before it gives up
+    tracing: bool = False  # OpenTelemetry spans per HTTP request and per commit (helpline/tracing.py)
 
     @staticmethod
     def environment() -> Mapping[str, str]:
@@ -172,5 +173,7 @@ VARIABLES: tuple[Variable, ...] = (
     V("HELPLINE_LOG_LEVEL", "log_level", choice("debug", "info", "warning", "error"), "the lowest level logged"),
     V("HELPLINE_METRICS_PORT", "metrics_port", port(), "serve /metrics on this port instead of the app's"),
     V("HELPLINE_METRICS_TOKEN", "metrics_token", text(), "/metrics wants this Bearer token", secret=True),
+    V("HELPLINE_TRACING", "tracing", boolean(),
+      "OpenTelemetry spans per HTTP request and per commit (the otel extra; OTEL_* configure the export)"),
     V("HELPLINE_BACKEND_WAIT_S", "backend_wait_s", number(0), "start-up waits this long for the database and Redis"),
 )
