@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from support.core.environment import Variable, comma_list, number, port, read, text, url, variable
+from support.core.environment import Variable, comma_list, positive, port, read, text, url, variable
 from support.core.tokens import KEY_VARIABLES
 
 GATEWAY_PORT = 8000  # the local gateway probed by default, when PORT does not say otherwise
@@ -63,7 +63,7 @@ VARIABLES: tuple[Variable, ...] = (
       "the status page's own store"),
     V("HELPLINE_STATUS_COMPONENTS", "status_components_file", text(), "a components TOML file; unset: packaged"),
     V("HELPLINE_STATUS_PROBE_URLS", "status_probe_urls", comma_list(), "gateway /readyz URLs probed"),
-    V("HELPLINE_STATUS_PROBE_INTERVAL_S", "status_probe_interval_s", number(0.1), "seconds between probes"),
+    V("HELPLINE_STATUS_PROBE_INTERVAL_S", "status_probe_interval_s", positive(), "seconds between probes"),
     V("HOST", "host", text(), "the address the servers listen on"),
     V("PORT", "gateway_port", port(), "the gateway's port (the default probe URL)"),
     V("STATUS_PORT", "status_port", port(), "the status page's port"),

@@ -52,14 +52,22 @@ def integer(low: int | None = None, high: int | None = None) -> tuple[Parser, st
 
 
 def number(low: float = 0.0) -> tuple[Parser, str]:
-    target: Any = Annotated[float, msgspec.Meta(ge=low)]
+    return _finite(Annotated[float, msgspec.Meta(ge=low)], f"a number of at least {low:g}")
+
+
+def positive() -> tuple[Parser, str]:
+    """A number above zero: rates, bursts, intervals and lifetimes (zero would divide by zero or spin)."""
+    return _finite(Annotated[float, msgspec.Meta(gt=0)], "a number above 0")
+
+
+def _finite(target: Any, words: str) -> tuple[Parser, str]:
 
     def parse(raw: str) -> object:
         value = _convert(raw.strip(), target)
         if value != value or value in (float("inf"), float("-inf")):  # nan and inf pass `ge` checks
             raise msgspec.ValidationError("not finite")
         return value
-    return parse, f"a number of at least {low:g}"
+    return parse, words
 
 
 def port() -> tuple[Parser, str]:

@@ -22,7 +22,7 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from support.core.environment import Variable, comma_list, number, text, url, variable
+from support.core.environment import Variable, comma_list, number, positive, text, url, variable
 
 log = logging.getLogger("helpline.auth")
 PLANS = ("free", "pro", "pro_plus", "premium")
@@ -63,8 +63,8 @@ KEY_VARIABLES: tuple[Variable, ...] = (
     V("HELPLINE_JWT_AUDIENCE", "jwt_audience", comma_list(), "every token's `aud` must name one of these"),
     V("HELPLINE_JWT_ALGORITHMS", "jwt_algorithms", comma_list(lambda a: a.strip().upper()),
       "the token algorithms accepted; unset: HS256 with a secret, RS256/ES256 with a key"),
-    V("HELPLINE_JWKS_TIMEOUT_S", "jwks_timeout_s", number(0.1), "one key set fetch's timeout"),
-    V("HELPLINE_JWKS_CACHE_S", "jwks_cache_s", number(1), "the key set is fetched again when older"),
+    V("HELPLINE_JWKS_TIMEOUT_S", "jwks_timeout_s", positive(), "one key set fetch's timeout"),
+    V("HELPLINE_JWKS_CACHE_S", "jwks_cache_s", positive(), "the key set is fetched again when older"),
     V("HELPLINE_JWKS_MIN_REFRESH_S", "jwks_min_refresh_s", number(0), "an unknown kid refetches at most this often"),
 )
 

@@ -48,7 +48,8 @@ def test_booleans_accept_nothing_else(word: str) -> None:
 @pytest.mark.parametrize("variable, raw, accepts", [
     ("PORT", "80x", "an integer from 1 to 65535"),
     ("PORT", "70000", "an integer from 1 to 65535"),
-    ("HELPLINE_HEARTBEAT_S", "nan", "a number of at least 1"),
+    ("HELPLINE_HEARTBEAT_S", "nan", "a number above 0"),
+    ("HELPLINE_FRAME_RATE_PER_S", "0", "a number above 0"),
     ("HELPLINE_MAX_CONNECTIONS_PER_USER", "0", "an integer of at least 1"),
     ("HELPLINE_LOG_FORMAT", "xml", "text or json"),
 ])
