@@ -90,18 +90,18 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_config(_args: argparse.Namespace) -> int:
     """Every setting as the processes would see it, secrets masked: what an operator checks first."""
-    values: list[tuple[str, str, str]] = []
+    shown: dict[str, str] = {}
     for variables, current in ((gateway_variables.VARIABLES, Settings.from_env()),
                                (status_variables.VARIABLES, StatusSettings.from_env())):
         for var in variables:
-            if any(name == var.name for name, _, _ in values):
-                continue  # HELPLINE_SECRET, HOST, STATUS_PORT: one variable, both settings objects
+            if var.name in shown:
+                continue  # HELPLINE_SECRET, HOST, the key settings: one variable, both settings objects
             value: Any = getattr(current, var.field, None)
             if var.key is not None:
                 value = value[var.key]
-            values.append((var.name, masked(var, value), var.meaning))
-    width = max(len(name) for name, _, _ in values)
-    for name, value, meaning in values:
+            shown[var.name] = masked(var, value)
+    width = max(len(name) for name in shown)
+    for name, value in shown.items():
         print(f"{name:<{width}}  {value or '(unset)'}")
     return 0
 
