@@ -18,6 +18,7 @@ import uvicorn
 
 from helpline import logs
 from helpline.preflight import check_backends
+from realtime.drain import CleanExitServer
 from realtime.server import HelplineWebSocketProtocol
 from statuspage import settings as status_variables
 from statuspage.settings import StatusSettings
@@ -106,7 +107,7 @@ def cmd_config(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _metrics_server(settings: Settings) -> list[uvicorn.Server]:
+def _metrics_server(settings: Settings) -> list[CleanExitServer]:
     if not settings.metrics_port:
         return []
     from helpline.app import create_metrics_app
@@ -114,12 +115,14 @@ def _metrics_server(settings: Settings) -> list[uvicorn.Server]:
     config = uvicorn.Config(create_metrics_app(settings.metrics_token), host=settings.host,
                             port=settings.metrics_port, lifespan="off", log_level="warning", access_log=False,
                             log_config=None)
-    return [uvicorn.Server(config)]
+    return [CleanExitServer(config)]
 
 
-async def _serve(servers: list[uvicorn.Server], when_up: Any = None) -> None:
-    """Run the servers together; `when_up` runs once every one of them listens (so its output comes last)."""
+async def _serve(servers: list[CleanExitServer], when_up: Any = None) -> None:
+    """Run the servers of one process together; `when_up` runs once every one of them listens (so its output comes
+    last). The signal reaches whichever server installed its handler last: its stop is passed on to the others."""
     tasks = [asyncio.create_task(server.serve()) for server in servers]
+    asyncio.create_task(_stop_together(servers), name="stop-together")
     while when_up is not None and not all(server.started for server in servers):
         done = [task for task in tasks if task.done()]
         if done:
@@ -129,6 +132,15 @@ async def _serve(servers: list[uvicorn.Server], when_up: Any = None) -> None:
         if when_up is not None:
             when_up()
     await asyncio.gather(*tasks)
+
+
+async def _stop_together(servers: list[CleanExitServer]) -> None:
+    while True:
+        for flag in ("should_exit", "force_exit"):
+            if any(getattr(server, flag) for server in servers):
+                for server in servers:
+                    setattr(server, flag, True)
+        await asyncio.sleep(0.1)
 
 
 def cmd_gateway(_args: argparse.Namespace) -> int:
@@ -147,8 +159,14 @@ def cmd_gateway(_args: argparse.Namespace) -> int:
         app = create_app(settings)
     except ValueError as exc:  # a setting that cannot be used (a key that is no key): say which, do not start
         raise SettingsError(str(exc)) from None
-    asyncio.run(_serve([uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings)),
-                        *_metrics_server(settings)]))
+    from realtime.drain import drain_gateway
+
+    def mark_draining() -> None:
+        app.state.draining = True
+
+    gateway = CleanExitServer(uvicorn_config(app, settings.host, settings.port, settings),
+                              drain=lambda: drain_gateway(app.state.gateway, mark_draining, settings.drain_s))
+    asyncio.run(_serve([gateway, *_metrics_server(settings)]))
     return 0
 
 
@@ -182,7 +200,7 @@ def cmd_statuspage(_args: argparse.Namespace) -> int:
     except ValueError as exc:  # the components file or an identity setting cannot be used: say which
         raise SettingsError(str(exc)) from None
     served = AccessLog(app, "statuspage", app.routes)
-    asyncio.run(_serve([uvicorn.Server(uvicorn_config(served, status.host, status.status_port, settings)),
+    asyncio.run(_serve([CleanExitServer(uvicorn_config(served, status.host, status.status_port, settings)),
                         *_metrics_server(dataclasses.replace(settings, host=status.host))]))
     return 0
 
@@ -210,8 +228,8 @@ def cmd_up(_args: argparse.Namespace) -> int:
         status_app, app = create_status_app(status), create_app(settings)
     except ValueError as exc:  # a setting that cannot be used: say which, do not start
         raise SettingsError(str(exc)) from None
-    servers = [uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings)),
-               uvicorn.Server(uvicorn_config(AccessLog(status_app, "statuspage", status_app.routes),
+    servers = [CleanExitServer(uvicorn_config(app, settings.host, settings.port, settings)),
+               CleanExitServer(uvicorn_config(AccessLog(status_app, "statuspage", status_app.routes),
                                              settings.host, settings.status_port, settings)),
                *_metrics_server(settings)]
     asyncio.run(_serve(servers, when_up=lambda: print_links(settings, status_url, generated)))

@@ -22,7 +22,7 @@ DEFAULT_RESPONSE_TARGETS_S: dict[str, int] = {"premium": 3600, "pro_plus": 4 * 3
 @dataclass(frozen=True)
 class Settings:
     secret: str = ""
-    # Identity from the host platform's identity provider (RS256/ES256); see realtime/auth.py and docs/operations.md.
+    # Identity from the host platform's identity provider (RS256/ES256); see support/core/tokens.py and docs/operations.md.
     jwt_public_key: str | None = None  # PEM text, or the path of a PEM file
     jwks_url: str | None = None
     jwt_issuer: str | None = None  # when set, every token must carry this `iss`
@@ -82,6 +82,7 @@ class Settings:
     webhook_retry_window_s: float = 24 * 3600.0  # then the delivery fails and its endpoint is marked failing
     webhook_timeout_s: float = 10.0
     webhook_poll_s: float = 1.0
+    drain_s: float = 10.0  # on SIGTERM a gateway tells its clients to move over this long, spread with jitter
 
     log_format: str = "text"  # "json": one object a line, for a log collector
     log_level: str | None = None  # None: the command's own default (info; warning for `helpline up`)
@@ -169,6 +170,7 @@ VARIABLES: tuple[Variable, ...] = (
     V("HELPLINE_WEBHOOK_RETRY_WINDOW_S", "webhook_retry_window_s", positive(), "then a delivery fails"),
     V("HELPLINE_WEBHOOK_TIMEOUT_S", "webhook_timeout_s", positive(), "one webhook request's timeout"),
     V("HELPLINE_WEBHOOK_POLL_S", "webhook_poll_s", positive(), "how often the dispatcher looks for work"),
+    V("HELPLINE_DRAIN_S", "drain_s", number(0), "on SIGTERM, clients are told to move over this long (with jitter)"),
     V("HELPLINE_LOG_FORMAT", "log_format", choice("text", "json"), "text for a terminal, json for a log collector"),
     V("HELPLINE_LOG_LEVEL", "log_level", choice("debug", "info", "warning", "error"), "the lowest level logged"),
     V("HELPLINE_METRICS_PORT", "metrics_port", port(), "serve /metrics on this port instead of the app's"),
