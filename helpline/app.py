@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 import ipaddress
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -14,11 +15,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Mount, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from helpline import tracing
+from helpline.access import AccessLog
 from helpline.node import assemble_node, open_attachment_storage
 from persistence.webhooks import EmbeddedDispatcher
 from realtime.connection import Connection
@@ -82,7 +85,22 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
+    settings: Settings = request.app.state.gateway.settings
+    if settings.metrics_port:
+        return error_response("not_found", f"/metrics is served on port {settings.metrics_port}")
+    return metrics_response(request, settings.metrics_token)
+
+
+def metrics_response(request: Request, token: str) -> Response:
+    """The process's metrics; with a token set, only for `Authorization: Bearer <token>`."""
+    if token and not secrets.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}"):
+        return error_response("unauthorized", "/metrics wants the metrics token (HELPLINE_METRICS_TOKEN)")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_metrics_app(token: str) -> Starlette:
+    """/metrics alone, for HELPLINE_METRICS_PORT: scrapes stay off the public port."""
+    return Starlette(routes=[Route("/metrics", lambda request: metrics_response(request, token), methods=["GET"])])
 
 
 async def config(request: Request) -> Response:
@@ -204,7 +222,9 @@ def create_app(settings: Settings) -> "WebSocketLane":
         *own_routes,
         Mount("/widget", StaticFiles(directory=WIDGET_DIR, check_dir=False), name="widget"),
     ]
-    middleware = [Middleware(SecurityHeaders, allowed_origins=settings.allowed_origins, status_url=settings.status_url),
+    middleware = [Middleware(AccessLog, service="gateway", routes=routes,
+                             tracer=tracing.tracer() if settings.tracing else None),
+                  Middleware(SecurityHeaders, allowed_origins=settings.allowed_origins, status_url=settings.status_url),
                   Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                              allow_methods=["GET", "POST", "PATCH", "DELETE"],
                              allow_headers=["authorization", "content-type"])]

@@ -4,13 +4,16 @@ and the dispatcher that holds them. The one place that picks the implementations
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
+from helpline.tracing import TracedBus, tracer
 from persistence.attachments_local import LocalFolderStorage
 from persistence.store import TicketStore
 from persistence.workflow_store import WorkflowRepository
 from realtime.bus import open_bus
 from realtime.dispatch import Gateway
+from support.core.bus import Bus
 from support.core.settings import Settings
 from support.help.attachment_storage import AttachmentStorage
 from support.tickets.service import TicketService
@@ -26,6 +29,8 @@ class Node:
 def assemble_node(settings: Settings) -> Node:
     store = TicketStore(settings.database_url)
     bus = open_bus(settings, store)
+    if settings.tracing:
+        bus = cast(Bus, TracedBus(bus, tracer()))
     tickets = TicketService(settings, store, bus)
     workflow = Workflow(settings, store, bus, tickets, WorkflowRepository(store))
     return Node(Gateway(settings, store, bus, tickets, workflow), store)

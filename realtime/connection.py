@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from realtime import metrics, frames
 from support.workflow.assignment import stop_watching
+from support.core import log_context
 from support.core.tokens import Identity, TokenError
 from support.core.bus import ReadEvent, TypingEvent
 from support.core.model import Message, User
@@ -181,6 +182,7 @@ class Connection:
 
     # -- life cycle --------------------------------------------------------------------------------------------
     async def run(self) -> None:
+        log_context.connection_id.set(self.id)  # this task's log lines name the connection (its own context)
         ws = self.websocket
         await ws.accept()
         limits = self.gateway.connection_limits
@@ -306,7 +308,7 @@ class Connection:
             try:
                 await self.leave(ticket)
             except Exception:
-                log.warning("leaving %s on disconnect failed", ticket, exc_info=True)
+                log.warning("leaving %s on disconnect failed", ticket, exc_info=True, extra={"ticket_id": ticket})
 
     # -- membership --------------------------------------------------------------------------------------------
     def start_joining(self, ticket: str) -> None:

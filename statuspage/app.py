@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from pathlib import Path
 from typing import AsyncIterator
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -36,6 +38,17 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+async def readyz(request: Request) -> Response:
+    ok = await request.app.state.service.store.ping()
+    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": {"database": ok}},
+                        status_code=200 if ok else 503)
+
+
+async def metrics(request: Request) -> Response:
+    token = request.app.state.settings.metrics_token
+    if token and not secrets.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}"):
+        return api.error(401, "unauthorized", "/metrics wants the metrics token (HELPLINE_METRICS_TOKEN)")
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 # Starlette answers unknown paths and methods with text/plain; every answer of this service is the error envelope.
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "bad_request",
                409: "conflict", 413: "too_large", 429: "rate_limited"}
@@ -101,6 +114,8 @@ def create_app(settings: StatusSettings) -> Starlette:
         Route("/history.atom", page.atom_feed, methods=["GET"]),
         Route("/feed.atom", page.atom_feed, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         *api.routes,
         *v2.routes,
         *openapi.routes,

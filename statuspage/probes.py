@@ -96,6 +96,8 @@ class GatewayProbe:
         lagging = [not self.worker[url].observe(lag is None or lag <= self.worker_lag_max_s)
                    for url, (ok, lag) in zip(self.urls, results) if ok]
         status = aggregate(states, lagging)
+        log.debug("gateway probes: %s", ", ".join(f"{url} {'ok' if ok else 'down'}" for url, (ok, _) in
+                                                   zip(self.urls, results)))
         if status != self.status:
             log.warning("gateway probes: %s -> %s", self.status, status)
             await self.report(status)

@@ -1,6 +1,7 @@
 """The status page's own settings, read from the environment once: it shares no settings object with the gateway.
 
-The variable names are the ones `helpline statuspage` always read (HELPLINE_STATUS_*, HOST, PORT, STATUS_PORT).
+The variable names are the ones `helpline statuspage` always read (HELPLINE_STATUS_*, HOST, PORT, STATUS_PORT);
+reading them, and the one-line errors, are support/core/environment.py, the same as the gateway's.
 """
 
 from __future__ import annotations
@@ -8,6 +9,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import Mapping
+
+from support.core.environment import Variable, comma_list, positive, port, read, text, url, variable
+from support.core.tokens import KEY_VARIABLES
 
 GATEWAY_PORT = 8000  # the local gateway probed by default, when PORT does not say otherwise
 
@@ -30,44 +34,39 @@ class StatusSettings:
     jwks_timeout_s: float = 5.0
     jwks_cache_s: float = 300.0
     jwks_min_refresh_s: float = 5.0
+    metrics_token: str = ""  # when set, /metrics wants `Authorization: Bearer <token>`
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "StatusSettings":
         env = os.environ if env is None else env
-        values: dict[str, object] = dict(
-            secret=env.get("HELPLINE_SECRET", ""),
-            status_database_url=env.get("HELPLINE_STATUS_DATABASE_URL", cls.status_database_url),
-            status_components_file=env.get("HELPLINE_STATUS_COMPONENTS") or None,
-            status_probe_urls=_probe_urls(env),
-            status_probe_interval_s=float(env.get("HELPLINE_STATUS_PROBE_INTERVAL_S", cls.status_probe_interval_s)),
-            host=env.get("HOST", cls.host),
-            status_port=int(env.get("STATUS_PORT", cls.status_port)),
-            jwt_public_key=env.get("HELPLINE_JWT_PUBLIC_KEY") or None,
-            jwks_url=env.get("HELPLINE_JWKS_URL") or None,
-            jwt_issuer=env.get("HELPLINE_JWT_ISSUER") or None,
-            jwt_audience=_names(env.get("HELPLINE_JWT_AUDIENCE", "")),
-            jwt_algorithms=tuple(a.upper() for a in _names(env.get("HELPLINE_JWT_ALGORITHMS", ""))),
-            jwks_timeout_s=float(env.get("HELPLINE_JWKS_TIMEOUT_S", cls.jwks_timeout_s)),
-            jwks_cache_s=float(env.get("HELPLINE_JWKS_CACHE_S", cls.jwks_cache_s)),
-            jwks_min_refresh_s=float(env.get("HELPLINE_JWKS_MIN_REFRESH_S", cls.jwks_min_refresh_s)),
-        )
+        values = read(VARIABLES, env)
+        gateway_port = values.pop("gateway_port", GATEWAY_PORT)
+        if "status_probe_urls" not in values:
+            values["status_probe_urls"] = _local_gateway(str(values.get("host", cls.host)), int(gateway_port))  # type: ignore[call-overload]
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
 
-def _names(raw: str) -> tuple[str, ...]:
-    return tuple(n.strip() for n in raw.split(",") if n.strip())
-
-
-def _probe_urls(env: Mapping[str, str]) -> tuple[str, ...]:
-    """The gateway readiness URLs the status page probes; by default the local gateway from HOST/PORT."""
-    raw = env.get("HELPLINE_STATUS_PROBE_URLS", "")
-    urls = tuple(u.strip() for u in raw.split(",") if u.strip())
-    if urls:
-        return urls
-    host = env.get("HOST", StatusSettings.host)
+def _local_gateway(host: str, gateway_port: int) -> tuple[str, ...]:
+    """By default the status page probes the local gateway from HOST/PORT."""
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"  # a wildcard bind address is not something one can connect to
     if ":" in host:
         host = f"[{host}]"
-    return (f"http://{host}:{int(env.get('PORT', GATEWAY_PORT))}/readyz",)
+    return (f"http://{host}:{gateway_port}/readyz",)
+
+
+V = variable
+VARIABLES: tuple[Variable, ...] = (
+    V("HELPLINE_SECRET", "secret", text(), "HS256 key the admin tokens are signed with", secret=True),
+    V("HELPLINE_STATUS_DATABASE_URL", "status_database_url", url("sqlite+aiosqlite", "postgresql+asyncpg"),
+      "the status page's own store"),
+    V("HELPLINE_STATUS_COMPONENTS", "status_components_file", text(), "a components TOML file; unset: packaged"),
+    V("HELPLINE_STATUS_PROBE_URLS", "status_probe_urls", comma_list(), "gateway /readyz URLs probed"),
+    V("HELPLINE_STATUS_PROBE_INTERVAL_S", "status_probe_interval_s", positive(), "seconds between probes"),
+    V("HOST", "host", text(), "the address the servers listen on"),
+    V("PORT", "gateway_port", port(), "the gateway's port (the default probe URL)"),
+    V("STATUS_PORT", "status_port", port(), "the status page's port"),
+    V("HELPLINE_METRICS_TOKEN", "metrics_token", text(), "/metrics wants this Bearer token", secret=True),
+    *KEY_VARIABLES,
+)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, func, select
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -146,6 +146,15 @@ class StatusStore:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    async def ping(self) -> bool:
+        """Whether the store answers (the page's /readyz)."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
 
     async def sync_components(self, specs: tuple[ComponentSpec, ...], now: datetime) -> None:
         """Add the components the file names, refresh their names and order; recorded statuses are kept."""

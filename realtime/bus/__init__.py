@@ -11,9 +11,18 @@ if TYPE_CHECKING:
     from support.core.settings import Settings
 
 
+SCHEMES = ("redis", "rediss", "unix")  # support.core.settings.BUS_SCHEMES refuses the others at start-up
+
+
 def open_bus(settings: "Settings", store: "MessageStore") -> Bus:
-    """Pick the backend from the URL: Redis when HELPLINE_REDIS_URL is set, else in-memory (one process)."""
-    if settings.redis_url and settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+    """Pick the backend from the URL: Redis when HELPLINE_REDIS_URL is set, else in-memory (one process).
+
+    A URL of a scheme no backend serves is an error, never the in-memory bus: N such nodes would each be an island
+    while /readyz said ready."""
+    if settings.redis_url:
+        scheme = settings.redis_url.split("://", 1)[0].lower()
+        if scheme not in SCHEMES:
+            raise ValueError(f"no bus backend for {scheme}:// (known: {', '.join(s + '://' for s in SCHEMES)})")
         from realtime.bus.redis.bus import RedisBus
 
         return RedisBus(settings.redis_url, store, prefix=settings.key_prefix, presence_ttl_s=settings.presence_ttl_s)

@@ -1,5 +1,8 @@
 """The gateway's settings, read from the environment once; no other module of it reads os.environ.
 
+VARIABLES declares every variable: its field, what it accepts and what it means (docs/operations.md's table is
+checked against it). Reading and the one-line errors are support/core/environment.py.
+
 The status page has its own (statuspage/settings.py); `status_port` is here for `helpline up`, which runs both.
 """
 
@@ -7,7 +10,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Collection, Mapping
+
+from support.core.environment import (Variable, boolean, choice, comma_list, integer, number, port, positive, read,
+                                      text, url, variable)
+from support.core.tokens import KEY_VARIABLES
 
 DEFAULT_RESPONSE_TARGETS_S: dict[str, int] = {"premium": 3600, "pro_plus": 4 * 3600, "pro": 12 * 3600}
 
@@ -79,76 +86,102 @@ class Settings:
     webhook_poll_s: float = 1.0
     drain_s: float = 10.0  # on SIGTERM a gateway tells its clients to move over this long, spread with jitter
 
+    log_format: str = "text"  # "json": one object a line, for a log collector
+    log_level: str | None = None  # None: the command's own default (info; warning for `helpline up`)
+    metrics_port: int | None = None  # /metrics on its own port instead of the app's
+    metrics_token: str = ""  # when set, /metrics wants `Authorization: Bearer <token>`
+    backend_wait_s: float = 10.0  # how long start-up waits for the database and Redis before it gives up
+    tracing: bool = False  # OpenTelemetry spans per HTTP request and per commit (helpline/tracing.py)
+
+    @staticmethod
+    def environment() -> Mapping[str, str]:
+        """The process environment: read here and nowhere else."""
+        return os.environ
+
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
-        env = os.environ if env is None else env
-        origins = tuple(o.strip().rstrip("/") for o in env.get("HELPLINE_ALLOWED_ORIGINS", "").split(",") if o.strip())
-        targets = dict(DEFAULT_RESPONSE_TARGETS_S)
-        for plan in list(targets):
-            raw = env.get(f"HELPLINE_RESPONSE_TARGET_{plan.upper()}_S")
-            if raw:
-                targets[plan] = int(raw)
-        values: dict[str, object] = dict(
-            secret=env.get("HELPLINE_SECRET", ""),
-            jwt_public_key=env.get("HELPLINE_JWT_PUBLIC_KEY") or None,
-            jwks_url=env.get("HELPLINE_JWKS_URL") or None,
-            jwt_issuer=env.get("HELPLINE_JWT_ISSUER") or None,
-            jwt_audience=_names(env.get("HELPLINE_JWT_AUDIENCE", "")),
-            jwt_algorithms=tuple(a.upper() for a in _names(env.get("HELPLINE_JWT_ALGORITHMS", ""))),
-            jwks_timeout_s=float(env.get("HELPLINE_JWKS_TIMEOUT_S", cls.jwks_timeout_s)),
-            jwks_cache_s=float(env.get("HELPLINE_JWKS_CACHE_S", cls.jwks_cache_s)),
-            jwks_min_refresh_s=float(env.get("HELPLINE_JWKS_MIN_REFRESH_S", cls.jwks_min_refresh_s)),
-            database_url=env.get("HELPLINE_DATABASE_URL", cls.database_url),
-            redis_url=env.get("HELPLINE_REDIS_URL") or None,
-            allowed_origins=origins,
-            host=env.get("HOST", cls.host),
-            port=int(env.get("PORT", cls.port)),
-            status_port=int(env.get("STATUS_PORT", cls.status_port)),
-            status_url=env.get("HELPLINE_STATUS_URL") or None,
-            incident_poll_s=float(env.get("HELPLINE_INCIDENT_POLL_S", cls.incident_poll_s)),
-            status_cache_s=float(env.get("HELPLINE_STATUS_CACHE_S", cls.status_cache_s)),
-            heartbeat_s=float(env.get("HELPLINE_HEARTBEAT_S", cls.heartbeat_s)),
-            hello_timeout_s=float(env.get("HELPLINE_HELLO_TIMEOUT_S", cls.hello_timeout_s)),
-            typing_ttl_s=float(env.get("HELPLINE_TYPING_TTL_S", cls.typing_ttl_s)),
-            presence_ttl_s=float(env.get("HELPLINE_PRESENCE_TTL_S", cls.presence_ttl_s)),
-            response_targets_s=targets,
-            business_hours=env.get("HELPLINE_BUSINESS_HOURS", cls.business_hours),
-            timezone=env.get("HELPLINE_TIMEZONE", cls.timezone),
-            auto_assign=env.get("HELPLINE_AUTO_ASSIGN", "").lower() in ("1", "true", "on", "yes"),
-            key_prefix=env.get("HELPLINE_KEY_PREFIX", cls.key_prefix),
-            worker_metrics_port=int(env["HELPLINE_WORKER_METRICS_PORT"]) if env.get("HELPLINE_WORKER_METRICS_PORT")
-            else None,
-            worker_claim_idle_s=float(env.get("HELPLINE_WORKER_CLAIM_IDLE_S", cls.worker_claim_idle_s)),
-            frame_rate_per_s=float(env.get("HELPLINE_FRAME_RATE_PER_S", cls.frame_rate_per_s)),
-            frame_burst=float(env.get("HELPLINE_FRAME_BURST", cls.frame_burst)),
-            http_write_rate_per_s=float(env.get("HELPLINE_HTTP_WRITE_RATE_PER_S", cls.http_write_rate_per_s)),
-            http_write_burst=float(env.get("HELPLINE_HTTP_WRITE_BURST", cls.http_write_burst)),
-            anonymous_write_rate_per_s=float(env.get("HELPLINE_ANONYMOUS_WRITE_RATE_PER_S",
-                                                     cls.anonymous_write_rate_per_s)),
-            anonymous_write_burst=float(env.get("HELPLINE_ANONYMOUS_WRITE_BURST", cls.anonymous_write_burst)),
-            connection_rate_per_s=float(env.get("HELPLINE_CONNECTION_RATE_PER_S", cls.connection_rate_per_s)),
-            connection_burst=float(env.get("HELPLINE_CONNECTION_BURST", cls.connection_burst)),
-            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS") or cls.forwarded_allow_ips,
-            max_connections_per_user=int(env.get("HELPLINE_MAX_CONNECTIONS_PER_USER", cls.max_connections_per_user)),
-            max_connections_per_ip=int(env.get("HELPLINE_MAX_CONNECTIONS_PER_IP", cls.max_connections_per_ip)),
-            articles_dir=env.get("HELPLINE_ARTICLES_DIR") or None,
-            articles_poll_s=float(env.get("HELPLINE_ARTICLES_POLL_S", cls.articles_poll_s)),
-            attachments_dir=env.get("HELPLINE_ATTACHMENTS_DIR", cls.attachments_dir),
-            attachments_url=env.get("HELPLINE_ATTACHMENTS_URL") or None,
-            s3_endpoint_url=env.get("HELPLINE_S3_ENDPOINT_URL") or None,
-            attachment_max_bytes=int(env.get("HELPLINE_ATTACHMENT_MAX_BYTES", cls.attachment_max_bytes)),
-            support_phone_number=env.get("HELPLINE_SUPPORT_PHONE", cls.support_phone_number),
-            support_phone_hours=env.get("HELPLINE_SUPPORT_PHONE_HOURS", cls.support_phone_hours),
-            webhook_backoff_base_s=float(env.get("HELPLINE_WEBHOOK_BACKOFF_BASE_S", cls.webhook_backoff_base_s)),
-            webhook_backoff_max_s=float(env.get("HELPLINE_WEBHOOK_BACKOFF_MAX_S", cls.webhook_backoff_max_s)),
-            webhook_retry_window_s=float(env.get("HELPLINE_WEBHOOK_RETRY_WINDOW_S", cls.webhook_retry_window_s)),
-            webhook_timeout_s=float(env.get("HELPLINE_WEBHOOK_TIMEOUT_S", cls.webhook_timeout_s)),
-            webhook_poll_s=float(env.get("HELPLINE_WEBHOOK_POLL_S", cls.webhook_poll_s)),
-            drain_s=float(env.get("HELPLINE_DRAIN_S", cls.drain_s)),
-        )
+    def from_env(cls, env: Mapping[str, str] | None = None, only: Collection[str] | None = None,
+                 **overrides: object) -> "Settings":
+        """The settings the environment gives, every value checked (SettingsError names the variable); with `only`,
+        the other fields keep their defaults and their variables are not read at all."""
+        values = read(VARIABLES, os.environ if env is None else env, only)
+        if "response_targets_s" in values:
+            values["response_targets_s"] = {**DEFAULT_RESPONSE_TARGETS_S, **values["response_targets_s"]}  # type: ignore[dict-item]
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
 
-def _names(raw: str) -> tuple[str, ...]:
-    return tuple(n.strip() for n in raw.split(",") if n.strip())
+def _origin(value: str) -> str:
+    return value.strip().rstrip("/")
+
+
+DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+BUS_SCHEMES = ("redis", "rediss", "unix")  # what realtime.bus.open_bus has a backend for
+
+V = variable
+VARIABLES: tuple[Variable, ...] = (
+    V("HELPLINE_SECRET", "secret", text(), "HS256 key shared with the host platform", secret=True),
+    *KEY_VARIABLES,
+    V("HELPLINE_DATABASE_URL", "database_url", url(*DATABASE_SCHEMES), "the ticket database (SQLAlchemy async URL)"),
+    V("HELPLINE_REDIS_URL", "redis_url", url(*BUS_SCHEMES), "the Redis bus; unset: in-memory bus, one process"),
+    V("HELPLINE_ALLOWED_ORIGINS", "allowed_origins", comma_list(_origin),
+      "origins allowed to open /ws and call the API from a browser"),
+    V("HOST", "host", text(), "the address the servers listen on"),
+    V("PORT", "port", port(), "the gateway's port"),
+    V("STATUS_PORT", "status_port", port(), "the status page's port"),
+    V("HELPLINE_STATUS_URL", "status_url", text(), "the status page's public URL, for the widget"),
+    V("HELPLINE_INCIDENT_POLL_S", "incident_poll_s", positive(), "how often a node looks for resolved incidents"),
+    V("HELPLINE_STATUS_CACHE_S", "status_cache_s", number(), "how long a node reuses the active incidents"),
+    V("HELPLINE_HEARTBEAT_S", "heartbeat_s", positive(), "the heartbeat interval told to clients"),
+    V("HELPLINE_HELLO_TIMEOUT_S", "hello_timeout_s", positive(), "a connection's time to send hello"),
+    V("HELPLINE_TYPING_TTL_S", "typing_ttl_s", positive(), "how long a typing signal lasts"),
+    V("HELPLINE_PRESENCE_TTL_S", "presence_ttl_s", positive(), "how long presence lasts without a heartbeat"),
+    V("HELPLINE_MAX_FRAME_BYTES", "max_frame_bytes", integer(1024), "the largest client frame (bigger: close 1009)"),
+    V("HELPLINE_SEND_BUFFER_BYTES", "send_buffer_bytes", integer(1024),
+      "unsent bytes for one client before it is cut off (4409)"),
+    V("HELPLINE_FRAME_RATE_PER_S", "frame_rate_per_s", positive(), "client frames per second, sustained"),
+    V("HELPLINE_FRAME_BURST", "frame_burst", positive(), "client frames in a burst"),
+    V("HELPLINE_HTTP_WRITE_RATE_PER_S", "http_write_rate_per_s", positive(), "API writes per second per user"),
+    V("HELPLINE_HTTP_WRITE_BURST", "http_write_burst", positive(), "API writes in a burst per user"),
+    V("HELPLINE_ANONYMOUS_WRITE_RATE_PER_S", "anonymous_write_rate_per_s", positive(),
+      "writes without a token per second per client address"),
+    V("HELPLINE_ANONYMOUS_WRITE_BURST", "anonymous_write_burst", positive(), "such writes in a burst"),
+    V("HELPLINE_CONNECTION_RATE_PER_S", "connection_rate_per_s", positive(),
+      "new WebSocket connections per second per client address"),
+    V("HELPLINE_CONNECTION_BURST", "connection_burst", positive(), "new connections in a burst"),
+    V("FORWARDED_ALLOW_IPS", "forwarded_allow_ips", text(),
+      "peers whose X-Forwarded-For is believed (the load balancers); `*` for any"),
+    V("HELPLINE_MAX_CONNECTIONS_PER_USER", "max_connections_per_user", integer(1), "open connections per user"),
+    V("HELPLINE_MAX_CONNECTIONS_PER_IP", "max_connections_per_ip", integer(1), "open connections per address"),
+    *(V(f"HELPLINE_RESPONSE_TARGET_{plan.upper()}_S", "response_targets_s", integer(1),
+        f"first-response target of the {plan} plan, seconds", key=plan) for plan in DEFAULT_RESPONSE_TARGETS_S),
+    V("HELPLINE_BUSINESS_HOURS", "business_hours", text(), 'e.g. "Mon-Fri 09:00-18:00"; empty: targets count 24/7'),
+    V("HELPLINE_TIMEZONE", "timezone", text(), "the time zone of the business hours"),
+    V("HELPLINE_AUTO_ASSIGN", "auto_assign", boolean(), "new tickets go round-robin to online agents"),
+    V("HELPLINE_KEY_PREFIX", "key_prefix", text(), "the prefix of every Redis key"),
+    V("HELPLINE_WORKER_METRICS_PORT", "worker_metrics_port", port(), "`helpline worker` serves /metrics here"),
+    V("HELPLINE_WORKER_CLAIM_IDLE_S", "worker_claim_idle_s", positive(),
+      "a dead worker's pending entries are claimed after this long"),
+    V("HELPLINE_ARTICLES_DIR", "articles_dir", text(), "the help articles' folder; unset: the packaged ones"),
+    V("HELPLINE_ARTICLES_POLL_S", "articles_poll_s", positive(), "how often the articles folder is re-read"),
+    V("HELPLINE_ATTACHMENTS_DIR", "attachments_dir", text(), "where attachments are stored"),
+    V("HELPLINE_ATTACHMENTS_URL", "attachments_url", url("s3", "file"),
+      "s3://bucket/prefix (every node shares one bucket) or file:///folder; unset: HELPLINE_ATTACHMENTS_DIR"),
+    V("HELPLINE_S3_ENDPOINT_URL", "s3_endpoint_url", url("https", "http"),
+      "an S3-compatible server (MinIO, Ceph, moto); unset: AWS itself"),
+    V("HELPLINE_ATTACHMENT_MAX_BYTES", "attachment_max_bytes", integer(1), "the largest attachment"),
+    V("HELPLINE_SUPPORT_PHONE", "support_phone_number", text(), "the premium phone line"),
+    V("HELPLINE_SUPPORT_PHONE_HOURS", "support_phone_hours", text(), "when the phone line answers"),
+    V("HELPLINE_WEBHOOK_BACKOFF_BASE_S", "webhook_backoff_base_s", positive(), "first webhook retry after"),
+    V("HELPLINE_WEBHOOK_BACKOFF_MAX_S", "webhook_backoff_max_s", positive(), "the longest wait between retries"),
+    V("HELPLINE_WEBHOOK_RETRY_WINDOW_S", "webhook_retry_window_s", positive(), "then a delivery fails"),
+    V("HELPLINE_WEBHOOK_TIMEOUT_S", "webhook_timeout_s", positive(), "one webhook request's timeout"),
+    V("HELPLINE_WEBHOOK_POLL_S", "webhook_poll_s", positive(), "how often the dispatcher looks for work"),
+    V("HELPLINE_DRAIN_S", "drain_s", number(0), "on SIGTERM, clients are told to move over this long (with jitter)"),
+    V("HELPLINE_LOG_FORMAT", "log_format", choice("text", "json"), "text for a terminal, json for a log collector"),
+    V("HELPLINE_LOG_LEVEL", "log_level", choice("debug", "info", "warning", "error"), "the lowest level logged"),
+    V("HELPLINE_METRICS_PORT", "metrics_port", port(), "serve /metrics on this port instead of the app's"),
+    V("HELPLINE_METRICS_TOKEN", "metrics_token", text(), "/metrics wants this Bearer token", secret=True),
+    V("HELPLINE_TRACING", "tracing", boolean(),
+      "OpenTelemetry spans per HTTP request and per commit (the otel extra; OTEL_* configure the export)"),
+    V("HELPLINE_BACKEND_WAIT_S", "backend_wait_s", number(0), "start-up waits this long for the database and Redis"),
+)

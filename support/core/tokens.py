@@ -22,6 +22,8 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from support.core.environment import Variable, comma_list, number, positive, text, url, variable
+
 log = logging.getLogger("helpline.auth")
 PLANS = ("free", "pro", "pro_plus", "premium")
 ROLES = ("customer", "agent", "admin")
@@ -49,6 +51,22 @@ class Identity(msgspec.Struct, frozen=True):
 
 class TokenError(Exception):
     """The token is refused: bad signature, expired, or claims out of the contract."""
+
+
+# The variables of KeySettings, declared once for both settings objects (support/core/settings.py and
+# statuspage/settings.py): the gateway and the status page check tokens by the same rules.
+V = variable
+KEY_VARIABLES: tuple[Variable, ...] = (
+    V("HELPLINE_JWT_PUBLIC_KEY", "jwt_public_key", text(), "PEM text or file of the identity provider's key"),
+    V("HELPLINE_JWKS_URL", "jwks_url", url("https", "http"), "the identity provider's key set"),
+    V("HELPLINE_JWT_ISSUER", "jwt_issuer", text(), "every token must carry this `iss`"),
+    V("HELPLINE_JWT_AUDIENCE", "jwt_audience", comma_list(), "every token's `aud` must name one of these"),
+    V("HELPLINE_JWT_ALGORITHMS", "jwt_algorithms", comma_list(lambda a: a.strip().upper()),
+      "the token algorithms accepted; unset: HS256 with a secret, RS256/ES256 with a key"),
+    V("HELPLINE_JWKS_TIMEOUT_S", "jwks_timeout_s", positive(), "one key set fetch's timeout"),
+    V("HELPLINE_JWKS_CACHE_S", "jwks_cache_s", positive(), "the key set is fetched again when older"),
+    V("HELPLINE_JWKS_MIN_REFRESH_S", "jwks_min_refresh_s", number(0), "an unknown kid refetches at most this often"),
+)
 
 
 class KeySettings(Protocol):

@@ -236,7 +236,8 @@ class IncidentDesk:
             if exc.code == "not_found":  # the ticket is gone: nobody is left to tell
                 await incident_links.mark_notified(self.store, ticket_id, incident.id, utcnow())
             else:
-                log.warning("resolution notice to %s not posted yet: %s", ticket_id, exc.message)
+                log.warning("resolution notice to %s not posted yet: %s", ticket_id, exc.message,
+                            extra={"ticket_id": ticket_id})
                 await incident_links.release(self.store, ticket_id, self.node)
                 return None
             return False

@@ -112,7 +112,7 @@ class TicketService:
                 await self._after_message(result.message, facts)
             except Exception as exc:  # committed already: the ack must not wait on the ticket's row
                 log.warning("ticket %s: status and queue not updated after seq %d (%r)", ticket_id,
-                            result.message.seq, exc)
+                            result.message.seq, exc, extra={"ticket_id": ticket_id})
         return result
 
     async def _after_message(self, message: Message, facts: TicketView) -> None:

@@ -22,7 +22,7 @@ def test_an_unknown_attachments_scheme_stops_the_gateway(tmp_path: object) -> No
     result = run_gateway(tmp_path, HELPLINE_ATTACHMENTS_URL="ftp://files.example/helpline")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "HELPLINE_ATTACHMENTS_URL='ftp://files.example/helpline': the scheme must be s3:// or file://"]
+        'HELPLINE_ATTACHMENTS_URL: expected a URL starting with s3:// or file://, got "ftp://files.example/helpline"']
 
 
 def test_an_s3_url_without_a_bucket_stops_the_gateway(tmp_path: object) -> None:

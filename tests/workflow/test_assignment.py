@@ -14,7 +14,7 @@ from tests.services import Gateway
 from tests.workflow.conftest import WORKFLOW_ENV, auth, person, token
 from tests.wsclient import Client
 
-ENV = {**WORKFLOW_ENV, "HELPLINE_AUTO_ASSIGN": "on"}
+ENV = {**WORKFLOW_ENV, "HELPLINE_AUTO_ASSIGN": "true"}
 
 
 class Desk:
