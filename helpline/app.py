@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from helpline.browser_files import LOADER, LOADER_CACHE, load_widget_files, page
-from helpline.node import assemble_gateway
+from helpline.node import assemble_node
 from persistence.webhooks import EmbeddedDispatcher
 from realtime.connection import Connection
 from realtime.dispatch import Gateway
@@ -125,16 +125,17 @@ own_routes = api_routes(
 
 
 def create_app(settings: Settings) -> "WebSocketLane":
-    gateway = assemble_gateway(settings)
+    node = assemble_node(settings)
+    gateway = node.gateway
     incidents = IncidentDesk(settings, gateway.tickets, gateway.bus)
-    help_center = articles.HelpCenter(settings, gateway.store)
+    help_center = articles.HelpCenter(settings, node.store)
     widget_files = load_widget_files()  # read and compressed here, once, not per request
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
         incidents.start()
-        webhooks = EmbeddedDispatcher(settings, gateway.store) if not settings.redis_url else None  # else: worker
+        webhooks = EmbeddedDispatcher(settings, node.store) if not settings.redis_url else None  # else: worker
         await help_center.start()
         try:
             yield

@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import secrets
 import sys
+from typing import Any, cast
 
 import uvicorn
 
@@ -17,7 +18,7 @@ from support.core.settings import Settings
 log = logging.getLogger("helpline")
 
 
-def uvicorn_config(app: object, host: str, port: int, settings: Settings) -> uvicorn.Config:
+def uvicorn_config(app: Any, host: str, port: int, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         app, host=host, port=port, ws=HelplineWebSocketProtocol, ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False, lifespan="on", log_level="warning", access_log=False,
@@ -111,7 +112,7 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"  status page         {status_url}/")
     print(f"  WebSocket           ws://{settings.host}:{settings.port}/ws\n")
     print("demo sign-in (open a link, or use the token as a Bearer token / in the hello frame):")
-    for plan, token in tokens["customers"].items():  # type: ignore[union-attr]
+    for plan, token in cast(dict[str, str], tokens["customers"]).items():
         print(f"  customer {plan:<9} {base}/?token={token}")
     print(f"  agent              {base}/dashboard?token={tokens['agent']}")
     print(f"  admin token        {tokens['admin']}\n", flush=True)

@@ -302,7 +302,7 @@ def _messages_after(ticket_id: str, after_seq: int, limit: int, include_internal
     return query.order_by(m.seq).limit(limit)
 
 
-def _read_cursors(ticket_id: str) -> Select[Any]:
+def _read_cursors(ticket_id: str) -> Select[str, int]:
     c = models.ReadCursor
     return select(c.user_id, c.seq).where(c.ticket_id == ticket_id)
 

@@ -90,7 +90,7 @@ class Gateway:
             raise TicketError("bad_request", "join the ticket first")
 
     async def _send(self, c: Connection, frame: frames.Send) -> None:
-        assert c.identity is not None
+        assert c.identity is not None and c.public_user is not None
         c.expect_ack(frame.ticket, frame.client_id)
         started = time.perf_counter()
         try:

@@ -95,7 +95,8 @@ def endpoint(handler: Any) -> Any:
     """Turn TicketErrors raised by a handler into the contract's error bodies."""
     async def wrapped(request: Request) -> Response:
         try:
-            return await handler(request)
+            response: Response = await handler(request)
+            return response
         except TicketError as exc:
             return error_response(exc.code, exc.message, exc.http_status)
     wrapped.__name__ = handler.__name__

@@ -191,8 +191,8 @@ def _operation(op: Operation, schema_of: dict[int, dict[str, Any]]) -> dict[str,
         for name in _PATH_PARAM.findall(op.path)]
     parameters += [{"name": p.name, "in": "query", "required": p.required, "schema": schema_of[id(p.kind)],
                     **({"description": p.description} if p.description else {})} for p in op.query]
-    error = {"description": "an error: `{\"error\": {\"code\", \"message\"}}`",
-             "content": _content("application/json", schema_of[id(ErrorEnvelope)])}
+    error: dict[str, Any] = {"description": "an error: `{\"error\": {\"code\", \"message\"}}`",
+                             "content": _content("application/json", schema_of[id(ErrorEnvelope)])}
     if op.media_type == "text/html":  # a page answers a page it cannot show (404) as a page, for browsers
         error["description"] = "an error: the JSON envelope, or a page for what a browser asked to see"
         error["content"] |= _content("text/html", {"type": "string"})

@@ -10,7 +10,6 @@ import redis.asyncio as aioredis
 from persistence.store import TicketStore
 from support.core.bus import MessageEvent, PresenceEvent
 from support.core.errors import Unavailable
-from realtime.bus.redis.bus import RedisBus
 from support.core.model import User
 from tests.bus.conftest import RedisNode as Node
 from tests.bus.conftest import draft, drop_pubsub_connections, new_ticket

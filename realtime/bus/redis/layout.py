@@ -83,5 +83,5 @@ def encode_user(user: User) -> bytes:
     return _user_encoder.encode(user)
 
 
-def decode_user(raw: bytes) -> User:
+def decode_user(raw: bytes | str) -> User:
     return _user_decoder.decode(raw)
