@@ -65,15 +65,16 @@ def walk(root: Traversable, prefix: str = "") -> Iterator[tuple[str, bytes]]:
 
 
 def accepts_gzip(accept_encoding: str) -> bool:
+    """gzip named with a q above 0, or `*` when gzip is not named (RFC 9110 12.5.3)."""
+    weights: dict[str, float] = {}
     for part in accept_encoding.split(","):
         coding, _, params = part.partition(";")
-        if coding.strip().lower() in ("gzip", "*"):
-            q = params.strip().removeprefix("q=") if params.strip().startswith("q=") else "1"
-            try:
-                return float(q) > 0
-            except ValueError:
-                return False
-    return False
+        params = params.strip().lower()
+        try:
+            weights[coding.strip().lower()] = float(params[2:]) if params.startswith("q=") else 1.0
+        except ValueError:
+            weights[coding.strip().lower()] = 0.0
+    return weights.get("gzip", weights.get("*", 0.0)) > 0
 
 
 def matches(if_none_match: str, asset: Asset) -> bool:
