@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from support.web import openapi_page
-from support.web.http import ErrorEnvelope, error_response
+from support.web.http import WRITE_METHODS, ErrorEnvelope, error_response
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -203,6 +203,10 @@ def _operation(op: Operation, schema_of: dict[int, dict[str, Any]]) -> dict[str,
     else:
         success = {"description": "success", "content": _content(op.media_type, schema_of[id(op.response)])}
     responses = {str(op.status): success, **{str(s): success for s in op.also}, "default": error}
+    if op.method.upper() in WRITE_METHODS:  # every write spends a rate budget first (realtime/rate_budgets.py)
+        responses["429"] = {**error, "description": "`rate_limited`: the caller's write budget is spent (per user "
+                            "with a token, per client address without one); try again after Retry-After seconds",
+                            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}}
     who = {"none": "Public.", "bearer": "Any signed-in user.", "staff": "Agents and admins.",
            "admin": "Admins only."}[op.auth]
     result: dict[str, Any] = {

@@ -1,7 +1,8 @@
--- KEYS: seq counter, client_id -> seq hash, recent-history stream, persistence stream.
--- ARGV: client_id, draft bytes, ticket, recent cap, idle ttl ms, seed ('' = none), channel, then seed pairs
---       (client_id, seq) of the ticket's latest persisted messages.
--- Returns {1, seq} committed; {0, seq, draft?} duplicate of the first commit; {-1} the counter needs a seed.
+-- KEYS: seq counter, (author, client_id) -> seq hash, recent-history stream, persistence stream.
+-- ARGV: author+client_id key (layout.author_client_key), draft bytes, ticket, recent cap, idle ttl ms, seed
+--       ('' = none), channel, then seed pairs (author+client_id key, seq) of the ticket's latest persisted messages.
+-- Returns {1, seq} committed; {0, seq, draft?} duplicate of this author's first commit; {-1} the counter needs a seed.
+-- The key holds the author: another author's client_id is another message, never its duplicate.
 local known = redis.call('HGET', KEYS[2], ARGV[1])
 if not known then
   local current = redis.call('GET', KEYS[1])

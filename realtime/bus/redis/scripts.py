@@ -27,6 +27,7 @@ PRESENCE_JOIN = lua("now", "online_elsewhere", "presence_join")
 PRESENCE_LEAVE = lua("now", "online_elsewhere", "presence_leave")
 PRESENCE_MEMBERS = lua("now", "presence_members")
 PRESENCE_TAKE_EXPIRED = lua("now", "presence_take_expired")
+TOKEN_BUCKET = lua("now", "token_bucket")
 
 
 class Script:
@@ -74,3 +75,4 @@ PRESENCE_JOIN_SCRIPT = Script(PRESENCE_JOIN)
 PRESENCE_LEAVE_SCRIPT = Script(PRESENCE_LEAVE)
 PRESENCE_MEMBERS_SCRIPT = Script(PRESENCE_MEMBERS)
 PRESENCE_TAKE_EXPIRED_SCRIPT = Script(PRESENCE_TAKE_EXPIRED)
+TOKEN_BUCKET_SCRIPT = Script(TOKEN_BUCKET)
