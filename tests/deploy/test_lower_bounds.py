@@ -19,7 +19,7 @@ def test_every_runtime_dependency_has_a_lower_bound_to_pin() -> None:
 
 def test_uvicorn_is_at_least_the_release_whose_sans_io_protocol_the_server_builds_on() -> None:
     bounds = dict(lower_bound(r) for r in runtime_requirements())
-    assert version(bounds["uvicorn"] or "0") >= (0, 50)  # websockets_sansio_impl (0.35) with its `frames` (0.50)
+    assert version(bounds["uvicorn"] or "0") >= (0, 53)  # the sans-I/O protocol with `frames` and `disconnected`
 
 
 def test_a_requirement_without_a_lower_bound_is_refused() -> None:
