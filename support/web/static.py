@@ -131,7 +131,9 @@ class AssetMount:
     def respond(self, scope: Scope) -> Response:
         if scope["method"] not in ("GET", "HEAD"):
             return Response("Method Not Allowed", status_code=405, headers={"Allow": "GET, HEAD"})
-        path = scope["path"][len(scope.get("root_path", "")):] if scope.get("root_path") else scope["path"]
+        path, mount = scope["path"], scope.get("root_path", "")
+        if mount and path.startswith(mount):  # Starlette's Mount keeps the full path and puts the prefix here
+            path = path[len(mount):]
         first, _, rest = path.lstrip("/").partition("/")
         cache_control = REVALIDATE
         name = path.lstrip("/")
