@@ -28,7 +28,7 @@ from tests.services import ROOT, SECRET, free_port
 
 # What a build from a fresh clone would not see either (tests and tools are not part of the product).
 NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "bench", "tests", "docs", "__pycache__", "build", "dist",
-                                     "*.egg-info", "test-output", "*.db", "*.db-*", ".ci")
+                                     "*.egg-info", "test-output", "*.db", "*.db-*", ".ci", "attachments")
 
 
 @dataclass
