@@ -119,7 +119,8 @@ def test_the_wheel_carries_the_browser_code_articles_migrations_and_scripts(inst
     for expected in ("widget/embed/widget.js", "widget/embed/app.js", "widget/client.js", "widget/desk/dashboard.html",
                      "widget/pages/support.html", "widget/pages/demo.html", "articles/plans-compared.md",
                      "persistence/alembic.ini", "persistence/migrations/env.py",
-                     "persistence/migrations/script.py.mako", "statuspage/components.toml"):
+                     "persistence/migrations/script.py.mako", "statuspage/components.toml",
+                     "statuspage/migrations/env.py", "statuspage/migrations/script.py.mako"):
         assert expected in names, expected
     assert any(re.fullmatch(r"persistence/migrations/versions/0001_\w+\.py", n) for n in names)
     assert any(n.startswith("realtime/bus/redis/") and n.endswith(".lua") for n in names)
