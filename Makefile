@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install system-packages unit chaos fuzz bench clean
+.PHONY: run test lint install system-packages unit chaos fuzz bench lowest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,15 @@ chaos: install
 fuzz: install
 	HELPLINE_FUZZ=full $(BIN)/python -m pytest -q tests/fuzz tests/integrations/test_schemathesis.py
 
+# The suite's core with every runtime dependency at its declared lower bound (pyproject.toml), in its own venv:
+# the bounds are versions the code was seen to work with (tests/deploy/lower_bounds.py writes the constraints).
+LOWEST := .venv-lowest
+lowest: install
+	test -x $(LOWEST)/bin/python || $(PYTHON) -m venv $(LOWEST)
+	$(BIN)/python -m tests.deploy.lower_bounds > $(LOWEST)/constraints.txt
+	$(LOWEST)/bin/pip install -q -c $(LOWEST)/constraints.txt -e '.[test]'
+	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/integration tests/help tests/bus $(PYTEST_ARGS)
+
 # The benchmark has its own environment (the peers are not the project's dependencies); not part of `make test`.
 BENCH_BIN := bench/.venv/bin
 $(BENCH_BIN)/.installed: bench/requirements.txt
@@ -58,4 +67,4 @@ bench: install $(BENCH_BIN)/.installed
 	$(BENCH_BIN)/python -m bench $(if $(QUICK),--quick,) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) helpline.db status.db test-output
+	rm -rf $(VENV) $(LOWEST) helpline.db status.db test-output

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import secrets
 import ipaddress
-from pathlib import Path
 from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
@@ -14,14 +13,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from helpline import tracing
 from helpline.access import AccessLog
+from helpline.browser_files import LOADER, LOADER_CACHE, load_widget_files, page
 from helpline.node import assemble_node, open_attachment_storage
 from persistence.webhooks import EmbeddedDispatcher
 from realtime.connection import Connection
@@ -37,10 +36,8 @@ from support.web import openapi
 from support.web.http import error_response
 from support.web.openapi import Operation, api_routes
 from support.web.security import SecurityHeaders
+from support.web.static import AssetMount
 from support.workflow import routes as workflow_routes
-
-WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
-
 
 def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
     """Browsers always send Origin on a WebSocket handshake; other clients may not, and are not refused for it."""
@@ -151,15 +148,6 @@ def demo_token_set(settings: Settings, ttl_s: int = 7 * 24 * 3600) -> dict[str, 
     }
 
 
-def page(name: str):  # type: ignore[no-untyped-def]
-    async def serve(request: Request) -> Response:
-        path = WIDGET_DIR / name
-        if not path.is_file():
-            return error_response("not_found", f"{name} is not built")
-        return FileResponse(path, headers={"Cache-Control": "no-cache"})
-    return serve
-
-
 def _page_op(path: str, summary: str, media_type: str = "text/html") -> Operation:
     return Operation("GET", path, summary, auth="none", media_type=media_type, tag="pages")
 
@@ -177,11 +165,11 @@ own_routes = api_routes(
     (demo_tokens, Operation("GET", "/demo/tokens",
                             "Demo sign-in tokens (`helpline up` with a generated secret, from loopback)",
                             auth="none", response=dict[str, Any], tag="operations")),
-    (page("demo.html"), _page_op("/", "The demo host page with the widget")),
-    (page("support.html"), _page_op("/support", "The Support tab")),
-    (page("dashboard.html"), _page_op("/dashboard", "The agent dashboard")),
-    (page("reports.html"), _page_op("/reports", "The reports page")),
-    (page("widget.js"), _page_op("/widget.js", "The embeddable widget script", "text/javascript")),
+    (page("pages/demo.html"), _page_op("/", "The demo host page with the widget")),
+    (page("pages/support.html"), _page_op("/support", "The Support tab")),
+    (page("desk/dashboard.html"), _page_op("/dashboard", "The agent dashboard")),
+    (page("desk/reports.html"), _page_op("/reports", "The reports page")),
+    (page(LOADER, LOADER_CACHE), _page_op("/widget.js", "The embeddable widget script", "text/javascript")),
 )
 
 
@@ -191,6 +179,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
     incidents = IncidentDesk(settings, gateway.tickets, gateway.bus)
     help_center = articles.HelpCenter(settings, node.store)
     attachment_storage = open_attachment_storage(settings)
+    widget_files = load_widget_files()  # read and compressed here, once, not per request
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -220,7 +209,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
         *admin_routes.routes,
         *openapi.routes,
         *own_routes,
-        Mount("/widget", StaticFiles(directory=WIDGET_DIR, check_dir=False), name="widget"),
+        Mount("/widget", AssetMount(widget_files), name="widget"),
     ]
     middleware = [Middleware(AccessLog, service="gateway", routes=routes,
                              tracer=tracing.tracer() if settings.tracing else None),
@@ -234,6 +223,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
     app.state.incidents = incidents
     app.state.help = help_center
     app.state.attachment_storage = attachment_storage
+    app.state.widget_files = widget_files
     return WebSocketLane(app)
 
 

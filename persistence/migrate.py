@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
 
-_HERE = Path(__file__).parent
+# Alembic takes file names; a wheel installs unpacked, so the package's Traversable is a real folder.
+_HERE = files("persistence")
 
 
 def alembic_config(database_url: str) -> Config:

@@ -11,12 +11,24 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from importlib.resources import files
 from pathlib import Path
 
 from markdown_it import MarkdownIt
 
 log = logging.getLogger("helpline.articles")
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "articles"  # the articles/ folder at the top of the checkout
+
+
+def packaged_articles() -> Path:
+    """The articles shipped in the wheel (the `articles` package). The reload watcher reads the folder's mtimes, so
+    it needs a real folder: wheels install unpacked, and a zipped install is refused here rather than half served."""
+    root = files("articles")
+    if not isinstance(root, Path):
+        raise RuntimeError(f"the articles package is not a folder on disk ({root!r}); set HELPLINE_ARTICLES_DIR")
+    return root
+
+
+DEFAULT_DIR = packaged_articles()
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
 MAX_FILE_BYTES = 256 * 1024
 

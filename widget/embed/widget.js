@@ -8,8 +8,12 @@
   var script = document.currentScript;
   var src = script && script.src ? script.src : location.origin + "/widget.js";
   var origin = new URL(src).origin;
-  // Served as /widget.js (modules under /widget/) or as /widget/widget.js (modules beside it).
-  var dir = /\/widget\/widget\.js(\?|#|$)/.test(new URL(src).pathname + "") ? new URL(".", src).href : new URL("widget/", src).href;
+  // The server writes its build's version here (support/web/static.py), so the modules load from immutable URLs.
+  var build = "";
+  // Served as /widget.js (the tree under /widget/) or from inside the tree as .../embed/widget.js.
+  var root = /\/embed\/widget\.js$/.test(new URL(src).pathname)
+    ? new URL("../", src).href
+    : new URL("widget/" + (build ? build + "/" : ""), src).href;
   var queue = [];
   var app = null;
 
@@ -36,7 +40,7 @@
   if (token) api.boot({ token: token, lang: script.getAttribute("data-lang") || undefined });
 
   function ready() {
-    import(dir + "app.js").then(function (mod) {
+    import(root + "embed/app.js").then(function (mod) {
       app = mod.start(origin);
       var pending = queue;
       queue = [];

@@ -3,8 +3,8 @@
  * deflected events), the expected reply time of the user's plan, and the known-incident offer at submit.
  */
 
-import { newClientId } from "./client.js";
-import { h, replace } from "./dom.js";
+import { newClientId } from "../client.js";
+import { h, replace } from "../dom.js";
 
 const SUGGEST_DEBOUNCE_MS = 250;
 

@@ -4,12 +4,12 @@
  */
 
 import { cannedPicker } from "./canned.js";
-import { HelplineClient, tokenClaims } from "./client.js";
+import { HelplineClient, tokenClaims } from "../client.js";
 import { awayToggle, callbacksPanel, signalsPanel, ticketTools } from "./dash-panels.js";
-import { h, replace, when } from "./dom.js";
-import { locale, strings } from "./i18n.js";
-import { pageToken, signInPicker, signOut } from "./session.js";
-import { ThreadView } from "./thread.js";
+import { h, replace, when } from "../dom.js";
+import { locale, strings } from "../i18n.js";
+import { pageToken, signInPicker, signOut } from "../session.js";
+import { ThreadView } from "../thread.js";
 
 const TYPING_IDLE_MS = 3000;
 const STATUSES = ["open", "pending", "solved", "closed"];
@@ -174,7 +174,7 @@ async function openTicket(id) {
     client.leave(view.id);
   }
   const thread = new ThreadView({ t, loc, me: meId, label: "",
-    files: (fid, el, label) => import("./attach.js").then((m) => m.show(client, fid, el, label, t)) });
+    files: (fid, el, label) => import("../attach.js").then((m) => m.show(client, fid, el, label, t)) });
   const refs = {
     heading: h("h2", { hl: "ticket-subject" }),
     meta: h("div", { class: "meta-row muted" }),
@@ -253,7 +253,7 @@ function composer(id) {
   const internal = h("input", { type: "checkbox", hl: "internal-toggle" });
   const send = h("button", { hl: "send", class: "primary", type: "submit" }, t.reply);
   const tools = h("span", { class: "row" });
-  import("./attach.js").then((m) => tools.append(...m.attachControls(client, () => id, reply, t, (s) => {
+  import("../attach.js").then((m) => tools.append(...m.attachControls(client, () => id, reply, t, (s) => {
     if (s && s !== t.uploading) showError(s);
   })));
   r.reply = reply;

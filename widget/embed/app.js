@@ -3,11 +3,11 @@
  * list, the new-ticket form and the live thread. Loaded by widget.js; talks to the server only through client.js.
  */
 
-import { HelplineClient, activeIncidents, tokenClaims } from "./client.js";
-import { h, replace } from "./dom.js";
-import { locale, strings } from "./i18n.js";
+import { HelplineClient, activeIncidents, tokenClaims } from "../client.js";
+import { h, replace } from "../dom.js";
+import { locale, strings } from "../i18n.js";
 import { ticketForm } from "./intake.js";
-import { ThreadView } from "./thread.js";
+import { ThreadView } from "../thread.js";
 import { CSS as STYLE } from "./widget-style.js";
 
 const TYPING_IDLE_MS = 3000;
@@ -205,7 +205,7 @@ class Widget {
       sorted.length ? list : [h("p", { class: "muted", text: t.noTickets }), list]);
     if (this.plan() === "premium") {
       // One box kept across re-renders, so a half-filled callback form survives a live list update.
-      this.options = this.options || import("./callback.js")
+      this.options = this.options || import("../callback.js")
         .then((m) => m.supportOptions(this.client, t, () => this.loadTickets())).catch(() => null);
       this.options.then((box) => box && this.view === "home" && this.body.append(box));
     }
@@ -248,7 +248,7 @@ class Widget {
     const tk = this.tickets.get(id) || { subject: "" };
     this.presenceEl = h("div", { hl: "presence", class: "presence", "aria-live": "polite" });
     this.thread = new ThreadView({ t, loc: this.loc, me: () => this.client.user?.id, label: tk.subject,
-      files: (fid, el, label) => import("./attach.js").then((m) => m.show(this.client, fid, el, label, t)) });
+      files: (fid, el, label) => import("../attach.js").then((m) => m.show(this.client, fid, el, label, t)) });
     this.stateEl = h("div", { class: "state" });
     this.csatEl = h("div");
     this.csatFor = null;
@@ -273,7 +273,7 @@ class Widget {
     if ((tk.status === "solved" || tk.status === "closed") && this.csatFor !== tk.id) {
       this.csatFor = tk.id;
       const id = tk.id;
-      import("./csat.js").then((m) => m.csatPrompt(this.client, id, this.t))
+      import("../csat.js").then((m) => m.csatPrompt(this.client, id, this.t))
         .then((form) => form && this.current === id && this.csatEl.append(form), () => {});
     }
   }
@@ -283,7 +283,7 @@ class Widget {
     const input = h("textarea", { hl: "composer-input", name: "message", rows: "2", required: true });
     const note = h("p", { hl: "upload-state", class: "muted", "aria-live": "polite", hidden: true });
     const tools = h("span", { class: "tools" });
-    import("./attach.js").then((m) => tools.append(...m.attachControls(this.client, () => id, input, t, (text) => {
+    import("../attach.js").then((m) => tools.append(...m.attachControls(this.client, () => id, input, t, (text) => {
       note.textContent = text;
       note.hidden = !text;
     })));

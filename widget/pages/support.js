@@ -3,11 +3,11 @@
  * so it stays readable without a live connection, and live (messages, typing, presence) when /ws is up.
  */
 
-import { HelplineClient, tokenClaims } from "./client.js";
-import { h, replace, when } from "./dom.js";
-import { locale, strings } from "./i18n.js";
-import { pageToken, signInPicker, signOut } from "./session.js";
-import { ThreadView } from "./thread.js";
+import { HelplineClient, tokenClaims } from "../client.js";
+import { h, replace, when } from "../dom.js";
+import { locale, strings } from "../i18n.js";
+import { pageToken, signInPicker, signOut } from "../session.js";
+import { ThreadView } from "../thread.js";
 
 const TYPING_IDLE_MS = 3000;
 const t = strings();
@@ -63,7 +63,7 @@ async function planNotes() {
     }
   } catch { /* no estimate: say nothing rather than guess */ }
   if (plan === "premium") {
-    const box = await (await import("./callback.js")).supportOptions(client, t, (id) => loadList().then(() => openTicket(id)));
+    const box = await (await import("../callback.js")).supportOptions(client, t, (id) => loadList().then(() => openTicket(id)));
     if (box) slot.append(box);
   }
 }
@@ -154,7 +154,7 @@ function renderList() {
 async function openTicket(id) {
   if (current && current.id !== id) client.leave(current.id);
   const thread = new ThreadView({ t, loc, me: () => client.user?.id || tokenClaims(client.token).sub, label: "",
-    files: (fid, el, label) => import("./attach.js").then((m) => m.show(client, fid, el, label, t)) });
+    files: (fid, el, label) => import("../attach.js").then((m) => m.show(client, fid, el, label, t)) });
   const meta = h("div", { class: "meta-row muted" });
   current = { id, thread, meta, state: h("div"), presenceEl: h("div", { hl: "presence", class: "presence", "aria-live": "polite" }),
     agents: new Map() };
@@ -190,7 +190,7 @@ function renderMeta(tk) {
   if ((tk.status === "solved" || tk.status === "closed") && !current.csat) {
     const id = tk.id;
     current.csat = true;
-    import("./csat.js").then((m) => m.csatPrompt(client, id, t))
+    import("../csat.js").then((m) => m.csatPrompt(client, id, t))
       .then((form) => form && current && current.id === id && current.state.append(form), () => {});
   }
 }
@@ -229,7 +229,7 @@ function composer(id) {
   });
   const note = h("span", { hl: "upload-state", class: "muted", "aria-live": "polite" });
   const tools = h("span", { class: "row" });
-  import("./attach.js").then((m) => tools.prepend(...m.attachControls(client, () => id, input, t, (s) => { note.textContent = s; })));
+  import("../attach.js").then((m) => tools.prepend(...m.attachControls(client, () => id, input, t, (s) => { note.textContent = s; })));
   tools.append(note);
   const form = h("form", { hl: "composer", class: "composer", onsubmit: (ev) => {
     ev.preventDefault();

@@ -3,7 +3,7 @@
  * callbacks, the away toggle, and for the open ticket the "reviewed" mark, the incident link and "callback done".
  */
 
-import { h, replace, when } from "./dom.js";
+import { h, replace, when } from "../dom.js";
 
 const ARROW = { rising: "↑", falling: "↓", steady: "→" };
 

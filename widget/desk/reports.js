@@ -3,9 +3,9 @@
  * Every text goes in through textContent (h() and svgText), never as markup.
  */
 
-import { h, replace } from "./dom.js";
-import { strings } from "./i18n.js";
-import { pageToken, signInPicker } from "./session.js";
+import { h, replace } from "../dom.js";
+import { strings } from "../i18n.js";
+import { pageToken, signInPicker } from "../session.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const PLAN_LABELS = { premium: "Premium", pro_plus: "Pro+", pro: "Pro", free: "Free", all: "All plans" };

@@ -3,7 +3,7 @@
  * chosen customer's token and the page's context (symbol, timeframe). Plays the host; not part of the widget.
  */
 
-import { demoChoices, demoTokens, forgetHanded, pageToken, rememberPick } from "./session.js";
+import { demoChoices, demoTokens, forgetHanded, pageToken, rememberPick } from "../session.js";
 
 const $ = (sel) => document.querySelector(sel);
 const SYMBOLS = [["BTCUSD", 64250], ["ETHUSD", 3120], ["EURUSD", 1.0842], ["XAUUSD", 2365], ["AAPL", 214.3], ["VNINDEX", 1268]];

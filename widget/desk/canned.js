@@ -3,7 +3,7 @@
  * (POST /api/canned/{id}/render) → inserted into the reply box; and a small manager to create, edit and delete them.
  */
 
-import { h, replace } from "./dom.js";
+import { h, replace } from "../dom.js";
 
 let cache = null; // Promise of the list, shared by every picker on the page
 const pickers = new Set(); // live <select>s, refilled after the manager changes something
