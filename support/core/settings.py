@@ -16,7 +16,9 @@ DEFAULT_RESPONSE_TARGETS_S: dict[str, int] = {"premium": 3600, "pro_plus": 4 * 3
 class Settings:
     secret: str = ""
     database_url: str = "sqlite+aiosqlite:///./helpline.db"
-    redis_url: str | None = None
+    redis_url: str | None = None  # redis://, rediss://, unix://, or redis+sentinel:// (support/core/redis_url.py)
+    redis_min_replicas: int = 0  # a commit is acked once this many replicas have it (WAIT); 0: on the primary
+    redis_wait_timeout_ms: int = 1000  # how long a batch's WAIT may take before its commits answer `unavailable`
     allowed_origins: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8000
@@ -69,6 +71,8 @@ class Settings:
             secret=env.get("HELPLINE_SECRET", ""),
             database_url=env.get("HELPLINE_DATABASE_URL", cls.database_url),
             redis_url=env.get("HELPLINE_REDIS_URL") or None,
+            redis_min_replicas=int(env.get("HELPLINE_REDIS_MIN_REPLICAS") or cls.redis_min_replicas),
+            redis_wait_timeout_ms=int(env.get("HELPLINE_REDIS_WAIT_TIMEOUT_MS") or cls.redis_wait_timeout_ms),
             allowed_origins=origins,
             host=env.get("HOST", cls.host),
             port=int(env.get("PORT", cls.port)),

@@ -14,8 +14,9 @@ from redis.exceptions import NoScriptError
 from realtime.bus.redis.wire import CommandPipe, ReplyError
 
 # KEYS: seq counter, client_id -> seq hash, recent-history stream, persistence stream.
-# ARGV: client_id, draft bytes, ticket, recent cap, idle ttl ms, seed ('' = none), channel, then seed pairs
-#       (client_id, seq) of the ticket's latest persisted messages.
+# ARGV: client_id, draft bytes, ticket, recent cap, idle ttl ms, seed ('' = none), channel ('' = the caller publishes
+#       once replicas have the commit: HELPLINE_REDIS_MIN_REPLICAS), then seed pairs (client_id, seq) of the
+#       ticket's latest persisted messages.
 # Returns {1, seq} committed; {0, seq, draft?} duplicate of the first commit; {-1} the counter needs a seed.
 COMMIT = """
 local known = redis.call('HGET', KEYS[2], ARGV[1])
@@ -44,7 +45,7 @@ redis.call('HSET', KEYS[2], ARGV[1], seq)
 redis.call('XADD', KEYS[4], '*', 't', ARGV[3], 's', seq, 'd', ARGV[2])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], seq .. '-0', 'd', ARGV[2])
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
-redis.call('PUBLISH', ARGV[7], 'm' .. seq .. ' ' .. ARGV[2])
+if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[7], 'm' .. seq .. ' ' .. ARGV[2]) end
 return {1, seq}
 """
 
@@ -141,6 +142,16 @@ class Script:
             if not str(exc).startswith("NOSCRIPT"):
                 raise
         return await pipe.call("EVAL", self.source, len(keys), *keys, *args)
+
+    async def on_replicated(self, pipe: CommandPipe, replicas: int, timeout_ms: int, keys: Sequence[Any],
+                            args: Sequence[Any]) -> tuple[Any, int]:
+        """As `on`, followed by the write's WAIT: (the script's reply, how many replicas have it)."""
+        try:
+            return await pipe.call_replicated(replicas, timeout_ms, "EVALSHA", self.sha, len(keys), *keys, *args)
+        except ReplyError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+        return await pipe.call_replicated(replicas, timeout_ms, "EVAL", self.source, len(keys), *keys, *args)
 
     async def __call__(self, redis: Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
         try:
