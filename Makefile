@@ -27,9 +27,11 @@ browser:
 	  else echo "chromium missing and apt-get not usable: browser tests will skip (fail under CI=true)"; fi; \
 	fi
 
-# The dependency rule (import-linter contracts in pyproject.toml), then the tests.
+# The dependency rule (import-linter contracts in pyproject.toml), lint and types (config in pyproject.toml).
 lint: install
 	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: install browser lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -22,7 +22,7 @@ _encode = msgspec.msgpack.encode
 
 
 def _draft(ticket: str, n: int, now: str) -> bytes:
-    # The bus's Draft struct as msgpack (realtime/bus/redis_layout.py), field for field.
+    # The bus's Draft struct as msgpack (realtime/bus/redis/layout.py), field for field.
     return _encode({"ticket": ticket, "client_id": f"p{n}", "author": {"id": "c", "name": "c", "role": "customer"},
                     "body": ("persist %d " % n).ljust(100, "x"), "internal": False, "created_at": now})
 

@@ -131,7 +131,8 @@ class Helpline(System):
                "PORT": str(port), "HELPLINE_KEY_PREFIX": "bench",
                # The load generator is one IP and a few users sending fast: lift the abuse limits, nothing else.
                "HELPLINE_FRAME_RATE_PER_S": "1000000", "HELPLINE_HTTP_WRITE_RATE_PER_S": "1000000",
-               "HELPLINE_MAX_CONNECTIONS_PER_USER": "1000000", "HELPLINE_MAX_CONNECTIONS_PER_IP": "1000000"}
+               "HELPLINE_MAX_CONNECTIONS_PER_USER": "1000000", "HELPLINE_MAX_CONNECTIONS_PER_IP": "1000000",
+               "HELPLINE_CONNECTION_RATE_PER_S": "1000000", "HELPLINE_CONNECTION_BURST": "1000000"}
         env["HELPLINE_REDIS_URL"] = "" if redis is None or self.memory else redis.url
         return env
 

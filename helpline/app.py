@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 from pathlib import Path
 from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from helpline.node import assemble_gateway
+from helpline.node import assemble_node
 from persistence.webhooks import EmbeddedDispatcher
 from realtime.connection import Connection
 from realtime.dispatch import Gateway
@@ -83,10 +84,33 @@ async def config(request: Request) -> Response:
 
 
 async def demo_tokens(request: Request) -> Response:
+    """Tokens for anyone who asks, so only where that is the person at the keyboard: `helpline up` with a secret it
+    generated itself (settings.demo), asked from this machine by a page this machine serves."""
     settings: Settings = request.app.state.gateway.settings
-    if not settings.demo:
-        return error_response("not_found", "demo tokens exist only under `helpline up`")
+    if not settings.demo or not asked_from_this_machine(request):
+        return error_response("not_found", "demo tokens exist only under `helpline up`, on this machine")
     return JSONResponse(demo_token_set(settings))
+
+
+def asked_from_this_machine(request: Request) -> bool:
+    """A loopback client and a loopback Host. The Host matters too: a page on another site that re-points its own
+    name at 127.0.0.1 (DNS rebinding) reaches us from loopback, but under its own name."""
+    client = request.client.host if request.client else ""
+    try:
+        host = urlsplit("//" + request.headers.get("host", "")).hostname or ""
+    except ValueError:  # a Host no URL could hold, such as "[nope"
+        return False
+    return _is_loopback(client) and (host == "localhost" or _is_loopback(host))
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 from a dual-stack listener
+    return ip.is_loopback
 
 
 def demo_token_set(settings: Settings, ttl_s: int = 7 * 24 * 3600) -> dict[str, object]:
@@ -126,8 +150,9 @@ own_routes = api_routes(
                        response=dict[str, Any], also=(503,), tag="operations")),
     (metrics, Operation("GET", "/metrics", "Prometheus metrics", auth="none", media_type="text/plain",
                         tag="operations")),
-    (demo_tokens, Operation("GET", "/demo/tokens", "Demo sign-in tokens (only under `helpline up`)", auth="none",
-                            response=dict[str, Any], tag="operations")),
+    (demo_tokens, Operation("GET", "/demo/tokens",
+                            "Demo sign-in tokens (`helpline up` with a generated secret, from loopback)",
+                            auth="none", response=dict[str, Any], tag="operations")),
     (page("demo.html"), _page_op("/", "The demo host page with the widget")),
     (page("support.html"), _page_op("/support", "The Support tab")),
     (page("dashboard.html"), _page_op("/dashboard", "The agent dashboard")),
@@ -137,15 +162,16 @@ own_routes = api_routes(
 
 
 def create_app(settings: Settings) -> "WebSocketLane":
-    gateway = assemble_gateway(settings)
+    node = assemble_node(settings)
+    gateway = node.gateway
     incidents = IncidentDesk(settings, gateway.tickets, gateway.bus)
-    help_center = articles.HelpCenter(settings, gateway.store)
+    help_center = articles.HelpCenter(settings, node.store)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
         incidents.start()
-        webhooks = EmbeddedDispatcher(settings, gateway.store) if not settings.redis_url else None  # else: worker
+        webhooks = EmbeddedDispatcher(settings, node.store) if not settings.redis_url else None  # else: worker
         await help_center.start()
         try:
             yield

@@ -3,6 +3,8 @@ and the dispatcher that holds them. The one place that picks the implementations
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from persistence.store import TicketStore
 from persistence.workflow_store import WorkflowRepository
 from realtime.bus import open_bus
@@ -12,9 +14,15 @@ from support.tickets.service import TicketService
 from support.workflow.service import Workflow
 
 
-def assemble_gateway(settings: Settings) -> Gateway:
+@dataclass(frozen=True)
+class Node:
+    gateway: Gateway
+    store: TicketStore  # the SQL store itself, for the parts not yet behind a port (help index, webhooks)
+
+
+def assemble_node(settings: Settings) -> Node:
     store = TicketStore(settings.database_url)
     bus = open_bus(settings, store)
     tickets = TicketService(settings, store, bus)
     workflow = Workflow(settings, store, bus, tickets, WorkflowRepository(store))
-    return Gateway(settings, store, bus, tickets, workflow)
+    return Node(Gateway(settings, store, bus, tickets, workflow), store)

@@ -100,7 +100,7 @@ class _SqlIndex:
             f"{a.title} {' '.join(a.tags)} {a.text}".lower())})
         wanted = {a.slug: a for a in articles}
         async with self.store.sessions.begin() as session:
-            have = dict((await session.execute(text("SELECT slug, digest FROM help_articles"))).all())
+            have: dict[str, str] = dict((await session.execute(text("SELECT slug, digest FROM help_articles"))).all())
             for slug in have.keys() - wanted.keys():
                 await session.execute(text("DELETE FROM help_articles WHERE slug = :slug"), {"slug": slug})
                 await self._after_delete(session, slug)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import importlib
 import logging
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import msgspec
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 
 from persistence import audit
 from persistence.models import Base, Message, ReadCursor, Ticket
@@ -86,7 +86,7 @@ async def erase_user(store: TicketStore, user_id: str, actor: Actor, now: dateti
             await session.execute(update(t).where(t.customer_id == user_id).values(
                 subject=TOMBSTONE, customer_name=TOMBSTONE, page_url=None, context=None))
         touched = or_(m.ticket_id.in_(ticket_ids), m.author_id == user_id) if ticket_ids else m.author_id == user_id
-        messages = (await session.execute(update(m).where(touched).values(body=TOMBSTONE))).rowcount or 0
+        messages = cast("CursorResult[Any]", await session.execute(update(m).where(touched).values(body=TOMBSTONE))).rowcount or 0
         await session.execute(update(m).where(m.author_id == user_id).values(author_name=TOMBSTONE))
         await _scrub_outbox(session, ticket_ids, [stable_id("message.created", tid, str(seq)) for tid, seq in authored])
         await session.execute(delete(ReadCursor).where(ReadCursor.user_id == user_id))

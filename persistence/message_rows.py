@@ -23,6 +23,9 @@ COLUMNS = ("ticket_id", "seq", "client_id", "author_id", "author_name", "author_
 
 # Every row is new but in a replay, so the common case is a plain COPY, with no conflict check (ON CONFLICT costs
 # about as much again as the insert itself); a replay raises unique_violation and is written again with this.
+# No conflict target on purpose: a row already there conflicts on (ticket, seq) when replayed, or on (ticket,
+# author, client_id) when the bus no longer knew the author's key (a retry older than what Redis seeded after a
+# loss); both are the same author's message already stored. Another author's client_id conflicts with nothing.
 _INSERT_SKIPPING_EXISTING = f"""
     INSERT INTO messages ({", ".join(COLUMNS)})
     SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[],

@@ -63,7 +63,8 @@ class Message(Base):
 
     __table_args__ = (
         UniqueConstraint("ticket_id", "seq", name="uq_messages_ticket_seq"),
-        UniqueConstraint("ticket_id", "client_id", name="uq_messages_ticket_client"),
+        # Idempotency is per author (migration 0006): another author's client_id is another message.
+        UniqueConstraint("ticket_id", "author_id", "client_id", name="uq_messages_ticket_author_client"),
     )
 
 

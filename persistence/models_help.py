@@ -56,7 +56,9 @@ class Attachment(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (UniqueConstraint("ticket_id", "client_id", name="uq_attachments_ticket_client"),)
+    # Per uploader (migration 0006), like messages: another uploader's client_id is another upload.
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "uploader_id", "client_id", name="uq_attachments_ticket_uploader_client"),)
 
 
 class Callback(Base):

@@ -1,6 +1,7 @@
 """The ticket history in SQL: every query the gateway and the workers make, on SQLite or PostgreSQL.
 
-Writes of messages are idempotent on (ticket, seq), so a batch may be replayed after a crash.
+Writes of messages are idempotent on (ticket, seq), so a batch may be replayed after a crash; a message's
+client_id is unique per (ticket, author), never per ticket alone.
 """
 
 from __future__ import annotations
@@ -249,10 +250,13 @@ class TicketStore:
                 models.Message.ticket_id == ticket_id))
             return int(value or 0)
 
-    async def message_by_client_id(self, ticket_id: str, client_id: str) -> Message | None:
+    async def message_by_client_id(self, ticket_id: str, author_id: str, client_id: str) -> Message | None:
+        """This author's message with this client_id: the idempotency key is (ticket, author, client_id), so a
+        client_id that another author used finds nothing here."""
         m = models.Message
         async with self.sessions() as session:
-            row = await session.scalar(select(m).where(m.ticket_id == ticket_id, m.client_id == client_id))
+            row = await session.scalar(select(m).where(
+                m.ticket_id == ticket_id, m.author_id == author_id, m.client_id == client_id))
             return None if row is None else message_view(row)
 
     async def set_read(self, ticket_id: str, user_id: str, seq: int, now: datetime) -> None:
@@ -302,7 +306,7 @@ def _messages_after(ticket_id: str, after_seq: int, limit: int, include_internal
     return query.order_by(m.seq).limit(limit)
 
 
-def _read_cursors(ticket_id: str) -> Select[Any]:
+def _read_cursors(ticket_id: str) -> Select[str, int]:
     c = models.ReadCursor
     return select(c.user_id, c.seq).where(c.ticket_id == ticket_id)
 

@@ -5,6 +5,7 @@ Validation of what an admin sends lives in realtime/admin_api.py; this module on
 
 from __future__ import annotations
 
+import builtins
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -83,7 +84,7 @@ class WebhookRegistry:
                          {"url": url, "events": events, "include_internal": include_internal}, now)
         return endpoint_view(row, secret)
 
-    async def list(self) -> list[EndpointView]:
+    async def list(self) -> builtins.list[EndpointView]:
         async with self.sessions() as session:
             rows = await session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.created_at))
             return [endpoint_view(r) for r in rows]
@@ -131,7 +132,7 @@ class WebhookRegistry:
         return True
 
     async def deliveries(self, endpoint_id: str, before: int | None, limit: int,
-                         status: str | None = None) -> list[DeliveryView]:
+                         status: str | None = None) -> builtins.list[DeliveryView]:
         """The endpoint's delivery log, newest first; `before` is the last id of the previous page."""
         d = WebhookDelivery
         query = select(d).where(d.endpoint_id == endpoint_id)

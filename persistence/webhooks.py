@@ -15,11 +15,11 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import msgspec
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from persistence.models_integrations import OutboxEvent, WebhookDelivery, WebhookEndpoint
@@ -56,7 +56,7 @@ def verify(secret: str, timestamp: str, body: bytes, header: str, tolerance_s: f
 def backoff_s(attempts: int, base_s: float, max_s: float, rng: random.Random = random.Random()) -> float:
     """Exponential in the attempts made, capped, with jitter so that failed deliveries do not retry in step."""
     delay = min(max_s, base_s * 2 ** max(0, attempts - 1))
-    return delay / 2 + rng.uniform(0, delay / 2)
+    return float(delay / 2 + rng.uniform(0, delay / 2))
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ class Dispatcher:
                 result = await session.execute(update(d).where(
                     d.pk == item.pk, d.status == "pending", d.attempts == item.attempts)
                     .values(attempts=item.attempts + 1, next_attempt_at=lease, last_attempt_at=now))
-                if result.rowcount == 1:
+                if cast("CursorResult[Any]", result).rowcount == 1:
                     claimed.append(item)
         return claimed
 

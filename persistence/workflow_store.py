@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Sequence
+from typing import Any, Sequence, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from persistence import models
@@ -39,7 +39,7 @@ async def set_reviewed(store: TicketStore, ticket_id: str, agent_id: str, review
     async with store.sessions.begin() as session:
         result = await session.execute(update(t).where(t.id == ticket_id).values(
             reviewed_at=now if reviewed else None, reviewed_by=agent_id if reviewed else None))
-        return bool(result.rowcount)
+        return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 # -- agents and assignment -------------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ async def edit_canned(store: TicketStore, canned_id: str, title: str | None, bod
 async def delete_canned(store: TicketStore, canned_id: str) -> bool:
     async with store.sessions.begin() as session:
         result = await session.execute(delete(CannedReply).where(CannedReply.id == canned_id))
-        return bool(result.rowcount)
+        return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 # -- CSAT ------------------------------------------------------------------------------------------------------
@@ -174,7 +174,7 @@ async def recent_first_responses(store: TicketStore, since: datetime, plan: str 
         query = query.where(t.plan == plan)
     async with store.sessions() as session:
         rows = (await session.execute(query.order_by(t.first_response_at.desc()).limit(limit))).all()
-    return [(as_utc(c), as_utc(f)) for c, f in rows]
+    return [(as_utc(c), as_utc(f)) for c, f in rows if f is not None]  # the query keeps answered ones only
 
 
 class WorkflowRepository:

@@ -18,7 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from realtime import metrics, frames
 from support.workflow.assignment import stop_watching
-from support.core.tokens import Identity, TokenError, verify_token
+from support.core.tokens import Identity, TokenError
 from support.core.bus import ReadEvent, TypingEvent
 from support.core.model import Message, User
 from support.core.errors import Unavailable
@@ -29,6 +29,8 @@ from realtime.server import EXTENSION, FrameWriter
 if TYPE_CHECKING:
     from realtime.hub import Hub
     from realtime.limits import ConnectionLimits
+    from realtime.rate_budgets import RateBudgets
+    from support.core.tokens import TokenVerifier
     from support.core.bus import Bus
     from support.core.settings import Settings
 
@@ -40,6 +42,8 @@ class Node(Protocol):
     hub: "Hub"
     bus: "Bus"
     connection_limits: "ConnectionLimits"
+    budgets: "RateBudgets"
+    verifier: "TokenVerifier"
 
     async def handle(self, connection: "Connection", frame: frames.ClientFrame) -> None: ...
 
@@ -151,6 +155,8 @@ class Connection:
         if message.seq <= self._shown_seq.get(message.ticket, 0):
             return
         self._shown_seq[message.ticket] = message.seq
+        # The author check is half of the key: another author's message with a client_id this connection is
+        # awaiting is only delivered (idempotency is per (ticket, author, client_id)), never taken as the ack.
         if message.author.id == self.user_id and self._awaiting_ack.get((message.ticket, message.client_id)) is False:
             self._awaiting_ack[(message.ticket, message.client_id)] = True  # the ack goes out with the message
             self.push(_ack_frame(message), frame)
@@ -169,6 +175,9 @@ class Connection:
         ws = self.websocket
         await ws.accept()
         limits = self.gateway.connection_limits
+        if not (await self.gateway.budgets.take_connection(self.ip)).allowed:
+            await ws.close(CLOSE_RATE_LIMITED, "too many new connections from this address; retry later")
+            return
         if not limits.per_ip.acquire(self.ip):
             await ws.close(CLOSE_RATE_LIMITED, "too many connections from this address")
             return
@@ -220,7 +229,7 @@ class Connection:
             await self.websocket.close(CLOSE_UNAUTHORIZED, "hello with a valid token first")
             return False
         try:
-            identity = verify_token(frame.token, settings.secret)
+            identity = await self.gateway.verifier.verify(frame.token)
         except TokenError:
             await self.websocket.close(CLOSE_UNAUTHORIZED, "token refused")
             return False

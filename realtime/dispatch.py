@@ -13,12 +13,14 @@ import time
 from realtime import frames, metrics, presence
 from realtime.connection import Connection
 from realtime.hub import Hub
-from realtime.limits import BucketsByKey, ConnectionLimits
+from realtime.limits import ConnectionLimits
+from realtime.rate_budgets import RateBudgets
 from support.core import policy
 from support.core.bus import Bus, TypingEvent
 from support.core.errors import TicketError
 from support.core.settings import Settings
 from support.core.stores import TicketStore
+from support.core.tokens import TokenVerifier
 from support.tickets.service import TicketService
 from support.workflow.assignment import watch_queue
 from support.workflow.service import Workflow
@@ -31,13 +33,14 @@ class Gateway:
     def __init__(self, settings: Settings, store: TicketStore, bus: Bus, tickets: TicketService,
                  workflow: Workflow) -> None:
         self.settings = settings
+        self.verifier = TokenVerifier.from_settings(settings)  # a key it cannot use stops start-up here
         self.store = store
         self.bus = bus
         self.tickets = tickets
         self.workflow = workflow
         self.hub = Hub(self.bus, self.tickets, settings.typing_ttl_s)
         self.connection_limits = ConnectionLimits(settings.max_connections_per_user, settings.max_connections_per_ip)
-        self.http_writes = BucketsByKey(settings.http_write_rate_per_s, settings.http_write_burst)
+        self.budgets = RateBudgets(settings)
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -51,7 +54,9 @@ class Gateway:
         for connection in list(self.hub.connections):
             connection.close_soon(1001, "server shutting down")
         await self.bus.close()
+        await self.budgets.close()
         await self.store.close()
+        await self.verifier.close()
 
     async def ready(self) -> dict[str, bool]:
         database, bus = await asyncio.gather(self.store.ping(), self.bus.ready())
@@ -90,7 +95,7 @@ class Gateway:
             raise TicketError("bad_request", "join the ticket first")
 
     async def _send(self, c: Connection, frame: frames.Send) -> None:
-        assert c.identity is not None
+        assert c.identity is not None and c.public_user is not None
         c.expect_ack(frame.ticket, frame.client_id)
         started = time.perf_counter()
         try:

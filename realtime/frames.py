@@ -83,7 +83,7 @@ class Ack(msgspec.Struct, tag="ack"):
     seq: int
 
 
-class MessageFrame(Message, tag="message"):
+class MessageFrame(Message, tag="message", frozen=True):
     pass
 
 

@@ -31,6 +31,8 @@ class Member(Protocol):
 
     def deliver_presence(self, ticket: str, frame: frames.Outgoing) -> None: ...
 
+    def close_soon(self, code: int, reason: str) -> None: ...
+
 
 class Hub:
     def __init__(self, bus: Bus, tickets: "TicketService", typing_ttl_s: float) -> None:

@@ -1,14 +1,16 @@
 """Rate limits: token buckets for frames and requests, and counters of open connections per user and per IP.
 
-Pure bookkeeping over a monotonic clock; the gateway decides what a refusal looks like.
+Pure bookkeeping over a monotonic clock; the gateway decides what a refusal looks like. `TokenBuckets` is the
+interface a budget shared by every node implements too (realtime/bus/redis/limits.py).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple, Protocol
 
 
 @dataclass(slots=True)
@@ -43,6 +45,9 @@ class BucketsByKey:
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
 
     def take(self, key: str, cost: float = 1.0) -> bool:
+        return self.bucket(key).take(cost)
+
+    def bucket(self, key: str) -> TokenBucket:
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = TokenBucket(self.rate, self.burst, clock=self.clock)
@@ -50,7 +55,49 @@ class BucketsByKey:
                 self._buckets.popitem(last=False)
         else:
             self._buckets.move_to_end(key)
-        return bucket.take(cost)
+        return bucket
+
+
+class Verdict(NamedTuple):
+    allowed: bool
+    retry_after_s: float  # when a refused caller may try again (0 when allowed)
+
+    @property
+    def retry_after_header(self) -> str:
+        """Retry-After takes whole seconds; rounding down would invite a retry that is refused again."""
+        return str(max(1, math.ceil(self.retry_after_s)))
+
+
+class TokenBuckets(Protocol):
+    """One budget (a rate and a burst) kept per key: a user id, a client address.
+
+    `take` spends `cost` tokens from the key's bucket when it holds them. A key never seen has a full bucket, and a
+    bucket left alone long enough to refill may be forgotten: both mean the same, so storage stays bounded."""
+
+    async def take(self, key: str, cost: float = 1.0) -> Verdict: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryTokenBuckets:
+    """TokenBuckets for one process (the embedded default): exact, but each node keeps its own."""
+
+    def __init__(self, rate: float, burst: float, capacity: int = 100_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets = BucketsByKey(rate, burst, capacity, clock)
+
+    async def take(self, key: str, cost: float = 1.0) -> Verdict:
+        return self.take_now(key, cost)
+
+    def take_now(self, key: str, cost: float = 1.0) -> Verdict:
+        bucket = self._buckets.bucket(key)
+        if bucket.take(cost):
+            return Verdict(True, 0.0)
+        return Verdict(False, (cost - bucket.tokens) / self.rate)
+
+    async def close(self) -> None:
+        return None
 
 
 class ConnectionCounter:

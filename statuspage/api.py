@@ -8,48 +8,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from support.core.tokens import TokenError, bearer_token, verify_token
+from support.core.tokens import TokenError, TokenVerifier, bearer_token
 from statuspage import rules
+from statuspage.bodies import (INCIDENT_ID, BodyError, ComponentChange, NewIncident, NewMaintenance, NewUpdate,
+                               blank_refused, read_body, unique_known, utc_in_range)
 from statuspage.service import StatusService, live_maintenance
 from statuspage.store import Incident, utcnow
-
-MAX_BODY = 64 * 1024
-
-
-class NewIncident(msgspec.Struct):
-    name: str
-    status: str
-    body: str
-    impact: str = "minor"
-    components: list[str] = []
-
-
-class NewUpdate(msgspec.Struct):
-    status: str
-    body: str
-    impact: str | None = None
-    components: list[str] | None = None
-
-
-class NewMaintenance(msgspec.Struct):
-    name: str
-    body: str
-    scheduled_for: datetime
-    scheduled_until: datetime
-    components: list[str] = []
-
-
-class ComponentChange(msgspec.Struct):
-    status: str
-
-
-class BadRequest(Exception):
-    pass
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -76,6 +44,12 @@ def incident_json(i: Incident, base: str) -> dict[str, Any]:
     if i.kind == "maintenance":
         out["scheduled_for"], out["scheduled_until"] = iso(i.scheduled_for), iso(i.scheduled_until)
     return out
+
+
+async def incident_named(request: Request, service: StatusService) -> Incident | None:
+    """The incident of the path's {id}; an id that new_id could not have made names nothing (and reaches no SQL)."""
+    incident_id = request.path_params["id"]
+    return await service.store.incident(incident_id) if INCIDENT_ID.match(incident_id) else None
 
 
 async def status(request: Request) -> Response:
@@ -108,7 +82,7 @@ async def list_incidents(request: Request) -> Response:
 
 async def get_incident(request: Request) -> Response:
     service: StatusService = request.app.state.service
-    found = await service.store.incident(request.path_params["id"])
+    found = await incident_named(request, service)
     if found is None:
         return error(404, "not_found", "no such incident")
     if found.kind == "maintenance":
@@ -131,12 +105,13 @@ async def uptime(request: Request) -> Response:
         for u in rows]})
 
 
-def _refuse_non_admin(request: Request) -> Response | None:
+async def _refuse_non_admin(request: Request) -> Response | None:
     token = bearer_token(request.headers.get("authorization"))
     if token is None:
         return error(401, "unauthorized", "an admin token is required")
     try:
-        identity = verify_token(token, request.app.state.settings.secret)
+        verifier: TokenVerifier = request.app.state.verifier
+        identity = await verifier.verify(token)
     except TokenError as exc:
         return error(401, "unauthorized", f"token refused: {exc}")
     if identity.role != "admin":
@@ -144,108 +119,76 @@ def _refuse_non_admin(request: Request) -> Response | None:
     return None
 
 
-async def _decode(request: Request, kind: type[Any]) -> Any:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise BadRequest("body too large")
-    try:
-        return msgspec.json.decode(raw, type=kind)
-    except msgspec.ValidationError as exc:
-        raise BadRequest(str(exc)) from None
-    except msgspec.DecodeError:
-        raise BadRequest("body must be a JSON object") from None
-
-
-def _check_text(name: str, value: str, limit: int) -> str:
-    value = value.strip()
-    if not value or len(value) > limit:
-        raise BadRequest(f"{name} must be 1..{limit} characters")
-    return value
-
-
-def _check_components(service: StatusService, ids: list[str]) -> list[str]:
-    unknown = [c for c in ids if c not in service.known]
-    if unknown:
-        raise BadRequest(f"unknown components: {', '.join(unknown)}")
-    return list(dict.fromkeys(ids))
-
-
-def _utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+def refusal(exc: BodyError) -> JSONResponse:
+    return error(exc.status, exc.code, exc.message)
 
 
 async def create_incident(request: Request) -> Response:
-    if (refused := _refuse_non_admin(request)) is not None:
+    if (refused := await _refuse_non_admin(request)) is not None:
         return refused
     service: StatusService = request.app.state.service
     try:
-        new = await _decode(request, NewIncident)
-        if new.status not in rules.INCIDENT_STATUSES:
-            raise BadRequest(f"status must be one of {', '.join(rules.INCIDENT_STATUSES)}")
-        if new.impact not in rules.IMPACTS:
-            raise BadRequest(f"impact must be one of {', '.join(rules.IMPACTS)}")
+        new = await read_body(request, NewIncident)
         incident = await service.store.create_incident(
-            kind="incident", name=_check_text("name", new.name, 300), status=new.status, impact=new.impact,
-            components=_check_components(service, new.components), body=_check_text("body", new.body, 10000),
+            kind="incident", name=blank_refused("name", new.name), status=new.status, impact=new.impact,
+            components=unique_known(new.components, service.known), body=blank_refused("body", new.body),
             now=utcnow())
-    except BadRequest as exc:
-        return error(400, "bad_request", str(exc))
+    except BodyError as exc:
+        return refusal(exc)
     return JSONResponse(incident_json(incident, base_url(request)), status_code=201)
 
 
 async def add_update(request: Request) -> Response:
-    if (refused := _refuse_non_admin(request)) is not None:
+    if (refused := await _refuse_non_admin(request)) is not None:
         return refused
     service: StatusService = request.app.state.service
-    found = await service.store.incident(request.path_params["id"])
+    found = await incident_named(request, service)
     if found is None:
         return error(404, "not_found", "no such incident")
     allowed = rules.MAINTENANCE_STATUSES if found.kind == "maintenance" else rules.INCIDENT_STATUSES
     try:
-        new = await _decode(request, NewUpdate)
+        new = await read_body(request, NewUpdate)
         if found.resolved_at is not None:
             return error(409, "conflict", "the incident is already closed")
         if new.status not in allowed:
-            raise BadRequest(f"status must be one of {', '.join(allowed)}")
-        if new.impact is not None and new.impact not in rules.IMPACTS:
-            raise BadRequest(f"impact must be one of {', '.join(rules.IMPACTS)}")
-        components = None if new.components is None else _check_components(service, new.components)
-        updated = await service.store.add_update(found.id, status=new.status, body=_check_text("body", new.body, 10000),
+            raise BodyError("bad_request", f"status must be one of {', '.join(allowed)}")
+        components = None if new.components is None else unique_known(new.components, service.known)
+        updated = await service.store.add_update(found.id, status=new.status, body=blank_refused("body", new.body),
                                                  now=utcnow(), impact=new.impact, components=components)
-    except BadRequest as exc:
-        return error(400, "bad_request", str(exc))
-    assert updated is not None
+    except BodyError as exc:
+        return refusal(exc)
+    if updated is None:  # deleted between the read and the write
+        return error(404, "not_found", "no such incident")
     return JSONResponse(incident_json(updated, base_url(request)), status_code=201)
 
 
 async def create_maintenance(request: Request) -> Response:
-    if (refused := _refuse_non_admin(request)) is not None:
+    if (refused := await _refuse_non_admin(request)) is not None:
         return refused
     service: StatusService = request.app.state.service
     try:
-        new = await _decode(request, NewMaintenance)
-        start, end = _utc(new.scheduled_for), _utc(new.scheduled_until)
+        new = await read_body(request, NewMaintenance)
+        start = utc_in_range("scheduled_for", new.scheduled_for)
+        end = utc_in_range("scheduled_until", new.scheduled_until)
         if end <= start:
-            raise BadRequest("scheduled_until must be after scheduled_for")
+            raise BodyError("bad_request", "scheduled_until must be after scheduled_for")
         created = await service.store.create_incident(
-            kind="maintenance", name=_check_text("name", new.name, 300), status="scheduled", impact="maintenance",
-            components=_check_components(service, new.components), body=_check_text("body", new.body, 10000),
+            kind="maintenance", name=blank_refused("name", new.name), status="scheduled", impact="maintenance",
+            components=unique_known(new.components, service.known), body=blank_refused("body", new.body),
             now=utcnow(), scheduled_for=start, scheduled_until=end)
-    except BadRequest as exc:
-        return error(400, "bad_request", str(exc))
+    except BodyError as exc:
+        return refusal(exc)
     return JSONResponse(incident_json(live_maintenance(created, utcnow()), base_url(request)), status_code=201)
 
 
 async def set_component(request: Request) -> Response:
-    if (refused := _refuse_non_admin(request)) is not None:
+    if (refused := await _refuse_non_admin(request)) is not None:
         return refused
     service: StatusService = request.app.state.service
     try:
-        change = await _decode(request, ComponentChange)
-        if change.status not in rules.COMPONENT_STATUSES:
-            raise BadRequest(f"status must be one of {', '.join(rules.COMPONENT_STATUSES)}")
-    except BadRequest as exc:
-        return error(400, "bad_request", str(exc))
+        change = await read_body(request, ComponentChange)
+    except BodyError as exc:
+        return refusal(exc)
     cid = request.path_params["id"]
     if cid not in service.known or not await service.store.set_component_status(cid, change.status, utcnow()):
         return error(404, "not_found", "no such component")

@@ -1,6 +1,6 @@
 """The status page service as one Starlette app: `create_app(settings)` is all a process needs.
 
-Its own store and its own probes; it imports nothing of the gateway but the pure settings and auth modules.
+Its own store, its own settings and its own probes; it shares only the token check (support/core/tokens.py).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -19,9 +20,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from statuspage import api, config, openapi, page, v2
 from statuspage.settings import StatusSettings
-from statuspage import api, config, page, v2
+from support.core.tokens import TokenVerifier
 from statuspage.probes import GatewayProbe
+from statuspage.security import SecurityHeaders
 from statuspage.service import StatusService
 from statuspage.store import StatusStore, utcnow
 
@@ -31,6 +34,21 @@ STATIC = Path(__file__).with_name("static")
 
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
+
+
+# Starlette answers unknown paths and methods with text/plain; every answer of this service is the error envelope.
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "bad_request",
+               409: "conflict", 413: "too_large", 429: "rate_limited"}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return api.error(exc.status_code, _HTTP_CODES.get(exc.status_code, "bad_request"), str(exc.detail))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """The last resort (a bug, a store that went away): still the envelope, never a text traceback."""
+    return api.error(500, "unavailable", "the status page could not answer; try again")
 
 
 async def _start_probes(service: StatusService, settings: StatusSettings) -> list[asyncio.Task[None]]:
@@ -75,6 +93,7 @@ def create_app(settings: StatusSettings) -> Starlette:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await store.close()
+            await app.state.verifier.close()
 
     routes = [
         Route("/", page.render_page, methods=["GET"]),
@@ -84,10 +103,14 @@ def create_app(settings: StatusSettings) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         *api.routes,
         *v2.routes,
+        *openapi.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     # Reads are public and readable from any origin (the widget, aggregators); writes are not offered to browsers.
-    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"])]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    middleware = [Middleware(SecurityHeaders),
+                  Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"])]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.settings = settings
+    app.state.verifier = TokenVerifier.from_settings(settings)  # admin tokens: the gateway's keys and rules
     return app

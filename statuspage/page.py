@@ -12,7 +12,7 @@ from xml.etree import ElementTree as ET
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from statuspage.api import base_url, iso
+from statuspage.api import base_url, incident_named, iso
 from statuspage.service import ComponentUptime, StatusService, live_maintenance
 from statuspage.store import Incident, utcnow
 
@@ -87,7 +87,7 @@ updated {_when(snap.updated_at)}</footer>
 
 async def render_incident(request: Request) -> Response:
     service: StatusService = request.app.state.service
-    found = await service.store.incident(request.path_params["id"])
+    found = await incident_named(request, service)
     if found is None:
         return HTMLResponse("<!doctype html><title>Not found</title><p>No such incident.</p>", status_code=404)
     if found.kind == "maintenance":

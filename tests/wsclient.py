@@ -100,3 +100,21 @@ class Client:
             await asyncio.wait_for(self._reader, 2)
         except (asyncio.TimeoutError, Exception):
             pass
+
+
+async def hello_outcome(ws_url: str, token: str, forwarded_for: str | None = None) -> int | str:
+    """"welcome" when a new connection is let in, else the close code it got (e.g. 4429, rate limited)."""
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    client = await Client.connect(ws_url, additional_headers=headers)
+    try:
+        await client.send({"type": "hello", "token": token})
+    except Exception:  # noqa: BLE001 - closed before the hello went out: the close code says why
+        pass
+    outcome: int | str
+    try:
+        await client.expect("welcome")
+        outcome = "welcome"
+    except AssertionError:
+        outcome = await client.wait_closed(5) or 0
+    await client.close()
+    return outcome

@@ -121,6 +121,7 @@ async function signIn() {
   for (const c of demoChoices(tokens, "customer")) select.append(new Option(`customer · ${c.label}`, "customer:" + c.key));
   for (const c of demoChoices(tokens, "agent")) select.append(new Option(c.label, "agent:" + c.key));
   if (tokens && tokens.status_url) Object.assign($("#status-link"), { href: tokens.status_url, hidden: false });
+  if (!tokens) signInUnavailable();
   const token = await pageToken("customer"); // handed over in ?token=, or the demo user picked here
   const chosen = demoChoices(tokens, "customer").find((c) => c.token === token);
   select.value = chosen ? "customer:" + chosen.key : "";
@@ -141,6 +142,17 @@ async function signIn() {
     rememberPick("customer", key || null);
     location.reload(); // a host swaps users by reloading; the widget then boots with the new token
   });
+}
+
+/** No demo tokens (an operator's secret, or not asked from this machine): say so instead of an empty picker. */
+function signInUnavailable() {
+  const select = $("#demo-user");
+  select.disabled = true;
+  select.options[0].textContent = "(demo sign-in not available)";
+  const hint = $("#hint");
+  hint.dataset.hl = "demo-signin-off";
+  hint.textContent = "Demo sign-in links are not available: they exist only when `helpline up` generated its own " +
+    "secret, and only on this machine. Open this page with ?token=… signed by your platform to try the widget.";
 }
 
 document.querySelector(".tf").addEventListener("click", (ev) => {

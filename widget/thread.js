@@ -49,10 +49,7 @@ export class ThreadView {
       this.body(m.body || ""),
       h("div", { class: "meta" }, h("time", { datetime: m.created_at || "", text: when(m.created_at, this.loc) }),
         mine ? h("span", { hl: "receipt", text: this.t[state] }) : null));
-    const after = m.seq == null ? null :
-      [...this.el.children].find((c) => c.dataset.seq && Number(c.dataset.seq) > m.seq);
-    if (after) after.before(el);
-    else this.el.append(el);
+    this.place(el);
     if (m.author) this.typing(m.author, false);
     el.scrollIntoView && el.scrollIntoView({ block: "nearest" });
     return el;
@@ -95,9 +92,33 @@ export class ThreadView {
     for (const [id, seq] of Object.entries(cursors || {})) this.read({ id }, seq);
   }
 
+  /**
+   * Put `el` where its seq says, whatever the order things arrived in (joined replay, live frames, acks): committed
+   * messages ascending by seq, then the pending ones (no seq yet) in the order they were written. A committed one
+   * goes after the last element with a lower seq, so it lands before every higher seq and before every pending one.
+   */
+  place(el) {
+    const seq = seqOf(el);
+    let before = this.el.lastElementChild;
+    if (seq != null) {
+      // Walk back from the end: a live message normally belongs last, so this is one step.
+      while (before && (before === el || seqOf(before) == null || seqOf(before) > seq)) {
+        before = before.previousElementSibling;
+      }
+      if (before) before.after(el);
+      else this.el.prepend(el);
+    } else if (before !== el) {
+      this.el.append(el);
+    }
+  }
+
+  /** A message's new state; a pending one that gets its seq (ack, or its own message frame) moves to that place. */
   setState(el, state, seq) {
     el.dataset.state = state;
-    if (seq != null) el.dataset.seq = seq;
+    if (seq != null && seqOf(el) !== Number(seq)) {
+      el.dataset.seq = seq;
+      this.place(el);
+    }
     const receipt = el.querySelector('[data-hl="receipt"]');
     if (receipt) receipt.textContent = this.t[state];
   }
@@ -117,4 +138,9 @@ export class ThreadView {
     for (const el of this.el.children) top = Math.max(top, Number(el.dataset.seq || 0));
     return top;
   }
+}
+
+/** The seq an element carries, or null while it is pending. */
+function seqOf(el) {
+  return el.dataset.seq ? Number(el.dataset.seq) : null;
 }

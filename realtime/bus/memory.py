@@ -1,6 +1,7 @@
 """The in-memory bus of the embedded default: one process, seq counters in memory, durable through SQLite.
 
-A commit is acknowledged only once the GroupWriter has the message in the database.
+A commit is acknowledged only once the GroupWriter has the message in the database. Idempotency is per
+(ticket, author, client_id): another author's client_id is another message.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ RECENT_PER_TICKET = 100
 KNOWN_CLIENT_IDS = 100_000
 STORED_CLIENT_IDS = 1_000  # a retry of a message older than a ticket's last thousand is not expected
 
+IdempotencyKey = tuple[str, str, str]  # ticket, author id, client_id
+
 
 class MemoryBus:
     def __init__(self, store: MessageStore) -> None:
@@ -25,9 +28,9 @@ class MemoryBus:
         self._writer = GroupWriter(store, self._published)
         self._seq: dict[str, int] = {}
         self._seed_locks: dict[str, asyncio.Lock] = {}
-        self._stored_client_ids: dict[str, set[str]] = {}
+        self._stored_client_ids: dict[str, set[tuple[str, str]]] = {}  # ticket -> (author id, client_id) in the db
         self._forgetful: set[str] = set()  # tickets some of whose ids fell out of _by_client_id
-        self._by_client_id: OrderedDict[tuple[str, str], asyncio.Future[CommitResult]] = OrderedDict()
+        self._by_client_id: OrderedDict[IdempotencyKey, asyncio.Future[CommitResult]] = OrderedDict()
         self._recent: dict[str, deque[Message]] = {}
         self._subscribed: set[str] = set()
         self._presence: dict[str, dict[str, User]] = {}
@@ -43,7 +46,7 @@ class MemoryBus:
         return True
 
     async def commit(self, draft: Draft) -> CommitResult:
-        key = (draft.ticket, draft.client_id)
+        key = (draft.ticket, draft.author.id, draft.client_id)
         known = self._by_client_id.get(key)
         if known is not None:
             first = await asyncio.shield(known)
@@ -51,7 +54,7 @@ class MemoryBus:
         future: asyncio.Future[CommitResult] = asyncio.get_running_loop().create_future()
         self._by_client_id[key] = future
         while len(self._by_client_id) > KNOWN_CLIENT_IDS:
-            (forgotten_ticket, _), _ = self._by_client_id.popitem(last=False)
+            (forgotten_ticket, _, _), _ = self._by_client_id.popitem(last=False)
             self._forgetful.add(forgotten_ticket)  # its old ids are now only in the database
         try:
             result = await self._commit_new(draft)
@@ -68,8 +71,9 @@ class MemoryBus:
             await self._seed(draft.ticket)
         # Client ids committed in this process are known above; only those written before it started need a look
         # in the database, and only when the id is one of them.
-        if draft.ticket in self._forgetful or draft.client_id in self._stored_client_ids.get(draft.ticket, ()):
-            stored = await self._store.message_by_client_id(draft.ticket, draft.client_id)
+        stored_ids = self._stored_client_ids.get(draft.ticket, ())
+        if draft.ticket in self._forgetful or (draft.author.id, draft.client_id) in stored_ids:
+            stored = await self._store.message_by_client_id(draft.ticket, draft.author.id, draft.client_id)
             if stored is not None:
                 return CommitResult(stored, duplicate=True)
         # No await between taking the seq and queueing the write: the writer sees seqs in order.
@@ -79,13 +83,13 @@ class MemoryBus:
         return CommitResult(message, duplicate=False)
 
     async def _seed(self, ticket: str) -> None:
-        """Take up a ticket's sequence where the database left it, and learn its earlier client ids."""
+        """Take up a ticket's sequence where the database left it, and learn its earlier (author, client_id)s."""
         lock = self._seed_locks.setdefault(ticket, asyncio.Lock())
         async with lock:
             if ticket in self._seq:
                 return
             earlier = await self._store.latest_messages(ticket, STORED_CLIENT_IDS, include_internal=True)
-            self._stored_client_ids[ticket] = {m.client_id for m in earlier}
+            self._stored_client_ids[ticket] = {(m.author.id, m.client_id) for m in earlier}
             self._seq[ticket] = await self._store.max_seq(ticket)
         self._seed_locks.pop(ticket, None)
 

@@ -5,7 +5,8 @@ short history, fan-out) and `Presence` (who is here, with expiry); `Bus` is both
 Guarantees, whatever the backend:
 - `commit` gives a message the next `seq` of its ticket, with no gap, and returns only once the message is durable
   (in the database for the in-memory backend; on the Redis persistence stream for Redis). A repeated `client_id`
-  returns the first commit, marked duplicate, and nothing is appended or published twice.
+  of the same author returns that author's first commit, marked duplicate, and nothing is appended or published
+  twice. The key is (ticket, author, client_id): another author's `client_id` is never returned nor swallowed.
 - Every committed message is published, in seq order per ticket, to every node subscribed to its ticket.
 - `recent(ticket, after_seq)` returns every committed message after `after_seq` when the bus's short history still
   reaches back that far, else None (the caller then reads the database).
@@ -89,8 +90,8 @@ class Broker(Protocol):
 
     async def commit(self, draft: Draft) -> CommitResult:
         """The one commit point: the next seq of the draft's ticket, with no gap, durable before this returns, then
-        published. A repeated (ticket, client_id) returns the first commit, marked duplicate, appended and
-        published once. Raises Unavailable when it cannot commit: then nothing was acked (a retry with the same
+        published. A repeated (ticket, author, client_id) returns that author's first commit, marked duplicate,
+        appended and published once; another author's client_id is another message. Raises Unavailable when it cannot commit: then nothing was acked (a retry with the same
         client_id is safe)."""
 
     async def recent(self, ticket: str, after_seq: int) -> list[Message] | None:

@@ -35,7 +35,7 @@ def first_response_due(plan: str, created_at: datetime, targets_s: Mapping[str, 
     return None if target is None else created_at + timedelta(seconds=target)
 
 
-def queue_key(first_response_due: datetime | None, priority: int, created_at: datetime) -> tuple:
+def queue_key(first_response_due: datetime | None, priority: int, created_at: datetime) -> tuple[bool, datetime, int, datetime]:
     """Contract order: due time first, then priority, then age; tickets with no due time come last."""
     return (first_response_due is None, first_response_due or created_at, priority, created_at)
 

@@ -15,6 +15,15 @@ DEFAULT_RESPONSE_TARGETS_S: dict[str, int] = {"premium": 3600, "pro_plus": 4 * 3
 @dataclass(frozen=True)
 class Settings:
     secret: str = ""
+    # Identity from the host platform's identity provider (RS256/ES256); see realtime/auth.py and docs/operations.md.
+    jwt_public_key: str | None = None  # PEM text, or the path of a PEM file
+    jwks_url: str | None = None
+    jwt_issuer: str | None = None  # when set, every token must carry this `iss`
+    jwt_audience: tuple[str, ...] = ()  # when set, every token's `aud` must name one of these
+    jwt_algorithms: tuple[str, ...] = ()  # empty: HS256 with a secret, RS256 and ES256 with a key or JWKS URL
+    jwks_timeout_s: float = 5.0
+    jwks_cache_s: float = 300.0  # the key set is fetched again when older than this
+    jwks_min_refresh_s: float = 5.0  # an unknown kid fetches the set again at most this often
     database_url: str = "sqlite+aiosqlite:///./helpline.db"
     redis_url: str | None = None  # redis://, rediss://, unix://, or redis+sentinel:// (support/core/redis_url.py)
     redis_min_replicas: int = 0  # a commit is acked once this many replicas have it (WAIT); 0: on the primary
@@ -36,13 +45,24 @@ class Settings:
     frame_burst: float = 120.0
     http_write_rate_per_s: float = 5.0
     http_write_burst: float = 30.0
+    # Writes without a valid token (article events, refused attempts), per client address: many people may share
+    # one address (an office, a carrier's NAT), so this is about floods, not about one person.
+    anonymous_write_rate_per_s: float = 2.0
+    anonymous_write_burst: float = 30.0
+    # New WebSocket connections per client address (reconnect storms, handshake floods); on Redis, across nodes.
+    connection_rate_per_s: float = 20.0
+    connection_burst: float = 200.0
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's proxy headers): the load balancers.
+    # Comma-separated addresses or networks, "*" for any; by default loopback only, so a client cannot choose
+    # the address its limits are counted under.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     max_connections_per_user: int = 20
     max_connections_per_ip: int = 1000
     response_targets_s: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_RESPONSE_TARGETS_S))
     business_hours: str = ""  # e.g. "Mon-Fri 09:00-18:00" in `timezone`; empty: targets count 24/7
     timezone: str = "UTC"
     auto_assign: bool = False  # new tickets go round-robin to online agents who are not away
-    demo: bool = False
+    demo: bool = False  # hand out demo tokens on loopback: only `helpline up` with a secret it generated sets it
     key_prefix: str = "helpline"
     worker_metrics_port: int | None = None  # `helpline worker` serves /metrics here when set
     worker_claim_idle_s: float = 30.0  # a dead worker's pending entries are claimed after this long
@@ -69,6 +89,14 @@ class Settings:
                 targets[plan] = int(raw)
         values: dict[str, object] = dict(
             secret=env.get("HELPLINE_SECRET", ""),
+            jwt_public_key=env.get("HELPLINE_JWT_PUBLIC_KEY") or None,
+            jwks_url=env.get("HELPLINE_JWKS_URL") or None,
+            jwt_issuer=env.get("HELPLINE_JWT_ISSUER") or None,
+            jwt_audience=_names(env.get("HELPLINE_JWT_AUDIENCE", "")),
+            jwt_algorithms=tuple(a.upper() for a in _names(env.get("HELPLINE_JWT_ALGORITHMS", ""))),
+            jwks_timeout_s=float(env.get("HELPLINE_JWKS_TIMEOUT_S", cls.jwks_timeout_s)),
+            jwks_cache_s=float(env.get("HELPLINE_JWKS_CACHE_S", cls.jwks_cache_s)),
+            jwks_min_refresh_s=float(env.get("HELPLINE_JWKS_MIN_REFRESH_S", cls.jwks_min_refresh_s)),
             database_url=env.get("HELPLINE_DATABASE_URL", cls.database_url),
             redis_url=env.get("HELPLINE_REDIS_URL") or None,
             redis_min_replicas=int(env.get("HELPLINE_REDIS_MIN_REPLICAS") or cls.redis_min_replicas),
@@ -96,6 +124,12 @@ class Settings:
             frame_burst=float(env.get("HELPLINE_FRAME_BURST", cls.frame_burst)),
             http_write_rate_per_s=float(env.get("HELPLINE_HTTP_WRITE_RATE_PER_S", cls.http_write_rate_per_s)),
             http_write_burst=float(env.get("HELPLINE_HTTP_WRITE_BURST", cls.http_write_burst)),
+            anonymous_write_rate_per_s=float(env.get("HELPLINE_ANONYMOUS_WRITE_RATE_PER_S",
+                                                     cls.anonymous_write_rate_per_s)),
+            anonymous_write_burst=float(env.get("HELPLINE_ANONYMOUS_WRITE_BURST", cls.anonymous_write_burst)),
+            connection_rate_per_s=float(env.get("HELPLINE_CONNECTION_RATE_PER_S", cls.connection_rate_per_s)),
+            connection_burst=float(env.get("HELPLINE_CONNECTION_BURST", cls.connection_burst)),
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS") or cls.forwarded_allow_ips,
             max_connections_per_user=int(env.get("HELPLINE_MAX_CONNECTIONS_PER_USER", cls.max_connections_per_user)),
             max_connections_per_ip=int(env.get("HELPLINE_MAX_CONNECTIONS_PER_IP", cls.max_connections_per_ip)),
             articles_dir=env.get("HELPLINE_ARTICLES_DIR") or None,
@@ -113,3 +147,6 @@ class Settings:
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
+
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in raw.split(",") if n.strip())

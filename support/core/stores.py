@@ -7,7 +7,7 @@ Guarantees every implementation gives:
 - `create_ticket` inserts the ticket and its first message (seq 1) in one transaction; a repeated
   (customer, client_id) returns the first ticket, marked not created.
 - `max_seq` and `message_by_client_id` read what is committed: the bus seeds its counters and answers a repeated
-  `client_id` from them after a restart.
+  (author, `client_id`) from them after a restart.
 - `messages_after` / `latest_messages` / `messages_and_cursors` return messages in seq order, internal notes only
   when asked for; reads need no transaction and may run in autocommit.
 - `ping` never raises: False when the database cannot answer.
@@ -52,7 +52,8 @@ class MessageStore(Protocol):
 
     async def max_seq(self, ticket_id: str) -> int: ...
 
-    async def message_by_client_id(self, ticket_id: str, client_id: str) -> Message | None: ...
+    async def message_by_client_id(self, ticket_id: str, author_id: str, client_id: str) -> Message | None:
+        """The author's message with this client_id: the key is (ticket, author, client_id), never another's."""
 
     async def latest_messages(self, ticket_id: str, count: int, include_internal: bool) -> list[Message]: ...
 

@@ -105,7 +105,7 @@ def split_front_matter(source: str) -> tuple[dict[str, str], str]:
 
 
 def render(markdown: str) -> str:
-    return _markdown.render(markdown)
+    return str(_markdown.render(markdown))
 
 
 def plain_text(markdown: str) -> str:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -138,7 +138,7 @@ class HelpCenter:
             result = await session.execute(text(insert), {
                 "slug": slug, "kind": kind, "user_id": who.id if who else None, "client_id": client_id,
                 "created_at": utcnow()})
-            return bool(result.rowcount)
+            return bool(cast("CursorResult[Any]", result).rowcount)
 
     async def stats(self) -> list[ArticleStats]:
         async with self.store.sessions() as session:
@@ -159,7 +159,8 @@ class HelpCenter:
 
 
 def help_center(request: Request) -> HelpCenter:
-    return request.app.state.help
+    center: HelpCenter = request.app.state.help
+    return center
 
 
 def optional_identity(request: Request) -> Identity | None:

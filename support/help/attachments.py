@@ -1,7 +1,8 @@
 """Ticket attachments: images and log files, checked by their bytes, stored under ids, shown in the thread.
 
 Upload is the raw file as the request body (`?filename=`); with `?client_id=` the upload also posts the
-thread message that shows it (idempotent on that id). Only the ticket's owner and agents upload or download.
+thread message that shows it (idempotent on that id, per uploader). Only the ticket's owner and agents upload or
+download.
 """
 
 from __future__ import annotations
@@ -133,10 +134,12 @@ async def read_file(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _by_client_id(request: Request, ticket_id: str, client_id: str) -> Attachment | None:
+async def _by_client_id(request: Request, ticket_id: str, uploader_id: str, client_id: str) -> Attachment | None:
+    """This uploader's earlier upload with this client_id; another uploader's client_id is another upload."""
     async with request.app.state.gateway.store.sessions() as session:
         return await session.scalar(select(Attachment).where(  # type: ignore[no-any-return]
-            Attachment.ticket_id == ticket_id, Attachment.client_id == client_id))
+            Attachment.ticket_id == ticket_id, Attachment.uploader_id == uploader_id,
+            Attachment.client_id == client_id))
 
 
 async def _repeat(request: Request, existing: Attachment, client_id: str) -> Response:
@@ -165,7 +168,7 @@ async def upload(request: Request) -> Response:
     content_type = sniff(data, filename)
     store = gateway.store
     if client_id is not None:
-        existing = await _by_client_id(request, ticket_id, client_id)
+        existing = await _by_client_id(request, ticket_id, who.id, client_id)
         if existing is not None:
             return await _repeat(request, existing, client_id)
     row = Attachment(id=new_attachment_id(), ticket_id=ticket_id, uploader_id=who.id, client_id=client_id,
@@ -177,7 +180,7 @@ async def upload(request: Request) -> Response:
             session.add(row)
     except IntegrityError:
         await files.delete(row.id)
-        existing = await _by_client_id(request, ticket_id, client_id) if client_id else None
+        existing = await _by_client_id(request, ticket_id, who.id, client_id) if client_id else None
         if existing is None or client_id is None:
             raise
         return await _repeat(request, existing, client_id)  # a concurrent upload with this client_id won
@@ -238,7 +241,7 @@ routes = api_routes(
                also=(200,), tag="attachments", query=(
                    Param("filename", Annotated[str, msgspec.Meta(max_length=255)], "the file's name (display only)"),
                    Param("client_id", Annotated[str, msgspec.Meta(min_length=1, max_length=128)],
-                         "also post the thread message showing it; the same id again answers 200")),
+                         "also post the thread message showing it; the same uploader's id again answers 200")),
                description="The body is the file itself. PNG, JPEG, GIF, WebP (by their bytes) or UTF-8 .log/.txt; "
                            "413 too_large over the size limit, 415 for any other type.")),
     (list_attachments,

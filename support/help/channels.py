@@ -145,7 +145,7 @@ async def request_callback(request: Request) -> Response:
 
 async def _by_client_id(store: TicketStore, customer_id: str, client_id: str) -> Callback | None:
     async with store.sessions() as session:
-        return await session.scalar(select(Callback).where(  # type: ignore[no-any-return]
+        return await session.scalar(select(Callback).where(
             Callback.customer_id == customer_id, Callback.client_id == client_id))
 
 

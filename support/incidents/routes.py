@@ -1,6 +1,6 @@
 """HTTP calls of incident-aware intake: match a draft to active incidents, follow one, link a ticket to one.
 
-Handlers only decode, check who may act and answer; matching is realtime.incident_match, links realtime.incidents.
+Handlers only decode, check who may act and answer; matching is support.incidents.match, links support.incidents.service.
 """
 
 from __future__ import annotations

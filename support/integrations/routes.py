@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Sequence
 
 import httpx
 import msgspec
@@ -99,7 +99,7 @@ def path_id(request: Request) -> str:
     value = request.path_params["id"]
     if len(value) > 128 or "\x00" in value:
         raise TicketError("not_found", "no such id")
-    return value
+    return str(value)
 
 
 def _filter(request: Request, name: str) -> str | None:
@@ -109,7 +109,7 @@ def _filter(request: Request, name: str) -> str | None:
     return value
 
 
-def _events(events: list[str]) -> list[str]:
+def _events(events: Sequence[str]) -> list[str]:
     return [e for e in EVENT_TYPES if e in set(events)]
 
 

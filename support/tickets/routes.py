@@ -136,7 +136,8 @@ routes = api_routes(
     (create_ticket,
      Operation("POST", "/api/tickets", "Open a ticket (customers)", request=NewTicketBody, response=TicketView,
                status=201, also=(200,), tag="tickets",
-               description="The body becomes message seq 1; the same client_id again returns the same ticket (200).")),
+               description="The body becomes message seq 1; the same customer's client_id again returns the same "
+                           "ticket (200).")),
     (list_tickets,
      Operation("GET", "/api/tickets", "Your tickets (customers) or the queue (agents)", response=TicketList,
                tag="tickets", query=(
@@ -156,5 +157,6 @@ routes = api_routes(
     (post_message,
      Operation("POST", "/api/tickets/{id}/messages", "Post a message (HTTP fallback of the `send` frame)",
                request=NewMessageBody, response=Message, status=201, also=(200,), tag="tickets",
-               description="A repeated client_id answers 200 with the first message.")),
+               description="The same author's client_id again answers 200 with that author's first message; "
+                           "a client_id another author used is no repeat (201, a new message).")),
 )

@@ -1,6 +1,6 @@
 """Ticket operations shared by the HTTP API and /ws: open, post, update, read history.
 
-Decisions come from realtime.rules; this module only wires them to the store and the bus.
+Decisions come from support.core.policy; this module only wires them to the store and the bus.
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from support.core.errors import TicketError
-from support.core.tokens import Identity, TokenError, bearer_token, verify_token
+from support.core.tokens import Identity, TokenError, bearer_token
 
 MAX_BODY_BYTES = 64 * 1024
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # each spends from a rate budget first
 
 
 class ErrorBody(msgspec.Struct):
@@ -31,23 +32,61 @@ def json_response(value: Any, status: int = 200) -> Response:
     return Response(_encoder.encode(value), status_code=status, media_type="application/json")
 
 
-def error_response(code: str, message: str, status: int | None = None) -> Response:
+def error_response(code: str, message: str, status: int | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
     status = status or TicketError.STATUS.get(code, 400)
-    return json_response(ErrorEnvelope(ErrorBody(code, message)), status)
+    response = json_response(ErrorEnvelope(ErrorBody(code, message)), status)
+    response.headers.update(headers or {})
+    return response
+
+
+async def authenticate(request: Request) -> None:
+    """Check the bearer token, when one was sent, before the handler runs: the verifier may have to fetch the
+    identity provider's keys (I/O), and identify() is called from plain functions all over the API."""
+    token = bearer_token(request.headers.get("authorization"))
+    if token is not None:
+        try:
+            request.state.identity = await request.app.state.gateway.verifier.verify(token)
+        except TokenError as refused:
+            request.state.identity = refused
 
 
 def identify(request: Request) -> Identity:
     token = bearer_token(request.headers.get("authorization"))
     if token is None:
         raise TicketError("unauthorized", "send Authorization: Bearer <token>")
-    gateway = request.app.state.gateway
-    try:
-        who = verify_token(token, gateway.settings.secret)
-    except TokenError:
-        raise TicketError("unauthorized", "token refused") from None
-    if request.method not in ("GET", "HEAD") and not gateway.http_writes.take(who.id):
-        raise TicketError("rate_limited", "too many requests; slow down")
-    return who
+    who = getattr(request.state, "identity", None)
+    if who is None:
+        raise RuntimeError("identify() is for handlers wrapped by @endpoint, which checks the token first")
+    if isinstance(who, TokenError):
+        raise TicketError("unauthorized", "token refused")
+    identity: Identity = who
+    return identity
+
+
+def client_address(request: Request) -> str:
+    """The peer's address; behind a trusted proxy, uvicorn has already put the forwarded one here."""
+    return request.client.host if request.client else "unknown"
+
+
+async def write_budget(request: Request) -> Response | None:
+    """Spend one write from the caller's budget: 429 with Retry-After when it is empty, else None.
+
+    A valid token spends the user's budget; no token, or one that is refused, spends the client address's, so
+    neither anonymous writes nor a stream of bad tokens go unlimited."""
+    if request.method not in WRITE_METHODS:
+        return None
+    who: Identity | None = None
+    if request.headers.get("authorization"):
+        try:
+            who = identify(request)
+        except TicketError:
+            pass  # the handler refuses it with 401, once the address's budget allows an answer at all
+    verdict = await request.app.state.gateway.budgets.take_write(who.id if who else None, client_address(request))
+    if verdict.allowed:
+        return None
+    return error_response("rate_limited", "too many requests; slow down",
+                          headers={"Retry-After": verdict.retry_after_header})
 
 
 async def read_body(request: Request, kind: type[Any]) -> Any:
@@ -92,10 +131,15 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
 
 
 def endpoint(handler: Any) -> Any:
-    """Turn TicketErrors raised by a handler into the contract's error bodies."""
+    """Every HTTP API handler: writes spend from a rate budget first; TicketErrors become the contract's errors."""
     async def wrapped(request: Request) -> Response:
         try:
-            return await handler(request)
+            await authenticate(request)
+            refused = await write_budget(request)
+            if refused is not None:
+                return refused
+            response: Response = await handler(request)
+            return response
         except TicketError as exc:
             return error_response(exc.code, exc.message, exc.http_status)
     wrapped.__name__ = handler.__name__

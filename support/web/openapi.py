@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from support.web import openapi_page
-from support.web.http import ErrorEnvelope, error_response
+from support.web.http import WRITE_METHODS, ErrorEnvelope, error_response
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -191,8 +191,8 @@ def _operation(op: Operation, schema_of: dict[int, dict[str, Any]]) -> dict[str,
         for name in _PATH_PARAM.findall(op.path)]
     parameters += [{"name": p.name, "in": "query", "required": p.required, "schema": schema_of[id(p.kind)],
                     **({"description": p.description} if p.description else {})} for p in op.query]
-    error = {"description": "an error: `{\"error\": {\"code\", \"message\"}}`",
-             "content": _content("application/json", schema_of[id(ErrorEnvelope)])}
+    error: dict[str, Any] = {"description": "an error: `{\"error\": {\"code\", \"message\"}}`",
+                             "content": _content("application/json", schema_of[id(ErrorEnvelope)])}
     if op.media_type == "text/html":  # a page answers a page it cannot show (404) as a page, for browsers
         error["description"] = "an error: the JSON envelope, or a page for what a browser asked to see"
         error["content"] |= _content("text/html", {"type": "string"})
@@ -203,6 +203,10 @@ def _operation(op: Operation, schema_of: dict[int, dict[str, Any]]) -> dict[str,
     else:
         success = {"description": "success", "content": _content(op.media_type, schema_of[id(op.response)])}
     responses = {str(op.status): success, **{str(s): success for s in op.also}, "default": error}
+    if op.method.upper() in WRITE_METHODS:  # every write spends a rate budget first (realtime/rate_budgets.py)
+        responses["429"] = {**error, "description": "`rate_limited`: the caller's write budget is spent (per user "
+                            "with a token, per client address without one); try again after Retry-After seconds",
+                            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}}
     who = {"none": "Public.", "bearer": "Any signed-in user.", "staff": "Agents and admins.",
            "admin": "Admins only."}[op.auth]
     result: dict[str, Any] = {

@@ -80,7 +80,8 @@ class CsatView(msgspec.Struct):
 
 
 def _workflow(request: Request) -> Workflow:
-    return request.app.state.gateway.workflow
+    workflow: Workflow = request.app.state.gateway.workflow
+    return workflow
 
 
 def _canned_view(row: CannedReply) -> CannedView:

@@ -12,6 +12,7 @@ from support.workflow import reports, signals, targets
 from support.core import policy
 from support.workflow.assignment import AGENTS_ROOM, available_agents
 from support.workflow.ports import CannedReply, CsatRating, WorkflowStore
+from support.workflow.signals import Signal
 from support.core.tokens import Identity
 from support.core.business_hours import business_seconds_between
 from support.workflow.canned import RenderContext, render_reply
@@ -73,12 +74,12 @@ class Workflow:
         if not await self.db.set_reviewed(ticket_id, who.id, reviewed, utcnow()):
             raise TicketError("not_found", "no such ticket")
 
-    async def signals(self, min_count: int) -> list[signals.Signal]:
+    async def signals(self, min_count: int) -> list[Signal]:
         now = utcnow()
         found = await self.db.free_reports(now - timedelta(days=SIGNAL_DAYS))
         return signals.signals(found, now, min_count)
 
-    async def review_signal(self, who: Identity, signal_id: str) -> signals.Signal:
+    async def review_signal(self, who: Identity, signal_id: str) -> Signal:
         """Mark every report of a signal reviewed at once: the team acts on the problem, not on each report."""
         _require_staff(who)
         match = next((s for s in await self.signals(1) if s.id == signal_id), None)

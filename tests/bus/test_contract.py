@@ -34,6 +34,52 @@ async def test_repeated_client_id_returns_the_first_commit_and_appends_nothing(o
     assert [e.message.seq for e in sink.of(MessageEvent)] == [1, 2]  # type: ignore[attr-defined]
 
 
+async def test_two_authors_with_one_client_id_get_two_messages(open_node: BusFactory) -> None:
+    ticket = new_ticket()
+    bus, sink = await open_node()
+    await bus.subscribe(ticket)
+    question = await bus.commit(draft(ticket, "same", body="is it down?"))
+    note = await bus.commit(draft(ticket, "same", body="known outage", role="agent", internal=True))
+    reply = await bus.commit(draft(ticket, "same", body="yes, fixing it", role="admin"))
+    assert [(r.duplicate, r.message.seq, r.message.author.role, r.message.body) for r in (question, note, reply)] \
+        == [(False, 1, "customer", "is it down?"), (False, 2, "agent", "known outage"),
+            (False, 3, "admin", "yes, fixing it")]
+    await sink.until(lambda: len(sink.of(MessageEvent)) == 3)
+    assert [e.message.author.role for e in sink.of(MessageEvent)] == ["customer", "agent", "admin"]  # type: ignore
+
+
+async def test_a_repeat_is_answered_with_the_callers_own_message(open_node: BusFactory) -> None:
+    ticket = new_ticket()
+    bus, _ = await open_node()
+    await bus.commit(draft(ticket, "same", body="known outage", role="agent", internal=True))
+    await bus.commit(draft(ticket, "same", body="is it down?"))
+    customer_retry = await bus.commit(draft(ticket, "same", body="retry"))
+    agent_retry = await bus.commit(draft(ticket, "same", body="retry", role="agent", internal=True))
+    assert customer_retry.duplicate and agent_retry.duplicate
+    assert (customer_retry.message.seq, customer_retry.message.body, customer_retry.message.internal) == \
+        (2, "is it down?", False)
+    assert (agent_retry.message.seq, agent_retry.message.body, agent_retry.message.author.role) == \
+        (1, "known outage", "agent")
+    assert (await bus.commit(draft(ticket, "next"))).message.seq == 3  # the repeats took no seq
+
+
+async def test_a_node_started_on_an_earlier_history_answers_each_author_with_its_own(open_node: BusFactory,
+                                                                                   store: TicketStore) -> None:
+    """A restarted process (the memory bus seeds from the database; the Redis bus has no keys for the ticket yet)."""
+    ticket = new_ticket()
+    await store.write_messages([draft(ticket, "same", body="known outage", role="agent", internal=True).committed(1),
+                                draft(ticket, "same", body="is it down?").committed(2)])
+    bus, _ = await open_node()
+    customer_retry = await bus.commit(draft(ticket, "same", body="retry"))
+    assert customer_retry.duplicate
+    assert (customer_retry.message.seq, customer_retry.message.body, customer_retry.message.internal) == \
+        (2, "is it down?", False)
+    other_agent = await bus.commit(draft(ticket, "same", body="on it", role="admin"))
+    assert not other_agent.duplicate and other_agent.message.seq == 3 and other_agent.message.body == "on it"
+    agent_retry = await bus.commit(draft(ticket, "same", body="retry", role="agent", internal=True))
+    assert agent_retry.duplicate and agent_retry.message.seq == 1 and agent_retry.message.body == "known outage"
+
+
 async def test_subscribers_get_every_message_once_in_seq_order(open_node: BusFactory) -> None:
     ticket, elsewhere = new_ticket(), new_ticket()
     bus, sink = await open_node()

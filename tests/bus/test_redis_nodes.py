@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from persistence.store import TicketStore
 from support.core.bus import MessageEvent, PresenceEvent
 from support.core.errors import Unavailable
-from realtime.bus.redis.bus import RedisBus
+from realtime.bus.redis.layout import Keys
 from support.core.model import User
 from tests.bus.conftest import RedisNode as Node
 from tests.bus.conftest import draft, drop_pubsub_connections, new_ticket
@@ -83,12 +83,35 @@ async def test_lost_redis_data_never_reuses_a_seq_or_a_client_id(node: Node, sto
     assert retried.duplicate and retried.message.seq == 2 and retried.message.body == "m1"
 
 
+async def test_lost_redis_data_still_answers_each_author_with_its_own_message(node: Node, store: TicketStore,
+                                                                             redis_prefix: str) -> None:
+    """After the loss the first commit seeds the (author, client_id) keys from the database; the repeats that
+    follow are answered from the seeded keys, each with its own author's message."""
+    ticket = new_ticket()
+    bus, _ = await node()
+    note = (await bus.commit(draft(ticket, "same", body="known outage", role="agent", internal=True))).message
+    question = (await bus.commit(draft(ticket, "same", body="is it down?"))).message
+    await store.write_messages([note, question])
+    await delete(*await keys_under(redis_prefix))  # Redis restarted without persistence
+    seeding = await bus.commit(draft(ticket, "fresh", body="anyone?"))
+    assert not seeding.duplicate and seeding.message.seq == 3
+    customer_retry = await bus.commit(draft(ticket, "same", body="retry"))
+    assert customer_retry.duplicate
+    assert (customer_retry.message.seq, customer_retry.message.body, customer_retry.message.internal) == \
+        (2, "is it down?", False)
+    agent_retry = await bus.commit(draft(ticket, "same", body="retry", role="agent", internal=True))
+    assert agent_retry.duplicate and (agent_retry.message.seq, agent_retry.message.body) == (1, "known outage")
+    other_agent = await bus.commit(draft(ticket, "same", body="on it", role="admin"))
+    assert not other_agent.duplicate and other_agent.message.seq == 4
+
+
 async def test_a_lost_counter_continues_after_the_surviving_stream_tail(node: Node, redis_prefix: str) -> None:
     ticket = new_ticket()
     bus, _ = await node()
     for i in range(3):
         await bus.commit(draft(ticket, f"c{i}"))  # nothing persisted yet: only the streams know seqs 1-3
-    await delete(f"{redis_prefix}:{{{ticket}}}:seq", f"{redis_prefix}:{{{ticket}}}:cid")
+    keys = Keys(redis_prefix)
+    await delete(keys.seq(ticket), keys.client_ids(ticket))
     assert (await bus.commit(draft(ticket, "c3"))).message.seq == 4
 
 

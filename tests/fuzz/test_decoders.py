@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
+from starlette.requests import Request
 
 from support.tickets import routes
 from realtime import frames
+from statuspage import bodies
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -76,3 +79,46 @@ def test_deep_nesting_is_refused_not_crashed() -> None:
         assert error.ref is None
     else:
         raise AssertionError("a deeply nested frame was accepted")
+
+
+STATUS_BODIES = [bodies.NewIncident, bodies.NewUpdate, bodies.NewMaintenance, bodies.ComponentChange]
+
+
+@given(st.sampled_from(STATUS_BODIES), json_values)
+def test_status_page_bodies_decode_to_bounded_values_or_refuse(kind: type, value: object) -> None:
+    try:
+        decoded = msgspec.json.decode(json.dumps(value).encode(), type=kind)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return
+    for text in (getattr(decoded, "name", ""), getattr(decoded, "body", "")):
+        assert len(text) <= 10_000 and "\x00" not in text
+    assert len(getattr(decoded, "components", None) or []) <= 100
+
+
+offsets = st.timedeltas(min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59))
+
+
+@given(st.datetimes(timezones=st.none() | offsets.map(timezone)))
+def test_any_date_is_a_utc_moment_in_range_or_a_refusal(value: datetime) -> None:
+    """Every datetime msgspec can decode, datetime.min and max with any offset included: never an OverflowError."""
+    try:
+        moment = bodies.utc_in_range("scheduled_for", value)
+    except bodies.BodyError as refused:
+        assert refused.code == "bad_request"
+        return
+    assert moment.utcoffset() == timedelta(0) and bodies.EARLIEST <= moment <= bodies.LATEST
+
+
+async def test_status_page_deep_nesting_is_refused_not_crashed() -> None:
+    deep = ('{"status":"operational","x":' + "[" * 30000 + "]" * 30000 + "}").encode()
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": deep, "more_body": False}
+
+    request = Request({"type": "http", "method": "PATCH", "path": "/", "headers": []}, receive)
+    try:
+        await bodies.read_body(request, bodies.ComponentChange)
+    except bodies.BodyError as refused:
+        assert (refused.code, refused.status) == ("bad_request", 400)
+    else:
+        raise AssertionError("a deeply nested body was accepted")

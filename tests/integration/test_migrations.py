@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from datetime import datetime, timezone
 from typing import Iterator
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.schema import UniqueConstraint
 
 import persistence.models_help  # noqa: F401 - every model module, so the metadata holds every table
 import persistence.models_incidents  # noqa: F401
@@ -28,6 +31,7 @@ ADDS: dict[str, tuple[set[str], dict[str, set[str]]]] = {
              {"tickets": {"reviewed_at", "reviewed_by"}}),
     "0004": ({"help_articles", "article_events", "attachments", "callbacks"}, {}),
     "0005": ({"outbox_events", "webhook_endpoints", "webhook_deliveries", "audit_log"}, {}),
+    "0006": (set(), {}),  # keys only: see test_idempotency_keys_widen_per_author_and_keep_every_row
 }
 REVISIONS = sorted(ADDS)
 
@@ -53,6 +57,34 @@ def schema(url: str) -> dict[str, set[str]]:
         finally:
             await engine.dispose()
     return asyncio.run(read())
+
+
+def unique_keys(url: str) -> dict[str, set[tuple[str, ...]]]:
+    """Every table's unique constraints, as their column tuples."""
+    async def read() -> dict[str, set[tuple[str, ...]]]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                def look(sync_conn) -> dict[str, set[tuple[str, ...]]]:  # type: ignore[no-untyped-def]
+                    found = inspect(sync_conn)
+                    return {t: {tuple(u["column_names"]) for u in found.get_unique_constraints(t)}
+                            for t in found.get_table_names()}
+                return await conn.run_sync(look)
+        finally:
+            await engine.dispose()
+    return asyncio.run(read())
+
+
+def run_sql(url: str, statement: str, rows: list[dict[str, object]] | None = None) -> list[tuple[object, ...]]:
+    async def run() -> list[tuple[object, ...]]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as conn:
+                result = await conn.execute(text(statement), rows) if rows else await conn.execute(text(statement))
+                return [tuple(r) for r in result] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+    return asyncio.run(run())
 
 
 def present(found: dict[str, set[str]], revision: str) -> bool:
@@ -81,7 +113,40 @@ def test_head_holds_every_model_column_and_goes_back_to_nothing(empty_database: 
     config = alembic_config(empty_database)
     command.upgrade(config, "head")
     found = schema(empty_database)
+    keys = unique_keys(empty_database)
     for table in Base.metadata.sorted_tables:
         assert {c.name for c in table.columns} <= found.get(table.name, set()), table.name
+        modelled = {tuple(c.name for c in u.columns) for u in table.constraints if isinstance(u, UniqueConstraint)}
+        assert modelled == keys.get(table.name, set()), table.name
     command.downgrade(config, "base")
     assert set(schema(empty_database)) <= {"alembic_version"}
+
+
+MESSAGE = ("INSERT INTO messages (ticket_id, seq, client_id, author_id, author_name, author_role, body, internal,"
+           " created_at) VALUES (:ticket, :seq, :client_id, :author, 'N', :role, :body, :internal, :at)")
+
+
+def message(seq: int, author: str, role: str, body: str, internal: bool = False) -> dict[str, object]:
+    return {"ticket": "t1", "seq": seq, "client_id": "same", "author": author, "role": role, "body": body,
+            "internal": internal, "at": datetime(2025, 1, 1, tzinfo=timezone.utc)}
+
+
+def test_idempotency_keys_widen_per_author_and_keep_every_row(empty_database: str) -> None:
+    """0006: a client_id is unique per (ticket, author), no longer per ticket; rows survive up, down and up."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0005")
+    assert ("ticket_id", "client_id") in unique_keys(empty_database)["messages"]
+    run_sql(empty_database, MESSAGE, [message(1, "cara", "customer", "is it down?")])
+    command.upgrade(config, "0006")
+    keys = unique_keys(empty_database)
+    assert ("ticket_id", "author_id", "client_id") in keys["messages"]
+    assert ("ticket_id", "client_id") not in keys["messages"]
+    assert ("ticket_id", "uploader_id", "client_id") in keys["attachments"]
+    run_sql(empty_database, MESSAGE, [message(2, "alex", "agent", "known outage", internal=True)])
+    with pytest.raises(IntegrityError):  # the same author's client_id again is still refused
+        run_sql(empty_database, MESSAGE, [message(3, "cara", "customer", "again")])
+    command.downgrade(config, "0005")
+    rows = run_sql(empty_database, "SELECT seq, author_id, client_id, body FROM messages ORDER BY seq")
+    assert rows == [(1, "cara", "same", "is it down?"), (2, "alex", "before-0006:2", "known outage")]
+    command.upgrade(config, "head")
+    assert len(run_sql(empty_database, "SELECT seq FROM messages")) == 2

@@ -30,6 +30,18 @@ def test_every_route_is_described_and_nothing_else() -> None:
     assert sorted(described - served) == [], "Operations for routes the app does not serve"
 
 
+def test_every_write_documents_its_rate_limit_and_no_read_does() -> None:
+    document = build_document(app_routes())
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            limited = operation["responses"].get("429")
+            if method.upper() in ("POST", "PUT", "PATCH", "DELETE"):
+                assert limited and "Retry-After" in limited["headers"], f"{method} {path}"
+            else:
+                assert limited is None, f"{method} {path}"
+    validate(document)
+
+
 def test_bodies_come_from_the_handlers_msgspec_types() -> None:
     document = build_document(app_routes())
     create = document["paths"]["/api/tickets"]["post"]

@@ -1,6 +1,7 @@
-"""Schemathesis against the running gateway, driven by its own OpenAPI document, with every check (the CLI's
-`--checks all`): no server error, every status, content type, header and body as documented, what the document
-refuses refused and what it allows accepted. A short run by default; HELPLINE_FUZZ=full runs many more examples."""
+"""Schemathesis against the running gateway and the running status page, each driven by its own OpenAPI document.
+The gateway with every check (the CLI's `--checks all`): no server error, every status, content type, header and
+body as documented, what the document refuses refused and what it allows accepted. A short run by default;
+HELPLINE_FUZZ=full runs many more examples."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.checks import CHECKS, load_all_checks, not_a_server_error
 
 from support.core.tokens import issue_token
+from tests.fuzz.conftest import hostile_status  # noqa: F401 - the fixture, used by name
 from tests.intake.conftest import StatusPage
 from tests.integrations.conftest import GATEWAY_ENV
 from tests.services import SECRET, Gateway
@@ -52,17 +54,26 @@ def token_for(method: str, path: str) -> str:
 
 
 def test_every_check_passes_on_every_operation(running: Gateway) -> None:
-    schema = schemathesis.openapi.from_url(f"{running.url}/api/openapi.json")
+    assert_checks_pass(running.url, at_least=20, checks=ALL_CHECKS)
+
+
+def test_no_request_the_status_document_allows_gets_a_server_error(hostile_status: Gateway) -> None:  # noqa: F811
+    """The status page's own document (statuspage/openapi.py), every call with an admin token."""
+    assert_checks_pass(hostile_status.url, at_least=15, checks=[not_a_server_error], token=ADMIN)
+
+
+def assert_checks_pass(base_url: str, at_least: int, checks: list[Any], token: str | None = None) -> None:
+    schema = schemathesis.openapi.from_url(f"{base_url}/api/openapi.json")
     # The harness signs every call itself (token_for), so schemathesis does not generate the Authorization header;
     # the API ignores query parameters it does not know, as it ignores unknown body fields, so none are invented.
     schema.config.generation.update(with_security_parameters=False, allow_extra_parameters=False)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 20
+    assert len(operations) >= at_least
     failures: list[str] = []
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:
-                _exercise(operation, mode, running.url)
+                _exercise(operation, mode, base_url, checks, token)
             except Unsatisfiable:
                 pass  # nothing to make invalid: the operation takes no parameters or body
             except (KeyboardInterrupt, SystemExit):
@@ -72,14 +83,16 @@ def test_every_check_passes_on_every_operation(running: Gateway) -> None:
     assert not failures, "\n\n".join(failures)
 
 
-def _exercise(operation: Any, mode: GenerationMode, base_url: str) -> None:
-    token = token_for(operation.method.upper(), operation.path)
+def _exercise(operation: Any, mode: GenerationMode, base_url: str, checks: list[Any],
+              token: str | None = None) -> None:
+    """`token`: the one for every call; None: a token of the role each call needs (token_for)."""
+    token = token or token_for(operation.method.upper(), operation.path)
 
     @given(operation.as_strategy(generation_mode=mode))
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
     def run(case: Any) -> None:
         case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
-                               checks=ALL_CHECKS, timeout=10)
+                               checks=checks, timeout=10)
 
     run()

@@ -13,6 +13,7 @@ import pytest
 
 from statuspage.settings import StatusSettings
 from statuspage.app import create_app
+from tests.identity_provider import AUDIENCE, ISSUER, JwksServer, SigningKey
 from tests.statuspage.conftest import SECRET, serve, token
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -90,6 +91,27 @@ async def test_only_admins_may_write(base: str) -> None:
             r = await http.patch("/api/components/charts", json={"status": "major_outage"}, headers=token(role))
             assert r.status_code == 403
         assert (await http.get("/api/incidents")).json()["incidents"] == []
+
+
+async def test_admin_tokens_from_the_identity_provider_may_write(sqlite_url: str) -> None:
+    admin, impostor = SigningKey("K1", "ES256"), SigningKey("K1", "ES256")
+    provider = JwksServer(admin)
+    try:
+        settings = settings_for(sqlite_url, jwks_url=provider.url, jwt_issuer=ISSUER, jwt_audience=(AUDIENCE,))
+        with serve(create_app(settings)) as base:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+                incident = {"name": "Charts slow", "status": "investigating", "body": "Looking into it."}
+                r = await http.post("/api/incidents", json=incident,
+                                    headers={"authorization": f"Bearer {admin.sign('ops', role='admin')}"})
+                assert r.status_code == 201, r.text
+                r = await http.post("/api/incidents", json=incident,  # same kid, a key the provider never had
+                                    headers={"authorization": f"Bearer {impostor.sign('ops', role='admin')}"})
+                assert r.status_code == 401
+                r = await http.post("/api/incidents", json=incident,
+                                    headers={"authorization": f"Bearer {admin.sign('ed', role='agent')}"})
+                assert r.status_code == 403
+    finally:
+        provider.stop()
 
 
 async def test_bad_incident_bodies_are_refused(base: str) -> None:
@@ -199,6 +221,20 @@ async def test_page_renders_without_javascript_and_escapes_admin_text(base: str)
         uptime = (await http.get("/api/uptime")).json()["components"]
         assert len(uptime) == 6 and all(len(c["days"]) == 90 for c in uptime)
         assert (await http.get("/static/status.js")).status_code == 200
+
+
+async def test_pages_send_the_gateways_security_headers(base: str) -> None:
+    """The page may not be framed (clickjacking), sniffed into another type or load scripts from elsewhere."""
+    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        created = await http.post("/api/incidents", headers=token("admin"), json={
+            "name": "Feeds late", "status": "investigating", "body": "Looking.", "components": ["charts"]})
+        for path in ("/", f"/incidents/{created.json()['id']}", "/incidents/nope", "/history.atom", "/api/status"):
+            r = await http.get(path)
+            assert r.headers["x-content-type-options"] == "nosniff", path
+            assert r.headers["x-frame-options"] == "DENY", path
+            assert r.headers["referrer-policy"] == "strict-origin-when-cross-origin", path
+            csp = r.headers["content-security-policy"]
+            assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "object-src 'none'" in csp
 
 
 async def test_components_come_from_the_configured_file(tmp_path: Path, sqlite_url: str) -> None:

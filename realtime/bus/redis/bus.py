@@ -32,7 +32,7 @@ from support.core.model import Message, TicketView, User
 log = logging.getLogger("helpline.bus.redis")
 
 RECENT_PER_TICKET = 500  # approximate cap of a ticket's recent-history stream (MAXLEN ~)
-SEED_CLIENT_IDS = 1000  # latest persisted client_ids put back after a Redis data loss
+SEED_CLIENT_IDS = 1000  # latest persisted (author, client_id) keys put back after a Redis data loss
 IDLE_TTL_MS = 7 * 24 * 3600 * 1000  # a ticket's counter, client ids and recent history vanish after a quiet week
 LAG_EVERY_S = 2.0
 MAX_CONNECTIONS = 64
@@ -113,14 +113,15 @@ class RedisBus:
     async def commit(self, draft: Draft) -> CommitResult:
         payload = layout.encode_draft(draft)  # encoded once: the same bytes go to both streams and the publish
         keys = self._keys.commit_keys(draft.ticket)
-        channel = self._keys.channel(draft.ticket)
-        head: list[object] = [draft.client_id, payload, draft.ticket, self._recent_max, IDLE_TTL_MS]
-        channel = "" if self._min_replicas else channel  # replicated: published here once WAIT says so
+        idempotency_key = layout.author_client_key(draft.author.id, draft.client_id)
+        head: list[object] = [idempotency_key, payload, draft.ticket, self._recent_max, IDLE_TTL_MS]
+        # Replicated: published below, once WAIT says the replicas have it; else by the script itself.
+        channel = "" if self._min_replicas else self._keys.channel(draft.ticket)
         try:
             # On the pipelined commit connection: the commits of one loop tick leave in one write.
             result = await self._run_commit(keys, [*head, "", channel])
             if result[0] == -1:
-                stored = await self._stored(draft.ticket, draft.client_id)
+                stored = await self._stored(draft)
                 if stored is not None:
                     return CommitResult(stored, duplicate=True)
                 floor, pairs = await self._seed(draft.ticket)
@@ -136,7 +137,7 @@ class RedisBus:
             return CommitResult(draft.committed(seq), duplicate=False)
         if len(result) > 2:
             return CommitResult(layout.decode_message(seq, result[2]), duplicate=True)
-        stored = await self._stored(draft.ticket, draft.client_id)
+        stored = await self._stored(draft)
         return CommitResult(stored or draft.committed(seq), duplicate=True)
 
     async def _run_commit(self, keys: list[str], args: list[object]) -> Any:
@@ -151,14 +152,16 @@ class RedisBus:
                               f"{self._wait_timeout_ms} ms")
         return result
 
-    async def _stored(self, ticket: str, client_id: str) -> Message | None:
+    async def _stored(self, draft: Draft) -> Message | None:
+        """This author's earlier message with this client_id, from the database (never another author's)."""
         try:
-            return await self._store.message_by_client_id(ticket, client_id)
+            return await self._store.message_by_client_id(draft.ticket, draft.author.id, draft.client_id)
         except Exception as exc:
             raise Unavailable(f"the database is unreachable ({exc.__class__.__name__})") from None
 
     async def _seed(self, ticket: str) -> tuple[int, list[object]]:
-        """The counter's floor (the highest persisted seq) and the latest persisted (client_id, seq) pairs."""
+        """The counter's floor (the highest persisted seq) and the latest persisted (author+client_id key, seq)
+        pairs."""
         try:
             latest = await self._store.latest_messages(ticket, SEED_CLIENT_IDS, include_internal=True)
             floor = latest[-1].seq if latest else 0  # the highest persisted seq: latest includes it
@@ -166,7 +169,7 @@ class RedisBus:
             raise Unavailable(f"the database is unreachable ({exc.__class__.__name__})") from None
         pairs: list[object] = []
         for message in latest:
-            pairs += [message.client_id, message.seq]
+            pairs += [layout.author_client_key(message.author.id, message.client_id), message.seq]
         return floor, pairs
 
     async def recent(self, ticket: str, after_seq: int) -> list[Message] | None:

@@ -1,0 +1,80 @@
+"""The TokenBuckets contract, run against both backends: in this process, and shared through real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator, Awaitable, Callable
+
+import pytest
+import redis.asyncio as aioredis
+
+from realtime.bus.redis.limits import RedisTokenBuckets, limits_client
+from realtime.limits import MemoryTokenBuckets, TokenBuckets
+from tests.services import REDIS_URL, free_port
+
+OpenBuckets = Callable[[float, float], Awaitable[TokenBuckets]]
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def open_buckets(request: pytest.FixtureRequest) -> AsyncIterator[OpenBuckets]:
+    clients: list[aioredis.Redis] = []
+    prefix = request.getfixturevalue("redis_prefix") if request.param == "redis" else ""
+
+    async def open_one(rate: float, burst: float) -> TokenBuckets:
+        if request.param == "memory":
+            return MemoryTokenBuckets(rate, burst)
+        client = limits_client(REDIS_URL, prefix)
+        clients.append(client)
+        return RedisTokenBuckets(client, prefix, "test-budget", rate, burst)
+
+    yield open_one
+    for client in clients:
+        await client.aclose()
+
+
+async def test_a_new_caller_has_the_whole_burst_then_is_refused_with_a_wait(open_buckets: OpenBuckets) -> None:
+    buckets = await open_buckets(2.0, 5.0)
+    verdicts = [await buckets.take("203.0.113.7") for _ in range(7)]
+    assert [v.allowed for v in verdicts] == [True] * 5 + [False] * 2
+    refused = verdicts[-1]
+    assert 0 < refused.retry_after_s <= 0.5  # one token at 2 per second
+    assert refused.retry_after_header == "1"
+
+
+async def test_callers_have_separate_buckets(open_buckets: OpenBuckets) -> None:
+    buckets = await open_buckets(0.01, 2.0)
+    assert [(await buckets.take("alice")).allowed for _ in range(3)] == [True, True, False]
+    assert (await buckets.take("bob")).allowed
+
+
+async def test_a_bucket_refills_at_its_rate(open_buckets: OpenBuckets) -> None:
+    buckets = await open_buckets(10.0, 2.0)
+    assert [(await buckets.take("carol")).allowed for _ in range(3)] == [True, True, False]
+    await asyncio.sleep(0.25)  # 2.5 tokens' worth, capped at the burst of 2
+    assert [(await buckets.take("carol")).allowed for _ in range(3)] == [True, True, False]
+
+
+async def test_two_holders_of_one_backend_spend_one_budget(redis_prefix: str) -> None:
+    """What two gateway nodes do: each its own client and object, one budget between them."""
+    first, second = limits_client(REDIS_URL, redis_prefix), limits_client(REDIS_URL, redis_prefix)
+    try:
+        nodes = [RedisTokenBuckets(c, redis_prefix, "shared", 0.01, 4.0) for c in (first, second)]
+        allowed = [(await nodes[i % 2].take("198.51.100.9")).allowed for i in range(8)]
+        assert allowed == [True] * 4 + [False] * 4
+        key = f"{redis_prefix}:limit:shared:198.51.100.9"
+        ttl_ms = await first.pttl(key)
+        assert 0 < ttl_ms <= 4 / 0.01 * 1000 + 1000  # expires once it would be full again: no key lives forever
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_unreachable_redis_falls_back_to_this_node_and_never_raises() -> None:
+    client = limits_client(f"redis://127.0.0.1:{free_port()}/0", "nowhere")  # nothing listens there
+    try:
+        buckets = RedisTokenBuckets(client, "nowhere", "fallback", 0.01, 3.0)
+        verdicts = [await buckets.take("192.0.2.1") for _ in range(5)]
+        assert [v.allowed for v in verdicts] == [True, True, True, False, False]
+        assert verdicts[-1].retry_after_s > 0
+    finally:
+        await client.aclose()
