@@ -248,7 +248,8 @@ class PersistenceWorker:
         if not wanted:
             return True
         while True:
-            replicas = await reader.execute_command("WAIT", wanted, self.settings.redis_wait_timeout_ms)
+            replicas = await reader.execute_command(  # type: ignore[no-untyped-call]
+                "WAIT", wanted, self.settings.redis_wait_timeout_ms)
             if int(replicas) >= wanted:
                 return True
             if self.stopping.is_set():

@@ -35,7 +35,7 @@ class RedisTarget:
 
     def connection_options(self) -> dict[str, Any]:
         """redis-py keyword arguments of a connection to the server (for Sentinel: to the primary, sans address)."""
-        options = parse_url(self.url)
+        options: dict[str, Any] = dict(parse_url(self.url))
         if self.sentinel:
             options.pop("host", None)
             options.pop("port", None)
@@ -90,7 +90,7 @@ def _host_port(text: str) -> tuple[str, int]:
 def sentinel_manager(target: RedisTarget, **options: Any) -> Sentinel:
     """The sentinels of a target, asked where the primary is; `options` go to the primary's connections."""
     sentinel_options = {**target.sentinel_connection_options(), "socket_connect_timeout": 1, "socket_timeout": 1}
-    return Sentinel(list(target.sentinels), sentinel_kwargs=sentinel_options,
+    return Sentinel(list(target.sentinels), sentinel_kwargs=sentinel_options,  # type: ignore[no-untyped-call]
                     **{**target.connection_options(), **options})
 
 
@@ -100,4 +100,5 @@ def redis_client(target: RedisTarget, sentinels: Sentinel | None = None, **optio
     if not target.sentinel:
         return Redis.from_url(target.url, **options)
     manager = sentinels or sentinel_manager(target)
-    return manager.master_for(target.service, **{**target.connection_options(), **options})
+    client: Redis = manager.master_for(target.service, **{**target.connection_options(), **options})
+    return client

@@ -72,7 +72,7 @@ class Connections:
                 await asyncio.sleep(0.5)
             finally:
                 try:
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
                 except Exception:
                     pass
 

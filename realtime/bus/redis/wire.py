@@ -47,7 +47,7 @@ class Endpoint:
 
     @classmethod
     def from_url(cls, url: str) -> "Endpoint":
-        return cls.from_options(parse_url(url))
+        return cls.from_options(dict(parse_url(url)))
 
     @classmethod
     def from_options(cls, options: dict[str, Any], locate: Locate | None = None) -> "Endpoint":
@@ -146,7 +146,7 @@ class Wire(asyncio.Protocol):
         if reply.done():
             return reply, reply
         if self._replicated is None:
-            self._replicated = (self._loop.create_future(), hiredis.pack_command(("WAIT", replicas, timeout_ms)))
+            self._replicated = (self._loop.create_future(), hiredis.pack_command(("WAIT", replicas, timeout_ms)))  # type: ignore[arg-type]
         return reply, self._replicated[0]
 
     def send(self, args: Sequence[Any]) -> None:
