@@ -15,7 +15,7 @@ DEFAULT_RESPONSE_TARGETS_S: dict[str, int] = {"premium": 3600, "pro_plus": 4 * 3
 @dataclass(frozen=True)
 class Settings:
     secret: str = ""
-    # Identity from the host platform's identity provider (RS256/ES256); see realtime/auth.py and docs/operations.md.
+    # Identity from the host platform's identity provider (RS256/ES256); see support/core/tokens.py and docs/operations.md.
     jwt_public_key: str | None = None  # PEM text, or the path of a PEM file
     jwks_url: str | None = None
     jwt_issuer: str | None = None  # when set, every token must carry this `iss`
@@ -77,6 +77,7 @@ class Settings:
     webhook_retry_window_s: float = 24 * 3600.0  # then the delivery fails and its endpoint is marked failing
     webhook_timeout_s: float = 10.0
     webhook_poll_s: float = 1.0
+    drain_s: float = 10.0  # on SIGTERM a gateway tells its clients to move over this long, spread with jitter
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -143,6 +144,7 @@ class Settings:
             webhook_retry_window_s=float(env.get("HELPLINE_WEBHOOK_RETRY_WINDOW_S", cls.webhook_retry_window_s)),
             webhook_timeout_s=float(env.get("HELPLINE_WEBHOOK_TIMEOUT_S", cls.webhook_timeout_s)),
             webhook_poll_s=float(env.get("HELPLINE_WEBHOOK_POLL_S", cls.webhook_poll_s)),
+            drain_s=float(env.get("HELPLINE_DRAIN_S", cls.drain_s)),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
