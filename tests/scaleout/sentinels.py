@@ -57,6 +57,7 @@ class SentinelDeployment:
                                     and self._ask(p, "SENTINEL", "SENTINELS", SERVICE) is not None
                                     and len(self._ask(p, "SENTINEL", "SENTINELS", SERVICE)) == 2
                                     for p in self.sentinel_ports), "the sentinels did not see the replicas")
+        self.until_replicating(2)  # both in sync: a MIN_REPLICAS test's first WAIT must not race the first sync
         return self
 
     def _ask(self, port: int, *command: str) -> object:
