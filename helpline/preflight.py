@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from support.core.environment import SettingsError
+from support.core.redis_url import parse_redis_url, redis_client
 
 
 def _where(url: str) -> str:
@@ -30,7 +30,8 @@ async def _database(url: str) -> None:
 
 
 async def _redis(url: str) -> None:
-    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    # Through the sentinels for a redis+sentinel:// URL: what answers is the primary they name.
+    client = redis_client(parse_redis_url(url), socket_connect_timeout=2, socket_timeout=2)
     try:
         await client.ping()
     finally:

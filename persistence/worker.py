@@ -2,19 +2,21 @@
 
 A consumer group hands out entries; a batch is written in one transaction (idempotent on (ticket, seq)) and only
 then acknowledged; entries a dead worker left pending are claimed; the stream is trimmed below the oldest entry not
-yet acknowledged, never further. Several workers may run at once.
+yet acknowledged, never further. Several workers may run at once. With HELPLINE_REDIS_MIN_REPLICAS, entries are
+written only once that many replicas have them: a failover cannot take back a seq the database already holds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
 import secrets
 import signal
 import socket
-from typing import Any, Awaitable, Callable, Iterable, cast
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, cast
 
 import msgspec
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
@@ -27,6 +29,7 @@ from persistence.message_rows import MessageRow, StoredDraft, row_of_message
 from persistence.store import TicketStore
 from persistence.webhooks import run_dispatcher
 from support.core import stream
+from support.core.redis_url import parse_redis_url, redis_client
 from support.core.stream import PERSIST_GROUP, persist_lag
 from support.core.settings import Settings
 
@@ -141,8 +144,8 @@ class PersistenceWorker:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = TicketStore(settings.database_url)
-        self.redis = Redis.from_url(settings.redis_url or "", socket_connect_timeout=2, socket_timeout=10,
-                                    retry=Retry(NoBackoff(), 0))
+        self.redis = redis_client(parse_redis_url(settings.redis_url or ""), socket_connect_timeout=2,
+                                  socket_timeout=10, retry=Retry(NoBackoff(), 0))
         self.redis.set_response_callback("XREADGROUP", _unparsed)  # decode_entries reads the reply as it came
         self.stream = stream.persist_key(settings.key_prefix)
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -193,8 +196,11 @@ class PersistenceWorker:
                     await self._claim_abandoned(pipeline)
                     await self._maintain()
                 try:
-                    entries = _entries_of(await self.redis.xreadgroup(
-                        PERSIST_GROUP, self.consumer, {self.stream: ">"}, count=BATCH, block=BLOCK_MS))
+                    async with self._reader() as reader:
+                        entries = _entries_of(await reader.xreadgroup(
+                            PERSIST_GROUP, self.consumer, {self.stream: ">"}, count=BATCH, block=BLOCK_MS))
+                        if entries and not await self._replicated(reader):
+                            continue  # stopping: the entries stay pending, claimed by the next worker
                 except ResponseError as exc:
                     if "NOGROUP" in str(exc):  # Redis lost the stream and its group: start over
                         log.warning("the persistence stream's consumer group is gone; recreating it")
@@ -212,14 +218,47 @@ class PersistenceWorker:
         written like any batch, in the pipeline's order."""
         cursor: bytes | str = "0-0"
         while not self.stopping.is_set():
-            cursor, entries, _deleted = cast(tuple[bytes, list[Entry], list[bytes]], await self.redis.xautoclaim(
-                self.stream, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, count=CLAIM_BATCH))
+            async with self._reader() as reader:
+                cursor, entries, _deleted = cast(tuple[bytes, list[Entry], list[bytes]], await reader.xautoclaim(
+                    self.stream, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, count=CLAIM_BATCH))
+                if entries and not await self._replicated(reader):
+                    return
             if entries:
                 CLAIMED.inc(len(entries))
                 log.info("claimed %d entries a stopped worker left pending", len(entries))
                 await pipeline.put(*decode_entries(entries))
             if cursor in (b"0-0", "0-0"):
                 return
+
+    @contextlib.asynccontextmanager
+    async def _reader(self) -> AsyncIterator[Redis]:
+        """The client to read entries with: with min_replicas, one connection of its own, since WAIT counts the
+        writes of the connection it is sent on (the read is one: it moves the group's cursor)."""
+        if not self.settings.redis_min_replicas:
+            yield self.redis
+            return
+        async with self.redis.client() as reader:
+            reader.set_response_callback("XREADGROUP", _unparsed)
+            yield reader
+
+    async def _replicated(self, reader: Redis) -> bool:
+        """Wait until min_replicas replicas have everything read so far (so a failover keeps it); False when
+        stopping first. Replicas down means the worker waits, as the gateways' commits do."""
+        wanted = self.settings.redis_min_replicas
+        if not wanted:
+            return True
+        while True:
+            replicas = await reader.execute_command(  # type: ignore[no-untyped-call]
+                "WAIT", wanted, self.settings.redis_wait_timeout_ms)
+            if int(replicas) >= wanted:
+                return True
+            if self.stopping.is_set():
+                return False
+            loop = asyncio.get_running_loop()
+            if loop.time() >= self._next_lag_log:
+                self._next_lag_log = loop.time() + LAG_LOG_EVERY_S
+                log.warning("%d of %d replicas have the stream's latest entries; waiting before writing them",
+                            replicas, wanted)
 
     async def _ack(self, ids: list[bytes], written: int) -> None:
         await self.redis.xack(self.stream, PERSIST_GROUP, *ids)

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from support.core.bus import Bus
+from support.core.settings import BUS_SCHEMES as SCHEMES
 
 if TYPE_CHECKING:
     from support.core.stores import MessageStore
     from support.core.settings import Settings
 
 
-SCHEMES = ("redis", "rediss", "unix")  # support.core.settings.BUS_SCHEMES refuses the others at start-up
-
 
 def open_bus(settings: "Settings", store: "MessageStore") -> Bus:
-    """Pick the backend from the URL: Redis when HELPLINE_REDIS_URL is set, else in-memory (one process).
+    """Pick the backend from the URL: Redis (one server, or the primary Sentinel names) when HELPLINE_REDIS_URL is
+    set, else in-memory (one process).
 
     A URL of a scheme no backend serves is an error, never the in-memory bus: N such nodes would each be an island
     while /readyz said ready."""
@@ -25,7 +25,8 @@ def open_bus(settings: "Settings", store: "MessageStore") -> Bus:
             raise ValueError(f"no bus backend for {scheme}:// (known: {', '.join(s + '://' for s in SCHEMES)})")
         from realtime.bus.redis.bus import RedisBus
 
-        return RedisBus(settings.redis_url, store, prefix=settings.key_prefix, presence_ttl_s=settings.presence_ttl_s)
+        return RedisBus(settings.redis_url, store, prefix=settings.key_prefix, presence_ttl_s=settings.presence_ttl_s,
+                        min_replicas=settings.redis_min_replicas, wait_timeout_ms=settings.redis_wait_timeout_ms)
     from realtime.bus.memory import MemoryBus
 
     return MemoryBus(store)

@@ -14,6 +14,7 @@ from typing import Collection, Mapping
 
 from support.core.environment import (Variable, boolean, choice, comma_list, integer, number, port, positive, read,
                                       text, url, variable)
+from support.core.redis_url import SCHEMES as REDIS_SCHEMES
 from support.core.tokens import KEY_VARIABLES
 
 DEFAULT_RESPONSE_TARGETS_S: dict[str, int] = {"premium": 3600, "pro_plus": 4 * 3600, "pro": 12 * 3600}
@@ -32,7 +33,9 @@ class Settings:
     jwks_cache_s: float = 300.0  # the key set is fetched again when older than this
     jwks_min_refresh_s: float = 5.0  # an unknown kid fetches the set again at most this often
     database_url: str = "sqlite+aiosqlite:///./helpline.db"
-    redis_url: str | None = None
+    redis_url: str | None = None  # redis://, rediss://, unix://, or redis+sentinel:// (support/core/redis_url.py)
+    redis_min_replicas: int = 0  # a commit is acked once this many replicas have it (WAIT); 0: on the primary
+    redis_wait_timeout_ms: int = 1000  # how long a batch's WAIT may take before its commits answer `unavailable`
     allowed_origins: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8000
@@ -115,7 +118,7 @@ def _origin(value: str) -> str:
 
 
 DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
-BUS_SCHEMES = ("redis", "rediss", "unix")  # what realtime.bus.open_bus has a backend for
+BUS_SCHEMES = tuple(scheme.removesuffix("://") for scheme in REDIS_SCHEMES)  # the buses realtime.bus opens  # what realtime.bus.open_bus has a backend for
 
 V = variable
 VARIABLES: tuple[Variable, ...] = (
@@ -123,6 +126,10 @@ VARIABLES: tuple[Variable, ...] = (
     *KEY_VARIABLES,
     V("HELPLINE_DATABASE_URL", "database_url", url(*DATABASE_SCHEMES), "the ticket database (SQLAlchemy async URL)"),
     V("HELPLINE_REDIS_URL", "redis_url", url(*BUS_SCHEMES), "the Redis bus; unset: in-memory bus, one process"),
+    V("HELPLINE_REDIS_MIN_REPLICAS", "redis_min_replicas", integer(0),
+      "a commit is acked only once this many replicas have it (WAIT); 0: as soon as the primary has it"),
+    V("HELPLINE_REDIS_WAIT_TIMEOUT_MS", "redis_wait_timeout_ms", integer(1),
+      "how long a commit waits for those replicas before it is answered unavailable"),
     V("HELPLINE_ALLOWED_ORIGINS", "allowed_origins", comma_list(_origin),
       "origins allowed to open /ws and call the API from a browser"),
     V("HOST", "host", text(), "the address the servers listen on"),

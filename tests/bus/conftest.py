@@ -16,6 +16,7 @@ from support.core.bus import Bus, BusEvent, Draft
 from realtime.bus.memory import MemoryBus
 from realtime.bus.redis.bus import RedisBus
 from support.core.model import User
+from tests.scaleout.sentinels import SentinelDeployment
 from tests.services import REDIS_URL, migrate, sqlite_url, unavailable
 
 
@@ -74,15 +75,35 @@ def redis_prefix() -> Iterator[str]:
 BusFactory = Callable[[], Awaitable[tuple[Bus, Sink]]]
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(scope="session")
+def sentinel_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelDeployment]:
+    """One primary, two replicas, three sentinels of the suite's own (thrown away with their data at the end)."""
+    deployment = SentinelDeployment(tmp_path_factory.mktemp("sentinel"))
+    try:
+        deployment.start()
+        yield deployment
+    finally:
+        deployment.stop()
+
+
+# redis+sentinel: the primary that Sentinel names; replicated: the same with HELPLINE_REDIS_MIN_REPLICAS=1.
+BACKENDS = ["memory", "redis", "sentinel", "sentinel-replicated"]
+
+
+@pytest.fixture(params=BACKENDS)
 async def open_node(request: pytest.FixtureRequest, store: TicketStore) -> AsyncIterator[BusFactory]:
     """Opens a started bus (a "node") of the backend under test, with its own sink; closed afterwards."""
-    prefix = request.getfixturevalue("redis_prefix") if request.param == "redis" else ""
+    url, prefix, replicas = REDIS_URL, "", 0
+    if request.param == "redis":
+        prefix = request.getfixturevalue("redis_prefix")
+    elif request.param.startswith("sentinel"):
+        url, prefix = request.getfixturevalue("sentinel_deployment").url, f"hltest-{secrets.token_hex(6)}"
+        replicas = 1 if request.param == "sentinel-replicated" else 0
     opened: list[Bus] = []
 
     async def open_one() -> tuple[Bus, Sink]:
         bus: Bus = MemoryBus(store) if request.param == "memory" else RedisBus(
-            REDIS_URL, store, prefix=prefix, presence_ttl_s=0.6)
+            url, store, prefix=prefix, presence_ttl_s=0.6, min_replicas=replicas)
         sink = Sink()
         await bus.start(sink)
         opened.append(bus)

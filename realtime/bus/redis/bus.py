@@ -1,7 +1,8 @@
 """The Redis bus: any number of gateway nodes share one commit point, one recent history and presence.
 
-A commit is one Lua script (seq, idempotency, persistence stream, recent stream, publish); the persistence worker
-(persistence/worker.py) drains the stream into the database. Redis errors surface as Unavailable, never as an ack.
+A commit is one Lua script (seq, idempotency, persistence stream, recent stream, publish; with min_replicas, WAIT
+then the publish); the worker (persistence/worker.py) drains the stream into the database. Redis errors surface as
+Unavailable, never as an ack.
 """
 
 from __future__ import annotations
@@ -9,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import AsyncIterator, cast
+from typing import Any, AsyncIterator, cast
 
-from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -24,7 +24,9 @@ from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEv
 from support.core.errors import Unavailable
 from realtime.bus.redis.fanout import ChannelSubscriber
 from support.core.stream import persist_lag
-from realtime.bus.redis.wire import CommandPipe, Endpoint, ReplyError
+from realtime.bus.redis.sentinel import Connections
+from realtime.bus.redis.wire import CommandPipe, ReplyError
+from support.core.redis_url import parse_redis_url
 from support.core.model import Message, TicketView, User
 
 log = logging.getLogger("helpline.bus.redis")
@@ -47,15 +49,18 @@ async def redis_errors(what: str) -> AsyncIterator[None]:
 
 class RedisBus:
     def __init__(self, url: str, store: MessageStore, prefix: str = "helpline", presence_ttl_s: float = 30.0,
-                 recent_max: int = RECENT_PER_TICKET) -> None:
+                 recent_max: int = RECENT_PER_TICKET, min_replicas: int = 0, wait_timeout_ms: int = 1000) -> None:
         # Bounded and blocking: a burst of commits queues for a connection instead of opening thousands.
-        pool = BlockingConnectionPool.from_url(url, max_connections=MAX_CONNECTIONS, timeout=5,
-                                               socket_connect_timeout=2, socket_timeout=5,
-                                               retry=Retry(NoBackoff(), 0), health_check_interval=10,
-                                               client_name=f"{prefix}:gateway")  # shows in CLIENT LIST
-        self._redis = Redis(connection_pool=pool)  # everything but the hot paths below
-        endpoint = Endpoint.from_url(url)
+        self._connections = Connections(parse_redis_url(url), max_connections=MAX_CONNECTIONS, timeout=5,
+                                        socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 0),
+                                        health_check_interval=10, client_name=f"{prefix}:gateway")  # CLIENT LIST
+        self._redis = self._connections.redis  # everything but the hot paths below
+        endpoint = self._connections.endpoint
         self._commands = CommandPipe(endpoint, name=f"{prefix}:gateway")  # commits and publishes, pipelined
+        self._min_replicas = min_replicas
+        self._wait_timeout_ms = wait_timeout_ms
+        self._filling: dict[str, list[MessageEvent]] = {}  # tickets whose gap is being read: what arrives waits
+        self._background: set[asyncio.Task[None]] = set()
         self._store = store
         self._keys = layout.Keys(prefix)
         self._presence_ttl_ms = int(presence_ttl_s * 1000)
@@ -74,15 +79,29 @@ class RedisBus:
         self._sink = sink
         self._subscriber.start(self._queue_channel)
         self._maintenance = asyncio.create_task(self._maintain(), name="redis-bus-maintenance")
+        self._watch(self._connections.watch_switches(self._primary_switched), "sentinel-switch-watch")
+
+    def _watch(self, work: Any, name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _primary_switched(self) -> None:
+        """A failover: drop the connections to the old primary now; they reconnect to the new one."""
+        self._commands.drop()
+        self._subscriber.drop()
 
     async def close(self) -> None:
         if self._maintenance:
             self._maintenance.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._maintenance
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self._subscriber.close()
         await self._commands.close()
-        await self._redis.aclose()
+        await self._connections.close()
 
     async def ready(self) -> bool:
         try:
@@ -94,27 +113,44 @@ class RedisBus:
     async def commit(self, draft: Draft) -> CommitResult:
         payload = layout.encode_draft(draft)  # encoded once: the same bytes go to both streams and the publish
         keys = self._keys.commit_keys(draft.ticket)
-        channel = self._keys.channel(draft.ticket)
         idempotency_key = layout.author_client_key(draft.author.id, draft.client_id)
         head: list[object] = [idempotency_key, payload, draft.ticket, self._recent_max, IDLE_TTL_MS]
+        # Replicated: published below, once WAIT says the replicas have it; else by the script itself.
+        channel = "" if self._min_replicas else self._keys.channel(draft.ticket)
         try:
             # On the pipelined commit connection: the commits of one loop tick leave in one write.
-            result = await scripts.COMMIT_SCRIPT.on(self._commands, keys, [*head, "", channel])
+            result = await self._run_commit(keys, [*head, "", channel])
             if result[0] == -1:
                 stored = await self._stored(draft)
                 if stored is not None:
                     return CommitResult(stored, duplicate=True)
                 floor, pairs = await self._seed(draft.ticket)
-                result = await scripts.COMMIT_SCRIPT.on(self._commands, keys, [*head, floor, channel, *pairs])
+                result = await self._run_commit(keys, [*head, floor, channel, *pairs])
+            seq = result[1]
+            if self._min_replicas and (result[0] == 1 or len(result) > 2):
+                # A retry of a commit whose WAIT fell short publishes it too: subscribers drop what they had.
+                body = payload if result[0] == 1 else result[2]
+                await self._commands.call("PUBLISH", self._keys.channel(draft.ticket), b"m%d %s" % (seq, body))
         except ReplyError as exc:
             raise Unavailable(f"commit failed: Redis answered {exc}") from None
-        seq = result[1]
         if result[0] == 1:
             return CommitResult(draft.committed(seq), duplicate=False)
         if len(result) > 2:
             return CommitResult(layout.decode_message(seq, result[2]), duplicate=True)
         stored = await self._stored(draft)
         return CommitResult(stored or draft.committed(seq), duplicate=True)
+
+    async def _run_commit(self, keys: list[str], args: list[object]) -> Any:
+        """The commit script; with min_replicas, its reply only once that many replicas have it (else Unavailable:
+        the commit may be in Redis, and the client's retry with its client_id finds it)."""
+        if not self._min_replicas:
+            return await scripts.COMMIT_SCRIPT.on(self._commands, keys, args)
+        result, replicas = await scripts.COMMIT_SCRIPT.on_replicated(
+            self._commands, self._min_replicas, self._wait_timeout_ms, keys, args)
+        if replicas < self._min_replicas and result[0] != -1:
+            raise Unavailable(f"commit reached {replicas} of {self._min_replicas} replicas in "
+                              f"{self._wait_timeout_ms} ms")
+        return result
 
     async def _stored(self, draft: Draft) -> Message | None:
         """This author's earlier message with this client_id, from the database (never another author's)."""
@@ -189,8 +225,11 @@ class RedisBus:
         if ticket is None:
             return  # unsubscribed meanwhile
         event = layout.decode_payload(payload)
-        if isinstance(event, MessageEvent) and not self._note_delivered(ticket, event.message.seq):
-            return
+        if isinstance(event, MessageEvent):
+            if self._min_replicas and self._out_of_order(ticket, event):
+                return
+            if not self._note_delivered(ticket, event.message.seq):
+                return
         if isinstance(event, PresenceEvent):
             self._note_presence(ticket, event.user, event.online)
         self._sink(ticket, event)
@@ -208,6 +247,31 @@ class RedisBus:
             return False
         self._delivered_seq[ticket] = seq
         return True
+
+    def _out_of_order(self, ticket: str, event: MessageEvent) -> bool:
+        """Replicated commits are published by the gateway that made them, after their WAIT: across gateways a
+        later seq can come first. Hold it, read the gap from the recent history (a later seq is replicated, so
+        every earlier one is too), then hand on in order."""
+        held = self._filling.get(ticket)
+        if held is not None:
+            held.append(event)
+            return True
+        last = self._delivered_seq.get(ticket)
+        if last is None or event.message.seq <= last + 1:
+            return False
+        self._filling[ticket] = [event]
+        self._watch(self._fill_gap(ticket, last), "redis-bus-gap")
+        return True
+
+    async def _fill_gap(self, ticket: str, last: int) -> None:
+        try:
+            missed = await self._recent_retried(ticket, last) or []
+        except Unavailable:
+            missed = []  # its clients recover the gap on their next join with since
+        held = self._filling.pop(ticket, [])
+        for message in sorted([*missed, *(e.message for e in held)], key=lambda m: m.seq):
+            if ticket in self._delivered_seq and self._note_delivered(ticket, message.seq):
+                self._sink(ticket, MessageEvent(message))
 
     async def _fill_gaps(self) -> None:
         """After a reconnect: hand on what was committed while this node was not listening, then who came and

@@ -1,6 +1,7 @@
 -- KEYS: seq counter, (author, client_id) -> seq hash, recent-history stream, persistence stream.
 -- ARGV: author+client_id key (layout.author_client_key), draft bytes, ticket, recent cap, idle ttl ms, seed
---       ('' = none), channel, then seed pairs (author+client_id key, seq) of the ticket's latest persisted messages.
+--       ('' = none), channel ('' = the caller publishes once replicas have the commit: HELPLINE_REDIS_MIN_REPLICAS),
+--       then seed pairs (author+client_id key, seq) of the ticket's latest persisted messages.
 -- Returns {1, seq} committed; {0, seq, draft?} duplicate of this author's first commit; {-1} the counter needs a seed.
 -- The key holds the author: another author's client_id is another message, never its duplicate.
 local known = redis.call('HGET', KEYS[2], ARGV[1])
@@ -29,5 +30,5 @@ redis.call('HSET', KEYS[2], ARGV[1], seq)
 redis.call('XADD', KEYS[4], '*', 't', ARGV[3], 's', seq, 'd', ARGV[2])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], seq .. '-0', 'd', ARGV[2])
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
-redis.call('PUBLISH', ARGV[7], 'm' .. seq .. ' ' .. ARGV[2])
+if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[7], 'm' .. seq .. ' ' .. ARGV[2]) end
 return {1, seq}

@@ -48,6 +48,11 @@ class ChannelSubscriber:
                 pass
         self._drop_connection()
 
+    def drop(self) -> None:
+        """Abort the connection (the primary moved): the loop reconnects, resubscribes and fills the gap."""
+        if self._wire is not None:
+            self._wire.abort()
+
     async def add(self, channel: bytes) -> None:
         """Subscribe and return once Redis confirmed it: from then on no publish to the channel is missed."""
         self._channels.add(channel)

@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 import time
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from realtime.bus.redis import scripts as scripts
 from realtime.bus.redis.layout import Keys
+from realtime.bus.redis.sentinel import Connections
+from support.core.redis_url import parse_redis_url
 from realtime.limits import MemoryTokenBuckets, Verdict
 
 log = logging.getLogger("helpline.limits")
@@ -25,10 +27,8 @@ RETRY_REDIS_AFTER_S = 1.0  # after a failure, count locally this long rather tha
 
 def limits_client(url: str, prefix: str) -> Redis:
     """A small pool of its own with short timeouts: a limit check must not hold a request for long."""
-    pool = BlockingConnectionPool.from_url(url, max_connections=16, timeout=0.5, socket_connect_timeout=0.5,
-                                           socket_timeout=0.5, retry=Retry(NoBackoff(), 0),
-                                           client_name=f"{prefix}:limits")
-    return Redis(connection_pool=pool)
+    return Connections(parse_redis_url(url), max_connections=16, timeout=0.5, socket_connect_timeout=0.5,
+                       socket_timeout=0.5, retry=Retry(NoBackoff(), 0), client_name=f"{prefix}:limits").redis
 
 
 class RedisTokenBuckets:

@@ -10,10 +10,11 @@ import collections
 import logging
 import ssl
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Awaitable, Callable, Sequence
 
 import hiredis
 from redis.asyncio.connection import SSLConnection, parse_url
+from redis.exceptions import RedisError
 
 from support.core.errors import Unavailable
 
@@ -25,9 +26,15 @@ REPLY_TIMEOUT_S = 5.0  # replies overdue this long (while commands wait) mean th
 WATCH_EVERY_S = 1.0
 
 
+Locate = Callable[[], Awaitable[tuple[str, int]]]  # where the primary is now (asked of the Sentinels)
+TLS_OPTIONS = ("ssl_cert_reqs", "ssl_ca_certs", "ssl_ca_path", "ssl_ca_data", "ssl_certfile", "ssl_keyfile",
+               "ssl_password", "ssl_check_hostname")
+
+
 @dataclass(frozen=True)
 class Endpoint:
-    """Where a Redis is and how to sign in, from a `redis://`, `rediss://` or `unix://` URL."""
+    """Where a Redis is and how to sign in, from redis-py connection options (a `redis://`, `rediss://` or
+    `unix://` URL, or a Sentinel target's primary): `locate`, when set, finds the primary before each connection."""
     host: str = "localhost"
     port: int = 6379
     path: str | None = None
@@ -35,13 +42,37 @@ class Endpoint:
     db: int = 0
     username: str | None = None
     password: str | None = None
+    tls_options: tuple[tuple[str, Any], ...] = ()
+    locate: Locate | None = None
 
     @classmethod
     def from_url(cls, url: str) -> "Endpoint":
-        parts = parse_url(url)
-        return cls(host=parts.get("host") or "localhost", port=int(parts.get("port") or 6379),
-                   path=parts.get("path"), tls=parts.get("connection_class") is SSLConnection,
-                   db=int(parts.get("db") or 0), username=parts.get("username"), password=parts.get("password"))
+        return cls.from_options(dict(parse_url(url)))
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any], locate: Locate | None = None) -> "Endpoint":
+        tls = options.get("connection_class") is SSLConnection or bool(options.get("ssl"))
+        return cls(host=options.get("host") or "localhost", port=int(options.get("port") or 6379),
+                   path=options.get("path"), tls=tls, db=int(options.get("db") or 0),
+                   username=options.get("username"), password=options.get("password"),
+                   tls_options=tuple((k, options[k]) for k in TLS_OPTIONS if k in options), locate=locate)
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS settings of the URL (as redis-py reads them), so the hot path verifies what the pool does."""
+        if not self.tls:
+            return None
+        options = dict(self.tls_options)
+        context = ssl.create_default_context(cafile=options.get("ssl_ca_certs"), capath=options.get("ssl_ca_path"),
+                                             cadata=options.get("ssl_ca_data"))
+        reqs = options.get("ssl_cert_reqs", "required")
+        mode = reqs if isinstance(reqs, ssl.VerifyMode) else \
+            {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL}.get(str(reqs).lower(), ssl.CERT_REQUIRED)
+        check = options.get("ssl_check_hostname", True)
+        context.check_hostname = mode != ssl.CERT_NONE and str(check).lower() not in ("false", "0", "no")
+        context.verify_mode = mode
+        if options.get("ssl_certfile"):
+            context.load_cert_chain(options["ssl_certfile"], options.get("ssl_keyfile"), options.get("ssl_password"))
+        return context
 
 
 class Wire(asyncio.Protocol):
@@ -53,6 +84,7 @@ class Wire(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._out: list[bytes] = []
+        self._replicated: tuple[asyncio.Future[Any], bytes] | None = None  # this write's WAIT: future, command
         self.on_reply: Callable[[Any], None] = self._resolve_oldest
         self.heard = 0  # chunks received so far: watchdogs compare it, no clock read per reply
         self.closed: asyncio.Future[None] = self._loop.create_future()
@@ -77,6 +109,9 @@ class Wire(asyncio.Protocol):
         self._transport = None
         self._out.clear()
         failure = Unavailable(f"Redis connection lost ({exc.__class__.__name__ if exc else 'closed'})")
+        if self._replicated is not None:
+            self._waiting.append(self._replicated[0])
+            self._replicated = None
         while self._waiting:
             future = self._waiting.popleft()
             if not future.done():
@@ -103,6 +138,17 @@ class Wire(asyncio.Protocol):
         self.send(args)
         return future
 
+    def request_replicated(self, args: Sequence[Any], replicas: int, timeout_ms: int
+                           ) -> "tuple[asyncio.Future[Any], asyncio.Future[Any]]":
+        """Queue a command and the WAIT that follows it: one WAIT after the last such command of this write, so
+        the replicas' round trip is paid once per batch. The second future gets how many replicas have it."""
+        reply = self.request(args)
+        if reply.done():
+            return reply, reply
+        if self._replicated is None:
+            self._replicated = (self._loop.create_future(), hiredis.pack_command(("WAIT", replicas, timeout_ms)))  # type: ignore[arg-type]
+        return reply, self._replicated[0]
+
     def send(self, args: Sequence[Any]) -> None:
         """Queue a command whose replies are not waited for (pub/sub: they come back as pushes)."""
         if not self._out:
@@ -110,6 +156,13 @@ class Wire(asyncio.Protocol):
         self._out.append(hiredis.pack_command(tuple(args)))
 
     def _flush(self) -> None:
+        if self._replicated is not None and not self.lost:
+            future, wait = self._replicated
+            self._waiting.append(future)  # after every command of this write: WAIT covers them all
+            self._out.append(wait)
+        elif self._replicated is not None:
+            self._replicated[0].set_exception(Unavailable("Redis connection lost"))
+        self._replicated = None
         if self._out and not self.lost:
             assert self._transport is not None
             self._transport.write(b"".join(self._out))
@@ -126,7 +179,8 @@ class Wire(asyncio.Protocol):
 
 
 async def open_wire(endpoint: Endpoint, name: str, timeout_s: float = CONNECT_TIMEOUT_S) -> Wire:
-    """Connect, sign in, select the database and name the client (it shows in CLIENT LIST); else Unavailable."""
+    """Connect, sign in, select the database and name the client (it shows in CLIENT LIST); else Unavailable.
+    Behind Sentinel: to the primary the sentinels name now, and only if it says it is one (ROLE)."""
     loop = asyncio.get_running_loop()
     wire: Wire | None = None
     try:
@@ -134,8 +188,9 @@ async def open_wire(endpoint: Endpoint, name: str, timeout_s: float = CONNECT_TI
             if endpoint.path:
                 _, wire = await loop.create_unix_connection(Wire, endpoint.path)
             else:
-                context = ssl.create_default_context() if endpoint.tls else None
-                _, wire = await loop.create_connection(Wire, endpoint.host, endpoint.port, ssl=context)
+                host, port = await endpoint.locate() if endpoint.locate else (endpoint.host, endpoint.port)
+                _, wire = await loop.create_connection(Wire, host, port, ssl=endpoint.ssl_context(),
+                                                       server_hostname=host if endpoint.tls else None)
             setup: list[tuple[Any, ...]] = []
             if endpoint.password is not None:
                 setup.append(("AUTH", endpoint.username, endpoint.password) if endpoint.username
@@ -143,11 +198,16 @@ async def open_wire(endpoint: Endpoint, name: str, timeout_s: float = CONNECT_TI
             if endpoint.db:
                 setup.append(("SELECT", endpoint.db))
             setup.append(("CLIENT", "SETNAME", name))
-            for reply in await asyncio.gather(*(wire.request(command) for command in setup)):
+            if endpoint.locate:
+                setup.append(("ROLE",))  # a sentinel's view may lag a failover: a demoted primary says "slave"
+            replies = await asyncio.gather(*(wire.request(command) for command in setup))
+            for reply in replies:
                 if isinstance(reply, ReplyError):
                     raise Unavailable(f"Redis refused the connection setup: {reply}")
+            if endpoint.locate and replies[-1][0] != b"master":
+                raise Unavailable(f"the sentinels named {host}:{port} as the primary, but it is a {replies[-1][0]!r}")
         return wire
-    except (OSError, asyncio.TimeoutError, Unavailable) as exc:
+    except (OSError, asyncio.TimeoutError, Unavailable, RedisError) as exc:
         if wire is not None:
             wire.abort()
         if isinstance(exc, Unavailable):
@@ -178,8 +238,37 @@ class CommandPipe:
             wire = await self._connected()
         reply = await wire.request(args)
         if type(reply) is ReplyError:
-            raise reply
+            raise self._refused(wire, reply)
         return reply
+
+    async def call_replicated(self, replicas: int, timeout_ms: int, *args: Any) -> tuple[Any, int]:
+        """The command's reply and how many replicas acknowledged it (and everything before it) by then: the
+        reply is held back until WAIT answers, so nothing runs on it before it is replicated."""
+        wire = self._wire
+        if wire is None or wire.lost:
+            wire = await self._connected()
+        reply_future, wait_future = wire.request_replicated(args, replicas, timeout_ms)
+        wait_future.add_done_callback(_retrieve)
+        reply = await reply_future
+        acked = await wait_future
+        if type(reply) is ReplyError:
+            raise self._refused(wire, reply)
+        if type(acked) is ReplyError:
+            raise self._refused(wire, acked)
+        return reply, int(acked)
+
+    def _refused(self, wire: Wire, reply: ReplyError) -> Exception:
+        """READONLY: this is a primary demoted by a failover; drop it, and the next call finds the new one."""
+        if str(reply).startswith("READONLY"):
+            log.warning("Redis answered READONLY (a failover demoted it); reconnecting to the primary")
+            wire.abort()
+            return Unavailable("Redis is failing over (READONLY)")
+        return reply
+
+    def drop(self) -> None:
+        """Abort the connection (the primary moved): commands in flight fail with Unavailable, the next reconnects."""
+        if self._wire is not None:
+            self._wire.abort()
 
     async def _connected(self) -> Wire:
         # Callers arriving while Redis is being reached share one attempt and its outcome.
@@ -219,6 +308,6 @@ class CommandPipe:
             self._wire = None
 
 
-def _retrieve(task: "asyncio.Task[Any]") -> None:
+def _retrieve(task: "asyncio.Future[Any]") -> None:
     if not task.cancelled():
         task.exception()  # seen by whoever awaited it; not "never retrieved" when nobody was left waiting
