@@ -72,8 +72,8 @@ def test_a_command_that_does_not_need_a_setting_does_not_read_it(tmp_path: Path)
 def test_a_bus_url_of_no_known_backend_stops_the_gateway(tmp_path: Path, url: str) -> None:
     done = helpline(tmp_path, "gateway", HELPLINE_REDIS_URL=url)
     assert done.returncode == 2
-    assert one_line(done.stderr) == (f'HELPLINE_REDIS_URL: expected a URL starting with redis://, rediss:// or '
-                                     f'unix://, got "{url}"')
+    assert one_line(done.stderr) == (f'HELPLINE_REDIS_URL: expected a URL starting with redis://, rediss://, '
+                                     f'unix://, redis+sentinel:// or rediss+sentinel://, got "{url}"')
 
 
 def test_open_bus_never_falls_back_to_memory_for_an_unknown_scheme() -> None:
