@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install browser unit chaos fuzz bench clean
+.PHONY: run test lint install system-packages unit chaos fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,14 @@ run: install
 	$(BIN)/helpline migrate
 	$(BIN)/helpline up
 
-# Debian's Chromium for the browser tests; Playwright's own download does not work here.
-browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# Debian's packages the tests run for real: Chromium (browser tests; Playwright's own download does not work here),
+# HAProxy (the load balancer in front of two gateways, tests/deploy/) and Redis Sentinel.
+SYSTEM_PACKAGES := chromium haproxy redis-sentinel
+system-packages:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/haproxy ] || [ ! -x /usr/bin/redis-sentinel ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    apt-get install -y -q chromium >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null) || echo "chromium could not be installed"; \
-	  else echo "chromium missing and apt-get not usable: browser tests will skip (fail under CI=true)"; fi; \
+	    apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null) || echo "$(SYSTEM_PACKAGES) could not be installed"; \
+	  else echo "$(SYSTEM_PACKAGES): some missing and apt-get not usable: their tests will skip (fail under CI=true)"; fi; \
 	fi
 
 # The dependency rule (import-linter contracts in pyproject.toml), lint and types (config in pyproject.toml).
@@ -33,7 +35,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: install browser lint
+test: install system-packages lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 unit: install

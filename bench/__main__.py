@@ -1,22 +1,23 @@
-"""`make bench` / `python -m bench [--quick]`: every workload, every system, one run; prints the table and writes
-bench/results/<date>.json and .png."""
+"""`make bench` / `python -m bench [--quick] [--workloads ...]`: every workload, every system, one run; prints the
+tables and writes bench/results/<date>.json, .md and .png. The soak is opt-in (`--workloads soak`)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import time
 from pathlib import Path
 from typing import Any
 
-from bench import fanout, idle, limits, persist, report
+from bench import fanout, idle, limits, persist, report, soak, storm, widgetload
 from bench.env import (DESCRIPTORS_OF_A_NODE, RedisServer, install_cleanup, machine, most_connections_per_process,
                        postgres_available, raise_fd_limit)
-from bench.systems import by_name
+from bench.systems import Helpline, by_name
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-WORKLOADS = "limits,fanout,idle,persist"
+WORKLOADS = "limits,fanout,embedded,nodes4,storm,idle,persist,widget"  # the full run stays under ~30 minutes
 IDLE_BIG = ("helpline", "bare", "socketio")  # measured at 20,000 idle connections too, and in quick mode
 
 
@@ -24,7 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument("--quick", action="store_true", help="short steps, fewer connections: under two minutes")
     p.add_argument("--systems", help="comma-separated subset, e.g. helpline,bare")
-    p.add_argument("--workloads", default=WORKLOADS, help="comma-separated subset")
+    p.add_argument("--workloads", default=WORKLOADS, help=f"comma-separated subset of {WORKLOADS},soak")
+    p.add_argument("--soak-s", type=float, help="soak length in seconds (600; 60 with --quick)")
+    p.add_argument("--soak-rate", type=int, help="soak deliveries/s (default: half Helpline's top rate of this run)")
+    p.add_argument("--storm-clients", type=int, help="clients in the reconnect storm (10,000; 1,000 with --quick)")
     args = p.parse_args(argv)
     raise_fd_limit()
     install_cleanup()
@@ -34,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     if not postgres_available():
         print("PostgreSQL is not reachable on 127.0.0.1:5432: Helpline-on-Redis and the worker are skipped")
         systems = [s for s in systems if s.name != "helpline"]
-        workloads.discard("persist")
+        for needs_postgres in ("persist", "nodes4", "storm", "soak"):
+            workloads.discard(needs_postgres)
     started = time.monotonic()
     results: dict[str, Any] = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                                "quick": quick, "machine": machine()}
@@ -51,12 +56,29 @@ def main(argv: list[str] | None = None) -> int:
             print(f"fan-out: {cfg.rooms} rooms × {cfg.members} members over {cfg.nodes} nodes", flush=True)
             results["fanout"] = []
             for system in systems:
+                if system.name == "helpline-memory" and "embedded" in workloads:
+                    continue  # measured by its own workload below
                 try:
                     results["fanout"].append(fanout.run(system, redis, cfg, log=_log))
                 except Exception as exc:
                     _log(f"  {system.name}: failed: {exc}")
                     results["fanout"].append({"system": system.name, "label": system.label, "nodes": 0,
                                               "steps": [], "error": str(exc)})
+        if "embedded" in workloads:
+            print("embedded default: one `helpline gateway` on SQLite, in-memory bus (all members on one node)",
+                  flush=True)
+            results["embedded"] = _fanout_or_error(Helpline(memory=True), redis, cfg)
+        if "nodes4" in workloads:
+            print("four nodes: Helpline fan-out on 4 gateway nodes, one Redis, one worker", flush=True)
+            two = next((r for r in results.get("fanout", []) if r["system"] == "helpline" and r.get("steps")), None)
+            if two is None:
+                two = _fanout_or_error(Helpline(), redis, cfg)
+            four = _fanout_or_error(Helpline(), redis, dataclasses.replace(cfg, nodes=4))
+            results["nodes4"] = {"two": two, "four": four, "ratio_by_rate": report.cpu_ratio_by_rate(two, four)}
+        if "storm" in workloads:
+            clients = args.storm_clients or (1000 if quick else 10_000)
+            print(f"reconnect storm: {clients} clients on 2 nodes, one killed", flush=True)
+            results["storm"] = storm.run(redis, clients, 200.0, log=_log)
         if "idle" in workloads:
             print("idle connections on one node", flush=True)
             results["idle"] = []
@@ -83,6 +105,15 @@ def main(argv: list[str] | None = None) -> int:
                                                      2.0 if quick else 10.0, log=_log)
             except Exception as exc:
                 _log(f"  failed: {exc}")
+        if "widget" in workloads:
+            print("widget first load: headless Chromium on the demo page of `helpline up`", flush=True)
+            try:
+                results["widget"] = widgetload.run(1 if quick else 3, log=_log)
+            except Exception as exc:
+                _log(f"  failed: {exc}")
+                results["widget"] = {"error": str(exc)}
+        if "soak" in workloads:
+            results["soak"] = _soak(args, results, redis, cfg)
     finally:
         redis.stop()
     results["duration_s"] = round(time.monotonic() - started, 1)
@@ -97,6 +128,27 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     print(f"\nwritten: bench/results/{stamp}.json, .png, .md ({results['duration_s']:.0f} s)")
     return 0
+
+
+def _fanout_or_error(system: Helpline, redis: RedisServer, cfg: fanout.FanoutConfig) -> dict[str, Any]:
+    try:
+        return fanout.run(system, redis, cfg, log=_log)
+    except Exception as exc:
+        _log(f"  {system.name}: failed: {exc}")
+        return {"system": system.name, "label": system.label, "nodes": 0, "steps": [], "error": str(exc)}
+
+
+def _soak(args: argparse.Namespace, results: dict[str, Any], redis: RedisServer,
+          cfg: fanout.FanoutConfig) -> dict[str, Any]:
+    top = next((r.get("max_deliveries_per_s") for r in results.get("fanout", []) if r["system"] == "helpline"), None)
+    offered = args.soak_rate or int(round((top or (10_000 if args.quick else 40_000)) / 2, -3))
+    seconds = args.soak_s or (60.0 if args.quick else 600.0)
+    print(f"soak: Helpline at {offered} deliveries/s for {seconds:.0f} s", flush=True)
+    try:
+        return soak.run(redis, cfg, offered, seconds, 5.0 if seconds <= 120 else 10.0, log=_log)
+    except Exception as exc:
+        _log(f"  failed: {exc}")
+        return {"error": str(exc)}
 
 
 def _log(line: str) -> None:

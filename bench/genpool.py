@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-from typing import Any
+from typing import Any, Callable
 
 from bench import loadgen
 from bench.systems import Deployment, Room
 
 
 class GenPool:
-    def __init__(self, processes: int, adapter: str) -> None:
+    def __init__(self, processes: int, adapter: str, target: Callable[..., None] = loadgen.main) -> None:
         ctx = mp.get_context("spawn")
         self.pipes = []
         self.procs = []
         for _ in range(processes):
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=loadgen.main, args=(child, adapter), daemon=True)
+            p = ctx.Process(target=target, args=(child, adapter), daemon=True)
             p.start()
             self.pipes.append(parent)
             self.procs.append(p)

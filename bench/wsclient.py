@@ -31,7 +31,8 @@ class WSClient(asyncio.Protocol):
 
     @classmethod
     async def connect(cls, host: str, port: int, path: str, on_text: OnText,
-                      on_close: Callable[["WSClient"], None] | None = None, tag: object = None) -> "WSClient":
+                      on_close: Callable[["WSClient"], None] | None = None, tag: object = None,
+                      handshake_timeout_s: float = 30.0) -> "WSClient":
         loop = asyncio.get_running_loop()
         _, client = await loop.create_connection(lambda: cls(on_text, on_close, tag), host, port)
         key = base64.b64encode(os.urandom(16)).decode()
@@ -39,7 +40,13 @@ class WSClient(asyncio.Protocol):
         client.transport.write((
             f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-        await asyncio.wait_for(client.open, 30)
+        try:
+            await asyncio.wait_for(client.open, handshake_timeout_s)
+        except BaseException:
+            # Given up (timeout, cancel): close it, or the server would finish the handshake for nobody and hold
+            # the connection until its hello timeout, at the cost of the clients still trying.
+            client.transport.close()
+            raise
         return client
 
     # -- asyncio.Protocol ----------------------------------------------------------------------------------------
@@ -62,6 +69,8 @@ class WSClient(asyncio.Protocol):
                 return
             status = bytes(buf[:end]).split(b"\r\n", 1)[0]
             del buf[: end + 4]
+            if self.open.done():  # the caller gave up waiting; connect() closes the transport
+                return
             if b" 101 " not in status + b" ":
                 self.open.set_exception(ConnectionError(status.decode(errors="replace")))
                 assert self.transport is not None

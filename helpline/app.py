@@ -51,6 +51,10 @@ def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
     gateway: Gateway = websocket.app.state.gateway
+    if websocket.app.state.draining:  # a balancer that has not yet seen /readyz go 503 retries another node
+        await websocket.send_denial_response(
+            api.error_response("unavailable", "this node is shutting down; connect to another"))
+        return
     if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
                           gateway.settings.allowed_origins):
         await websocket.close(1008)  # before accept: the server answers the handshake with HTTP 403
@@ -64,8 +68,10 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     checks = await request.app.state.gateway.ready()
-    ok = all(checks.values())
-    body: dict[str, object] = {"status": "ok" if ok else "unavailable", "checks": checks}
+    draining = request.app.state.draining
+    ok = all(checks.values()) and not draining
+    body: dict[str, object] = {"status": "ok" if ok else "draining" if draining else "unavailable",
+                               "checks": checks}
     # The status page reads the persistence lag here, with the readiness it already probes (statuspage/probes.py);
     # only the Redis bus has a worker to lag behind.
     lag = REGISTRY.get_sample_value("helpline_worker_lag_seconds") if request.app.state.gateway.settings.redis_url \
@@ -146,7 +152,7 @@ own_routes = api_routes(
     (config, Operation("GET", "/api/config", "What the browser code needs to know (the status page URL)",
                        auth="none", response=dict[str, str | None], tag="operations")),
     (healthz, Operation("GET", "/healthz", "Liveness", auth="none", response=dict[str, str], tag="operations")),
-    (readyz, Operation("GET", "/readyz", "Readiness: database and bus (503 when not ready)", auth="none",
+    (readyz, Operation("GET", "/readyz", "Readiness: database and bus (503 when not ready or draining)", auth="none",
                        response=dict[str, Any], also=(503,), tag="operations")),
     (metrics, Operation("GET", "/metrics", "Prometheus metrics", auth="none", media_type="text/plain",
                         tag="operations")),
@@ -201,6 +207,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
                              allow_headers=["authorization", "content-type"])]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.gateway = gateway
+    app.state.draining = False  # set by the drain on SIGTERM (realtime/drain.py): /readyz 503, new /ws refused
     app.state.incidents = incidents
     app.state.help = help_center
     return WebSocketLane(app)

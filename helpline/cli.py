@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import uvicorn
 
+from realtime.drain import CleanExitServer
 from realtime.server import HelplineWebSocketProtocol
 from support.core.settings import Settings
 
@@ -64,6 +65,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_gateway(settings: Settings, _args: argparse.Namespace) -> int:
     from helpline.app import create_app
+    from realtime.drain import drain_gateway
 
     if not _required(_has_keys(settings), "HELPLINE_SECRET (or HELPLINE_JWT_PUBLIC_KEY / HELPLINE_JWKS_URL) is "
                                           "required for a gateway node"):
@@ -73,7 +75,12 @@ def cmd_gateway(settings: Settings, _args: argparse.Namespace) -> int:
     except ValueError as exc:  # a setting that cannot be used (a key that is no key): say which, do not start
         print(exc, file=sys.stderr)
         return 2
-    uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings)).run()
+
+    def mark_draining() -> None:
+        app.state.draining = True
+
+    CleanExitServer(uvicorn_config(app, settings.host, settings.port, settings),
+                    drain=lambda: drain_gateway(app.state.gateway, mark_draining, settings.drain_s)).run()
     return 0
 
 
@@ -101,7 +108,7 @@ def cmd_statuspage(settings: Settings, _args: argparse.Namespace) -> int:
     except ValueError as exc:  # the components file or an identity setting cannot be used: say which
         print(exc, file=sys.stderr)
         return 2
-    uvicorn.Server(uvicorn_config(app, status.host, status.status_port, settings)).run()
+    CleanExitServer(uvicorn_config(app, status.host, status.status_port, settings)).run()
     return 0
 
 

@@ -44,6 +44,9 @@ class Ticket(Base):
         UniqueConstraint("customer_id", "client_id", name="uq_tickets_customer_client"),
         Index("ix_tickets_queue", "status", "first_response_due", "priority", "created_at"),
         Index("ix_tickets_customer_activity", "customer_id", "updated_at"),
+        # Migration 0003: reports and the expected reply time read tickets by creation and by first response.
+        Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_first_response_at", "first_response_at"),
     )
 
 

@@ -73,7 +73,7 @@ class Connection:
     # Slots, and join buffers only while a join is under way: at 20,000 idle connections every object counts.
     __slots__ = ("id", "websocket", "gateway", "identity", "public_user", "user_id", "role", "tickets", "_joins",
                  "_shown_seq", "_awaiting_ack", "_typing", "_closing", "_frame_budget", "_refusals", "ip", "_write",
-                 "_buffered", "_send_limit", "_outbox", "__weakref__")
+                 "_buffered", "_send_limit", "_outbox", "_handling", "_close_after", "__weakref__")
 
     def __init__(self, websocket: WebSocket, gateway: Node) -> None:
         self.id = secrets.token_hex(8)
@@ -89,6 +89,8 @@ class Connection:
         self._awaiting_ack: dict[tuple[str, str], bool] = {}
         self._typing: set[str] = set()
         self._closing = False
+        self._handling = False  # a frame is being handled (a send may be waiting for its commit)
+        self._close_after: tuple[int, str] | None = None
         self._frame_budget = TokenBucket(gateway.settings.frame_rate_per_s, gateway.settings.frame_burst)
         self._refusals = 0
         self.ip = websocket.client.host if websocket.client else "unknown"
@@ -134,6 +136,13 @@ class Connection:
             return
         self._closing = True
         asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    def close_after_frame(self, code: int, reason: str) -> None:
+        """Close once the frame in hand is answered (the drain): an ack is not cut off by its own close."""
+        if self._handling:
+            self._close_after = (code, reason)
+        else:
+            self.close_soon(code, reason)
 
     async def _close(self, code: int, reason: str) -> None:
         try:
@@ -251,6 +260,8 @@ class Connection:
     async def _frames(self) -> None:
         while True:
             raw = await self._receive_text()
+            if self._closing:
+                continue  # read after our close: not handled, so never acked; the client resends it elsewhere
             if not self._frame_budget.take():
                 self._refusals += 1
                 if self._refusals > REFUSALS_BEFORE_CLOSE:
@@ -268,6 +279,7 @@ class Connection:
                 self.send_error("bad_request", str(exc), exc.ref)
                 continue
             metrics.count_frame_in(type(frame))
+            self._handling = True
             try:
                 await self.gateway.handle(self, frame)
             except TicketError as exc:
@@ -277,6 +289,10 @@ class Connection:
             except (SQLAlchemyError, OSError) as exc:  # the database is down: the same, not a dead connection
                 log.warning("%s failed: database unreachable (%s)", type(frame).__name__, exc.__class__.__name__)
                 self.send_error("unavailable", "the database is unreachable; retry", getattr(frame, "client_id", None))
+            finally:
+                self._handling = False
+            if self._close_after is not None:
+                self.close_soon(*self._close_after)
 
     async def _cleanup(self) -> None:
         was_watching_queue = self in self.gateway.hub.queue_watchers

@@ -112,6 +112,8 @@ class HelplineWebSocketProtocol(WebSocketsSansIOProtocol):
 
     async def send(self, message: Any) -> None:
         await super().send(message)
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body", False):
+            self.handshake_complete = True  # refused with an HTTP response (a draining node): answered, not "failed"
         if self.handshake_complete and getattr(self, "response", None) is not None:
             self.request = self.response = None  # type: ignore[assignment]  # answered: headers no longer needed
 

@@ -82,7 +82,7 @@ def create_app(settings: StatusSettings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = StatusStore(settings.status_database_url)
-        await store.create_tables()
+        await store.migrate()  # its own migrations, at start: the page must not wait for the gateway's release
         await store.sync_components(spec.components, utcnow())
         app.state.service = StatusService(store, spec)
         tasks = await _start_probes(app.state.service, settings)

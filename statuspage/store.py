@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from statuspage.config import ComponentSpec
+from statuspage.migrate import upgrade_on
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -138,9 +139,10 @@ class StatusStore:
         self.engine: AsyncEngine = create_async_engine(url)
         self._session = async_sessionmaker(self.engine, expire_on_commit=False)
 
-    async def create_tables(self) -> None:
+    async def migrate(self) -> None:
+        """Bring the schema to the newest revision of statuspage/migrations (one transaction where the engine can)."""
         async with self.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(upgrade_on)
 
     async def close(self) -> None:
         await self.engine.dispose()

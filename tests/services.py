@@ -107,9 +107,10 @@ class Gateway:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
-        # Generous rate limits unless a test sets its own: tests send bursts no person would.
+        # Generous rate limits unless a test sets its own: tests send bursts no person would. A short drain: a
+        # test's SIGTERM should not wait the production window for clients it left connected.
         self.env = {**os.environ, "HELPLINE_SECRET": SECRET, "HELPLINE_DATABASE_URL": database_url,
-                    "PORT": str(self.port), "HOST": "127.0.0.1", **RELAXED_LIMITS, **env}
+                    "PORT": str(self.port), "HOST": "127.0.0.1", "HELPLINE_DRAIN_S": "0.5", **RELAXED_LIMITS, **env}
         self.env.pop("HELPLINE_REDIS_URL", None)
         if redis_url:
             self.env["HELPLINE_REDIS_URL"] = redis_url

@@ -1,4 +1,7 @@
-"""Alembic environment: runs migrations on the async engine named by the caller's database URL."""
+"""Alembic environment: runs migrations on the async engine named by the caller's database URL.
+
+Compares against every model module (persistence/metadata.py), so `alembic check` and autogenerate see them all.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,13 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from persistence.models import Base
+from persistence.metadata import include_name, metadata
 
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
-    context.configure(connection=connection, target_metadata=target_metadata,
+    context.configure(connection=connection, target_metadata=target_metadata, include_name=include_name,
                       render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()

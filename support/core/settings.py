@@ -75,6 +75,7 @@ class Settings:
     webhook_retry_window_s: float = 24 * 3600.0  # then the delivery fails and its endpoint is marked failing
     webhook_timeout_s: float = 10.0
     webhook_poll_s: float = 1.0
+    drain_s: float = 10.0  # on SIGTERM a gateway tells its clients to move over this long, spread with jitter
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -139,6 +140,7 @@ class Settings:
             webhook_retry_window_s=float(env.get("HELPLINE_WEBHOOK_RETRY_WINDOW_S", cls.webhook_retry_window_s)),
             webhook_timeout_s=float(env.get("HELPLINE_WEBHOOK_TIMEOUT_S", cls.webhook_timeout_s)),
             webhook_poll_s=float(env.get("HELPLINE_WEBHOOK_POLL_S", cls.webhook_poll_s)),
+            drain_s=float(env.get("HELPLINE_DRAIN_S", cls.drain_s)),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ SPECS = (ComponentSpec("charts", "Charts", "", 1, None),
 async def test_components_are_synced_from_the_file_and_keep_their_recorded_status(store_url: str) -> None:
     store = StatusStore(store_url)
     try:
-        await store.create_tables()
+        await store.migrate()
         await store.sync_components(SPECS, T0)
         assert await store.set_component_status("support-chat", "major_outage", T0 + timedelta(minutes=1))
         assert not await store.set_component_status("nope", "major_outage", T0)
@@ -23,7 +23,7 @@ async def test_components_are_synced_from_the_file_and_keep_their_recorded_statu
         await store.close()
     reopened = StatusStore(store_url)  # what a restart sees
     try:
-        await reopened.create_tables()
+        await reopened.migrate()
         renamed = (ComponentSpec("support-chat", "Live chat", "d", 1, "gateway"),
                    ComponentSpec("charts", "Charts", "", 2, None))
         await reopened.sync_components(renamed, T0 + timedelta(hours=1))
@@ -38,7 +38,7 @@ async def test_components_are_synced_from_the_file_and_keep_their_recorded_statu
 async def test_status_changes_are_recorded_once_each_for_the_uptime_bars(store_url: str) -> None:
     store = StatusStore(store_url)
     try:
-        await store.create_tables()
+        await store.migrate()
         await store.sync_components(SPECS, T0)
         for minutes, status in [(1, "major_outage"), (2, "major_outage"), (3, "operational")]:
             await store.set_component_status("support-chat", status, T0 + timedelta(minutes=minutes))
@@ -56,7 +56,7 @@ async def test_status_changes_are_recorded_once_each_for_the_uptime_bars(store_u
 async def test_incident_timeline_and_resolution(store_url: str) -> None:
     store = StatusStore(store_url)
     try:
-        await store.create_tables()
+        await store.migrate()
         await store.sync_components(SPECS, T0)
         first = await store.create_incident(kind="incident", name="Chat down", status="investigating",
                                             impact="major", components=["support-chat"], body="Looking", now=T0)

@@ -1,0 +1,131 @@
+"""What the benchmark reports and judges, from given samples: the maximum beside the p99, the tail rule from the
+first step after the join burst, the widget's backoff, the storm's seq ledger, the soak's verdicts. No timing here:
+the figures themselves come from `make bench`."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from bench import report
+from bench.recovery import SeqLedger, widget_backoff_s
+from bench.stats import soak_summary as _summary
+from bench.stats import latency_summary, tail_goal
+from bench.stormgen import StormClient, StormGen
+
+
+def _step(offered: int, p99: float | None, top: float | None, label: str = "") -> dict[str, object]:
+    return {"offered": offered, "p99_ms": p99, "max_ms": top, "label": label}
+
+
+def test_one_stall_shows_in_the_max_though_the_p99_hides_it() -> None:
+    samples = sorted([0.6] * 1999 + [245.0])
+    figures = latency_summary(samples)
+    assert figures["p99_ms"] == 0.6
+    assert figures["max_ms"] == 245.0
+
+
+def test_a_step_where_nothing_completed_is_infinitely_late() -> None:
+    assert math.isinf(latency_summary([])["max_ms"])
+
+
+def test_the_after_join_stall_breaks_the_tail_rule_whatever_its_rate() -> None:
+    after_join = _step(20_000, 140.0, 245.0, "after join")
+    steady = [_step(1000, 1.0, 8.0), _step(5000, 2.0, 20.0), _step(40_000, 30.0, 400.0)]
+    verdict = tail_goal(after_join, steady, top_rate=10_000)
+    assert not verdict["met"]
+    assert verdict["first_broken"].startswith("after join")
+    assert verdict["steps_judged"] == 3  # the after-join step and the two steps ≤ 8,000/s; 40,000 is above 80 %
+
+
+def test_a_slow_maximum_breaks_the_tail_rule_though_the_p99_passes() -> None:
+    verdict = tail_goal(_step(500, 1.0, 9.0), [_step(1000, 12.0, 101.0)], top_rate=2000)
+    assert not verdict["met"] and verdict["worst_max_ms"] == 101.0
+
+
+def test_the_tail_rule_is_met_when_every_judged_step_is_fast() -> None:
+    verdict = tail_goal(_step(500, 3.0, 60.0), [_step(1000, 12.0, 99.0), _step(5000, 80.0, 900.0)], top_rate=5000)
+    assert verdict["met"] and verdict["worst_max_ms"] == 99.0
+
+
+def test_an_incomplete_step_read_back_from_json_breaks_the_tail_rule() -> None:
+    after_join = json.loads(json.dumps(_step(500, None, None, "after join")))
+    assert not tail_goal(after_join, [], top_rate=1000)["met"]
+
+
+def test_the_backoff_is_the_widgets() -> None:
+    assert widget_backoff_s(0, 0.0) == 0.25 and widget_backoff_s(0, 0.999) < 0.5
+    assert widget_backoff_s(3, 0.0) == 2.0
+    assert widget_backoff_s(20, 0.0) == 7.5 and widget_backoff_s(20, 0.999) < 15.0
+
+
+def test_a_resume_that_skips_a_message_is_counted_as_a_gap() -> None:
+    ledger = SeqLedger()
+    ledger.joined([1, 2, 3], 3)
+    ledger.message(4)
+    ledger.joined([5, 7], 7)  # rejoined with since=4: 6 never came
+    assert (ledger.last, ledger.gaps, ledger.repeats) == (7, 1, 0)
+
+
+def test_a_message_delivered_twice_is_counted_as_a_repeat() -> None:
+    ledger = SeqLedger()
+    ledger.joined([], 0)
+    for seq in (1, 2, 2, 3):
+        ledger.message(seq)
+    assert (ledger.last, ledger.gaps, ledger.repeats) == (3, 0, 1)
+
+
+def test_a_first_join_owes_no_history() -> None:
+    ledger = SeqLedger()
+    ledger.joined([40, 41], 41)  # the latest messages only: 1-39 are not owed
+    assert (ledger.last, ledger.gaps) == (41, 0)
+
+
+class _Socket:
+    def __init__(self, tag: StormClient) -> None:
+        self.tag = tag
+
+
+def test_a_storm_client_is_caught_up_by_the_joined_frame_after_its_resume() -> None:
+    gen = StormGen(track=True)
+    client = StormClient({"room": "t1", "token": "x", "sender": False, "port": 1, "alt_port": 2})
+    sock = _Socket(client)
+    gen.on_text(sock, b'{"type":"joined","ticket":"t1","last_seq":2,"messages":[{"seq":1},{"seq":2}]}')
+    gen.on_text(sock, b'{"type":"message","id":"t1:3","ticket":"t1","seq":3,"body":"x"}')
+    client.lost_at = 1.0
+    gen.on_text(sock, b'{"type":"joined","ticket":"t1","last_seq":5,"messages":[{"seq":4},{"seq":5}]}')
+    assert client.caught_up_at > 0 and client.ledger.last == 5 and client.ledger.gaps == 0
+
+
+def test_the_step_table_shows_the_after_join_row_and_every_steps_max() -> None:
+    step = {"offered": 500, "delivered_per_s": 499.0, "p50_ms": 0.6, "p95_ms": 2.0, "p99_ms": 140.0,
+            "p999_ms": 200.0, "max_ms": 245.0, "max_ok": False, "node_cpu_pct": [5.0, 5.0], "redis_cpu_pct": 1.0,
+            "helper_cpu_pct": [3.0], "total_cpu_ms_per_1k": 90.0, "gen_cpu_pct": 4.0, "ok": False,
+            "why": "p99 140.0 ms"}
+    run = {"system": "helpline", "label": "Helpline", "nodes": 2, "after_join": {**step, "label": "after join"},
+           "steps": [{**step, "p99_ms": 3.0, "max_ms": 9.0, "max_ok": True, "ok": True, "why": ""}],
+           "max_deliveries_per_s": 499.0}
+    text = report.table({"fanout": [run]})
+    assert "| helpline | after join @500 | 499 | 0.6 | 2.0 | 140.0 | 200.0 | 245.0 | **no** · **no** |" in text
+    assert "| helpline | 500 | 499 | 0.6 | 2.0 | 3.0 | 200.0 | 9.0 | yes · yes |" in text
+
+
+def test_four_nodes_are_compared_only_at_rates_both_passed() -> None:
+    two = {"steps": [{"offered": 1000, "ok": True, "total_cpu_ms_per_1k": 100.0},
+                     {"offered": 5000, "ok": True, "total_cpu_ms_per_1k": 80.0}]}
+    four = {"steps": [{"offered": 1000, "ok": True, "total_cpu_ms_per_1k": 120.0},
+                      {"offered": 5000, "ok": False, "total_cpu_ms_per_1k": 70.0}]}
+    assert report.cpu_ratio_by_rate(two, four) == {1000: 1.2}
+
+
+def _interval(at: float, lag: int, rss: float, closed: int = 0) -> dict[str, object]:
+    return {"at_s": at, "worker_lag": lag, "node_rss_mib": [rss, rss], "closed": closed, "ok": True,
+            "p99_ms": 3.0, "max_ms": 9.0}
+
+
+def test_a_soak_with_a_growing_lag_and_memory_is_reported_so() -> None:
+    growing = _summary([_interval(60.0 * i, 300 + 2000 * i, 100.0 + i) for i in range(10)], msg_rate=4000)
+    assert not growing["worker_lag_flat"] and growing["rss_growth_pct"] == [9.0, 9.0] and not growing["rss_ok"]
+    flat = _summary([_interval(60.0 * i, 300 + (50 if i % 2 else 0), 100.0, closed=i == 3) for i in range(10)],
+                    msg_rate=4000)
+    assert flat["worker_lag_flat"] and flat["rss_ok"] and flat["connections_lost"] == 1
