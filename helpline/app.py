@@ -53,7 +53,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     gateway: Gateway = websocket.app.state.gateway
     if websocket.app.state.draining:  # a balancer that has not yet seen /readyz go 503 retries another node
         await websocket.send_denial_response(
-            api.error_response("unavailable", "this node is shutting down; connect to another"))
+            error_response("unavailable", "this node is shutting down; connect to another"))
         return
     if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
                           gateway.settings.allowed_origins):
@@ -152,8 +152,8 @@ own_routes = api_routes(
     (config, Operation("GET", "/api/config", "What the browser code needs to know (the status page URL)",
                        auth="none", response=dict[str, str | None], tag="operations")),
     (healthz, Operation("GET", "/healthz", "Liveness", auth="none", response=dict[str, str], tag="operations")),
-    (readyz, Operation("GET", "/readyz", "Readiness: database and bus (503 when not ready or draining)", auth="none",
-                       response=dict[str, Any], also=(503,), tag="operations")),
+    (readyz, Operation("GET", "/readyz", "Readiness: database and bus (503 when not ready or draining)",
+                       auth="none", response=dict[str, Any], also=(503,), tag="operations")),
     (metrics, Operation("GET", "/metrics", "Prometheus metrics", auth="none", media_type="text/plain",
                         tag="operations")),
     (demo_tokens, Operation("GET", "/demo/tokens",

@@ -12,12 +12,12 @@ import random
 import signal
 import socket
 from types import FrameType
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Callable, Coroutine
 
 import uvicorn
 
 if TYPE_CHECKING:
-    from realtime.gateway import Gateway
+    from realtime.dispatch import Gateway
 
 log = logging.getLogger("helpline.drain")
 
@@ -32,7 +32,7 @@ class CleanExitServer(uvicorn.Server):
     uvicorn records the signal and raises it again once it has shut down, so the process dies "killed by SIGTERM"
     (-15), which supervisors record as a crash; a node that drained as asked has not crashed."""
 
-    def __init__(self, config: uvicorn.Config, drain: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(self, config: uvicorn.Config, drain: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
         super().__init__(config)
         self._drain = drain
 

@@ -173,7 +173,7 @@ class Outgoing:
     """One server frame, encoded once per node: its JSON, and the complete WebSocket frame around it.
 
     Every recipient on the node is handed the same object; a connection writes `wire` straight to its socket, or
-    sends `json` as text through ASGI under a server that cannot take raw frames (realtime/ws_server.py)."""
+    sends `json` as text through ASGI under a server that cannot take raw frames (realtime/server.py)."""
 
     __slots__ = ("json", "wire")
 

@@ -33,6 +33,8 @@ class Member(Protocol):
 
     def close_soon(self, code: int, reason: str) -> None: ...
 
+    def close_after_frame(self, code: int, reason: str) -> None: ...
+
 
 class Hub:
     def __init__(self, bus: Bus, tickets: "TicketService", typing_ttl_s: float) -> None:

@@ -15,7 +15,7 @@ DEFAULT_RESPONSE_TARGETS_S: dict[str, int] = {"premium": 3600, "pro_plus": 4 * 3
 @dataclass(frozen=True)
 class Settings:
     secret: str = ""
-    # Identity from the host platform's identity provider (RS256/ES256); see realtime/auth.py and docs/operations.md.
+    # Identity from the host platform's identity provider (RS256/ES256); see support/core/tokens.py and docs/operations.md.
     jwt_public_key: str | None = None  # PEM text, or the path of a PEM file
     jwks_url: str | None = None
     jwt_issuer: str | None = None  # when set, every token must carry this `iss`

@@ -58,6 +58,12 @@ class WebhookPatch(msgspec.Struct, forbid_unknown_fields=True):
     secret: Secret | msgspec.UnsetType = msgspec.UNSET  # with rotate_secret: the new secret (else generated)
 
 
+# What patch_webhook refuses, stated in the document: a new secret comes only with rotate_secret: true.
+WebhookPatchStated = Annotated[WebhookPatch, msgspec.Meta(extra_json_schema={
+    "if": {"required": ["secret"]},
+    "then": {"required": ["rotate_secret"], "properties": {"rotate_secret": {"const": True}}}})]
+
+
 class WebhookList(msgspec.Struct):
     webhooks: list[EndpointView]
 
@@ -265,7 +271,7 @@ routes = api_routes(
                tag="webhooks")),
     (patch_webhook,
      Operation("PATCH", "/api/admin/webhooks/{id}", "Change, pause, re-enable or rotate the secret of an endpoint",
-               auth="admin", request=WebhookPatch, response=EndpointView, tag="webhooks")),
+               auth="admin", request=WebhookPatchStated, response=EndpointView, tag="webhooks")),
     (delete_webhook,
      Operation("DELETE", "/api/admin/webhooks/{id}", "Remove an endpoint and its delivery log", auth="admin",
                status=204, tag="webhooks")),

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from realtime.cli import COMMANDS, parser
+from helpline.cli import COMMANDS, parser
 from tests.deploy.topology import HAProxy
 from tests.services import ROOT, Gateway
 

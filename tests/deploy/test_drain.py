@@ -16,8 +16,8 @@ import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from realtime.bus import redis_layout as layout
-from realtime.bus.redis_lag import PERSIST_GROUP
+from realtime.bus.redis import layout as layout
+from support.core.stream import PERSIST_GROUP
 from tests.scaleout.cluster import Cluster, history, open_ticket, person, wait_for_history
 from tests.scaleout.processes import Worker
 from tests.services import Gateway, free_port, migrate, sqlite_url, token

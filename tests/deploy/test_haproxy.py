@@ -10,7 +10,7 @@ import time
 
 import httpx
 
-from realtime.auth import issue_token
+from support.core.tokens import issue_token
 from tests.chaos.checker import check
 from tests.chaos.clients import ChaosClient
 from tests.deploy.topology import Topology
