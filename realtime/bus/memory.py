@@ -7,12 +7,15 @@ A commit is acknowledged only once the GroupWriter has the message in the databa
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict, deque
 
 from support.core.stores import MessageStore
 from realtime.bus.group_writer import GroupWriter
 from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
 from support.core.model import Message, TicketView, User
+
+log = logging.getLogger("helpline.bus.memory")
 
 RECENT_PER_TICKET = 100
 KNOWN_CLIENT_IDS = 100_000
@@ -28,6 +31,7 @@ class MemoryBus:
         self._writer = GroupWriter(store, self._published)
         self._seq: dict[str, int] = {}
         self._seed_locks: dict[str, asyncio.Lock] = {}
+        self._seeding: set[asyncio.Task[None]] = set()  # seeds started at subscribe, ahead of a first commit
         self._stored_client_ids: dict[str, set[tuple[str, str]]] = {}  # ticket -> (author id, client_id) in the db
         self._forgetful: set[str] = set()  # tickets some of whose ids fell out of _by_client_id
         self._by_client_id: OrderedDict[IdempotencyKey, asyncio.Future[CommitResult]] = OrderedDict()
@@ -40,6 +44,8 @@ class MemoryBus:
         self._writer.start()
 
     async def close(self) -> None:
+        for task in list(self._seeding):
+            task.cancel()
         await self._writer.close()
 
     async def ready(self) -> bool:
@@ -93,6 +99,11 @@ class MemoryBus:
             self._seq[ticket] = await self._store.max_seq(ticket)
         self._seed_locks.pop(ticket, None)
 
+    def _seeded(self, task: "asyncio.Task[None]") -> None:
+        self._seeding.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # the first commit seeds instead
+            log.warning("seeding a ticket ahead of its first commit failed: %r", task.exception())
+
     def _published(self, messages: list[Message]) -> None:
         for message in messages:
             recent = self._recent.setdefault(message.ticket, deque(maxlen=RECENT_PER_TICKET))
@@ -112,6 +123,12 @@ class MemoryBus:
 
     async def subscribe(self, ticket: str) -> None:
         self._subscribed.add(ticket)
+        if ticket not in self._seq and ticket not in self._seed_locks:
+            # Seeded now, off the message path: the ticket's first commit would otherwise read the database
+            # twice before it can take a seq, and right after a join burst every ticket's first commit does.
+            task = asyncio.get_running_loop().create_task(self._seed(ticket), name=f"seed {ticket}")
+            self._seeding.add(task)
+            task.add_done_callback(self._seeded)
 
     async def unsubscribe(self, ticket: str) -> None:
         self._subscribed.discard(ticket)

@@ -73,6 +73,7 @@ class RedisBus:
         self._queue_channel = self._keys.queue.encode()
         self._subscriber = ChannelSubscriber(endpoint, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
         self._maintenance: asyncio.Task[None] | None = None
+        self._seeding: dict[str, asyncio.Task[None]] = {}  # tickets whose counter is being seeded ahead of a commit
 
     # -- life cycle --------------------------------------------------------------------------------------------
     async def start(self, sink: EventSink) -> None:
@@ -92,6 +93,8 @@ class RedisBus:
         self._subscriber.drop()
 
     async def close(self) -> None:
+        for task in list(self._seeding.values()):
+            task.cancel()
         if self._maintenance:
             self._maintenance.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -172,6 +175,31 @@ class RedisBus:
             pairs += [layout.author_client_key(message.author.id, message.client_id), message.seq]
         return floor, pairs
 
+    def _seed_ahead(self, ticket: str) -> None:
+        """Seed the ticket's counter and client ids now, off the message path, if they are missing.
+
+        A ticket's first commit on Redis otherwise finds no counter and reads the database twice before it can take
+        a seq (the draft's client id, then the latest messages); right after a join burst that is every ticket at
+        once, and the first messages queued behind those reads for over a second. Joining a ticket is the moment
+        to do it: its members are about to write. commit() still seeds whenever the counter is missing."""
+        if ticket in self._seeding:
+            return
+        task = asyncio.get_running_loop().create_task(self._seed_if_missing(ticket), name=f"seed {ticket}")
+        self._seeding[ticket] = task
+        task.add_done_callback(lambda done: self._seeded(ticket, done))
+
+    async def _seed_if_missing(self, ticket: str) -> None:
+        keys = self._keys.commit_keys(ticket)[:3]
+        if await scripts.SEED_SCRIPT.on(self._commands, keys, [IDLE_TTL_MS, ""]) != -1:
+            return
+        floor, pairs = await self._seed(ticket)
+        await scripts.SEED_SCRIPT.on(self._commands, keys, [IDLE_TTL_MS, floor, *pairs])
+
+    def _seeded(self, ticket: str, task: "asyncio.Task[None]") -> None:
+        self._seeding.pop(ticket, None)
+        if not task.cancelled() and task.exception() is not None:  # the first commit seeds instead: say why here
+            log.warning("seeding %s ahead of its first commit failed: %r", ticket, task.exception())
+
     async def recent(self, ticket: str, after_seq: int) -> list[Message] | None:
         async with redis_errors("reading recent history"):
             entries = cast(list[layout.Entry], await self._redis.xrange(
@@ -195,6 +223,7 @@ class RedisBus:
         channel = self._keys.channel(ticket).encode()
         self._tickets_by_channel[channel] = ticket
         self._delivered_seq.pop(ticket, None)
+        self._seed_ahead(ticket)
         await self._subscriber.add(channel)
 
     async def unsubscribe(self, ticket: str) -> None:

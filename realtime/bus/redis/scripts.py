@@ -23,6 +23,7 @@ def lua(*names: str) -> str:
 
 
 COMMIT = lua("commit")
+SEED = lua("seed")
 PRESENCE_JOIN = lua("now", "online_elsewhere", "presence_join")
 PRESENCE_LEAVE = lua("now", "online_elsewhere", "presence_leave")
 PRESENCE_MEMBERS = lua("now", "presence_members")
@@ -81,6 +82,7 @@ class Script:
 
 
 COMMIT_SCRIPT = Script(COMMIT)
+SEED_SCRIPT = Script(SEED)
 PRESENCE_JOIN_SCRIPT = Script(PRESENCE_JOIN)
 PRESENCE_LEAVE_SCRIPT = Script(PRESENCE_LEAVE)
 PRESENCE_MEMBERS_SCRIPT = Script(PRESENCE_MEMBERS)
