@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 
 from persistence import audit, erasure
-from persistence.outbox import EVENT_TYPES
 from persistence.webhook_endpoints import DeliveryView, EndpointView, WebhookRegistry
 from support.web.http import endpoint, identify, int_param, json_response, read_body
 from support.core.tokens import Identity
@@ -22,6 +21,7 @@ from support.core.clock import utcnow
 from support.core.model import NO_NUL
 from support.web.openapi import Operation, Param, api_routes
 from support.core.errors import TicketError
+from support.integrations.events import EVENT_TYPES
 
 log = logging.getLogger("helpline.admin")
 PAGE_MAX = 200
