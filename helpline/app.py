@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from helpline.node import assemble_node
+from persistence.incident_links import IncidentLinkRepository
 from persistence.webhooks import EmbeddedDispatcher
 from realtime.connection import Connection
 from realtime.dispatch import Gateway
@@ -170,7 +171,7 @@ own_routes = api_routes(
 def create_app(settings: Settings) -> "WebSocketLane":
     node = assemble_node(settings)
     gateway = node.gateway
-    incidents = IncidentDesk(settings, gateway.tickets, gateway.bus)
+    incidents = IncidentDesk(settings, gateway.tickets, gateway.bus, IncidentLinkRepository(node.store))
     help_center = articles.HelpCenter(settings, node.store)
 
     @contextlib.asynccontextmanager
