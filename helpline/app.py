@@ -20,6 +20,8 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from helpline.node import assemble_node
+from persistence.article_events import ArticleEventRepository
+from persistence.article_search import open_index
 from persistence.incident_links import IncidentLinkRepository
 from persistence.webhooks import EmbeddedDispatcher
 from realtime.connection import Connection
@@ -172,7 +174,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
     node = assemble_node(settings)
     gateway = node.gateway
     incidents = IncidentDesk(settings, gateway.tickets, gateway.bus, IncidentLinkRepository(node.store))
-    help_center = articles.HelpCenter(settings, node.store)
+    help_center = articles.HelpCenter(settings, open_index(node.store), ArticleEventRepository(node.store))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
