@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket
 from helpline.node import assemble_node
 from persistence.article_events import ArticleEventRepository
 from persistence.article_search import open_index
+from persistence.callbacks import CallbackRepository
 from persistence.incident_links import IncidentLinkRepository
 from persistence.webhooks import EmbeddedDispatcher
 from realtime.connection import Connection
@@ -213,6 +214,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
     app.state.draining = False  # set by the drain on SIGTERM (realtime/drain.py): /readyz 503, new /ws refused
     app.state.incidents = incidents
     app.state.help = help_center
+    app.state.callbacks = CallbackRepository(node.store)
     return WebSocketLane(app)
 
 

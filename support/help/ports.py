@@ -39,3 +39,31 @@ class ArticleEvents(Protocol):
 
     async def counts(self) -> dict[str, dict[str, int]]:
         """slug → kind → how many events were counted."""
+
+
+class CallbackView(msgspec.Struct):
+    id: str
+    ticket: str
+    customer: dict[str, str]
+    phone: str
+    preferred_time: str | None
+    note: str | None
+    status: str  # "requested" | "done"
+    created_at: str
+    done_at: str | None
+    done_by: str | None
+
+
+class Callbacks(Protocol):
+    """Premium customers' callback requests. A customer's client_id names one callback, on any node."""
+
+    async def by_client_id(self, customer_id: str, client_id: str) -> CallbackView | None: ...
+
+    async def add(self, callback: CallbackView, client_id: str | None, now: datetime) -> bool:
+        """Store a new request; False when the customer's client_id was taken meanwhile (nothing stored)."""
+
+    async def listing(self, customer_id: str | None, status: str | None) -> list[CallbackView]:
+        """Oldest first, at most 500; None: every customer's, every status."""
+
+    async def mark_done(self, callback_id: str, agent_id: str, now: datetime) -> tuple[CallbackView, bool] | None:
+        """The callback done (by this agent, now, unless it was already) and whether this call did it; None: none."""
