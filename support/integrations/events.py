@@ -19,6 +19,11 @@ class Actor(msgspec.Struct, frozen=True):
     role: str
 
 
+def actor_of(who: Any) -> Actor:
+    """An Actor from anything with id, name and role (an Identity, a User)."""
+    return Actor(str(who.id), str(who.name), str(who.role))
+
+
 class FieldChange(msgspec.Struct, frozen=True):
     old: Any
     new: Any
