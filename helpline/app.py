@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket
 from helpline.node import assemble_node
 from persistence.article_events import ArticleEventRepository
 from persistence.article_search import open_index
+from persistence.attachments import AttachmentRepository
 from persistence.audit import AuditRepository
 from persistence.callbacks import CallbackRepository
 from persistence.erasure import PersonalDataRepository
@@ -218,6 +219,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
     app.state.incidents = incidents
     app.state.help = help_center
     app.state.callbacks = CallbackRepository(node.store)
+    app.state.attachments = AttachmentRepository(node.store)
     app.state.webhooks = WebhookRegistry(node.store, settings.webhook_retry_window_s)
     app.state.audit = AuditRepository(node.store.sessions)
     app.state.personal_data = PersonalDataRepository(node.store)

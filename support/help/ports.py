@@ -67,3 +67,30 @@ class Callbacks(Protocol):
 
     async def mark_done(self, callback_id: str, agent_id: str, now: datetime) -> tuple[CallbackView, bool] | None:
         """The callback done (by this agent, now, unless it was already) and whether this call did it; None: none."""
+
+
+class AttachmentView(msgspec.Struct):
+    id: str
+    ticket: str
+    filename: str
+    content_type: str
+    size: int
+    url: str
+    created_at: str
+    message_seq: int | None = None  # the thread message that shows it, when the upload posted one
+
+
+class AttachmentRecords(Protocol):
+    """The rows describing attached files (their bytes are in attachment storage). An uploader's client_id names
+    one upload per ticket; another uploader's client_id is another upload."""
+
+    async def by_client_id(self, ticket_id: str, uploader_id: str, client_id: str) -> AttachmentView | None: ...
+
+    async def add(self, attachment: AttachmentView, uploader_id: str, client_id: str | None,
+                  now: datetime) -> bool:
+        """Store a new row; False when this uploader's client_id was taken meanwhile (nothing stored)."""
+
+    async def of_ticket(self, ticket_id: str) -> list[AttachmentView]:
+        """Oldest first."""
+
+    async def get(self, attachment_id: str) -> AttachmentView | None: ...
