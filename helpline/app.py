@@ -34,9 +34,11 @@ from realtime.dispatch import Gateway
 from support.core.settings import Settings
 from support.core.tokens import issue_token
 from support.help import articles, attachments, channels
+from support.help.ports import AttachmentRecords, Callbacks
 from support.incidents import routes as incident_routes
 from support.incidents.service import IncidentDesk
 from support.integrations import routes as admin_routes
+from support.integrations.ports import AuditEntries, PersonalData, WebhookEndpoints
 from support.tickets import routes as ticket_routes
 from support.web import openapi
 from support.web.http import error_response
@@ -218,11 +220,14 @@ def create_app(settings: Settings) -> "WebSocketLane":
     app.state.draining = False  # set by the drain on SIGTERM (realtime/drain.py): /readyz 503, new /ws refused
     app.state.incidents = incidents
     app.state.help = help_center
-    app.state.callbacks = CallbackRepository(node.store)
-    app.state.attachments = AttachmentRepository(node.store)
-    app.state.webhooks = WebhookRegistry(node.store, settings.webhook_retry_window_s)
-    app.state.audit = AuditRepository(node.store.sessions)
-    app.state.personal_data = PersonalDataRepository(node.store)
+    # Typed as their ports, so that mypy checks each repository against the port the routes read it as.
+    callbacks: Callbacks = CallbackRepository(node.store)
+    attachment_records: AttachmentRecords = AttachmentRepository(node.store)
+    webhook_endpoints: WebhookEndpoints = WebhookRegistry(node.store, settings.webhook_retry_window_s)
+    audit_entries: AuditEntries = AuditRepository(node.store.sessions)
+    personal_data: PersonalData = PersonalDataRepository(node.store)
+    app.state.callbacks, app.state.attachments = callbacks, attachment_records
+    app.state.webhooks, app.state.audit, app.state.personal_data = webhook_endpoints, audit_entries, personal_data
     return WebSocketLane(app)
 
 
