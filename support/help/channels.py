@@ -112,8 +112,9 @@ async def request_callback(request: Request) -> Response:
     if not await store.add(callback, body.client_id, now):
         # A concurrent request with this client_id won; open_ticket already answered it with the same ticket.
         existing = await store.by_client_id(who.id, body.client_id) if body.client_id else None
-        if existing is not None:
-            return json_response(existing, 200)
+        if existing is None:
+            raise TicketError("conflict", "a concurrent request with this client_id is in progress")
+        return json_response(existing, 200)
     return json_response(callback, 201)
 
 
