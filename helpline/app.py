@@ -22,15 +22,25 @@ from helpline import tracing
 from helpline.access import AccessLog
 from helpline.browser_files import LOADER, LOADER_CACHE, load_widget_files, page
 from helpline.node import assemble_node, open_attachment_storage
+from persistence.article_events import ArticleEventRepository
+from persistence.article_search import open_index
+from persistence.attachments import AttachmentRepository
+from persistence.audit import AuditRepository
+from persistence.callbacks import CallbackRepository
+from persistence.erasure import PersonalDataRepository
+from persistence.incident_links import IncidentLinkRepository
+from persistence.webhook_endpoints import WebhookRegistry
 from persistence.webhooks import EmbeddedDispatcher
 from realtime.connection import Connection
 from realtime.dispatch import Gateway
 from support.core.settings import Settings
 from support.core.tokens import issue_token
 from support.help import articles, attachments, channels
+from support.help.ports import AttachmentRecords, Callbacks
 from support.incidents import routes as incident_routes
 from support.incidents.service import IncidentDesk
 from support.integrations import routes as admin_routes
+from support.integrations.ports import AuditEntries, PersonalData, WebhookEndpoints
 from support.tickets import routes as ticket_routes
 from support.web import openapi
 from support.web.http import error_response
@@ -176,8 +186,8 @@ own_routes = api_routes(
 def create_app(settings: Settings) -> "WebSocketLane":
     node = assemble_node(settings)
     gateway = node.gateway
-    incidents = IncidentDesk(settings, gateway.tickets, gateway.bus)
-    help_center = articles.HelpCenter(settings, node.store)
+    incidents = IncidentDesk(settings, gateway.tickets, gateway.bus, IncidentLinkRepository(node.store))
+    help_center = articles.HelpCenter(settings, open_index(node.store), ArticleEventRepository(node.store))
     attachment_storage = open_attachment_storage(settings)
     widget_files = load_widget_files()  # read and compressed here, once, not per request
 
@@ -224,6 +234,14 @@ def create_app(settings: Settings) -> "WebSocketLane":
     app.state.help = help_center
     app.state.attachment_storage = attachment_storage
     app.state.widget_files = widget_files
+    # Typed as their ports, so that mypy checks each repository against the port the routes read it as.
+    callbacks: Callbacks = CallbackRepository(node.store)
+    attachment_records: AttachmentRecords = AttachmentRepository(node.store)
+    webhook_endpoints: WebhookEndpoints = WebhookRegistry(node.store, settings.webhook_retry_window_s)
+    audit_entries: AuditEntries = AuditRepository(node.store.sessions)
+    personal_data: PersonalData = PersonalDataRepository(node.store)
+    app.state.callbacks, app.state.attachments = callbacks, attachment_records
+    app.state.webhooks, app.state.audit, app.state.personal_data = webhook_endpoints, audit_entries, personal_data
     return WebSocketLane(app)
 
 

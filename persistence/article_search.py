@@ -9,13 +9,13 @@ from __future__ import annotations
 import bisect
 import html
 import re
-from typing import Any, Protocol, Sequence
+from typing import Any, Sequence
 
-import msgspec
 from sqlalchemy import text
 
 from persistence.store import TicketStore
 from support.help.article_files import Article
+from support.help.ports import ArticleHit, ArticleIndex
 
 MARK_START, MARK_END = "\ue000", "\ue001"  # private-use characters: cannot clash with article text
 MAX_TERMS = 8
@@ -24,23 +24,6 @@ WORD = re.compile(r"[^\W_]+")
 STOPWORDS = frozenset(
     "a an and are as at be but by can do does for from how i if in into is it my of on or so that the their this "
     "to was what when where which who why will with you your".split())
-
-
-class ArticleHit(msgspec.Struct):
-    slug: str
-    title: str
-    category: str
-    snippet: str  # plain text: render with textContent
-    snippet_html: str  # the same, escaped, with the matched words in <mark>
-    score: float  # higher is better; comparable only within one answer
-
-
-class ArticleIndex(Protocol):
-    async def sync(self, articles: Sequence[Article]) -> None:
-        """Make the index hold exactly these articles (insert new, update changed, drop missing)."""
-
-    async def search(self, query: str, limit: int) -> list[ArticleHit]:
-        """Articles matching any word of the query, best first; the last word also matches as a prefix."""
 
 
 def search_terms(query: str) -> tuple[list[str], bool]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,19 +16,11 @@ from persistence.models_integrations import AuditEntry
 from persistence.outbox import Actor
 from support.core.clock import iso
 from support.core.model import TicketView
+from support.integrations.events import actor_of
+from support.integrations.ports import AuditRecord
 
 # Ticket fields whose change by hand is an audited act, and the action each is recorded as.
 AUDITED_CHANGES = {"status": "ticket.status", "assignee": "ticket.assign", "priority": "ticket.priority"}
-
-
-class AuditRecord(msgspec.Struct):
-    id: str
-    at: str
-    actor: Actor
-    action: str
-    target_type: str
-    target_id: str
-    details: dict[str, Any]
 
 
 def entry(actor: Actor, action: str, target_type: str, target_id: str, details: dict[str, Any],
@@ -42,11 +33,6 @@ def record(session: AsyncSession, actor: Actor, action: str, target_type: str, t
            details: dict[str, Any], now: datetime) -> None:
     """Add an entry to the caller's transaction (it is written when that commits)."""
     session.add(entry(actor, action, target_type, target_id, details, now))
-
-
-def actor_of(who: Any) -> Actor:
-    """An Actor from anything with id, name and role (an Identity, a User)."""
-    return Actor(str(who.id), str(who.name), str(who.role))
 
 
 async def record_ticket_change(session: AsyncSession, dialect: str, before: TicketView, after: TicketView,
@@ -86,4 +72,20 @@ async def list_entries(sessions: async_sessionmaker[AsyncSession], before: int |
         return [_view(r) for r in await session.scalars(query.order_by(a.pk.desc()).limit(limit))]
 
 
-__all__ = ["AuditRecord", "record", "entry", "list_entries", "record_ticket_change", "actor_of"]
+class AuditRepository:
+    """support/integrations/ports.py `AuditEntries` over the ticket store's database."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def entries(self, before: int | None, limit: int, action: str | None, actor_id: str | None,
+                      target_id: str | None) -> list[AuditRecord]:
+        return await list_entries(self.sessions, before, limit, action, actor_id, target_id)
+
+    async def add(self, actor: Actor, action: str, target_type: str, target_id: str, details: dict[str, Any],
+                  now: datetime) -> None:
+        async with self.sessions.begin() as session:
+            record(session, actor, action, target_type, target_id, details, now)
+
+
+__all__ = ["AuditRepository", "AuditRecord", "record", "entry", "list_entries", "record_ticket_change", "actor_of"]

@@ -11,7 +11,6 @@ import logging
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-import msgspec
 from sqlalchemy import CursorResult, delete, or_, select, update
 
 from persistence import audit
@@ -21,7 +20,7 @@ from persistence.outbox import Actor, stable_id
 from persistence.store import TicketStore, message_view, ticket_view
 from support.core.clock import iso
 from support.core.model import Message as MessageView
-from support.core.model import TicketView
+from support.integrations.ports import ErasureReport, TicketExport, UserExport
 
 log = logging.getLogger("helpline.erasure")
 TOMBSTONE = "[erased]"
@@ -37,26 +36,6 @@ PERSONAL_COLUMNS = (
 
 class AttachmentStorage(Protocol):
     async def delete(self, key: str) -> None: ...
-
-
-class TicketExport(msgspec.Struct):
-    ticket: TicketView
-    messages: list[MessageView]
-
-
-class UserExport(msgspec.Struct):
-    user: str
-    exported_at: str
-    tickets: list[TicketExport]
-
-
-class ErasureReport(msgspec.Struct):
-    user: str
-    erased_at: str
-    tickets: int
-    messages: int
-    attachments: int
-    ticket_ids: list[str]
 
 
 async def export_user(store: TicketStore, user_id: str, now: datetime) -> UserExport:
@@ -153,3 +132,17 @@ async def _scrub_outbox(session: Any, ticket_ids: list[str], event_ids: list[str
 
 
 __all__ = ["export_user", "erase_user", "UserExport", "ErasureReport", "TOMBSTONE"]
+
+
+class PersonalDataRepository:
+    """support/integrations/ports.py `PersonalData` over the ticket store's database."""
+
+    def __init__(self, store: TicketStore) -> None:
+        self.store = store
+
+    async def export_user(self, user_id: str, now: datetime) -> UserExport:
+        return await export_user(self.store, user_id, now)
+
+    async def erase_user(self, user_id: str, actor: Actor, now: datetime,
+                         attachments: AttachmentStorage | None) -> ErasureReport:
+        return await erase_user(self.store, user_id, actor, now, attachments)

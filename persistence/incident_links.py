@@ -11,9 +11,10 @@ from typing import Sequence
 
 from sqlalchemy import delete, or_, select, update
 
-from persistence import outbox
+from persistence import audit, outbox
 from persistence.models_incidents import TicketIncident
 from persistence.store import TicketStore
+from support.core.tokens import Identity
 
 
 async def link(store: TicketStore, ticket_id: str, incident_id: str, incident_name: str, linked_by: str,
@@ -96,3 +97,40 @@ async def customer_ticket_for(store: TicketStore, customer_id: str, incident_id:
             select(t.ticket_id).join(Ticket, Ticket.id == t.ticket_id)
             .where(t.incident_id == incident_id, Ticket.customer_id == customer_id)
             .order_by(Ticket.created_at.desc()).limit(1))
+
+
+class IncidentLinkRepository:
+    """support/incidents/ports.py `IncidentLinks` over the ticket store's database."""
+
+    def __init__(self, store: TicketStore) -> None:
+        self.store = store
+
+    async def link(self, ticket_id: str, incident_id: str, incident_name: str, linked_by: str,
+                   now: datetime) -> None:
+        await link(self.store, ticket_id, incident_id, incident_name, linked_by, now)
+
+    async def unlink(self, ticket_id: str) -> None:
+        await unlink(self.store, ticket_id)
+
+    async def incident_of(self, ticket_id: str) -> str | None:
+        return await incident_of(self.store, ticket_id)
+
+    async def pending_incidents(self) -> list[str]:
+        return await pending_incidents(self.store)
+
+    async def claim(self, incident_id: str, node: str, now: datetime, lease_s: float, limit: int) -> list[str]:
+        return await claim(self.store, incident_id, node, now, lease_s, limit)
+
+    async def mark_notified(self, ticket_id: str, incident_id: str, now: datetime) -> None:
+        await mark_notified(self.store, ticket_id, incident_id, now)
+
+    async def release(self, ticket_id: str, node: str) -> None:
+        await release(self.store, ticket_id, node)
+
+    async def customer_ticket_for(self, customer_id: str, incident_id: str) -> str | None:
+        return await customer_ticket_for(self.store, customer_id, incident_id)
+
+    async def audit_link(self, who: Identity, ticket_id: str, incident_id: str | None, now: datetime) -> None:
+        async with self.store.sessions.begin() as session:
+            audit.record(session, audit.actor_of(who), "ticket.incident", "ticket", ticket_id,
+                         {"incident": incident_id}, now)

@@ -20,70 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from persistence.models_integrations import OutboxEvent, WebhookEndpoint
 from support.core.clock import iso
 from support.core.model import Message, TicketView
+from support.integrations.events import (EVENT_BODIES, EVENT_TYPES, Actor, FieldChange, IncidentLinkedData,
+                                         MessageCreatedData, TicketCreatedData, TicketUpdatedData, WebhookEvent)
 
 TRACKED_CHANGES = ("status", "assignee", "priority")
-
-
-class Actor(msgspec.Struct, frozen=True):
-    id: str
-    name: str
-    role: str
-
-
-class FieldChange(msgspec.Struct, frozen=True):
-    old: Any
-    new: Any
-
-
-class TicketCreatedData(msgspec.Struct):
-    ticket: TicketView
-
-
-class TicketUpdatedData(msgspec.Struct):
-    ticket: TicketView
-    changes: dict[str, FieldChange]
-    actor: Actor | None
-
-
-class MessageCreatedData(msgspec.Struct):
-    message: Message
-
-
-class IncidentLinkedData(msgspec.Struct):
-    ticket: str
-    incident: dict[str, Any]
-
-
-class WebhookEvent(msgspec.Struct, kw_only=True):
-    """The body of every webhook request; `id` is stable across retries, for de-duplication."""
-    id: str
-    type: str
-    created_at: str
-
-
-class TicketCreatedEvent(WebhookEvent, kw_only=True):
-    data: TicketCreatedData
-
-
-class TicketUpdatedEvent(WebhookEvent, kw_only=True):
-    data: TicketUpdatedData
-
-
-class MessageCreatedEvent(WebhookEvent, kw_only=True):
-    data: MessageCreatedData
-
-
-class IncidentLinkedEvent(WebhookEvent, kw_only=True):
-    data: IncidentLinkedData
-
-
-# What the OpenAPI document lists under `webhooks`.
-EVENT_BODIES: dict[str, type[WebhookEvent]] = {
-    "ticket.created": TicketCreatedEvent, "ticket.updated": TicketUpdatedEvent,
-    "message.created": MessageCreatedEvent, "incident.linked": IncidentLinkedEvent,
-}
-EVENT_TYPES = tuple(EVENT_BODIES)
-
 
 _json = msgspec.json.Encoder()
 

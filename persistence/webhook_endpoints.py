@@ -1,6 +1,7 @@
 """Webhook endpoints as admins register them, and each endpoint's delivery log; every change is audited.
 
-Validation of what an admin sends lives in realtime/admin_api.py; this module only stores and reads.
+Validation of what an admin sends lives in support/integrations/routes.py; this module only stores and reads
+(support/integrations/ports.py `WebhookEndpoints`).
 """
 
 from __future__ import annotations
@@ -10,44 +11,14 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-import msgspec
 from sqlalchemy import delete, select, update
 
 from persistence import audit
 from persistence.models_integrations import WebhookDelivery, WebhookEndpoint
 from persistence.outbox import Actor
 from persistence.store import TicketStore
+from support.integrations.ports import DeliveryView, EndpointView
 from support.core.clock import iso, utcnow
-
-
-class EndpointView(msgspec.Struct):
-    id: str
-    url: str
-    events: list[str]
-    include_internal: bool
-    description: str
-    active: bool
-    failing: bool
-    failing_since: str | None
-    created_by: str
-    created_at: str
-    updated_at: str
-    secret: str | None = None  # shown once: when created, and when rotated
-
-
-class DeliveryView(msgspec.Struct):
-    id: str
-    event_id: str
-    event_type: str
-    status: str
-    attempts: int
-    last_status_code: int | None
-    last_latency_ms: float | None
-    last_error: str | None
-    created_at: str
-    last_attempt_at: str | None
-    next_attempt_at: str | None
-    delivered_at: str | None
 
 
 def endpoint_view(row: WebhookEndpoint, secret: str | None = None) -> EndpointView:

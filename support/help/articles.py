@@ -7,19 +7,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Literal
 
 import msgspec
-from sqlalchemy import CursorResult, text
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 
-from persistence.store import TicketStore
 from support.help import pages
 from support.web.http import endpoint, identify, int_param, json_response, read_body
 from support.help.article_files import Article, articles_dir, folder_signature, load_folder
-from persistence.article_search import ArticleHit, ArticleIndex, open_index
+from support.help.ports import ArticleEvents, ArticleHit, ArticleIndex
 from support.core.tokens import Identity
 from support.core.clock import iso, utcnow
 from support.web.openapi import Operation, Param, api_routes
@@ -76,11 +74,10 @@ class HelpCenter:
     A poll of the folder's mtimes (every articles_poll_s) reloads it on change: no extra daemon, and
     every node converges on its own folder."""
 
-    def __init__(self, settings: Settings, store: TicketStore) -> None:
+    def __init__(self, settings: Settings, index: ArticleIndex, events: ArticleEvents) -> None:
         self.folder: Path = articles_dir(settings.articles_dir)
         self.poll_s = settings.articles_poll_s
-        self.store = store
-        self.index: ArticleIndex = open_index(store)
+        self.index, self.events = index, events
         self.articles: dict[str, Article] = {}
         self._signature: tuple[tuple[str, int, int], ...] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -131,22 +128,10 @@ class HelpCenter:
     async def record(self, slug: str, kind: str, who: Identity | None, client_id: str | None) -> bool:
         """Count one event; the same client_id for the same article and kind counts once."""
         self.get(slug)
-        insert = ("INSERT INTO article_events (slug, kind, user_id, client_id, created_at) "
-                  "VALUES (:slug, :kind, :user_id, :client_id, :created_at) "
-                  "ON CONFLICT (slug, kind, client_id) DO NOTHING")
-        async with self.store.sessions.begin() as session:
-            result = await session.execute(text(insert), {
-                "slug": slug, "kind": kind, "user_id": who.id if who else None, "client_id": client_id,
-                "created_at": utcnow()})
-            return bool(cast("CursorResult[Any]", result).rowcount)
+        return await self.events.record(slug, kind, who.id if who else None, client_id, utcnow())
 
     async def stats(self) -> list[ArticleStats]:
-        async with self.store.sessions() as session:
-            rows = (await session.execute(text(
-                "SELECT slug, kind, count(*) FROM article_events GROUP BY slug, kind"))).all()
-        counts: dict[str, dict[str, int]] = {}
-        for slug, kind, n in rows:
-            counts.setdefault(slug, {})[kind] = int(n)
+        counts = await self.events.counts()
         result = []
         for slug in sorted(self.articles.keys() | counts.keys()):
             c = counts.get(slug, {})

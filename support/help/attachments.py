@@ -14,18 +14,16 @@ from typing import Annotated
 from urllib.parse import quote
 
 import msgspec
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 
-from persistence.models_help import Attachment
 from support.web.http import endpoint, identify, json_response
 from support.help.attachment_storage import KEY, AttachmentStorage
 from support.core.clock import iso, utcnow
 from support.web.openapi import Operation, Param, api_routes
 from support.core.errors import TicketError
+from support.help.ports import AttachmentRecords, AttachmentView
 
 IMAGE_SIGNATURES: tuple[tuple[str, bytes, int], ...] = (
     ("image/png", b"\x89PNG\r\n\x1a\n", 0),
@@ -47,17 +45,6 @@ class UnsupportedType(TicketError):
     @property
     def http_status(self) -> int:
         return 415
-
-
-class AttachmentView(msgspec.Struct):
-    id: str
-    ticket: str
-    filename: str
-    content_type: str
-    size: int
-    url: str
-    created_at: str
-    message_seq: int | None = None  # the thread message that shows it, when the upload posted one
 
 
 class AttachmentList(msgspec.Struct):
@@ -110,9 +97,9 @@ def storage(request: Request) -> AttachmentStorage:
     return request.app.state.attachment_storage  # type: ignore[no-any-return]
 
 
-def view_of(row: Attachment, message_seq: int | None = None) -> AttachmentView:
-    return AttachmentView(row.id, row.ticket_id, row.filename, row.content_type, row.size,
-                          f"/api/attachments/{row.id}", iso(row.created_at) or "", message_seq)
+def records(request: Request) -> AttachmentRecords:
+    attachments: AttachmentRecords = request.app.state.attachments
+    return attachments
 
 
 async def read_file(request: Request, limit: int) -> bytearray:
@@ -131,20 +118,12 @@ async def read_file(request: Request, limit: int) -> bytearray:
     return data
 
 
-async def _by_client_id(request: Request, ticket_id: str, uploader_id: str, client_id: str) -> Attachment | None:
-    """This uploader's earlier upload with this client_id; another uploader's client_id is another upload."""
-    async with request.app.state.gateway.store.sessions() as session:
-        return await session.scalar(select(Attachment).where(  # type: ignore[no-any-return]
-            Attachment.ticket_id == ticket_id, Attachment.uploader_id == uploader_id,
-            Attachment.client_id == client_id))
-
-
-async def _repeat(request: Request, existing: Attachment, client_id: str) -> Response:
+async def _repeat(request: Request, existing: AttachmentView, client_id: str) -> Response:
     """The same upload again: the same attachment, and its message posted if the first try stopped before it."""
     who = identify(request)
-    result = await request.app.state.gateway.tickets.post(who, existing.ticket_id, client_id,
-                                                          message_body(view_of(existing)), False)
-    return json_response(view_of(existing, result.message.seq), 200)
+    result = await request.app.state.gateway.tickets.post(who, existing.ticket, client_id, message_body(existing),
+                                                          False)
+    return json_response(msgspec.structs.replace(existing, message_seq=result.message.seq), 200)
 
 
 @endpoint
@@ -163,28 +142,28 @@ async def upload(request: Request) -> Response:
     filename = clean_filename(request.query_params.get("filename"))
     data = await read_file(request, gateway.settings.attachment_max_bytes)
     content_type = sniff(data, filename)
-    store = gateway.store
+    store = records(request)
     if client_id is not None:
-        existing = await _by_client_id(request, ticket_id, who.id, client_id)
+        existing = await store.by_client_id(ticket_id, who.id, client_id)
         if existing is not None:
             return await _repeat(request, existing, client_id)
-    row = Attachment(id=new_attachment_id(), ticket_id=ticket_id, uploader_id=who.id, client_id=client_id,
-                     filename=filename, content_type=content_type, size=len(data), created_at=utcnow())
+    now = utcnow()
+    attachment_id = new_attachment_id()
+    view = AttachmentView(attachment_id, ticket_id, filename, content_type, len(data),
+                          f"/api/attachments/{attachment_id}", iso(now) or "")
     files = storage(request)
-    await files.put(row.id, data)
+    await files.put(view.id, data)
     try:
-        async with store.sessions.begin() as session:
-            session.add(row)
-    except IntegrityError:
-        await files.delete(row.id)
-        existing = await _by_client_id(request, ticket_id, who.id, client_id) if client_id else None
-        if existing is None or client_id is None:
-            raise
-        return await _repeat(request, existing, client_id)  # a concurrent upload with this client_id won
+        added = await store.add(view, who.id, client_id, now)
     except BaseException:
-        await files.delete(row.id)
+        await files.delete(view.id)
         raise
-    view = view_of(row)
+    if not added:  # a concurrent upload with this client_id won
+        await files.delete(view.id)
+        existing = await store.by_client_id(ticket_id, who.id, client_id) if client_id else None
+        if existing is None or client_id is None:
+            raise TicketError("conflict", "a concurrent upload with this client_id is in progress")
+        return await _repeat(request, existing, client_id)
     if client_id is not None:
         result = await gateway.tickets.post(who, ticket_id, client_id, message_body(view), False)
         view.message_seq = result.message.seq
@@ -196,10 +175,7 @@ async def list_attachments(request: Request) -> Response:
     who = identify(request)
     gateway = request.app.state.gateway
     await gateway.tickets.check_view(who, request.path_params["id"])
-    async with gateway.store.sessions() as session:
-        rows = await session.scalars(select(Attachment).where(Attachment.ticket_id == request.path_params["id"])
-                                     .order_by(Attachment.created_at, Attachment.id))
-        return json_response(AttachmentList([view_of(r) for r in rows]))
+    return json_response(AttachmentList(await records(request).of_ticket(request.path_params["id"])))
 
 
 @endpoint
@@ -208,12 +184,11 @@ async def download(request: Request) -> Response:
     gateway = request.app.state.gateway
     row = None
     if KEY.match(request.path_params["id"]):
-        async with gateway.store.sessions() as session:
-            row = await session.get(Attachment, request.path_params["id"])
+        row = await records(request).get(request.path_params["id"])
     if row is None:
         raise TicketError("not_found", "no such attachment")
     try:
-        await gateway.tickets.check_view(who, row.ticket_id)
+        await gateway.tickets.check_view(who, row.ticket)
     except TicketError:
         raise TicketError("not_found", "no such attachment") from None
     stored = await storage(request).open(row.id)

@@ -12,20 +12,17 @@ import time
 from typing import Annotated, Literal
 
 import msgspec
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 
 
-from persistence.models_help import Callback
-from persistence.store import TicketStore
 from support.core import policy
 from support.web.http import endpoint, identify, json_response, read_body
 from support.core.clock import iso, utcnow
 from support.core.model import NO_NUL
 from support.web.openapi import Operation, Param, api_routes
 from support.core.errors import TicketError
+from support.help.ports import CallbackView, Callbacks
 
 PREMIUM_CHANNELS = ("premium",)
 PHONE = re.compile(r"^\+?[0-9 ().-]{6,32}$")
@@ -54,19 +51,6 @@ class SupportOptions(msgspec.Struct):
     channels: list[Channel]
 
 
-class CallbackView(msgspec.Struct):
-    id: str
-    ticket: str
-    customer: dict[str, str]
-    phone: str
-    preferred_time: str | None
-    note: str | None
-    status: str  # "requested" | "done"
-    created_at: str
-    done_at: str | None
-    done_by: str | None
-
-
 class CallbackList(msgspec.Struct):
     callbacks: list[CallbackView]
 
@@ -87,12 +71,6 @@ def valid_phone(raw: str) -> str:
     if not PHONE.match(phone) or not 6 <= digits <= 20:
         raise TicketError("bad_request", "phone must be a phone number: digits, spaces, + ( ) - . only")
     return phone
-
-
-def callback_view(row: Callback) -> CallbackView:
-    return CallbackView(row.id, row.ticket_id, {"id": row.customer_id, "name": row.customer_name}, row.phone,
-                        row.preferred_time, row.note, row.status, iso(row.created_at) or "", iso(row.done_at),
-                        row.done_by)
 
 
 def ticket_text(body: CallbackRequest, phone: str) -> str:
@@ -119,52 +97,44 @@ async def request_callback(request: Request) -> Response:
     body: CallbackRequest = await read_body(request, CallbackRequest)
     phone = valid_phone(body.phone)
     gateway = request.app.state.gateway
-    store = gateway.store
+    store = callbacks(request)
     if body.client_id:
-        existing = await _by_client_id(store, who.id, body.client_id)
+        existing = await store.by_client_id(who.id, body.client_id)
         if existing is not None:
-            return json_response(callback_view(existing), 200)
+            return json_response(existing, 200)
     callback_id = f"{int(time.time() * 1000):x}{secrets.token_hex(5)}"
     ticket, _created = await gateway.tickets.open_ticket(
         who, "Phone callback request", ticket_text(body, phone), "callback", None,
         {"callback": callback_id}, f"callback:{body.client_id or callback_id}")
-    row = Callback(id=callback_id, ticket_id=ticket.id, customer_id=who.id, customer_name=who.name,
-                   client_id=body.client_id, phone=phone, preferred_time=body.preferred_time, note=body.note,
-                   status="requested", created_at=utcnow())
-    try:
-        async with store.sessions.begin() as session:
-            session.add(row)
-    except IntegrityError:
+    now = utcnow()
+    callback = CallbackView(callback_id, ticket.id, {"id": who.id, "name": who.name}, phone, body.preferred_time,
+                            body.note, "requested", iso(now) or "", None, None)
+    if not await store.add(callback, body.client_id, now):
         # A concurrent request with this client_id won; open_ticket already answered it with the same ticket.
-        existing = await _by_client_id(store, who.id, body.client_id) if body.client_id else None
+        existing = await store.by_client_id(who.id, body.client_id) if body.client_id else None
         if existing is None:
-            raise
-        return json_response(callback_view(existing), 200)
-    return json_response(callback_view(row), 201)
+            raise TicketError("conflict", "a concurrent request with this client_id is in progress")
+        return json_response(existing, 200)
+    return json_response(callback, 201)
 
 
-async def _by_client_id(store: TicketStore, customer_id: str, client_id: str) -> Callback | None:
-    async with store.sessions() as session:
-        return await session.scalar(select(Callback).where(
-            Callback.customer_id == customer_id, Callback.client_id == client_id))
+def callbacks(request: Request) -> Callbacks:
+    store: Callbacks = request.app.state.callbacks
+    return store
 
 
 @endpoint
 async def list_callbacks(request: Request) -> Response:
     """Agents: the callbacks to make, oldest first (`?status=done|all` for the others); customers: their own."""
     who = identify(request)
-    query = select(Callback)
     if who.is_staff:
         status = request.query_params.get("status", "requested")
         if status not in ("requested", "done", "all"):
             raise TicketError("bad_request", "status must be requested, done or all")
-        if status != "all":
-            query = query.where(Callback.status == status)
+        rows = await callbacks(request).listing(None, None if status == "all" else status)
     else:
-        query = query.where(Callback.customer_id == who.id)
-    async with request.app.state.gateway.store.sessions() as session:
-        rows = await session.scalars(query.order_by(Callback.created_at, Callback.id).limit(500))
-        return json_response(CallbackList([callback_view(r) for r in rows]))
+        rows = await callbacks(request).listing(who.id, None)
+    return json_response(CallbackList(rows))
 
 
 @endpoint
@@ -176,19 +146,15 @@ async def callback_done(request: Request) -> Response:
     gateway = request.app.state.gateway
     if not CALLBACK_ID.match(request.path_params["id"]):
         raise TicketError("not_found", "no such callback")
-    async with gateway.store.sessions.begin() as session:
-        row = await session.get(Callback, request.path_params["id"],
-                                with_for_update=gateway.store.dialect == "postgresql")
-        if row is None:
-            raise TicketError("not_found", "no such callback")
-        first_time = row.status != "done"
-        if first_time:
-            row.status, row.done_at, row.done_by = "done", utcnow(), who.id
+    done = await callbacks(request).mark_done(request.path_params["id"], who.id, utcnow())
+    if done is None:
+        raise TicketError("not_found", "no such callback")
+    callback, first_time = done
     if first_time:
-        ticket = await gateway.store.get_ticket(row.ticket_id)
+        ticket = await gateway.store.get_ticket(callback.ticket)
         if ticket is not None and policy.can_transition(ticket.status, "solved"):
-            await gateway.tickets.update(who, row.ticket_id, "solved")
-    return json_response(callback_view(row))
+            await gateway.tickets.update(who, callback.ticket, "solved")
+    return json_response(callback)
 
 
 routes = api_routes(

@@ -10,7 +10,7 @@ from itertools import groupby
 from typing import Sequence
 
 from support.help.article_files import Article
-from persistence.article_search import ArticleHit
+from support.help.ports import ArticleHit
 
 HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; "
                                       "base-uri 'none'; form-action 'self'",

@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 
-from persistence import audit, incident_links
 from support.core import policy
 from support.web.http import endpoint, identify, json_response, read_body
 from support.core.clock import utcnow
@@ -85,7 +84,7 @@ async def follow_incident(request: Request) -> Response:
     if incident.resolved_at is not None:
         raise TicketError("conflict", "the incident is already resolved")
     gateway = request.app.state.gateway
-    existing = await incident_links.customer_ticket_for(gateway.store, who.id, incident.id)
+    existing = await desk(request).links.customer_ticket_for(who.id, incident.id)
     if existing is not None:
         return json_response(await desk(request).link(existing, incident, who.id), 200)
     view, created = await gateway.tickets.open_ticket(
@@ -106,10 +105,8 @@ async def link_ticket(request: Request) -> Response:
     else:
         incident = await desk(request).status.incident(body.incident_id)
         view = await desk(request).link(ticket_id, incident, who.id)
-    if who.is_staff:  # an agent's act: audited (persistence/audit.py)
-        async with request.app.state.gateway.store.sessions.begin() as session:
-            audit.record(session, audit.actor_of(who), "ticket.incident", "ticket", ticket_id,
-                         {"incident": body.incident_id}, utcnow())
+    if who.is_staff:  # an agent's act: audited
+        await desk(request).links.audit_link(who, ticket_id, body.incident_id, utcnow())
     return json_response(view)
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import msgspec
 
-from persistence import incident_links
 from support.core.bus import Bus
 from support.core.clock import utcnow
 from support.incidents.match import ActiveIncident, incident_text
+from support.incidents.ports import IncidentLinks
 from support.core.model import TicketView
 from support.core.settings import Settings
 from support.core.errors import TicketError
@@ -137,9 +137,9 @@ class StatusClient:
 class IncidentDesk:
     """A node's incident-aware intake: links tickets to incidents and posts resolution notices."""
 
-    def __init__(self, settings: Settings, tickets: TicketService, bus: Bus) -> None:
-        self.settings, self.tickets, self.bus = settings, tickets, bus
-        self.store: Any = tickets.store  # the SQL store (persistence/incident_links.py): not behind a port yet
+    def __init__(self, settings: Settings, tickets: TicketService, bus: Bus, links: IncidentLinks) -> None:
+        self.settings, self.tickets, self.bus, self.links = settings, tickets, bus, links
+        self.store = tickets.store
         self.status = StatusClient(settings.status_url, settings.status_cache_s)
         self.node = secrets.token_hex(8)
         self._task: asyncio.Task[None] | None = None
@@ -157,11 +157,11 @@ class IncidentDesk:
         await self.status.close()
 
     async def link(self, ticket_id: str, incident: StatusIncident, linked_by: str) -> TicketView:
-        await incident_links.link(self.store, ticket_id, incident.id, incident.name, linked_by, utcnow())
+        await self.links.link(ticket_id, incident.id, incident.name, linked_by, utcnow())
         return await self._publish(ticket_id)
 
     async def unlink(self, ticket_id: str) -> TicketView:
-        await incident_links.unlink(self.store, ticket_id)
+        await self.links.unlink(ticket_id)
         return await self._publish(ticket_id)
 
     async def _publish(self, ticket_id: str, last_seq: int = 0, at: str | None = None) -> TicketView:
@@ -169,7 +169,7 @@ class IncidentDesk:
         view: TicketView | None = await self.store.get_ticket(ticket_id)
         if view is None:
             raise TicketError("not_found", "no such ticket")
-        view.incident = await incident_links.incident_of(self.store, ticket_id)
+        view.incident = await self.links.incident_of(ticket_id)
         if last_seq > view.last_seq:  # the database may lag the bus: the committed notice is the newer truth
             view.last_seq = last_seq
             view.updated_at = max(view.updated_at, at or view.updated_at)
@@ -193,7 +193,7 @@ class IncidentDesk:
     async def watch_once(self) -> int:
         """One round: post the notice to every linked ticket whose incident is resolved; returns how many."""
         self._round += 1
-        pending = set(await incident_links.pending_incidents(self.store))
+        pending = set(await self.links.pending_incidents())
         if not pending:
             return 0
         resolved = {i.id: i for i in await self.status.resolved() if i.id in pending}
@@ -214,7 +214,7 @@ class IncidentDesk:
         posted = 0
         gate = asyncio.Semaphore(CONCURRENT_POSTS)
         while True:
-            claimed = await incident_links.claim(self.store, incident.id, self.node, utcnow(), LEASE_S, CLAIM_BATCH)
+            claimed = await self.links.claim(incident.id, self.node, utcnow(), LEASE_S, CLAIM_BATCH)
             if not claimed:
                 return posted
 
@@ -234,14 +234,14 @@ class IncidentDesk:
             result = await self.tickets.post_system(ticket_id, client_id_for(incident.id), body)
         except TicketError as exc:
             if exc.code == "not_found":  # the ticket is gone: nobody is left to tell
-                await incident_links.mark_notified(self.store, ticket_id, incident.id, utcnow())
+                await self.links.mark_notified(ticket_id, incident.id, utcnow())
             else:
                 log.warning("resolution notice to %s not posted yet: %s", ticket_id, exc.message,
                             extra={"ticket_id": ticket_id})
-                await incident_links.release(self.store, ticket_id, self.node)
+                await self.links.release(ticket_id, self.node)
                 return None
             return False
-        await incident_links.mark_notified(self.store, ticket_id, incident.id, utcnow())
+        await self.links.mark_notified(ticket_id, incident.id, utcnow())
         if result.duplicate:
             return False  # posted before (by another node, or before a restart): said once, not twice
         await self._publish(ticket_id, result.message.seq, result.message.created_at)

@@ -13,15 +13,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 
-from persistence import audit, erasure
-from persistence.outbox import EVENT_TYPES
-from persistence.webhook_endpoints import DeliveryView, EndpointView, WebhookRegistry
 from support.web.http import endpoint, identify, int_param, json_response, read_body
 from support.core.tokens import Identity
 from support.core.clock import utcnow
 from support.core.model import NO_NUL
 from support.web.openapi import Operation, Param, api_routes
 from support.core.errors import TicketError
+from support.integrations.events import EVENT_TYPES, actor_of
+from support.integrations.ports import (AuditEntries, AuditRecord, DeliveryView, EndpointView, ErasureReport,
+                                        PersonalData, UserExport, WebhookEndpoints)
 
 log = logging.getLogger("helpline.admin")
 PAGE_MAX = 200
@@ -74,7 +74,7 @@ class DeliveryLog(msgspec.Struct):
 
 
 class AuditLog(msgspec.Struct):
-    entries: list[audit.AuditRecord]
+    entries: list[AuditRecord]
     next: str | None
 
 
@@ -85,9 +85,19 @@ def require_admin(request: Request) -> Identity:
     return who
 
 
-def _registry(request: Request) -> WebhookRegistry:
-    gateway = request.app.state.gateway
-    return WebhookRegistry(gateway.store, gateway.settings.webhook_retry_window_s)
+def _registry(request: Request) -> WebhookEndpoints:
+    registry: WebhookEndpoints = request.app.state.webhooks
+    return registry
+
+
+def _audit(request: Request) -> AuditEntries:
+    entries: AuditEntries = request.app.state.audit
+    return entries
+
+
+def _personal_data(request: Request) -> PersonalData:
+    data: PersonalData = request.app.state.personal_data
+    return data
 
 
 def _checked_url(url: str) -> str:
@@ -134,7 +144,7 @@ async def list_webhooks(request: Request) -> Response:
 async def create_webhook(request: Request) -> Response:
     who = require_admin(request)
     body: NewWebhook = await read_body(request, NewWebhook)
-    view = await _registry(request).create(audit.actor_of(who), _checked_url(body.url), _events(body.events),
+    view = await _registry(request).create(actor_of(who), _checked_url(body.url), _events(body.events),
                                            body.include_internal, body.description, body.secret)
     return json_response(view, 201)
 
@@ -165,7 +175,7 @@ async def patch_webhook(request: Request) -> Response:
         if not body.rotate_secret:
             raise TicketError("bad_request", "send rotate_secret: true with a new secret")
         changes["secret"] = body.secret
-    view = await _registry(request).update(audit.actor_of(who), path_id(request), changes,
+    view = await _registry(request).update(actor_of(who), path_id(request), changes,
                                            body.rotate_secret)
     if view is None:
         raise TicketError("not_found", "no such webhook")
@@ -175,7 +185,7 @@ async def patch_webhook(request: Request) -> Response:
 @endpoint
 async def delete_webhook(request: Request) -> Response:
     who = require_admin(request)
-    if not await _registry(request).delete(audit.actor_of(who), path_id(request)):
+    if not await _registry(request).delete(actor_of(who), path_id(request)):
         raise TicketError("not_found", "no such webhook")
     return Response(status_code=204)
 
@@ -200,8 +210,8 @@ async def webhook_deliveries(request: Request) -> Response:
 async def audit_log(request: Request) -> Response:
     require_admin(request)
     limit = int_param(request, "limit", 50, 1, PAGE_MAX)
-    rows = await audit.list_entries(request.app.state.gateway.store.sessions, _before(request), limit + 1,
-                                    _filter(request, "action"), _filter(request, "actor"), _filter(request, "target"))
+    rows = await _audit(request).entries(_before(request), limit + 1, _filter(request, "action"),
+                                         _filter(request, "actor"), _filter(request, "target"))
     more = len(rows) > limit
     return json_response(AuditLog(rows[:limit], rows[limit - 1].id if more else None))
 
@@ -209,18 +219,16 @@ async def audit_log(request: Request) -> Response:
 @endpoint
 async def export_me(request: Request) -> Response:
     who = identify(request)
-    return json_response(await erasure.export_user(request.app.state.gateway.store, who.id, utcnow()))
+    return json_response(await _personal_data(request).export_user(who.id, utcnow()))
 
 
 @endpoint
 async def export_user(request: Request) -> Response:
     who = require_admin(request)
     user_id = path_id(request)
-    store = request.app.state.gateway.store
     now = utcnow()
-    data = await erasure.export_user(store, user_id, now)
-    async with store.sessions.begin() as session:
-        audit.record(session, audit.actor_of(who), "user.export", "user", user_id, {"tickets": len(data.tickets)}, now)
+    data = await _personal_data(request).export_user(user_id, now)
+    await _audit(request).add(actor_of(who), "user.export", "user", user_id, {"tickets": len(data.tickets)}, now)
     return json_response(data)
 
 
@@ -229,8 +237,8 @@ async def erase_user(request: Request) -> Response:
     who = require_admin(request)
     user_id = path_id(request)
     gateway = request.app.state.gateway
-    report = await erasure.erase_user(gateway.store, user_id, audit.actor_of(who), utcnow(),
-                                      _attachment_storage(request))
+    report = await _personal_data(request).erase_user(user_id, actor_of(who), utcnow(),
+                                                      _attachment_storage(request))
     await _after_erasure(gateway, report.ticket_ids)
     return json_response(report)
 
@@ -287,12 +295,12 @@ routes = api_routes(
                       Param("target", Filter, "a ticket, user or webhook id")))),
     (export_me,
      Operation("GET", "/api/me/export", "Every ticket and message of the caller (no internal notes)",
-               response=erasure.UserExport, tag="privacy")),
+               response=UserExport, tag="privacy")),
     (export_user,
      Operation("GET", "/api/admin/users/{id}/export", "Every ticket and message of a user", auth="admin",
-               response=erasure.UserExport, tag="privacy")),
+               response=UserExport, tag="privacy")),
     (erase_user,
      Operation("POST", "/api/admin/users/{id}/erase", "Erase a user's data: bodies and names become tombstones",
-               auth="admin", response=erasure.ErasureReport, tag="privacy",
+               auth="admin", response=ErasureReport, tag="privacy",
                description="Seqs stay gapless; the user's attachments are deleted; the erasure is audited.")),
 )

@@ -145,7 +145,7 @@ def _content(media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def build_document(routes: Iterable[BaseRoute], server_url: str | None = None) -> dict[str, Any]:
     """The whole OpenAPI 3.1 document for these routes."""
-    from persistence.outbox import EVENT_BODIES
+    from support.integrations.events import EVENT_BODIES
 
     routes = list(routes)
     ops = declared_operations(routes)
