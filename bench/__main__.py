@@ -11,8 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import fanout, idle, limits, persist, report, soak, storm, widgetload
-from bench.env import (DESCRIPTORS_OF_A_NODE, RedisServer, install_cleanup, machine, most_connections_per_process,
-                       postgres_available, raise_fd_limit)
+from bench.env import (
+    DESCRIPTORS_OF_A_NODE,
+    RedisServer,
+    install_cleanup,
+    machine,
+    most_connections_per_process,
+    postgres_available,
+    raise_fd_limit,
+)
 from bench.systems import Helpline, by_name
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -41,12 +48,27 @@ def main(argv: list[str] | None = None) -> int:
         for needs_postgres in ("persist", "nodes4", "storm", "soak"):
             workloads.discard(needs_postgres)
     started = time.monotonic()
-    results: dict[str, Any] = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                               "quick": quick, "machine": machine()}
-    cfg = fanout.FanoutConfig(rooms=100, members=5, step_s=1.0, grace_s=0.5, retry_failed_step=False,
-                              steps=(1000, 2500, 5000, 10000)) if quick else fanout.FanoutConfig(step_s=4.0)
-    results["config"] = {"rooms": cfg.rooms, "members": cfg.members, "nodes": cfg.nodes, "steps": cfg.steps,
-                         "step_s": cfg.step_s, "body_bytes": 100, "generators": cfg.generators}
+    results: dict[str, Any] = {
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "quick": quick,
+        "machine": machine(),
+    }
+    cfg = (
+        fanout.FanoutConfig(
+            rooms=100, members=5, step_s=1.0, grace_s=0.5, retry_failed_step=False, steps=(1000, 2500, 5000, 10000)
+        )
+        if quick
+        else fanout.FanoutConfig(step_s=4.0)
+    )
+    results["config"] = {
+        "rooms": cfg.rooms,
+        "members": cfg.members,
+        "nodes": cfg.nodes,
+        "steps": cfg.steps,
+        "step_s": cfg.step_s,
+        "body_bytes": 100,
+        "generators": cfg.generators,
+    }
     redis = RedisServer()
     try:
         if "limits" in workloads:
@@ -62,11 +84,14 @@ def main(argv: list[str] | None = None) -> int:
                     results["fanout"].append(fanout.run(system, redis, cfg, log=_log))
                 except Exception as exc:
                     _log(f"  {system.name}: failed: {exc}")
-                    results["fanout"].append({"system": system.name, "label": system.label, "nodes": 0,
-                                              "steps": [], "error": str(exc)})
+                    results["fanout"].append(
+                        {"system": system.name, "label": system.label, "nodes": 0, "steps": [], "error": str(exc)}
+                    )
         if "embedded" in workloads:
-            print("embedded default: one `helpline gateway` on SQLite, in-memory bus (all members on one node)",
-                  flush=True)
+            print(
+                "embedded default: one `helpline gateway` on SQLite, in-memory bus (all members on one node)",
+                flush=True,
+            )
             results["embedded"] = _fanout_or_error(Helpline(memory=True), redis, cfg)
         if "nodes4" in workloads:
             print("four nodes: Helpline fan-out on 4 gateway nodes, one Redis, one worker", flush=True)
@@ -86,8 +111,11 @@ def main(argv: list[str] | None = None) -> int:
             # as it can (the sandbox's hard RLIMIT_NOFILE is 20,000, which no process can raise).
             big = min(20000, most_connections_per_process())
             if big < 20000 and not quick:
-                print(f"  a process may hold {big + DESCRIPTORS_OF_A_NODE} descriptors here (hard limit): the large "
-                      f"idle test opens {big}", flush=True)
+                print(
+                    f"  a process may hold {big + DESCRIPTORS_OF_A_NODE} descriptors here (hard limit): the large "
+                    f"idle test opens {big}",
+                    flush=True,
+                )
             results["descriptor_limit"] = big + DESCRIPTORS_OF_A_NODE
             sizes = (300,) if quick else (5000, big)
             for n in sizes:
@@ -101,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         if "persist" in workloads:
             print("persistence: helpline worker → PostgreSQL", flush=True)
             try:
-                results["persistence"] = persist.run(redis, 5_000 if quick else 200_000, 2000 if quick else 5000,
-                                                     2.0 if quick else 10.0, log=_log)
+                results["persistence"] = persist.run(
+                    redis, 5_000 if quick else 200_000, 2000 if quick else 5000, 2.0 if quick else 10.0, log=_log
+                )
             except Exception as exc:
                 _log(f"  failed: {exc}")
         if "widget" in workloads:
@@ -138,8 +167,9 @@ def _fanout_or_error(system: Helpline, redis: RedisServer, cfg: fanout.FanoutCon
         return {"system": system.name, "label": system.label, "nodes": 0, "steps": [], "error": str(exc)}
 
 
-def _soak(args: argparse.Namespace, results: dict[str, Any], redis: RedisServer,
-          cfg: fanout.FanoutConfig) -> dict[str, Any]:
+def _soak(
+    args: argparse.Namespace, results: dict[str, Any], redis: RedisServer, cfg: fanout.FanoutConfig
+) -> dict[str, Any]:
     top = next((r.get("max_deliveries_per_s") for r in results.get("fanout", []) if r["system"] == "helpline"), None)
     offered = args.soak_rate or int(round((top or (10_000 if args.quick else 40_000)) / 2, -3))
     seconds = args.soak_s or (60.0 if args.quick else 600.0)

@@ -23,7 +23,7 @@ def parse_body(frame: bytes) -> tuple[int, int, int] | None:
     i = frame.find(MARK)
     if i < 0:
         return None
-    return int(frame[i + 2:i + 21]), int(frame[i + 21:i + 27]), int(frame[i + 27:i + 36])
+    return int(frame[i + 2 : i + 21]), int(frame[i + 21 : i + 27]), int(frame[i + 27 : i + 36])
 
 
 class Adapter:
@@ -68,6 +68,7 @@ class HelplineAdapter(Adapter):
 
 class SocketIOAdapter(Adapter):
     """Engine.IO 4 over a plain WebSocket: '40' connects the namespace, '42[...]' is an event, '2'/'3' ping/pong."""
+
     path = "/socket.io/?EIO=4&transport=websocket"
 
     def hello(self, token: str) -> str:

@@ -75,15 +75,27 @@ def stop_all() -> None:
 class Proc:
     """A child process we started, measured by psutil (CPU seconds, RSS), stopped by its own pid."""
 
-    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None,
-                 port: int | None = None, log_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
         self.name = name
         self.port = port
         log_dir = log_dir or Path(tempfile.gettempdir())
         self.log_path = log_dir / f"bench-{name}-{os.getpid()}.log"
         self._log = open(self.log_path, "wb")
-        self.popen = subprocess.Popen(list(argv), env={**os.environ, **(env or {})}, stdout=self._log,
-                                      stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        self.popen = subprocess.Popen(
+            list(argv),
+            env={**os.environ, **(env or {})},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
         self.ps = psutil.Process(self.popen.pid)
         RUNNING.append(self)
 
@@ -127,9 +139,27 @@ class RedisServer:
     def __init__(self) -> None:
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="bench-redis-")
-        self.proc = Proc("redis", ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                   "--appendonly", "no", "--dir", self.dir, "--maxclients", "50000",
-                                   "--protected-mode", "no"], port=self.port).wait_ready()
+        self.proc = Proc(
+            "redis",
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+                "--maxclients",
+                "50000",
+                "--protected-mode",
+                "no",
+            ],
+            port=self.port,
+        ).wait_ready()
         self.url = f"redis://127.0.0.1:{self.port}/0"
 
     def flush(self) -> None:
@@ -156,8 +186,13 @@ class PgDatabase:
         self._psql(f'CREATE DATABASE "{self.name}"')
         self.dsn = f"postgresql://postgres@127.0.0.1:5432/{self.name}"
         self.url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{self.name}"
-        subprocess.run([str(PROJECT_BIN / "helpline"), "migrate"], check=True, capture_output=True, cwd=ROOT,
-                       env={**os.environ, "HELPLINE_DATABASE_URL": self.url})
+        subprocess.run(
+            [str(PROJECT_BIN / "helpline"), "migrate"],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+            env={**os.environ, "HELPLINE_DATABASE_URL": self.url},
+        )
 
     @staticmethod
     def _psql(sql: str) -> None:
@@ -177,9 +212,14 @@ def machine() -> dict[str, object]:
     except OSError:
         pass
     redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-            "python": sys.version.split()[0], "redis": redis_version.split(" v=")[-1].split()[0] if redis_version else "",
-            "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": sys.version.split()[0],
+        "redis": redis_version.split(" v=")[-1].split()[0] if redis_version else "",
+        "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def install_cleanup() -> None:

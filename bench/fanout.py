@@ -36,22 +36,24 @@ def run(system: System, redis: RedisServer, cfg: FanoutConfig, log: Any = print)
     redis.flush()
     deployment = system.start(cfg.nodes, redis)
     pool: GenPool | None = None
-    result: dict[str, Any] = {"system": system.name, "label": system.label, "nodes": len(deployment.nodes),
-                              "steps": []}
+    result: dict[str, Any] = {"system": system.name, "label": system.label, "nodes": len(deployment.nodes), "steps": []}
     try:
         rooms = system.rooms(deployment, cfg.rooms, cfg.members)
         pool = GenPool(cfg.generators, system.adapter)
         joined = pool.connect_rooms(deployment, rooms)
         result["connect"] = joined
-        log(f"  {system.name}: {joined['connected']} connections in {joined['seconds']:.1f}s"
-            + (f", {joined['errors']} refused: {joined['first_errors']}" if joined["errors"] else ""))
+        log(
+            f"  {system.name}: {joined['connected']} connections in {joined['seconds']:.1f}s"
+            + (f", {joined['errors']} refused: {joined['first_errors']}" if joined["errors"] else "")
+        )
         if joined["connected"] < cfg.rooms * cfg.members * 0.99:
             result["error"] = f"only {joined['connected']} of {cfg.rooms * cfg.members} connections"
             return result
         senders = joined["senders"]
         # No pause and no discarded warm-up: what a user meets right after everyone joined is measured as it is.
-        first = _step(deployment.nodes, deployment.helpers, redis, pool, senders, cfg.steps[0], cfg,
-                      duration=cfg.after_join_s)
+        first = _step(
+            deployment.nodes, deployment.helpers, redis, pool, senders, cfg.steps[0], cfg, duration=cfg.after_join_s
+        )
         first["label"] = "after join"
         result["after_join"] = first
         _log_step(log, first)
@@ -83,14 +85,25 @@ def run(system: System, redis: RedisServer, cfg: FanoutConfig, log: Any = print)
 
 
 def _log_step(log: Any, step: dict[str, Any]) -> None:
-    log(f"    {step.get('label') or step['offered']:>6}/s offered: {step['delivered_per_s']:>8.0f}/s delivered, "
+    log(
+        f"    {step.get('label') or step['offered']:>6}/s offered: {step['delivered_per_s']:>8.0f}/s delivered, "
         f"p50 {step['p50_ms']:.1f} p99 {step['p99_ms']:.1f} p99.9 {step['p999_ms']:.1f} max {step['max_ms']:.1f} ms, "
         f"nodes {step['node_cpu_ms_per_1k']:.0f} ms CPU/1k (all {step['total_cpu_ms_per_1k']:.0f}), "
-        f"gen CPU {step['gen_cpu_pct']:.0f}% {'ok' if step['ok'] else 'FAIL: ' + step['why']}")
+        f"gen CPU {step['gen_cpu_pct']:.0f}% {'ok' if step['ok'] else 'FAIL: ' + step['why']}"
+    )
 
 
-def _step(nodes: list[Proc], helpers: list[Proc], redis: RedisServer, pool: GenPool, senders: list[int],
-          offered: int, cfg: FanoutConfig, warmup: bool = False, duration: float | None = None) -> dict[str, Any]:
+def _step(
+    nodes: list[Proc],
+    helpers: list[Proc],
+    redis: RedisServer,
+    pool: GenPool,
+    senders: list[int],
+    offered: int,
+    cfg: FanoutConfig,
+    warmup: bool = False,
+    duration: float | None = None,
+) -> dict[str, Any]:
     msg_rate = offered / cfg.members
     total_senders = sum(senders) or 1
     if duration is None:
@@ -114,19 +127,30 @@ def _step(nodes: list[Proc], helpers: list[Proc], redis: RedisServer, pool: GenP
     expected = sent * cfg.members
     delivered_ratio = receipts / expected if expected else 0.0
     step = {
-        "offered": offered, "sent": sent, "sent_per_s": sent / send_s if send_s else 0.0,
-        "delivered": receipts, "delivered_per_s": receipts / send_s if send_s else 0.0,
-        "delivered_ratio": delivered_ratio, "incomplete": incomplete, "closed": closed,
-        **latency_summary(lat), "max_ok": bool(lat) and lat[-1] <= MAX_LIMIT_MS,
-        "node_cpu_s": node_cpu, "node_cpu_pct": [100 * c / wall for c in node_cpu],
+        "offered": offered,
+        "sent": sent,
+        "sent_per_s": sent / send_s if send_s else 0.0,
+        "delivered": receipts,
+        "delivered_per_s": receipts / send_s if send_s else 0.0,
+        "delivered_ratio": delivered_ratio,
+        "incomplete": incomplete,
+        "closed": closed,
+        **latency_summary(lat),
+        "max_ok": bool(lat) and lat[-1] <= MAX_LIMIT_MS,
+        "node_cpu_s": node_cpu,
+        "node_cpu_pct": [100 * c / wall for c in node_cpu],
         "node_cpu_ms_per_1k": 1000 * sum(node_cpu) / (receipts / 1000) if receipts else float("inf"),
         # Everything the deployment burns (nodes + Redis + worker), the cost figure when nodes outnumber cores.
-        "total_cpu_ms_per_1k": (1000 * (sum(node_cpu) + sum(helper_cpu) + redis_cpu) / (receipts / 1000)
-                                if receipts else float("inf")),
-        "helper_cpu_pct": [100 * c / wall for c in helper_cpu], "redis_cpu_pct": 100 * redis_cpu / wall,
-        "gen_cpu_pct": 100 * sum(a["cpu_s"] for a in answers) / wall, "wall_s": wall,
-        "received_by_position": {j: sum(a["received_by_position"].get(j, 0) for a in answers)
-                                 for j in range(cfg.members)},
+        "total_cpu_ms_per_1k": (
+            1000 * (sum(node_cpu) + sum(helper_cpu) + redis_cpu) / (receipts / 1000) if receipts else float("inf")
+        ),
+        "helper_cpu_pct": [100 * c / wall for c in helper_cpu],
+        "redis_cpu_pct": 100 * redis_cpu / wall,
+        "gen_cpu_pct": 100 * sum(a["cpu_s"] for a in answers) / wall,
+        "wall_s": wall,
+        "received_by_position": {
+            j: sum(a["received_by_position"].get(j, 0) for a in answers) for j in range(cfg.members)
+        },
     }
     why = []
     if step["p99_ms"] > P99_LIMIT_MS:

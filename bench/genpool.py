@@ -35,14 +35,26 @@ class GenPool:
             plan = plans[i % len(plans)]
             for j, tok in enumerate(room.tokens):
                 node = nodes[(i + j) % len(nodes)]
-                plan.append({"room_index": i, "room": room.id, "host": "127.0.0.1", "port": node.port,
-                             "token": tok, "sender": j == 0, "position": j})
+                plan.append(
+                    {
+                        "room_index": i,
+                        "room": room.id,
+                        "host": "127.0.0.1",
+                        "port": node.port,
+                        "token": tok,
+                        "sender": j == 0,
+                        "position": j,
+                    }
+                )
         answers = self.ask_all("connect", [{"plan": p, "concurrency": concurrency} for p in plans])
-        return {"connected": sum(a["connected"] for a in answers), "errors": sum(a["errors"] for a in answers),
-                "handshake_retries": sum(a.get("handshake_retries", 0) for a in answers),
-                "first_errors": [e for a in answers for e in a["first_errors"]][:3],
-                "seconds": max(a["seconds"] for a in answers), "senders": [len(p) and sum(s["sender"] for s in p)
-                                                                           for p in plans]}
+        return {
+            "connected": sum(a["connected"] for a in answers),
+            "errors": sum(a["errors"] for a in answers),
+            "handshake_retries": sum(a.get("handshake_retries", 0) for a in answers),
+            "first_errors": [e for a in answers for e in a["first_errors"]][:3],
+            "seconds": max(a["seconds"] for a in answers),
+            "senders": [len(p) and sum(s["sender"] for s in p) for p in plans],
+        }
 
     def cpu_s(self) -> float:
         return sum(a["cpu_s"] for a in self.ask_all("cpu"))

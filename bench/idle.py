@@ -11,8 +11,9 @@ from bench.genpool import GenPool
 from bench.systems import System
 
 
-def run(system: System, redis: RedisServer, connections: int, idle_window_s: float, generators: int = 2,
-        log: Any = print) -> dict[str, Any]:
+def run(
+    system: System, redis: RedisServer, connections: int, idle_window_s: float, generators: int = 2, log: Any = print
+) -> dict[str, Any]:
     redis.flush()
     deployment = system.start(1, redis)
     node = deployment.nodes[0]
@@ -36,17 +37,27 @@ def run(system: System, redis: RedisServer, connections: int, idle_window_s: flo
         for a in answers:
             for code, count in a["close_codes"].items():
                 close_codes[str(code)] = close_codes.get(str(code), 0) + count
-        result.update({
-            "connections": n, "errors": joined["errors"], "first_errors": joined["first_errors"],
-            "connect_s": joined["seconds"], "still_open": alive, "close_codes": close_codes,
-            "handshake_retries": joined.get("handshake_retries", 0),
-            "rss_base_mib": round(rss0 / 2**20, 1), "rss_mib": round(rss1 / 2**20, 1),
-            "kib_per_connection": (rss1 - rss0) / 1024 / n if n else None,
-            "idle_cpu_pct": 100 * (cpu1 - cpu0) / (t1 - t0), "idle_window_s": idle_window_s,
-        })
-        log(f"  {system.name}: {n} idle connections ({joined['errors']} refused, {joined.get('handshake_retries', 0)} handshakes retried) in {joined['seconds']:.0f}s, "
+        result.update(
+            {
+                "connections": n,
+                "errors": joined["errors"],
+                "first_errors": joined["first_errors"],
+                "connect_s": joined["seconds"],
+                "still_open": alive,
+                "close_codes": close_codes,
+                "handshake_retries": joined.get("handshake_retries", 0),
+                "rss_base_mib": round(rss0 / 2**20, 1),
+                "rss_mib": round(rss1 / 2**20, 1),
+                "kib_per_connection": (rss1 - rss0) / 1024 / n if n else None,
+                "idle_cpu_pct": 100 * (cpu1 - cpu0) / (t1 - t0),
+                "idle_window_s": idle_window_s,
+            }
+        )
+        log(
+            f"  {system.name}: {n} idle connections ({joined['errors']} refused, {joined.get('handshake_retries', 0)} handshakes retried) in {joined['seconds']:.0f}s, "
             f"{result['kib_per_connection'] or 0:.1f} KiB each, idle CPU {result['idle_cpu_pct']:.1f}%"
-            + (f", closed while idle: {close_codes}" if close_codes else ""))
+            + (f", closed while idle: {close_codes}" if close_codes else "")
+        )
         return result
     finally:
         if pool is not None:

@@ -14,9 +14,28 @@ def redis_publish(redis: RedisServer, requests: int) -> dict[str, Any]:
     payload = "x" * 100
     out: dict[str, Any] = {}
     for label, pipeline in (("publish_per_s", 1), ("publish_pipelined16_per_s", 16)):
-        run = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(redis.port), "-c", "50",
-                              "-n", str(requests), "-P", str(pipeline), "-q", "PUBLISH", "bench:limit", payload],
-                             capture_output=True, text=True, timeout=300)
+        run = subprocess.run(
+            [
+                "redis-benchmark",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(redis.port),
+                "-c",
+                "50",
+                "-n",
+                str(requests),
+                "-P",
+                str(pipeline),
+                "-q",
+                "PUBLISH",
+                "bench:limit",
+                payload,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         found = re.findall(r"([\d.]+) requests per second", run.stdout + run.stderr)
         out[label] = float(found[-1]) if found else None
     return out

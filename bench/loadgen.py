@@ -86,8 +86,9 @@ class Generator:
         under a burst of thousands of handshakes the kernel's accept queue overflows for any server."""
         for delay in (0.25, 1.0, None):
             try:
-                return await WSClient.connect(spec["host"], spec["port"], self.adapter.path, self.on_text,
-                                              self.on_close, tag=member)
+                return await WSClient.connect(
+                    spec["host"], spec["port"], self.adapter.path, self.on_text, self.on_close, tag=member
+                )
             except (ConnectionError, OSError):
                 if delay is None:
                     raise
@@ -130,9 +131,13 @@ class Generator:
         started = time.monotonic()
         await asyncio.gather(*(room(specs) for specs in rooms.values()))
         gc.collect()
-        return {"connected": len(self.members), "errors": len(errors), "first_errors": errors[:3],
-                "handshake_retries": self.handshake_retries,
-                "seconds": time.monotonic() - started}
+        return {
+            "connected": len(self.members),
+            "errors": len(errors),
+            "first_errors": errors[:3],
+            "handshake_retries": self.handshake_retries,
+            "seconds": time.monotonic() - started,
+        }
 
     async def _ask(self, member: Member, frame: str, want: str) -> None:
         member.waiter = asyncio.get_running_loop().create_future()
@@ -179,11 +184,18 @@ class Generator:
         self.tracking = False
         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
         gc.enable()
-        return {"sent": sent, "send_seconds": send_seconds, "completed": len(self.latencies),
-                "receipts": self.receipts, "incomplete": len(self.pending), "latencies_us": self.latencies,
-                "cpu_s": (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime),
-                "closed": self.closed - closed_before, "close_codes": dict(self.close_codes),
-                "received_by_position": _by_position(self.members)}
+        return {
+            "sent": sent,
+            "send_seconds": send_seconds,
+            "completed": len(self.latencies),
+            "receipts": self.receipts,
+            "incomplete": len(self.pending),
+            "latencies_us": self.latencies,
+            "cpu_s": (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime),
+            "closed": self.closed - closed_before,
+            "close_codes": dict(self.close_codes),
+            "received_by_position": _by_position(self.members),
+        }
 
     async def close(self) -> None:
         for m in self.members:
@@ -234,8 +246,12 @@ async def _serve(pipe: Pipe, adapter_name: str) -> None:
             answer = await gen.step(args["rate"], args["duration"], args["grace"])
         elif command == "cpu":
             r = resource.getrusage(resource.RUSAGE_SELF)
-            answer = {"cpu_s": r.ru_utime + r.ru_stime, "closed": gen.closed, "open": len(gen.members),
-                      "close_codes": gen.close_codes}
+            answer = {
+                "cpu_s": r.ru_utime + r.ru_stime,
+                "closed": gen.closed,
+                "open": len(gen.members),
+                "close_codes": gen.close_codes,
+            }
         elif command == "close":
             await gen.close()
             answer = {"ok": True}

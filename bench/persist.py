@@ -23,8 +23,16 @@ _encode = msgspec.msgpack.encode
 
 def _draft(ticket: str, n: int, now: str) -> bytes:
     # The bus's Draft struct as msgpack (realtime/bus/redis/layout.py), field for field.
-    return _encode({"ticket": ticket, "client_id": f"p{n}", "author": {"id": "c", "name": "c", "role": "customer"},
-                    "body": ("persist %d " % n).ljust(100, "x"), "internal": False, "created_at": now})
+    return _encode(
+        {
+            "ticket": ticket,
+            "client_id": f"p{n}",
+            "author": {"id": "c", "name": "c", "role": "customer"},
+            "body": ("persist %d " % n).ljust(100, "x"),
+            "internal": False,
+            "created_at": now,
+        }
+    )
 
 
 async def _fill(r: aioredis.Redis, start: int, count: int) -> None:
@@ -54,13 +62,15 @@ async def _tickets(dsn: str) -> None:
         await conn.executemany(
             "INSERT INTO tickets (id, customer_id, customer_name, subject, category, status, plan, priority, "
             "created_at, updated_at, last_seq) VALUES ($1, 'c', 'c', 'bench', 'question', 'open', 'pro', 3, $2, $2, 0)",
-            [(f"t{i}", now) for i in range(TICKETS)])
+            [(f"t{i}", now) for i in range(TICKETS)],
+        )
     finally:
         await conn.close()
 
 
-async def _drain_and_steady(redis_url: str, worker: Proc, backlog: int, steady_rate: int, steady_s: float,
-                            log: Any) -> dict[str, Any]:
+async def _drain_and_steady(
+    redis_url: str, worker: Proc, backlog: int, steady_rate: int, steady_s: float, log: Any
+) -> dict[str, Any]:
     r = aioredis.from_url(redis_url)
     started = time.monotonic()
     while await _lag(r) != 0 or time.monotonic() - started < 0.5:
@@ -87,12 +97,18 @@ async def _drain_and_steady(redis_url: str, worker: Proc, backlog: int, steady_r
     while await _lag(r) != 0 and time.monotonic() - catch < 30:
         await asyncio.sleep(0.05)
     await r.aclose()
-    return {"backlog": backlog, "drain_s": drain_s, "drain_per_s": backlog / drain_s,
-            "drain_worker_cpu_s": cpu_drain, "steady_offered_per_s": steady_rate,
-            "steady_achieved_per_s": sent / wall, "steady_lag_max": max(lags) if lags else None,
-            "steady_lag_mean": sum(lags) / len(lags) if lags else None,
-            "steady_lag_max_s": (max(lags) / steady_rate) if lags else None,
-            "steady_worker_cpu_pct": 100 * steady_cpu / wall}
+    return {
+        "backlog": backlog,
+        "drain_s": drain_s,
+        "drain_per_s": backlog / drain_s,
+        "drain_worker_cpu_s": cpu_drain,
+        "steady_offered_per_s": steady_rate,
+        "steady_achieved_per_s": sent / wall,
+        "steady_lag_max": max(lags) if lags else None,
+        "steady_lag_mean": sum(lags) / len(lags) if lags else None,
+        "steady_lag_max_s": (max(lags) / steady_rate) if lags else None,
+        "steady_worker_cpu_pct": 100 * steady_cpu / wall,
+    }
 
 
 async def _bare_insert(dsn: str, rows: int) -> dict[str, Any]:
@@ -104,12 +120,24 @@ async def _bare_insert(dsn: str, rows: int) -> dict[str, Any]:
         batches = []
         for base in range(0, rows, 1000):
             ns = range(base, min(base + 1000, rows))
-            batches.append(([f"t{n % TICKETS}" for n in ns], [n // TICKETS + 1 for n in ns], [f"p{n}" for n in ns],
-                            ["c"] * len(ns), ["c"] * len(ns), ["customer"] * len(ns),
-                            [("persist %d " % n).ljust(100, "x") for n in ns], [False] * len(ns), [now] * len(ns)))
-        sql = ("INSERT INTO messages (ticket_id, seq, client_id, author_id, author_name, author_role, body, internal, "
-               "created_at) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], "
-               "$6::text[], $7::text[], $8::bool[], $9::timestamptz[]) ON CONFLICT DO NOTHING")
+            batches.append(
+                (
+                    [f"t{n % TICKETS}" for n in ns],
+                    [n // TICKETS + 1 for n in ns],
+                    [f"p{n}" for n in ns],
+                    ["c"] * len(ns),
+                    ["c"] * len(ns),
+                    ["customer"] * len(ns),
+                    [("persist %d " % n).ljust(100, "x") for n in ns],
+                    [False] * len(ns),
+                    [now] * len(ns),
+                )
+            )
+        sql = (
+            "INSERT INTO messages (ticket_id, seq, client_id, author_id, author_name, author_role, body, internal, "
+            "created_at) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], "
+            "$6::text[], $7::text[], $8::bool[], $9::timestamptz[]) ON CONFLICT DO NOTHING"
+        )
         t0 = time.monotonic()
         for b in batches:
             await conn.execute(sql, *b)
@@ -134,14 +162,17 @@ def run(redis: RedisServer, backlog: int, steady_rate: int, steady_s: float, log
         t0 = time.monotonic()
         asyncio.run(fill())
         log(f"  {backlog} messages on the stream in {time.monotonic() - t0:.1f}s; starting the worker")
-        worker = Proc("helpline-worker", [str(PROJECT_BIN / "helpline"), "worker"],
-                      env=Helpline().env(redis, db.url, free_port()))
+        worker = Proc(
+            "helpline-worker", [str(PROJECT_BIN / "helpline"), "worker"], env=Helpline().env(redis, db.url, free_port())
+        )
         result = asyncio.run(_drain_and_steady(redis.url, worker, backlog, steady_rate, steady_s, log))
         worker.stop()
         worker = None
         result["bare_insert"] = asyncio.run(_bare_insert(db.dsn, backlog))
-        log(f"  bare unnest insert: {result['bare_insert']['per_s']:.0f} rows/s; steady {steady_rate}/s: "
-            f"max lag {result['steady_lag_max']} messages")
+        log(
+            f"  bare unnest insert: {result['bare_insert']['per_s']:.0f} rows/s; steady {steady_rate}/s: "
+            f"max lag {result['steady_lag_max']} messages"
+        )
         return result
     finally:
         if worker is not None:

@@ -48,8 +48,11 @@ def commit_latency(port: int | None) -> str:
         text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     except Exception:
         return "no /metrics"
-    buckets = [(line.split('le="')[1].split('"')[0], float(line.split()[-1])) for line in text.splitlines()
-               if line.startswith("helpline_commit_seconds_bucket")]
+    buckets = [
+        (line.split('le="')[1].split('"')[0], float(line.split()[-1]))
+        for line in text.splitlines()
+        if line.startswith("helpline_commit_seconds_bucket")
+    ]
     if not buckets or not buckets[-1][1]:
         return "no commits"
     total = buckets[-1][1]
@@ -64,8 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rooms", type=int, default=200)
     p.add_argument("--members", type=int, default=5)
     p.add_argument("--top", type=int, default=30)
-    p.add_argument("--joins", action="store_true",
-                   help="profile the connect-and-join burst (every member's hello and join) instead of the fan-out")
+    p.add_argument(
+        "--joins",
+        action="store_true",
+        help="profile the connect-and-join burst (every member's hello and join) instead of the fan-out",
+    )
     p.add_argument("--native", action="store_true", help="sample native frames too (C extensions, the interpreter)")
     args = p.parse_args(argv)
     raise_fd_limit()
@@ -83,8 +89,20 @@ def main(argv: list[str] | None = None) -> int:
         def spy_on_every_process(seconds: float) -> None:
             for proc in deployment.nodes + deployment.helpers:
                 out = RESULTS / f"profile-{system.name}-{proc.name}.txt"
-                cmd = [py_spy, "record", "-p", str(proc.popen.pid), "-d", str(int(seconds)), "-r", "200",
-                       "-f", "raw", "-o", str(out)] + (["--native"] if args.native else [])
+                cmd = [
+                    py_spy,
+                    "record",
+                    "-p",
+                    str(proc.popen.pid),
+                    "-d",
+                    str(int(seconds)),
+                    "-r",
+                    "200",
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(out),
+                ] + (["--native"] if args.native else [])
                 spies.append((proc, out, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)))
 
         if args.joins:
@@ -92,18 +110,22 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.5)
         joined = pool.connect_rooms(deployment, rooms)
         if args.joins:
-            print(f"{system.name}: {joined['connected']} connections joined in {joined['seconds']:.1f}s "
-                  f"({joined['connected'] / joined['seconds']:.0f}/s), {joined['errors']} refused")
+            print(
+                f"{system.name}: {joined['connected']} connections joined in {joined['seconds']:.1f}s "
+                f"({joined['connected'] / joined['seconds']:.0f}/s), {joined['errors']} refused"
+            )
         else:
             cfg = fanout.FanoutConfig(rooms=args.rooms, members=args.members, step_s=args.seconds + 2)
             fanout._step(deployment.nodes, deployment.helpers, redis, pool, joined["senders"], 500, cfg, warmup=True)
             spy_on_every_process(args.seconds)
             time.sleep(0.5)
             step = fanout._step(deployment.nodes, deployment.helpers, redis, pool, joined["senders"], args.rate, cfg)
-            print(f"{system.name} at {args.rate}/s offered: {step['delivered_per_s']:.0f}/s delivered, p50 "
-                  f"{step['p50_ms']:.1f} p99 {step['p99_ms']:.1f} ms, node CPU {step['node_cpu_ms_per_1k']:.0f} ms/1k, "
-                  f"nodes {[round(x) for x in step['node_cpu_pct']]}%, helpers "
-                  f"{[round(x) for x in step['helper_cpu_pct']]}%, generator {step['gen_cpu_pct']:.0f}%")
+            print(
+                f"{system.name} at {args.rate}/s offered: {step['delivered_per_s']:.0f}/s delivered, p50 "
+                f"{step['p50_ms']:.1f} p99 {step['p99_ms']:.1f} ms, node CPU {step['node_cpu_ms_per_1k']:.0f} ms/1k, "
+                f"nodes {[round(x) for x in step['node_cpu_pct']]}%, helpers "
+                f"{[round(x) for x in step['helper_cpu_pct']]}%, generator {step['gen_cpu_pct']:.0f}%"
+            )
         for proc in deployment.nodes:
             print(f"{proc.name}: {commit_latency(proc.port)}")
         for proc, out, spy in spies:

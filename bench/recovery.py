@@ -15,7 +15,7 @@ MAX_BACKOFF_S = 15.0
 
 def widget_backoff_s(attempt: int, rand: float | None = None) -> float:
     """Delay before reconnect attempt `attempt` (0 after a welcome): ceiling = min(15 s, 0.5 s × 2^attempt)."""
-    ceiling = min(MAX_BACKOFF_S, MIN_BACKOFF_S * 2 ** attempt)
+    ceiling = min(MAX_BACKOFF_S, MIN_BACKOFF_S * 2**attempt)
     return ceiling / 2 + (random.random() if rand is None else rand) * (ceiling / 2)
 
 

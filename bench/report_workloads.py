@@ -32,30 +32,45 @@ def sections(results: dict[str, Any]) -> list[str]:
     lines += _soak(results, goals) + _widget(results, goals)
     if not goals:
         return lines
-    return ["", "### Goals of issue 18 (same run)", "", "| goal | measured | met |", "| --- | --- | --- |",
-            *goals] + lines
+    return [
+        "",
+        "### Goals of issue 18 (same run)",
+        "",
+        "| goal | measured | met |",
+        "| --- | --- | --- |",
+        *goals,
+    ] + lines
 
 
 def _tail(results: dict[str, Any], goals: list[str]) -> list[str]:
     runs = [r for r in results.get("fanout", []) + [results.get("embedded") or {}] if r.get("steps")]
     if not runs:
         return []
-    lines = ["", "### Tail latency: the first seconds after the join burst, and every step up to 80 % of the top", "",
-             f"| system | after join: p50 / p99 / p99.9 / max ms | from the join on, up to {TAIL_SHARE:.0%} of the top: "
-             "worst p99 / worst max ms | first step breaking p99 ≤ 25 or max ≤ 100 |", "| --- | ---: | ---: | --- |"]
+    lines = [
+        "",
+        "### Tail latency: the first seconds after the join burst, and every step up to 80 % of the top",
+        "",
+        f"| system | after join: p50 / p99 / p99.9 / max ms | from the join on, up to {TAIL_SHARE:.0%} of the top: "
+        "worst p99 / worst max ms | first step breaking p99 ≤ 25 or max ≤ 100 |",
+        "| --- | ---: | ---: | --- |",
+    ]
     for r in runs:
         aj = r.get("after_join") or {}
         g = tail_goal(aj or None, r["steps"], r.get("max_deliveries_per_s") or 0.0)
-        lines.append(f"| {r['label']} | {_f(aj.get('p50_ms'), '{:.1f}')} / {_f(aj.get('p99_ms'), '{:.1f}')} / "
-                     f"{_f(aj.get('p999_ms'), '{:.1f}')} / {_f(aj.get('max_ms'), '{:.1f}')} | "
-                     f"{_f(g['worst_p99_ms'], '{:.1f}')} / {_f(g['worst_max_ms'], '{:.1f}')} (after join + steps ≤ "
-                     f"{_f(g['up_to_offered'])}) "
-                     f"| {g['first_broken'] or 'none'} |")
+        lines.append(
+            f"| {r['label']} | {_f(aj.get('p50_ms'), '{:.1f}')} / {_f(aj.get('p99_ms'), '{:.1f}')} / "
+            f"{_f(aj.get('p999_ms'), '{:.1f}')} / {_f(aj.get('max_ms'), '{:.1f}')} | "
+            f"{_f(g['worst_p99_ms'], '{:.1f}')} / {_f(g['worst_max_ms'], '{:.1f}')} (after join + steps ≤ "
+            f"{_f(g['up_to_offered'])}) "
+            f"| {g['first_broken'] or 'none'} |"
+        )
         if r["system"] == "helpline":
-            goals.append(f"| from the first step after the join burst, p99 ≤ {P99_LIMIT_MS:g} ms and max ≤ "
-                         f"{MAX_LIMIT_MS:g} ms up to {TAIL_SHARE:.0%} of the top rate (Helpline, 2 nodes) | worst p99 "
-                         f"{_f(g['worst_p99_ms'], '{:.1f}')} ms, worst max {_f(g['worst_max_ms'], '{:.1f}')} ms"
-                         f"{'; ' + g['first_broken'] if g['first_broken'] else ''} | {_met(g['met'])} |")
+            goals.append(
+                f"| from the first step after the join burst, p99 ≤ {P99_LIMIT_MS:g} ms and max ≤ "
+                f"{MAX_LIMIT_MS:g} ms up to {TAIL_SHARE:.0%} of the top rate (Helpline, 2 nodes) | worst p99 "
+                f"{_f(g['worst_p99_ms'], '{:.1f}')} ms, worst max {_f(g['worst_max_ms'], '{:.1f}')} ms"
+                f"{'; ' + g['first_broken'] if g['first_broken'] else ''} | {_met(g['met'])} |"
+            )
     return lines
 
 
@@ -64,43 +79,68 @@ def _storm(results: dict[str, Any], goals: list[str]) -> list[str]:
     if not st:
         return []
     hl, bare = st.get("helpline") or {}, st.get("bare") or {}
-    lines = ["", f"### Reconnect storm: {st['clients']:,} clients on 2 nodes, one killed (SIGKILL) while "
-             f"{st['msg_per_s']:.0f} messages/s flow", "",
-             "| system | clients of the dead node | back | last back after the kill | resumes/s on the survivor | "
-             "first try after | most tries | survivor CPU % (before the kill) | survivor CPU ms per client back | gaps · repeats · rooms "
-             "disagreeing |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
-    for name, r, what in (("helpline", hl, "connect + hello + join with `since`, caught up"),
-                          ("bare", bare, "connect only")):
+    lines = [
+        "",
+        f"### Reconnect storm: {st['clients']:,} clients on 2 nodes, one killed (SIGKILL) while "
+        f"{st['msg_per_s']:.0f} messages/s flow",
+        "",
+        "| system | clients of the dead node | back | last back after the kill | resumes/s on the survivor | "
+        "first try after | most tries | survivor CPU % (before the kill) | survivor CPU ms per client back | gaps · repeats · rooms "
+        "disagreeing |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, r, what in (
+        ("helpline", hl, "connect + hello + join with `since`, caught up"),
+        ("bare", bare, "connect only"),
+    ):
         if r.get("error") and not r.get("lost"):
             lines.append(f"| {name} | failed: {r['error']} | | | | | | | | |")
             continue
-        checks = (f"{r.get('gaps')} · {r.get('repeats')} · {r.get('rooms_disagreeing')}" if name == "helpline"
-                  else "not checked (no history)")
-        lines.append(f"| {r.get('label', name)} ({what}) | {_f(r.get('lost'))} | {_f(r.get('caught_up'))} | "
-                     f"{_f(r.get('seconds_to_last'), '{:.1f} s')} | {_f(r.get('resumes_per_s'))} | "
-                     f"{_f(r.get('first_attempt_after_s'), '{:.2f} s')} | {_f(r.get('tries_max'))} | "
-                     f"{_f(r.get('survivor_cpu_pct'))} ({_f(r.get('survivor_baseline_cpu_pct'))}) | "
-                     f"{_f(r.get('survivor_cpu_ms_per_resume'), '{:.2f}')} | "
-                     f"{checks} |")
+        checks = (
+            f"{r.get('gaps')} · {r.get('repeats')} · {r.get('rooms_disagreeing')}"
+            if name == "helpline"
+            else "not checked (no history)"
+        )
+        lines.append(
+            f"| {r.get('label', name)} ({what}) | {_f(r.get('lost'))} | {_f(r.get('caught_up'))} | "
+            f"{_f(r.get('seconds_to_last'), '{:.1f} s')} | {_f(r.get('resumes_per_s'))} | "
+            f"{_f(r.get('first_attempt_after_s'), '{:.2f} s')} | {_f(r.get('tries_max'))} | "
+            f"{_f(r.get('survivor_cpu_pct'))} ({_f(r.get('survivor_baseline_cpu_pct'))}) | "
+            f"{_f(r.get('survivor_cpu_ms_per_resume'), '{:.2f}')} | "
+            f"{checks} |"
+        )
     phases = hl.get("phases_ms") or {}
     if phases:
-        lines += ["", "Where a Helpline resume's time goes (per client, ms, p50 / p99 / max): " + "; ".join(
-            f"{name} {v['p50']:.0f} / {v['p99']:.0f} / {v['max']:.0f}" for name, v in phases.items())
-            + " (connect: first try → WebSocket open; hello: → welcome; join: → joined)."]
+        lines += [
+            "",
+            "Where a Helpline resume's time goes (per client, ms, p50 / p99 / max): "
+            + "; ".join(f"{name} {v['p50']:.0f} / {v['p99']:.0f} / {v['max']:.0f}" for name, v in phases.items())
+            + " (connect: first try → WebSocket open; hello: → welcome; join: → joined).",
+        ]
     lines.append("")
-    lines.append("Every client of the dead node waits as widget/client.js does (0.25-0.5 s, then doubling to 15 s on "
-                 "failure), then goes to the other node; resumes/s = clients back ÷ (last back − first try); CPU per "
-                 "client back is the survivor's CPU during the storm above its rate in the 2 s before the kill.")
+    lines.append(
+        "Every client of the dead node waits as widget/client.js does (0.25-0.5 s, then doubling to 15 s on "
+        "failure), then goes to the other node; resumes/s = clients back ÷ (last back − first try); CPU per "
+        "client back is the survivor's CPU during the storm above its rate in the 2 s before the kill."
+    )
     ratio = st.get("resume_rate_vs_bare")
     within = hl.get("seconds_to_last")
-    ok = (within is not None and within <= STORM_GOAL_S and hl.get("caught_up") == hl.get("lost")
-          and bool(hl.get("gap_free")))
-    goals.append(f"| storm: the last of {st['clients']:,} clients caught up gap-free ≤ {STORM_GOAL_S:g} s after the kill "
-                 f"| {_f(within, '{:.1f} s')}, {_f(hl.get('caught_up'))} of {_f(hl.get('lost'))} back, gaps "
-                 f"{_f(hl.get('gaps'))} | {_met(ok if hl.get('lost') else None)} |")
-    goals.append(f"| storm: connect + hello + join ≥ {STORM_RATE_SHARE:.0%} of the bare server's connect rate | "
-                 f"{_f(hl.get('resumes_per_s'))}/s vs {_f(bare.get('resumes_per_s'))}/s = "
-                 f"{_f(ratio and 100 * ratio, '{:.0f} %')} | {_met(None if ratio is None else ratio >= STORM_RATE_SHARE)} |")
+    ok = (
+        within is not None
+        and within <= STORM_GOAL_S
+        and hl.get("caught_up") == hl.get("lost")
+        and bool(hl.get("gap_free"))
+    )
+    goals.append(
+        f"| storm: the last of {st['clients']:,} clients caught up gap-free ≤ {STORM_GOAL_S:g} s after the kill "
+        f"| {_f(within, '{:.1f} s')}, {_f(hl.get('caught_up'))} of {_f(hl.get('lost'))} back, gaps "
+        f"{_f(hl.get('gaps'))} | {_met(ok if hl.get('lost') else None)} |"
+    )
+    goals.append(
+        f"| storm: connect + hello + join ≥ {STORM_RATE_SHARE:.0%} of the bare server's connect rate | "
+        f"{_f(hl.get('resumes_per_s'))}/s vs {_f(bare.get('resumes_per_s'))}/s = "
+        f"{_f(ratio and 100 * ratio, '{:.0f} %')} | {_met(None if ratio is None else ratio >= STORM_RATE_SHARE)} |"
+    )
     return lines
 
 
@@ -109,16 +149,22 @@ def _embedded(results: dict[str, Any], goals: list[str]) -> list[str]:
     if not r:
         return []
     best = r.get("best_step") or {}
-    goals.append(f"| embedded default ≥ {EMBEDDED_GOAL:,} deliveries/s at p99 ≤ {P99_LIMIT_MS:g} ms (1 node, SQLite, "
-                 f"in-memory bus) | {_f(r.get('max_deliveries_per_s'))}/s (p99 {_f(best.get('p99_ms'), '{:.1f}')} ms) | "
-                 f"{_met((r.get('max_deliveries_per_s') or 0) >= 0.99 * EMBEDDED_GOAL if r.get('steps') else None)} |")
+    goals.append(
+        f"| embedded default ≥ {EMBEDDED_GOAL:,} deliveries/s at p99 ≤ {P99_LIMIT_MS:g} ms (1 node, SQLite, "
+        f"in-memory bus) | {_f(r.get('max_deliveries_per_s'))}/s (p99 {_f(best.get('p99_ms'), '{:.1f}')} ms) | "
+        f"{_met((r.get('max_deliveries_per_s') or 0) >= 0.99 * EMBEDDED_GOAL if r.get('steps') else None)} |"
+    )
     config = results.get("config", {})
     members = config.get("rooms", 0) * config.get("members", 0)
-    return ["", "### Embedded default (one `helpline gateway`, SQLite, in-memory bus)", "",
-            f"One node holds all {members:,} members, so every delivery is local; every message is in SQLite before its ack. Top passing rate: "
-            f"**{_f(r.get('max_deliveries_per_s'))} deliveries/s** (p50 / p99 / max {_f(best.get('p50_ms'), '{:.1f}')} / "
-            f"{_f(best.get('p99_ms'), '{:.1f}')} / {_f(best.get('max_ms'), '{:.1f}')} ms); every step is in the table "
-            f"below{'; failed: ' + r['error'] if r.get('error') else ''}."]
+    return [
+        "",
+        "### Embedded default (one `helpline gateway`, SQLite, in-memory bus)",
+        "",
+        f"One node holds all {members:,} members, so every delivery is local; every message is in SQLite before its ack. Top passing rate: "
+        f"**{_f(r.get('max_deliveries_per_s'))} deliveries/s** (p50 / p99 / max {_f(best.get('p50_ms'), '{:.1f}')} / "
+        f"{_f(best.get('p99_ms'), '{:.1f}')} / {_f(best.get('max_ms'), '{:.1f}')} ms); every step is in the table "
+        f"below{'; failed: ' + r['error'] if r.get('error') else ''}.",
+    ]
 
 
 def _four(results: dict[str, Any], goals: list[str]) -> list[str]:
@@ -126,19 +172,29 @@ def _four(results: dict[str, Any], goals: list[str]) -> list[str]:
     if not n4:
         return []
     two, four, ratios = n4.get("two") or {}, n4.get("four") or {}, n4.get("ratio_by_rate") or {}
-    lines = ["", "### Four nodes on one Redis (same run as 2 nodes): total CPU (nodes + Redis + worker) per 1,000 "
-             "deliveries", "", "| offered/s | 2 nodes ms/1k | 4 nodes ms/1k | 4 ÷ 2 |", "| ---: | ---: | ---: | ---: |"]
+    lines = [
+        "",
+        "### Four nodes on one Redis (same run as 2 nodes): total CPU (nodes + Redis + worker) per 1,000 deliveries",
+        "",
+        "| offered/s | 2 nodes ms/1k | 4 nodes ms/1k | 4 ÷ 2 |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
     by2 = two.get("total_cpu_ms_per_1k_by_rate") or {}
     by4 = four.get("total_cpu_ms_per_1k_by_rate") or {}
     for rate, ratio in ratios.items():
         two_ms, four_ms = by2.get(rate, by2.get(str(rate))), by4.get(rate, by4.get(str(rate)))
         lines.append(f"| {rate} | {_f(two_ms)} | {_f(four_ms)} | {ratio:.2f}× |")
-    lines += ["", f"Top passing rate: 2 nodes {_f(two.get('max_deliveries_per_s'))}/s, 4 nodes "
-              f"{_f(four.get('max_deliveries_per_s'))}/s (2 cores: cost, not throughput, is the figure)."]
+    lines += [
+        "",
+        f"Top passing rate: 2 nodes {_f(two.get('max_deliveries_per_s'))}/s, 4 nodes "
+        f"{_f(four.get('max_deliveries_per_s'))}/s (2 cores: cost, not throughput, is the figure).",
+    ]
     key = 5000 if (5000 in ratios or "5000" in ratios) else (max(ratios, key=int) if ratios else None)
     value = ratios.get(key) if key is not None else None
-    goals.append(f"| 4 nodes: total CPU per 1,000 deliveries ≤ {FOUR_NODE_CPU_RATIO:g}× 2 nodes (at {key}/s) | "
-                 f"{_f(value, '{:.2f}×')} | {_met(None if value is None else value <= FOUR_NODE_CPU_RATIO)} |")
+    goals.append(
+        f"| 4 nodes: total CPU per 1,000 deliveries ≤ {FOUR_NODE_CPU_RATIO:g}× 2 nodes (at {key}/s) | "
+        f"{_f(value, '{:.2f}×')} | {_met(None if value is None else value <= FOUR_NODE_CPU_RATIO)} |"
+    )
     return lines
 
 
@@ -148,24 +204,33 @@ def _soak(results: dict[str, Any], goals: list[str]) -> list[str]:
         return []
     if s.get("error"):
         return ["", f"### Soak: failed: {s['error']}"]
-    lines = ["", f"### Soak: Helpline (2 nodes + worker) at {s['offered']:,} deliveries/s for {s['seconds']:.0f} s", "",
-             f"- node RSS growth (first → last interval): {', '.join(f'{g} %' for g in s.get('rss_growth_pct', []))}",
-             f"- worker lag (stream entries not yet acked): {s.get('worker_lag_first')} → {s.get('worker_lag_last')}, "
-             f"max {s.get('worker_lag_max')}, fitted slope {_f(s.get('worker_lag_slope_per_min'), '{:.1f}')}/min: "
-             f"{'flat' if s.get('worker_lag_flat') else 'growing'}",
-             f"- connections lost: {s.get('connections_lost')}; intervals failing p99 ≤ 25 ms or delivery: "
-             f"{s.get('intervals_failed')}; worst p99 {_f(s.get('worst_p99_ms'), '{:.1f}')} ms, worst max "
-             f"{_f(s.get('worst_max_ms'), '{:.1f}')} ms", "",
-             "| at s | delivered/s | p99 ms | max ms | worker lag | node RSS MiB | closed |",
-             "| ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
+    lines = [
+        "",
+        f"### Soak: Helpline (2 nodes + worker) at {s['offered']:,} deliveries/s for {s['seconds']:.0f} s",
+        "",
+        f"- node RSS growth (first → last interval): {', '.join(f'{g} %' for g in s.get('rss_growth_pct', []))}",
+        f"- worker lag (stream entries not yet acked): {s.get('worker_lag_first')} → {s.get('worker_lag_last')}, "
+        f"max {s.get('worker_lag_max')}, fitted slope {_f(s.get('worker_lag_slope_per_min'), '{:.1f}')}/min: "
+        f"{'flat' if s.get('worker_lag_flat') else 'growing'}",
+        f"- connections lost: {s.get('connections_lost')}; intervals failing p99 ≤ 25 ms or delivery: "
+        f"{s.get('intervals_failed')}; worst p99 {_f(s.get('worst_p99_ms'), '{:.1f}')} ms, worst max "
+        f"{_f(s.get('worst_max_ms'), '{:.1f}')} ms",
+        "",
+        "| at s | delivered/s | p99 ms | max ms | worker lag | node RSS MiB | closed |",
+        "| ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+    ]
     for i in s.get("intervals", []):
-        lines.append(f"| {i['at_s']:.0f} | {i['delivered_per_s']:.0f} | {_f(i['p99_ms'], '{:.1f}')} | "
-                     f"{_f(i['max_ms'], '{:.1f}')} | {i['worker_lag']} | {' + '.join(str(x) for x in i['node_rss_mib'])} "
-                     f"| {i['closed']} |")
+        lines.append(
+            f"| {i['at_s']:.0f} | {i['delivered_per_s']:.0f} | {_f(i['p99_ms'], '{:.1f}')} | "
+            f"{_f(i['max_ms'], '{:.1f}')} | {i['worker_lag']} | {' + '.join(str(x) for x in i['node_rss_mib'])} "
+            f"| {i['closed']} |"
+        )
     ok = bool(s.get("rss_ok")) and bool(s.get("worker_lag_flat")) and not s.get("connections_lost")
-    goals.append(f"| soak {s['seconds']:.0f} s at {s['offered']:,}/s: RSS growth ≤ 5 %, worker lag flat, no connection "
-                 f"lost | RSS {', '.join(f'{g} %' for g in s.get('rss_growth_pct', []))}; lag "
-                 f"{'flat' if s.get('worker_lag_flat') else 'growing'}; {s.get('connections_lost')} lost | {_met(ok)} |")
+    goals.append(
+        f"| soak {s['seconds']:.0f} s at {s['offered']:,}/s: RSS growth ≤ 5 %, worker lag flat, no connection "
+        f"lost | RSS {', '.join(f'{g} %' for g in s.get('rss_growth_pct', []))}; lag "
+        f"{'flat' if s.get('worker_lag_flat') else 'growing'}; {s.get('connections_lost')} lost | {_met(ok)} |"
+    )
     return lines
 
 
@@ -175,17 +240,25 @@ def _widget(results: dict[str, Any], goals: list[str]) -> list[str]:
         return []
     if w.get("error"):
         return ["", f"### Widget first load: not measured: {w['error']}"]
-    lines = ["", "### Widget first load (headless Chromium, demo page of `helpline up`, cold cache)", "",
-             f"- the embed: **{w['bytes'] / 1000:.1f} kB on the wire in {w['requests']} requests, {w['round_trips']} "
-             f"round trips deep** (its code: {w['code_bytes'] / 1000:.1f} kB, {w['code_requests']} requests, "
-             f"{w['code_round_trips']} deep); {w['compressed_responses']} of them compressed",
-             f"- script tag → launcher visible: **{w['script_to_launcher_ms']:.0f} ms** (median of {w['loads']}: "
-             f"{w['script_to_launcher_ms_each']})", "", "| request | round trip | type | bytes on the wire | encoding |",
-             "| --- | ---: | --- | ---: | --- |"]
+    lines = [
+        "",
+        "### Widget first load (headless Chromium, demo page of `helpline up`, cold cache)",
+        "",
+        f"- the embed: **{w['bytes'] / 1000:.1f} kB on the wire in {w['requests']} requests, {w['round_trips']} "
+        f"round trips deep** (its code: {w['code_bytes'] / 1000:.1f} kB, {w['code_requests']} requests, "
+        f"{w['code_round_trips']} deep); {w['compressed_responses']} of them compressed",
+        f"- script tag → launcher visible: **{w['script_to_launcher_ms']:.0f} ms** (median of {w['loads']}: "
+        f"{w['script_to_launcher_ms_each']})",
+        "",
+        "| request | round trip | type | bytes on the wire | encoding |",
+        "| --- | ---: | --- | ---: | --- |",
+    ]
     for name, depth, kind, size, enc in w.get("files", []):
         lines.append(f"| `{name}` | {depth} | {kind} | {size:,} | {enc or 'none'} |")
     ok = w["bytes"] <= WIDGET_BYTES and w["round_trips"] <= WIDGET_ROUND_TRIPS
-    goals.append(f"| widget first load ≤ {WIDGET_BYTES / 1000:g} kB compressed in ≤ {WIDGET_ROUND_TRIPS} round trips | "
-                 f"{w['bytes'] / 1000:.1f} kB, {w['requests']} requests, {w['round_trips']} deep; launcher after "
-                 f"{w['script_to_launcher_ms']:.0f} ms | {_met(ok)} |")
+    goals.append(
+        f"| widget first load ≤ {WIDGET_BYTES / 1000:g} kB compressed in ≤ {WIDGET_ROUND_TRIPS} round trips | "
+        f"{w['bytes'] / 1000:.1f} kB, {w['requests']} requests, {w['round_trips']} deep; launcher after "
+        f"{w['script_to_launcher_ms']:.0f} ms | {_met(ok)} |"
+    )
     return lines

@@ -17,8 +17,10 @@ from bench.persist import _lag
 from bench.stats import soak_summary
 from bench.systems import Helpline
 
-def run(redis: RedisServer, cfg: fanout.FanoutConfig, offered: int, soak_s: float, interval_s: float,
-        log: Any = print) -> dict[str, Any]:
+
+def run(
+    redis: RedisServer, cfg: fanout.FanoutConfig, offered: int, soak_s: float, interval_s: float, log: Any = print
+) -> dict[str, Any]:
     redis.flush()
     system = Helpline()
     deployment = system.start(cfg.nodes, redis)
@@ -31,24 +33,38 @@ def run(redis: RedisServer, cfg: fanout.FanoutConfig, offered: int, soak_s: floa
         pool = GenPool(cfg.generators, system.adapter)
         joined = pool.connect_rooms(deployment, rooms)
         out["connected"] = joined["connected"]
-        step_cfg = fanout.FanoutConfig(rooms=cfg.rooms, members=cfg.members, nodes=cfg.nodes, step_s=interval_s,
-                                       grace_s=0.5)
+        step_cfg = fanout.FanoutConfig(
+            rooms=cfg.rooms, members=cfg.members, nodes=cfg.nodes, step_s=interval_s, grace_s=0.5
+        )
         started = time.monotonic()
         while time.monotonic() - started < soak_s:
-            step = fanout._step(deployment.nodes, deployment.helpers, redis, pool, joined["senders"], offered,
-                                step_cfg)
+            step = fanout._step(deployment.nodes, deployment.helpers, redis, pool, joined["senders"], offered, step_cfg)
             at = time.monotonic() - started
             lag = loop.run_until_complete(_lag(lag_client))
             rss = [round(n.rss() / 2**20, 1) for n in deployment.nodes]
-            out["intervals"].append({"at_s": round(at, 1), "delivered_per_s": step["delivered_per_s"],
-                                     "p99_ms": step["p99_ms"], "max_ms": step["max_ms"], "closed": step["closed"],
-                                     "worker_lag": lag, "node_rss_mib": rss, "ok": step["ok"], "why": step["why"]})
-            log(f"    soak {at:>5.0f}s: {step['delivered_per_s']:.0f}/s, p99 {step['p99_ms']:.1f} max "
-                f"{step['max_ms']:.1f} ms, worker lag {lag}, RSS {rss} MiB, closed {step['closed']}")
+            out["intervals"].append(
+                {
+                    "at_s": round(at, 1),
+                    "delivered_per_s": step["delivered_per_s"],
+                    "p99_ms": step["p99_ms"],
+                    "max_ms": step["max_ms"],
+                    "closed": step["closed"],
+                    "worker_lag": lag,
+                    "node_rss_mib": rss,
+                    "ok": step["ok"],
+                    "why": step["why"],
+                }
+            )
+            log(
+                f"    soak {at:>5.0f}s: {step['delivered_per_s']:.0f}/s, p99 {step['p99_ms']:.1f} max "
+                f"{step['max_ms']:.1f} ms, worker lag {lag}, RSS {rss} MiB, closed {step['closed']}"
+            )
         out.update(soak_summary(out["intervals"], offered / cfg.members))
-        log(f"  soak: RSS growth {out['rss_growth_pct']}, worker lag {out['worker_lag_first']} → "
+        log(
+            f"  soak: RSS growth {out['rss_growth_pct']}, worker lag {out['worker_lag_first']} → "
             f"{out['worker_lag_last']} ({'flat' if out['worker_lag_flat'] else 'growing'}), "
-            f"{out['connections_lost']} connections lost")
+            f"{out['connections_lost']} connections lost"
+        )
         return out
     finally:
         loop.run_until_complete(lag_client.aclose())

@@ -29,9 +29,13 @@ def ms(value: float | None) -> float:
 
 def latency_summary(sorted_ms: list[float]) -> dict[str, float]:
     """p50 / p95 / p99 / p99.9 and the maximum: the maximum is what a stall looks like, the p99 of 4 s hides it."""
-    return {"p50_ms": percentile(sorted_ms, 0.50), "p95_ms": percentile(sorted_ms, 0.95),
-            "p99_ms": percentile(sorted_ms, 0.99), "p999_ms": percentile(sorted_ms, 0.999),
-            "max_ms": sorted_ms[-1] if sorted_ms else float("inf")}
+    return {
+        "p50_ms": percentile(sorted_ms, 0.50),
+        "p95_ms": percentile(sorted_ms, 0.95),
+        "p99_ms": percentile(sorted_ms, 0.99),
+        "p999_ms": percentile(sorted_ms, 0.999),
+        "max_ms": sorted_ms[-1] if sorted_ms else float("inf"),
+    }
 
 
 def tail_goal(after_join: dict[str, Any] | None, steps: Iterable[dict[str, Any]], top_rate: float) -> dict[str, Any]:
@@ -42,10 +46,19 @@ def tail_goal(after_join: dict[str, Any] | None, steps: Iterable[dict[str, Any]]
     broken = [s for s in judged if not (ms(s["p99_ms"]) <= P99_LIMIT_MS and ms(s["max_ms"]) <= MAX_LIMIT_MS)]
     worst_max = max((ms(s["max_ms"]) for s in judged), default=None)
     worst_p99 = max((ms(s["p99_ms"]) for s in judged), default=None)
-    return {"up_to_offered": TAIL_SHARE * top_rate, "steps_judged": len(judged), "met": bool(judged) and not broken,
-            "worst_p99_ms": worst_p99, "worst_max_ms": worst_max,
-            "first_broken": (f"{broken[0].get('label') or broken[0]['offered']}: p99 {ms(broken[0]['p99_ms']):.1f} ms, "
-                             f"max {ms(broken[0]['max_ms']):.1f} ms") if broken else ""}
+    return {
+        "up_to_offered": TAIL_SHARE * top_rate,
+        "steps_judged": len(judged),
+        "met": bool(judged) and not broken,
+        "worst_p99_ms": worst_p99,
+        "worst_max_ms": worst_max,
+        "first_broken": (
+            f"{broken[0].get('label') or broken[0]['offered']}: p99 {ms(broken[0]['p99_ms']):.1f} ms, "
+            f"max {ms(broken[0]['max_ms']):.1f} ms"
+        )
+        if broken
+        else "",
+    }
 
 
 def growth_pct(first: float, last: float) -> float:
@@ -75,10 +88,16 @@ def soak_summary(intervals: list[dict[str, Any]], msg_rate: float) -> dict[str, 
     lags = [float(i["worker_lag"]) for i in intervals]
     slope = slope_per_min(times, lags)
     minutes = (times[-1] - times[0]) / 60 if len(times) > 1 else 0.0
-    return {"rss_growth_pct": growth, "rss_ok": all(g <= RSS_GROWTH_LIMIT_PCT for g in growth),
-            "worker_lag_first": first["worker_lag"], "worker_lag_last": last["worker_lag"],
-            "worker_lag_max": max(i["worker_lag"] for i in intervals), "worker_lag_slope_per_min": slope,
-            "worker_lag_flat": slope * minutes <= max(500.0, 0.1 * msg_rate),
-            "connections_lost": sum(i["closed"] for i in intervals),
-            "intervals_failed": sum(1 for i in intervals if not i["ok"]),
-            "worst_p99_ms": max(i["p99_ms"] for i in intervals), "worst_max_ms": max(i["max_ms"] for i in intervals)}
+    return {
+        "rss_growth_pct": growth,
+        "rss_ok": all(g <= RSS_GROWTH_LIMIT_PCT for g in growth),
+        "worker_lag_first": first["worker_lag"],
+        "worker_lag_last": last["worker_lag"],
+        "worker_lag_max": max(i["worker_lag"] for i in intervals),
+        "worker_lag_slope_per_min": slope,
+        "worker_lag_flat": slope * minutes <= max(500.0, 0.1 * msg_rate),
+        "connections_lost": sum(i["closed"] for i in intervals),
+        "intervals_failed": sum(1 for i in intervals if not i["ok"]),
+        "worst_p99_ms": max(i["p99_ms"] for i in intervals),
+        "worst_max_ms": max(i["max_ms"] for i in intervals),
+    }

@@ -43,13 +43,19 @@ def _plans(deployment: Deployment, rooms: list[Room], generators: int) -> list[l
     for i, room in enumerate(rooms):
         for j, tok in enumerate(room.tokens):
             home = (i + j) % len(ports)
-            plans[i % generators].append({"room": room.id, "token": tok, "sender": j == 0, "port": ports[home],
-                                          "alt_port": ports[(home + 1) % len(ports)]})
+            plans[i % generators].append(
+                {
+                    "room": room.id,
+                    "token": tok,
+                    "sender": j == 0,
+                    "port": ports[home],
+                    "alt_port": ports[(home + 1) % len(ports)],
+                }
+            )
     return plans
 
 
-def _storm(system: System, redis: RedisServer, clients: int, msg_rate: float, track: bool,
-           log: Any) -> dict[str, Any]:
+def _storm(system: System, redis: RedisServer, clients: int, msg_rate: float, track: bool, log: Any) -> dict[str, Any]:
     redis.flush()
     deployment = system.start(2, redis)
     pool: GenPool | None = None
@@ -62,8 +68,10 @@ def _storm(system: System, redis: RedisServer, clients: int, msg_rate: float, tr
         out["connected"] = connected
         out["connect_s"] = max(a["seconds"] for a in answers)
         out["connect_errors"] = [e for a in answers for e in a["first_errors"]][:3]
-        log(f"  storm {system.name}: {connected} clients {'joined' if track else 'connected'} in "
-            f"{out['connect_s']:.1f}s" + (f", refused: {out['connect_errors']}" if out["connect_errors"] else ""))
+        log(
+            f"  storm {system.name}: {connected} clients {'joined' if track else 'connected'} in "
+            f"{out['connect_s']:.1f}s" + (f", refused: {out['connect_errors']}" if out["connect_errors"] else "")
+        )
         if connected < clients * 0.99:
             out["error"] = f"only {connected} of {clients} clients"
             return out
@@ -83,38 +91,55 @@ def _storm(system: System, redis: RedisServer, clients: int, msg_rate: float, tr
         lost, done = sum(s["lost"] for s in status), sum(s["done"] for s in status)
         first_try = min((s["first_try_at"] for s in status if s["first_try_at"]), default=killed_at)
         last = max(s["last_caught_up_at" if track else "last_connected_at"] for s in status)
-        out.update({
-            "lost": lost, "caught_up": done, "killed_node_clients": lost,
-            "seconds_to_last": (last - killed_at) if last else None,
-            "seconds_to_last_connected": max(s["last_connected_at"] for s in status) - killed_at if done else None,
-            "first_attempt_after_s": first_try - killed_at,
-            "resumes_per_s": done / (last - first_try) if last and last > first_try else None,
-            "tries_max": max(s["tries_max"] for s in status),
-            "lost_again": sum(s["lost_after_storm"] for s in status),
-            "survivor_cpu_pct": 100 * survivor_cpu / storm_s,
-            # The cost, which a loaded machine distorts less than the rate: the survivor's CPU above its rate before
-            # the kill (the message flow, heartbeats), per client back.
-            "survivor_baseline_cpu_pct": 100 * baseline_cpu_per_s,
-            "survivor_cpu_ms_per_resume": (1000 * max(0.0, survivor_cpu - baseline_cpu_per_s * storm_s) / done
-                                           if done else None),
-            "gen_cpu_s": sum(s["cpu_s"] for s in status),
-            "phases_ms": _phase_summary(status),
-        })
+        out.update(
+            {
+                "lost": lost,
+                "caught_up": done,
+                "killed_node_clients": lost,
+                "seconds_to_last": (last - killed_at) if last else None,
+                "seconds_to_last_connected": max(s["last_connected_at"] for s in status) - killed_at if done else None,
+                "first_attempt_after_s": first_try - killed_at,
+                "resumes_per_s": done / (last - first_try) if last and last > first_try else None,
+                "tries_max": max(s["tries_max"] for s in status),
+                "lost_again": sum(s["lost_after_storm"] for s in status),
+                "survivor_cpu_pct": 100 * survivor_cpu / storm_s,
+                # The cost, which a loaded machine distorts less than the rate: the survivor's CPU above its rate before
+                # the kill (the message flow, heartbeats), per client back.
+                "survivor_baseline_cpu_pct": 100 * baseline_cpu_per_s,
+                "survivor_cpu_ms_per_resume": (
+                    1000 * max(0.0, survivor_cpu - baseline_cpu_per_s * storm_s) / done if done else None
+                ),
+                "gen_cpu_s": sum(s["cpu_s"] for s in status),
+                "phases_ms": _phase_summary(status),
+            }
+        )
         if track:
             quiet = pool.ask_all("quiet")
             time.sleep(1.5)  # the last messages in flight arrive
             checks = pool.ask_all("check")
-            out.update({"sent": sum(q["sent"] for q in quiet), "skipped_while_away": sum(q["skipped"] for q in quiet),
-                        "gaps": sum(c["gaps"] for c in checks), "repeats": sum(c["repeats"] for c in checks),
-                        "clients_with_gaps": sum(c["clients_with_gaps"] for c in checks),
-                        "rooms_disagreeing": sum(c["rooms_disagreeing"] for c in checks),
-                        "not_back": sum(c["not_back"] for c in checks),
-                        "highest_seq": max(c["highest_seq"] for c in checks)})
+            out.update(
+                {
+                    "sent": sum(q["sent"] for q in quiet),
+                    "skipped_while_away": sum(q["skipped"] for q in quiet),
+                    "gaps": sum(c["gaps"] for c in checks),
+                    "repeats": sum(c["repeats"] for c in checks),
+                    "clients_with_gaps": sum(c["clients_with_gaps"] for c in checks),
+                    "rooms_disagreeing": sum(c["rooms_disagreeing"] for c in checks),
+                    "not_back": sum(c["not_back"] for c in checks),
+                    "highest_seq": max(c["highest_seq"] for c in checks),
+                }
+            )
             out["gap_free"] = done == lost and not out["gaps"] and not out["repeats"] and not out["rooms_disagreeing"]
-        log(f"  storm {system.name}: {lost} clients lost with the node; {done} "
+        log(
+            f"  storm {system.name}: {lost} clients lost with the node; {done} "
             f"{'caught up' if track else 'reconnected'}, the last {_s(out['seconds_to_last'])} after the kill, "
-            f"{_n(out['resumes_per_s'])}/s" + (f"; gaps {out['gaps']}, repeats {out['repeats']}, rooms disagreeing "
-                                               f"{out['rooms_disagreeing']}" if track else ""))
+            f"{_n(out['resumes_per_s'])}/s"
+            + (
+                f"; gaps {out['gaps']}, repeats {out['repeats']}, rooms disagreeing {out['rooms_disagreeing']}"
+                if track
+                else ""
+            )
+        )
         return out
     finally:
         if pool is not None:

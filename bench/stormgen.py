@@ -36,8 +36,23 @@ _decode = msgspec.json.Decoder(_Frame).decode
 
 
 class StormClient:
-    __slots__ = ("spec", "ws", "ledger", "port", "alt_port", "online", "lost_at", "first_try_at", "connected_at",
-                 "welcome_at", "caught_up_at", "attempts", "tries", "waiter", "busy")
+    __slots__ = (
+        "spec",
+        "ws",
+        "ledger",
+        "port",
+        "alt_port",
+        "online",
+        "lost_at",
+        "first_try_at",
+        "connected_at",
+        "welcome_at",
+        "caught_up_at",
+        "attempts",
+        "tries",
+        "waiter",
+        "busy",
+    )
 
     def __init__(self, spec: dict[str, Any]) -> None:
         self.spec = spec
@@ -182,8 +197,12 @@ class StormGen:
 
         started = time.monotonic()
         await asyncio.gather(*(one(spec) for spec in plan))
-        return {"connected": len(self.clients), "errors": len(errors), "first_errors": errors[:3],
-                "seconds": time.monotonic() - started}
+        return {
+            "connected": len(self.clients),
+            "errors": len(errors),
+            "first_errors": errors[:3],
+            "seconds": time.monotonic() - started,
+        }
 
     # -- messages ------------------------------------------------------------------------------------------------
     async def _send_loop(self, rate: float) -> None:
@@ -198,8 +217,9 @@ class StormGen:
                 i = (i + 1) % len(senders)
                 if c.online and c.ws is not None:
                     n += 1
-                    c.ws.send_text('{"type":"send","ticket":"%s","client_id":"s%d","body":"storm %d"}'
-                                   % (c.spec["room"], n, n))
+                    c.ws.send_text(
+                        '{"type":"send","ticket":"%s","client_id":"s%d","body":"storm %d"}' % (c.spec["room"], n, n)
+                    )
                     self.sent += 1
                 else:
                     self.skipped += 1
@@ -208,18 +228,23 @@ class StormGen:
     def status(self) -> dict[str, Any]:
         r = self.reconnecting
         done = [c for c in r if (c.caught_up_at if self.track else c.connected_at and c.ws is not None)]
-        return {"lost": len(r), "done": len(done), "sent": self.sent, "skipped": self.skipped,
-                "lost_after_storm": self.lost_after_storm,
-                "first_try_at": min((c.first_try_at for c in r if c.first_try_at), default=0.0),
-                "lost_at": min((c.lost_at for c in r), default=0.0),
-                "last_connected_at": max((c.connected_at for c in done), default=0.0),
-                "last_welcome_at": max((c.welcome_at for c in done), default=0.0),
-                "last_caught_up_at": max((c.caught_up_at for c in done), default=0.0),
-                "tries_max": max((c.tries for c in r), default=0),
-                # Where a resume's time goes, per client: the WebSocket handshake, hello → welcome, join → joined.
-                "phases_ms": _phases([c for c in done if c.first_try_at]),
-                "open": sum(1 for c in self.clients if c.ws is not None),
-                "cpu_s": _cpu_s()}
+        return {
+            "lost": len(r),
+            "done": len(done),
+            "sent": self.sent,
+            "skipped": self.skipped,
+            "lost_after_storm": self.lost_after_storm,
+            "first_try_at": min((c.first_try_at for c in r if c.first_try_at), default=0.0),
+            "lost_at": min((c.lost_at for c in r), default=0.0),
+            "last_connected_at": max((c.connected_at for c in done), default=0.0),
+            "last_welcome_at": max((c.welcome_at for c in done), default=0.0),
+            "last_caught_up_at": max((c.caught_up_at for c in done), default=0.0),
+            "tries_max": max((c.tries for c in r), default=0),
+            # Where a resume's time goes, per client: the WebSocket handshake, hello → welcome, join → joined.
+            "phases_ms": _phases([c for c in done if c.first_try_at]),
+            "open": sum(1 for c in self.clients if c.ws is not None),
+            "cpu_s": _cpu_s(),
+        }
 
     def check(self) -> dict[str, Any]:
         """After the storm and a quiet second: every member of a room that is back must have seen the same last seq,
@@ -228,12 +253,15 @@ class StormGen:
         for c in self.clients:
             if c.online:  # a client still away is reported as not back, not as disagreeing
                 by_room.setdefault(c.spec["room"], set()).add(c.ledger.last)
-        return {"gaps": sum(c.ledger.gaps for c in self.clients),
-                "repeats": sum(c.ledger.repeats for c in self.clients),
-                "clients_with_gaps": sum(1 for c in self.clients if c.ledger.gaps),
-                "not_back": sum(1 for c in self.clients if not c.online),
-                "rooms": len(by_room), "rooms_disagreeing": sum(1 for seqs in by_room.values() if len(seqs) > 1),
-                "highest_seq": max((c.ledger.last or 0 for c in self.clients), default=0)}
+        return {
+            "gaps": sum(c.ledger.gaps for c in self.clients),
+            "repeats": sum(c.ledger.repeats for c in self.clients),
+            "clients_with_gaps": sum(1 for c in self.clients if c.ledger.gaps),
+            "not_back": sum(1 for c in self.clients if not c.online),
+            "rooms": len(by_room),
+            "rooms_disagreeing": sum(1 for seqs in by_room.values() if len(seqs) > 1),
+            "highest_seq": max((c.ledger.last or 0 for c in self.clients), default=0),
+        }
 
     async def command(self, name: str, args: dict[str, Any]) -> Any:
         if name == "connect":

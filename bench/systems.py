@@ -36,6 +36,7 @@ class Room:
 @dataclass
 class Deployment:
     """A running system: its gateway nodes and helpers (the Helpline worker), all stopped together."""
+
     system: "System"
     nodes: list[Proc]
     helpers: list[Proc] = field(default_factory=list)
@@ -58,8 +59,10 @@ class System:
         raise NotImplementedError
 
     def rooms(self, deployment: Deployment, count: int, size: int) -> list[Room]:
-        return [Room(f"r{i}", [token(f"c{i}")] + [token(f"a{i}-{j}", "agent") for j in range(1, size)])
-                for i in range(count)]
+        return [
+            Room(f"r{i}", [token(f"c{i}")] + [token(f"a{i}-{j}", "agent") for j in range(1, size)])
+            for i in range(count)
+        ]
 
     @staticmethod
     def _peer_env(redis: RedisServer, **extra: str) -> dict[str, str]:
@@ -68,10 +71,32 @@ class System:
     @staticmethod
     def _uvicorn(name: str, app: str, env: dict[str, str]) -> Proc:
         port = free_port()
-        return Proc(name, [BENCH_PYTHON, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-                           "--ws", os.environ.get("BENCH_UVICORN_WS", "websockets-sansio"), "--ws-per-message-deflate", "false", "--loop", "uvloop",
-                           "--http", "httptools", "--log-level", "warning", "--no-access-log"],
-                    env=env, port=port)
+        return Proc(
+            name,
+            [
+                BENCH_PYTHON,
+                "-m",
+                "uvicorn",
+                app,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--ws",
+                os.environ.get("BENCH_UVICORN_WS", "websockets-sansio"),
+                "--ws-per-message-deflate",
+                "false",
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            port=port,
+        )
 
 
 class Bare(System):
@@ -81,8 +106,14 @@ class Bare(System):
         procs = []
         for i in range(nodes):
             port = free_port()
-            procs.append(Proc(f"bare{i}", [BENCH_PYTHON, "-m", "bench.peers.bare", "--port", str(port)],
-                              env=self._peer_env(redis), port=port))
+            procs.append(
+                Proc(
+                    f"bare{i}",
+                    [BENCH_PYTHON, "-m", "bench.peers.bare", "--port", str(port)],
+                    env=self._peer_env(redis),
+                    port=port,
+                )
+            )
         return Deployment(self, [p.wait_ready() for p in procs])
 
 
@@ -90,8 +121,9 @@ class SocketIO(System):
     name, label, adapter = "socketio", "python-socketio + AsyncRedisManager", "socketio"
 
     def start(self, nodes: int, redis: RedisServer) -> Deployment:
-        procs = [self._uvicorn(f"socketio{i}", "bench.peers.socketio_app:app", self._peer_env(redis))
-                 for i in range(nodes)]
+        procs = [
+            self._uvicorn(f"socketio{i}", "bench.peers.socketio_app:app", self._peer_env(redis)) for i in range(nodes)
+        ]
         return Deployment(self, [p.wait_ready() for p in procs])
 
 
@@ -111,13 +143,16 @@ class Broadcaster(System):
     name, label = "broadcaster", "Starlette + encode/broadcaster (Redis)"
 
     def start(self, nodes: int, redis: RedisServer) -> Deployment:
-        procs = [self._uvicorn(f"broadcaster{i}", "bench.peers.broadcaster_app:app", self._peer_env(redis))
-                 for i in range(nodes)]
+        procs = [
+            self._uvicorn(f"broadcaster{i}", "bench.peers.broadcaster_app:app", self._peer_env(redis))
+            for i in range(nodes)
+        ]
         return Deployment(self, [p.wait_ready() for p in procs])
 
 
 class Helpline(System):
     """Helpline on Redis + PostgreSQL with its persistence worker (`memory=False`), or on the embedded default."""
+
     adapter = "helpline"
     durable = True
 
@@ -127,12 +162,20 @@ class Helpline(System):
         self.label = "Helpline (in-memory bus + SQLite, 1 node)" if memory else "Helpline (Redis bus + PostgreSQL)"
 
     def env(self, redis: RedisServer | None, database_url: str, port: int) -> dict[str, str]:
-        env = {"HELPLINE_SECRET": SECRET, "HELPLINE_DATABASE_URL": database_url, "HOST": "127.0.0.1",
-               "PORT": str(port), "HELPLINE_KEY_PREFIX": "bench",
-               # The load generator is one IP and a few users sending fast: lift the abuse limits, nothing else.
-               "HELPLINE_FRAME_RATE_PER_S": "1000000", "HELPLINE_HTTP_WRITE_RATE_PER_S": "1000000",
-               "HELPLINE_MAX_CONNECTIONS_PER_USER": "1000000", "HELPLINE_MAX_CONNECTIONS_PER_IP": "1000000",
-               "HELPLINE_CONNECTION_RATE_PER_S": "1000000", "HELPLINE_CONNECTION_BURST": "1000000"}
+        env = {
+            "HELPLINE_SECRET": SECRET,
+            "HELPLINE_DATABASE_URL": database_url,
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "HELPLINE_KEY_PREFIX": "bench",
+            # The load generator is one IP and a few users sending fast: lift the abuse limits, nothing else.
+            "HELPLINE_FRAME_RATE_PER_S": "1000000",
+            "HELPLINE_HTTP_WRITE_RATE_PER_S": "1000000",
+            "HELPLINE_MAX_CONNECTIONS_PER_USER": "1000000",
+            "HELPLINE_MAX_CONNECTIONS_PER_IP": "1000000",
+            "HELPLINE_CONNECTION_RATE_PER_S": "1000000",
+            "HELPLINE_CONNECTION_BURST": "1000000",
+        }
         env["HELPLINE_REDIS_URL"] = "" if redis is None or self.memory else redis.url
         return env
 
@@ -143,8 +186,13 @@ class Helpline(System):
             url = f"sqlite+aiosqlite:///{folder}/helpline.db"
             import subprocess
 
-            subprocess.run([str(PROJECT_BIN / "helpline"), "migrate"], check=True, capture_output=True, cwd=ROOT,
-                           env={**os.environ, "HELPLINE_DATABASE_URL": url})
+            subprocess.run(
+                [str(PROJECT_BIN / "helpline"), "migrate"],
+                check=True,
+                capture_output=True,
+                cwd=ROOT,
+                env={**os.environ, "HELPLINE_DATABASE_URL": url},
+            )
             nodes = 1
         else:
             db = PgDatabase()
@@ -153,12 +201,23 @@ class Helpline(System):
         procs = []
         for i in range(nodes):
             port = free_port()
-            procs.append(Proc(f"{self.name}{i}", [str(PROJECT_BIN / "helpline"), "gateway"],
-                              env=self.env(redis, url, port), port=port))
+            procs.append(
+                Proc(
+                    f"{self.name}{i}",
+                    [str(PROJECT_BIN / "helpline"), "gateway"],
+                    env=self.env(redis, url, port),
+                    port=port,
+                )
+            )
         helpers = []
         if not self.memory:
-            helpers.append(Proc(f"{self.name}-worker", [str(PROJECT_BIN / "helpline"), "worker"],
-                                env=self.env(redis, url, free_port())))
+            helpers.append(
+                Proc(
+                    f"{self.name}-worker",
+                    [str(PROJECT_BIN / "helpline"), "worker"],
+                    env=self.env(redis, url, free_port()),
+                )
+            )
         deployment = Deployment(self, [p.wait_ready(60) for p in procs], helpers, cleanup)
         return deployment
 
@@ -172,10 +231,11 @@ class Helpline(System):
         async def one(client: httpx.AsyncClient, i: int) -> Room:
             customer = token(f"c{i}")
             async with gate:
-                r = await client.post(f"http://127.0.0.1:{ports[i % len(ports)]}/api/tickets",
-                                      headers={"Authorization": f"Bearer {customer}"},
-                                      json={"subject": f"bench {i}", "body": "benchmark ticket",
-                                            "client_id": f"bench-{i}"})
+                r = await client.post(
+                    f"http://127.0.0.1:{ports[i % len(ports)]}/api/tickets",
+                    headers={"Authorization": f"Bearer {customer}"},
+                    json={"subject": f"bench {i}", "body": "benchmark ticket", "client_id": f"bench-{i}"},
+                )
             r.raise_for_status()
             ticket = r.json()
             ticket_id = ticket.get("id") or ticket.get("ticket", {}).get("id")
@@ -186,8 +246,15 @@ class Helpline(System):
 
 
 def all_systems() -> list[System]:
-    return [Helpline(), Helpline(memory=True), Bare(), SocketIO(), Channels("pubsub"), Channels("classic"),
-            Broadcaster()]
+    return [
+        Helpline(),
+        Helpline(memory=True),
+        Bare(),
+        SocketIO(),
+        Channels("pubsub"),
+        Channels("classic"),
+        Broadcaster(),
+    ]
 
 
 def by_name(names: list[str] | None) -> list[System]:

@@ -57,8 +57,13 @@ def one_load(browser: Any, url: str) -> dict[str, Any]:
     requests: dict[str, dict[str, Any]] = {}
 
     def sent(p: dict[str, Any]) -> None:
-        requests[p["requestId"]] = {"url": p["request"]["url"], "from": _initiator_url(p), "bytes": 0,
-                                    "encoding": "", "type": p.get("type", "")}
+        requests[p["requestId"]] = {
+            "url": p["request"]["url"],
+            "from": _initiator_url(p),
+            "bytes": 0,
+            "encoding": "",
+            "type": p.get("type", ""),
+        }
 
     def answered(p: dict[str, Any]) -> None:
         r = requests.get(p["requestId"])
@@ -80,8 +85,9 @@ def one_load(browser: Any, url: str) -> dict[str, Any]:
     page.wait_for_function("() => window.__hlLauncherAt !== undefined", timeout=30_000)
     page.wait_for_load_state("networkidle")
     launcher_at = page.evaluate("window.__hlLauncherAt")
-    script_at = page.evaluate(f"(performance.getEntriesByName(new URL({EMBED!r}, location.href).href)[0] || {{}})"
-                              ".startTime")
+    script_at = page.evaluate(
+        f"(performance.getEntriesByName(new URL({EMBED!r}, location.href).href)[0] || {{}}).startTime"
+    )
     context.close()
     return {**embed_requests(list(requests.values())), "script_to_launcher_ms": launcher_at - (script_at or 0.0)}
 
@@ -103,13 +109,19 @@ def embed_requests(requests: list[dict[str, Any]]) -> dict[str, Any]:
                 changed = True
     embed = [r for r in requests if r["url"] in depth]
     code = [r for r in embed if r["type"] in ("Script", "Stylesheet")]
-    return {"requests": len(embed), "bytes": sum(r["bytes"] for r in embed),
-            "round_trips": max(depth.values(), default=0),
-            "code_requests": len(code), "code_bytes": sum(r["bytes"] for r in code),
-            "code_round_trips": max((depth[r["url"]] for r in code), default=0),
-            "compressed": sum(1 for r in embed if r["encoding"]),
-            "files": [[r["url"].split("/", 3)[-1], depth[r["url"]], r["type"], r["bytes"], r["encoding"]]
-                      for r in sorted(embed, key=lambda r: depth[r["url"]])]}
+    return {
+        "requests": len(embed),
+        "bytes": sum(r["bytes"] for r in embed),
+        "round_trips": max(depth.values(), default=0),
+        "code_requests": len(code),
+        "code_bytes": sum(r["bytes"] for r in code),
+        "code_round_trips": max((depth[r["url"]] for r in code), default=0),
+        "compressed": sum(1 for r in embed if r["encoding"]),
+        "files": [
+            [r["url"].split("/", 3)[-1], depth[r["url"]], r["type"], r["bytes"], r["encoding"]]
+            for r in sorted(embed, key=lambda r: depth[r["url"]])
+        ],
+    }
 
 
 def main(url: str, loads: int) -> dict[str, Any]:
@@ -120,11 +132,16 @@ def main(url: str, loads: int) -> dict[str, Any]:
         finally:
             browser.close()
     last = runs[-1]
-    return {"loads": loads, **{k: last[k] for k in ("requests", "bytes", "round_trips", "code_requests", "code_bytes",
-                                                     "code_round_trips", "files")},
-            "compressed_responses": last["compressed"],
-            "script_to_launcher_ms": statistics.median(r["script_to_launcher_ms"] for r in runs),
-            "script_to_launcher_ms_each": [round(r["script_to_launcher_ms"], 1) for r in runs]}
+    return {
+        "loads": loads,
+        **{
+            k: last[k]
+            for k in ("requests", "bytes", "round_trips", "code_requests", "code_bytes", "code_round_trips", "files")
+        },
+        "compressed_responses": last["compressed"],
+        "script_to_launcher_ms": statistics.median(r["script_to_launcher_ms"] for r in runs),
+        "script_to_launcher_ms_each": [round(r["script_to_launcher_ms"], 1) for r in runs],
+    }
 
 
 if __name__ == "__main__":

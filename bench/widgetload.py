@@ -24,23 +24,36 @@ def run(loads: int, log: Any = print) -> dict[str, Any]:
         return {"error": f"{CHROMIUM} is missing (apt-get install -y chromium)"}
     folder = tempfile.mkdtemp(prefix="bench-widget-")
     port, status_port = free_port(), free_port()
-    env = {"HELPLINE_SECRET": SECRET, "HELPLINE_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/helpline.db",
-           "HELPLINE_STATUS_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/status.db", "HELPLINE_REDIS_URL": "",
-           "HOST": "127.0.0.1", "PORT": str(port), "STATUS_PORT": str(status_port)}
+    env = {
+        "HELPLINE_SECRET": SECRET,
+        "HELPLINE_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/helpline.db",
+        "HELPLINE_STATUS_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/status.db",
+        "HELPLINE_REDIS_URL": "",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "STATUS_PORT": str(status_port),
+    }
     up = Proc("helpline-up", [str(PROJECT_BIN / "helpline"), "up"], env=env, port=port).wait_ready(60)
     try:
         base = f"http://127.0.0.1:{port}"
         token = _demo_customer_token(base)
         # A signed-in customer: the widget only renders once the host page boots it with a token.
-        probe = subprocess.run([str(PROJECT_BIN / "python"), "-m", "bench.widget_probe", f"{base}/?token={token}",
-                                str(loads)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+        probe = subprocess.run(
+            [str(PROJECT_BIN / "python"), "-m", "bench.widget_probe", f"{base}/?token={token}", str(loads)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+        )
         if probe.returncode != 0:
             return {"error": probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else "probe failed"}
         out: dict[str, Any] = json.loads(probe.stdout.strip().splitlines()[-1])
-        log(f"  widget: {out['requests']} requests ({out['code_requests']} code), {out['bytes'] / 1000:.1f} kB on the "
+        log(
+            f"  widget: {out['requests']} requests ({out['code_requests']} code), {out['bytes'] / 1000:.1f} kB on the "
             f"wire ({out['code_bytes'] / 1000:.1f} kB code), {out['round_trips']} round trips deep "
             f"({out['code_round_trips']} for code), {out['compressed_responses']} compressed; script tag → launcher "
-            f"{out['script_to_launcher_ms']:.0f} ms (median of {loads})")
+            f"{out['script_to_launcher_ms']:.0f} ms (median of {loads})"
+        )
         return out
     finally:
         up.stop()

@@ -16,8 +16,9 @@ OnText = Callable[["WSClient", bytes], None]
 
 
 class WSClient(asyncio.Protocol):
-    def __init__(self, on_text: OnText, on_close: Callable[["WSClient"], None] | None = None,
-                 tag: object = None) -> None:
+    def __init__(
+        self, on_text: OnText, on_close: Callable[["WSClient"], None] | None = None, tag: object = None
+    ) -> None:
         self.on_text = on_text
         self.on_close = on_close
         self.transport: asyncio.Transport | None = None
@@ -30,16 +31,26 @@ class WSClient(asyncio.Protocol):
         self._fragments: list[bytes] = []
 
     @classmethod
-    async def connect(cls, host: str, port: int, path: str, on_text: OnText,
-                      on_close: Callable[["WSClient"], None] | None = None, tag: object = None,
-                      handshake_timeout_s: float = 30.0) -> "WSClient":
+    async def connect(
+        cls,
+        host: str,
+        port: int,
+        path: str,
+        on_text: OnText,
+        on_close: Callable[["WSClient"], None] | None = None,
+        tag: object = None,
+        handshake_timeout_s: float = 30.0,
+    ) -> "WSClient":
         loop = asyncio.get_running_loop()
         _, client = await loop.create_connection(lambda: cls(on_text, on_close, tag), host, port)
         key = base64.b64encode(os.urandom(16)).decode()
         assert client.transport is not None
-        client.transport.write((
-            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        client.transport.write(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
         try:
             await asyncio.wait_for(client.open, handshake_timeout_s)
         except BaseException:
@@ -92,7 +103,7 @@ class WSClient(asyncio.Protocol):
                 length, head = struct.unpack_from("!Q", buf, pos + 2)[0], 10
             if n - pos < head + length:
                 break
-            payload = bytes(buf[pos + head: pos + head + length])
+            payload = bytes(buf[pos + head : pos + head + length])
             pos += head + length
             self._frame(b0 & 0x80, b0 & 0x0F, payload)
         if pos:

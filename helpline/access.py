@@ -22,11 +22,15 @@ from support.core import log_context
 log = logging.getLogger("helpline.access")
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # what a proxy or client may hand us: no spaces, no newlines
-HTTP_REQUESTS = Counter("helpline_http_requests_total", "HTTP requests answered",
-                        ["service", "method", "route", "status"])
-HTTP_LATENCY = Histogram("helpline_http_request_duration_seconds", "Time to answer an HTTP request",
-                         ["service", "method", "route"],
-                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+HTTP_REQUESTS = Counter(
+    "helpline_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "helpline_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["service", "method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes and scrapes: counted, logged at DEBUG only
 
 
@@ -99,6 +103,12 @@ class AccessLog:
         HTTP_LATENCY.labels(self.service, method, route).observe(seconds)
         level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
         if log.isEnabledFor(level):
-            log.log(level, "%s %s %d %.1fms", method, path, status, seconds * 1000,
-                    extra={"method": method, "path": path, "status": status,
-                           "duration_ms": round(seconds * 1000, 2)})
+            log.log(
+                level,
+                "%s %s %d %.1fms",
+                method,
+                path,
+                status,
+                seconds * 1000,
+                extra={"method": method, "path": path, "status": status, "duration_ms": round(seconds * 1000, 2)},
+            )

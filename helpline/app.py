@@ -49,6 +49,7 @@ from support.web.security import SecurityHeaders
 from support.web.static import AssetMount
 from support.workflow import routes as workflow_routes
 
+
 def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
     """Browsers always send Origin on a WebSocket handshake; other clients may not, and are not refused for it."""
     if not origin:
@@ -63,10 +64,12 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     gateway: Gateway = websocket.app.state.gateway
     if websocket.app.state.draining:  # a balancer that has not yet seen /readyz go 503 retries another node
         await websocket.send_denial_response(
-            error_response("unavailable", "this node is shutting down; connect to another"))
+            error_response("unavailable", "this node is shutting down; connect to another")
+        )
         return
-    if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
-                          gateway.settings.allowed_origins):
+    if not origin_allowed(
+        websocket.headers.get("origin"), websocket.headers.get("host"), gateway.settings.allowed_origins
+    ):
         await websocket.close(1008)  # before accept: the server answers the handshake with HTTP 403
         return
     await Connection(websocket, gateway).run()
@@ -80,12 +83,14 @@ async def readyz(request: Request) -> Response:
     checks = await request.app.state.gateway.ready()
     draining = request.app.state.draining
     ok = all(checks.values()) and not draining
-    body: dict[str, object] = {"status": "ok" if ok else "draining" if draining else "unavailable",
-                               "checks": checks}
+    body: dict[str, object] = {"status": "ok" if ok else "draining" if draining else "unavailable", "checks": checks}
     # The status page reads the persistence lag here, with the readiness it already probes (statuspage/probes.py);
     # only the Redis bus has a worker to lag behind.
-    lag = REGISTRY.get_sample_value("helpline_worker_lag_seconds") if request.app.state.gateway.settings.redis_url \
+    lag = (
+        REGISTRY.get_sample_value("helpline_worker_lag_seconds")
+        if request.app.state.gateway.settings.redis_url
         else None
+    )
     if lag is not None:
         body["worker_lag_s"] = lag
     return JSONResponse(body, status_code=200 if ok else 503)
@@ -148,11 +153,14 @@ def demo_token_set(settings: Settings, ttl_s: int = 7 * 24 * 3600) -> dict[str, 
     names = {"free": "Fran Free", "pro": "Pat Pro", "pro_plus": "Quinn ProPlus", "premium": "Priya Premium"}
     secret = settings.secret
     return {
-        "customers": {plan: issue_token(secret, f"demo-{plan}", name, plan, "customer", ttl_s)
-                      for plan, name in names.items()},
+        "customers": {
+            plan: issue_token(secret, f"demo-{plan}", name, plan, "customer", ttl_s) for plan, name in names.items()
+        },
         "agent": issue_token(secret, "agent-alice", "Alice (Support)", "free", "agent", ttl_s),
-        "agents": [issue_token(secret, "agent-alice", "Alice (Support)", "free", "agent", ttl_s),
-                   issue_token(secret, "agent-bob", "Bob (Support)", "free", "agent", ttl_s)],
+        "agents": [
+            issue_token(secret, "agent-alice", "Alice (Support)", "free", "agent", ttl_s),
+            issue_token(secret, "agent-bob", "Bob (Support)", "free", "agent", ttl_s),
+        ],
         "admin": issue_token(secret, "admin-ada", "Ada (Admin)", "free", "admin", ttl_s),
         "status_url": settings.status_url,
     }
@@ -165,16 +173,45 @@ def _page_op(path: str, summary: str, media_type: str = "text/html") -> Operatio
 # The gateway's own calls: operations, the demo tokens and the browser surfaces' pages (declared as the features'
 # routes are, so the document describes them too).
 own_routes = api_routes(
-    (config, Operation("GET", "/api/config", "What the browser code needs to know (the status page URL)",
-                       auth="none", response=dict[str, str | None], tag="operations")),
+    (
+        config,
+        Operation(
+            "GET",
+            "/api/config",
+            "What the browser code needs to know (the status page URL)",
+            auth="none",
+            response=dict[str, str | None],
+            tag="operations",
+        ),
+    ),
     (healthz, Operation("GET", "/healthz", "Liveness", auth="none", response=dict[str, str], tag="operations")),
-    (readyz, Operation("GET", "/readyz", "Readiness: database and bus (503 when not ready or draining)",
-                       auth="none", response=dict[str, Any], also=(503,), tag="operations")),
-    (metrics, Operation("GET", "/metrics", "Prometheus metrics", auth="none", media_type="text/plain",
-                        tag="operations")),
-    (demo_tokens, Operation("GET", "/demo/tokens",
-                            "Demo sign-in tokens (`helpline up` with a generated secret, from loopback)",
-                            auth="none", response=dict[str, Any], tag="operations")),
+    (
+        readyz,
+        Operation(
+            "GET",
+            "/readyz",
+            "Readiness: database and bus (503 when not ready or draining)",
+            auth="none",
+            response=dict[str, Any],
+            also=(503,),
+            tag="operations",
+        ),
+    ),
+    (
+        metrics,
+        Operation("GET", "/metrics", "Prometheus metrics", auth="none", media_type="text/plain", tag="operations"),
+    ),
+    (
+        demo_tokens,
+        Operation(
+            "GET",
+            "/demo/tokens",
+            "Demo sign-in tokens (`helpline up` with a generated secret, from loopback)",
+            auth="none",
+            response=dict[str, Any],
+            tag="operations",
+        ),
+    ),
     (page("pages/demo.html"), _page_op("/", "The demo host page with the widget")),
     (page("pages/support.html"), _page_op("/support", "The Support tab")),
     (page("desk/dashboard.html"), _page_op("/dashboard", "The agent dashboard")),
@@ -221,12 +258,16 @@ def create_app(settings: Settings) -> "WebSocketLane":
         *own_routes,
         Mount("/widget", AssetMount(widget_files), name="widget"),
     ]
-    middleware = [Middleware(AccessLog, service="gateway", routes=routes,
-                             tracer=tracing.tracer() if settings.tracing else None),
-                  Middleware(SecurityHeaders, allowed_origins=settings.allowed_origins, status_url=settings.status_url),
-                  Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
-                             allow_methods=["GET", "POST", "PATCH", "DELETE"],
-                             allow_headers=["authorization", "content-type"])]
+    middleware = [
+        Middleware(AccessLog, service="gateway", routes=routes, tracer=tracing.tracer() if settings.tracing else None),
+        Middleware(SecurityHeaders, allowed_origins=settings.allowed_origins, status_url=settings.status_url),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["authorization", "content-type"],
+        ),
+    ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.gateway = gateway
     app.state.draining = False  # set by the drain on SIGTERM (realtime/drain.py): /readyz 503, new /ws refused

@@ -38,8 +38,10 @@ def load_widget_files() -> AssetTree:
 
 def page(name: str, cache_control: str = REVALIDATE) -> Callable[[Request], Awaitable[Response]]:
     """The handler of a stable public name (`/support` → pages/support.html)."""
+
     async def serve(request: Request) -> Response:
         tree: AssetTree = request.app.state.widget_files
         response = tree.response(name, request.headers, cache_control)
         return response if response is not None else error_response("not_found", f"{name} is not built")
+
     return serve

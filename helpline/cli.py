@@ -29,21 +29,31 @@ from support.core.settings import Settings
 log = logging.getLogger("helpline")
 
 # Read by the test suite and the benchmark, never by the product: accepted so their child processes start.
-HARNESS_VARIABLES = frozenset({"HELPLINE_CHAOS", "HELPLINE_FUZZ", "HELPLINE_CHROMIUM", "HELPLINE_TEST_PG",
-                               "HELPLINE_TEST_REDIS"})
-KNOWN_VARIABLES = frozenset({v.name for v in gateway_variables.VARIABLES} | {v.name for v in
-                                                                            status_variables.VARIABLES}
-                            | HARNESS_VARIABLES)
+HARNESS_VARIABLES = frozenset(
+    {"HELPLINE_CHAOS", "HELPLINE_FUZZ", "HELPLINE_CHROMIUM", "HELPLINE_TEST_PG", "HELPLINE_TEST_REDIS"}
+)
+KNOWN_VARIABLES = frozenset(
+    {v.name for v in gateway_variables.VARIABLES} | {v.name for v in status_variables.VARIABLES} | HARNESS_VARIABLES
+)
 LOGGING = ("log_format", "log_level")
 
 
 def uvicorn_config(app: Any, host: str, port: int, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
-        app, host=host, port=port, ws=HelplineWebSocketProtocol, ws_max_size=settings.max_frame_bytes,
-        ws_per_message_deflate=False, lifespan="on", log_level="warning", access_log=False, log_config=None,
+        app,
+        host=host,
+        port=port,
+        ws=HelplineWebSocketProtocol,
+        ws_max_size=settings.max_frame_bytes,
+        ws_per_message_deflate=False,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        log_config=None,
         timeout_graceful_shutdown=5,
         # The client address (per-address limits, logs) is the forwarded one only behind a trusted proxy.
-        proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -84,16 +94,28 @@ def cmd_token(args: argparse.Namespace) -> int:
     if not _required(settings.secret, "HELPLINE_SECRET is not set"):
         return 2
     # The configured iss and aud go in, so a development token passes a gateway that requires them.
-    print(issue_token(settings.secret, args.sub, args.name, args.plan, args.role, args.ttl,
-                      issuer=settings.jwt_issuer, audience=next(iter(settings.jwt_audience), None)))
+    print(
+        issue_token(
+            settings.secret,
+            args.sub,
+            args.name,
+            args.plan,
+            args.role,
+            args.ttl,
+            issuer=settings.jwt_issuer,
+            audience=next(iter(settings.jwt_audience), None),
+        )
+    )
     return 0
 
 
 def cmd_config(_args: argparse.Namespace) -> int:
     """Every setting as the processes would see it, secrets masked: what an operator checks first."""
     shown: dict[str, str] = {}
-    for variables, current in ((gateway_variables.VARIABLES, Settings.from_env()),
-                               (status_variables.VARIABLES, StatusSettings.from_env())):
+    for variables, current in (
+        (gateway_variables.VARIABLES, Settings.from_env()),
+        (status_variables.VARIABLES, StatusSettings.from_env()),
+    ):
         for var in variables:
             if var.name in shown:
                 continue  # HELPLINE_SECRET, HOST, the key settings: one variable, both settings objects
@@ -112,9 +134,15 @@ def _metrics_server(settings: Settings) -> list[CleanExitServer]:
         return []
     from helpline.app import create_metrics_app
 
-    config = uvicorn.Config(create_metrics_app(settings.metrics_token), host=settings.host,
-                            port=settings.metrics_port, lifespan="off", log_level="warning", access_log=False,
-                            log_config=None)
+    config = uvicorn.Config(
+        create_metrics_app(settings.metrics_token),
+        host=settings.host,
+        port=settings.metrics_port,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        log_config=None,
+    )
     return [CleanExitServer(config)]
 
 
@@ -148,13 +176,17 @@ def cmd_gateway(_args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     _start_logging(settings)
-    if not _required(_has_keys(settings), "HELPLINE_SECRET (or HELPLINE_JWT_PUBLIC_KEY / HELPLINE_JWKS_URL) is "
-                                          "required for a gateway node"):
+    if not _required(
+        _has_keys(settings),
+        "HELPLINE_SECRET (or HELPLINE_JWT_PUBLIC_KEY / HELPLINE_JWKS_URL) is required for a gateway node",
+    ):
         return 2
     check_backends(database_url=settings.database_url, redis_url=settings.redis_url, wait_s=settings.backend_wait_s)
     if not settings.redis_url:
-        log.warning("HELPLINE_REDIS_URL is not set: this gateway runs the in-memory bus and serves ONE node only; "
-                    "nodes behind a load balancer need the same Redis, and messages need `helpline worker`")
+        log.warning(
+            "HELPLINE_REDIS_URL is not set: this gateway runs the in-memory bus and serves ONE node only; "
+            "nodes behind a load balancer need the same Redis, and messages need `helpline worker`"
+        )
     try:
         app = create_app(settings)
     except ValueError as exc:  # a setting that cannot be used (a key that is no key): say which, do not start
@@ -164,8 +196,10 @@ def cmd_gateway(_args: argparse.Namespace) -> int:
     def mark_draining() -> None:
         app.state.draining = True
 
-    gateway = CleanExitServer(uvicorn_config(app, settings.host, settings.port, settings),
-                              drain=lambda: drain_gateway(app.state.gateway, mark_draining, settings.drain_s))
+    gateway = CleanExitServer(
+        uvicorn_config(app, settings.host, settings.port, settings),
+        drain=lambda: drain_gateway(app.state.gateway, mark_draining, settings.drain_s),
+    )
     asyncio.run(_serve([gateway, *_metrics_server(settings)]))
     return 0
 
@@ -173,8 +207,9 @@ def cmd_gateway(_args: argparse.Namespace) -> int:
 def cmd_worker(_args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     _start_logging(settings)
-    if not _required(settings.redis_url,
-                     "HELPLINE_REDIS_URL is required: the worker drains the Redis persistence stream"):
+    if not _required(
+        settings.redis_url, "HELPLINE_REDIS_URL is required: the worker drains the Redis persistence stream"
+    ):
         return 2
     check_backends(database_url=settings.database_url, redis_url=settings.redis_url, wait_s=settings.backend_wait_s)
     from persistence.worker import run_worker_process
@@ -190,9 +225,11 @@ def cmd_statuspage(_args: argparse.Namespace) -> int:
     settings = Settings.from_env(only=(*LOGGING, "metrics_port", "metrics_token", "backend_wait_s"))
     _start_logging(settings)
     status = StatusSettings.from_env()
-    if not _required(status.secret or status.jwt_public_key or status.jwks_url,
-                     "HELPLINE_SECRET (or HELPLINE_JWT_PUBLIC_KEY / HELPLINE_JWKS_URL) is "
-                     "required: admin tokens are checked with it"):
+    if not _required(
+        status.secret or status.jwt_public_key or status.jwks_url,
+        "HELPLINE_SECRET (or HELPLINE_JWT_PUBLIC_KEY / HELPLINE_JWKS_URL) is "
+        "required: admin tokens are checked with it",
+    ):
         return 2
     check_backends(status_database_url=status.status_database_url, wait_s=settings.backend_wait_s)
     try:
@@ -200,8 +237,14 @@ def cmd_statuspage(_args: argparse.Namespace) -> int:
     except ValueError as exc:  # the components file or an identity setting cannot be used: say which
         raise SettingsError(str(exc)) from None
     served = AccessLog(app, "statuspage", app.routes)
-    asyncio.run(_serve([CleanExitServer(uvicorn_config(served, status.host, status.status_port, settings)),
-                        *_metrics_server(dataclasses.replace(settings, host=status.host))]))
+    asyncio.run(
+        _serve(
+            [
+                CleanExitServer(uvicorn_config(served, status.host, status.status_port, settings)),
+                *_metrics_server(dataclasses.replace(settings, host=status.host)),
+            ]
+        )
+    )
     return 0
 
 
@@ -221,17 +264,26 @@ def cmd_up(_args: argparse.Namespace) -> int:
     status_url = settings.status_url or f"http://{settings.host}:{settings.status_port}"
     settings = dataclasses.replace(settings, demo=generated, status_url=status_url)
     status = dataclasses.replace(status, secret=settings.secret)  # the secret `up` may have generated
-    check_backends(database_url=settings.database_url, redis_url=settings.redis_url,
-                   status_database_url=status.status_database_url, wait_s=settings.backend_wait_s)
+    check_backends(
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        status_database_url=status.status_database_url,
+        wait_s=settings.backend_wait_s,
+    )
     migrate(settings)
     try:
         status_app, app = create_status_app(status), create_app(settings)
     except ValueError as exc:  # a setting that cannot be used: say which, do not start
         raise SettingsError(str(exc)) from None
-    servers = [CleanExitServer(uvicorn_config(app, settings.host, settings.port, settings)),
-               CleanExitServer(uvicorn_config(AccessLog(status_app, "statuspage", status_app.routes),
-                                             settings.host, settings.status_port, settings)),
-               *_metrics_server(settings)]
+    servers = [
+        CleanExitServer(uvicorn_config(app, settings.host, settings.port, settings)),
+        CleanExitServer(
+            uvicorn_config(
+                AccessLog(status_app, "statuspage", status_app.routes), settings.host, settings.status_port, settings
+            )
+        ),
+        *_metrics_server(settings),
+    ]
     asyncio.run(_serve(servers, when_up=lambda: print_links(settings, status_url, generated)))
     return 0
 
@@ -259,8 +311,10 @@ def print_links(settings: Settings, status_url: str, generated_secret: bool) -> 
         print(f"  agent              {base}/dashboard?token={tokens['agent']}")
         print(f"  admin token        {tokens['admin']}\n", flush=True)
     else:
-        print("no demo sign-in: HELPLINE_SECRET was set, so tokens come from the platform "
-              "(or `helpline token`)\n", flush=True)
+        print(
+            "no demo sign-in: HELPLINE_SECRET was set, so tokens come from the platform (or `helpline token`)\n",
+            flush=True,
+        )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -281,8 +335,15 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-COMMANDS = {"up": cmd_up, "gateway": cmd_gateway, "worker": cmd_worker, "statuspage": cmd_statuspage,
-            "migrate": cmd_migrate, "token": cmd_token, "config": cmd_config}
+COMMANDS = {
+    "up": cmd_up,
+    "gateway": cmd_gateway,
+    "worker": cmd_worker,
+    "statuspage": cmd_statuspage,
+    "migrate": cmd_migrate,
+    "token": cmd_token,
+    "config": cmd_config,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

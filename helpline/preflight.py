@@ -51,8 +51,13 @@ async def _until_reachable(variable: str, url: str, check, wait_s: float) -> Non
             await asyncio.sleep(0.5)
 
 
-def check_backends(*, database_url: str | None = None, redis_url: str | None = None,
-                   status_database_url: str | None = None, wait_s: float = 10.0) -> None:
+def check_backends(
+    *,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    status_database_url: str | None = None,
+    wait_s: float = 10.0,
+) -> None:
     async def run() -> None:
         checks = []
         if database_url:
@@ -62,4 +67,5 @@ def check_backends(*, database_url: str | None = None, redis_url: str | None = N
         if redis_url:
             checks.append(_until_reachable("HELPLINE_REDIS_URL", redis_url, _redis, wait_s))
         await asyncio.gather(*checks)
+
     asyncio.run(run())

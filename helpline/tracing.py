@@ -28,8 +28,11 @@ def request_span(tracer: Any, method: str, route: str, request_id: str) -> Any:
     """The span of one HTTP request, named by its route template (as the metrics are labelled)."""
     from opentelemetry.trace import SpanKind
 
-    return tracer.start_as_current_span(f"{method} {route}", kind=SpanKind.SERVER, attributes={
-        "http.request.method": method, "http.route": route, "helpline.request_id": request_id})
+    return tracer.start_as_current_span(
+        f"{method} {route}",
+        kind=SpanKind.SERVER,
+        attributes={"http.request.method": method, "http.route": route, "helpline.request_id": request_id},
+    )
 
 
 class TracedBus:
@@ -40,8 +43,9 @@ class TracedBus:
         self._tracer = tracer
 
     async def commit(self, draft: Draft) -> CommitResult:
-        with self._tracer.start_as_current_span("helpline.commit", attributes={"helpline.ticket": draft.ticket}) \
-                as span:
+        with self._tracer.start_as_current_span(
+            "helpline.commit", attributes={"helpline.ticket": draft.ticket}
+        ) as span:
             result = await self._bus.commit(draft)
             span.set_attribute("helpline.seq", result.message.seq)
             span.set_attribute("helpline.duplicate", result.duplicate)

@@ -23,7 +23,8 @@ MAX_COMPLETIONS = 12
 WORD = re.compile(r"[^\W_]+")
 STOPWORDS = frozenset(
     "a an and are as at be but by can do does for from how i if in into is it my of on or so that the their this "
-    "to was what when where which who why will with you your".split())
+    "to was what when where which who why will with you your".split()
+)
 
 
 def search_terms(query: str) -> tuple[list[str], bool]:
@@ -54,9 +55,15 @@ def marked(snippet: str) -> tuple[str, str]:
 
 
 def _row(article: Article) -> dict[str, Any]:
-    return {"slug": article.slug, "title": article.title, "category": article.category,
-            "tags": " ".join(article.tags), "body": article.text, "digest": article.digest,
-            "updated_at": article.updated_at}
+    return {
+        "slug": article.slug,
+        "title": article.title,
+        "category": article.category,
+        "tags": " ".join(article.tags),
+        "body": article.text,
+        "digest": article.digest,
+        "updated_at": article.updated_at,
+    }
 
 
 class _SqlIndex:
@@ -74,13 +81,14 @@ class _SqlIndex:
         if prefix:
             last = words[-1]
             start = bisect.bisect_left(self.vocabulary, last)
-            completions = [w for w in self.vocabulary[start:start + MAX_COMPLETIONS] if w.startswith(last)]
+            completions = [w for w in self.vocabulary[start : start + MAX_COMPLETIONS] if w.startswith(last)]
             groups[-1] = [last, *(w for w in completions if w != last)]
         return groups
 
     async def sync(self, articles: Sequence[Article]) -> None:
-        self.vocabulary = sorted({w for a in articles for w in WORD.findall(
-            f"{a.title} {' '.join(a.tags)} {a.text}".lower())})
+        self.vocabulary = sorted(
+            {w for a in articles for w in WORD.findall(f"{a.title} {' '.join(a.tags)} {a.text}".lower())}
+        )
         wanted = {a.slug: a for a in articles}
         async with self.store.sessions.begin() as session:
             have: dict[str, str] = dict((await session.execute(text("SELECT slug, digest FROM help_articles"))).all())
@@ -90,12 +98,16 @@ class _SqlIndex:
             for slug, article in wanted.items():
                 if have.get(slug) == article.digest:
                     continue
-                await session.execute(text(
-                    "INSERT INTO help_articles (slug, title, category, tags, body, digest, updated_at) "
-                    "VALUES (:slug, :title, :category, :tags, :body, :digest, :updated_at) "
-                    "ON CONFLICT (slug) DO UPDATE SET title = excluded.title, category = excluded.category, "
-                    "tags = excluded.tags, body = excluded.body, digest = excluded.digest, "
-                    "updated_at = excluded.updated_at"), _row(article))
+                await session.execute(
+                    text(
+                        "INSERT INTO help_articles (slug, title, category, tags, body, digest, updated_at) "
+                        "VALUES (:slug, :title, :category, :tags, :body, :digest, :updated_at) "
+                        "ON CONFLICT (slug) DO UPDATE SET title = excluded.title, category = excluded.category, "
+                        "tags = excluded.tags, body = excluded.body, digest = excluded.digest, "
+                        "updated_at = excluded.updated_at"
+                    ),
+                    _row(article),
+                )
                 await self._after_upsert(session, article)
 
     async def _after_delete(self, session: Any, slug: str) -> None:
@@ -122,8 +134,9 @@ class SqliteArticleIndex(_SqlIndex):
     async def _after_upsert(self, session: Any, article: Article) -> None:
         await self._after_delete(session, article.slug)
         row = _row(article)
-        await session.execute(text("INSERT INTO help_articles_fts (slug, title, tags, body) "
-                                    "VALUES (:slug, :title, :tags, :body)"), row)
+        await session.execute(
+            text("INSERT INTO help_articles_fts (slug, title, tags, body) VALUES (:slug, :title, :tags, :body)"), row
+        )
 
     async def search(self, query: str, limit: int) -> list[ArticleHit]:
         words = [w for group in self.alternatives(query) for w in group]
@@ -135,18 +148,20 @@ class SqliteArticleIndex(_SqlIndex):
             "snippet(help_articles_fts, 3, :start, :end, '…', 24), "
             "-bm25(help_articles_fts, 0.0, 8.0, 4.0, 1.0) AS score "
             "FROM help_articles_fts JOIN help_articles a ON a.slug = help_articles_fts.slug "
-            "WHERE help_articles_fts MATCH :match ORDER BY score DESC, a.slug LIMIT :limit")
+            "WHERE help_articles_fts MATCH :match ORDER BY score DESC, a.slug LIMIT :limit"
+        )
         async with self.store.sessions() as session:
-            rows = await session.execute(sql, {"start": MARK_START, "end": MARK_END, "match": match,
-                                               "limit": limit})
+            rows = await session.execute(sql, {"start": MARK_START, "end": MARK_END, "match": match, "limit": limit})
             return self._hits(rows.all())
 
 
 class PostgresArticleIndex(_SqlIndex):
     """A stored, weighted tsvector (title A, tags B, body C) with a GIN index; ts_rank and ts_headline."""
 
-    HEADLINE = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, ShortWord=2, "
-                'MaxFragments=2, FragmentDelimiter=" … "')
+    HEADLINE = (
+        f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, ShortWord=2, "
+        'MaxFragments=2, FragmentDelimiter=" … "'
+    )
 
     async def search(self, query: str, limit: int) -> list[ArticleHit]:
         terms = [w for group in self.alternatives(query) for w in group]
@@ -160,10 +175,10 @@ class PostgresArticleIndex(_SqlIndex):
             "        FROM help_articles a, q WHERE a.search @@ q.query "
             "        ORDER BY score DESC, a.slug LIMIT :limit) "
             "SELECT top.slug, top.title, top.category, ts_headline('english', top.body, q.query, :options), "
-            "top.score FROM top, q ORDER BY top.score DESC, top.slug")
+            "top.score FROM top, q ORDER BY top.score DESC, top.slug"
+        )
         async with self.store.sessions() as session:
-            rows = await session.execute(sql, {"tsquery": " | ".join(terms), "limit": limit,
-                                               "options": self.HEADLINE})
+            rows = await session.execute(sql, {"tsquery": " | ".join(terms), "limit": limit, "options": self.HEADLINE})
             return self._hits(rows.all())
 
 

@@ -17,8 +17,15 @@ from support.help.ports import AttachmentView
 
 
 def attachment_view(row: Attachment) -> AttachmentView:
-    return AttachmentView(row.id, row.ticket_id, row.filename, row.content_type, row.size,
-                          f"/api/attachments/{row.id}", iso(row.created_at) or "")
+    return AttachmentView(
+        row.id,
+        row.ticket_id,
+        row.filename,
+        row.content_type,
+        row.size,
+        f"/api/attachments/{row.id}",
+        iso(row.created_at) or "",
+    )
 
 
 class AttachmentRepository:
@@ -27,16 +34,26 @@ class AttachmentRepository:
 
     async def by_client_id(self, ticket_id: str, uploader_id: str, client_id: str) -> AttachmentView | None:
         async with self.store.sessions() as session:
-            row = await session.scalar(select(Attachment).where(
-                Attachment.ticket_id == ticket_id, Attachment.uploader_id == uploader_id,
-                Attachment.client_id == client_id))
+            row = await session.scalar(
+                select(Attachment).where(
+                    Attachment.ticket_id == ticket_id,
+                    Attachment.uploader_id == uploader_id,
+                    Attachment.client_id == client_id,
+                )
+            )
             return None if row is None else attachment_view(row)
 
-    async def add(self, attachment: AttachmentView, uploader_id: str, client_id: str | None,
-                  now: datetime) -> bool:
-        row = Attachment(id=attachment.id, ticket_id=attachment.ticket, uploader_id=uploader_id, client_id=client_id,
-                         filename=attachment.filename, content_type=attachment.content_type, size=attachment.size,
-                         created_at=now)
+    async def add(self, attachment: AttachmentView, uploader_id: str, client_id: str | None, now: datetime) -> bool:
+        row = Attachment(
+            id=attachment.id,
+            ticket_id=attachment.ticket,
+            uploader_id=uploader_id,
+            client_id=client_id,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            created_at=now,
+        )
         try:
             async with self.store.sessions.begin() as session:
                 session.add(row)
@@ -49,8 +66,11 @@ class AttachmentRepository:
 
     async def of_ticket(self, ticket_id: str) -> list[AttachmentView]:
         async with self.store.sessions() as session:
-            rows = await session.scalars(select(Attachment).where(Attachment.ticket_id == ticket_id)
-                                         .order_by(Attachment.created_at, Attachment.id))
+            rows = await session.scalars(
+                select(Attachment)
+                .where(Attachment.ticket_id == ticket_id)
+                .order_by(Attachment.created_at, Attachment.id)
+            )
             return [attachment_view(r) for r in rows]
 
     async def get(self, attachment_id: str) -> AttachmentView | None:

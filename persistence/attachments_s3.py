@@ -37,8 +37,9 @@ def parse_s3_url(url: str) -> tuple[str, str]:
 
 
 class S3Storage:
-    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None,
-                 session: AioSession | None = None) -> None:
+    def __init__(
+        self, bucket: str, prefix: str = "", endpoint_url: str | None = None, session: AioSession | None = None
+    ) -> None:
         self.bucket = bucket
         self.prefix = prefix
         self.endpoint_url = endpoint_url
@@ -61,14 +62,16 @@ class S3Storage:
         await asyncio.to_thread(_load_models, self._session)
         config = AioConfig(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30)
         self._client = await self._exits.enter_async_context(
-            self._session.create_client("s3", endpoint_url=self.endpoint_url, config=config))
+            self._session.create_client("s3", endpoint_url=self.endpoint_url, config=config)
+        )
         try:  # a bucket that is missing or refused stops the node here, not at its first upload
             await self._client.head_bucket(Bucket=self.bucket)
         except Exception as exc:
             await self.close()
             where = f" at {self.endpoint_url}" if self.endpoint_url else ""
-            raise RuntimeError(f"HELPLINE_ATTACHMENTS_URL: the bucket {self.bucket!r}{where} cannot be used: "
-                               f"{exc}") from exc
+            raise RuntimeError(
+                f"HELPLINE_ATTACHMENTS_URL: the bucket {self.bucket!r}{where} cannot be used: {exc}"
+            ) from exc
 
     async def close(self) -> None:
         await self._exits.aclose()

@@ -23,20 +23,37 @@ from support.integrations.ports import AuditRecord
 AUDITED_CHANGES = {"status": "ticket.status", "assignee": "ticket.assign", "priority": "ticket.priority"}
 
 
-def entry(actor: Actor, action: str, target_type: str, target_id: str, details: dict[str, Any],
-          now: datetime) -> AuditEntry:
-    return AuditEntry(at=now, actor_id=actor.id, actor_name=actor.name, actor_role=actor.role, action=action,
-                      target_type=target_type, target_id=target_id, details=details)
+def entry(
+    actor: Actor, action: str, target_type: str, target_id: str, details: dict[str, Any], now: datetime
+) -> AuditEntry:
+    return AuditEntry(
+        at=now,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        actor_role=actor.role,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        details=details,
+    )
 
 
-def record(session: AsyncSession, actor: Actor, action: str, target_type: str, target_id: str,
-           details: dict[str, Any], now: datetime) -> None:
+def record(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    target_id: str,
+    details: dict[str, Any],
+    now: datetime,
+) -> None:
     """Add an entry to the caller's transaction (it is written when that commits)."""
     session.add(entry(actor, action, target_type, target_id, details, now))
 
 
-async def record_ticket_change(session: AsyncSession, dialect: str, before: TicketView, after: TicketView,
-                               who: Any, now: datetime) -> None:
+async def record_ticket_change(
+    session: AsyncSession, dialect: str, before: TicketView, after: TicketView, who: Any, now: datetime
+) -> None:
     """In the change's own transaction: the `ticket.updated` event, and an audit entry per field changed by hand."""
     changes = outbox.changes_between(before, after)
     if not changes:
@@ -50,13 +67,25 @@ async def record_ticket_change(session: AsyncSession, dialect: str, before: Tick
 
 
 def _view(row: AuditEntry) -> AuditRecord:
-    return AuditRecord(str(row.pk), iso(row.at) or "", Actor(row.actor_id, row.actor_name, row.actor_role),
-                       row.action, row.target_type, row.target_id, row.details)
+    return AuditRecord(
+        str(row.pk),
+        iso(row.at) or "",
+        Actor(row.actor_id, row.actor_name, row.actor_role),
+        row.action,
+        row.target_type,
+        row.target_id,
+        row.details,
+    )
 
 
-async def list_entries(sessions: async_sessionmaker[AsyncSession], before: int | None, limit: int,
-                       action: str | None = None, actor_id: str | None = None,
-                       target_id: str | None = None) -> list[AuditRecord]:
+async def list_entries(
+    sessions: async_sessionmaker[AsyncSession],
+    before: int | None,
+    limit: int,
+    action: str | None = None,
+    actor_id: str | None = None,
+    target_id: str | None = None,
+) -> list[AuditRecord]:
     """Newest first; `before` is the id of the last entry of the previous page."""
     a = AuditEntry
     query = select(a)
@@ -78,12 +107,14 @@ class AuditRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
-    async def entries(self, before: int | None, limit: int, action: str | None, actor_id: str | None,
-                      target_id: str | None) -> list[AuditRecord]:
+    async def entries(
+        self, before: int | None, limit: int, action: str | None, actor_id: str | None, target_id: str | None
+    ) -> list[AuditRecord]:
         return await list_entries(self.sessions, before, limit, action, actor_id, target_id)
 
-    async def add(self, actor: Actor, action: str, target_type: str, target_id: str, details: dict[str, Any],
-                  now: datetime) -> None:
+    async def add(
+        self, actor: Actor, action: str, target_type: str, target_id: str, details: dict[str, Any], now: datetime
+    ) -> None:
         async with self.sessions.begin() as session:
             record(session, actor, action, target_type, target_id, details, now)
 

@@ -17,9 +17,18 @@ from support.help.ports import CallbackView
 
 
 def callback_view(row: Callback) -> CallbackView:
-    return CallbackView(row.id, row.ticket_id, {"id": row.customer_id, "name": row.customer_name}, row.phone,
-                        row.preferred_time, row.note, row.status, iso(row.created_at) or "", iso(row.done_at),
-                        row.done_by)
+    return CallbackView(
+        row.id,
+        row.ticket_id,
+        {"id": row.customer_id, "name": row.customer_name},
+        row.phone,
+        row.preferred_time,
+        row.note,
+        row.status,
+        iso(row.created_at) or "",
+        iso(row.done_at),
+        row.done_by,
+    )
 
 
 class CallbackRepository:
@@ -28,15 +37,24 @@ class CallbackRepository:
 
     async def by_client_id(self, customer_id: str, client_id: str) -> CallbackView | None:
         async with self.store.sessions() as session:
-            row = await session.scalar(select(Callback).where(
-                Callback.customer_id == customer_id, Callback.client_id == client_id))
+            row = await session.scalar(
+                select(Callback).where(Callback.customer_id == customer_id, Callback.client_id == client_id)
+            )
             return None if row is None else callback_view(row)
 
     async def add(self, callback: CallbackView, client_id: str | None, now: datetime) -> bool:
-        row = Callback(id=callback.id, ticket_id=callback.ticket, customer_id=callback.customer["id"],
-                       customer_name=callback.customer["name"], client_id=client_id, phone=callback.phone,
-                       preferred_time=callback.preferred_time, note=callback.note, status=callback.status,
-                       created_at=now)
+        row = Callback(
+            id=callback.id,
+            ticket_id=callback.ticket,
+            customer_id=callback.customer["id"],
+            customer_name=callback.customer["name"],
+            client_id=client_id,
+            phone=callback.phone,
+            preferred_time=callback.preferred_time,
+            note=callback.note,
+            status=callback.status,
+            created_at=now,
+        )
         try:
             async with self.store.sessions.begin() as session:
                 session.add(row)

@@ -28,8 +28,12 @@ ERASED_PAYLOAD = {"erased": True}
 # Other areas' tables holding what a customer wrote: (module, table, customer column, what to write instead).
 # A table whose module is not installed is skipped.
 PERSONAL_COLUMNS = (
-    ("persistence.models_help", "callbacks", "customer_id",
-     {"customer_name": TOMBSTONE, "phone": TOMBSTONE, "preferred_time": None, "note": None}),
+    (
+        "persistence.models_help",
+        "callbacks",
+        "customer_id",
+        {"customer_name": TOMBSTONE, "phone": TOMBSTONE, "preferred_time": None, "note": None},
+    ),
     ("persistence.models_workflow", "csat_ratings", "customer_id", {"comment": None}),
 )
 
@@ -41,20 +45,31 @@ class AttachmentStorage(Protocol):
 async def export_user(store: TicketStore, user_id: str, now: datetime) -> UserExport:
     """Every ticket the user opened, oldest first, with every message a customer may see (no internal notes)."""
     async with store.sessions() as session:
-        tickets = list(await session.scalars(select(Ticket).where(Ticket.customer_id == user_id)
-                                             .order_by(Ticket.created_at, Ticket.id)))
-        rows = list(await session.scalars(select(Message).where(
-            Message.ticket_id.in_([t.id for t in tickets]), Message.internal.is_(False))
-            .order_by(Message.ticket_id, Message.seq))) if tickets else []
+        tickets = list(
+            await session.scalars(
+                select(Ticket).where(Ticket.customer_id == user_id).order_by(Ticket.created_at, Ticket.id)
+            )
+        )
+        rows = (
+            list(
+                await session.scalars(
+                    select(Message)
+                    .where(Message.ticket_id.in_([t.id for t in tickets]), Message.internal.is_(False))
+                    .order_by(Message.ticket_id, Message.seq)
+                )
+            )
+            if tickets
+            else []
+        )
     by_ticket: dict[str, list[MessageView]] = {}
     for row in rows:
         by_ticket.setdefault(row.ticket_id, []).append(message_view(row))
-    return UserExport(user_id, iso(now) or "", [TicketExport(ticket_view(t), by_ticket.get(t.id, []))
-                                                for t in tickets])
+    return UserExport(user_id, iso(now) or "", [TicketExport(ticket_view(t), by_ticket.get(t.id, [])) for t in tickets])
 
 
-async def erase_user(store: TicketStore, user_id: str, actor: Actor, now: datetime,
-                     attachments: AttachmentStorage | None = None) -> ErasureReport:
+async def erase_user(
+    store: TicketStore, user_id: str, actor: Actor, now: datetime, attachments: AttachmentStorage | None = None
+) -> ErasureReport:
     """Tombstone the user's tickets (subject, name, page, context), every body in them, and everything the user
     wrote or was named in elsewhere; delete their attachments; all in one transaction with its audit entry."""
     m, t = Message, Ticket
@@ -62,17 +77,30 @@ async def erase_user(store: TicketStore, user_id: str, actor: Actor, now: dateti
         ticket_ids = list(await session.scalars(select(t.id).where(t.customer_id == user_id)))
         authored = (await session.execute(select(m.ticket_id, m.seq).where(m.author_id == user_id))).all()
         if ticket_ids:
-            await session.execute(update(t).where(t.customer_id == user_id).values(
-                subject=TOMBSTONE, customer_name=TOMBSTONE, page_url=None, context=None))
+            await session.execute(
+                update(t)
+                .where(t.customer_id == user_id)
+                .values(subject=TOMBSTONE, customer_name=TOMBSTONE, page_url=None, context=None)
+            )
         touched = or_(m.ticket_id.in_(ticket_ids), m.author_id == user_id) if ticket_ids else m.author_id == user_id
-        messages = cast("CursorResult[Any]", await session.execute(update(m).where(touched).values(body=TOMBSTONE))).rowcount or 0
+        messages = (
+            cast("CursorResult[Any]", await session.execute(update(m).where(touched).values(body=TOMBSTONE))).rowcount
+            or 0
+        )
         await session.execute(update(m).where(m.author_id == user_id).values(author_name=TOMBSTONE))
         await _scrub_outbox(session, ticket_ids, [stable_id("message.created", tid, str(seq)) for tid, seq in authored])
         await session.execute(delete(ReadCursor).where(ReadCursor.user_id == user_id))
         await _erase_elsewhere(session, user_id)
         files = await _drop_attachment_rows(session, user_id, ticket_ids)
-        audit.record(session, actor, "user.erase", "user", user_id,
-                     {"tickets": len(ticket_ids), "messages": messages, "attachments": len(files)}, now)
+        audit.record(
+            session,
+            actor,
+            "user.erase",
+            "user",
+            user_id,
+            {"tickets": len(ticket_ids), "messages": messages, "attachments": len(files)},
+            now,
+        )
     # The bytes go once the rows are gone for good; a file left by a failure here is unreachable, never served.
     for key in files:
         try:
@@ -127,8 +155,9 @@ async def _scrub_outbox(session: Any, ticket_ids: list[str], event_ids: list[str
         return
     await session.execute(update(o).where(o.pk.in_(pks)).values(payload=ERASED_PAYLOAD, fanned_out=True))
     d = WebhookDelivery
-    await session.execute(update(d).where(d.event_pk.in_(pks), d.status == "pending")
-                          .values(status="cancelled", last_error="data erased"))
+    await session.execute(
+        update(d).where(d.event_pk.in_(pks), d.status == "pending").values(status="cancelled", last_error="data erased")
+    )
 
 
 __all__ = ["export_user", "erase_user", "UserExport", "ErasureReport", "TOMBSTONE"]
@@ -143,6 +172,7 @@ class PersonalDataRepository:
     async def export_user(self, user_id: str, now: datetime) -> UserExport:
         return await export_user(self.store, user_id, now)
 
-    async def erase_user(self, user_id: str, actor: Actor, now: datetime,
-                         attachments: AttachmentStorage | None) -> ErasureReport:
+    async def erase_user(
+        self, user_id: str, actor: Actor, now: datetime, attachments: AttachmentStorage | None
+    ) -> ErasureReport:
         return await erase_user(self.store, user_id, actor, now, attachments)

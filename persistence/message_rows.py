@@ -18,8 +18,7 @@ from support.core.model import Message, User
 
 # ticket_id, seq, client_id, author_id, author_name, author_role, body, internal, created_at
 MessageRow = tuple[str, int, str, str, str, str, str, bool, datetime]
-COLUMNS = ("ticket_id", "seq", "client_id", "author_id", "author_name", "author_role", "body", "internal",
-           "created_at")
+COLUMNS = ("ticket_id", "seq", "client_id", "author_id", "author_name", "author_role", "body", "internal", "created_at")
 
 # Every row is new but in a replay, so the common case is a plain COPY, with no conflict check (ON CONFLICT costs
 # about as much again as the insert itself); a replay raises unique_violation and is written again with this.
@@ -47,6 +46,7 @@ _ADVANCE_TICKETS = """
 
 class TicketProgress(msgspec.Struct):
     """What a batch moves forward on one ticket."""
+
     last_seq: int
     updated_at: datetime
     first_response: datetime | None = None
@@ -54,6 +54,7 @@ class TicketProgress(msgspec.Struct):
 
 class StoredDraft(msgspec.Struct):
     """A persistence stream entry's draft (realtime/bus/base.py Draft, field for field), its time parsed in C."""
+
     ticket: str
     client_id: str
     author: User
@@ -64,15 +65,31 @@ class StoredDraft(msgspec.Struct):
 
 def row_of_message(message: Message) -> MessageRow:
     a = message.author
-    return (message.ticket, message.seq, message.client_id, a.id, a.name, a.role, message.body, message.internal,
-            parse_iso(message.created_at))
+    return (
+        message.ticket,
+        message.seq,
+        message.client_id,
+        a.id,
+        a.name,
+        a.role,
+        message.body,
+        message.internal,
+        parse_iso(message.created_at),
+    )
 
 
 def message_of_row(row: MessageRow) -> Message:
     ticket, seq, client_id, author_id, author_name, author_role, body, internal, created_at = row
-    return Message(id=f"{ticket}:{seq}", ticket=ticket, seq=seq, client_id=client_id,
-                   author=User(id=author_id, name=author_name, role=author_role), body=body, internal=internal,
-                   created_at=iso(created_at) or "")
+    return Message(
+        id=f"{ticket}:{seq}",
+        ticket=ticket,
+        seq=seq,
+        client_id=client_id,
+        author=User(id=author_id, name=author_name, role=author_role),
+        body=body,
+        internal=internal,
+        created_at=iso(created_at) or "",
+    )
 
 
 def events_for(rows: Sequence[MessageRow], wanted: outbox.MessageEventsWanted) -> list[tuple[Message, datetime]]:
@@ -117,8 +134,13 @@ async def _write_batch(driver: Any, rows: Sequence[MessageRow], replay: bool) ->
             await driver.execute(_INSERT_SKIPPING_EXISTING, *(list(column) for column in zip(*rows)))
         else:
             await driver.copy_records_to_table("messages", records=rows, columns=COLUMNS)
-        await driver.execute(_ADVANCE_TICKETS, ids, [progress[i].last_seq for i in ids],
-                             [progress[i].updated_at for i in ids], [progress[i].first_response for i in ids])
+        await driver.execute(
+            _ADVANCE_TICKETS,
+            ids,
+            [progress[i].last_seq for i in ids],
+            [progress[i].updated_at for i in ids],
+            [progress[i].first_response for i in ids],
+        )
         endpoints = await driver.fetch(outbox.ACTIVE_ENDPOINTS_SQL)
         wanted = outbox.message_events_wanted((_json_list(r[0]), r[1]) for r in endpoints)
         events = events_for(rows, wanted)
@@ -131,5 +153,14 @@ def _json_list(value: Any) -> list[str]:
     return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else list(value)
 
 
-__all__ = ["MessageRow", "COLUMNS", "StoredDraft", "TicketProgress", "row_of_message", "message_of_row",
-           "events_for", "ticket_progress", "write_rows_postgresql"]
+__all__ = [
+    "MessageRow",
+    "COLUMNS",
+    "StoredDraft",
+    "TicketProgress",
+    "row_of_message",
+    "message_of_row",
+    "events_for",
+    "ticket_progress",
+    "write_rows_postgresql",
+]

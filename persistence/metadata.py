@@ -13,8 +13,11 @@ from typing import Any
 import persistence
 from persistence.models import Base
 
-MODEL_MODULES = tuple(importlib.import_module(f"persistence.{m.name}")
-                      for m in pkgutil.iter_modules(persistence.__path__) if m.name.startswith("models"))
+MODEL_MODULES = tuple(
+    importlib.import_module(f"persistence.{m.name}")
+    for m in pkgutil.iter_modules(persistence.__path__)
+    if m.name.startswith("models")
+)
 metadata = Base.metadata
 
 # Names the migrations own without a model (a module lists them in MIGRATION_ONLY): "table", "table.column" or an

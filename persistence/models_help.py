@@ -20,6 +20,7 @@ MIGRATION_ONLY = frozenset({"help_articles_fts*", "help_articles.search", "ix_he
 
 class HelpArticle(Base):
     """One article as indexed; the Markdown files stay the source of truth (rows follow the folder)."""
+
     __tablename__ = "help_articles"
 
     slug: Mapped[str] = mapped_column(String(120), primary_key=True)
@@ -33,6 +34,7 @@ class HelpArticle(Base):
 
 class ArticleEvent(Base):
     """A suggestion shown, an article opened, a ticket not sent after reading (a deflection)."""
+
     __tablename__ = "article_events"
 
     pk: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
@@ -50,6 +52,7 @@ class ArticleEvent(Base):
 
 class Attachment(Base):
     """A file attached to a ticket; its bytes are in attachment storage under the id, never under its name."""
+
     __tablename__ = "attachments"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -63,11 +66,13 @@ class Attachment(Base):
 
     # Per uploader (migration 0006), like messages: another uploader's client_id is another upload.
     __table_args__ = (
-        UniqueConstraint("ticket_id", "uploader_id", "client_id", name="uq_attachments_ticket_uploader_client"),)
+        UniqueConstraint("ticket_id", "uploader_id", "client_id", name="uq_attachments_ticket_uploader_client"),
+    )
 
 
 class Callback(Base):
     """A premium customer's request to be phoned back; its ticket carries it through the agents' queue."""
+
     __tablename__ = "callbacks"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

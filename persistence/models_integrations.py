@@ -18,6 +18,7 @@ BIGINT_PK = BigInteger().with_variant(Integer, "sqlite")
 
 class OutboxEvent(Base):
     """An event written in the same transaction as the change it describes; the dispatcher fans it out."""
+
     __tablename__ = "outbox_events"
 
     pk: Mapped[int] = mapped_column(BIGINT_PK, primary_key=True, autoincrement=True)
@@ -51,6 +52,7 @@ class WebhookEndpoint(Base):
 
 class WebhookDelivery(Base):
     """One event for one endpoint: its state, attempts and the last attempt's outcome (the delivery log)."""
+
     __tablename__ = "webhook_deliveries"
 
     pk: Mapped[int] = mapped_column(BIGINT_PK, primary_key=True, autoincrement=True)
@@ -78,6 +80,7 @@ class WebhookDelivery(Base):
 
 class AuditEntry(Base):
     """What an agent or admin did: status changes, assignments, incident updates, erasures, webhook changes."""
+
     __tablename__ = "audit_log"
 
     pk: Mapped[int] = mapped_column(BIGINT_PK, primary_key=True, autoincrement=True)

@@ -15,6 +15,7 @@ from persistence.models import Base
 
 class AgentState(Base):
     """What an agent told us about themselves; being online is presence, not a row."""
+
     __tablename__ = "agent_states"
 
     agent_id: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -25,6 +26,7 @@ class AgentState(Base):
 
 class AssignmentCursor(Base):
     """The last agent auto-assignment picked, so round-robin resumes after a restart and is shared by nodes."""
+
     __tablename__ = "assignment_cursors"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -45,6 +47,7 @@ class CannedReply(Base):
 
 class CsatRating(Base):
     """One rating per ticket: the primary key is what makes "once" hold across nodes."""
+
     __tablename__ = "csat_ratings"
 
     ticket_id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -20,8 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from persistence.models_integrations import OutboxEvent, WebhookEndpoint
 from support.core.clock import iso
 from support.core.model import Message, TicketView
-from support.integrations.events import (EVENT_BODIES, EVENT_TYPES, Actor, FieldChange, IncidentLinkedData,
-                                         MessageCreatedData, TicketCreatedData, TicketUpdatedData, WebhookEvent)
+from support.integrations.events import (
+    EVENT_BODIES,
+    EVENT_TYPES,
+    Actor,
+    FieldChange,
+    IncidentLinkedData,
+    MessageCreatedData,
+    TicketCreatedData,
+    TicketUpdatedData,
+    WebhookEvent,
+)
 
 TRACKED_CHANGES = ("status", "assignee", "priority")
 
@@ -32,35 +41,60 @@ def stable_id(*parts: str) -> str:
     return "evt_" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
-def _row(event_id: str, type_: str, ticket_id: str | None, internal: bool, data: msgspec.Struct,
-         now: datetime) -> dict[str, Any]:
-    envelope = EVENT_BODIES[type_](id=event_id, type=type_, created_at=iso(now) or "",  # type: ignore[call-arg]
-                                   data=data)
-    return {"event_id": event_id, "type": type_, "ticket_id": ticket_id, "internal": internal,
-            "payload": msgspec.to_builtins(envelope), "created_at": now, "fanned_out": False}
+def _row(
+    event_id: str, type_: str, ticket_id: str | None, internal: bool, data: msgspec.Struct, now: datetime
+) -> dict[str, Any]:
+    envelope = EVENT_BODIES[type_](
+        id=event_id,
+        type=type_,
+        created_at=iso(now) or "",  # type: ignore[call-arg]
+        data=data,
+    )
+    return {
+        "event_id": event_id,
+        "type": type_,
+        "ticket_id": ticket_id,
+        "internal": internal,
+        "payload": msgspec.to_builtins(envelope),
+        "created_at": now,
+        "fanned_out": False,
+    }
 
 
 def ticket_created(view: TicketView, now: datetime) -> dict[str, Any]:
-    return _row(stable_id("ticket.created", view.id), "ticket.created", view.id, False,
-                TicketCreatedData(view), now)
+    return _row(stable_id("ticket.created", view.id), "ticket.created", view.id, False, TicketCreatedData(view), now)
 
 
-def ticket_updated(view: TicketView, changes: dict[str, FieldChange], actor: Actor | None,
-                   now: datetime) -> dict[str, Any]:
-    return _row("evt_" + uuid.uuid4().hex, "ticket.updated", view.id, False,
-                TicketUpdatedData(view, changes, actor), now)
+def ticket_updated(
+    view: TicketView, changes: dict[str, FieldChange], actor: Actor | None, now: datetime
+) -> dict[str, Any]:
+    return _row(
+        "evt_" + uuid.uuid4().hex, "ticket.updated", view.id, False, TicketUpdatedData(view, changes, actor), now
+    )
 
 
 def message_created(message: Message, now: datetime) -> dict[str, Any]:
-    return _row(stable_id("message.created", message.ticket, str(message.seq)), "message.created",
-                message.ticket, message.internal, MessageCreatedData(message), now)
+    return _row(
+        stable_id("message.created", message.ticket, str(message.seq)),
+        "message.created",
+        message.ticket,
+        message.internal,
+        MessageCreatedData(message),
+        now,
+    )
 
 
 def incident_linked(ticket_id: str, incident: dict[str, Any], now: datetime) -> dict[str, Any]:
     """For the incidents code: call add_events(session, dialect, [incident_linked(...)]) in its transaction."""
     key = str(incident.get("id", uuid.uuid4().hex))
-    return _row(stable_id("incident.linked", ticket_id, key), "incident.linked", ticket_id, False,
-                IncidentLinkedData(ticket_id, incident), now)
+    return _row(
+        stable_id("incident.linked", ticket_id, key),
+        "incident.linked",
+        ticket_id,
+        False,
+        IncidentLinkedData(ticket_id, incident),
+        now,
+    )
 
 
 def subscribed(events: Iterable[str], include_internal: bool, event_type: str, internal: bool) -> bool:
@@ -70,6 +104,7 @@ def subscribed(events: Iterable[str], include_internal: bool, event_type: str, i
 
 class MessageEventsWanted(msgspec.Struct, frozen=True):
     """Whether some active endpoint takes `message.created` for customer-visible messages, for internal notes."""
+
     visible: bool
     internal: bool
 
@@ -93,14 +128,22 @@ ACTIVE_ENDPOINTS_SQL = "SELECT events, include_internal FROM webhook_endpoints W
 
 async def wanted_message_events(session: AsyncSession) -> MessageEventsWanted:
     """Read in the caller's transaction, so an endpoint that exists when the messages are written gets them."""
-    rows = (await session.execute(select(WebhookEndpoint.events, WebhookEndpoint.include_internal).where(
-        WebhookEndpoint.active.is_(True), WebhookEndpoint.failing.is_(False)))).all()
+    rows = (
+        await session.execute(
+            select(WebhookEndpoint.events, WebhookEndpoint.include_internal).where(
+                WebhookEndpoint.active.is_(True), WebhookEndpoint.failing.is_(False)
+            )
+        )
+    ).all()
     return message_events_wanted(rows)
 
 
 def changes_between(before: TicketView, after: TicketView) -> dict[str, FieldChange]:
-    return {name: FieldChange(getattr(before, name), getattr(after, name)) for name in TRACKED_CHANGES
-            if getattr(before, name) != getattr(after, name)}
+    return {
+        name: FieldChange(getattr(before, name), getattr(after, name))
+        for name in TRACKED_CHANGES
+        if getattr(before, name) != getattr(after, name)
+    }
 
 
 # The same on the driver connection (asyncpg), for the worker's batch write.
@@ -116,8 +159,13 @@ INSERT_MESSAGE_EVENTS_SQL = """
 def message_event_columns(messages: Sequence[tuple[Message, datetime]]) -> tuple[list[Any], ...]:
     """`message.created` events of (message, its time) as the columns of INSERT_MESSAGE_EVENTS_SQL."""
     rows = [message_created(message, at) for message, at in messages]
-    return ([r["event_id"] for r in rows], [r["ticket_id"] for r in rows], [r["internal"] for r in rows],
-            [_json.encode(r["payload"]).decode() for r in rows], [r["created_at"] for r in rows])
+    return (
+        [r["event_id"] for r in rows],
+        [r["ticket_id"] for r in rows],
+        [r["internal"] for r in rows],
+        [_json.encode(r["payload"]).decode() for r in rows],
+        [r["created_at"] for r in rows],
+    )
 
 
 async def add_events(session: AsyncSession, dialect: str, rows: Iterable[dict[str, Any]]) -> None:
@@ -129,6 +177,18 @@ async def add_events(session: AsyncSession, dialect: str, rows: Iterable[dict[st
     await session.execute(insert(OutboxEvent).on_conflict_do_nothing(index_elements=["event_id"]), rows)
 
 
-__all__ = ["EVENT_TYPES", "Actor", "WebhookEvent", "add_events", "ticket_created", "ticket_updated",
-           "message_created", "incident_linked", "changes_between", "subscribed", "message_events_wanted",
-           "wanted_message_events", "MessageEventsWanted"]
+__all__ = [
+    "EVENT_TYPES",
+    "Actor",
+    "WebhookEvent",
+    "add_events",
+    "ticket_created",
+    "ticket_updated",
+    "message_created",
+    "incident_linked",
+    "changes_between",
+    "subscribed",
+    "message_events_wanted",
+    "wanted_message_events",
+    "MessageEventsWanted",
+]

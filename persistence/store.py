@@ -40,16 +40,30 @@ def create_engine(url: str) -> AsyncEngine:
 
 def ticket_view(row: models.Ticket, read_seq: int | None = None) -> TicketView:
     return TicketView(
-        id=row.id, subject=row.subject, status=row.status, plan=row.plan, priority=row.priority,
-        category=row.category, customer=Customer(id=row.customer_id, name=row.customer_name),
-        assignee=row.assignee, created_at=iso(row.created_at) or "", updated_at=iso(row.updated_at) or "",
-        last_seq=row.last_seq, first_response_due=iso(row.first_response_due),
-        first_response_at=iso(row.first_response_at), solved_at=iso(row.solved_at),
-        page_url=row.page_url, context=row.context, read_seq=read_seq, reviewed_at=iso(row.reviewed_at),
+        id=row.id,
+        subject=row.subject,
+        status=row.status,
+        plan=row.plan,
+        priority=row.priority,
+        category=row.category,
+        customer=Customer(id=row.customer_id, name=row.customer_name),
+        assignee=row.assignee,
+        created_at=iso(row.created_at) or "",
+        updated_at=iso(row.updated_at) or "",
+        last_seq=row.last_seq,
+        first_response_due=iso(row.first_response_due),
+        first_response_at=iso(row.first_response_at),
+        solved_at=iso(row.solved_at),
+        page_url=row.page_url,
+        context=row.context,
+        read_seq=read_seq,
+        reviewed_at=iso(row.reviewed_at),
         first_response_breached=policy.first_response_breached(
-            _utc(row.first_response_due), _utc(row.first_response_at), utcnow()),
-        resolution_s=None if row.solved_at is None else policy.resolution_seconds(
-            as_utc(row.created_at), as_utc(row.solved_at)),
+            _utc(row.first_response_due), _utc(row.first_response_at), utcnow()
+        ),
+        resolution_s=None
+        if row.solved_at is None
+        else policy.resolution_seconds(as_utc(row.created_at), as_utc(row.solved_at)),
     )
 
 
@@ -59,17 +73,28 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def message_view(row: models.Message) -> Message:
     return Message(
-        id=f"{row.ticket_id}:{row.seq}", ticket=row.ticket_id, seq=row.seq, client_id=row.client_id,
-        author=User(id=row.author_id, name=row.author_name, role=row.author_role), body=row.body,
-        internal=row.internal, created_at=iso(row.created_at) or "",
+        id=f"{row.ticket_id}:{row.seq}",
+        ticket=row.ticket_id,
+        seq=row.seq,
+        client_id=row.client_id,
+        author=User(id=row.author_id, name=row.author_name, role=row.author_role),
+        body=row.body,
+        internal=row.internal,
+        created_at=iso(row.created_at) or "",
     )
 
 
 def _message_row(message: Message) -> dict[str, Any]:
     return {
-        "ticket_id": message.ticket, "seq": message.seq, "client_id": message.client_id,
-        "author_id": message.author.id, "author_name": message.author.name, "author_role": message.author.role,
-        "body": message.body, "internal": message.internal, "created_at": parse_iso(message.created_at),
+        "ticket_id": message.ticket,
+        "seq": message.seq,
+        "client_id": message.client_id,
+        "author_id": message.author.id,
+        "author_name": message.author.name,
+        "author_role": message.author.role,
+        "body": message.body,
+        "internal": message.internal,
+        "created_at": parse_iso(message.created_at),
     }
 
 
@@ -82,8 +107,9 @@ class TicketStore:
         self.dialect = self.engine.dialect.name
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Reads on every join need no transaction: autocommit spares a BEGIN and a ROLLBACK round trip each.
-        self.reads = async_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-                                        expire_on_commit=False)
+        self.reads = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -106,19 +132,36 @@ class TicketStore:
             if existing is not None:
                 return existing, False
         row = models.Ticket(
-            id=new.id, customer_id=new.customer.id, customer_name=new.customer.name, client_id=new.client_id,
-            subject=new.subject, category=new.category, status="open", plan=new.plan, priority=new.priority,
-            assignee=None, page_url=new.page_url, context=new.context, created_at=new.created_at,
-            updated_at=new.created_at, last_seq=first.seq, first_response_due=new.first_response_due,
+            id=new.id,
+            customer_id=new.customer.id,
+            customer_name=new.customer.name,
+            client_id=new.client_id,
+            subject=new.subject,
+            category=new.category,
+            status="open",
+            plan=new.plan,
+            priority=new.priority,
+            assignee=None,
+            page_url=new.page_url,
+            context=new.context,
+            created_at=new.created_at,
+            updated_at=new.created_at,
+            last_seq=first.seq,
+            first_response_due=new.first_response_due,
         )
         try:
             async with self.sessions.begin() as session:
                 session.add(row)
                 await session.flush()
                 await session.execute(self._insert(models.Message).values(_message_row(first)))
-                await outbox.add_events(session, self.dialect, [
-                    outbox.ticket_created(ticket_view(row), new.created_at),
-                    outbox.message_created(first, new.created_at)])
+                await outbox.add_events(
+                    session,
+                    self.dialect,
+                    [
+                        outbox.ticket_created(ticket_view(row), new.created_at),
+                        outbox.message_created(first, new.created_at),
+                    ],
+                )
         except Exception:
             # A concurrent request with the same client_id won the race: answer with its ticket.
             if new.client_id:
@@ -130,8 +173,11 @@ class TicketStore:
 
     async def _ticket_by_client_id(self, customer_id: str, client_id: str) -> TicketView | None:
         async with self.sessions() as session:
-            row = await session.scalar(select(models.Ticket).where(
-                models.Ticket.customer_id == customer_id, models.Ticket.client_id == client_id))
+            row = await session.scalar(
+                select(models.Ticket).where(
+                    models.Ticket.customer_id == customer_id, models.Ticket.client_id == client_id
+                )
+            )
             return None if row is None else ticket_view(row)
 
     async def get_ticket(self, ticket_id: str, reader_id: str | None = None) -> TicketView | None:
@@ -146,12 +192,22 @@ class TicketStore:
             return ticket_view(row, read_seq)
 
     async def list_customer_tickets(self, customer_id: str, offset: int, limit: int) -> list[TicketView]:
-        query = (select(models.Ticket).where(models.Ticket.customer_id == customer_id)
-                 .order_by(models.Ticket.updated_at.desc(), models.Ticket.id.desc()))
+        query = (
+            select(models.Ticket)
+            .where(models.Ticket.customer_id == customer_id)
+            .order_by(models.Ticket.updated_at.desc(), models.Ticket.id.desc())
+        )
         return await self._with_read_seqs(query.offset(offset).limit(limit), customer_id)
 
-    async def list_queue(self, viewer_id: str, offset: int, limit: int, statuses: Sequence[str],
-                         plan: str | None = None, assignee: str | None = None) -> list[TicketView]:
+    async def list_queue(
+        self,
+        viewer_id: str,
+        offset: int,
+        limit: int,
+        statuses: Sequence[str],
+        plan: str | None = None,
+        assignee: str | None = None,
+    ) -> list[TicketView]:
         """The agents' queue in contract order: due time (none last), then priority, then age."""
         t = models.Ticket
         query = select(t).where(t.status.in_(statuses))
@@ -167,14 +223,21 @@ class TicketStore:
             rows = list(await session.scalars(query))
             if not rows:
                 return []
-            cursors = dict((await session.execute(
-                select(models.ReadCursor.ticket_id, models.ReadCursor.seq).where(
-                    models.ReadCursor.user_id == reader_id,
-                    models.ReadCursor.ticket_id.in_([r.id for r in rows])))).all())
+            cursors = dict(
+                (
+                    await session.execute(
+                        select(models.ReadCursor.ticket_id, models.ReadCursor.seq).where(
+                            models.ReadCursor.user_id == reader_id,
+                            models.ReadCursor.ticket_id.in_([r.id for r in rows]),
+                        )
+                    )
+                ).all()
+            )
             return [ticket_view(r, cursors.get(r.id, 0)) for r in rows]
 
-    async def update_ticket(self, ticket_id: str, now: datetime, status: str | None = None,
-                            assignee: Any = UNSET, actor: Any = None) -> TicketView | None:
+    async def update_ticket(
+        self, ticket_id: str, now: datetime, status: str | None = None, assignee: Any = UNSET, actor: Any = None
+    ) -> TicketView | None:
         """`actor` (an Identity) is who made the change by hand: it goes to the audit log with it."""
         async with self.sessions.begin() as session:
             row = await session.get(models.Ticket, ticket_id, with_for_update=self.dialect == "postgresql")
@@ -216,21 +279,31 @@ class TicketStore:
         """SQLite (the embedded default): the same write through SQLAlchemy, a statement per ticket."""
         progress = message_rows.ticket_progress(rows)
         async with self.sessions.begin() as session:
-            await session.execute(self._insert(models.Message).on_conflict_do_nothing(),
-                                  [dict(zip(message_rows.COLUMNS, row)) for row in rows])
+            await session.execute(
+                self._insert(models.Message).on_conflict_do_nothing(),
+                [dict(zip(message_rows.COLUMNS, row)) for row in rows],
+            )
             tt = models.Ticket
             for ticket_id, p in sorted(progress.items()):
-                await session.execute(update(tt).where(tt.id == ticket_id).values(
-                    last_seq=func.max(tt.last_seq, p.last_seq), updated_at=p.updated_at))
+                await session.execute(
+                    update(tt)
+                    .where(tt.id == ticket_id)
+                    .values(last_seq=func.max(tt.last_seq, p.last_seq), updated_at=p.updated_at)
+                )
                 if p.first_response is not None:
-                    await session.execute(update(tt).where(tt.id == ticket_id, tt.first_response_at.is_(None))
-                                          .values(first_response_at=p.first_response))
+                    await session.execute(
+                        update(tt)
+                        .where(tt.id == ticket_id, tt.first_response_at.is_(None))
+                        .values(first_response_at=p.first_response)
+                    )
             wanted = await outbox.wanted_message_events(session)
-            await outbox.add_events(session, self.dialect, [
-                outbox.message_created(message, at) for message, at in message_rows.events_for(rows, wanted)])
+            await outbox.add_events(
+                session,
+                self.dialect,
+                [outbox.message_created(message, at) for message, at in message_rows.events_for(rows, wanted)],
+            )
 
-    async def messages_after(self, ticket_id: str, after_seq: int, limit: int,
-                             include_internal: bool) -> list[Message]:
+    async def messages_after(self, ticket_id: str, after_seq: int, limit: int, include_internal: bool) -> list[Message]:
         async with self.reads() as session:
             rows = await session.scalars(_messages_after(ticket_id, after_seq, limit, include_internal))
             return [message_view(r) for r in rows]
@@ -246,8 +319,9 @@ class TicketStore:
 
     async def max_seq(self, ticket_id: str) -> int:
         async with self.sessions() as session:
-            value = await session.scalar(select(func.max(models.Message.seq)).where(
-                models.Message.ticket_id == ticket_id))
+            value = await session.scalar(
+                select(func.max(models.Message.seq)).where(models.Message.ticket_id == ticket_id)
+            )
             return int(value or 0)
 
     async def message_by_client_id(self, ticket_id: str, author_id: str, client_id: str) -> Message | None:
@@ -255,8 +329,9 @@ class TicketStore:
         client_id that another author used finds nothing here."""
         m = models.Message
         async with self.sessions() as session:
-            row = await session.scalar(select(m).where(
-                m.ticket_id == ticket_id, m.author_id == author_id, m.client_id == client_id))
+            row = await session.scalar(
+                select(m).where(m.ticket_id == ticket_id, m.author_id == author_id, m.client_id == client_id)
+            )
             return None if row is None else message_view(row)
 
     async def set_read(self, ticket_id: str, user_id: str, seq: int, now: datetime) -> None:
@@ -264,13 +339,17 @@ class TicketStore:
         statement = self._insert(c).values(ticket_id=ticket_id, user_id=user_id, seq=seq, updated_at=now)
         statement = statement.on_conflict_do_update(
             index_elements=[c.ticket_id, c.user_id],
-            set_={"seq": func.max(c.seq, seq) if self.dialect == "sqlite" else func.greatest(c.seq, seq),
-                  "updated_at": now})
+            set_={
+                "seq": func.max(c.seq, seq) if self.dialect == "sqlite" else func.greatest(c.seq, seq),
+                "updated_at": now,
+            },
+        )
         async with self.sessions.begin() as session:
             await session.execute(statement)
 
-    async def messages_and_cursors(self, ticket_id: str, after_seq: int,
-                                   limit: int) -> tuple[list[Message], dict[str, int]]:
+    async def messages_and_cursors(
+        self, ticket_id: str, after_seq: int, limit: int
+    ) -> tuple[list[Message], dict[str, int]]:
         """A join's reads in one session: the messages after a seq (internal ones too) and every read cursor."""
         async with self.reads() as session:
             rows = await session.scalars(_messages_after(ticket_id, after_seq, limit, include_internal=True))
@@ -295,7 +374,6 @@ class TicketStore:
     async def read_cursors(self, ticket_id: str) -> dict[str, int]:
         async with self.reads() as session:
             return dict((await session.execute(_read_cursors(ticket_id))).all())
-
 
 
 def _messages_after(ticket_id: str, after_seq: int, limit: int, include_internal: bool) -> Select[Any]:

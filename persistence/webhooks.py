@@ -45,8 +45,9 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"{SIGNATURE_VERSION}={mac.hexdigest()}"
 
 
-def verify(secret: str, timestamp: str, body: bytes, header: str, tolerance_s: float = 300,
-           now: float | None = None) -> bool:
+def verify(
+    secret: str, timestamp: str, body: bytes, header: str, tolerance_s: float = 300, now: float | None = None
+) -> bool:
     """What a receiver does (docs/api.md shows the same in a few lines): recompute and compare in constant time."""
     if not timestamp.isdigit() or abs((now or time.time()) - int(timestamp)) > tolerance_s:
         return False
@@ -78,8 +79,12 @@ class Dispatcher:
         self.store = store
         self.sessions = store.sessions
         self._next_prune = 0.0
-        self._client = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False,
-                                         trust_env=False, headers={"User-Agent": "Helpline-Webhooks/1"})
+        self._client = httpx.AsyncClient(
+            timeout=settings.webhook_timeout_s,
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": "Helpline-Webhooks/1"},
+        )
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -113,11 +118,16 @@ class Dispatcher:
         now = utcnow()
         d, ev = WebhookDelivery, OutboxEvent
         async with self.sessions.begin() as session:
-            await session.execute(delete(d).where(d.created_at < now - timedelta(seconds=DELIVERY_LOG_KEEP_S),
-                                                  d.status != "pending"))
-            await session.execute(delete(ev).where(
-                ev.created_at < now - timedelta(seconds=OUTBOX_KEEP_S), ev.fanned_out.is_(True),
-                ~ev.pk.in_(select(d.event_pk).where(d.status == "pending"))))
+            await session.execute(
+                delete(d).where(d.created_at < now - timedelta(seconds=DELIVERY_LOG_KEEP_S), d.status != "pending")
+            )
+            await session.execute(
+                delete(ev).where(
+                    ev.created_at < now - timedelta(seconds=OUTBOX_KEEP_S),
+                    ev.fanned_out.is_(True),
+                    ~ev.pk.in_(select(d.event_pk).where(d.status == "pending")),
+                )
+            )
 
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert if self.store.dialect == "postgresql" else sqlite.insert)(table)
@@ -133,15 +143,32 @@ class Dispatcher:
             events = list(await session.scalars(query.limit(FAN_OUT_BATCH)))
             if not events:
                 return 0
-            endpoints = list(await session.scalars(select(WebhookEndpoint).where(
-                WebhookEndpoint.active.is_(True), WebhookEndpoint.failing.is_(False))))
-            rows = [dict(endpoint_id=ep.id, event_pk=ev.pk, event_id=ev.event_id, event_type=ev.type,
-                         status="pending", attempts=0, next_attempt_at=now, expires_at=expires, created_at=now)
-                    for ev in events for ep in endpoints if wants(ep, ev.type, ev.internal)]
+            endpoints = list(
+                await session.scalars(
+                    select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True), WebhookEndpoint.failing.is_(False))
+                )
+            )
+            rows = [
+                dict(
+                    endpoint_id=ep.id,
+                    event_pk=ev.pk,
+                    event_id=ev.event_id,
+                    event_type=ev.type,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    expires_at=expires,
+                    created_at=now,
+                )
+                for ev in events
+                for ep in endpoints
+                if wants(ep, ev.type, ev.internal)
+            ]
             if rows:
                 await session.execute(self._insert(WebhookDelivery).on_conflict_do_nothing(), rows)
-            await session.execute(update(OutboxEvent).where(OutboxEvent.pk.in_([e.pk for e in events]))
-                                  .values(fanned_out=True))
+            await session.execute(
+                update(OutboxEvent).where(OutboxEvent.pk.in_([e.pk for e in events])).values(fanned_out=True)
+            )
             return len(events)
 
     async def deliver_due(self) -> int:
@@ -160,11 +187,14 @@ class Dispatcher:
     async def _claim_due(self) -> list[_Due]:
         d, ep, ev = WebhookDelivery, WebhookEndpoint, OutboxEvent
         now = utcnow()
-        query = (select(d.pk, d.attempts, d.expires_at, ep.id, ep.url, ep.secret, d.event_id, d.event_type,
-                        ev.payload)
-                 .join(ep, ep.id == d.endpoint_id).join(ev, ev.pk == d.event_pk)
-                 .where(d.status == "pending", d.next_attempt_at <= now, ep.active.is_(True), ep.failing.is_(False))
-                 .order_by(d.next_attempt_at, d.pk).limit(DELIVERY_BATCH))
+        query = (
+            select(d.pk, d.attempts, d.expires_at, ep.id, ep.url, ep.secret, d.event_id, d.event_type, ev.payload)
+            .join(ep, ep.id == d.endpoint_id)
+            .join(ev, ev.pk == d.event_pk)
+            .where(d.status == "pending", d.next_attempt_at <= now, ep.active.is_(True), ep.failing.is_(False))
+            .order_by(d.next_attempt_at, d.pk)
+            .limit(DELIVERY_BATCH)
+        )
         async with self.sessions() as session:
             candidates = [_Due(*row) for row in (await session.execute(query)).all()]
         claimed = []
@@ -173,9 +203,11 @@ class Dispatcher:
         lease = now + timedelta(seconds=self.settings.webhook_timeout_s * 2 + 5)
         async with self.sessions.begin() as session:
             for item in candidates:
-                result = await session.execute(update(d).where(
-                    d.pk == item.pk, d.status == "pending", d.attempts == item.attempts)
-                    .values(attempts=item.attempts + 1, next_attempt_at=lease, last_attempt_at=now))
+                result = await session.execute(
+                    update(d)
+                    .where(d.pk == item.pk, d.status == "pending", d.attempts == item.attempts)
+                    .values(attempts=item.attempts + 1, next_attempt_at=lease, last_attempt_at=now)
+                )
                 if cast("CursorResult[Any]", result).rowcount == 1:
                     claimed.append(item)
         return claimed
@@ -183,10 +215,15 @@ class Dispatcher:
     async def _deliver(self, item: _Due) -> None:
         body = msgspec.json.encode(item.payload)
         timestamp = int(time.time())
-        headers = {"Content-Type": "application/json", "Helpline-Event-Id": item.event_id,
-                   "Helpline-Event-Type": item.event_type, "Helpline-Delivery": str(item.pk),
-                   "Helpline-Attempt": str(item.attempts + 1), "Helpline-Timestamp": str(timestamp),
-                   "Helpline-Signature": signature(item.secret, timestamp, body)}
+        headers = {
+            "Content-Type": "application/json",
+            "Helpline-Event-Id": item.event_id,
+            "Helpline-Event-Type": item.event_type,
+            "Helpline-Delivery": str(item.pk),
+            "Helpline-Attempt": str(item.attempts + 1),
+            "Helpline-Timestamp": str(timestamp),
+            "Helpline-Signature": signature(item.secret, timestamp, body),
+        }
         started = time.perf_counter()
         code: int | None = None
         error: str | None = None
@@ -212,8 +249,11 @@ class Dispatcher:
                 values.update(status="delivered", delivered_at=now)
             elif now >= as_utc(item.expires_at):
                 values.update(status="failed")
-                await session.execute(update(ep).where(ep.id == item.endpoint_id, ep.failing.is_(False))
-                                      .values(failing=True, failing_since=now))
+                await session.execute(
+                    update(ep)
+                    .where(ep.id == item.endpoint_id, ep.failing.is_(False))
+                    .values(failing=True, failing_since=now)
+                )
                 log.warning("webhook endpoint %s is failing: %s", item.endpoint_id, error)
             else:
                 delay = backoff_s(attempts, self.settings.webhook_backoff_base_s, self.settings.webhook_backoff_max_s)

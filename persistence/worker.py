@@ -52,8 +52,9 @@ WRITTEN = Counter("helpline_worker_written_total", "Messages written to the data
 BATCHES = Counter("helpline_worker_batches_total", "Batches committed to the database", registry=REGISTRY)
 CLAIMED = Counter("helpline_worker_claimed_total", "Entries claimed from dead workers", registry=REGISTRY)
 LAG = Gauge("helpline_worker_lag", "Committed messages not yet written to the database", registry=REGISTRY)
-LAG_SECONDS = Gauge("helpline_worker_lag_seconds", "Age of the oldest committed message not yet written",
-                    registry=REGISTRY)
+LAG_SECONDS = Gauge(
+    "helpline_worker_lag_seconds", "Age of the oldest committed message not yet written", registry=REGISTRY
+)
 
 Entry = stream.Entry
 RawEntry = tuple[bytes, list[bytes] | dict[bytes, bytes]]  # an entry's fields as a flat list, or as redis-py's dict
@@ -105,8 +106,9 @@ class BatchPipeline:
     """Batches written one at a time, in stream order, so that a ticket's rows are committed in seq order; each
     batch acknowledged as soon as its own commit is done, while the next one is already being written."""
 
-    def __init__(self, write: Callable[[list[MessageRow]], Awaitable[bool]],
-                 ack: Callable[[list[bytes], int], Awaitable[None]]) -> None:
+    def __init__(
+        self, write: Callable[[list[MessageRow]], Awaitable[bool]], ack: Callable[[list[bytes], int], Awaitable[None]]
+    ) -> None:
         self._write = write
         self._ack = ack
         self._tasks: list[asyncio.Task[None]] = []
@@ -144,8 +146,12 @@ class PersistenceWorker:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = TicketStore(settings.database_url)
-        self.redis = redis_client(parse_redis_url(settings.redis_url or ""), socket_connect_timeout=2,
-                                  socket_timeout=10, retry=Retry(NoBackoff(), 0))
+        self.redis = redis_client(
+            parse_redis_url(settings.redis_url or ""),
+            socket_connect_timeout=2,
+            socket_timeout=10,
+            retry=Retry(NoBackoff(), 0),
+        )
         self.redis.set_response_callback("XREADGROUP", _unparsed)  # decode_entries reads the reply as it came
         self.stream = stream.persist_key(settings.key_prefix)
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -197,8 +203,11 @@ class PersistenceWorker:
                     await self._maintain()
                 try:
                     async with self._reader() as reader:
-                        entries = _entries_of(await reader.xreadgroup(
-                            PERSIST_GROUP, self.consumer, {self.stream: ">"}, count=BATCH, block=BLOCK_MS))
+                        entries = _entries_of(
+                            await reader.xreadgroup(
+                                PERSIST_GROUP, self.consumer, {self.stream: ">"}, count=BATCH, block=BLOCK_MS
+                            )
+                        )
                         if entries and not await self._replicated(reader):
                             continue  # stopping: the entries stay pending, claimed by the next worker
                 except ResponseError as exc:
@@ -219,8 +228,12 @@ class PersistenceWorker:
         cursor: bytes | str = "0-0"
         while not self.stopping.is_set():
             async with self._reader() as reader:
-                cursor, entries, _deleted = cast(tuple[bytes, list[Entry], list[bytes]], await reader.xautoclaim(
-                    self.stream, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, count=CLAIM_BATCH))
+                cursor, entries, _deleted = cast(
+                    tuple[bytes, list[Entry], list[bytes]],
+                    await reader.xautoclaim(
+                        self.stream, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, count=CLAIM_BATCH
+                    ),
+                )
                 if entries and not await self._replicated(reader):
                     return
             if entries:
@@ -249,7 +262,8 @@ class PersistenceWorker:
             return True
         while True:
             replicas = await reader.execute_command(  # type: ignore[no-untyped-call]
-                "WAIT", wanted, self.settings.redis_wait_timeout_ms)
+                "WAIT", wanted, self.settings.redis_wait_timeout_ms
+            )
             if int(replicas) >= wanted:
                 return True
             if self.stopping.is_set():
@@ -257,8 +271,9 @@ class PersistenceWorker:
             loop = asyncio.get_running_loop()
             if loop.time() >= self._next_lag_log:
                 self._next_lag_log = loop.time() + LAG_LOG_EVERY_S
-                log.warning("%d of %d replicas have the stream's latest entries; waiting before writing them",
-                            replicas, wanted)
+                log.warning(
+                    "%d of %d replicas have the stream's latest entries; waiting before writing them", replicas, wanted
+                )
 
     async def _ack(self, ids: list[bytes], written: int) -> None:
         await self.redis.xack(self.stream, PERSIST_GROUP, *ids)

@@ -37,8 +37,11 @@ async def set_reviewed(store: TicketStore, ticket_id: str, agent_id: str, review
     """Mark a report "received and reviewed" (or take the mark back); False when there is no such ticket."""
     t = models.Ticket
     async with store.sessions.begin() as session:
-        result = await session.execute(update(t).where(t.id == ticket_id).values(
-            reviewed_at=now if reviewed else None, reviewed_by=agent_id if reviewed else None))
+        result = await session.execute(
+            update(t)
+            .where(t.id == ticket_id)
+            .values(reviewed_at=now if reviewed else None, reviewed_by=agent_id if reviewed else None)
+        )
         return bool(cast("CursorResult[Any]", result).rowcount)
 
 
@@ -47,8 +50,11 @@ async def set_away(store: TicketStore, agent_id: str, name: str, away: bool, now
     a = AgentState
     statement = store._insert(a).values(agent_id=agent_id, name=name, away=away, updated_at=now)
     async with store.sessions.begin() as session:
-        await session.execute(statement.on_conflict_do_update(
-            index_elements=[a.agent_id], set_={"name": name, "away": away, "updated_at": now}))
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[a.agent_id], set_={"name": name, "away": away, "updated_at": now}
+            )
+        )
 
 
 async def away_agents(store: TicketStore) -> set[str]:
@@ -68,8 +74,11 @@ async def take_next_agent(store: TicketStore, available: Sequence[str], now: dat
         return None
     c = AssignmentCursor
     async with store.sessions.begin() as session:
-        await session.execute(store._insert(c).values(name=ROUND_ROBIN, last_agent_id=None, updated_at=now)
-                              .on_conflict_do_nothing(index_elements=[c.name]))
+        await session.execute(
+            store._insert(c)
+            .values(name=ROUND_ROBIN, last_agent_id=None, updated_at=now)
+            .on_conflict_do_nothing(index_elements=[c.name])
+        )
         row = await session.get(c, ROUND_ROBIN, with_for_update=store.dialect == "postgresql")
         assert row is not None
         chosen = next_agent(available, row.last_agent_id)
@@ -94,8 +103,9 @@ async def add_canned(store: TicketStore, reply: CannedReply) -> CannedReply:
     return reply
 
 
-async def edit_canned(store: TicketStore, canned_id: str, title: str | None, body: str | None,
-                      now: datetime) -> CannedReply | None:
+async def edit_canned(
+    store: TicketStore, canned_id: str, title: str | None, body: str | None, now: datetime
+) -> CannedReply | None:
     async with store.sessions.begin() as session:
         row = await session.get(CannedReply, canned_id)
         if row is None:
@@ -132,9 +142,14 @@ async def rating_of(store: TicketStore, ticket_id: str) -> CsatRating | None:
 async def report_facts(store: TicketStore, since: datetime) -> tuple[list[TicketFacts], list[Rating]]:
     t, r = models.Ticket, CsatRating
     async with store.sessions() as session:
-        rows = (await session.execute(
-            select(t.plan, t.created_at, t.first_response_due, t.first_response_at, t.solved_at)
-            .where(t.created_at >= since).order_by(t.created_at.desc()).limit(REPORT_TICKETS_MAX))).all()
+        rows = (
+            await session.execute(
+                select(t.plan, t.created_at, t.first_response_due, t.first_response_at, t.solved_at)
+                .where(t.created_at >= since)
+                .order_by(t.created_at.desc())
+                .limit(REPORT_TICKETS_MAX)
+            )
+        ).all()
         ratings = (await session.execute(select(r.plan, r.score).where(r.created_at >= since))).all()
     facts = [TicketFacts(p, as_utc(c), _utc(d), _utc(f), _utc(s)) for p, c, d, f, s in rows]
     return facts, [Rating(p, s) for p, s in ratings]
@@ -143,10 +158,13 @@ async def report_facts(store: TicketStore, since: datetime) -> tuple[list[Ticket
 async def free_reports(store: TicketStore, since: datetime) -> list[Report]:
     """The newest free reports with their first message (the report's body)."""
     t, m = models.Ticket, models.Message
-    query = (select(t.id, t.subject, m.body, t.created_at)
-             .join(m, (m.ticket_id == t.id) & (m.seq == 1))
-             .where(t.plan == "free", t.created_at >= since)
-             .order_by(t.created_at.desc()).limit(SIGNAL_REPORTS_MAX))
+    query = (
+        select(t.id, t.subject, m.body, t.created_at)
+        .join(m, (m.ticket_id == t.id) & (m.seq == 1))
+        .where(t.plan == "free", t.created_at >= since)
+        .order_by(t.created_at.desc())
+        .limit(SIGNAL_REPORTS_MAX)
+    )
     async with store.sessions() as session:
         rows = (await session.execute(query)).all()
     return [Report(i, s, b, as_utc(c)) for i, s, b, c in rows]
@@ -157,16 +175,20 @@ async def waiting_tickets(store: TicketStore) -> tuple[list[QueuedTicket], int]:
     t = models.Ticket
     waiting = (t.status.in_(policy.ACTIVE_STATUSES), t.first_response_at.is_(None))
     async with store.sessions() as session:
-        paid = (await session.execute(select(t.plan, t.created_at, t.first_response_due)
-                                      .where(*waiting, t.first_response_due.is_not(None))
-                                      .limit(WAITING_PAID_MAX))).all()
-        free = await session.scalar(select(func.count()).select_from(t).where(*waiting,
-                                                                              t.first_response_due.is_(None)))
+        paid = (
+            await session.execute(
+                select(t.plan, t.created_at, t.first_response_due)
+                .where(*waiting, t.first_response_due.is_not(None))
+                .limit(WAITING_PAID_MAX)
+            )
+        ).all()
+        free = await session.scalar(select(func.count()).select_from(t).where(*waiting, t.first_response_due.is_(None)))
     return [QueuedTicket(p, as_utc(c), _utc(d)) for p, c, d in paid], int(free or 0)
 
 
-async def recent_first_responses(store: TicketStore, since: datetime, plan: str | None = None,
-                                 limit: int = 500) -> list[tuple[datetime, datetime]]:
+async def recent_first_responses(
+    store: TicketStore, since: datetime, plan: str | None = None, limit: int = 500
+) -> list[tuple[datetime, datetime]]:
     """(created_at, first_response_at) of tickets first answered since `since`, newest first."""
     t = models.Ticket
     query = select(t.created_at, t.first_response_at).where(t.first_response_at >= since)
@@ -208,8 +230,9 @@ class WorkflowRepository:
     async def add_canned(self, reply: ports.CannedReply) -> ports.CannedReply:
         return _canned(await add_canned(self.store, CannedReply(**dataclasses.asdict(reply))))
 
-    async def edit_canned(self, canned_id: str, title: str | None, body: str | None,
-                          now: datetime) -> ports.CannedReply | None:
+    async def edit_canned(
+        self, canned_id: str, title: str | None, body: str | None, now: datetime
+    ) -> ports.CannedReply | None:
         row = await edit_canned(self.store, canned_id, title, body, now)
         return None if row is None else _canned(row)
 
@@ -221,8 +244,11 @@ class WorkflowRepository:
 
     async def rating_of(self, ticket_id: str) -> ports.CsatRating | None:
         row = await rating_of(self.store, ticket_id)
-        return None if row is None else ports.CsatRating(row.ticket_id, row.customer_id, row.plan, row.score,
-                                                         row.comment, row.created_at)
+        return (
+            None
+            if row is None
+            else ports.CsatRating(row.ticket_id, row.customer_id, row.plan, row.score, row.comment, row.created_at)
+        )
 
     async def report_facts(self, since: datetime) -> tuple[list[TicketFacts], list[Rating]]:
         return await report_facts(self.store, since)
@@ -233,8 +259,9 @@ class WorkflowRepository:
     async def waiting_tickets(self) -> tuple[list[QueuedTicket], int]:
         return await waiting_tickets(self.store)
 
-    async def recent_first_responses(self, since: datetime, plan: str | None = None,
-                                     limit: int = 500) -> list[tuple[datetime, datetime]]:
+    async def recent_first_responses(
+        self, since: datetime, plan: str | None = None, limit: int = 500
+    ) -> list[tuple[datetime, datetime]]:
         return await recent_first_responses(self.store, since, plan, limit)
 
 

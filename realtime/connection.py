@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 class Node(Protocol):
     """What a connection needs of its gateway node (realtime/dispatch.py `Gateway` is one): the settings, the
     hub it registers with, the bus for presence, the connection limits, and `handle` for every decoded frame."""
+
     settings: "Settings"
     hub: "Hub"
     bus: "Bus"
@@ -47,6 +48,7 @@ class Node(Protocol):
     verifier: "TokenVerifier"
 
     async def handle(self, connection: "Connection", frame: frames.ClientFrame) -> None: ...
+
 
 log = logging.getLogger("helpline.connection")
 
@@ -72,9 +74,31 @@ class JoinBuffer:
 
 class Connection:
     # Slots, and join buffers only while a join is under way: at 20,000 idle connections every object counts.
-    __slots__ = ("id", "websocket", "gateway", "identity", "public_user", "user_id", "role", "tickets", "_joins",
-                 "_shown_seq", "_awaiting_ack", "_typing", "_closing", "_frame_budget", "_refusals", "ip", "_write",
-                 "_buffered", "_send_limit", "_outbox", "_handling", "_close_after", "__weakref__")
+    __slots__ = (
+        "id",
+        "websocket",
+        "gateway",
+        "identity",
+        "public_user",
+        "user_id",
+        "role",
+        "tickets",
+        "_joins",
+        "_shown_seq",
+        "_awaiting_ack",
+        "_typing",
+        "_closing",
+        "_frame_budget",
+        "_refusals",
+        "ip",
+        "_write",
+        "_buffered",
+        "_send_limit",
+        "_outbox",
+        "_handling",
+        "_close_after",
+        "__weakref__",
+    )
 
     def __init__(self, websocket: WebSocket, gateway: Node) -> None:
         self.id = secrets.token_hex(8)
@@ -101,8 +125,9 @@ class Connection:
         self._write = writer["write"] if writer else None
         self._buffered = writer["buffered"] if writer else None
         self._send_limit = gateway.settings.send_buffer_bytes
-        self._outbox: asyncio.Queue[str] | None = None if writer else asyncio.Queue(
-            max(1, gateway.settings.send_buffer_bytes // 1024))  # the same bound, counting about a KiB a frame
+        self._outbox: asyncio.Queue[str] | None = (
+            None if writer else asyncio.Queue(max(1, gateway.settings.send_buffer_bytes // 1024))
+        )  # the same bound, counting about a KiB a frame
 
     # -- sending -----------------------------------------------------------------------------------------------
     def push(self, frame: frames.Outgoing, then: frames.Outgoing | None = None) -> None:
@@ -112,8 +137,8 @@ class Connection:
             return
         metrics.FRAMES_OUT.count += 1 if then is None else 2
         if self._write is not None:
-            if self._write(frame.wire if then is None else frame.wire + then.wire) \
-                    and self._buffered() > self._send_limit:  # type: ignore[misc]
+            wrote = self._write(frame.wire if then is None else frame.wire + then.wire)
+            if wrote and self._buffered() > self._send_limit:  # type: ignore[misc]
                 self._too_slow()
             return
         assert self._outbox is not None
@@ -192,8 +217,11 @@ class Connection:
         if not limits.per_ip.acquire(self.ip):
             await ws.close(CLOSE_RATE_LIMITED, "too many connections from this address")
             return
-        writer = None if self._outbox is None else asyncio.create_task(self._write_outbox(self._outbox),
-                                                                         name=f"ws-writer-{self.id}")
+        writer = (
+            None
+            if self._outbox is None
+            else asyncio.create_task(self._write_outbox(self._outbox), name=f"ws-writer-{self.id}")
+        )
         try:
             if await self._hello():
                 if not limits.per_user.acquire(self.user_id):
@@ -247,8 +275,13 @@ class Connection:
         self.identity = identity
         self.user_id, self.role = identity.id, identity.role
         self.public_user = User(identity.id, identity.name, identity.role)
-        self.push(frames.encode(frames.Welcome(
-            frames.WelcomeUser(identity.id, identity.name, identity.role, identity.plan), settings.heartbeat_s)))
+        self.push(
+            frames.encode(
+                frames.Welcome(
+                    frames.WelcomeUser(identity.id, identity.name, identity.role, identity.plan), settings.heartbeat_s
+                )
+            )
+        )
         return True
 
     async def _receive_text(self) -> str | None:

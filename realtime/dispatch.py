@@ -30,8 +30,9 @@ QUEUE_SNAPSHOT = 200
 
 
 class Gateway:
-    def __init__(self, settings: Settings, store: TicketStore, bus: Bus, tickets: TicketService,
-                 workflow: Workflow) -> None:
+    def __init__(
+        self, settings: Settings, store: TicketStore, bus: Bus, tickets: TicketService, workflow: Workflow
+    ) -> None:
         self.settings = settings
         self.verifier = TokenVerifier.from_settings(settings)  # a key it cannot use stops start-up here
         self.store = store
@@ -45,8 +46,9 @@ class Gateway:
 
     async def start(self) -> None:
         await self.bus.start(self.hub.deliver)
-        self._heartbeat = asyncio.create_task(presence.heartbeats(self.hub, self.bus, self.settings.heartbeat_s),
-                                              name="heartbeats")
+        self._heartbeat = asyncio.create_task(
+            presence.heartbeats(self.hub, self.bus, self.settings.heartbeat_s), name="heartbeats"
+        )
 
     async def close(self) -> None:
         if self._heartbeat:

@@ -62,8 +62,9 @@ def close_schedule(count: int, window_s: float, rng: random.Random) -> list[floa
     return sorted(rng.uniform(0.0, window_s) for _ in range(count))
 
 
-async def drain_gateway(gateway: "Gateway", mark_draining: Callable[[], None], window_s: float,
-                        rng: random.Random | None = None) -> None:
+async def drain_gateway(
+    gateway: "Gateway", mark_draining: Callable[[], None], window_s: float, rng: random.Random | None = None
+) -> None:
     """Readiness 503 and new WebSockets refused (`mark_draining`), then every connection closed with 1001 at its
     point of the window, each after the frame it is handling (a send waiting for its commit) has been answered;
     returns when they are gone or the grace after the window is over."""
@@ -83,6 +84,7 @@ async def drain_gateway(gateway: "Gateway", mark_draining: Callable[[], None], w
     while gateway.hub.connections and loop.time() < deadline:
         await asyncio.sleep(0.05)
     if gateway.hub.connections:
-        log.warning("drain: %d connections still open after the window; uvicorn closes them",
-                    len(gateway.hub.connections))
+        log.warning(
+            "drain: %d connections still open after the window; uvicorn closes them", len(gateway.hub.connections)
+        )
     log.info("drained in %.1fs", loop.time() - started)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 class Member(Protocol):
     """What the hub needs of a local connection (realtime/connection.py `Connection` is one): who it is, and
     three ways to hand it bytes encoded once for every recipient. None of them waits; a slow client is cut off."""
+
     id: str
     user_id: str
     role: str
@@ -116,7 +117,8 @@ class Hub:
         if event.active:
             stop = TypingEvent(event.ticket, event.user, False, event.internal)
             self._typing_expiry[key] = asyncio.get_running_loop().call_later(
-                self.typing_ttl_s, self._typing_expired, key, stop)
+                self.typing_ttl_s, self._typing_expired, key, stop
+            )
 
     def _typing_expired(self, key: tuple[str, str], stop: TypingEvent) -> None:
         self._typing_expiry.pop(key, None)

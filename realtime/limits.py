@@ -15,8 +15,8 @@ from typing import Callable, NamedTuple, Protocol
 
 @dataclass(slots=True)
 class TokenBucket:
-    rate: float            # tokens added per second
-    burst: float           # the most tokens held
+    rate: float  # tokens added per second
+    burst: float  # the most tokens held
     tokens: float = -1.0
     stamp: float = 0.0
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
@@ -39,8 +39,9 @@ class TokenBucket:
 class BucketsByKey:
     """One bucket per key (a user id, an IP), the least recently used forgotten past `capacity`."""
 
-    def __init__(self, rate: float, burst: float, capacity: int = 100_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate: float, burst: float, capacity: int = 100_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate, self.burst, self.capacity, self.clock = rate, burst, capacity, clock
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
 
@@ -82,8 +83,9 @@ class TokenBuckets(Protocol):
 class MemoryTokenBuckets:
     """TokenBuckets for one process (the embedded default): exact, but each node keeps its own."""
 
-    def __init__(self, rate: float, burst: float, capacity: int = 100_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate: float, burst: float, capacity: int = 100_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate, self.burst = rate, burst
         self._buckets = BucketsByKey(rate, burst, capacity, clock)
 

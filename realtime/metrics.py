@@ -13,8 +13,11 @@ FRAMES_IN = Counter("helpline_frames_in_total", "Client frames received", ["type
 COMMITS = Counter("helpline_commits_total", "Messages committed", ["duplicate"])
 # Children resolved once: labels() takes a lock and builds a key on every call, and these count every message.
 COMMITTED_NEW, COMMITTED_DUPLICATE = COMMITS.labels("false"), COMMITS.labels("true")
-COMMIT_LATENCY = Histogram("helpline_commit_seconds", "Time from send to commit",
-                           buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+COMMIT_LATENCY = Histogram(
+    "helpline_commit_seconds",
+    "Time from send to commit",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
 ERRORS = Counter("helpline_error_frames_total", "Error frames sent", ["code"])
 SLOW_CLIENTS = Counter("helpline_slow_client_disconnects_total", "Connections closed for falling behind")
 WORKER_LAG = Gauge("helpline_worker_lag", "Committed messages the persistence worker has not written yet (Redis bus)")

@@ -15,12 +15,15 @@ from support.core.settings import Settings
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+
 class RateBudgets:
     def __init__(self, settings: Settings) -> None:
         self._redis: Redis | None = None
-        budgets = {"http-write": (settings.http_write_rate_per_s, settings.http_write_burst),
-                   "anonymous-write": (settings.anonymous_write_rate_per_s, settings.anonymous_write_burst),
-                   "connection": (settings.connection_rate_per_s, settings.connection_burst)}
+        budgets = {
+            "http-write": (settings.http_write_rate_per_s, settings.http_write_burst),
+            "anonymous-write": (settings.anonymous_write_rate_per_s, settings.anonymous_write_burst),
+            "connection": (settings.connection_rate_per_s, settings.connection_burst),
+        }
         opened: dict[str, TokenBuckets] = {}
         if settings.redis_url:
             from realtime.bus.redis.limits import RedisTokenBuckets, limits_client

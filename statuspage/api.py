@@ -14,8 +14,18 @@ from starlette.routing import Route
 
 from support.core.tokens import TokenError, TokenVerifier, bearer_token
 from statuspage import rules
-from statuspage.bodies import (INCIDENT_ID, BodyError, ComponentChange, NewIncident, NewMaintenance, NewUpdate,
-                               blank_refused, read_body, unique_known, utc_in_range)
+from statuspage.bodies import (
+    INCIDENT_ID,
+    BodyError,
+    ComponentChange,
+    NewIncident,
+    NewMaintenance,
+    NewUpdate,
+    blank_refused,
+    read_body,
+    unique_known,
+    utc_in_range,
+)
 from statuspage.service import StatusService, live_maintenance
 from statuspage.store import Incident, utcnow
 
@@ -35,10 +45,17 @@ def base_url(request: Request) -> str:
 
 def incident_json(i: Incident, base: str) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": i.id, "name": i.name, "status": i.status, "impact": i.impact, "components": i.components,
-        "updates": [{"id": u.id, "status": u.status, "body": u.body, "created_at": iso(u.created_at)}
-                    for u in i.updates],
-        "created_at": iso(i.created_at), "updated_at": iso(i.updated_at), "resolved_at": iso(i.resolved_at),
+        "id": i.id,
+        "name": i.name,
+        "status": i.status,
+        "impact": i.impact,
+        "components": i.components,
+        "updates": [
+            {"id": u.id, "status": u.status, "body": u.body, "created_at": iso(u.created_at)} for u in i.updates
+        ],
+        "created_at": iso(i.created_at),
+        "updated_at": iso(i.updated_at),
+        "resolved_at": iso(i.resolved_at),
         "shortlink": f"{base}/incidents/{i.id}",
     }
     if i.kind == "maintenance":
@@ -56,13 +73,18 @@ async def status(request: Request) -> Response:
     service: StatusService = request.app.state.service
     snap = await service.snapshot()
     base = base_url(request)
-    return JSONResponse({
-        "overall": snap.overall, "indicator": snap.indicator, "description": snap.description,
-        "components": [{"id": c.id, "name": c.name, "status": c.status} for c in snap.components],
-        "incidents": [incident_json(i, base) for i in snap.incidents],
-        "maintenances": [incident_json(m, base) for m in snap.maintenances],
-        "updated_at": iso(snap.updated_at), "page_url": base,
-    })
+    return JSONResponse(
+        {
+            "overall": snap.overall,
+            "indicator": snap.indicator,
+            "description": snap.description,
+            "components": [{"id": c.id, "name": c.name, "status": c.status} for c in snap.components],
+            "incidents": [incident_json(i, base) for i in snap.incidents],
+            "maintenances": [incident_json(m, base) for m in snap.maintenances],
+            "updated_at": iso(snap.updated_at),
+            "page_url": base,
+        }
+    )
 
 
 async def list_incidents(request: Request) -> Response:
@@ -99,10 +121,19 @@ async def list_maintenances(request: Request) -> Response:
 async def uptime(request: Request) -> Response:
     service: StatusService = request.app.state.service
     rows = await service.uptime()
-    return JSONResponse({"components": [
-        {"id": u.component.id, "name": u.component.name, "uptime_percent": u.percent,
-         "days": [{"date": d.date.isoformat(), "status": d.status, "uptime": d.uptime} for d in u.days]}
-        for u in rows]})
+    return JSONResponse(
+        {
+            "components": [
+                {
+                    "id": u.component.id,
+                    "name": u.component.name,
+                    "uptime_percent": u.percent,
+                    "days": [{"date": d.date.isoformat(), "status": d.status, "uptime": d.uptime} for d in u.days],
+                }
+                for u in rows
+            ]
+        }
+    )
 
 
 async def _refuse_non_admin(request: Request) -> Response | None:
@@ -130,9 +161,14 @@ async def create_incident(request: Request) -> Response:
     try:
         new = await read_body(request, NewIncident)
         incident = await service.store.create_incident(
-            kind="incident", name=blank_refused("name", new.name), status=new.status, impact=new.impact,
-            components=unique_known(new.components, service.known), body=blank_refused("body", new.body),
-            now=utcnow())
+            kind="incident",
+            name=blank_refused("name", new.name),
+            status=new.status,
+            impact=new.impact,
+            components=unique_known(new.components, service.known),
+            body=blank_refused("body", new.body),
+            now=utcnow(),
+        )
     except BodyError as exc:
         return refusal(exc)
     return JSONResponse(incident_json(incident, base_url(request)), status_code=201)
@@ -153,8 +189,14 @@ async def add_update(request: Request) -> Response:
         if new.status not in allowed:
             raise BodyError("bad_request", f"status must be one of {', '.join(allowed)}")
         components = None if new.components is None else unique_known(new.components, service.known)
-        updated = await service.store.add_update(found.id, status=new.status, body=blank_refused("body", new.body),
-                                                 now=utcnow(), impact=new.impact, components=components)
+        updated = await service.store.add_update(
+            found.id,
+            status=new.status,
+            body=blank_refused("body", new.body),
+            now=utcnow(),
+            impact=new.impact,
+            components=components,
+        )
     except BodyError as exc:
         return refusal(exc)
     if updated is None:  # deleted between the read and the write
@@ -173,9 +215,16 @@ async def create_maintenance(request: Request) -> Response:
         if end <= start:
             raise BodyError("bad_request", "scheduled_until must be after scheduled_for")
         created = await service.store.create_incident(
-            kind="maintenance", name=blank_refused("name", new.name), status="scheduled", impact="maintenance",
-            components=unique_known(new.components, service.known), body=blank_refused("body", new.body),
-            now=utcnow(), scheduled_for=start, scheduled_until=end)
+            kind="maintenance",
+            name=blank_refused("name", new.name),
+            status="scheduled",
+            impact="maintenance",
+            components=unique_known(new.components, service.known),
+            body=blank_refused("body", new.body),
+            now=utcnow(),
+            scheduled_for=start,
+            scheduled_until=end,
+        )
     except BodyError as exc:
         return refusal(exc)
     return JSONResponse(incident_json(live_maintenance(created, utcnow()), base_url(request)), status_code=201)

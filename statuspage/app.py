@@ -40,8 +40,9 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     ok = await request.app.state.service.store.ping()
-    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": {"database": ok}},
-                        status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "unavailable", "checks": {"database": ok}}, status_code=200 if ok else 503
+    )
 
 
 async def metrics(request: Request) -> Response:
@@ -49,9 +50,19 @@ async def metrics(request: Request) -> Response:
     if token and not secrets.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}"):
         return api.error(401, "unauthorized", "/metrics wants the metrics token (HELPLINE_METRICS_TOKEN)")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
 # Starlette answers unknown paths and methods with text/plain; every answer of this service is the error envelope.
-_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "bad_request",
-               409: "conflict", 413: "too_large", 429: "rate_limited"}
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "bad_request",
+    409: "conflict",
+    413: "too_large",
+    429: "rate_limited",
+}
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -76,8 +87,9 @@ async def _start_probes(service: StatusService, settings: StatusSettings) -> lis
         async def report(status: str, cid: str = spec.id) -> None:
             await service.store.set_component_status(cid, status, utcnow())
 
-        probe = GatewayProbe(settings.status_probe_urls, settings.status_probe_interval_s, report,
-                             recorded.get(spec.id, "operational"))
+        probe = GatewayProbe(
+            settings.status_probe_urls, settings.status_probe_interval_s, report, recorded.get(spec.id, "operational")
+        )
         task = asyncio.create_task(probe.run(), name=f"status-probe-{spec.id}")
         task.add_done_callback(_log_death)
         tasks.append(task)
@@ -122,10 +134,16 @@ def create_app(settings: StatusSettings) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     # Reads are public and readable from any origin (the widget, aggregators); writes are not offered to browsers.
-    middleware = [Middleware(SecurityHeaders),
-                  Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"])]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                    exception_handlers={HTTPException: http_error, Exception: server_error})
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
     app.state.settings = settings
     app.state.verifier = TokenVerifier.from_settings(settings)  # admin tokens: the gateway's keys and rules
     return app

@@ -28,8 +28,7 @@ Components = Annotated[list[ComponentId], msgspec.Meta(max_length=100)]
 IncidentStatus = Literal["investigating", "identified", "monitoring", "resolved"]
 MaintenanceStatus = Literal["scheduled", "in_progress", "verifying", "completed"]
 Impact = Literal["none", "minor", "major", "critical"]
-ComponentStatus = Literal["operational", "degraded_performance", "partial_outage", "major_outage",
-                          "under_maintenance"]
+ComponentStatus = Literal["operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"]
 
 
 class NewIncident(msgspec.Struct):

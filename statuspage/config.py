@@ -56,7 +56,11 @@ def load(path: str | None) -> PageSpec:
             raise ConfigError(f"{file}: component id {cid} appears twice")
         probe = item.get("probe")
         if probe not in (None, "gateway"):
-            raise ConfigError(f"{file}: component {cid}: probe must be \"gateway\"")
+            raise ConfigError(f'{file}: component {cid}: probe must be "gateway"')
         specs.append(ComponentSpec(cid, name.strip(), str(item.get("description", "")), pos, probe))
-    return PageSpec(name=str(page.get("name", "Status")), url=str(page.get("url", "")).rstrip("/"),
-                    time_zone=str(page.get("time_zone", "Etc/UTC")), components=tuple(specs))
+    return PageSpec(
+        name=str(page.get("name", "Status")),
+        url=str(page.get("url", "")).rstrip("/"),
+        time_zone=str(page.get("time_zone", "Etc/UTC")),
+        components=tuple(specs),
+    )

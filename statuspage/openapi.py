@@ -35,23 +35,41 @@ OPERATIONS: tuple[tuple[str, str, str, Any, int, bool], ...] = (
     ("GET", "/api/v2/scheduled-maintenances.json", "Statuspage v2 maintenances", None, 200, False),
     ("GET", "/healthz", "Liveness of the status service", None, 200, False),
 )
-ERROR_STATUSES = {"400": "bad_request", "401": "unauthorized", "403": "forbidden", "404": "not_found",
-                  "409": "conflict", "413": "too_large"}
+ERROR_STATUSES = {
+    "400": "bad_request",
+    "401": "unauthorized",
+    "403": "forbidden",
+    "404": "not_found",
+    "409": "conflict",
+    "413": "too_large",
+}
 
 
 def document() -> dict[str, Any]:
     kinds = sorted({op[3] for op in OPERATIONS if op[3] is not None}, key=lambda k: k.__name__)
     schemas, components = msgspec.json.schema_components(kinds, ref_template="#/components/schemas/{name}")
-    components["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "required": ["code", "message"],
-        "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
+    components["Error"] = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        },
+    }
     by_kind = dict(zip(kinds, schemas))
     paths: dict[str, dict[str, Any]] = {}
     for method, path, summary, kind, status, admin in OPERATIONS:
         error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-        op: dict[str, Any] = {"summary": summary, "responses": {
-            str(status): {"description": "success", "content": {"application/json": {"schema": {}}}},
-            **{code: {"description": name, **error} for code, name in ERROR_STATUSES.items()}}}
+        op: dict[str, Any] = {
+            "summary": summary,
+            "responses": {
+                str(status): {"description": "success", "content": {"application/json": {"schema": {}}}},
+                **{code: {"description": name, **error} for code, name in ERROR_STATUSES.items()},
+            },
+        }
         if "{id}" in path:
             op["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
         if kind is not None:
@@ -59,9 +77,15 @@ def document() -> dict[str, Any]:
         if admin:
             op["security"] = [{"bearer": []}]
         paths.setdefault(path, {})[method.lower()] = op
-    return {"openapi": "3.1.0", "info": {"title": "Helpline status page", "version": "1"}, "paths": paths,
-            "components": {"schemas": components,
-                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Helpline status page", "version": "1"},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
 
 
 _DOCUMENT = document()

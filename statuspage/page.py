@@ -16,11 +16,20 @@ from statuspage.api import base_url, incident_named, iso
 from statuspage.service import ComponentUptime, StatusService, live_maintenance
 from statuspage.store import Incident, utcnow
 
-LABELS = {"operational": "Operational", "degraded_performance": "Degraded performance",
-          "partial_outage": "Partial outage", "major_outage": "Major outage",
-          "under_maintenance": "Under maintenance", "no_data": "No data"}
-OVERALL_LABELS = {"operational": "All systems operational", "degraded": "Some systems degraded",
-                  "partial_outage": "Partial outage", "major_outage": "Major outage"}
+LABELS = {
+    "operational": "Operational",
+    "degraded_performance": "Degraded performance",
+    "partial_outage": "Partial outage",
+    "major_outage": "Major outage",
+    "under_maintenance": "Under maintenance",
+    "no_data": "No data",
+}
+OVERALL_LABELS = {
+    "operational": "All systems operational",
+    "degraded": "Some systems degraded",
+    "partial_outage": "Partial outage",
+    "major_outage": "Major outage",
+}
 
 
 def _when(dt: datetime | None) -> str:
@@ -32,21 +41,27 @@ def _when(dt: datetime | None) -> str:
 def _incident(i: Incident, base: str, names: dict[str, str], heading: str = "h3") -> str:
     updates = "".join(
         f'<li data-update-status="{escape(u.status)}"><strong>{escape(u.status.replace("_", " ").capitalize())}'
-        f'</strong> {_when(u.created_at)}<p>{escape(u.body)}</p></li>' for u in i.updates)
+        f"</strong> {_when(u.created_at)}<p>{escape(u.body)}</p></li>"
+        for u in i.updates
+    )
     extra = ""
     if i.kind == "maintenance" and i.scheduled_for and i.scheduled_until:
         extra = f'<p class="window">Scheduled {_when(i.scheduled_for)} to {_when(i.scheduled_until)}</p>'
     affected = ", ".join(names.get(c, c) for c in i.components)
     affected = f'<p class="affected">Affects: {escape(affected)}</p>' if affected else ""
-    return (f'<article class="incident impact-{escape(i.impact)}" data-incident="{escape(i.id)}" '
-            f'data-status="{escape(i.status)}"><{heading}><a href="{escape(base)}/incidents/{escape(i.id)}">'
-            f'{escape(i.name)}</a></{heading}>{extra}{affected}<ol class="updates">{updates}</ol></article>')
+    return (
+        f'<article class="incident impact-{escape(i.impact)}" data-incident="{escape(i.id)}" '
+        f'data-status="{escape(i.status)}"><{heading}><a href="{escape(base)}/incidents/{escape(i.id)}">'
+        f'{escape(i.name)}</a></{heading}>{extra}{affected}<ol class="updates">{updates}</ol></article>'
+    )
 
 
 def _bars(u: ComponentUptime) -> str:
     cells = "".join(
         f'<span class="bar s-{d.status}" title="{d.date.isoformat()}: {escape(LABELS[d.status])}'
-        f'{"" if d.uptime is None else f" ({100 * d.uptime:.2f}%)"}"></span>' for d in u.days)
+        f'{"" if d.uptime is None else f" ({100 * d.uptime:.2f}%)"}"></span>'
+        for d in u.days
+    )
     pct = "no data" if u.percent is None else f"{u.percent:.2f} % uptime"
     return f'<div class="bars" aria-label="90 days">{cells}</div><p class="uptime">{pct} over 90 days</p>'
 
@@ -61,8 +76,10 @@ async def render_page(request: Request) -> Response:
     comps = "".join(
         f'<li class="component s-{c.status}" data-component="{escape(c.id)}" data-status="{c.status}">'
         f'<span class="name">{escape(c.name)}</span> <span class="status">{LABELS[c.status]}</span>'
-        f'{f"<p class=desc>{escape(c.description)}</p>" if c.description else ""}'
-        f'{_bars(uptime[c.id]) if c.id in uptime else ""}</li>' for c in snap.components)
+        f"{f'<p class=desc>{escape(c.description)}</p>' if c.description else ''}"
+        f"{_bars(uptime[c.id]) if c.id in uptime else ''}</li>"
+        for c in snap.components
+    )
     active = "".join(_incident(i, base, names) for i in snap.incidents) or '<p class="none">No active incidents.</p>'
     maint = "".join(_incident(m, base, names) for m in snap.maintenances)
     past = "".join(_incident(i, base, names) for i in history) or '<p class="none">No incidents reported.</p>'
@@ -76,7 +93,7 @@ async def render_page(request: Request) -> Response:
 <p class="overall o-{snap.overall}" data-overall="{snap.overall}" data-indicator="{snap.indicator}">
 {OVERALL_LABELS[snap.overall]}</p>
 <section id="incidents"><h2>Active incidents</h2>{active}</section>
-{f'<section id="maintenances"><h2>Scheduled maintenance</h2>{maint}</section>' if maint else ''}
+{f'<section id="maintenances"><h2>Scheduled maintenance</h2>{maint}</section>' if maint else ""}
 <section id="components"><h2>Components</h2><ul>{comps}</ul></section>
 <section id="history"><h2>Past incidents</h2>{past}</section>
 <footer><a href="/history.atom">Atom feed</a> · <a href="/api/v2/summary.json">API</a> ·
@@ -124,6 +141,7 @@ async def atom_feed(request: Request) -> Response:
         # The html content is escaped once more by ElementTree, as Atom's type="html" expects.
         ET.SubElement(entry, "content", type="html").text = "".join(
             f"<p><small>{iso(u.created_at)}</small><br><strong>{escape(u.status)}</strong> - {escape(u.body)}</p>"
-            for u in i.updates)
+            for u in i.updates
+        )
     xml = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
     return Response(xml, media_type="application/atom+xml; charset=utf-8")

@@ -66,15 +66,23 @@ async def probe_readiness(client: httpx.AsyncClient, url: str) -> tuple[bool, fl
 class GatewayProbe:
     """Probes every URL each interval and reports the component status when it changes."""
 
-    def __init__(self, urls: tuple[str, ...], interval_s: float, report: Callable[[str], Awaitable[None]],
-                 initial_status: str, fail_after: int = FAIL_AFTER, recover_after: int = RECOVER_AFTER,
-                 worker_lag_max_s: float = WORKER_LAG_MAX_S) -> None:
+    def __init__(
+        self,
+        urls: tuple[str, ...],
+        interval_s: float,
+        report: Callable[[str], Awaitable[None]],
+        initial_status: str,
+        fail_after: int = FAIL_AFTER,
+        recover_after: int = RECOVER_AFTER,
+        worker_lag_max_s: float = WORKER_LAG_MAX_S,
+    ) -> None:
         up = initial_status != "major_outage"
         self.urls, self.interval_s, self.report = urls, interval_s, report
         self.targets = {url: Hysteresis(up, fail_after, recover_after) for url in urls}
         # "up" here means the worker keeps up; a gateway that reports no lag (no Redis, older build) keeps up.
-        self.worker = {url: Hysteresis(initial_status != "degraded_performance", fail_after, recover_after)
-                       for url in urls}
+        self.worker = {
+            url: Hysteresis(initial_status != "degraded_performance", fail_after, recover_after) for url in urls
+        }
         self.worker_lag_max_s = worker_lag_max_s
         self.status = initial_status
         self._timeout = max(1.0, min(5.0, interval_s))
@@ -93,11 +101,16 @@ class GatewayProbe:
     async def tick(self, client: httpx.AsyncClient) -> None:
         results = await asyncio.gather(*(probe_readiness(client, url) for url in self.urls))
         states = [self.targets[url].observe(ok) for url, (ok, _lag) in zip(self.urls, results)]
-        lagging = [not self.worker[url].observe(lag is None or lag <= self.worker_lag_max_s)
-                   for url, (ok, lag) in zip(self.urls, results) if ok]
+        lagging = [
+            not self.worker[url].observe(lag is None or lag <= self.worker_lag_max_s)
+            for url, (ok, lag) in zip(self.urls, results)
+            if ok
+        ]
         status = aggregate(states, lagging)
-        log.debug("gateway probes: %s", ", ".join(f"{url} {'ok' if ok else 'down'}" for url, (ok, _) in
-                                                   zip(self.urls, results)))
+        log.debug(
+            "gateway probes: %s",
+            ", ".join(f"{url} {'ok' if ok else 'down'}" for url, (ok, _) in zip(self.urls, results)),
+        )
         if status != self.status:
             log.warning("gateway probes: %s -> %s", self.status, status)
             await self.report(status)

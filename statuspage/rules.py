@@ -15,18 +15,41 @@ IMPACTS = ("none", "minor", "major", "critical")
 OVERALLS = ("operational", "degraded", "partial_outage", "major_outage")
 
 # How bad a component status is; maintenance is planned, so it ranks below any outage.
-_SEVERITY = {"operational": 0, "under_maintenance": 1, "degraded_performance": 2, "partial_outage": 3,
-             "major_outage": 4}
-_IMPACT_TO_COMPONENT = {"none": "operational", "minor": "degraded_performance", "major": "partial_outage",
-                        "critical": "major_outage", "maintenance": "under_maintenance"}
-_COMPONENT_TO_OVERALL = {"operational": "operational", "under_maintenance": "degraded",
-                         "degraded_performance": "degraded", "partial_outage": "partial_outage",
-                         "major_outage": "major_outage"}
-_INDICATOR = {"operational": "none", "under_maintenance": "minor", "degraded_performance": "minor",
-              "partial_outage": "major", "major_outage": "critical"}
-_DESCRIPTION = {"operational": "All Systems Operational", "under_maintenance": "Service Under Maintenance",
-                "degraded_performance": "Partially Degraded Service", "partial_outage": "Partial System Outage",
-                "major_outage": "Major System Outage"}
+_SEVERITY = {
+    "operational": 0,
+    "under_maintenance": 1,
+    "degraded_performance": 2,
+    "partial_outage": 3,
+    "major_outage": 4,
+}
+_IMPACT_TO_COMPONENT = {
+    "none": "operational",
+    "minor": "degraded_performance",
+    "major": "partial_outage",
+    "critical": "major_outage",
+    "maintenance": "under_maintenance",
+}
+_COMPONENT_TO_OVERALL = {
+    "operational": "operational",
+    "under_maintenance": "degraded",
+    "degraded_performance": "degraded",
+    "partial_outage": "partial_outage",
+    "major_outage": "major_outage",
+}
+_INDICATOR = {
+    "operational": "none",
+    "under_maintenance": "minor",
+    "degraded_performance": "minor",
+    "partial_outage": "major",
+    "major_outage": "critical",
+}
+_DESCRIPTION = {
+    "operational": "All Systems Operational",
+    "under_maintenance": "Service Under Maintenance",
+    "degraded_performance": "Partially Degraded Service",
+    "partial_outage": "Partial System Outage",
+    "major_outage": "Major System Outage",
+}
 _INDICATOR_RANK = {"none": 0, "minor": 1, "major": 2, "critical": 3}
 # Atlassian's uptime weighting: a partial outage counts as 30 % down, degradation and maintenance as up.
 _DOWN_WEIGHT = {"major_outage": 1.0, "partial_outage": 0.3}
@@ -67,8 +90,12 @@ def indicator(component_statuses: list[str], unresolved_impacts: list[str]) -> t
     ind, desc = _INDICATOR[status], _DESCRIPTION[status]
     for impact in unresolved_impacts:
         if impact in _INDICATOR_RANK and _INDICATOR_RANK[impact] > _INDICATOR_RANK[ind]:
-            ind, desc = impact, {"minor": "Minor Service Outage", "major": "Partial System Outage",
-                                 "critical": "Major System Outage"}[impact]
+            ind, desc = (
+                impact,
+                {"minor": "Minor Service Outage", "major": "Partial System Outage", "critical": "Major System Outage"}[
+                    impact
+                ],
+            )
     return ind, desc
 
 

@@ -41,10 +41,15 @@ def live_maintenance(m: Incident, now: datetime) -> Incident:
 
 
 def _active_events(incidents: list[Incident], maintenances: list[Incident], now: datetime) -> list[rules.Event]:
-    events = [rules.Event(c, rules.impact_status(i.impact), i.created_at, None)
-              for i in incidents for c in i.components]
-    events += [rules.Event(c, "under_maintenance", m.scheduled_for or m.created_at, None)
-               for m in maintenances if m.status in ("in_progress", "verifying") for c in m.components]
+    events = [
+        rules.Event(c, rules.impact_status(i.impact), i.created_at, None) for i in incidents for c in i.components
+    ]
+    events += [
+        rules.Event(c, "under_maintenance", m.scheduled_for or m.created_at, None)
+        for m in maintenances
+        if m.status in ("in_progress", "verifying")
+        for c in m.components
+    ]
     return events
 
 
@@ -62,15 +67,17 @@ class StatusService:
         recorded = await self.components()
         incidents = await self.store.unresolved("incident")
         maintenances = [live_maintenance(m, now) for m in await self.store.unresolved("maintenance")]
-        maintenances = sorted((m for m in maintenances if m.status != "completed"),
-                              key=lambda m: m.scheduled_for or m.created_at)
+        maintenances = sorted(
+            (m for m in maintenances if m.status != "completed"), key=lambda m: m.scheduled_for or m.created_at
+        )
         events = _active_events(incidents, maintenances, now)
         shown = [replace(c, status=rules.effective_status(c.id, c.status, events)) for c in recorded]
         statuses = [c.status for c in shown]
         ind, desc = rules.indicator(statuses, [i.impact for i in incidents])
         stamps = [c.updated_at for c in recorded] + [i.updated_at for i in incidents + maintenances]
-        return Snapshot(now, shown, incidents, maintenances, rules.overall(statuses), ind, desc,
-                        max(stamps, default=now))
+        return Snapshot(
+            now, shown, incidents, maintenances, rules.overall(statuses), ind, desc, max(stamps, default=now)
+        )
 
     async def history(self, limit: int = 50) -> list[Incident]:
         return [i for i in await self.store.incidents("incident", limit) if i.resolved_at is not None]
@@ -88,8 +95,10 @@ class StatusService:
         out: list[ComponentUptime] = []
         for c in await self.components():
             mine = [(s, at) for cid, s, at in changes if cid == c.id]
-            events = [rules.Event(c.id, s, at, mine[k + 1][1] if k + 1 < len(mine) else None)
-                      for k, (s, at) in enumerate(mine)]
+            events = [
+                rules.Event(c.id, s, at, mine[k + 1][1] if k + 1 < len(mine) else None)
+                for k, (s, at) in enumerate(mine)
+            ]
             for i in touched:
                 if c.id not in i.components:
                     continue

@@ -59,8 +59,12 @@ def _local_gateway(host: str, gateway_port: int) -> tuple[str, ...]:
 V = variable
 VARIABLES: tuple[Variable, ...] = (
     V("HELPLINE_SECRET", "secret", text(), "HS256 key the admin tokens are signed with", secret=True),
-    V("HELPLINE_STATUS_DATABASE_URL", "status_database_url", url("sqlite+aiosqlite", "postgresql+asyncpg"),
-      "the status page's own store"),
+    V(
+        "HELPLINE_STATUS_DATABASE_URL",
+        "status_database_url",
+        url("sqlite+aiosqlite", "postgresql+asyncpg"),
+        "the status page's own store",
+    ),
     V("HELPLINE_STATUS_COMPONENTS", "status_components_file", text(), "a components TOML file; unset: packaged"),
     V("HELPLINE_STATUS_PROBE_URLS", "status_probe_urls", comma_list(), "gateway /readyz URLs probed"),
     V("HELPLINE_STATUS_PROBE_INTERVAL_S", "status_probe_interval_s", positive(), "seconds between probes"),

@@ -164,8 +164,17 @@ class StatusStore:
             for spec in specs:
                 row = rows.get(spec.id)
                 if row is None:
-                    s.add(ComponentRow(id=spec.id, name=spec.name, description=spec.description,
-                                       position=spec.position, status="operational", created_at=now, updated_at=now))
+                    s.add(
+                        ComponentRow(
+                            id=spec.id,
+                            name=spec.name,
+                            description=spec.description,
+                            position=spec.position,
+                            status="operational",
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
                     added.append(spec.id)
                 else:
                     row.name, row.description, row.position = spec.name, spec.description, spec.position
@@ -175,8 +184,7 @@ class StatusStore:
     async def components(self) -> list[Component]:
         async with self._session() as s:
             rows = (await s.scalars(select(ComponentRow).order_by(ComponentRow.position))).all()
-        return [Component(r.id, r.name, r.description, r.position, r.status, r.created_at, r.updated_at)
-                for r in rows]
+        return [Component(r.id, r.name, r.description, r.position, r.status, r.created_at, r.updated_at) for r in rows]
 
     async def set_component_status(self, component_id: str, status: str, now: datetime) -> bool:
         """Record a new status; False when the component is unknown. No event when nothing changed."""
@@ -192,9 +200,13 @@ class StatusStore:
     async def component_events(self, since: datetime) -> list[tuple[str, str, datetime]]:
         """(component, status, at) oldest first, plus the last change before `since` so spans start right."""
         async with self._session() as s:
-            rows = (await s.execute(select(ComponentEventRow.component_id, ComponentEventRow.status,
-                                           ComponentEventRow.at).order_by(ComponentEventRow.at,
-                                                                          ComponentEventRow.id))).all()
+            rows = (
+                await s.execute(
+                    select(ComponentEventRow.component_id, ComponentEventRow.status, ComponentEventRow.at).order_by(
+                        ComponentEventRow.at, ComponentEventRow.id
+                    )
+                )
+            ).all()
         latest_before: dict[str, tuple[str, str, datetime]] = {}
         out: list[tuple[str, str, datetime]] = []
         for cid, status, at in rows:
@@ -204,24 +216,53 @@ class StatusStore:
                 out.append((cid, status, at))
         return sorted(latest_before.values(), key=lambda e: e[2]) + out
 
-    async def create_incident(self, *, kind: str, name: str, status: str, impact: str, components: list[str],
-                              body: str, now: datetime, scheduled_for: datetime | None = None,
-                              scheduled_until: datetime | None = None) -> Incident:
+    async def create_incident(
+        self,
+        *,
+        kind: str,
+        name: str,
+        status: str,
+        impact: str,
+        components: list[str],
+        body: str,
+        now: datetime,
+        scheduled_for: datetime | None = None,
+        scheduled_until: datetime | None = None,
+    ) -> Incident:
         iid = new_id()
         async with self._session.begin() as s:
-            s.add(IncidentRow(id=iid, kind=kind, name=name, status=status, impact=impact, components=components,
-                              created_at=now, updated_at=now,
-                              monitoring_at=now if status == "monitoring" else None,
-                              resolved_at=now if status in ("resolved", "completed") else None,
-                              scheduled_for=scheduled_for, scheduled_until=scheduled_until))
+            s.add(
+                IncidentRow(
+                    id=iid,
+                    kind=kind,
+                    name=name,
+                    status=status,
+                    impact=impact,
+                    components=components,
+                    created_at=now,
+                    updated_at=now,
+                    monitoring_at=now if status == "monitoring" else None,
+                    resolved_at=now if status in ("resolved", "completed") else None,
+                    scheduled_for=scheduled_for,
+                    scheduled_until=scheduled_until,
+                )
+            )
             await s.flush()
             s.add(UpdateRow(id=new_id(), incident_id=iid, seq=1, status=status, body=body, created_at=now))
         found = await self.incident(iid)
         assert found is not None
         return found
 
-    async def add_update(self, incident_id: str, *, status: str, body: str, now: datetime,
-                         impact: str | None = None, components: list[str] | None = None) -> Incident | None:
+    async def add_update(
+        self,
+        incident_id: str,
+        *,
+        status: str,
+        body: str,
+        now: datetime,
+        impact: str | None = None,
+        components: list[str] | None = None,
+    ) -> Incident | None:
         async with self._session.begin() as s:
             row = await s.get(IncidentRow, incident_id)
             if row is None:
@@ -236,8 +277,11 @@ class StatusStore:
             if status in ("resolved", "completed"):
                 row.resolved_at = now
             last = await s.scalar(select(func.max(UpdateRow.seq)).where(UpdateRow.incident_id == incident_id))
-            s.add(UpdateRow(id=new_id(), incident_id=incident_id, seq=(last or 0) + 1, status=status, body=body,
-                            created_at=now))
+            s.add(
+                UpdateRow(
+                    id=new_id(), incident_id=incident_id, seq=(last or 0) + 1, status=status, body=body, created_at=now
+                )
+            )
         return await self.incident(incident_id)
 
     async def incident(self, incident_id: str) -> Incident | None:
@@ -246,18 +290,25 @@ class StatusStore:
 
     async def incidents(self, kind: str = "incident", limit: int = 50) -> list[Incident]:
         """Newest first."""
-        return await self._load(select(IncidentRow).where(IncidentRow.kind == kind)
-                                .order_by(IncidentRow.created_at.desc(), IncidentRow.id).limit(limit))
+        return await self._load(
+            select(IncidentRow)
+            .where(IncidentRow.kind == kind)
+            .order_by(IncidentRow.created_at.desc(), IncidentRow.id)
+            .limit(limit)
+        )
 
     async def unresolved(self, kind: str = "incident") -> list[Incident]:
-        return await self._load(select(IncidentRow).where(IncidentRow.kind == kind,
-                                                          IncidentRow.resolved_at.is_(None))
-                                .order_by(IncidentRow.created_at.desc(), IncidentRow.id))
+        return await self._load(
+            select(IncidentRow)
+            .where(IncidentRow.kind == kind, IncidentRow.resolved_at.is_(None))
+            .order_by(IncidentRow.created_at.desc(), IncidentRow.id)
+        )
 
     async def since(self, when: datetime) -> list[Incident]:
         """Incidents and maintenances that were open at some point after `when` (for uptime bars)."""
-        return await self._load(select(IncidentRow).where((IncidentRow.resolved_at.is_(None))
-                                                          | (IncidentRow.resolved_at >= when)))
+        return await self._load(
+            select(IncidentRow).where((IncidentRow.resolved_at.is_(None)) | (IncidentRow.resolved_at >= when))
+        )
 
     async def _load(self, query: Any) -> list[Incident]:
         async with self._session() as s:
@@ -265,10 +316,28 @@ class StatusStore:
             ids = [r.id for r in rows]
             updates: dict[str, list[Update]] = {i: [] for i in ids}
             if ids:
-                found = (await s.scalars(select(UpdateRow).where(UpdateRow.incident_id.in_(ids))
-                                         .order_by(UpdateRow.seq.desc()))).all()
+                found = (
+                    await s.scalars(
+                        select(UpdateRow).where(UpdateRow.incident_id.in_(ids)).order_by(UpdateRow.seq.desc())
+                    )
+                ).all()
                 for u in found:
                     updates[u.incident_id].append(Update(u.id, u.status, u.body, u.created_at))
-        return [Incident(r.id, r.kind, r.name, r.status, r.impact, list(r.components), r.created_at, r.updated_at,
-                         r.monitoring_at, r.resolved_at, r.scheduled_for, r.scheduled_until, updates[r.id])
-                for r in rows]
+        return [
+            Incident(
+                r.id,
+                r.kind,
+                r.name,
+                r.status,
+                r.impact,
+                list(r.components),
+                r.created_at,
+                r.updated_at,
+                r.monitoring_at,
+                r.resolved_at,
+                r.scheduled_for,
+                r.scheduled_until,
+                updates[r.id],
+            )
+            for r in rows
+        ]

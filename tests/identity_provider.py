@@ -28,37 +28,58 @@ class SigningKey:
     def __init__(self, kid: str, algorithm: str) -> None:
         self.kid, self.algorithm = kid, algorithm
         self.private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
-            rsa.generate_private_key(public_exponent=65537, key_size=2048) if algorithm == "RS256"
-            else ec.generate_private_key(ec.SECP256R1()))
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            if algorithm == "RS256"
+            else ec.generate_private_key(ec.SECP256R1())
+        )
         public = self.private.public_key()
-        self.public_pem = public.public_bytes(serialization.Encoding.PEM,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        self.public_pem = public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
         to_jwk = jwt.algorithms.RSAAlgorithm.to_jwk if algorithm == "RS256" else jwt.algorithms.ECAlgorithm.to_jwk
         self.jwk: dict[str, Any] = {**to_jwk(public, as_dict=True), "kid": kid, "use": "sig", "alg": algorithm}
 
     def sign(self, sub: str, *, kid: str | None = "", algorithm: str | None = None, **claims: Any) -> str:
         """A token for `sub` with the provider's iss and aud unless `claims` override them (None drops one)."""
-        body = {"sub": sub, "name": sub.title(), "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 600,
-                **claims}
+        body = {
+            "sub": sub,
+            "name": sub.title(),
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "exp": int(time.time()) + 600,
+            **claims,
+        }
         headers = {} if kid is None else {"kid": kid or self.kid}
-        return jwt.encode({k: v for k, v in body.items() if v is not None}, self.private,
-                          algorithm=algorithm or self.algorithm, headers=headers)
+        return jwt.encode(
+            {k: v for k, v in body.items() if v is not None},
+            self.private,
+            algorithm=algorithm or self.algorithm,
+            headers=headers,
+        )
 
 
 def hs256_with_public_key(key: SigningKey, sub: str, role: str = "admin") -> str:
     """The algorithm-confusion forgery: an HS256 token whose HMAC key is the provider's public key (PEM), which
     anyone can download. PyJWT refuses to make one, so it is assembled by hand."""
+
     def part(value: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
-    signing_input = (part({"alg": "HS256", "typ": "JWT", "kid": key.kid}) + "." +
-                     part({"sub": sub, "role": role, "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 600}))
+
+    signing_input = (
+        part({"alg": "HS256", "typ": "JWT", "kid": key.kid})
+        + "."
+        + part({"sub": sub, "role": role, "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 600})
+    )
     mac = hmac.new(key.public_pem.encode(), signing_input.encode(), hashlib.sha256).digest()
     return signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 def unsigned(sub: str, role: str = "admin") -> str:
-    return jwt.encode({"sub": sub, "role": role, "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 600},
-                      None, algorithm="none")
+    return jwt.encode(
+        {"sub": sub, "role": role, "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 600},
+        None,
+        algorithm="none",
+    )
 
 
 class JwksServer:

@@ -23,10 +23,16 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_DSN = os.environ.get("HELPLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("HELPLINE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 SECRET = "test-secret-" + "x" * 32
-RELAXED_LIMITS = {"HELPLINE_FRAME_RATE_PER_S": "5000", "HELPLINE_FRAME_BURST": "20000",
-                  "HELPLINE_HTTP_WRITE_RATE_PER_S": "5000", "HELPLINE_HTTP_WRITE_BURST": "20000",
-                  "HELPLINE_ANONYMOUS_WRITE_RATE_PER_S": "5000", "HELPLINE_ANONYMOUS_WRITE_BURST": "20000",
-                  "HELPLINE_CONNECTION_RATE_PER_S": "5000", "HELPLINE_CONNECTION_BURST": "20000"}
+RELAXED_LIMITS = {
+    "HELPLINE_FRAME_RATE_PER_S": "5000",
+    "HELPLINE_FRAME_BURST": "20000",
+    "HELPLINE_HTTP_WRITE_RATE_PER_S": "5000",
+    "HELPLINE_HTTP_WRITE_BURST": "20000",
+    "HELPLINE_ANONYMOUS_WRITE_RATE_PER_S": "5000",
+    "HELPLINE_ANONYMOUS_WRITE_BURST": "20000",
+    "HELPLINE_CONNECTION_RATE_PER_S": "5000",
+    "HELPLINE_CONNECTION_BURST": "20000",
+}
 
 
 def unavailable(reason: str) -> None:
@@ -109,8 +115,16 @@ class Gateway:
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
         # Generous rate limits unless a test sets its own: tests send bursts no person would. A short drain: a
         # test's SIGTERM should not wait the production window for clients it left connected.
-        self.env = {**os.environ, "HELPLINE_SECRET": SECRET, "HELPLINE_DATABASE_URL": database_url,
-                    "PORT": str(self.port), "HOST": "127.0.0.1", "HELPLINE_DRAIN_S": "0.5", **RELAXED_LIMITS, **env}
+        self.env = {
+            **os.environ,
+            "HELPLINE_SECRET": SECRET,
+            "HELPLINE_DATABASE_URL": database_url,
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+            "HELPLINE_DRAIN_S": "0.5",
+            **RELAXED_LIMITS,
+            **env,
+        }
         self.env.pop("HELPLINE_REDIS_URL", None)
         if redis_url:
             self.env["HELPLINE_REDIS_URL"] = redis_url

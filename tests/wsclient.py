@@ -103,7 +103,7 @@ class Client:
 
 
 async def hello_outcome(ws_url: str, token: str, forwarded_for: str | None = None) -> int | str:
-    """"welcome" when a new connection is let in, else the close code it got (e.g. 4429, rate limited)."""
+    """ "welcome" when a new connection is let in, else the close code it got (e.g. 4429, rate limited)."""
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
     client = await Client.connect(ws_url, additional_headers=headers)
     try:

@@ -21,8 +21,9 @@ class BareNode:
     def __init__(self) -> None:
         # Publishes wait for a pooled connection: redis-py's default pool refuses (MaxConnectionsError) when a burst
         # of sends needs more connections than it allows at once, which closed senders at 30,000 deliveries/s.
-        self.redis = aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(
-            REDIS_URL, max_connections=64, timeout=10))
+        self.redis = aioredis.Redis(
+            connection_pool=aioredis.BlockingConnectionPool.from_url(REDIS_URL, max_connections=64, timeout=10)
+        )
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         self.rooms: dict[str, set[ServerConnection]] = {}
 

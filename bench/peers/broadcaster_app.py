@@ -37,7 +37,9 @@ async def endpoint(websocket: WebSocket) -> None:
             msg = json.loads(await websocket.receive_text())
             op = msg.get("op")
             if op == "send":
-                await broadcast.publish(channel=msg["room"], message=json.dumps({"room": msg["room"], "body": msg["body"]}))
+                await broadcast.publish(
+                    channel=msg["room"], message=json.dumps({"room": msg["room"], "body": msg["body"]})
+                )
             elif op == "join":
                 relays.append(asyncio.create_task(relay(websocket, msg["room"])))
     except WebSocketDisconnect:

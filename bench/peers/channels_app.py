@@ -12,7 +12,11 @@ from bench.peers.common import CHANNELS_LAYER, REDIS_URL, token_ok
 
 LAYERS = {"pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer", "classic": "channels_redis.core.RedisChannelLayer"}
 settings.configure(
-    DEBUG=False, SECRET_KEY="bench", ALLOWED_HOSTS=["*"], INSTALLED_APPS=["channels"], USE_TZ=True,
+    DEBUG=False,
+    SECRET_KEY="bench",
+    ALLOWED_HOSTS=["*"],
+    INSTALLED_APPS=["channels"],
+    USE_TZ=True,
     CHANNEL_LAYERS={"default": {"BACKEND": LAYERS[CHANNELS_LAYER], "CONFIG": {"hosts": [REDIS_URL]}}},
 )
 django.setup()

@@ -8,8 +8,12 @@ import socketio
 
 from bench.peers.common import REDIS_URL, token_ok
 
-sio = socketio.AsyncServer(async_mode="asgi", client_manager=socketio.AsyncRedisManager(REDIS_URL),
-                           cors_allowed_origins="*", transports=["websocket"])
+sio = socketio.AsyncServer(
+    async_mode="asgi",
+    client_manager=socketio.AsyncRedisManager(REDIS_URL),
+    cors_allowed_origins="*",
+    transports=["websocket"],
+)
 
 
 @sio.event

@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     from support.core.settings import Settings
 
 
-
 def open_bus(settings: "Settings", store: "MessageStore") -> Bus:
     """Pick the backend from the URL: Redis (one server, or the primary Sentinel names) when HELPLINE_REDIS_URL is
     set, else in-memory (one process).
@@ -25,8 +24,14 @@ def open_bus(settings: "Settings", store: "MessageStore") -> Bus:
             raise ValueError(f"no bus backend for {scheme}:// (known: {', '.join(s + '://' for s in SCHEMES)})")
         from realtime.bus.redis.bus import RedisBus
 
-        return RedisBus(settings.redis_url, store, prefix=settings.key_prefix, presence_ttl_s=settings.presence_ttl_s,
-                        min_replicas=settings.redis_min_replicas, wait_timeout_ms=settings.redis_wait_timeout_ms)
+        return RedisBus(
+            settings.redis_url,
+            store,
+            prefix=settings.key_prefix,
+            presence_ttl_s=settings.presence_ttl_s,
+            min_replicas=settings.redis_min_replicas,
+            wait_timeout_ms=settings.redis_wait_timeout_ms,
+        )
     from realtime.bus.memory import MemoryBus
 
     return MemoryBus(store)

@@ -24,6 +24,7 @@ from support.core.model import Message, TicketView, User
 
 class Draft(msgspec.Struct, frozen=True):
     """A message before commit: everything but its seq and id."""
+
     ticket: str
     client_id: str
     author: User
@@ -32,8 +33,16 @@ class Draft(msgspec.Struct, frozen=True):
     created_at: str
 
     def committed(self, seq: int) -> Message:
-        return Message(id=f"{self.ticket}:{seq}", ticket=self.ticket, seq=seq, client_id=self.client_id,
-                       author=self.author, body=self.body, internal=self.internal, created_at=self.created_at)
+        return Message(
+            id=f"{self.ticket}:{seq}",
+            ticket=self.ticket,
+            seq=seq,
+            client_id=self.client_id,
+            author=self.author,
+            body=self.body,
+            internal=self.internal,
+            created_at=self.created_at,
+        )
 
 
 class CommitResult(msgspec.Struct, frozen=True):

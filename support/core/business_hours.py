@@ -13,13 +13,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS_SPELLINGS = ("", "24/7", "always", "24x7")
 MAX_DAYS_SEARCHED = 3 * 366  # a schedule with any open minute finds it within a week; this only stops bad input
-_PART = re.compile(r"^(?P<days>[a-z]{3}(?:\s*[-,]\s*[a-z]{3})*)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})$")
+_PART = re.compile(
+    r"^(?P<days>[a-z]{3}(?:\s*[-,]\s*[a-z]{3})*)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})$"
+)
 
 
 @dataclass(frozen=True)
 class BusinessHours:
     """Open minutes per weekday (0 = Monday) as sorted, non-overlapping (start, end) minute pairs; `always`
     means 24/7, where business time is plain elapsed time."""
+
     zone: str = "UTC"
     week: tuple[tuple[tuple[int, int], ...], ...] = ((),) * 7
     always: bool = True
@@ -94,8 +97,11 @@ def _open_spans(hours: BusinessHours, day: date) -> list[tuple[datetime, datetim
     spans = []
     for start, end in hours.week[day.weekday()]:
         begin = datetime.combine(day, time(start // 60, start % 60), tz)
-        finish = (datetime.combine(day + timedelta(days=1), time(0), tz) if end == 24 * 60
-                  else datetime.combine(day, time(end // 60, end % 60), tz))
+        finish = (
+            datetime.combine(day + timedelta(days=1), time(0), tz)
+            if end == 24 * 60
+            else datetime.combine(day, time(end // 60, end % 60), tz)
+        )
         spans.append((begin.astimezone(timezone.utc), finish.astimezone(timezone.utc)))
     return spans
 

@@ -46,8 +46,13 @@ def _convert(raw: object, kind: Any) -> object:
 
 def integer(low: int | None = None, high: int | None = None) -> tuple[Parser, str]:
     target: Any = Annotated[int, msgspec.Meta(ge=low, le=high)]
-    words = "an integer" + (f" from {low} to {high}" if low is not None and high is not None
-                            else f" of at least {low}" if low is not None else "")
+    words = "an integer" + (
+        f" from {low} to {high}"
+        if low is not None and high is not None
+        else f" of at least {low}"
+        if low is not None
+        else ""
+    )
     return (lambda raw: _convert(raw.strip(), target)), words
 
 
@@ -67,6 +72,7 @@ def _finite(target: Any, words: str) -> tuple[Parser, str]:
         if value != value or value in (float("inf"), float("-inf")):  # nan and inf pass `ge` checks
             raise msgspec.ValidationError("not finite")
         return value
+
     return parse, words
 
 
@@ -82,6 +88,7 @@ def boolean() -> tuple[Parser, str]:
         if word in FALSE:
             return False
         raise msgspec.ValidationError("not a boolean")
+
     return parse, "true or false (also 1/0, yes/no)"
 
 
@@ -95,32 +102,38 @@ def choice(*options: str) -> tuple[Parser, str]:
         if word not in options:
             raise msgspec.ValidationError("not an option")
         return word
+
     return parse, " or ".join(options)
 
 
 def url(*schemes: str) -> tuple[Parser, str]:
     """A URL whose scheme is one of `schemes`: the backends that exist, so an unknown one is refused here."""
+
     def parse(raw: str) -> object:
         value = raw.strip()
         if "://" not in value or urlsplit(value).scheme.lower() not in schemes:
             raise msgspec.ValidationError("unknown scheme")
         return value
-    return parse, "a URL starting with " + ", ".join(f"{s}://" for s in schemes[:-1]) + \
-        (" or " if len(schemes) > 1 else "") + f"{schemes[-1]}://"
+
+    return parse, "a URL starting with " + ", ".join(f"{s}://" for s in schemes[:-1]) + (
+        " or " if len(schemes) > 1 else ""
+    ) + f"{schemes[-1]}://"
 
 
 def comma_list(clean: Callable[[str], str] = str.strip) -> tuple[Parser, str]:
     return (lambda raw: tuple(clean(item) for item in raw.split(",") if item.strip())), "a comma-separated list"
 
 
-def variable(name: str, field: str, kind: tuple[Parser, str], meaning: str, *, secret: bool = False,
-             key: str | None = None) -> Variable:
+def variable(
+    name: str, field: str, kind: tuple[Parser, str], meaning: str, *, secret: bool = False, key: str | None = None
+) -> Variable:
     parse, accepts = kind
     return Variable(name, field, parse, accepts, meaning, secret, key)
 
 
-def read(variables: Iterable[Variable], env: Mapping[str, str],
-         only: Collection[str] | None = None) -> dict[str, object]:
+def read(
+    variables: Iterable[Variable], env: Mapping[str, str], only: Collection[str] | None = None
+) -> dict[str, object]:
     """The fields the environment sets (an empty value counts as unset), limited to `only` when given: a command
     reads the settings it uses and no others, so a bad value elsewhere does not stop it."""
     values: dict[str, object] = {}

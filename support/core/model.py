@@ -17,7 +17,6 @@ Body = Annotated[str, msgspec.Meta(min_length=1, max_length=32_000, pattern=NO_N
 Seq = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
 
 
-
 class User(msgspec.Struct, frozen=True):
     id: str
     name: str
@@ -26,6 +25,7 @@ class User(msgspec.Struct, frozen=True):
 
 class Message(msgspec.Struct, frozen=True):
     """A committed message: what the bus carries, the store keeps and clients receive."""
+
     id: str
     ticket: str
     seq: int
@@ -43,6 +43,7 @@ class Customer(msgspec.Struct, frozen=True):
 
 class TicketView(msgspec.Struct):
     """A ticket as the API and the queue show it (contract §3)."""
+
     id: str
     subject: str
     status: str

@@ -35,7 +35,9 @@ def first_response_due(plan: str, created_at: datetime, targets_s: Mapping[str, 
     return None if target is None else created_at + timedelta(seconds=target)
 
 
-def queue_key(first_response_due: datetime | None, priority: int, created_at: datetime) -> tuple[bool, datetime, int, datetime]:
+def queue_key(
+    first_response_due: datetime | None, priority: int, created_at: datetime
+) -> tuple[bool, datetime, int, datetime]:
     """Contract order: due time first, then priority, then age; tickets with no due time come last."""
     return (first_response_due is None, first_response_due or created_at, priority, created_at)
 
@@ -74,8 +76,9 @@ def is_first_response(author_role: str, internal: bool) -> bool:
     return author_role in ("agent", "admin") and not internal
 
 
-def first_response_due_within(plan: str, created_at: datetime, targets_s: Mapping[str, int],
-                              hours: BusinessHours) -> datetime | None:
+def first_response_due_within(
+    plan: str, created_at: datetime, targets_s: Mapping[str, int], hours: BusinessHours
+) -> datetime | None:
     """The due time counted only inside the team's business hours (24/7 when it sets none); None for free."""
     target = targets_s.get(plan)
     return None if target is None else add_business_seconds(created_at, target, hours)

@@ -24,6 +24,7 @@ SENTINEL_OPTIONS = ("sentinel_username", "sentinel_password")
 class RedisTarget:
     """`url` is a plain redis-py URL of the server; for Sentinel, of the primary with a placeholder address (its
     sign-in, database and TLS options), and `sentinels` / `service` say where to ask for the real one."""
+
     url: str
     sentinels: tuple[tuple[str, int], ...] = ()
     service: str = ""
@@ -45,8 +46,7 @@ class RedisTarget:
 
     def sentinel_connection_options(self) -> dict[str, Any]:
         """A sentinel's connection: the primary's TLS options, its own sign-in (none unless the URL gives one)."""
-        options = {k: v for k, v in self.connection_options().items()
-                   if k.startswith("ssl")}
+        options = {k: v for k, v in self.connection_options().items() if k.startswith("ssl")}
         if self.sentinel_options.get("sentinel_password"):
             options["password"] = self.sentinel_options["sentinel_password"]
             options["username"] = self.sentinel_options.get("sentinel_username") or None
@@ -64,7 +64,9 @@ def parse_redis_url(url: str) -> RedisTarget:
     sentinels = tuple(_host_port(h) for h in hosts.split(",") if h)
     path = [p for p in parts.path.split("/") if p]
     if not sentinels or not path:
-        raise ValueError("a Sentinel URL names its sentinels and its service: redis+sentinel://h1:26379,h2:26379/mymaster")
+        raise ValueError(
+            "a Sentinel URL names its sentinels and its service: redis+sentinel://h1:26379,h2:26379/mymaster"
+        )
     service = unquote(path[0])
     query = dict(parse_qsl(parts.query))
     sentinel_options = {k: query.pop(k) for k in SENTINEL_OPTIONS if k in query}
@@ -90,8 +92,11 @@ def _host_port(text: str) -> tuple[str, int]:
 def sentinel_manager(target: RedisTarget, **options: Any) -> Sentinel:
     """The sentinels of a target, asked where the primary is; `options` go to the primary's connections."""
     sentinel_options = {**target.sentinel_connection_options(), "socket_connect_timeout": 1, "socket_timeout": 1}
-    return Sentinel(list(target.sentinels), sentinel_kwargs=sentinel_options,  # type: ignore[no-untyped-call]
-                    **{**target.connection_options(), **options})
+    return Sentinel(
+        list(target.sentinels),
+        sentinel_kwargs=sentinel_options,  # type: ignore[no-untyped-call]
+        **{**target.connection_options(), **options},
+    )
 
 
 def redis_client(target: RedisTarget, sentinels: Sentinel | None = None, **options: Any) -> Redis:

@@ -12,8 +12,20 @@ import os
 from dataclasses import dataclass, field
 from typing import Collection, Mapping
 
-from support.core.environment import (Variable, boolean, choice, comma_list, integer, number, port, positive, read,
-                                      text, url, variable)
+from support.core.environment import (
+    Variable,
+    boolean,
+    choice,
+    comma_list,
+    integer,
+    number,
+    port,
+    positive,
+    read,
+    text,
+    url,
+    variable,
+)
 from support.core.redis_url import SCHEMES as REDIS_SCHEMES
 from support.core.tokens import KEY_VARIABLES
 
@@ -102,8 +114,9 @@ class Settings:
         return os.environ
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, only: Collection[str] | None = None,
-                 **overrides: object) -> "Settings":
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, only: Collection[str] | None = None, **overrides: object
+    ) -> "Settings":
         """The settings the environment gives, every value checked (SettingsError names the variable); with `only`,
         the other fields keep their defaults and their variables are not read at all."""
         values = read(VARIABLES, os.environ if env is None else env, only)
@@ -118,7 +131,9 @@ def _origin(value: str) -> str:
 
 
 DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
-BUS_SCHEMES = tuple(scheme.removesuffix("://") for scheme in REDIS_SCHEMES)  # the buses realtime.bus opens  # what realtime.bus.open_bus has a backend for
+BUS_SCHEMES = tuple(
+    scheme.removesuffix("://") for scheme in REDIS_SCHEMES
+)  # the buses realtime.bus opens  # what realtime.bus.open_bus has a backend for
 
 V = variable
 VARIABLES: tuple[Variable, ...] = (
@@ -126,12 +141,24 @@ VARIABLES: tuple[Variable, ...] = (
     *KEY_VARIABLES,
     V("HELPLINE_DATABASE_URL", "database_url", url(*DATABASE_SCHEMES), "the ticket database (SQLAlchemy async URL)"),
     V("HELPLINE_REDIS_URL", "redis_url", url(*BUS_SCHEMES), "the Redis bus; unset: in-memory bus, one process"),
-    V("HELPLINE_REDIS_MIN_REPLICAS", "redis_min_replicas", integer(0),
-      "a commit is acked only once this many replicas have it (WAIT); 0: as soon as the primary has it"),
-    V("HELPLINE_REDIS_WAIT_TIMEOUT_MS", "redis_wait_timeout_ms", integer(1),
-      "how long a commit waits for those replicas before it is answered unavailable"),
-    V("HELPLINE_ALLOWED_ORIGINS", "allowed_origins", comma_list(_origin),
-      "origins allowed to open /ws and call the API from a browser"),
+    V(
+        "HELPLINE_REDIS_MIN_REPLICAS",
+        "redis_min_replicas",
+        integer(0),
+        "a commit is acked only once this many replicas have it (WAIT); 0: as soon as the primary has it",
+    ),
+    V(
+        "HELPLINE_REDIS_WAIT_TIMEOUT_MS",
+        "redis_wait_timeout_ms",
+        integer(1),
+        "how long a commit waits for those replicas before it is answered unavailable",
+    ),
+    V(
+        "HELPLINE_ALLOWED_ORIGINS",
+        "allowed_origins",
+        comma_list(_origin),
+        "origins allowed to open /ws and call the API from a browser",
+    ),
     V("HOST", "host", text(), "the address the servers listen on"),
     V("PORT", "port", port(), "the gateway's port"),
     V("STATUS_PORT", "status_port", port(), "the status page's port"),
@@ -143,38 +170,74 @@ VARIABLES: tuple[Variable, ...] = (
     V("HELPLINE_TYPING_TTL_S", "typing_ttl_s", positive(), "how long a typing signal lasts"),
     V("HELPLINE_PRESENCE_TTL_S", "presence_ttl_s", positive(), "how long presence lasts without a heartbeat"),
     V("HELPLINE_MAX_FRAME_BYTES", "max_frame_bytes", integer(1024), "the largest client frame (bigger: close 1009)"),
-    V("HELPLINE_SEND_BUFFER_BYTES", "send_buffer_bytes", integer(1024),
-      "unsent bytes for one client before it is cut off (4409)"),
+    V(
+        "HELPLINE_SEND_BUFFER_BYTES",
+        "send_buffer_bytes",
+        integer(1024),
+        "unsent bytes for one client before it is cut off (4409)",
+    ),
     V("HELPLINE_FRAME_RATE_PER_S", "frame_rate_per_s", positive(), "client frames per second, sustained"),
     V("HELPLINE_FRAME_BURST", "frame_burst", positive(), "client frames in a burst"),
     V("HELPLINE_HTTP_WRITE_RATE_PER_S", "http_write_rate_per_s", positive(), "API writes per second per user"),
     V("HELPLINE_HTTP_WRITE_BURST", "http_write_burst", positive(), "API writes in a burst per user"),
-    V("HELPLINE_ANONYMOUS_WRITE_RATE_PER_S", "anonymous_write_rate_per_s", positive(),
-      "writes without a token per second per client address"),
+    V(
+        "HELPLINE_ANONYMOUS_WRITE_RATE_PER_S",
+        "anonymous_write_rate_per_s",
+        positive(),
+        "writes without a token per second per client address",
+    ),
     V("HELPLINE_ANONYMOUS_WRITE_BURST", "anonymous_write_burst", positive(), "such writes in a burst"),
-    V("HELPLINE_CONNECTION_RATE_PER_S", "connection_rate_per_s", positive(),
-      "new WebSocket connections per second per client address"),
+    V(
+        "HELPLINE_CONNECTION_RATE_PER_S",
+        "connection_rate_per_s",
+        positive(),
+        "new WebSocket connections per second per client address",
+    ),
     V("HELPLINE_CONNECTION_BURST", "connection_burst", positive(), "new connections in a burst"),
-    V("FORWARDED_ALLOW_IPS", "forwarded_allow_ips", text(),
-      "peers whose X-Forwarded-For is believed (the load balancers); `*` for any"),
+    V(
+        "FORWARDED_ALLOW_IPS",
+        "forwarded_allow_ips",
+        text(),
+        "peers whose X-Forwarded-For is believed (the load balancers); `*` for any",
+    ),
     V("HELPLINE_MAX_CONNECTIONS_PER_USER", "max_connections_per_user", integer(1), "open connections per user"),
     V("HELPLINE_MAX_CONNECTIONS_PER_IP", "max_connections_per_ip", integer(1), "open connections per address"),
-    *(V(f"HELPLINE_RESPONSE_TARGET_{plan.upper()}_S", "response_targets_s", integer(1),
-        f"first-response target of the {plan} plan, seconds", key=plan) for plan in DEFAULT_RESPONSE_TARGETS_S),
+    *(
+        V(
+            f"HELPLINE_RESPONSE_TARGET_{plan.upper()}_S",
+            "response_targets_s",
+            integer(1),
+            f"first-response target of the {plan} plan, seconds",
+            key=plan,
+        )
+        for plan in DEFAULT_RESPONSE_TARGETS_S
+    ),
     V("HELPLINE_BUSINESS_HOURS", "business_hours", text(), 'e.g. "Mon-Fri 09:00-18:00"; empty: targets count 24/7'),
     V("HELPLINE_TIMEZONE", "timezone", text(), "the time zone of the business hours"),
     V("HELPLINE_AUTO_ASSIGN", "auto_assign", boolean(), "new tickets go round-robin to online agents"),
     V("HELPLINE_KEY_PREFIX", "key_prefix", text(), "the prefix of every Redis key"),
     V("HELPLINE_WORKER_METRICS_PORT", "worker_metrics_port", port(), "`helpline worker` serves /metrics here"),
-    V("HELPLINE_WORKER_CLAIM_IDLE_S", "worker_claim_idle_s", positive(),
-      "a dead worker's pending entries are claimed after this long"),
+    V(
+        "HELPLINE_WORKER_CLAIM_IDLE_S",
+        "worker_claim_idle_s",
+        positive(),
+        "a dead worker's pending entries are claimed after this long",
+    ),
     V("HELPLINE_ARTICLES_DIR", "articles_dir", text(), "the help articles' folder; unset: the packaged ones"),
     V("HELPLINE_ARTICLES_POLL_S", "articles_poll_s", positive(), "how often the articles folder is re-read"),
     V("HELPLINE_ATTACHMENTS_DIR", "attachments_dir", text(), "where attachments are stored"),
-    V("HELPLINE_ATTACHMENTS_URL", "attachments_url", url("s3", "file"),
-      "s3://bucket/prefix (every node shares one bucket) or file:///folder; unset: HELPLINE_ATTACHMENTS_DIR"),
-    V("HELPLINE_S3_ENDPOINT_URL", "s3_endpoint_url", url("https", "http"),
-      "an S3-compatible server (MinIO, Ceph, moto); unset: AWS itself"),
+    V(
+        "HELPLINE_ATTACHMENTS_URL",
+        "attachments_url",
+        url("s3", "file"),
+        "s3://bucket/prefix (every node shares one bucket) or file:///folder; unset: HELPLINE_ATTACHMENTS_DIR",
+    ),
+    V(
+        "HELPLINE_S3_ENDPOINT_URL",
+        "s3_endpoint_url",
+        url("https", "http"),
+        "an S3-compatible server (MinIO, Ceph, moto); unset: AWS itself",
+    ),
     V("HELPLINE_ATTACHMENT_MAX_BYTES", "attachment_max_bytes", integer(1), "the largest attachment"),
     V("HELPLINE_SUPPORT_PHONE", "support_phone_number", text(), "the premium phone line"),
     V("HELPLINE_SUPPORT_PHONE_HOURS", "support_phone_hours", text(), "when the phone line answers"),
@@ -188,7 +251,11 @@ VARIABLES: tuple[Variable, ...] = (
     V("HELPLINE_LOG_LEVEL", "log_level", choice("debug", "info", "warning", "error"), "the lowest level logged"),
     V("HELPLINE_METRICS_PORT", "metrics_port", port(), "serve /metrics on this port instead of the app's"),
     V("HELPLINE_METRICS_TOKEN", "metrics_token", text(), "/metrics wants this Bearer token", secret=True),
-    V("HELPLINE_TRACING", "tracing", boolean(),
-      "OpenTelemetry spans per HTTP request and per commit (the otel extra; OTEL_* configure the export)"),
+    V(
+        "HELPLINE_TRACING",
+        "tracing",
+        boolean(),
+        "OpenTelemetry spans per HTTP request and per commit (the otel extra; OTEL_* configure the export)",
+    ),
     V("HELPLINE_BACKEND_WAIT_S", "backend_wait_s", number(0), "start-up waits this long for the database and Redis"),
 )

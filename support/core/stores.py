@@ -71,19 +71,29 @@ class TicketStore(MessageStore, Protocol):
 
     async def list_customer_tickets(self, customer_id: str, offset: int, limit: int) -> list[TicketView]: ...
 
-    async def list_queue(self, viewer_id: str, offset: int, limit: int, statuses: Sequence[str],
-                         plan: str | None = None, assignee: str | None = None) -> list[TicketView]: ...
+    async def list_queue(
+        self,
+        viewer_id: str,
+        offset: int,
+        limit: int,
+        statuses: Sequence[str],
+        plan: str | None = None,
+        assignee: str | None = None,
+    ) -> list[TicketView]: ...
 
-    async def update_ticket(self, ticket_id: str, now: datetime, status: str | None = None,
-                            assignee: Any = UNSET, actor: Any = None) -> TicketView | None: ...
+    async def update_ticket(
+        self, ticket_id: str, now: datetime, status: str | None = None, assignee: Any = UNSET, actor: Any = None
+    ) -> TicketView | None: ...
 
-    async def messages_after(self, ticket_id: str, after_seq: int, limit: int,
-                             include_internal: bool) -> list[Message]: ...
+    async def messages_after(
+        self, ticket_id: str, after_seq: int, limit: int, include_internal: bool
+    ) -> list[Message]: ...
 
     async def set_read(self, ticket_id: str, user_id: str, seq: int, now: datetime) -> None: ...
 
-    async def messages_and_cursors(self, ticket_id: str, after_seq: int,
-                                   limit: int) -> tuple[list[Message], dict[str, int]]: ...
+    async def messages_and_cursors(
+        self, ticket_id: str, after_seq: int, limit: int
+    ) -> tuple[list[Message], dict[str, int]]: ...
 
     async def read_cursors(self, ticket_id: str) -> dict[str, int]: ...
 

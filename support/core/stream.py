@@ -52,14 +52,20 @@ async def persist_lag(redis: Redis, stream: str) -> tuple[int, float]:
         return length, await _age(redis, first[0][0] if first else None)
     pending = int(group.get("pending") or 0)
     lag = group.get("lag")
-    undelivered = int(lag) if lag is not None else len(cast(list[Entry], await redis.xrange(
-        stream, min=b"(" + _as_bytes(group["last-delivered-id"]), count=100_000)))
+    undelivered = (
+        int(lag)
+        if lag is not None
+        else len(
+            cast(
+                list[Entry], await redis.xrange(stream, min=b"(" + _as_bytes(group["last-delivered-id"]), count=100_000)
+            )
+        )
+    )
     oldest: bytes | None = None
     if pending:
         oldest = (await redis.xpending(stream, PERSIST_GROUP))["min"]
     elif undelivered:
-        after = cast(list[Entry], await redis.xrange(
-            stream, min=b"(" + _as_bytes(group["last-delivered-id"]), count=1))
+        after = cast(list[Entry], await redis.xrange(stream, min=b"(" + _as_bytes(group["last-delivered-id"]), count=1))
         oldest = after[0][0] if after else None
     return pending + undelivered, await _age(redis, oldest)
 

@@ -61,8 +61,12 @@ KEY_VARIABLES: tuple[Variable, ...] = (
     V("HELPLINE_JWKS_URL", "jwks_url", url("https", "http"), "the identity provider's key set"),
     V("HELPLINE_JWT_ISSUER", "jwt_issuer", text(), "every token must carry this `iss`"),
     V("HELPLINE_JWT_AUDIENCE", "jwt_audience", comma_list(), "every token's `aud` must name one of these"),
-    V("HELPLINE_JWT_ALGORITHMS", "jwt_algorithms", comma_list(lambda a: a.strip().upper()),
-      "the token algorithms accepted; unset: HS256 with a secret, RS256/ES256 with a key"),
+    V(
+        "HELPLINE_JWT_ALGORITHMS",
+        "jwt_algorithms",
+        comma_list(lambda a: a.strip().upper()),
+        "the token algorithms accepted; unset: HS256 with a secret, RS256/ES256 with a key",
+    ),
     V("HELPLINE_JWKS_TIMEOUT_S", "jwks_timeout_s", positive(), "one key set fetch's timeout"),
     V("HELPLINE_JWKS_CACHE_S", "jwks_cache_s", positive(), "the key set is fetched again when older"),
     V("HELPLINE_JWKS_MIN_REFRESH_S", "jwks_min_refresh_s", number(0), "an unknown kid refetches at most this often"),
@@ -108,9 +112,16 @@ class TokenVerifier:
     so an HS256 token "signed" with the public key, or `alg: none`, is refused. `iss` and `aud`, when configured,
     are required of every token."""
 
-    def __init__(self, *, secret: str = "", public_key: str | None = None, jwks: ProviderKeys | None = None,
-                 algorithms: Collection[str] = (), issuer: str | None = None,
-                 audience: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        secret: str = "",
+        public_key: str | None = None,
+        jwks: ProviderKeys | None = None,
+        algorithms: Collection[str] = (),
+        issuer: str | None = None,
+        audience: Collection[str] = (),
+    ) -> None:
         self._secret = secret
         loaded: tuple[Any, str | None] = _load_public_key(public_key) if public_key else (None, None)
         self._public_key, self._public_key_algorithm = loaded
@@ -118,8 +129,9 @@ class TokenVerifier:
         self.algorithms = frozenset(algorithms) or default_algorithms(bool(secret), bool(public_key or jwks))
         unknown = self.algorithms - {SHARED_SECRET_ALGORITHM, *PUBLIC_KEY_ALGORITHMS}
         if unknown:
-            raise ValueError(f"HELPLINE_JWT_ALGORITHMS: {', '.join(sorted(unknown))} not accepted "
-                             f"(HS256, RS256, ES256)")
+            raise ValueError(
+                f"HELPLINE_JWT_ALGORITHMS: {', '.join(sorted(unknown))} not accepted (HS256, RS256, ES256)"
+            )
         self._issuer = issuer
         self._audience = list(audience) or None
         self._required = ["exp", "sub", *(["iss"] if issuer else []), *(["aud"] if audience else [])]
@@ -127,19 +139,40 @@ class TokenVerifier:
     @classmethod
     def from_settings(cls, settings: KeySettings) -> "TokenVerifier":
         algorithms = settings.jwt_algorithms or default_algorithms(
-            bool(settings.secret), bool(settings.jwt_public_key or settings.jwks_url))
-        jwks = ProviderKeys(settings.jwks_url, algorithms=set(algorithms) & set(PUBLIC_KEY_ALGORITHMS),
-                            timeout_s=settings.jwks_timeout_s, max_age_s=settings.jwks_cache_s,
-                            min_refresh_s=settings.jwks_min_refresh_s) if settings.jwks_url else None
-        return cls(secret=settings.secret, public_key=settings.jwt_public_key, jwks=jwks, algorithms=algorithms,
-                   issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+            bool(settings.secret), bool(settings.jwt_public_key or settings.jwks_url)
+        )
+        jwks = (
+            ProviderKeys(
+                settings.jwks_url,
+                algorithms=set(algorithms) & set(PUBLIC_KEY_ALGORITHMS),
+                timeout_s=settings.jwks_timeout_s,
+                max_age_s=settings.jwks_cache_s,
+                min_refresh_s=settings.jwks_min_refresh_s,
+            )
+            if settings.jwks_url
+            else None
+        )
+        return cls(
+            secret=settings.secret,
+            public_key=settings.jwt_public_key,
+            jwks=jwks,
+            algorithms=algorithms,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
 
     async def verify(self, token: str) -> Identity:
         algorithm, kid = _header(token)
         key = await self._key_for(algorithm, kid)
         try:
-            claims = jwt.decode(token, key, algorithms=[algorithm], issuer=self._issuer, audience=self._audience,
-                                options={"require": self._required})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                issuer=self._issuer,
+                audience=self._audience,
+                options={"require": self._required},
+            )
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from None
         return identity_from_claims(claims)
@@ -187,8 +220,9 @@ class ProviderKeys:
     old cache fetches the set again (one fetch at a time; concurrent callers wait for it). When the provider cannot
     be reached, the keys already held stay in use and unknown kids are refused."""
 
-    def __init__(self, url: str, *, algorithms: Collection[str], timeout_s: float, max_age_s: float,
-                 min_refresh_s: float) -> None:
+    def __init__(
+        self, url: str, *, algorithms: Collection[str], timeout_s: float, max_age_s: float, min_refresh_s: float
+    ) -> None:
         try:
             scheme = httpx.URL(url).scheme
         except httpx.InvalidURL:
@@ -270,8 +304,9 @@ class ProviderKeys:
 
 
 def default_algorithms(has_secret: bool, has_public_keys: bool) -> frozenset[str]:
-    return frozenset(([SHARED_SECRET_ALGORITHM] if has_secret else []) +
-                     (list(PUBLIC_KEY_ALGORITHMS) if has_public_keys else []))
+    return frozenset(
+        ([SHARED_SECRET_ALGORITHM] if has_secret else []) + (list(PUBLIC_KEY_ALGORITHMS) if has_public_keys else [])
+    )
 
 
 def _load_public_key(pem_or_path: str) -> tuple[Any, str]:
@@ -325,15 +360,29 @@ def identity_from_claims(claims: dict[str, Any]) -> Identity:
     return Identity(id=sub, name=name or sub, role=role, plan=plan, locale=locale, email=email)
 
 
-def issue_token(secret: str, sub: str, name: str | None = None, plan: str = "free",
-                role: str = "customer", ttl_s: int = 3600, *, issuer: str | None = None,
-                audience: str | None = None) -> str:
+def issue_token(
+    secret: str,
+    sub: str,
+    name: str | None = None,
+    plan: str = "free",
+    role: str = "customer",
+    ttl_s: int = 3600,
+    *,
+    issuer: str | None = None,
+    audience: str | None = None,
+) -> str:
     """An HS256 token for development and tests (`helpline token`); production tokens come from the platform."""
     if plan not in PLANS or role not in ROLES:
         raise ValueError("unknown plan or role")
     now = int(time.time())
-    claims: dict[str, Any] = {"sub": sub, "name": name or sub, "plan": plan, "role": role, "iat": now,
-                              "exp": now + ttl_s}
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "name": name or sub,
+        "plan": plan,
+        "role": role,
+        "iat": now,
+        "exp": now + ttl_s,
+    }
     if issuer:
         claims["iss"] = issuer
     if audience:

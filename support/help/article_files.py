@@ -96,9 +96,16 @@ def load_file(path: Path) -> Article:
         raise ArticleError("front matter needs a title")
     tags = tuple(t.strip().lower() for t in meta.get("tags", "").strip("[]").split(",") if t.strip())
     updated = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
-    return Article(slug=slug, title=title[:300], category=(meta.get("category") or "general").strip().lower()[:64],
-                   tags=tags, html=render(body), text=plain_text(body),
-                   digest=hashlib.sha256(raw).hexdigest(), updated_at=updated)
+    return Article(
+        slug=slug,
+        title=title[:300],
+        category=(meta.get("category") or "general").strip().lower()[:64],
+        tags=tags,
+        html=render(body),
+        text=plain_text(body),
+        digest=hashlib.sha256(raw).hexdigest(),
+        updated_at=updated,
+    )
 
 
 def split_front_matter(source: str) -> tuple[dict[str, str], str]:
@@ -109,7 +116,7 @@ def split_front_matter(source: str) -> tuple[dict[str, str], str]:
     meta: dict[str, str] = {}
     for index, line in enumerate(lines[1:], start=1):
         if line.strip() == "---":
-            return meta, "\n".join(lines[index + 1:])
+            return meta, "\n".join(lines[index + 1 :])
         key, sep, value = line.partition(":")
         if sep and key.strip():
             meta[key.strip().lower()] = value.strip().strip("\"'")
@@ -125,8 +132,11 @@ def plain_text(markdown: str) -> str:
     blocks: list[str] = []
     for token in _markdown.parse(markdown):
         if token.type == "inline":
-            words = [c.content if c.type in ("text", "code_inline") else " "
-                     for c in token.children or [] if c.type in ("text", "code_inline", "softbreak", "hardbreak")]
+            words = [
+                c.content if c.type in ("text", "code_inline") else " "
+                for c in token.children or []
+                if c.type in ("text", "code_inline", "softbreak", "hardbreak")
+            ]
             blocks.append("".join(words).strip())
         elif token.type in ("fence", "code_block"):
             blocks.append(token.content.strip())

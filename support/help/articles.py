@@ -122,8 +122,7 @@ class HelpCenter:
 
     def listing(self) -> list[ArticleHit]:
         ordered = sorted(self.articles.values(), key=lambda a: (a.category, a.title))
-        return [ArticleHit(a.slug, a.title, a.category, a.summary, pages.escape(a.summary), 0.0)
-                for a in ordered]
+        return [ArticleHit(a.slug, a.title, a.category, a.summary, pages.escape(a.summary), 0.0) for a in ordered]
 
     async def record(self, slug: str, kind: str, who: Identity | None, client_id: str | None) -> bool:
         """Count one event; the same client_id for the same article and kind counts once."""
@@ -137,8 +136,16 @@ class HelpCenter:
             c = counts.get(slug, {})
             article = self.articles.get(slug)
             opened, deflected = c.get("opened", 0), c.get("deflected", 0)
-            result.append(ArticleStats(slug, article.title if article else slug, c.get("suggested", 0), opened,
-                                       deflected, round(deflected / opened, 4) if opened else None))
+            result.append(
+                ArticleStats(
+                    slug,
+                    article.title if article else slug,
+                    c.get("suggested", 0),
+                    opened,
+                    deflected,
+                    round(deflected / opened, 4) if opened else None,
+                )
+            )
         result.sort(key=lambda s: (-s.deflected, -s.opened, -s.suggested, s.slug))
         return result
 
@@ -180,8 +187,9 @@ async def article_stats(request: Request) -> Response:
 @endpoint
 async def get_article(request: Request) -> Response:
     a = help_center(request).get(request.path_params["slug"])
-    return json_response(ArticleView(a.slug, a.title, a.category, list(a.tags), a.html, iso(a.updated_at) or "",
-                                     f"/help/{a.slug}"))
+    return json_response(
+        ArticleView(a.slug, a.title, a.category, list(a.tags), a.html, iso(a.updated_at) or "", f"/help/{a.slug}")
+    )
 
 
 @endpoint
@@ -189,8 +197,7 @@ async def article_event(request: Request) -> Response:
     who = optional_identity(request)
     body: ArticleEventBody = await read_body(request, ArticleEventBody)
     counted = await help_center(request).record(request.path_params["slug"], body.kind, who, body.client_id)
-    return json_response(ArticleEventResult(request.path_params["slug"], body.kind, counted),
-                         201 if counted else 200)
+    return json_response(ArticleEventResult(request.path_params["slug"], body.kind, counted), 201 if counted else 200)
 
 
 @endpoint
@@ -198,8 +205,7 @@ async def help_index(request: Request) -> Response:
     center = help_center(request)
     query = search_words(request)
     hits = await center.index.search(query, 20) if query.strip() else None
-    return HTMLResponse(pages.index_page(list(center.articles.values()), query, hits),
-                        headers=pages.HEADERS)
+    return HTMLResponse(pages.index_page(list(center.articles.values()), query, hits), headers=pages.HEADERS)
 
 
 async def help_article(request: Request) -> Response:
@@ -211,24 +217,70 @@ async def help_article(request: Request) -> Response:
 
 _QUERY = Param("q", Annotated[str, msgspec.Meta(max_length=QUERY_MAX)], "search words; the last one may be unfinished")
 routes = api_routes(
-    (search_articles,
-     Operation("GET", "/api/articles", "Search the help articles (or list them all without q)", auth="none",
-               response=ArticleList, tag="help", query=(
-                   _QUERY, Param("limit", Annotated[int, msgspec.Meta(ge=1, le=50)], "at most (default 8)")),
-               description="Best first; `snippet` is plain text, `snippet_html` the same escaped with <mark>.")),
-    (article_stats,
-     Operation("GET", "/api/articles/stats", "Suggestions, opens and deflections per article (agents)",
-               auth="staff", response=ArticleStatsList, tag="help")),
-    (get_article,
-     Operation("GET", "/api/articles/{slug}", "One article, its HTML rendered from trusted Markdown", auth="none",
-               response=ArticleView, tag="help")),
-    (article_event,
-     Operation("POST", "/api/articles/{slug}/events", "Count a suggestion, an open or a deflection", auth="none",
-               request=ArticleEventBody, response=ArticleEventResult, status=201, also=(200,), tag="help",
-               description="A token is optional; the same client_id for the same article and kind counts once.")),
-    (help_index,
-     Operation("GET", "/help", "The help center page (with ?q= the search results)", auth="none",
-               media_type="text/html", query=(_QUERY,), tag="pages")),
-    (help_article,
-     Operation("GET", "/help/{slug}", "One help article's page", auth="none", media_type="text/html", tag="pages")),
+    (
+        search_articles,
+        Operation(
+            "GET",
+            "/api/articles",
+            "Search the help articles (or list them all without q)",
+            auth="none",
+            response=ArticleList,
+            tag="help",
+            query=(_QUERY, Param("limit", Annotated[int, msgspec.Meta(ge=1, le=50)], "at most (default 8)")),
+            description="Best first; `snippet` is plain text, `snippet_html` the same escaped with <mark>.",
+        ),
+    ),
+    (
+        article_stats,
+        Operation(
+            "GET",
+            "/api/articles/stats",
+            "Suggestions, opens and deflections per article (agents)",
+            auth="staff",
+            response=ArticleStatsList,
+            tag="help",
+        ),
+    ),
+    (
+        get_article,
+        Operation(
+            "GET",
+            "/api/articles/{slug}",
+            "One article, its HTML rendered from trusted Markdown",
+            auth="none",
+            response=ArticleView,
+            tag="help",
+        ),
+    ),
+    (
+        article_event,
+        Operation(
+            "POST",
+            "/api/articles/{slug}/events",
+            "Count a suggestion, an open or a deflection",
+            auth="none",
+            request=ArticleEventBody,
+            response=ArticleEventResult,
+            status=201,
+            also=(200,),
+            tag="help",
+            description="A token is optional; the same client_id for the same article and kind counts once.",
+        ),
+    ),
+    (
+        help_index,
+        Operation(
+            "GET",
+            "/help",
+            "The help center page (with ?q= the search results)",
+            auth="none",
+            media_type="text/html",
+            query=(_QUERY,),
+            tag="pages",
+        ),
+    ),
+    (
+        help_article,
+        Operation("GET", "/help/{slug}", "One help article's page", auth="none", media_type="text/html", tag="pages"),
+    ),
 )

@@ -54,7 +54,7 @@ class AttachmentList(msgspec.Struct):
 def sniff(data: bytes | bytearray, filename: str) -> str:
     """The content type the bytes prove; the client's claimed Content-Type is never trusted."""
     for content_type, magic, offset in IMAGE_SIGNATURES:
-        if data[offset:offset + len(magic)] == magic:
+        if data[offset : offset + len(magic)] == magic:
             return content_type
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
@@ -79,7 +79,7 @@ def clean_filename(raw: str | None) -> str:
 def human_size(size: int) -> str:
     if size < 1024:
         return f"{size} B"
-    return f"{size / 1024:.1f} KiB" if size < 1024 ** 2 else f"{size / 1024 ** 2:.1f} MiB"
+    return f"{size / 1024:.1f} KiB" if size < 1024**2 else f"{size / 1024**2:.1f} MiB"
 
 
 def message_body(view: AttachmentView) -> str:
@@ -121,8 +121,9 @@ async def read_file(request: Request, limit: int) -> bytearray:
 async def _repeat(request: Request, existing: AttachmentView, client_id: str) -> Response:
     """The same upload again: the same attachment, and its message posted if the first try stopped before it."""
     who = identify(request)
-    result = await request.app.state.gateway.tickets.post(who, existing.ticket, client_id, message_body(existing),
-                                                          False)
+    result = await request.app.state.gateway.tickets.post(
+        who, existing.ticket, client_id, message_body(existing), False
+    )
     return json_response(msgspec.structs.replace(existing, message_seq=result.message.seq), 200)
 
 
@@ -149,8 +150,9 @@ async def upload(request: Request) -> Response:
             return await _repeat(request, existing, client_id)
     now = utcnow()
     attachment_id = new_attachment_id()
-    view = AttachmentView(attachment_id, ticket_id, filename, content_type, len(data),
-                          f"/api/attachments/{attachment_id}", iso(now) or "")
+    view = AttachmentView(
+        attachment_id, ticket_id, filename, content_type, len(data), f"/api/attachments/{attachment_id}", iso(now) or ""
+    )
     files = storage(request)
     await files.put(view.id, data)
     try:
@@ -209,20 +211,49 @@ async def download(request: Request) -> Response:
 
 
 routes = api_routes(
-    (upload,
-     Operation("POST", "/api/tickets/{id}/attachments", "Attach an image or a log file (owner or agent)",
-               request=bytes, request_media_type="application/octet-stream", response=AttachmentView, status=201,
-               also=(200,), tag="attachments", query=(
-                   Param("filename", Annotated[str, msgspec.Meta(max_length=255)], "the file's name (display only)"),
-                   Param("client_id", Annotated[str, msgspec.Meta(min_length=1, max_length=128)],
-                         "also post the thread message showing it; the same uploader's id again answers 200")),
-               description="The body is the file itself. PNG, JPEG, GIF, WebP (by their bytes) or UTF-8 .log/.txt; "
-                           "413 too_large over the size limit, 415 for any other type.")),
-    (list_attachments,
-     Operation("GET", "/api/tickets/{id}/attachments", "A ticket's attachments (owner or agent)",
-               response=AttachmentList, tag="attachments")),
-    (download,
-     Operation("GET", "/api/attachments/{id}", "Download an attachment (owner or agent)",
-               media_type="application/octet-stream", tag="attachments",
-               description="The stored type (image/* or text/plain); logs come as Content-Disposition: attachment.")),
+    (
+        upload,
+        Operation(
+            "POST",
+            "/api/tickets/{id}/attachments",
+            "Attach an image or a log file (owner or agent)",
+            request=bytes,
+            request_media_type="application/octet-stream",
+            response=AttachmentView,
+            status=201,
+            also=(200,),
+            tag="attachments",
+            query=(
+                Param("filename", Annotated[str, msgspec.Meta(max_length=255)], "the file's name (display only)"),
+                Param(
+                    "client_id",
+                    Annotated[str, msgspec.Meta(min_length=1, max_length=128)],
+                    "also post the thread message showing it; the same uploader's id again answers 200",
+                ),
+            ),
+            description="The body is the file itself. PNG, JPEG, GIF, WebP (by their bytes) or UTF-8 .log/.txt; "
+            "413 too_large over the size limit, 415 for any other type.",
+        ),
+    ),
+    (
+        list_attachments,
+        Operation(
+            "GET",
+            "/api/tickets/{id}/attachments",
+            "A ticket's attachments (owner or agent)",
+            response=AttachmentList,
+            tag="attachments",
+        ),
+    ),
+    (
+        download,
+        Operation(
+            "GET",
+            "/api/attachments/{id}",
+            "Download an attachment (owner or agent)",
+            media_type="application/octet-stream",
+            tag="attachments",
+            description="The stored type (image/* or text/plain); logs come as Content-Disposition: attachment.",
+        ),
+    ),
 )

@@ -57,12 +57,16 @@ class CallbackList(msgspec.Struct):
 
 def channels_for(plan: str, number: str, hours: str) -> list[Channel]:
     """Pure: what each plan is offered. Everyone chats; premium also phones us or asks to be called back."""
-    chat = Channel("chat", "Chat with support", url="/api/tickets",
-                   note=policy.FREE_PLAN_NOTICE if plan == "free" else None)
+    chat = Channel(
+        "chat", "Chat with support", url="/api/tickets", note=policy.FREE_PLAN_NOTICE if plan == "free" else None
+    )
     if plan not in PREMIUM_CHANNELS:
         return [chat]
-    return [chat, Channel("phone", "Premium phone line", number=number, hours=hours),
-            Channel("callback", "Request a callback", url="/api/callbacks", hours=hours)]
+    return [
+        chat,
+        Channel("phone", "Premium phone line", number=number, hours=hours),
+        Channel("callback", "Request a callback", url="/api/callbacks", hours=hours),
+    ]
 
 
 def valid_phone(raw: str) -> str:
@@ -85,8 +89,9 @@ async def support_options(request: Request) -> Response:
     who = identify(request)
     settings = request.app.state.gateway.settings
     plan = who.plan if who.role == "customer" else "free"
-    return json_response(SupportOptions(plan, channels_for(plan, settings.support_phone_number,
-                                                           settings.support_phone_hours)))
+    return json_response(
+        SupportOptions(plan, channels_for(plan, settings.support_phone_number, settings.support_phone_hours))
+    )
 
 
 @endpoint
@@ -104,11 +109,27 @@ async def request_callback(request: Request) -> Response:
             return json_response(existing, 200)
     callback_id = f"{int(time.time() * 1000):x}{secrets.token_hex(5)}"
     ticket, _created = await gateway.tickets.open_ticket(
-        who, "Phone callback request", ticket_text(body, phone), "callback", None,
-        {"callback": callback_id}, f"callback:{body.client_id or callback_id}")
+        who,
+        "Phone callback request",
+        ticket_text(body, phone),
+        "callback",
+        None,
+        {"callback": callback_id},
+        f"callback:{body.client_id or callback_id}",
+    )
     now = utcnow()
-    callback = CallbackView(callback_id, ticket.id, {"id": who.id, "name": who.name}, phone, body.preferred_time,
-                            body.note, "requested", iso(now) or "", None, None)
+    callback = CallbackView(
+        callback_id,
+        ticket.id,
+        {"id": who.id, "name": who.name},
+        phone,
+        body.preferred_time,
+        body.note,
+        "requested",
+        iso(now) or "",
+        None,
+        None,
+    )
     if not await store.add(callback, body.client_id, now):
         # A concurrent request with this client_id won; open_ticket already answered it with the same ticket.
         existing = await store.by_client_id(who.id, body.client_id) if body.client_id else None
@@ -158,18 +179,51 @@ async def callback_done(request: Request) -> Response:
 
 
 routes = api_routes(
-    (support_options,
-     Operation("GET", "/api/support/options", "The support channels of the caller's plan", response=SupportOptions,
-               tag="support", description="Chat for every plan; premium also the phone line and callbacks.")),
-    (request_callback,
-     Operation("POST", "/api/callbacks", "Ask to be phoned back (premium customers; others 403)",
-               request=CallbackRequest, response=CallbackView, status=201, also=(200,), tag="support",
-               description="Opens a ticket of category callback at priority 1 in the agents' queue.")),
-    (list_callbacks,
-     Operation("GET", "/api/callbacks", "Callbacks: agents the ones to make, customers their own",
-               response=CallbackList, tag="support",
-               query=(Param("status", Literal["requested", "done", "all"], "agents: which (default requested)"),))),
-    (callback_done,
-     Operation("POST", "/api/callbacks/{id}/done", "Mark a callback done; its ticket is solved (agents)",
-               auth="staff", response=CallbackView, tag="support")),
+    (
+        support_options,
+        Operation(
+            "GET",
+            "/api/support/options",
+            "The support channels of the caller's plan",
+            response=SupportOptions,
+            tag="support",
+            description="Chat for every plan; premium also the phone line and callbacks.",
+        ),
+    ),
+    (
+        request_callback,
+        Operation(
+            "POST",
+            "/api/callbacks",
+            "Ask to be phoned back (premium customers; others 403)",
+            request=CallbackRequest,
+            response=CallbackView,
+            status=201,
+            also=(200,),
+            tag="support",
+            description="Opens a ticket of category callback at priority 1 in the agents' queue.",
+        ),
+    ),
+    (
+        list_callbacks,
+        Operation(
+            "GET",
+            "/api/callbacks",
+            "Callbacks: agents the ones to make, customers their own",
+            response=CallbackList,
+            tag="support",
+            query=(Param("status", Literal["requested", "done", "all"], "agents: which (default requested)"),),
+        ),
+    ),
+    (
+        callback_done,
+        Operation(
+            "POST",
+            "/api/callbacks/{id}/done",
+            "Mark a callback done; its ticket is solved (agents)",
+            auth="staff",
+            response=CallbackView,
+            tag="support",
+        ),
+    ),
 )

@@ -12,9 +12,12 @@ from typing import Sequence
 from support.help.article_files import Article
 from support.help.ports import ArticleHit
 
-HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; "
-                                      "base-uri 'none'; form-action 'self'",
-           "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; "
+    "base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
 
 _STYLE = """
 body{font:16px/1.55 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1b1f24;background:#f6f7f9}
@@ -33,16 +36,20 @@ def escape(value: str) -> str:
 
 
 def _layout(title: str, content: str) -> str:
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f"<title>{escape(title)} · Help</title><style>{_STYLE}</style></head><body>"
-            f'<header><a href="/help">Help center</a></header><main>{content}</main></body></html>')
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)} · Help</title><style>{_STYLE}</style></head><body>"
+        f'<header><a href="/help">Help center</a></header><main>{content}</main></body></html>'
+    )
 
 
 def _search_form(query: str) -> str:
-    return (f'<form action="/help" method="get" role="search"><input type="search" name="q" '
-            f'value="{escape(query)}" placeholder="Search help articles" data-hl="help-search"> '
-            f"<button>Search</button></form>")
+    return (
+        f'<form action="/help" method="get" role="search"><input type="search" name="q" '
+        f'value="{escape(query)}" placeholder="Search help articles" data-hl="help-search"> '
+        f"<button>Search</button></form>"
+    )
 
 
 def index_page(articles: Sequence[Article], query: str = "", hits: list[ArticleHit] | None = None) -> str:
@@ -53,8 +60,10 @@ def index_page(articles: Sequence[Article], query: str = "", hits: list[ArticleH
             parts.append("<p>No article matches. Try other words, or ask us from the support widget.</p>")
         parts.append('<ul data-hl="help-results">')
         for hit in hits:
-            parts.append(f'<li><a href="/help/{escape(hit.slug)}">{escape(hit.title)}</a>'
-                         f'<div class="snippet">{hit.snippet_html}</div></li>')
+            parts.append(
+                f'<li><a href="/help/{escape(hit.slug)}">{escape(hit.title)}</a>'
+                f'<div class="snippet">{hit.snippet_html}</div></li>'
+            )
         parts.append("</ul>")
     else:
         ordered = sorted(articles, key=lambda a: (a.category, a.title))
@@ -67,10 +76,12 @@ def index_page(articles: Sequence[Article], query: str = "", hits: list[ArticleH
 
 def article_page(article: Article) -> str:
     tags = "".join(f'<span class="tag">{escape(t)}</span>' for t in article.tags)
-    content = (f'<article data-hl="article" data-slug="{escape(article.slug)}"><h1>{escape(article.title)}</h1>'
-               f'<p class="meta">{escape(article.category)} · updated {article.updated_at:%Y-%m-%d} {tags}</p>'
-               f"{article.html}</article>"
-               f'<p class="meta">Still stuck? Open the support widget and tell us what you see.</p>')
+    content = (
+        f'<article data-hl="article" data-slug="{escape(article.slug)}"><h1>{escape(article.title)}</h1>'
+        f'<p class="meta">{escape(article.category)} · updated {article.updated_at:%Y-%m-%d} {tags}</p>'
+        f"{article.html}</article>"
+        f'<p class="meta">Still stuck? Open the support widget and tell us what you see.</p>'
+    )
     return _layout(article.title, content)
 
 

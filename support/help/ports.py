@@ -33,8 +33,7 @@ class ArticleIndex(Protocol):
 
 
 class ArticleEvents(Protocol):
-    async def record(self, slug: str, kind: str, user_id: str | None, client_id: str | None,
-                     now: datetime) -> bool:
+    async def record(self, slug: str, kind: str, user_id: str | None, client_id: str | None, now: datetime) -> bool:
         """Count one event; False when this (slug, kind, client_id) was counted before."""
 
     async def counts(self) -> dict[str, dict[str, int]]:
@@ -86,8 +85,7 @@ class AttachmentRecords(Protocol):
 
     async def by_client_id(self, ticket_id: str, uploader_id: str, client_id: str) -> AttachmentView | None: ...
 
-    async def add(self, attachment: AttachmentView, uploader_id: str, client_id: str | None,
-                  now: datetime) -> bool:
+    async def add(self, attachment: AttachmentView, uploader_id: str, client_id: str | None, now: datetime) -> bool:
         """Store a new row; False when this uploader's client_id was taken meanwhile (nothing stored)."""
 
     async def of_ticket(self, ticket_id: str) -> list[AttachmentView]:

@@ -18,6 +18,7 @@ GENERIC_CATEGORIES = frozenset({"question", "other"})
 @dataclass(frozen=True)
 class Topic:
     """What users say and which ticket category they pick when a component is in trouble."""
+
     categories: frozenset[str]
     keywords: frozenset[str]
 
@@ -29,21 +30,25 @@ def _topic(categories: str, keywords: str) -> Topic:
 # Keyed by the status page's component ids (statuspage/components.toml); an unknown id has only its own words.
 TOPICS: dict[str, Topic] = {
     "charts": _topic("bug data", "chart drawing layout indicator candle render blank load loading timeframe"),
-    "data-feeds": _topic("data bug", "data feed quote price stream realtime real-time market ticker delay delayed "
-                                     "frozen stale update"),
+    "data-feeds": _topic(
+        "data bug", "data feed quote price stream realtime real-time market ticker delay delayed frozen stale update"
+    ),
     "alerts": _topic("bug", "alert notification trigger triggered fire fired push email"),
     "trading": _topic("bug billing", "order trade trading broker position fill filled execution"),
-    "sign-in": _topic("account billing", "sign signin login log password account billing payment subscription "
-                                         "2fa two-factor"),
+    "sign-in": _topic(
+        "account billing", "sign signin login log password account billing payment subscription 2fa two-factor"
+    ),
     "support-chat": _topic("", "chat support reply message agent"),
 }
 
-_STOPWORDS = frozenset("""
+_STOPWORDS = frozenset(
+    """
 the and for are but not you your our with this that have has had was were been from they them their there then
 when what which who why how can cant cannot could would should will just its into out off all any some does did
 doesnt dont isnt wont very too also than more most much again still only over under about after before while
 please help hello thanks thank issue problem working work works now today since get got see seen one two
-""".split())
+""".split()
+)
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -94,14 +99,18 @@ def incident_terms(incident: ActiveIncident) -> set[str]:
 
 def score(incident: ActiveIncident, draft_words: set[str], category: str | None) -> float:
     points = WORD_POINTS * len(draft_words & incident_terms(incident))
-    if category and category not in GENERIC_CATEGORIES and any(
-            category in component_topic(c).categories for c in incident.components):
+    if (
+        category
+        and category not in GENERIC_CATEGORIES
+        and any(category in component_topic(c).categories for c in incident.components)
+    ):
         points += CATEGORY_POINTS
     return round(min(points, 1.0), 2)
 
 
-def match(incidents: Iterable[ActiveIncident], subject: str, body: str, category: str | None,
-          limit: int = 3) -> list[tuple[ActiveIncident, float]]:
+def match(
+    incidents: Iterable[ActiveIncident], subject: str, body: str, category: str | None, limit: int = 3
+) -> list[tuple[ActiveIncident, float]]:
     """Active incidents the draft is probably about, best first; empty when none is likely."""
     draft = words(f"{subject} {body}")
     scored = [(i, score(i, draft, category)) for i in incidents]

@@ -15,8 +15,9 @@ from support.core.tokens import Identity
 
 
 class IncidentLinks(Protocol):
-    async def link(self, ticket_id: str, incident_id: str, incident_name: str, linked_by: str,
-                   now: datetime) -> None: ...
+    async def link(
+        self, ticket_id: str, incident_id: str, incident_name: str, linked_by: str, now: datetime
+    ) -> None: ...
 
     async def unlink(self, ticket_id: str) -> None: ...
 

@@ -46,6 +46,7 @@ class MatchList(msgspec.Struct):
 
 class Follow(msgspec.Struct, forbid_unknown_fields=False):
     """The draft the customer was writing when they chose to follow the incident instead."""
+
     subject: Annotated[str, msgspec.Meta(max_length=300)] = ""
     body: Annotated[str, msgspec.Meta(max_length=32_000)] = ""
     category: policy.Category | None = None
@@ -67,8 +68,14 @@ async def match_draft(request: Request) -> Response:
     draft: Draft = await read_body(request, Draft)
     active = [i.active() for i in await desk(request).status.active()]
     found = match(active, draft.subject, draft.body, draft.category)
-    return json_response(MatchList([IncidentMatch(i.id, i.name, i.status, i.impact, list(i.components), score,
-                                                  i.shortlink) for i, score in found]))
+    return json_response(
+        MatchList(
+            [
+                IncidentMatch(i.id, i.name, i.status, i.impact, list(i.components), score, i.shortlink)
+                for i, score in found
+            ]
+        )
+    )
 
 
 @endpoint
@@ -88,8 +95,14 @@ async def follow_incident(request: Request) -> Response:
     if existing is not None:
         return json_response(await desk(request).link(existing, incident, who.id), 200)
     view, created = await gateway.tickets.open_ticket(
-        who, f"Following: {incident.name}"[:300], follow.body.strip() or DEFAULT_FOLLOW_BODY, category,
-        follow.page_url, follow.context, f"incident:{incident.id}")
+        who,
+        f"Following: {incident.name}"[:300],
+        follow.body.strip() or DEFAULT_FOLLOW_BODY,
+        category,
+        follow.page_url,
+        follow.context,
+        f"incident:{incident.id}",
+    )
     view = await desk(request).link(view.id, incident, who.id)
     return json_response(view, 201 if created else 200)
 
@@ -111,14 +124,40 @@ async def link_ticket(request: Request) -> Response:
 
 
 routes = api_routes(
-    (match_draft,
-     Operation("POST", "/api/incidents/match", "Active incidents that match a draft ticket", request=Draft,
-               response=MatchList, tag="incidents")),
-    (follow_incident,
-     Operation("POST", "/api/incidents/{id}/follow", "Follow an incident instead of reporting it (customers)",
-               request=Follow, response=TicketView, status=201, also=(200,), tag="incidents",
-               description="Opens (or finds) the customer's ticket linked to the incident.")),
-    (link_ticket,
-     Operation("POST", "/api/tickets/{id}/incident", "Link a ticket to an incident, or unlink it with null",
-               request=LinkBody, response=TicketView, tag="incidents")),
+    (
+        match_draft,
+        Operation(
+            "POST",
+            "/api/incidents/match",
+            "Active incidents that match a draft ticket",
+            request=Draft,
+            response=MatchList,
+            tag="incidents",
+        ),
+    ),
+    (
+        follow_incident,
+        Operation(
+            "POST",
+            "/api/incidents/{id}/follow",
+            "Follow an incident instead of reporting it (customers)",
+            request=Follow,
+            response=TicketView,
+            status=201,
+            also=(200,),
+            tag="incidents",
+            description="Opens (or finds) the customer's ticket linked to the incident.",
+        ),
+    ),
+    (
+        link_ticket,
+        Operation(
+            "POST",
+            "/api/tickets/{id}/incident",
+            "Link a ticket to an incident, or unlink it with null",
+            request=LinkBody,
+            response=TicketView,
+            tag="incidents",
+        ),
+    ),
 )

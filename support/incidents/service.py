@@ -40,6 +40,7 @@ class IncidentUpdate(msgspec.Struct, forbid_unknown_fields=False):
 
 class StatusIncident(msgspec.Struct, forbid_unknown_fields=False):
     """An incident as the status page's JSON API shows it (docs/statuspage.md)."""
+
     id: str
     name: str
     status: str
@@ -50,8 +51,15 @@ class StatusIncident(msgspec.Struct, forbid_unknown_fields=False):
     shortlink: str | None = None
 
     def active(self) -> ActiveIncident:
-        return ActiveIncident(self.id, self.name, self.status, self.impact, tuple(self.components),
-                              incident_text(self.name, [u.body for u in self.updates]), self.shortlink)
+        return ActiveIncident(
+            self.id,
+            self.name,
+            self.status,
+            self.impact,
+            tuple(self.components),
+            incident_text(self.name, [u.body for u in self.updates]),
+            self.shortlink,
+        )
 
 
 class _StatusBody(msgspec.Struct, forbid_unknown_fields=False):
@@ -236,8 +244,9 @@ class IncidentDesk:
             if exc.code == "not_found":  # the ticket is gone: nobody is left to tell
                 await self.links.mark_notified(ticket_id, incident.id, utcnow())
             else:
-                log.warning("resolution notice to %s not posted yet: %s", ticket_id, exc.message,
-                            extra={"ticket_id": ticket_id})
+                log.warning(
+                    "resolution notice to %s not posted yet: %s", ticket_id, exc.message, extra={"ticket_id": ticket_id}
+                )
                 await self.links.release(ticket_id, self.node)
                 return None
             return False

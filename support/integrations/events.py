@@ -50,6 +50,7 @@ class IncidentLinkedData(msgspec.Struct):
 
 class WebhookEvent(msgspec.Struct, kw_only=True):
     """The body of every webhook request; `id` is stable across retries, for de-duplication."""
+
     id: str
     type: str
     created_at: str
@@ -73,7 +74,9 @@ class IncidentLinkedEvent(WebhookEvent, kw_only=True):
 
 # What the OpenAPI document lists under `webhooks`.
 EVENT_BODIES: dict[str, type[WebhookEvent]] = {
-    "ticket.created": TicketCreatedEvent, "ticket.updated": TicketUpdatedEvent,
-    "message.created": MessageCreatedEvent, "incident.linked": IncidentLinkedEvent,
+    "ticket.created": TicketCreatedEvent,
+    "ticket.updated": TicketUpdatedEvent,
+    "message.created": MessageCreatedEvent,
+    "incident.linked": IncidentLinkedEvent,
 }
 EVENT_TYPES = tuple(EVENT_BODIES)

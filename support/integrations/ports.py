@@ -84,36 +84,42 @@ class AttachmentFiles(Protocol):
 
 
 class WebhookEndpoints(Protocol):
-    async def create(self, actor: Actor, url: str, events: list[str], include_internal: bool, description: str,
-                     secret: str | None) -> EndpointView: ...
+    async def create(
+        self, actor: Actor, url: str, events: list[str], include_internal: bool, description: str, secret: str | None
+    ) -> EndpointView: ...
 
     async def list(self) -> builtins.list[EndpointView]: ...
 
     async def get(self, endpoint_id: str) -> EndpointView | None: ...
 
-    async def update(self, actor: Actor, endpoint_id: str, changes: dict[str, Any],
-                     rotate_secret: bool) -> EndpointView | None:
+    async def update(
+        self, actor: Actor, endpoint_id: str, changes: dict[str, Any], rotate_secret: bool
+    ) -> EndpointView | None:
         """Apply the given fields; `active: true` also clears `failing` and gives held deliveries a new window."""
 
     async def delete(self, actor: Actor, endpoint_id: str) -> bool: ...
 
-    async def deliveries(self, endpoint_id: str, before: int | None, limit: int,
-                         status: str | None = None) -> builtins.list[DeliveryView]: ...
+    async def deliveries(
+        self, endpoint_id: str, before: int | None, limit: int, status: str | None = None
+    ) -> builtins.list[DeliveryView]: ...
 
 
 class AuditEntries(Protocol):
-    async def entries(self, before: int | None, limit: int, action: str | None, actor_id: str | None,
-                      target_id: str | None) -> list[AuditRecord]:
+    async def entries(
+        self, before: int | None, limit: int, action: str | None, actor_id: str | None, target_id: str | None
+    ) -> list[AuditRecord]:
         """Newest first; `before` is the id of the last entry of the previous page."""
 
-    async def add(self, actor: Actor, action: str, target_type: str, target_id: str, details: dict[str, Any],
-                  now: datetime) -> None: ...
+    async def add(
+        self, actor: Actor, action: str, target_type: str, target_id: str, details: dict[str, Any], now: datetime
+    ) -> None: ...
 
 
 class PersonalData(Protocol):
     async def export_user(self, user_id: str, now: datetime) -> UserExport:
         """Every ticket the user opened, oldest first, with every message a customer may see."""
 
-    async def erase_user(self, user_id: str, actor: Actor, now: datetime,
-                         attachments: AttachmentFiles | None) -> ErasureReport:
+    async def erase_user(
+        self, user_id: str, actor: Actor, now: datetime, attachments: AttachmentFiles | None
+    ) -> ErasureReport:
         """Tombstone everything the user wrote or was named in, in one audited transaction."""

@@ -20,8 +20,16 @@ from support.core.model import NO_NUL
 from support.web.openapi import Operation, Param, api_routes
 from support.core.errors import TicketError
 from support.integrations.events import EVENT_TYPES, actor_of
-from support.integrations.ports import (AuditEntries, AuditRecord, DeliveryView, EndpointView, ErasureReport,
-                                        PersonalData, UserExport, WebhookEndpoints)
+from support.integrations.ports import (
+    AuditEntries,
+    AuditRecord,
+    DeliveryView,
+    EndpointView,
+    ErasureReport,
+    PersonalData,
+    UserExport,
+    WebhookEndpoints,
+)
 
 log = logging.getLogger("helpline.admin")
 PAGE_MAX = 200
@@ -31,8 +39,9 @@ assert set(EventType.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
 # What _checked_url accepts, stated in the API: http(s), a host name or an IPv4 address, a port, visible ASCII.
 _IPV4_PART = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _HOST = rf"({_IPV4_PART}(\.{_IPV4_PART}){{3}}|([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*)"
-WebhookUrl = Annotated[str, msgspec.Meta(min_length=10, max_length=2000,
-                                         pattern=rf"^https?://{_HOST}(:[0-9]{{1,5}})?([/?#][!-~]*)?$")]
+WebhookUrl = Annotated[
+    str, msgspec.Meta(min_length=10, max_length=2000, pattern=rf"^https?://{_HOST}(:[0-9]{{1,5}})?([/?#][!-~]*)?$")
+]
 EventTypes = Annotated[list[EventType], msgspec.Meta(min_length=1, max_length=len(EVENT_TYPES))]
 Description = Annotated[str, msgspec.Meta(max_length=300, pattern=NO_NUL)]
 Filter = Annotated[str, msgspec.Meta(max_length=128, pattern=NO_NUL)]
@@ -59,9 +68,15 @@ class WebhookPatch(msgspec.Struct, forbid_unknown_fields=True):
 
 
 # What patch_webhook refuses, stated in the document: a new secret comes only with rotate_secret: true.
-WebhookPatchStated = Annotated[WebhookPatch, msgspec.Meta(extra_json_schema={
-    "if": {"required": ["secret"]},
-    "then": {"required": ["rotate_secret"], "properties": {"rotate_secret": {"const": True}}}})]
+WebhookPatchStated = Annotated[
+    WebhookPatch,
+    msgspec.Meta(
+        extra_json_schema={
+            "if": {"required": ["secret"]},
+            "then": {"required": ["rotate_secret"], "properties": {"rotate_secret": {"const": True}}},
+        }
+    ),
+]
 
 
 class WebhookList(msgspec.Struct):
@@ -144,8 +159,14 @@ async def list_webhooks(request: Request) -> Response:
 async def create_webhook(request: Request) -> Response:
     who = require_admin(request)
     body: NewWebhook = await read_body(request, NewWebhook)
-    view = await _registry(request).create(actor_of(who), _checked_url(body.url), _events(body.events),
-                                           body.include_internal, body.description, body.secret)
+    view = await _registry(request).create(
+        actor_of(who),
+        _checked_url(body.url),
+        _events(body.events),
+        body.include_internal,
+        body.description,
+        body.secret,
+    )
     return json_response(view, 201)
 
 
@@ -175,8 +196,7 @@ async def patch_webhook(request: Request) -> Response:
         if not body.rotate_secret:
             raise TicketError("bad_request", "send rotate_secret: true with a new secret")
         changes["secret"] = body.secret
-    view = await _registry(request).update(actor_of(who), path_id(request), changes,
-                                           body.rotate_secret)
+    view = await _registry(request).update(actor_of(who), path_id(request), changes, body.rotate_secret)
     if view is None:
         raise TicketError("not_found", "no such webhook")
     return json_response(view)
@@ -210,8 +230,9 @@ async def webhook_deliveries(request: Request) -> Response:
 async def audit_log(request: Request) -> Response:
     require_admin(request)
     limit = int_param(request, "limit", 50, 1, PAGE_MAX)
-    rows = await _audit(request).entries(_before(request), limit + 1, _filter(request, "action"),
-                                         _filter(request, "actor"), _filter(request, "target"))
+    rows = await _audit(request).entries(
+        _before(request), limit + 1, _filter(request, "action"), _filter(request, "actor"), _filter(request, "target")
+    )
     more = len(rows) > limit
     return json_response(AuditLog(rows[:limit], rows[limit - 1].id if more else None))
 
@@ -237,8 +258,7 @@ async def erase_user(request: Request) -> Response:
     who = require_admin(request)
     user_id = path_id(request)
     gateway = request.app.state.gateway
-    report = await _personal_data(request).erase_user(user_id, actor_of(who), utcnow(),
-                                                      _attachment_storage(request))
+    report = await _personal_data(request).erase_user(user_id, actor_of(who), utcnow(), _attachment_storage(request))
     await _after_erasure(gateway, report.ticket_ids)
     return json_response(report)
 
@@ -264,43 +284,125 @@ async def _after_erasure(gateway: Any, ticket_ids: list[str]) -> None:
             log.exception("after erasing, refreshing ticket %s failed", ticket_id)
 
 
-_PAGE = (Param("limit", Annotated[int, msgspec.Meta(ge=1, le=PAGE_MAX)], "page size (default 50)"),
-         Param("before", Annotated[int, msgspec.Meta(ge=1)], "`next` of the previous page"))
+_PAGE = (
+    Param("limit", Annotated[int, msgspec.Meta(ge=1, le=PAGE_MAX)], "page size (default 50)"),
+    Param("before", Annotated[int, msgspec.Meta(ge=1)], "`next` of the previous page"),
+)
 routes = api_routes(
-    (list_webhooks,
-     Operation("GET", "/api/admin/webhooks", "List webhook endpoints", auth="admin", response=WebhookList,
-               tag="webhooks")),
-    (create_webhook,
-     Operation("POST", "/api/admin/webhooks", "Register a webhook endpoint", auth="admin", request=NewWebhook,
-               response=EndpointView, status=201, tag="webhooks",
-               description="The answer carries the signing secret; it is not shown again.")),
-    (get_webhook,
-     Operation("GET", "/api/admin/webhooks/{id}", "One webhook endpoint", auth="admin", response=EndpointView,
-               tag="webhooks")),
-    (patch_webhook,
-     Operation("PATCH", "/api/admin/webhooks/{id}", "Change, pause, re-enable or rotate the secret of an endpoint",
-               auth="admin", request=WebhookPatchStated, response=EndpointView, tag="webhooks")),
-    (delete_webhook,
-     Operation("DELETE", "/api/admin/webhooks/{id}", "Remove an endpoint and its delivery log", auth="admin",
-               status=204, tag="webhooks")),
-    (webhook_deliveries,
-     Operation("GET", "/api/admin/webhooks/{id}/deliveries", "An endpoint's delivery log, newest first",
-               auth="admin", response=DeliveryLog, tag="webhooks",
-               query=(*_PAGE, Param("status", DeliveryStatus, "only deliveries in this state")))),
-    (audit_log,
-     Operation("GET", "/api/admin/audit", "The audit log of agents' and admins' actions, newest first", auth="admin",
-               response=AuditLog, tag="admin",
-               query=(*_PAGE, Param("action", Filter, "e.g. ticket.status"),
-                      Param("actor", Filter, "the acting user's id"),
-                      Param("target", Filter, "a ticket, user or webhook id")))),
-    (export_me,
-     Operation("GET", "/api/me/export", "Every ticket and message of the caller (no internal notes)",
-               response=UserExport, tag="privacy")),
-    (export_user,
-     Operation("GET", "/api/admin/users/{id}/export", "Every ticket and message of a user", auth="admin",
-               response=UserExport, tag="privacy")),
-    (erase_user,
-     Operation("POST", "/api/admin/users/{id}/erase", "Erase a user's data: bodies and names become tombstones",
-               auth="admin", response=ErasureReport, tag="privacy",
-               description="Seqs stay gapless; the user's attachments are deleted; the erasure is audited.")),
+    (
+        list_webhooks,
+        Operation(
+            "GET", "/api/admin/webhooks", "List webhook endpoints", auth="admin", response=WebhookList, tag="webhooks"
+        ),
+    ),
+    (
+        create_webhook,
+        Operation(
+            "POST",
+            "/api/admin/webhooks",
+            "Register a webhook endpoint",
+            auth="admin",
+            request=NewWebhook,
+            response=EndpointView,
+            status=201,
+            tag="webhooks",
+            description="The answer carries the signing secret; it is not shown again.",
+        ),
+    ),
+    (
+        get_webhook,
+        Operation(
+            "GET",
+            "/api/admin/webhooks/{id}",
+            "One webhook endpoint",
+            auth="admin",
+            response=EndpointView,
+            tag="webhooks",
+        ),
+    ),
+    (
+        patch_webhook,
+        Operation(
+            "PATCH",
+            "/api/admin/webhooks/{id}",
+            "Change, pause, re-enable or rotate the secret of an endpoint",
+            auth="admin",
+            request=WebhookPatchStated,
+            response=EndpointView,
+            tag="webhooks",
+        ),
+    ),
+    (
+        delete_webhook,
+        Operation(
+            "DELETE",
+            "/api/admin/webhooks/{id}",
+            "Remove an endpoint and its delivery log",
+            auth="admin",
+            status=204,
+            tag="webhooks",
+        ),
+    ),
+    (
+        webhook_deliveries,
+        Operation(
+            "GET",
+            "/api/admin/webhooks/{id}/deliveries",
+            "An endpoint's delivery log, newest first",
+            auth="admin",
+            response=DeliveryLog,
+            tag="webhooks",
+            query=(*_PAGE, Param("status", DeliveryStatus, "only deliveries in this state")),
+        ),
+    ),
+    (
+        audit_log,
+        Operation(
+            "GET",
+            "/api/admin/audit",
+            "The audit log of agents' and admins' actions, newest first",
+            auth="admin",
+            response=AuditLog,
+            tag="admin",
+            query=(
+                *_PAGE,
+                Param("action", Filter, "e.g. ticket.status"),
+                Param("actor", Filter, "the acting user's id"),
+                Param("target", Filter, "a ticket, user or webhook id"),
+            ),
+        ),
+    ),
+    (
+        export_me,
+        Operation(
+            "GET",
+            "/api/me/export",
+            "Every ticket and message of the caller (no internal notes)",
+            response=UserExport,
+            tag="privacy",
+        ),
+    ),
+    (
+        export_user,
+        Operation(
+            "GET",
+            "/api/admin/users/{id}/export",
+            "Every ticket and message of a user",
+            auth="admin",
+            response=UserExport,
+            tag="privacy",
+        ),
+    ),
+    (
+        erase_user,
+        Operation(
+            "POST",
+            "/api/admin/users/{id}/erase",
+            "Erase a user's data: bodies and names become tombstones",
+            auth="admin",
+            response=ErasureReport,
+            tag="privacy",
+            description="Seqs stay gapless; the user's attachments are deleted; the erasure is audited.",
+        ),
+    ),
 )

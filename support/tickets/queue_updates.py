@@ -41,7 +41,9 @@ class QueueUpdates:
         """Keep a view, never letting an older one (e.g. from another node's event) undo newer activity."""
         held = self._views.get(view.id)
         if held is not None and held.last_seq > view.last_seq:
-            view = msgspec.structs.replace(view, last_seq=held.last_seq, updated_at=max(held.updated_at, view.updated_at))
+            view = msgspec.structs.replace(
+                view, last_seq=held.last_seq, updated_at=max(held.updated_at, view.updated_at)
+            )
         self._views[view.id] = view
         self._views.move_to_end(view.id)
         while len(self._views) > KNOWN_TICKETS:

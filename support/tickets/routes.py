@@ -70,7 +70,8 @@ async def create_ticket(request: Request) -> Response:
         if b"\\u0000" in encoded:
             raise TicketError("bad_request", "context must not contain NUL characters")
     view, created = await request.app.state.gateway.tickets.open_ticket(
-        who, body.subject, body.body, body.category, body.page_url, body.context, body.client_id)
+        who, body.subject, body.body, body.category, body.page_url, body.context, body.client_id
+    )
     return json_response(view, 201 if created else 200)
 
 
@@ -106,7 +107,8 @@ async def get_ticket(request: Request) -> Response:
     after_seq = int_param(request, "after_seq", 0, 0, 2**53)
     limit = int_param(request, "limit", 100, 1, 10**6)
     view, messages, has_more = await request.app.state.gateway.tickets.history(
-        who, request.path_params["id"], after_seq, limit)
+        who, request.path_params["id"], after_seq, limit
+    )
     return json_response(TicketThread(view, messages, has_more))
 
 
@@ -115,7 +117,8 @@ async def post_message(request: Request) -> Response:
     who = identify(request)
     body: NewMessageBody = await read_body(request, NewMessageBody)
     result = await request.app.state.gateway.tickets.post(
-        who, request.path_params["id"], body.client_id, body.body, body.internal)
+        who, request.path_params["id"], body.client_id, body.body, body.internal
+    )
     return json_response(result.message, 200 if result.duplicate else 201)
 
 
@@ -133,30 +136,77 @@ async def patch_ticket(request: Request) -> Response:
 _STATUS = Literal["active", "all", "open", "pending", "solved", "closed"]
 _PLAN = Literal["free", "pro", "pro_plus", "premium"]
 routes = api_routes(
-    (create_ticket,
-     Operation("POST", "/api/tickets", "Open a ticket (customers)", request=NewTicketBody, response=TicketView,
-               status=201, also=(200,), tag="tickets",
-               description="The body becomes message seq 1; the same customer's client_id again returns the same "
-                           "ticket (200).")),
-    (list_tickets,
-     Operation("GET", "/api/tickets", "Your tickets (customers) or the queue (agents)", response=TicketList,
-               tag="tickets", query=(
-                   Param("cursor", Annotated[int, msgspec.Meta(ge=0)], "`next` of the previous page"),
-                   Param("limit", Annotated[int, msgspec.Meta(ge=1, le=PAGE_MAX)], "page size (default 50)"),
-                   Param("status", _STATUS, "agents: active (default), all, or one status"),
-                   Param("plan", _PLAN, "agents: only this plan"),
-                   Param("assignee", Literal["me"], "agents: only tickets assigned to the caller")))),
-    (get_ticket,
-     Operation("GET", "/api/tickets/{id}", "A ticket and its messages in seq order (owner or agent)",
-               response=TicketThread, tag="tickets", query=(
-                   Param("after_seq", Annotated[int, msgspec.Meta(ge=0, le=2**53)], "messages after this seq"),
-                   Param("limit", Annotated[int, msgspec.Meta(ge=1, le=10**6)], "page size (the server caps it)")))),
-    (patch_ticket,
-     Operation("PATCH", "/api/tickets/{id}", "Change a ticket's status or assignee (agents)", auth="staff",
-               request=TicketPatch, response=TicketView, tag="tickets")),
-    (post_message,
-     Operation("POST", "/api/tickets/{id}/messages", "Post a message (HTTP fallback of the `send` frame)",
-               request=NewMessageBody, response=Message, status=201, also=(200,), tag="tickets",
-               description="The same author's client_id again answers 200 with that author's first message; "
-                           "a client_id another author used is no repeat (201, a new message).")),
+    (
+        create_ticket,
+        Operation(
+            "POST",
+            "/api/tickets",
+            "Open a ticket (customers)",
+            request=NewTicketBody,
+            response=TicketView,
+            status=201,
+            also=(200,),
+            tag="tickets",
+            description="The body becomes message seq 1; the same customer's client_id again returns the same "
+            "ticket (200).",
+        ),
+    ),
+    (
+        list_tickets,
+        Operation(
+            "GET",
+            "/api/tickets",
+            "Your tickets (customers) or the queue (agents)",
+            response=TicketList,
+            tag="tickets",
+            query=(
+                Param("cursor", Annotated[int, msgspec.Meta(ge=0)], "`next` of the previous page"),
+                Param("limit", Annotated[int, msgspec.Meta(ge=1, le=PAGE_MAX)], "page size (default 50)"),
+                Param("status", _STATUS, "agents: active (default), all, or one status"),
+                Param("plan", _PLAN, "agents: only this plan"),
+                Param("assignee", Literal["me"], "agents: only tickets assigned to the caller"),
+            ),
+        ),
+    ),
+    (
+        get_ticket,
+        Operation(
+            "GET",
+            "/api/tickets/{id}",
+            "A ticket and its messages in seq order (owner or agent)",
+            response=TicketThread,
+            tag="tickets",
+            query=(
+                Param("after_seq", Annotated[int, msgspec.Meta(ge=0, le=2**53)], "messages after this seq"),
+                Param("limit", Annotated[int, msgspec.Meta(ge=1, le=10**6)], "page size (the server caps it)"),
+            ),
+        ),
+    ),
+    (
+        patch_ticket,
+        Operation(
+            "PATCH",
+            "/api/tickets/{id}",
+            "Change a ticket's status or assignee (agents)",
+            auth="staff",
+            request=TicketPatch,
+            response=TicketView,
+            tag="tickets",
+        ),
+    ),
+    (
+        post_message,
+        Operation(
+            "POST",
+            "/api/tickets/{id}/messages",
+            "Post a message (HTTP fallback of the `send` frame)",
+            request=NewMessageBody,
+            response=Message,
+            status=201,
+            also=(200,),
+            tag="tickets",
+            description="The same author's client_id again answers 200 with that author's first message; "
+            "a client_id another author used is no repeat (201, a new message).",
+        ),
+    ),
 )

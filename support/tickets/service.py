@@ -30,7 +30,6 @@ JOIN_MAX = 1000
 SYSTEM_USER = User(id="system", name="Helpline", role="system")  # author of notices Helpline itself posts
 
 
-
 def new_ticket_id() -> str:
     # Time-ordered and unguessable: milliseconds in hex, then 40 random bits.
     return f"{int(time.time() * 1000):x}{secrets.token_hex(5)}"
@@ -71,20 +70,39 @@ class TicketService:
         return facts
 
     # -- commands ----------------------------------------------------------------------------------------------
-    async def open_ticket(self, who: Identity, subject: str, body: str, category: str, page_url: str | None,
-                          context: dict[str, Any] | None, client_id: str | None) -> tuple[TicketView, bool]:
+    async def open_ticket(
+        self,
+        who: Identity,
+        subject: str,
+        body: str,
+        category: str,
+        page_url: str | None,
+        context: dict[str, Any] | None,
+        client_id: str | None,
+    ) -> tuple[TicketView, bool]:
         if who.role != "customer":
             raise TicketError("forbidden", "only customers open tickets")
         now = utcnow()
         ticket_id = new_ticket_id()
         new = NewTicket(
-            id=ticket_id, customer=Customer(who.id, who.name), client_id=client_id, subject=subject, body=body,
-            category=category, plan=who.plan, priority=policy.priority_for(who.plan), page_url=page_url,
-            context=context, created_at=now,
+            id=ticket_id,
+            customer=Customer(who.id, who.name),
+            client_id=client_id,
+            subject=subject,
+            body=body,
+            category=category,
+            plan=who.plan,
+            priority=policy.priority_for(who.plan),
+            page_url=page_url,
+            context=context,
+            created_at=now,
             first_response_due=policy.first_response_due_within(
-                who.plan, now, self.settings.response_targets_s, self.hours))
-        first = Draft(ticket_id, client_id or f"ticket:{ticket_id}", User(who.id, who.name, who.role), body,
-                      False, iso(now) or "").committed(1)
+                who.plan, now, self.settings.response_targets_s, self.hours
+            ),
+        )
+        first = Draft(
+            ticket_id, client_id or f"ticket:{ticket_id}", User(who.id, who.name, who.role), body, False, iso(now) or ""
+        ).committed(1)
         view, created = await self.store.create_ticket(new, first)
         self.queue.remember(view)
         if created:
@@ -100,8 +118,9 @@ class TicketService:
         if refusal == "forbidden" and not policy.can_view(who.id, who.role, facts.customer.id):
             raise TicketError("not_found", "no such ticket")
         if refusal:
-            raise TicketError(refusal, "internal notes are for agents only" if refusal == "forbidden"
-                              else "the ticket is closed")
+            raise TicketError(
+                refusal, "internal notes are for agents only" if refusal == "forbidden" else "the ticket is closed"
+            )
         draft = Draft(ticket_id, client_id, User(who.id, who.name, who.role), body, internal, iso(utcnow()) or "")
         try:
             result = await self.bus.commit(draft)
@@ -111,8 +130,13 @@ class TicketService:
             try:
                 await self._after_message(result.message, facts)
             except Exception as exc:  # committed already: the ack must not wait on the ticket's row
-                log.warning("ticket %s: status and queue not updated after seq %d (%r)", ticket_id,
-                            result.message.seq, exc, extra={"ticket_id": ticket_id})
+                log.warning(
+                    "ticket %s: status and queue not updated after seq %d (%r)",
+                    ticket_id,
+                    result.message.seq,
+                    exc,
+                    extra={"ticket_id": ticket_id},
+                )
         return result
 
     async def _after_message(self, message: Message, facts: TicketView) -> None:
@@ -126,13 +150,16 @@ class TicketService:
         # The database may lag the bus (Redis + worker): the committed message is the newer truth.
         if message.seq > view.last_seq:
             view.last_seq, view.updated_at = message.seq, max(view.updated_at, message.created_at)
-        first_response = policy.is_first_response(message.author.role, message.internal) and \
-            view.first_response_at is None
+        first_response = (
+            policy.is_first_response(message.author.role, message.internal) and view.first_response_at is None
+        )
         if first_response:
             view.first_response_at = message.created_at
             view.first_response_breached = policy.first_response_breached(
                 parse_iso(view.first_response_due) if view.first_response_due else None,
-                parse_iso(message.created_at), utcnow())
+                parse_iso(message.created_at),
+                utcnow(),
+            )
         if new_status != facts.status or first_response:  # both keep the view as this node's newest
             await self.queue.publish_now(view)
         else:
@@ -176,8 +203,9 @@ class TicketService:
         messages, _ = await self._history(ticket_id, after_seq, limit, with_cursors=False)
         return messages
 
-    async def _history(self, ticket_id: str, after_seq: int, limit: int,
-                       with_cursors: bool) -> tuple[list[Message], dict[str, int]]:
+    async def _history(
+        self, ticket_id: str, after_seq: int, limit: int, with_cursors: bool
+    ) -> tuple[list[Message], dict[str, int]]:
         """messages_after, and with `with_cursors` every read cursor too: in the same database session as the
         history when that comes from the database (a join then costs one session, not two)."""
         recent = await self._recent(ticket_id, after_seq)
@@ -199,7 +227,9 @@ class TicketService:
         except Unavailable as exc:  # Redis is down: the database alone may miss the unwritten tail
             raise TicketError("unavailable", str(exc) or "history is unavailable, retry") from None
 
-    async def history(self, who: Identity, ticket_id: str, after_seq: int, limit: int) -> tuple[TicketView, list[Message], bool]:
+    async def history(
+        self, who: Identity, ticket_id: str, after_seq: int, limit: int
+    ) -> tuple[TicketView, list[Message], bool]:
         await self.check_view(who, ticket_id)
         view = await self.store.get_ticket(ticket_id, reader_id=who.id)
         assert view is not None
@@ -212,8 +242,9 @@ class TicketService:
             view.last_seq = batch[-1].seq
         return view, [m for m in batch if policy.can_see_message(who.role, m.internal)], has_more
 
-    async def snapshot(self, who: Identity, ticket_id: str,
-                       since: int | None) -> tuple[int, list[Message], bool, dict[str, int]]:
+    async def snapshot(
+        self, who: Identity, ticket_id: str, since: int | None
+    ) -> tuple[int, list[Message], bool, dict[str, int]]:
         """What `joined` carries: the last seq, the visible messages after `since` (or the latest), more to page, and
         every reader's cursor. A reconnect storm is thousands of joins: the ticket comes from the view this node
         holds, and the database is read in one session (history where the bus's recent stream does not reach)."""
@@ -227,8 +258,9 @@ class TicketService:
             batch = batch[-JOIN_LATEST:]
         return last_seq, [m for m in batch if policy.can_see_message(who.role, m.internal)], has_more, reads
 
-    async def _snapshot_after(self, ticket_id: str, known_last: int,
-                              since: int | None) -> tuple[int, list[Message], bool, dict[str, int]]:
+    async def _snapshot_after(
+        self, ticket_id: str, known_last: int, since: int | None
+    ) -> tuple[int, list[Message], bool, dict[str, int]]:
         after = since if since is not None else max(0, known_last - JOIN_LATEST)
         batch, reads = await self._history(ticket_id, after, JOIN_MAX + 1, with_cursors=True)
         has_more = len(batch) > JOIN_MAX

@@ -32,8 +32,9 @@ def json_response(value: Any, status: int = 200) -> Response:
     return Response(_encoder.encode(value), status_code=status, media_type="application/json")
 
 
-def error_response(code: str, message: str, status: int | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    code: str, message: str, status: int | None = None, headers: dict[str, str] | None = None
+) -> Response:
     status = status or TicketError.STATUS.get(code, 400)
     response = json_response(ErrorEnvelope(ErrorBody(code, message)), status)
     response.headers.update(headers or {})
@@ -85,8 +86,9 @@ async def write_budget(request: Request) -> Response | None:
     verdict = await request.app.state.gateway.budgets.take_write(who.id if who else None, client_address(request))
     if verdict.allowed:
         return None
-    return error_response("rate_limited", "too many requests; slow down",
-                          headers={"Retry-After": verdict.retry_after_header})
+    return error_response(
+        "rate_limited", "too many requests; slow down", headers={"Retry-After": verdict.retry_after_header}
+    )
 
 
 async def read_body(request: Request, kind: type[Any]) -> Any:
@@ -132,6 +134,7 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
 
 def endpoint(handler: Any) -> Any:
     """Every HTTP API handler: writes spend from a rate budget first; TicketErrors become the contract's errors."""
+
     async def wrapped(request: Request) -> Response:
         try:
             await authenticate(request)
@@ -142,6 +145,7 @@ def endpoint(handler: Any) -> Any:
             return response
         except TicketError as exc:
             return error_response(exc.code, exc.message, exc.http_status)
+
     wrapped.__name__ = handler.__name__
     wrapped.__doc__ = handler.__doc__
     wrapped.__module__ = handler.__module__  # support/web/openapi.py finds a route's openapi_ops by its module

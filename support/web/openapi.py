@@ -33,6 +33,7 @@ _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 @dataclass(frozen=True)
 class Param:
     """A query parameter; `kind` is any type msgspec can describe (int, str, a Literal...)."""
+
     name: str
     kind: Any = str
     description: str = ""
@@ -42,6 +43,7 @@ class Param:
 @dataclass(frozen=True)
 class Operation:
     """One (method, path) of the HTTP API: what it takes, what it answers, and who may call it."""
+
     method: str
     path: str
     summary: str
@@ -159,26 +161,38 @@ def build_document(routes: Iterable[BaseRoute], server_url: str | None = None) -
     paths: dict[str, dict[str, Any]] = {}
     for op in ops:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, schema_of)
-    webhooks = {name: {"post": {
-        "operationId": "webhook_" + name.replace(".", "_"),
-        "summary": f"`{name}` event",
-        "description": "Sent to every endpoint subscribed to this event type; see docs/api.md for the signature.",
-        "parameters": [{"name": h, "in": "header", "required": True, "schema": {"type": "string"}}
-                       for h in ("Helpline-Event-Id", "Helpline-Timestamp", "Helpline-Signature")],
-        "requestBody": {"required": True, "content": _content("application/json", schema_of[id(body)])},
-        "responses": {"2XX": {"description": "received; anything else is retried with backoff"}},
-    }} for name, body in EVENT_BODIES.items()}
+    webhooks = {
+        name: {
+            "post": {
+                "operationId": "webhook_" + name.replace(".", "_"),
+                "summary": f"`{name}` event",
+                "description": "Sent to every endpoint subscribed to this event type; see docs/api.md for the signature.",
+                "parameters": [
+                    {"name": h, "in": "header", "required": True, "schema": {"type": "string"}}
+                    for h in ("Helpline-Event-Id", "Helpline-Timestamp", "Helpline-Signature")
+                ],
+                "requestBody": {"required": True, "content": _content("application/json", schema_of[id(body)])},
+                "responses": {"2XX": {"description": "received; anything else is retried with backoff"}},
+            }
+        }
+        for name, body in EVENT_BODIES.items()
+    }
     document: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {"title": "Helpline HTTP API", "version": "1",
-                 "description": "Tickets, messages, help content, incidents and administration. Every call takes "
-                                "`Authorization: Bearer <token>` (a JWT signed with HELPLINE_SECRET) unless marked "
-                                "public. Errors answer `{\"error\": {\"code\", \"message\"}}`. The live channel, "
-                                "`/ws`, is described in docs/protocol.md."},
+        "info": {
+            "title": "Helpline HTTP API",
+            "version": "1",
+            "description": "Tickets, messages, help content, incidents and administration. Every call takes "
+            "`Authorization: Bearer <token>` (a JWT signed with HELPLINE_SECRET) unless marked "
+            'public. Errors answer `{"error": {"code", "message"}}`. The live channel, '
+            "`/ws`, is described in docs/protocol.md.",
+        },
         "paths": paths,
         "webhooks": webhooks,
-        "components": {"schemas": components,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
     }
     if server_url:
         document["servers"] = [{"url": server_url}]
@@ -188,11 +202,22 @@ def build_document(routes: Iterable[BaseRoute], server_url: str | None = None) -
 def _operation(op: Operation, schema_of: dict[int, dict[str, Any]]) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
-        for name in _PATH_PARAM.findall(op.path)]
-    parameters += [{"name": p.name, "in": "query", "required": p.required, "schema": schema_of[id(p.kind)],
-                    **({"description": p.description} if p.description else {})} for p in op.query]
-    error: dict[str, Any] = {"description": "an error: `{\"error\": {\"code\", \"message\"}}`",
-                             "content": _content("application/json", schema_of[id(ErrorEnvelope)])}
+        for name in _PATH_PARAM.findall(op.path)
+    ]
+    parameters += [
+        {
+            "name": p.name,
+            "in": "query",
+            "required": p.required,
+            "schema": schema_of[id(p.kind)],
+            **({"description": p.description} if p.description else {}),
+        }
+        for p in op.query
+    ]
+    error: dict[str, Any] = {
+        "description": 'an error: `{"error": {"code", "message"}}`',
+        "content": _content("application/json", schema_of[id(ErrorEnvelope)]),
+    }
     if op.media_type == "text/html":  # a page answers a page it cannot show (404) as a page, for browsers
         error["description"] = "an error: the JSON envelope, or a page for what a browser asked to see"
         error["content"] |= _content("text/html", {"type": "string"})
@@ -204,11 +229,15 @@ def _operation(op: Operation, schema_of: dict[int, dict[str, Any]]) -> dict[str,
         success = {"description": "success", "content": _content(op.media_type, schema_of[id(op.response)])}
     responses = {str(op.status): success, **{str(s): success for s in op.also}, "default": error}
     if op.method.upper() in WRITE_METHODS:  # every write spends a rate budget first (realtime/rate_budgets.py)
-        responses["429"] = {**error, "description": "`rate_limited`: the caller's write budget is spent (per user "
-                            "with a token, per client address without one); try again after Retry-After seconds",
-                            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}}
-    who = {"none": "Public.", "bearer": "Any signed-in user.", "staff": "Agents and admins.",
-           "admin": "Admins only."}[op.auth]
+        responses["429"] = {
+            **error,
+            "description": "`rate_limited`: the caller's write budget is spent (per user "
+            "with a token, per client address without one); try again after Retry-After seconds",
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+        }
+    who = {"none": "Public.", "bearer": "Any signed-in user.", "staff": "Agents and admins.", "admin": "Admins only."}[
+        op.auth
+    ]
     result: dict[str, Any] = {
         "operationId": f"{op.method.lower()}_{re.sub(r'[^a-zA-Z0-9]+', '_', op.path).strip('_')}",
         "summary": op.summary,
@@ -221,8 +250,10 @@ def _operation(op: Operation, schema_of: dict[int, dict[str, Any]]) -> dict[str,
     if parameters:
         result["parameters"] = parameters
     if op.request is not None:
-        result["requestBody"] = {"required": True, "content": _content(op.request_media_type,
-                                                                       schema_of[id(op.request)])}
+        result["requestBody"] = {
+            "required": True,
+            "content": _content(op.request_media_type, schema_of[id(op.request)]),
+        }
     result["security"] = [] if op.auth == "none" else [{"bearer": []}]
     return result
 
@@ -239,18 +270,54 @@ async def docs_page(request: Request) -> Response:
 
 
 async def docs_script(request: Request) -> Response:
-    return Response(openapi_page.SCRIPT, media_type="text/javascript; charset=utf-8",
-                    headers={"Cache-Control": "no-cache"})
+    return Response(
+        openapi_page.SCRIPT, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"}
+    )
 
 
 routes = api_routes(
-    (openapi_json, Operation("GET", "/api/openapi.json", "This document (OpenAPI 3.1)", auth="none",
-                             response=dict[str, Any], tag="reference")),
-    (docs_page, Operation("GET", "/api/docs", "A readable reference page rendering this document", auth="none",
-                          media_type="text/html", tag="reference")),
-    (docs_script, Operation("GET", "/api/docs.js", "The reference page's script", auth="none",
-                            media_type="text/javascript", tag="reference")),
+    (
+        openapi_json,
+        Operation(
+            "GET",
+            "/api/openapi.json",
+            "This document (OpenAPI 3.1)",
+            auth="none",
+            response=dict[str, Any],
+            tag="reference",
+        ),
+    ),
+    (
+        docs_page,
+        Operation(
+            "GET",
+            "/api/docs",
+            "A readable reference page rendering this document",
+            auth="none",
+            media_type="text/html",
+            tag="reference",
+        ),
+    ),
+    (
+        docs_script,
+        Operation(
+            "GET",
+            "/api/docs.js",
+            "The reference page's script",
+            auth="none",
+            media_type="text/javascript",
+            tag="reference",
+        ),
+    ),
 )
 
-__all__ = ["ApiRoute", "Operation", "Param", "api_routes", "build_document", "route_operations",
-           "declared_operations", "routes"]
+__all__ = [
+    "ApiRoute",
+    "Operation",
+    "Param",
+    "api_routes",
+    "build_document",
+    "route_operations",
+    "declared_operations",
+    "routes",
+]

@@ -14,8 +14,10 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp, allowed_origins: tuple[str, ...], status_url: str | None) -> None:
         self.app = app
         connect = " ".join(["'self'", "ws:", "wss:", *allowed_origins, *([status_url] if status_url else [])])
-        base = (f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-                f"connect-src {connect}; object-src 'none'; base-uri 'none'; form-action 'self'")
+        base = (
+            f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+            f"connect-src {connect}; object-src 'none'; base-uri 'none'; form-action 'self'"
+        )
         ancestors = " ".join(["'self'", *allowed_origins])
         self.csp_embeddable = f"{base}; frame-ancestors {ancestors}".encode()
         self.csp_default = f"{base}; frame-ancestors 'none'".encode()

@@ -94,8 +94,10 @@ class AssetTree:
         for name, body in shipped.items():
             digest.update(name.encode() + b"\0" + hashlib.sha256(body).digest())
         self.version = "v" + digest.hexdigest()[:12]
-        self.assets = {name: make_asset(name, rewrite(name, body, self.version) if rewrite else body)
-                       for name, body in shipped.items()}
+        self.assets = {
+            name: make_asset(name, rewrite(name, body, self.version) if rewrite else body)
+            for name, body in shipped.items()
+        }
 
     def response(self, name: str, request_headers: Headers, cache_control: str = REVALIDATE) -> Response | None:
         """The file's response for these request headers (304, gzip or plain), or None when there is no such file."""
@@ -110,8 +112,9 @@ class AssetTree:
             return Response(status_code=304, headers=headers)
         if use_gzip:
             headers["Content-Encoding"] = "gzip"
-        return Response(asset.gzipped if use_gzip and asset.gzipped else asset.body, headers=headers,
-                        media_type=asset.media_type)
+        return Response(
+            asset.gzipped if use_gzip and asset.gzipped else asset.body, headers=headers, media_type=asset.media_type
+        )
 
 
 class AssetMount:
@@ -133,7 +136,7 @@ class AssetMount:
             return Response("Method Not Allowed", status_code=405, headers={"Allow": "GET, HEAD"})
         path, mount = scope["path"], scope.get("root_path", "")
         if mount and path.startswith(mount):  # Starlette's Mount keeps the full path and puts the prefix here
-            path = path[len(mount):]
+            path = path[len(mount) :]
         first, _, rest = path.lstrip("/").partition("/")
         cache_control = REVALIDATE
         name = path.lstrip("/")
@@ -141,5 +144,4 @@ class AssetMount:
             name = rest
             cache_control = IMMUTABLE if first == self.tree.version else REVALIDATE
         response = self.tree.response(name, Headers(scope=scope), cache_control)
-        return response if response is not None else Response("Not Found", status_code=404,
-                                                                media_type="text/plain")
+        return response if response is not None else Response("Not Found", status_code=404, media_type="text/plain")

@@ -24,8 +24,14 @@ class RenderContext(msgspec.Struct, frozen=True):
     agent_name: str
 
     def values(self) -> dict[str, str]:
-        return {"customer.name": self.customer_name, "customer.id": self.customer_id, "ticket.id": self.ticket_id,
-                "ticket.subject": self.ticket_subject, "ticket.plan": self.ticket_plan, "agent.name": self.agent_name}
+        return {
+            "customer.name": self.customer_name,
+            "customer.id": self.customer_id,
+            "ticket.id": self.ticket_id,
+            "ticket.subject": self.ticket_subject,
+            "ticket.plan": self.ticket_plan,
+            "agent.name": self.agent_name,
+        }
 
 
 def render(template: str, values: Mapping[str, str]) -> str:

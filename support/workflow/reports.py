@@ -84,18 +84,27 @@ def plan_report(plan: str, tickets: Sequence[TicketFacts], ratings: Sequence[Rat
     first = [(t.first_response_at - t.created_at).total_seconds() for t in tickets if t.first_response_at]
     resolved = [(t.solved_at - t.created_at).total_seconds() for t in tickets if t.solved_at]
     outcomes = [policy.first_response_breached(t.first_response_due, t.first_response_at, now) for t in tickets]
-    return PlanReport(plan=plan, volume=len(tickets), first_response=times(first), resolution=times(resolved),
-                      breaches=sum(1 for o in outcomes if o is True), met=sum(1 for o in outcomes if o is False),
-                      csat=csat([r.score for r in ratings]))
+    return PlanReport(
+        plan=plan,
+        volume=len(tickets),
+        first_response=times(first),
+        resolution=times(resolved),
+        breaches=sum(1 for o in outcomes if o is True),
+        met=sum(1 for o in outcomes if o is False),
+        csat=csat([r.score for r in ratings]),
+    )
 
 
-def build_report(tickets: Sequence[TicketFacts], ratings: Sequence[Rating], days: int, since: datetime,
-                 now: datetime) -> Report:
+def build_report(
+    tickets: Sequence[TicketFacts], ratings: Sequence[Rating], days: int, since: datetime, now: datetime
+) -> Report:
     """Tickets opened in the period, ratings given in it; one row per plan (every plan, even when empty)."""
-    plans = [plan_report(p, [t for t in tickets if t.plan == p], [r for r in ratings if r.plan == p], now)
-             for p in PLANS]
-    return Report(days=days, since=_iso(since), until=_iso(now), plans=plans,
-                  total=plan_report("all", tickets, ratings, now))
+    plans = [
+        plan_report(p, [t for t in tickets if t.plan == p], [r for r in ratings if r.plan == p], now) for p in PLANS
+    ]
+    return Report(
+        days=days, since=_iso(since), until=_iso(now), plans=plans, total=plan_report("all", tickets, ratings, now)
+    )
 
 
 def _iso(value: datetime) -> str:

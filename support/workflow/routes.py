@@ -85,8 +85,7 @@ def _workflow(request: Request) -> Workflow:
 
 
 def _canned_view(row: CannedReply) -> CannedView:
-    return CannedView(row.id, row.title, row.body, row.created_by, iso(row.created_at) or "",
-                      iso(row.updated_at) or "")
+    return CannedView(row.id, row.title, row.body, row.created_by, iso(row.created_at) or "", iso(row.updated_at) or "")
 
 
 def _csat_view(row: CsatRating) -> CsatView:
@@ -157,8 +156,9 @@ async def create_canned(request: Request) -> Response:
 async def edit_canned(request: Request) -> Response:
     _require_staff(request)
     body: CannedPatch = await read_body(request, CannedPatch)
-    row = await request.app.state.gateway.workflow.db.edit_canned(request.path_params["id"], body.title, body.body,
-                               utcnow())
+    row = await request.app.state.gateway.workflow.db.edit_canned(
+        request.path_params["id"], body.title, body.body, utcnow()
+    )
     if row is None:
         raise TicketError("not_found", "no such canned reply")
     return json_response(_canned_view(row))
@@ -206,56 +206,170 @@ async def get_report(request: Request) -> Response:
 
 _DAYS = Annotated[int, msgspec.Meta(ge=1, le=REPORT_DAYS_MAX)]
 routes = api_routes(
-    (expected,
-     Operation("GET", "/api/support/expected", "The expected reply time for the caller's plan, from the live queue",
-               response=Expected, tag="workflow", query=(Param("plan", Literal["free", "pro", "pro_plus", "premium"],
-                                                               "agents only: ask for this plan (default pro)"),),
-               description="Free plans get `notice` (every report is reviewed, not every one answered) instead of "
-                           "a time.")),
-    (list_signals,
-     Operation("GET", "/api/signals", "Similar free reports grouped into signals, the biggest first", auth="staff",
-               response=list[Signal], tag="workflow",
-               query=(Param("min", Annotated[int, msgspec.Meta(ge=1, le=1000)], "smallest count listed (2)"),))),
-    (review_signal,
-     Operation("POST", "/api/signals/{id}/review", "Mark every report of a signal received and reviewed",
-               auth="staff", response=Signal, tag="workflow")),
-    (list_agents,
-     Operation("GET", "/api/agents", "Agents online (watching the queue) and their away flags", auth="staff",
-               response=list[AgentView], tag="workflow")),
-    (set_me,
-     Operation("PUT", "/api/agents/me", "Set the caller's away flag (away agents get no auto-assigned tickets)",
-               auth="staff", request=AwayBody, response=AgentView, tag="workflow")),
-    (set_me,
-     Operation("PATCH", "/api/agents/me", "Same as PUT", auth="staff", request=AwayBody, response=AgentView,
-               tag="workflow")),
-    (list_canned,
-     Operation("GET", "/api/canned", "Canned replies", auth="staff", response=list[CannedView], tag="workflow")),
-    (create_canned,
-     Operation("POST", "/api/canned", "Create a canned reply", auth="staff", request=NewCanned, response=CannedView,
-               status=201, tag="workflow")),
-    (edit_canned,
-     Operation("PATCH", "/api/canned/{id}", "Edit a canned reply", auth="staff", request=CannedPatch,
-               response=CannedView, tag="workflow")),
-    (edit_canned,
-     Operation("PUT", "/api/canned/{id}", "Same as PATCH", auth="staff", request=CannedPatch, response=CannedView,
-               tag="workflow")),
-    (delete_canned,
-     Operation("DELETE", "/api/canned/{id}", "Delete a canned reply", auth="staff", status=204, tag="workflow")),
-    (render_canned,
-     Operation("POST", "/api/canned/{id}/render", "A canned reply with its placeholders filled for a ticket",
-               auth="staff", request=RenderBody, response=Rendered, tag="workflow",
-               description="{{customer.name}}, {{customer.id}}, {{ticket.id}}, {{ticket.subject}}, {{ticket.plan}}, "
-                           "{{agent.name}}; `article` appends the link /help/<slug>.")),
-    (rate_ticket,
-     Operation("POST", "/api/tickets/{id}/csat", "Rate a solved ticket 1-5, once (its customer only)",
-               request=CsatBody, response=CsatView, status=201, tag="workflow",
-               description="409 before the ticket is solved and when it was already rated.")),
-    (get_rating,
-     Operation("GET", "/api/tickets/{id}/csat", "The ticket's rating (404 while unrated)", response=CsatView,
-               tag="workflow")),
-    (get_report,
-     Operation("GET", "/api/reports", "Response times, breaches, volume and CSAT per plan", auth="staff",
-               response=Report, tag="workflow", query=(Param("days", _DAYS, "the period (default 30)"),))),
+    (
+        expected,
+        Operation(
+            "GET",
+            "/api/support/expected",
+            "The expected reply time for the caller's plan, from the live queue",
+            response=Expected,
+            tag="workflow",
+            query=(
+                Param(
+                    "plan",
+                    Literal["free", "pro", "pro_plus", "premium"],
+                    "agents only: ask for this plan (default pro)",
+                ),
+            ),
+            description="Free plans get `notice` (every report is reviewed, not every one answered) instead of a time.",
+        ),
+    ),
+    (
+        list_signals,
+        Operation(
+            "GET",
+            "/api/signals",
+            "Similar free reports grouped into signals, the biggest first",
+            auth="staff",
+            response=list[Signal],
+            tag="workflow",
+            query=(Param("min", Annotated[int, msgspec.Meta(ge=1, le=1000)], "smallest count listed (2)"),),
+        ),
+    ),
+    (
+        review_signal,
+        Operation(
+            "POST",
+            "/api/signals/{id}/review",
+            "Mark every report of a signal received and reviewed",
+            auth="staff",
+            response=Signal,
+            tag="workflow",
+        ),
+    ),
+    (
+        list_agents,
+        Operation(
+            "GET",
+            "/api/agents",
+            "Agents online (watching the queue) and their away flags",
+            auth="staff",
+            response=list[AgentView],
+            tag="workflow",
+        ),
+    ),
+    (
+        set_me,
+        Operation(
+            "PUT",
+            "/api/agents/me",
+            "Set the caller's away flag (away agents get no auto-assigned tickets)",
+            auth="staff",
+            request=AwayBody,
+            response=AgentView,
+            tag="workflow",
+        ),
+    ),
+    (
+        set_me,
+        Operation(
+            "PATCH", "/api/agents/me", "Same as PUT", auth="staff", request=AwayBody, response=AgentView, tag="workflow"
+        ),
+    ),
+    (
+        list_canned,
+        Operation("GET", "/api/canned", "Canned replies", auth="staff", response=list[CannedView], tag="workflow"),
+    ),
+    (
+        create_canned,
+        Operation(
+            "POST",
+            "/api/canned",
+            "Create a canned reply",
+            auth="staff",
+            request=NewCanned,
+            response=CannedView,
+            status=201,
+            tag="workflow",
+        ),
+    ),
+    (
+        edit_canned,
+        Operation(
+            "PATCH",
+            "/api/canned/{id}",
+            "Edit a canned reply",
+            auth="staff",
+            request=CannedPatch,
+            response=CannedView,
+            tag="workflow",
+        ),
+    ),
+    (
+        edit_canned,
+        Operation(
+            "PUT",
+            "/api/canned/{id}",
+            "Same as PATCH",
+            auth="staff",
+            request=CannedPatch,
+            response=CannedView,
+            tag="workflow",
+        ),
+    ),
+    (
+        delete_canned,
+        Operation("DELETE", "/api/canned/{id}", "Delete a canned reply", auth="staff", status=204, tag="workflow"),
+    ),
+    (
+        render_canned,
+        Operation(
+            "POST",
+            "/api/canned/{id}/render",
+            "A canned reply with its placeholders filled for a ticket",
+            auth="staff",
+            request=RenderBody,
+            response=Rendered,
+            tag="workflow",
+            description="{{customer.name}}, {{customer.id}}, {{ticket.id}}, {{ticket.subject}}, {{ticket.plan}}, "
+            "{{agent.name}}; `article` appends the link /help/<slug>.",
+        ),
+    ),
+    (
+        rate_ticket,
+        Operation(
+            "POST",
+            "/api/tickets/{id}/csat",
+            "Rate a solved ticket 1-5, once (its customer only)",
+            request=CsatBody,
+            response=CsatView,
+            status=201,
+            tag="workflow",
+            description="409 before the ticket is solved and when it was already rated.",
+        ),
+    ),
+    (
+        get_rating,
+        Operation(
+            "GET",
+            "/api/tickets/{id}/csat",
+            "The ticket's rating (404 while unrated)",
+            response=CsatView,
+            tag="workflow",
+        ),
+    ),
+    (
+        get_report,
+        Operation(
+            "GET",
+            "/api/reports",
+            "Response times, breaches, volume and CSAT per plan",
+            auth="staff",
+            response=Report,
+            tag="workflow",
+            query=(Param("days", _DAYS, "the period (default 30)"),),
+        ),
+    ),
 )
 
 __all__ = ["routes"]

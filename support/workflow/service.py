@@ -30,8 +30,9 @@ RECENT_FIRST_RESPONSES = timedelta(days=7)
 
 
 class Workflow:
-    def __init__(self, settings: Settings, store: TicketStore, bus: Bus, tickets: TicketService,
-                 db: WorkflowStore) -> None:
+    def __init__(
+        self, settings: Settings, store: TicketStore, bus: Bus, tickets: TicketService, db: WorkflowStore
+    ) -> None:
         self.settings = settings
         self.store = store
         self.db = db
@@ -65,8 +66,10 @@ class Workflow:
     async def agents(self) -> list[dict[str, object]]:
         online = {u.id: u for u in await self.online_agents()}
         states = await self.db.agent_states()
-        return [{"id": u.id, "name": u.name, "online": True, "away": states.get(u.id, False)}
-                for u in sorted(online.values(), key=lambda u: u.id)]
+        return [
+            {"id": u.id, "name": u.name, "online": True, "away": states.get(u.id, False)}
+            for u in sorted(online.values(), key=lambda u: u.id)
+        ]
 
     # -- triage ------------------------------------------------------------------------------------------------
     async def set_reviewed(self, who: Identity, ticket_id: str, reviewed: bool) -> None:
@@ -100,16 +103,19 @@ class Workflow:
         everyone = await self.db.recent_first_responses(window_start)
         for_plan = await self.db.recent_first_responses(now - RECENT_FIRST_RESPONSES, plan)
         recent_s = [business_seconds_between(c, f, self.hours) for c, f in for_plan]
-        return targets.expected_for(plan, now, self.settings.response_targets_s, self.hours, waiting_paid,
-                                    waiting_free, recent_s, len(everyone))
+        return targets.expected_for(
+            plan, now, self.settings.response_targets_s, self.hours, waiting_paid, waiting_free, recent_s, len(everyone)
+        )
 
     # -- canned replies ----------------------------------------------------------------------------------------
     async def add_canned(self, who: Identity, title: str, body: str) -> CannedReply:
         _require_staff(who)
         now = utcnow()
-        return await self.db.add_canned(CannedReply(
-            id=f"c{secrets.token_hex(6)}", title=title, body=body, created_by=who.id, created_at=now,
-            updated_at=now))
+        return await self.db.add_canned(
+            CannedReply(
+                id=f"c{secrets.token_hex(6)}", title=title, body=body, created_by=who.id, created_at=now, updated_at=now
+            )
+        )
 
     async def render(self, who: Identity, canned_id: str, ticket_id: str, article: str | None) -> str:
         _require_staff(who)
@@ -117,8 +123,14 @@ class Workflow:
         view = await self.store.get_ticket(ticket_id)
         if reply is None or view is None:
             raise TicketError("not_found", "no such canned reply" if reply is None else "no such ticket")
-        context = RenderContext(customer_name=view.customer.name, customer_id=view.customer.id, ticket_id=view.id,
-                                ticket_subject=view.subject, ticket_plan=view.plan, agent_name=who.name)
+        context = RenderContext(
+            customer_name=view.customer.name,
+            customer_id=view.customer.id,
+            ticket_id=view.id,
+            ticket_subject=view.subject,
+            ticket_plan=view.plan,
+            agent_name=who.name,
+        )
         try:
             return render_reply(reply.body, context, article)
         except ValueError as exc:
@@ -134,8 +146,14 @@ class Workflow:
             raise TicketError("forbidden", "only the customer who opened the ticket rates it")
         if refusal == "conflict":
             raise TicketError("conflict", "a ticket is rated once it is solved")
-        rating = CsatRating(ticket_id=ticket_id, customer_id=who.id, plan=view.plan, score=score,
-                            comment=comment or None, created_at=utcnow())
+        rating = CsatRating(
+            ticket_id=ticket_id,
+            customer_id=who.id,
+            plan=view.plan,
+            score=score,
+            comment=comment or None,
+            created_at=utcnow(),
+        )
         if not await self.db.add_rating(rating):
             raise TicketError("conflict", "this ticket was already rated")
         return rating

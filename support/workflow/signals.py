@@ -17,11 +17,13 @@ SIMILARITY = 0.3  # cosine at which a report joins a signal; tuned on short trad
 SAMPLE_CHARS = 240
 MAX_TERMS = 40  # per report: the strongest terms are enough to compare, and keep big reports cheap
 _WORD = re.compile(r"[a-z0-9][a-z0-9_'+.-]*[a-z0-9]|[a-z0-9]")
-STOPWORDS = frozenset("""a about after again all also am an and any are as at be because been before being but by can
+STOPWORDS = frozenset(
+    """a about after again all also am an and any are as at be because been before being but by can
 could did do does doing don't for from get gets got had has have having he her here hi hello him his how i i'm if in
 into is it it's its just me my no not now of on once only or other our out over please same she should so some still
 such than thank thanks that the their them then there these they this those to too up us very was we were what when
-where which while who why will with would you your yes dear team help issue problem hey""".split())
+where which while who why will with would you your yes dear team help issue problem hey""".split()
+)
 
 
 class Report(msgspec.Struct, frozen=True):
@@ -119,8 +121,9 @@ def trend(times: Sequence[datetime], now: datetime) -> Trend:
     return Trend(last, previous, direction)
 
 
-def signals(reports: Sequence[Report], now: datetime, min_count: int = 2,
-            threshold: float = SIMILARITY) -> list[Signal]:
+def signals(
+    reports: Sequence[Report], now: datetime, min_count: int = 2, threshold: float = SIMILARITY
+) -> list[Signal]:
     """Signals of at least `min_count` reports, the biggest first. A signal's id is its oldest report's ticket id,
     so it stays the same as reports join it."""
     found = []
@@ -129,10 +132,18 @@ def signals(reports: Sequence[Report], now: datetime, min_count: int = 2,
             continue
         items = sorted((reports[i] for i in members), key=lambda r: (r.created_at, r.ticket_id))
         first, last = items[0], items[-1]
-        found.append(Signal(
-            id=f"sig-{first.ticket_id}", title=first.subject, count=len(items),
-            trend=trend([r.created_at for r in items], now), ticket_ids=[r.ticket_id for r in items],
-            sample=last.body[:SAMPLE_CHARS], first_at=_iso(first.created_at), last_at=_iso(last.created_at)))
+        found.append(
+            Signal(
+                id=f"sig-{first.ticket_id}",
+                title=first.subject,
+                count=len(items),
+                trend=trend([r.created_at for r in items], now),
+                ticket_ids=[r.ticket_id for r in items],
+                sample=last.body[:SAMPLE_CHARS],
+                first_at=_iso(first.created_at),
+                last_at=_iso(last.created_at),
+            )
+        )
     found.sort(key=lambda s: (-s.count, -s.trend.last_24h, s.id))
     return found
 

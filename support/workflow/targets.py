@@ -21,6 +21,7 @@ ROUND_TO_S = 60
 
 class QueuedTicket(msgspec.Struct, frozen=True):
     """An active ticket still waiting for its first response, as the queue orders it."""
+
     plan: str
     created_at: datetime
     first_response_due: datetime | None
@@ -34,13 +35,17 @@ class Expected(msgspec.Struct):
     notice: str | None
 
 
-def queue_ahead(plan: str, now: datetime, waiting_paid: Sequence[QueuedTicket], waiting_free: int,
-                due: datetime | None) -> int:
+def queue_ahead(
+    plan: str, now: datetime, waiting_paid: Sequence[QueuedTicket], waiting_free: int, due: datetime | None
+) -> int:
     """How many waiting tickets come before a ticket of `plan` opened now, in the contract's queue order: paid
     tickets by their keys; every waiting free report was opened earlier, so it is ahead of a new free one only."""
     mine = policy.queue_key(due, policy.priority_for(plan), now)
-    paid = sum(1 for t in waiting_paid
-               if policy.queue_key(t.first_response_due, policy.priority_for(t.plan), t.created_at) < mine)
+    paid = sum(
+        1
+        for t in waiting_paid
+        if policy.queue_key(t.first_response_due, policy.priority_for(t.plan), t.created_at) < mine
+    )
     return paid + (waiting_free if due is None else 0)
 
 
@@ -48,8 +53,9 @@ def queue_ahead(plan: str, now: datetime, waiting_paid: Sequence[QueuedTicket], 
 MIN_RESPONSES_FOR_RATE = 5
 
 
-def expected_reply_s(ahead: int, recent_first_response_s: Sequence[float], responses_in_window: int,
-                     window_business_s: float) -> float:
+def expected_reply_s(
+    ahead: int, recent_first_response_s: Sequence[float], responses_in_window: int, window_business_s: float
+) -> float:
     """Business seconds until a new ticket is answered: the queue ahead drained at the recent rate of first
     responses, plus the quick end of recent first-response times (the time to pick up a ticket at the head)."""
     ordered = sorted(recent_first_response_s)
@@ -64,17 +70,23 @@ def expected_reply_s(ahead: int, recent_first_response_s: Sequence[float], respo
     return ahead * per_ticket + pickup
 
 
-def expected_for(plan: str, now: datetime, targets_s: Mapping[str, int], hours: BusinessHours,
-                 waiting_paid: Sequence[QueuedTicket], waiting_free: int,
-                 recent_first_response_s: Sequence[float], responses_in_window: int) -> Expected:
+def expected_for(
+    plan: str,
+    now: datetime,
+    targets_s: Mapping[str, int],
+    hours: BusinessHours,
+    waiting_paid: Sequence[QueuedTicket],
+    waiting_free: int,
+    recent_first_response_s: Sequence[float],
+    responses_in_window: int,
+) -> Expected:
     """The answer of GET /api/support/expected. Free reports promise no reply, so they get the notice instead."""
     targets = dict(targets_s)
     due = policy.first_response_due_within(plan, now, targets, hours)
     ahead = queue_ahead(plan, now, waiting_paid, waiting_free, due)
     if plan not in targets:
         return Expected(plan, None, None, ahead, policy.FREE_PLAN_NOTICE)
-    window_business_s = business_seconds_between(
-        now - timedelta(seconds=THROUGHPUT_WINDOW_S), now, hours)
+    window_business_s = business_seconds_between(now - timedelta(seconds=THROUGHPUT_WINDOW_S), now, hours)
     business_s = expected_reply_s(ahead, recent_first_response_s, responses_in_window, window_business_s)
     # Business seconds become wall-clock seconds through the schedule: a ticket sent at night waits for morning.
     wall_s = (add_business_seconds(now, business_s, hours) - now).total_seconds()

@@ -17,8 +17,11 @@ import pytest
 
 from tests.services import free_port, unavailable
 
-S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "helpline-test", "AWS_SECRET_ACCESS_KEY": "helpline-test-secret",
-                  "AWS_DEFAULT_REGION": "us-east-1"}
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "helpline-test",
+    "AWS_SECRET_ACCESS_KEY": "helpline-test-secret",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +33,11 @@ def s3_endpoint() -> Iterator[str]:
         unavailable(f"moto[server] is not installed ({exc}): `make install` installs the test extras")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 30
     while True:
         if process.poll() is not None:
@@ -59,9 +65,12 @@ def new_bucket(endpoint: str) -> str:
 
     name = f"helpline-test-{secrets.token_hex(6)}"
     client = botocore.session.get_session().create_client(
-        "s3", endpoint_url=endpoint, region_name=S3_CREDENTIALS["AWS_DEFAULT_REGION"],
+        "s3",
+        endpoint_url=endpoint,
+        region_name=S3_CREDENTIALS["AWS_DEFAULT_REGION"],
         aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+        aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
     client.create_bucket(Bucket=name)
     client.close()
     return name

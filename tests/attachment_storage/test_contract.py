@@ -87,8 +87,9 @@ async def test_a_deleted_file_is_gone(storage: Any) -> None:
     assert k not in await stored_keys(storage) and other in await stored_keys(storage)
 
 
-@pytest.mark.parametrize("bad", ["../../etc/passwd", "report.png", "ABCDEF0123", "", "a" * 65, "0" * 7,
-                                 "deadbeef/../x"])
+@pytest.mark.parametrize(
+    "bad", ["../../etc/passwd", "report.png", "ABCDEF0123", "", "a" * 65, "0" * 7, "deadbeef/../x"]
+)
 async def test_keys_that_are_not_hex_ids_never_reach_the_storage(storage: Any, bad: str) -> None:
     before = await stored_keys(storage)
     for call in (storage.get(bad), storage.open(bad), storage.delete(bad), storage.put(bad, b"x")):
@@ -98,6 +99,7 @@ async def test_keys_that_are_not_hex_ids_never_reach_the_storage(storage: Any, b
 
 
 # Through a real gateway on this backend.
+
 
 @pytest.fixture(scope="module")
 def gateway(place: Place, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
@@ -114,15 +116,17 @@ async def http(gateway: Gateway) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def ticket_of(http: httpx.AsyncClient, customer: str) -> str:
-    created = await http.post("/api/tickets", headers=auth(customer),
-                              json={"subject": "Chart export broken", "body": "Screenshot attached."})
+    created = await http.post(
+        "/api/tickets", headers=auth(customer), json={"subject": "Chart export broken", "body": "Screenshot attached."}
+    )
     assert created.status_code == 201, created.text
     return str(created.json()["id"])
 
 
 async def upload(http: httpx.AsyncClient, customer: str, ticket: str, data: bytes, filename: str) -> str:
-    response = await http.post(f"/api/tickets/{ticket}/attachments", params={"filename": filename},
-                               content=data, headers=auth(customer))
+    response = await http.post(
+        f"/api/tickets/{ticket}/attachments", params={"filename": filename}, content=data, headers=auth(customer)
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
@@ -169,8 +173,10 @@ async def test_erasing_a_user_deletes_their_tickets_files(http: httpx.AsyncClien
     cora_id, cora = customer()
     _, other = customer()
     ticket = await ticket_of(http, cora)
-    files = {await upload(http, cora, ticket, png(2048), "one.png"),
-             await upload(http, cora, ticket, b"line 1\n", "app.log")}
+    files = {
+        await upload(http, cora, ticket, png(2048), "one.png"),
+        await upload(http, cora, ticket, b"line 1\n", "app.log"),
+    }
     kept = await upload(http, other, await ticket_of(http, other), png(2048), "other.png")
     admin = token(f"admin-{uuid.uuid4().hex[:6]}", role="admin", name="Ada")
     erased = await http.post(f"/api/admin/users/{cora_id}/erase", headers=auth(admin))

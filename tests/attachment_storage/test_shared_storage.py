@@ -30,8 +30,13 @@ def cluster(s3_endpoint: str) -> Iterator[Cluster]:
     for database_url in postgres_database():
         migrate(database_url)
         cluster = Cluster(database_url, REDIS_URL)
-        cluster.env.update({"HELPLINE_ATTACHMENTS_URL": f"s3://{new_bucket(s3_endpoint)}/shared",
-                            "HELPLINE_S3_ENDPOINT_URL": s3_endpoint, **S3_CREDENTIALS})
+        cluster.env.update(
+            {
+                "HELPLINE_ATTACHMENTS_URL": f"s3://{new_bucket(s3_endpoint)}/shared",
+                "HELPLINE_S3_ENDPOINT_URL": s3_endpoint,
+                **S3_CREDENTIALS,
+            }
+        )
         yield cluster
         cluster.stop()
         drop_prefix(REDIS_URL, cluster.prefix)
@@ -50,14 +55,18 @@ async def test_a_file_uploaded_through_one_node_downloads_through_another(cluste
     sub = f"nora-{uuid.uuid4().hex[:8]}"
     nora = token(sub, "premium", "customer", "Nora")
     data = b"\x89PNG\r\n\x1a\n" + os.urandom(200 * 1024)
-    async with httpx.AsyncClient(base_url=node1.url, timeout=10) as one, \
-            httpx.AsyncClient(base_url=node2.url, timeout=10) as two:
-        created = await one.post("/api/tickets", headers=auth(nora),
-                                 json={"subject": "Order ticket screenshot", "body": "See the picture."})
+    async with (
+        httpx.AsyncClient(base_url=node1.url, timeout=10) as one,
+        httpx.AsyncClient(base_url=node2.url, timeout=10) as two,
+    ):
+        created = await one.post(
+            "/api/tickets", headers=auth(nora), json={"subject": "Order ticket screenshot", "body": "See the picture."}
+        )
         assert created.status_code == 201, created.text
         ticket = created.json()["id"]
-        uploaded = await one.post(f"/api/tickets/{ticket}/attachments?filename=order.png&client_id=shot-1",
-                                  content=data, headers=auth(nora))
+        uploaded = await one.post(
+            f"/api/tickets/{ticket}/attachments?filename=order.png&client_id=shot-1", content=data, headers=auth(nora)
+        )
         assert uploaded.status_code == 201, uploaded.text
         attachment = uploaded.json()["id"]
 

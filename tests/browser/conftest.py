@@ -16,8 +16,14 @@ import pytest
 from tests.services import ROOT, Gateway, free_port, unavailable
 
 CHROMIUM = os.environ.get("HELPLINE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 # Fast typing expiry so "typing clears" is seen within a test's patience, not after the 6 s default.
 APP_ENV = {"HELPLINE_TYPING_TTL_S": "3", "HELPLINE_HEARTBEAT_S": "3"}
@@ -33,15 +39,21 @@ class App:
         self.tokens: dict[str, Any] = httpx.get(self.url + "/demo/tokens", timeout=5).json()
 
     def api(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
-        return httpx.request(method, self.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=10, **kwargs)
+        return httpx.request(
+            method, self.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=10, **kwargs
+        )
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     tmp = tmp_path_factory.mktemp("browser-app")
     status_port = free_port()
-    node = Gateway(f"sqlite+aiosqlite:///{tmp / 'helpline.db'}", STATUS_PORT=str(status_port),
-                   HELPLINE_STATUS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp / 'status.db'}", **APP_ENV)
+    node = Gateway(
+        f"sqlite+aiosqlite:///{tmp / 'helpline.db'}",
+        STATUS_PORT=str(status_port),
+        HELPLINE_STATUS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp / 'status.db'}",
+        **APP_ENV,
+    )
     node.env.pop("HELPLINE_SECRET")  # demo sign-in exists only when `helpline up` generates its own secret
     node.start("up")
     try:

@@ -39,8 +39,10 @@ def open_in_dashboard(agent: Any, subject: str) -> None:
 
 def png(width: int = 24, height: int = 16, rgb: tuple[int, int, int] = (21, 101, 192)) -> bytes:
     """A real PNG of one colour, made here so the tests carry no binary files."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")

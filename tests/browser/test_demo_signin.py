@@ -15,8 +15,12 @@ from tests.services import Gateway, free_port
 @pytest.fixture(scope="module")
 def operator_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     tmp = tmp_path_factory.mktemp("operator-up")
-    node = Gateway(f"sqlite+aiosqlite:///{tmp / 'helpline.db'}", STATUS_PORT=str(free_port()),
-                   HELPLINE_STATUS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp / 'status.db'}", **APP_ENV)
+    node = Gateway(
+        f"sqlite+aiosqlite:///{tmp / 'helpline.db'}",
+        STATUS_PORT=str(free_port()),
+        HELPLINE_STATUS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp / 'status.db'}",
+        **APP_ENV,
+    )
     node.start("up")  # Gateway sets HELPLINE_SECRET: the operator's own
     try:
         yield node

@@ -208,10 +208,10 @@ def test_markup_in_a_message_is_shown_as_text_and_runs_nothing(app: App, open_as
     for page in (customer, agent):
         shown = page.locator(hl("message"), has_text="onerror")
         expect(shown.locator(".body")).to_have_text(payload)
-        assert page.locator(f'{hl("thread")} img').count() == 0
+        assert page.locator(f"{hl('thread')} img").count() == 0
     agent.reload()  # and again when the history is read back over HTTP
     expect(agent.locator(hl("message"), has_text="onerror").locator(".body")).to_have_text(payload)
-    assert agent.locator(f'{hl("thread")} img').count() == 0
+    assert agent.locator(f"{hl('thread')} img").count() == 0
     customer.wait_for_timeout(300)  # give a would-be onerror handler its chance to fire
     assert dialogs == []
 

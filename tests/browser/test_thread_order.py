@@ -22,7 +22,7 @@ from tests.browser.pages import hl
 
 pytestmark = pytest.mark.browser
 OpenAs = Callable[..., Any]
-MESSAGES = f'{hl("thread")} {hl("message")}'
+MESSAGES = f"{hl('thread')} {hl('message')}"
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,9 @@ def tokens_of(app: App, surface: Surface) -> tuple[str, str]:
 
 
 def say(app: App, token: str, ticket_id: str, body: str) -> None:
-    reply = app.api("POST", f"/api/tickets/{ticket_id}/messages", token,
-                    json={"body": body, "client_id": secrets.token_hex(8)})
+    reply = app.api(
+        "POST", f"/api/tickets/{ticket_id}/messages", token, json={"body": body, "client_id": secrets.token_hex(8)}
+    )
     assert reply.status_code == 201, reply.text
 
 
@@ -117,7 +118,8 @@ def test_thread_is_in_seq_order_after_a_network_drop(app: App, open_as: OpenAs, 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda s: s.name)
 def test_reply_arriving_before_our_ack_stays_above_our_pending_message(
-        app: App, open_as: OpenAs, surface: Surface) -> None:
+    app: App, open_as: OpenAs, surface: Surface
+) -> None:
     mine, theirs = tokens_of(app, surface)
     subject = f"Stop loss ignored {secrets.token_hex(3)}"
     ticket_id = new_ticket(app, subject)

@@ -16,6 +16,7 @@ from tests.browser.pages import expect, hl, open_in_dashboard, open_widget_ticke
 pytestmark = pytest.mark.browser
 OpenAs = Callable[..., Any]
 
+
 def customer_pair(open_as: OpenAs, plan: str = "pro") -> tuple[Any, Any, str]:
     agent = open_as("agent", "agent1", "/dashboard")
     expect(agent.locator(hl("connection"))).to_have_attribute("data-state", "online")
@@ -29,13 +30,16 @@ def customer_pair(open_as: OpenAs, plan: str = "pro") -> tuple[Any, Any, str]:
 
 def paste_image(page: Any, selector: str, data: bytes, name: str) -> None:
     """What the browser does on Ctrl+V of a screenshot: a paste event whose clipboard holds an image file."""
-    page.locator(selector).evaluate("""(input, [data, name]) => {
+    page.locator(selector).evaluate(
+        """(input, [data, name]) => {
       const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
       const transfer = new DataTransfer();
       transfer.items.add(new File([bytes], name, { type: "image/png" }));
       input.focus();
       input.dispatchEvent(new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true }));
-    }""", [base64.b64encode(data).decode(), name])
+    }""",
+        [base64.b64encode(data).decode(), name],
+    )
 
 
 def loaded_images(page: Any) -> Any:
@@ -46,7 +50,8 @@ def loaded_images(page: Any) -> Any:
 def test_attached_and_pasted_images_show_in_both_threads(app: App, open_as: OpenAs) -> None:
     customer, agent, subject = customer_pair(open_as)
     customer.locator(hl("attach-input")).set_input_files(
-        {"name": "chart.png", "mimeType": "image/png", "buffer": png(rgb=(200, 30, 30))})
+        {"name": "chart.png", "mimeType": "image/png", "buffer": png(rgb=(200, 30, 30))}
+    )
     paste_image(customer, hl("composer-input"), png(rgb=(30, 160, 60)), "screenshot.png")
     for page in (customer, agent):
         expect(loaded_images(page)).to_have_count(2)
@@ -56,8 +61,9 @@ def test_attached_and_pasted_images_show_in_both_threads(app: App, open_as: Open
 
     # A log from the agent: a download link, not an image; and the Support tab shows the same files.
     agent.locator(hl("attach-input")).set_input_files(
-        {"name": "gateway.log", "mimeType": "text/plain", "buffer": b"12:00:01 order 42 rejected\n"})
-    link = customer.locator(f'{hl("thread")} {hl("attachment-link")}')
+        {"name": "gateway.log", "mimeType": "text/plain", "buffer": b"12:00:01 order 42 rejected\n"}
+    )
+    link = customer.locator(f"{hl('thread')} {hl('attachment-link')}")
     expect(link).to_have_text("gateway.log")
     assert link.get_attribute("href").startswith("blob:")
     support = customer.context.new_page()
@@ -102,7 +108,9 @@ def test_canned_reply_is_managed_picked_and_rendered_into_the_reply_box(app: App
     agent.locator(hl("canned-manage")).click()
     manager = agent.locator(hl("canned-manager"))
     manager.locator(hl("canned-title")).fill("Spread explained")
-    manager.locator(hl("canned-body")).fill("Hello {{customer.name}}, about “{{ticket.subject}}”: spreads widen at rollover.")
+    manager.locator(hl("canned-body")).fill(
+        "Hello {{customer.name}}, about “{{ticket.subject}}”: spreads widen at rollover."
+    )
     manager.locator(hl("canned-save")).click()
     expect(manager.locator(hl("canned-item"), has_text="Spread explained")).to_be_visible()
     manager.locator(hl("canned-title")).fill("Temporary")
@@ -118,7 +126,9 @@ def test_canned_reply_is_managed_picked_and_rendered_into_the_reply_box(app: App
     picker = agent.locator(hl("canned"))
     expect(picker.locator("option", has_text="Temporary")).to_have_count(0)
     picker.select_option(label="Spread explained")
-    expect(agent.locator(hl("reply"))).to_have_value(f"Hi! Hello Pat Pro, about “{subject}”: spreads widen at rollover.")
+    expect(agent.locator(hl("reply"))).to_have_value(
+        f"Hi! Hello Pat Pro, about “{subject}”: spreads widen at rollover."
+    )
     screenshot(agent, "dashboard-canned")
     agent.locator(hl("send")).click()
     expect(customer.locator(hl("message"), has_text="Hello Pat Pro")).to_contain_text("spreads widen at rollover")
@@ -135,7 +145,7 @@ def test_signals_panel_counts_similar_free_reports_and_review_reaches_the_custom
     customer = open_as("customer", "free", "/")
     open_widget_ticket(customer, "Watchlist prices frozen again", "The watchlist prices stay frozen for me")
 
-    signal = agent.locator(f'{hl("signals")} {hl("signal")}', has_text="Watchlist")
+    signal = agent.locator(f"{hl('signals')} {hl('signal')}", has_text="Watchlist")
     expect(signal.locator(hl("signal-count"))).to_have_text("3")  # refreshed live as free reports arrive
     expect(signal.locator(hl("signal-trend"))).to_contain_text("3/24h")
     expect(customer.locator(hl("reviewed"))).to_have_count(0)
@@ -147,10 +157,12 @@ def test_signals_panel_counts_similar_free_reports_and_review_reaches_the_custom
     # The dashboard's own "reviewed" button, and the away toggle.
     ticket_id = signal.get_attribute("data-signal").removeprefix("sig-")
     agent.goto(app.url + f"/dashboard?ticket={ticket_id}")
-    expect(agent.locator(f'#ticket-pane {hl("reviewed")}')).to_contain_text("Reviewed")
+    expect(agent.locator(f"#ticket-pane {hl('reviewed')}")).to_contain_text("Reviewed")
     agent.locator(hl("away")).check()
     deadline = time.monotonic() + 10
-    while not any(a["id"] == "agent-alice" and a["away"] for a in app.api("GET", "/api/agents", app.tokens["agent"]).json()):
+    while not any(
+        a["id"] == "agent-alice" and a["away"] for a in app.api("GET", "/api/agents", app.tokens["agent"]).json()
+    ):
         assert time.monotonic() < deadline, "the away toggle did not reach the server"
         time.sleep(0.1)
     screenshot(agent, "dashboard-signals")

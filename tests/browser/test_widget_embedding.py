@@ -22,8 +22,19 @@ from tests.services import ROOT
 pytestmark = pytest.mark.browser
 OpenAs = Callable[..., Any]
 HOST_ELEMENTS = ["body", "h1", ".bar", "nav a", "[data-tf]", "canvas", "#demo-user", ".hint"]
-PROPS = ["color", "background-color", "font-family", "font-size", "line-height", "margin", "padding",
-         "text-transform", "letter-spacing", "display", "border"]
+PROPS = [
+    "color",
+    "background-color",
+    "font-family",
+    "font-size",
+    "line-height",
+    "margin",
+    "padding",
+    "text-transform",
+    "letter-spacing",
+    "display",
+    "border",
+]
 COMPUTED = """([selectors, props]) => selectors.map(sel => {
   const s = getComputedStyle(document.querySelector(sel));
   return [sel, props.map(p => s.getPropertyValue(p))];
@@ -83,9 +94,17 @@ def test_host_styles_cannot_break_the_widget_and_it_speaks_the_pages_language(ap
 
 def test_banner_shows_active_incident_and_hides_when_resolved(app: App, browser: Any) -> None:
     admin = {"Authorization": f"Bearer {app.tokens['admin']}"}
-    created = httpx.post(app.status_url + "/api/incidents", headers=admin, timeout=10, json={
-        "name": "Delayed order fills", "status": "investigating", "body": "Orders on EURUSD fill late.",
-        "impact": "major"})
+    created = httpx.post(
+        app.status_url + "/api/incidents",
+        headers=admin,
+        timeout=10,
+        json={
+            "name": "Delayed order fills",
+            "status": "investigating",
+            "body": "Orders on EURUSD fill late.",
+            "impact": "major",
+        },
+    )
     assert created.status_code == 201, created.text
     context = browser.new_context()
     page = context.new_page()
@@ -96,8 +115,12 @@ def test_banner_shows_active_incident_and_hides_when_resolved(app: App, browser:
     expect(banner).to_contain_text("Delayed order fills")
     expect(banner).to_contain_text("Orders on EURUSD fill late.")
 
-    resolved = httpx.post(f"{app.status_url}/api/incidents/{created.json()['id']}/updates", headers=admin,
-                          timeout=10, json={"status": "resolved", "body": "Fixed."})
+    resolved = httpx.post(
+        f"{app.status_url}/api/incidents/{created.json()['id']}/updates",
+        headers=admin,
+        timeout=10,
+        json={"status": "resolved", "body": "Fixed."},
+    )
     assert resolved.status_code == 201, resolved.text
     page.locator(hl("close")).click()
     page.locator(hl("launcher")).click()  # the banner is refreshed when the widget opens
@@ -114,9 +137,13 @@ def test_what_widget_js_loads_stays_under_25_kb_gzipped(app: App, browser: Any) 
     page.evaluate("t => Helpline.boot({token: t})", app.tokens["customers"]["pro"])
     expect(page.locator(hl("launcher"))).to_be_visible()
     # /widget.js is embed/widget.js; the rest are under /widget/<version>/ (or /widget/): the path in widget/.
-    widget_files = {"embed/widget.js" if u.split("?")[0].endswith("/widget.js")
-                    else re.sub(r"^.*?/widget/(v[0-9a-f]{12}/)?", "", u.split("?")[0])
-                    for u in loaded if "/widget.js" in u or "/widget/" in u}
+    widget_files = {
+        "embed/widget.js"
+        if u.split("?")[0].endswith("/widget.js")
+        else re.sub(r"^.*?/widget/(v[0-9a-f]{12}/)?", "", u.split("?")[0])
+        for u in loaded
+        if "/widget.js" in u or "/widget/" in u
+    }
     widget_files -= {"pages/demo.js", "pages/demo.css", "session.js"}  # the demo host's own files, not the widget's
     assert {"embed/widget.js", "embed/app.js", "client.js"} <= widget_files
     total = sum(len(gzip.compress(Path(ROOT, "widget", name).read_bytes(), 9)) for name in widget_files)

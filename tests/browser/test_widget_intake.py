@@ -95,9 +95,17 @@ def wait_until_the_gateway_matches(app: App, incident_id: str) -> None:
 
 def test_known_incident_is_offered_and_following_it_opens_a_linked_ticket(app: App, open_as: OpenAs) -> None:
     admin = {"Authorization": f"Bearer {app.tokens['admin']}"}
-    created = httpx.post(app.status_url + "/api/incidents", headers=admin, timeout=10, json={
-        "name": "Withdrawals stuck in pending", "status": "identified", "impact": "major",
-        "body": "Crypto withdrawals stay pending; a fix is rolling out."})
+    created = httpx.post(
+        app.status_url + "/api/incidents",
+        headers=admin,
+        timeout=10,
+        json={
+            "name": "Withdrawals stuck in pending",
+            "status": "identified",
+            "impact": "major",
+            "body": "Crypto withdrawals stay pending; a fix is rolling out.",
+        },
+    )
     assert created.status_code == 201, created.text
     incident = created.json()
     try:
@@ -111,7 +119,8 @@ def test_known_incident_is_offered_and_following_it_opens_a_linked_ticket(app: A
         screenshot(customer, "widget-known-incident")
         customer.locator(hl("follow-incident")).click()
         expect(customer.locator(f'{hl("thread")} {hl("message")}[data-seq="1"]')).to_contain_text(
-            "Crypto withdrawal pending since this morning")
+            "Crypto withdrawal pending since this morning"
+        )
         expect(customer.locator("h3", has_text="Following: Withdrawals stuck in pending")).to_be_visible()
         mine = app.api("GET", "/api/tickets", app.tokens["customers"]["pro"]).json()["tickets"]
         followed = next(t for t in mine if t["subject"] == "Following: Withdrawals stuck in pending")
@@ -139,8 +148,12 @@ def test_known_incident_is_offered_and_following_it_opens_a_linked_ticket(app: A
             time.sleep(0.1)
         assert customer.errors == [] and agent.errors == []
     finally:
-        httpx.post(f"{app.status_url}/api/incidents/{incident['id']}/updates", headers=admin, timeout=10,
-                   json={"status": "resolved", "body": "Withdrawals are processed again."})
+        httpx.post(
+            f"{app.status_url}/api/incidents/{incident['id']}/updates",
+            headers=admin,
+            timeout=10,
+            json={"status": "resolved", "body": "Withdrawals are processed again."},
+        )
 
 
 def test_expected_reply_time_for_a_paid_plan_and_the_notice_for_free(app: App, open_as: OpenAs) -> None:
@@ -185,7 +198,7 @@ def test_premium_sees_the_phone_line_and_a_callback_reaches_the_agents(app: App,
     expect(pro.locator(hl("new-ticket"))).to_be_visible()
     assert pro.locator(hl("support-options")).count() == 0
 
-    item = agent.locator(f'{hl("callbacks")} {hl("callback-item")}', has_text="+44 20 7946 0958")
+    item = agent.locator(f"{hl('callbacks')} {hl('callback-item')}", has_text="+44 20 7946 0958")
     expect(item).to_contain_text("after 16:00 UTC")
     ticket_id = item.get_attribute("data-ticket")
     item.locator(hl("callback-done")).click()

@@ -102,8 +102,11 @@ async def open_node(request: pytest.FixtureRequest, store: TicketStore) -> Async
     opened: list[Bus] = []
 
     async def open_one() -> tuple[Bus, Sink]:
-        bus: Bus = MemoryBus(store) if request.param == "memory" else RedisBus(
-            url, store, prefix=prefix, presence_ttl_s=0.6, min_replicas=replicas)
+        bus: Bus = (
+            MemoryBus(store)
+            if request.param == "memory"
+            else RedisBus(url, store, prefix=prefix, presence_ttl_s=0.6, min_replicas=replicas)
+        )
         sink = Sink()
         await bus.start(sink)
         opened.append(bus)

@@ -41,9 +41,11 @@ async def test_two_authors_with_one_client_id_get_two_messages(open_node: BusFac
     question = await bus.commit(draft(ticket, "same", body="is it down?"))
     note = await bus.commit(draft(ticket, "same", body="known outage", role="agent", internal=True))
     reply = await bus.commit(draft(ticket, "same", body="yes, fixing it", role="admin"))
-    assert [(r.duplicate, r.message.seq, r.message.author.role, r.message.body) for r in (question, note, reply)] \
-        == [(False, 1, "customer", "is it down?"), (False, 2, "agent", "known outage"),
-            (False, 3, "admin", "yes, fixing it")]
+    assert [(r.duplicate, r.message.seq, r.message.author.role, r.message.body) for r in (question, note, reply)] == [
+        (False, 1, "customer", "is it down?"),
+        (False, 2, "agent", "known outage"),
+        (False, 3, "admin", "yes, fixing it"),
+    ]
     await sink.until(lambda: len(sink.of(MessageEvent)) == 3)
     assert [e.message.author.role for e in sink.of(MessageEvent)] == ["customer", "agent", "admin"]  # type: ignore
 
@@ -56,24 +58,38 @@ async def test_a_repeat_is_answered_with_the_callers_own_message(open_node: BusF
     customer_retry = await bus.commit(draft(ticket, "same", body="retry"))
     agent_retry = await bus.commit(draft(ticket, "same", body="retry", role="agent", internal=True))
     assert customer_retry.duplicate and agent_retry.duplicate
-    assert (customer_retry.message.seq, customer_retry.message.body, customer_retry.message.internal) == \
-        (2, "is it down?", False)
-    assert (agent_retry.message.seq, agent_retry.message.body, agent_retry.message.author.role) == \
-        (1, "known outage", "agent")
+    assert (customer_retry.message.seq, customer_retry.message.body, customer_retry.message.internal) == (
+        2,
+        "is it down?",
+        False,
+    )
+    assert (agent_retry.message.seq, agent_retry.message.body, agent_retry.message.author.role) == (
+        1,
+        "known outage",
+        "agent",
+    )
     assert (await bus.commit(draft(ticket, "next"))).message.seq == 3  # the repeats took no seq
 
 
-async def test_a_node_started_on_an_earlier_history_answers_each_author_with_its_own(open_node: BusFactory,
-                                                                                   store: TicketStore) -> None:
+async def test_a_node_started_on_an_earlier_history_answers_each_author_with_its_own(
+    open_node: BusFactory, store: TicketStore
+) -> None:
     """A restarted process (the memory bus seeds from the database; the Redis bus has no keys for the ticket yet)."""
     ticket = new_ticket()
-    await store.write_messages([draft(ticket, "same", body="known outage", role="agent", internal=True).committed(1),
-                                draft(ticket, "same", body="is it down?").committed(2)])
+    await store.write_messages(
+        [
+            draft(ticket, "same", body="known outage", role="agent", internal=True).committed(1),
+            draft(ticket, "same", body="is it down?").committed(2),
+        ]
+    )
     bus, _ = await open_node()
     customer_retry = await bus.commit(draft(ticket, "same", body="retry"))
     assert customer_retry.duplicate
-    assert (customer_retry.message.seq, customer_retry.message.body, customer_retry.message.internal) == \
-        (2, "is it down?", False)
+    assert (customer_retry.message.seq, customer_retry.message.body, customer_retry.message.internal) == (
+        2,
+        "is it down?",
+        False,
+    )
     other_agent = await bus.commit(draft(ticket, "same", body="on it", role="admin"))
     assert not other_agent.duplicate and other_agent.message.seq == 3 and other_agent.message.body == "on it"
     agent_retry = await bus.commit(draft(ticket, "same", body="retry", role="agent", internal=True))
@@ -84,8 +100,9 @@ async def test_subscribers_get_every_message_once_in_seq_order(open_node: BusFac
     ticket, elsewhere = new_ticket(), new_ticket()
     bus, sink = await open_node()
     await bus.subscribe(ticket)
-    await asyncio.gather(*(bus.commit(draft(ticket, f"c{i}")) for i in range(40)),
-                         bus.commit(draft(elsewhere, "not subscribed")))
+    await asyncio.gather(
+        *(bus.commit(draft(ticket, f"c{i}")) for i in range(40)), bus.commit(draft(elsewhere, "not subscribed"))
+    )
     await sink.until(lambda: len(sink.of(MessageEvent)) >= 40)
     await asyncio.sleep(0.1)
     got = [(t, e.message.seq) for t, e in sink.events if isinstance(e, MessageEvent)]
@@ -135,9 +152,20 @@ async def test_typing_read_and_ticket_events_reach_subscribers(open_node: BusFac
     anna = User("anna", "Anna", "customer")
     await bus.publish(ticket, TypingEvent(ticket, anna, True))
     await bus.publish(ticket, ReadEvent(ticket, anna, 3, origin="conn-1"))
-    view = TicketView(id=ticket, subject="Chart", status="open", plan="pro", priority=3, category="bug",
-                      customer=Customer("anna", "Anna"), assignee=None, created_at="2025-01-01T00:00:00Z",
-                      updated_at="2025-01-01T00:00:00Z", last_seq=1, first_response_due=None)
+    view = TicketView(
+        id=ticket,
+        subject="Chart",
+        status="open",
+        plan="pro",
+        priority=3,
+        category="bug",
+        customer=Customer("anna", "Anna"),
+        assignee=None,
+        created_at="2025-01-01T00:00:00Z",
+        updated_at="2025-01-01T00:00:00Z",
+        last_seq=1,
+        first_response_due=None,
+    )
     await bus.publish_ticket(view)  # agents' queue: delivered without subscribing to the ticket
     await sink.until(lambda: len(sink.events) == 3)
     kinds = {type(e): (t, e) for t, e in sink.events}

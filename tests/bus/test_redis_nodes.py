@@ -17,7 +17,6 @@ from tests.bus.conftest import draft, drop_pubsub_connections, new_ticket
 from tests.services import REDIS_URL, free_port
 
 
-
 @pytest.fixture
 def node(redis_nodes: Node) -> Node:
     return redis_nodes
@@ -70,8 +69,9 @@ async def test_members_of_a_dead_node_go_offline_once_for_everyone(node: Node) -
         assert [e.user.id for e in offline] == ["anna"]  # published by exactly one sweeping node
 
 
-async def test_lost_redis_data_never_reuses_a_seq_or_a_client_id(node: Node, store: TicketStore,
-                                                                 redis_prefix: str) -> None:
+async def test_lost_redis_data_never_reuses_a_seq_or_a_client_id(
+    node: Node, store: TicketStore, redis_prefix: str
+) -> None:
     ticket = new_ticket()
     bus, _ = await node()
     committed = [(await bus.commit(draft(ticket, f"c{i}", body=f"m{i}"))).message for i in range(3)]
@@ -83,8 +83,9 @@ async def test_lost_redis_data_never_reuses_a_seq_or_a_client_id(node: Node, sto
     assert retried.duplicate and retried.message.seq == 2 and retried.message.body == "m1"
 
 
-async def test_lost_redis_data_still_answers_each_author_with_its_own_message(node: Node, store: TicketStore,
-                                                                             redis_prefix: str) -> None:
+async def test_lost_redis_data_still_answers_each_author_with_its_own_message(
+    node: Node, store: TicketStore, redis_prefix: str
+) -> None:
     """After the loss the first commit seeds the (author, client_id) keys from the database; the repeats that
     follow are answered from the seeded keys, each with its own author's message."""
     ticket = new_ticket()
@@ -97,8 +98,11 @@ async def test_lost_redis_data_still_answers_each_author_with_its_own_message(no
     assert not seeding.duplicate and seeding.message.seq == 3
     customer_retry = await bus.commit(draft(ticket, "same", body="retry"))
     assert customer_retry.duplicate
-    assert (customer_retry.message.seq, customer_retry.message.body, customer_retry.message.internal) == \
-        (2, "is it down?", False)
+    assert (customer_retry.message.seq, customer_retry.message.body, customer_retry.message.internal) == (
+        2,
+        "is it down?",
+        False,
+    )
     agent_retry = await bus.commit(draft(ticket, "same", body="retry", role="agent", internal=True))
     assert agent_retry.duplicate and (agent_retry.message.seq, agent_retry.message.body) == (1, "known outage")
     other_agent = await bus.commit(draft(ticket, "same", body="on it", role="admin"))

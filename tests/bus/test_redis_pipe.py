@@ -71,8 +71,9 @@ class FakeRedis:
         self.server.close()
 
 
-async def test_commands_of_one_tick_leave_in_one_write_and_are_answered_in_order(pipe: CommandPipe,
-                                                                                    redis_prefix: str) -> None:
+async def test_commands_of_one_tick_leave_in_one_write_and_are_answered_in_order(
+    pipe: CommandPipe, redis_prefix: str
+) -> None:
     key = f"{redis_prefix}:counter"
     assert await pipe.call("PING") == b"PONG"  # connected
     wire = pipe._wire
@@ -94,8 +95,9 @@ async def test_commands_of_one_tick_leave_in_one_write_and_are_answered_in_order
 async def test_an_error_reply_fails_only_its_own_command(pipe: CommandPipe, redis_prefix: str) -> None:
     text, counter = f"{redis_prefix}:text", f"{redis_prefix}:n"
     await pipe.call("SET", text, "not a number")
-    outcomes = await asyncio.gather(pipe.call("INCR", counter), pipe.call("INCR", text), pipe.call("INCR", counter),
-                                    return_exceptions=True)
+    outcomes = await asyncio.gather(
+        pipe.call("INCR", counter), pipe.call("INCR", text), pipe.call("INCR", counter), return_exceptions=True
+    )
     assert outcomes[0] == 1 and outcomes[2] == 2
     assert isinstance(outcomes[1], ReplyError)
 
@@ -120,7 +122,8 @@ async def test_replies_that_never_come_fail_pending_commands_instead_of_hanging(
     try:
         started = asyncio.get_running_loop().time()
         outcomes = await asyncio.wait_for(
-            asyncio.gather(*(pipe.call("INCR", "k") for _ in range(3)), return_exceptions=True), 10)
+            asyncio.gather(*(pipe.call("INCR", "k") for _ in range(3)), return_exceptions=True), 10
+        )
         assert all(isinstance(o, Unavailable) for o in outcomes)
         assert asyncio.get_running_loop().time() - started < 5
     finally:
@@ -137,8 +140,6 @@ async def test_a_commit_on_a_dropped_connection_is_unavailable_never_acked(store
     finally:
         await bus.close()
         await fake.stop()
-
-
 
 
 @pytest.fixture

@@ -58,10 +58,15 @@ async def settled(bus: object, store: CountingStore) -> None:
 
 
 async def test_the_first_commit_after_a_subscribe_reads_nothing_from_the_database(
-        open_node: BusFactory, store: CountingStore) -> None:
+    open_node: BusFactory, store: CountingStore
+) -> None:
     ticket = new_ticket()
-    await store.write_messages([draft(ticket, "opening", body="is it down?").committed(1),
-                                draft(ticket, "note", role="agent", internal=True).committed(2)])
+    await store.write_messages(
+        [
+            draft(ticket, "opening", body="is it down?").committed(1),
+            draft(ticket, "note", role="agent", internal=True).committed(2),
+        ]
+    )
     bus, _ = await open_node()
     await bus.subscribe(ticket)
     await settled(bus, store)
@@ -75,8 +80,9 @@ async def test_the_first_commit_after_a_subscribe_reads_nothing_from_the_databas
     assert (retry.duplicate, retry.message.seq, retry.message.body) == (True, 1, "is it down?")
 
 
-async def test_subscribing_a_ticket_already_seeded_elsewhere_keeps_its_seqs(open_node: BusFactory,
-                                                                          store: CountingStore) -> None:
+async def test_subscribing_a_ticket_already_seeded_elsewhere_keeps_its_seqs(
+    open_node: BusFactory, store: CountingStore
+) -> None:
     """A second node joining a busy ticket must not move its counter back to what the database has so far."""
     ticket = new_ticket()
     await store.write_messages([draft(ticket, "opening").committed(1)])

@@ -51,8 +51,16 @@ class ClientStats:
 
 
 class ChaosClient:
-    def __init__(self, deployment: Deployment, ticket: str, user_id: str, role: str, seed: int,
-                 plan: str = "pro", send_every: tuple[float, float] = (0.3, 1.0)) -> None:
+    def __init__(
+        self,
+        deployment: Deployment,
+        ticket: str,
+        user_id: str,
+        role: str,
+        seed: int,
+        plan: str = "pro",
+        send_every: tuple[float, float] = (0.3, 1.0),
+    ) -> None:
         self.deployment = deployment
         self.ticket = ticket
         self.user_id = user_id
@@ -136,8 +144,9 @@ class ChaosClient:
         sock.setblocking(False)
         host, port = ws_url.split("//")[1].split("/")[0].split(":")
         await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, (host, int(port))), 3)
-        return await connect(ws_url, sock=sock, max_size=None, max_queue=4, open_timeout=3, ping_interval=None,
-                             close_timeout=1)
+        return await connect(
+            ws_url, sock=sock, max_size=None, max_queue=4, open_timeout=3, ping_interval=None, close_timeout=1
+        )
 
     async def _session(self, ws_url: str, node_name: str) -> None:
         ws = self._ws = await self._open(ws_url)
@@ -253,8 +262,9 @@ class ChaosClient:
                     await asyncio.sleep(0.2)
                     continue
                 try:
-                    response = await http.get(f"{node.url}/api/tickets/{self.ticket}",
-                                              params={"after_seq": self.max_seen, "limit": 200})
+                    response = await http.get(
+                        f"{node.url}/api/tickets/{self.ticket}", params={"after_seq": self.max_seen, "limit": 200}
+                    )
                 except httpx.HTTPError:
                     await asyncio.sleep(0.2)
                     continue
@@ -287,8 +297,17 @@ class ChaosClient:
     async def _write_send(self, ws: ClientConnection, pending: Pending) -> None:
         pending.sent_at = time.monotonic()
         self.stats.send_frames += 1
-        await ws.send(json.dumps({"type": "send", "ticket": self.ticket, "client_id": pending.client_id,
-                                  "body": pending.body, "internal": pending.internal}))
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "send",
+                    "ticket": self.ticket,
+                    "client_id": pending.client_id,
+                    "body": pending.body,
+                    "internal": pending.internal,
+                }
+            )
+        )
 
     async def burst(self, count: int, body_bytes: int) -> list[str]:
         """Send `count` messages at once on the open connection (the flood that leaves a slow client behind)."""

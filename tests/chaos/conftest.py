@@ -38,8 +38,9 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 
 
 @pytest.fixture
-async def deployment(pg_url: str, pg_proxy: OutageProxy, private_redis: PrivateRedis,
-                     tmp_path: Path) -> AsyncIterator[Deployment]:
+async def deployment(
+    pg_url: str, pg_proxy: OutageProxy, private_redis: PrivateRedis, tmp_path: Path
+) -> AsyncIterator[Deployment]:
     where = urlsplit(pg_url)
     proxied = pg_url.replace(f"{where.hostname}:{where.port}", f"127.0.0.1:{pg_proxy.port}")
     deployment = Deployment(proxied, private_redis, pg_proxy, nodes=3, tmp=tmp_path)

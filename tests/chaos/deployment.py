@@ -57,12 +57,19 @@ class Deployment:
         self.proxy = proxy
         self.database_url = database_url
         self.prefix = f"hlchaos-{secrets.token_hex(4)}"
-        env = {"HELPLINE_KEY_PREFIX": self.prefix, "HELPLINE_HEARTBEAT_S": str(HEARTBEAT_S),
-               "HELPLINE_PRESENCE_TTL_S": str(PRESENCE_TTL_S), "HELPLINE_TYPING_TTL_S": "3",
-               "HELPLINE_FRAME_RATE_PER_S": "100000", "HELPLINE_FRAME_BURST": "100000",
-               "HELPLINE_HTTP_WRITE_RATE_PER_S": "100000", "HELPLINE_HTTP_WRITE_BURST": "100000",
-               "HELPLINE_WORKER_CLAIM_IDLE_S": "1", "HELPLINE_MAX_CONNECTIONS_PER_USER": "50",
-               "HELPLINE_ATTACHMENTS_DIR": str(tmp / "attachments")}
+        env = {
+            "HELPLINE_KEY_PREFIX": self.prefix,
+            "HELPLINE_HEARTBEAT_S": str(HEARTBEAT_S),
+            "HELPLINE_PRESENCE_TTL_S": str(PRESENCE_TTL_S),
+            "HELPLINE_TYPING_TTL_S": "3",
+            "HELPLINE_FRAME_RATE_PER_S": "100000",
+            "HELPLINE_FRAME_BURST": "100000",
+            "HELPLINE_HTTP_WRITE_RATE_PER_S": "100000",
+            "HELPLINE_HTTP_WRITE_BURST": "100000",
+            "HELPLINE_WORKER_CLAIM_IDLE_S": "1",
+            "HELPLINE_MAX_CONNECTIONS_PER_USER": "50",
+            "HELPLINE_ATTACHMENTS_DIR": str(tmp / "attachments"),
+        }
         self.env = env
         self.nodes = [Node(f"node{i}", Gateway(database_url, redis.url, **env)) for i in range(nodes)]
         self.worker = Worker(database_url, redis.url, self.prefix, **env)
@@ -77,8 +84,7 @@ class Deployment:
     async def start_node(self, node: Node) -> None:
         """Start the node's process and wait for /healthz; generous, as a loaded machine starts Python slowly."""
         gateway = node.gateway
-        gateway.process = subprocess.Popen([sys.executable, "-m", "helpline.cli", "gateway"], env=gateway.env,
-                                           cwd=ROOT)
+        gateway.process = subprocess.Popen([sys.executable, "-m", "helpline.cli", "gateway"], env=gateway.env, cwd=ROOT)
         deadline = asyncio.get_running_loop().time() + START_TIMEOUT_S
         async with httpx.AsyncClient(timeout=1) as http:
             while True:
@@ -163,8 +169,9 @@ class Deployment:
             try:
                 async with httpx.AsyncClient(timeout=3) as http:
                     text = (await http.get(node.url + "/metrics")).text
-                return next(float(line.split()[1]) for line in text.splitlines()
-                            if line.startswith("helpline_worker_lag "))
+                return next(
+                    float(line.split()[1]) for line in text.splitlines() if line.startswith("helpline_worker_lag ")
+                )
             except (httpx.HTTPError, StopIteration):
                 continue
         return None

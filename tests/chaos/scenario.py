@@ -42,12 +42,36 @@ class Plan:
     specials_at: dict[str, int] = field(default_factory=dict)  # fault name -> after how many kills
 
 
-SHORT = Plan("short", seed=8, tickets=4, agents_per_ticket=1, kills=4, measure_every=1, kill_gap_s=(0.5, 1.5),
-             restart_after_s=(0.3, 1.0), burst=1500, stall_s=6.0, redis_down_s=1.0, postgres_down_s=3.0,
-             specials_at={"slow_client": 0, "sigstop": 1, "postgres": 2, "redis": 4})  # redis last: see reliability.md
-FULL = Plan("full", seed=8, tickets=8, agents_per_ticket=2, kills=100, measure_every=5, kill_gap_s=(0.3, 2.0),
-            restart_after_s=(0.2, 2.0), burst=1500, stall_s=8.0, redis_down_s=2.0, postgres_down_s=5.0,
-            specials_at={"slow_client": 10, "sigstop": 30, "redis": 55, "postgres": 80})
+SHORT = Plan(
+    "short",
+    seed=8,
+    tickets=4,
+    agents_per_ticket=1,
+    kills=4,
+    measure_every=1,
+    kill_gap_s=(0.5, 1.5),
+    restart_after_s=(0.3, 1.0),
+    burst=1500,
+    stall_s=6.0,
+    redis_down_s=1.0,
+    postgres_down_s=3.0,
+    specials_at={"slow_client": 0, "sigstop": 1, "postgres": 2, "redis": 4},
+)  # redis last: see reliability.md
+FULL = Plan(
+    "full",
+    seed=8,
+    tickets=8,
+    agents_per_ticket=2,
+    kills=100,
+    measure_every=5,
+    kill_gap_s=(0.3, 2.0),
+    restart_after_s=(0.2, 2.0),
+    burst=1500,
+    stall_s=8.0,
+    redis_down_s=2.0,
+    postgres_down_s=5.0,
+    specials_at={"slow_client": 10, "sigstop": 30, "redis": 55, "postgres": 80},
+)
 
 
 @dataclass
@@ -60,9 +84,14 @@ class Outcome:
     seconds: float
 
     def summary(self) -> dict[str, Any]:
-        return {"faults": self.faults, "presence_convergence_max_s": self.presence_s,
-                "presence_unconverged": self.presence_unconverged, "slow_client": self.slow_client,
-                "seconds": round(self.seconds, 1), **self.findings.as_dict()}
+        return {
+            "faults": self.faults,
+            "presence_convergence_max_s": self.presence_s,
+            "presence_unconverged": self.presence_unconverged,
+            "slow_client": self.slow_client,
+            "seconds": round(self.seconds, 1),
+            **self.findings.as_dict(),
+        }
 
 
 class ChaosRun:
@@ -86,19 +115,25 @@ class ChaosRun:
             for t in range(self.plan.tickets):
                 customer = f"cust{t}"
                 token = issue_token(SECRET, customer, customer.title(), "premium", "customer")
-                response = await http.post("/api/tickets", headers={"Authorization": f"Bearer {token}"},
-                                           json={"subject": f"Chaos {t}", "body": f"ticket {t} opened"})
+                response = await http.post(
+                    "/api/tickets",
+                    headers={"Authorization": f"Bearer {token}"},
+                    json={"subject": f"Chaos {t}", "body": f"ticket {t} opened"},
+                )
                 assert response.status_code == 201, response.text
                 ticket = str(response.json()["id"])
                 seed = self.plan.seed * 1000 + t * 10
                 members = [ChaosClient(self.deployment, ticket, customer, "customer", seed, plan="premium")]
-                members += [ChaosClient(self.deployment, ticket, f"agent{t}x{a}", "agent", seed + 1 + a)
-                            for a in range(self.plan.agents_per_ticket)]
+                members += [
+                    ChaosClient(self.deployment, ticket, f"agent{t}x{a}", "agent", seed + 1 + a)
+                    for a in range(self.plan.agents_per_ticket)
+                ]
                 self.clients[ticket] = members
         first = next(iter(self.clients))
         self.flooder = self.clients[first][1]
-        self.slow = ChaosClient(self.deployment, first, "slowpoke", "agent", self.plan.seed * 1000 + 999,
-                                send_every=(2.0, 3.0))
+        self.slow = ChaosClient(
+            self.deployment, first, "slowpoke", "agent", self.plan.seed * 1000 + 999, send_every=(2.0, 3.0)
+        )
         self.slow.small_receive_buffer = True
         self.clients[first].append(self.slow)
 
@@ -132,8 +167,14 @@ class ChaosRun:
             if at >= self.plan.kills:
                 await self.special(name)
         findings = await self.finish()
-        return Outcome(findings, self.fault_counts(), self.presence_s, self.unconverged_kinds, self.slow_report,
-                       time.monotonic() - started)
+        return Outcome(
+            findings,
+            self.fault_counts(),
+            self.presence_s,
+            self.unconverged_kinds,
+            self.slow_report,
+            time.monotonic() - started,
+        )
 
     async def kill_one(self, measure: bool) -> None:
         d = self.deployment
@@ -224,9 +265,12 @@ class ChaosRun:
         # 4409 is the node's own verdict; on a machine so loaded that the burst outlasts uvicorn's WebSocket ping
         # timeout (20 s + 20 s), the keepalive may cut the stuck client first (1006 seen by the client): cut off
         # either way, and nobody else waited.
-        self.slow_report = {"burst": self.plan.burst, "close_codes": codes,
-                            "others_had_the_burst_while_it_was_stuck": others_kept_up,
-                            "recovered_up_to_seq": slow.max_seen}
+        self.slow_report = {
+            "burst": self.plan.burst,
+            "close_codes": codes,
+            "others_had_the_burst_while_it_was_stuck": others_kept_up,
+            "recovered_up_to_seq": slow.max_seen,
+        }
 
     # -- the end -----------------------------------------------------------------------------------------------
     async def heal(self) -> None:
@@ -250,8 +294,11 @@ class ChaosRun:
         await self.deployment.until_caught_up(90)
         await self.converge("end")
         lasts = {ticket: await self.last_visible(ticket) for ticket in self.clients}
-        await self.until(lambda: all(c.max_seen >= lasts[c.ticket][c.role == "customer"] for c in clients),
-                         60, "every client saw the last message")
+        await self.until(
+            lambda: all(c.max_seen >= lasts[c.ticket][c.role == "customer"] for c in clients),
+            60,
+            "every client saw the last message",
+        )
         return await check(self.deployment, self.clients)
 
     async def last_visible(self, ticket: str) -> tuple[int, int]:
@@ -259,8 +306,7 @@ class ChaosRun:
         from tests.chaos.checker import database_history
 
         stored = await database_history(self.deployment.database_url, ticket)
-        return (max((m.seq for m in stored), default=0),
-                max((m.seq for m in stored if not m.internal), default=0))
+        return (max((m.seq for m in stored), default=0), max((m.seq for m in stored if not m.internal), default=0))
 
     def traces(self) -> str:
         """The fault log and every client's connection log, merged by time: read it when a run fails."""
@@ -289,8 +335,9 @@ class ChaosRun:
                     return f"{c.user_id} sees {sorted(c.presence)}, joined are {sorted(truth)}; not back: {away}"
         return f"not back: {away}"
 
-    async def converge(self, kind: str, since: float | None = None,
-                       victims: dict[ChaosClient, int] | None = None) -> None:
+    async def converge(
+        self, kind: str, since: float | None = None, victims: dict[ChaosClient, int] | None = None
+    ) -> None:
         """Time until presence agrees and keeps agreeing for HOLD_S; victims (clients of a killed node) must
         have reconnected, or, if retired, be gone."""
         since = since or time.monotonic()
@@ -321,7 +368,13 @@ class ChaosRun:
 
     def fault_counts(self) -> dict[str, Any]:
         counts = self.deployment.counts
-        return {"kills": counts.node_kills + counts.worker_kills, "node_kills": counts.node_kills,
-                "worker_kills": counts.worker_kills, "restarts": counts.restarts, "sigstops": counts.sigstops,
-                "redis_restarts": counts.redis_restarts, "postgres_outages": counts.postgres_outages,
-                "slow_client_cutoffs": counts.slow_client_cutoffs}
+        return {
+            "kills": counts.node_kills + counts.worker_kills,
+            "node_kills": counts.node_kills,
+            "worker_kills": counts.worker_kills,
+            "restarts": counts.restarts,
+            "sigstops": counts.sigstops,
+            "redis_restarts": counts.redis_restarts,
+            "postgres_outages": counts.postgres_outages,
+            "slow_client_cutoffs": counts.slow_client_cutoffs,
+        }

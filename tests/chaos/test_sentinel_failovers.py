@@ -34,8 +34,9 @@ def sentinels(tmp_path: Path) -> Iterator[SentinelDeployment]:
 
 
 @pytest.mark.parametrize("min_replicas", [1, 0])
-async def test_twenty_kills_of_the_primary_under_load(pg_url: str, sentinels: SentinelDeployment,
-                                                     min_replicas: int) -> None:
+async def test_twenty_kills_of_the_primary_under_load(
+    pg_url: str, sentinels: SentinelDeployment, min_replicas: int
+) -> None:
     cluster = Cluster(pg_url, sentinels.url)
     cluster.env.update(HELPLINE_REDIS_MIN_REPLICAS=str(min_replicas), HELPLINE_REDIS_WAIT_TIMEOUT_MS="300")
     try:
@@ -96,6 +97,12 @@ async def kill_primaries(cluster: Cluster, sentinels: SentinelDeployment) -> dic
         gaps += sum(1 for a, b in zip(seqs, seqs[1:]) if b != a + 1)
     for client in clients:
         await client.close()
-    return {"kills": kills, "acked": sum(len(m) for m in acked), "refused_then_retried": len(refusals),
-            "other_errors": sum(1 for r in refusals if r.get("code") != "unavailable"),
-            "acked_lost": lost, "duplicates": duplicates, "gaps": gaps}
+    return {
+        "kills": kills,
+        "acked": sum(len(m) for m in acked),
+        "refused_then_retried": len(refusals),
+        "other_errors": sum(1 for r in refusals if r.get("code") != "unavailable"),
+        "acked_lost": lost,
+        "duplicates": duplicates,
+        "gaps": gaps,
+    }

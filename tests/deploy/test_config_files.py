@@ -30,8 +30,7 @@ def subcommands() -> set[str]:
 
 def test_compose_runs_two_gateways_behind_haproxy_with_worker_statuspage_redis_postgres_and_release() -> None:
     services = compose()["services"]
-    assert set(services) == {"postgres", "redis", "release", "gateway1", "gateway2", "worker", "statuspage",
-                             "haproxy"}
+    assert set(services) == {"postgres", "redis", "release", "gateway1", "gateway2", "worker", "statuspage", "haproxy"}
     helpline = {name for name, s in services.items() if s.get("image", "").startswith("helpline")}
     assert helpline == {"release", "gateway1", "gateway2", "worker", "statuspage"}
     assert services["release"]["command"] == ["migrate"] and services["release"]["restart"] == "no"

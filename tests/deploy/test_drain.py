@@ -140,8 +140,13 @@ async def _until_serving(url: str, timeout: float = 30.0) -> None:
 async def test_worker_on_sigterm_acks_what_it_wrote_and_exits_0(cluster: Cluster) -> None:
     node = cluster.node()
     metrics_port = free_port()
-    worker = Worker(cluster.database_url, cluster.redis_url, cluster.prefix, **cluster.env,
-                    HELPLINE_WORKER_METRICS_PORT=str(metrics_port)).start()
+    worker = Worker(
+        cluster.database_url,
+        cluster.redis_url,
+        cluster.prefix,
+        **cluster.env,
+        HELPLINE_WORKER_METRICS_PORT=str(metrics_port),
+    ).start()
     cluster.workers.append(worker)
     customer = person("batcher")
     ticket = await open_ticket(node, customer)

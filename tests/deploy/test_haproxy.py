@@ -27,8 +27,9 @@ async def test_http_api_and_websockets_work_through_the_balancer_on_both_nodes(t
     customer = issue_token(SECRET, "lb-customer", "Lee", "pro", "customer")
     agent = issue_token(SECRET, "lb-agent", "Ann", "free", "agent")
     async with httpx.AsyncClient(base_url=topology.entry.url, timeout=5) as http:
-        created = await http.post("/api/tickets", headers=auth(customer),
-                                  json={"subject": "Through the balancer", "body": "hello"})
+        created = await http.post(
+            "/api/tickets", headers=auth(customer), json={"subject": "Through the balancer", "body": "hello"}
+        )
         assert created.status_code == 201, created.text
         ticket = created.json()["id"]
         reads = [await http.get(f"/api/tickets/{ticket}", headers=auth(customer)) for _ in range(4)]
@@ -60,10 +61,28 @@ async def test_rolling_restart_under_load_loses_nothing_and_shows_no_error(topol
             response = await http.post("/api/tickets", headers=auth(token), json={"subject": f"Roll {t}", "body": "!"})
             assert response.status_code == 201, response.text
             ticket = str(response.json()["id"])
-            members = [ChaosClient(topology, ticket, customer, "customer", t * 10, plan="premium",  # type: ignore[arg-type]
-                                   send_every=SEND_EVERY_S)]
-            members += [ChaosClient(topology, ticket, f"roll-a{t}x{a}", "agent", t * 10 + 1 + a,  # type: ignore[arg-type]
-                                    send_every=SEND_EVERY_S) for a in range(CLIENTS_PER_TICKET - 1)]
+            members = [
+                ChaosClient(
+                    topology,
+                    ticket,
+                    customer,
+                    "customer",
+                    t * 10,
+                    plan="premium",  # type: ignore[arg-type]
+                    send_every=SEND_EVERY_S,
+                )
+            ]
+            members += [
+                ChaosClient(
+                    topology,
+                    ticket,
+                    f"roll-a{t}x{a}",
+                    "agent",
+                    t * 10 + 1 + a,  # type: ignore[arg-type]
+                    send_every=SEND_EVERY_S,
+                )
+                for a in range(CLIENTS_PER_TICKET - 1)
+            ]
             clients_by_ticket[ticket] = members
     clients = [c for members in clients_by_ticket.values() for c in members]
     try:
@@ -81,8 +100,11 @@ async def test_rolling_restart_under_load_loses_nothing_and_shows_no_error(topol
         await _until(lambda: all(not c.outbox for c in clients), 60, "every outbox drained")
         await _until_written(topology)
         last = await _last_seqs(topology, clients_by_ticket)
-        await _until(lambda: all(c.max_seen >= last[c.ticket][c.role == "customer"] for c in clients), 30,
-                     "every client saw the last message")
+        await _until(
+            lambda: all(c.max_seen >= last[c.ticket][c.role == "customer"] for c in clients),
+            30,
+            "every client saw the last message",
+        )
         found = await check(topology, clients_by_ticket)  # type: ignore[arg-type]
         close_codes = sorted({code for c in clients for code in c.stats.close_codes})  # before our own 1000s
         states = await topology.haproxy.server_states()
@@ -93,8 +115,7 @@ async def test_rolling_restart_under_load_loses_nothing_and_shows_no_error(topol
         out.mkdir(parents=True, exist_ok=True)
         lines = sorted((line, c.user_id) for c in clients for line in c.trace)  # for the report of a failed run
         (out / "rolling-restart-trace.txt").write_text("".join(f"{who:>12} {line}\n" for line, who in lines))
-    summary = {**found.as_dict(), "exit_codes": topology.exit_codes,
-               "close_codes": close_codes, "balancer": states}
+    summary = {**found.as_dict(), "exit_codes": topology.exit_codes, "close_codes": close_codes, "balancer": states}
     (out / "rolling-restart.json").write_text(json.dumps(summary, indent=2))
 
     assert topology.exit_codes == [0, 0]
@@ -131,6 +152,8 @@ async def _last_seqs(topology: Topology, clients_by_ticket: dict[str, list[Chaos
     lasts = {}
     for ticket in clients_by_ticket:
         stored = await database_history(topology.database_url, ticket)
-        lasts[ticket] = (max((m.seq for m in stored), default=0),
-                         max((m.seq for m in stored if not m.internal), default=0))
+        lasts[ticket] = (
+            max((m.seq for m in stored), default=0),
+            max((m.seq for m in stored if not m.internal), default=0),
+        )
     return lasts

@@ -27,8 +27,22 @@ import pytest
 from tests.services import ROOT, SECRET, free_port
 
 # What a build from a fresh clone would not see either (tests and tools are not part of the product).
-NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "bench", "tests", "docs", "__pycache__", "build", "dist",
-                                     "*.egg-info", "test-output", "*.db", "*.db-*", ".ci", "attachments")
+NOT_SOURCES = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "bench",
+    "tests",
+    "docs",
+    "__pycache__",
+    "build",
+    "dist",
+    "*.egg-info",
+    "test-output",
+    "*.db",
+    "*.db-*",
+    ".ci",
+    "attachments",
+)
 
 
 @dataclass
@@ -51,8 +65,12 @@ class RunningUp:
 def build_wheel(workdir: Path) -> Path:
     source, dist = workdir / "source", workdir / "dist"
     shutil.copytree(ROOT, source, ignore=NOT_SOURCES)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
-                   check=True, cwd=workdir, timeout=180)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
+        check=True,
+        cwd=workdir,
+        timeout=180,
+    )
     (wheel,) = dist.glob("helpline-*.whl")
     return wheel
 
@@ -63,8 +81,22 @@ def fresh_venv(workdir: Path, wheel: Path) -> Path:
     purelib = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
     # The dependencies, from the project's venv; a plain path line, so that venv's editable finder never runs.
     (purelib / "project-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
-                    "--no-deps", "--no-index", str(wheel)], check=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        check=True,
+        timeout=120,
+    )
     return venv
 
 
@@ -82,8 +114,9 @@ def running(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> I
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPLINE_", "PYTHON"))}
     env.update(HELPLINE_SECRET=SECRET, HOST="127.0.0.1", PORT=str(port), STATUS_PORT=str(status_port))
     log = (cwd / "up.log").open("wb")
-    process = subprocess.Popen([str(installed.venv / "bin" / "helpline"), "up"], cwd=cwd, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(installed.venv / "bin" / "helpline"), "up"], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url, status_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{status_port}"
     try:
         wait_until_up(process, [url + "/healthz", status_url + "/healthz"], cwd / "up.log")
@@ -116,11 +149,21 @@ def wait_until_up(process: subprocess.Popen[bytes], urls: list[str], log: Path) 
 
 def test_the_wheel_carries_the_browser_code_articles_migrations_and_scripts(installed: Installed) -> None:
     names = set(zipfile.ZipFile(installed.wheel).namelist())
-    for expected in ("widget/embed/widget.js", "widget/embed/app.js", "widget/client.js", "widget/desk/dashboard.html",
-                     "widget/pages/support.html", "widget/pages/demo.html", "articles/plans-compared.md",
-                     "persistence/alembic.ini", "persistence/migrations/env.py",
-                     "persistence/migrations/script.py.mako", "statuspage/components.toml",
-                     "statuspage/migrations/env.py", "statuspage/migrations/script.py.mako"):
+    for expected in (
+        "widget/embed/widget.js",
+        "widget/embed/app.js",
+        "widget/client.js",
+        "widget/desk/dashboard.html",
+        "widget/pages/support.html",
+        "widget/pages/demo.html",
+        "articles/plans-compared.md",
+        "persistence/alembic.ini",
+        "persistence/migrations/env.py",
+        "persistence/migrations/script.py.mako",
+        "statuspage/components.toml",
+        "statuspage/migrations/env.py",
+        "statuspage/migrations/script.py.mako",
+    ):
         assert expected in names, expected
     assert any(re.fullmatch(r"persistence/migrations/versions/0001_\w+\.py", n) for n in names)
     assert any(n.startswith("realtime/bus/redis/") and n.endswith(".lua") for n in names)
@@ -128,9 +171,19 @@ def test_the_wheel_carries_the_browser_code_articles_migrations_and_scripts(inst
 
 
 def test_the_venv_runs_the_installed_code_not_the_checkout(installed: Installed) -> None:
-    found = subprocess.run([str(installed.python), "-c", "import helpline, widget, articles, support, persistence;"
-                            "print(helpline.__file__, widget.__file__, articles.__file__, persistence.__file__)"],
-                           capture_output=True, text=True, check=True, cwd="/", timeout=30).stdout.split()
+    found = subprocess.run(
+        [
+            str(installed.python),
+            "-c",
+            "import helpline, widget, articles, support, persistence;"
+            "print(helpline.__file__, widget.__file__, articles.__file__, persistence.__file__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd="/",
+        timeout=30,
+    ).stdout.split()
     assert len(found) == 4
     assert all(path.startswith(str(installed.venv)) for path in found), found
 
@@ -143,8 +196,11 @@ def test_helpline_up_from_the_wheel_serves_every_surface(running: RunningUp) -> 
     app = httpx.get(f"{running.url}/widget/{version.group(1)}/embed/app.js", timeout=10)
     assert app.status_code == 200 and "ThreadView" in app.text
 
-    for path, title, script in (("/support", "<title>Support", "pages/support.js"),
-                                ("/dashboard", "<title>", "desk/dashboard.js"), ("/", "<title>", "pages/demo.js")):
+    for path, title, script in (
+        ("/support", "<title>Support", "pages/support.js"),
+        ("/dashboard", "<title>", "desk/dashboard.js"),
+        ("/", "<title>", "pages/demo.js"),
+    ):
         page = httpx.get(running.url + path, timeout=10)
         assert page.status_code == 200 and title in page.text, path
         src = f"/widget/{version.group(1)}/{script}"

@@ -51,14 +51,18 @@ class HAProxy:
         self.binary = haproxy_binary()
         self.port, self.stats_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "HELPLINE_LB_BIND": f"127.0.0.1:{self.port}",
-                    "HELPLINE_LB_STATS": f"127.0.0.1:{self.stats_port}",
-                    **{f"HELPLINE_GATEWAY{i}": f"127.0.0.1:{g.port}" for i, g in enumerate(gateways, 1)}}
+        self.env = {
+            **os.environ,
+            "HELPLINE_LB_BIND": f"127.0.0.1:{self.port}",
+            "HELPLINE_LB_STATS": f"127.0.0.1:{self.stats_port}",
+            **{f"HELPLINE_GATEWAY{i}": f"127.0.0.1:{g.port}" for i, g in enumerate(gateways, 1)},
+        }
         self.process: subprocess.Popen[bytes] | None = None
 
     def check(self) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([self.binary, "-c", "-f", str(HAPROXY_CFG)], env=self.env, capture_output=True,
-                              text=True, timeout=30)
+        return subprocess.run(
+            [self.binary, "-c", "-f", str(HAPROXY_CFG)], env=self.env, capture_output=True, text=True, timeout=30
+        )
 
     def start(self) -> "HAProxy":
         self.process = subprocess.Popen([self.binary, "-db", "-f", str(HAPROXY_CFG)], env=self.env)
@@ -78,8 +82,11 @@ class HAProxy:
         async with httpx.AsyncClient(timeout=3) as http:
             text = (await http.get(f"http://127.0.0.1:{self.stats_port}/stats;csv")).text
         rows = csv.DictReader(io.StringIO(text.lstrip("# ")))
-        return {row["svname"]: (row["status"], int(row["scur"] or 0)) for row in rows
-                if row["pxname"] == "gateways" and row["svname"] not in ("FRONTEND", "BACKEND")}
+        return {
+            row["svname"]: (row["status"], int(row["scur"] or 0))
+            for row in rows
+            if row["pxname"] == "gateways" and row["svname"] not in ("FRONTEND", "BACKEND")
+        }
 
     async def until_up(self, server: str, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -145,5 +152,6 @@ class Topology:
     async def worker_lag(self) -> float | None:
         async with httpx.AsyncClient(timeout=3) as http:
             text = (await http.get(self.entry.url + "/metrics")).text
-        return next((float(line.split()[1]) for line in text.splitlines()
-                     if line.startswith("helpline_worker_lag ")), None)
+        return next(
+            (float(line.split()[1]) for line in text.splitlines() if line.startswith("helpline_worker_lag ")), None
+        )

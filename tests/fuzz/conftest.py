@@ -11,10 +11,18 @@ from hypothesis import HealthCheck, settings
 from tests.services import Gateway, free_port, migrate, postgres_database, sqlite_url
 
 FULL = os.environ.get("HELPLINE_FUZZ") == "full"
-settings.register_profile("helpline-short", max_examples=150, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-settings.register_profile("helpline-full", max_examples=3000, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.register_profile(
+    "helpline-short",
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "helpline-full",
+    max_examples=3000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 settings.load_profile("helpline-full" if FULL else "helpline-short")
 
 ORIGIN = "https://platform.example"
@@ -29,16 +37,18 @@ def hostile_gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
         urls = postgres_database()
     for url in urls:
         migrate(url)
-        node = Gateway(url, HELPLINE_ALLOWED_ORIGINS=ORIGIN, HELPLINE_HELLO_TIMEOUT_S="2",
-                       HELPLINE_MAX_CONNECTIONS_PER_USER="5").start()
+        node = Gateway(
+            url, HELPLINE_ALLOWED_ORIGINS=ORIGIN, HELPLINE_HELLO_TIMEOUT_S="2", HELPLINE_MAX_CONNECTIONS_PER_USER="5"
+        ).start()
         yield node
         node.stop()
 
 
 def status_process(status_database_url: str) -> Gateway:
     """A real `helpline statuspage` process on a free port with its own store (its probes find no gateway)."""
-    service = Gateway("sqlite+aiosqlite:///unused-by-the-status-page.db",
-                      HELPLINE_STATUS_DATABASE_URL=status_database_url)
+    service = Gateway(
+        "sqlite+aiosqlite:///unused-by-the-status-page.db", HELPLINE_STATUS_DATABASE_URL=status_database_url
+    )
     service.env.update({"STATUS_PORT": str(service.port), "PORT": str(free_port())})
     return service.start("statuspage")
 

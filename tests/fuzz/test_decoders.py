@@ -38,8 +38,10 @@ def test_any_json_value_is_a_frame_or_a_frame_error(value: object) -> None:
         frame = frames.decode_client_frame(raw)
     except frames.FrameError:
         return
-    assert isinstance(frame, (frames.Hello, frames.Join, frames.Leave, frames.Send, frames.Typing,
-                              frames.Read, frames.Queue, frames.Ping))
+    assert isinstance(
+        frame,
+        (frames.Hello, frames.Join, frames.Leave, frames.Send, frames.Typing, frames.Read, frames.Queue, frames.Ping),
+    )
 
 
 @given(near_frames())

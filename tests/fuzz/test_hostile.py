@@ -19,7 +19,7 @@ from tests.fuzz.conftest import ORIGIN
 from tests.services import SECRET, Gateway
 from tests.wsclient import Client
 
-SCRIPT = '<img src=x onerror=alert(1)><script>alert(2)</script>'
+SCRIPT = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 SQL = "'; DROP TABLE messages; --"
 
 
@@ -53,12 +53,16 @@ FRAME_CASES = {
     "active not bool": ('{"type":"typing","ticket":"x","active":"yes"}', "bad_request"),
     "body not string": ('{"type":"send","ticket":"x","client_id":"c","body":{"a":1}}', "bad_request"),
     "empty body": ('{"type":"send","ticket":"x","client_id":"c","body":""}', "bad_request"),
-    "body too long": (json.dumps({"type": "send", "ticket": "x", "client_id": "c", "body": "y" * 40_000}),
-                      "bad_request"),
+    "body too long": (
+        json.dumps({"type": "send", "ticket": "x", "client_id": "c", "body": "y" * 40_000}),
+        "bad_request",
+    ),
     "nul in body": ('{"type":"send","ticket":"x","client_id":"c","body":"a\\u0000b"}', "bad_request"),
     "lone surrogate": ('{"type":"send","ticket":"x","client_id":"c","body":"\\ud800"}', "bad_request"),
-    "client id too long": (json.dumps({"type": "send", "ticket": "x", "client_id": "c" * 500, "body": "b"}),
-                           "bad_request"),
+    "client id too long": (
+        json.dumps({"type": "send", "ticket": "x", "client_id": "c" * 500, "body": "b"}),
+        "bad_request",
+    ),
     "unknown ticket": ('{"type":"join","ticket":"nosuchticket"}', "not_found"),
     "sql in ticket id": (json.dumps({"type": "join", "ticket": SQL}), "not_found"),
     "path in ticket id": ('{"type":"join","ticket":"../../etc/passwd"}', "not_found"),
@@ -102,8 +106,11 @@ def forged_tokens() -> dict[str, str]:
         "alg none": jwt.encode(claims, None, algorithm="none"),
         "wrong key": jwt.encode(claims, "not-the-secret-but-long-enough-32b", algorithm="HS256"),
         "expired": jwt.encode({**claims, "exp": now - 5}, SECRET, algorithm="HS256"),
-        "tampered payload": good.split(".")[0] + "." + jwt.utils.base64url_encode(
-            json.dumps({**claims, "role": "admin"}).encode()).decode() + "." + good.split(".")[2],
+        "tampered payload": good.split(".")[0]
+        + "."
+        + jwt.utils.base64url_encode(json.dumps({**claims, "role": "admin"}).encode()).decode()
+        + "."
+        + good.split(".")[2],
         "role escalation": jwt.encode({**claims, "role": "root"}, SECRET, algorithm="HS256"),
         "plan escalation": jwt.encode({**claims, "role": "customer", "plan": "diamond"}, SECRET, algorithm="HS256"),
         "garbage": "not.a.token",
@@ -148,10 +155,14 @@ async def test_foreign_ticket_ids_are_refused_everywhere(hostile_gateway: Gatewa
     await client.close()
     async with httpx.AsyncClient(base_url=hostile_gateway.url) as http:
         assert (await http.get(f"/api/tickets/{ticket}", headers=auth(mallory))).status_code == 404
-        assert (await http.post(f"/api/tickets/{ticket}/messages", headers=auth(mallory),
-                                json={"body": "x", "client_id": "m2"})).status_code == 404
-        assert (await http.patch(f"/api/tickets/{ticket}", headers=auth(mallory),
-                                 json={"status": "closed"})).status_code == 403
+        assert (
+            await http.post(
+                f"/api/tickets/{ticket}/messages", headers=auth(mallory), json={"body": "x", "client_id": "m2"}
+            )
+        ).status_code == 404
+        assert (
+            await http.patch(f"/api/tickets/{ticket}", headers=auth(mallory), json={"status": "closed"})
+        ).status_code == 403
         thread = (await http.get(f"/api/tickets/{ticket}", headers=auth(victim))).json()
     assert [m["seq"] for m in thread["messages"]] == [1]
 
@@ -163,13 +174,22 @@ async def test_customer_cannot_write_internal_notes_or_pose_as_agent(hostile_gat
     await client.join(ticket)
     await client.send({"type": "send", "ticket": ticket, "client_id": "n1", "body": "x", "internal": True})
     assert (await client.expect("error", ref="n1"))["code"] == "forbidden"
-    await client.send({"type": "send", "ticket": ticket, "client_id": "n2", "body": "I am staff",
-                       "author": {"id": "agent-alice", "role": "agent"}, "role": "agent"})
+    await client.send(
+        {
+            "type": "send",
+            "ticket": ticket,
+            "client_id": "n2",
+            "body": "I am staff",
+            "author": {"id": "agent-alice", "role": "agent"},
+            "role": "agent",
+        }
+    )
     message = await client.expect("message", client_id="n2")
     assert message["author"]["role"] == "customer" and message["author"]["id"] != "agent-alice"
     async with httpx.AsyncClient(base_url=hostile_gateway.url) as http:
-        response = await http.post(f"/api/tickets/{ticket}/messages", headers=auth(me),
-                                   json={"body": "x", "client_id": "n3", "internal": True})
+        response = await http.post(
+            f"/api/tickets/{ticket}/messages", headers=auth(me), json={"body": "x", "client_id": "n3", "internal": True}
+        )
     assert response.status_code == 403
     await client.close()
 
@@ -177,9 +197,17 @@ async def test_customer_cannot_write_internal_notes_or_pose_as_agent(hostile_gat
 async def test_script_and_sql_in_every_text_field_are_stored_as_text(hostile_gateway: Gateway) -> None:
     me = issue_token(SECRET, f"u-{uuid.uuid4().hex[:6]}", SCRIPT, "pro")
     async with httpx.AsyncClient(base_url=hostile_gateway.url) as http:
-        created = await http.post("/api/tickets", headers=auth(me), json={
-            "subject": SCRIPT + SQL, "body": SQL + SCRIPT, "page_url": "javascript:alert(1)",
-            "context": {"symbol": SCRIPT, SQL: SQL}, "client_id": SQL})
+        created = await http.post(
+            "/api/tickets",
+            headers=auth(me),
+            json={
+                "subject": SCRIPT + SQL,
+                "body": SQL + SCRIPT,
+                "page_url": "javascript:alert(1)",
+                "context": {"symbol": SCRIPT, SQL: SQL},
+                "client_id": SQL,
+            },
+        )
         assert created.status_code == 201
         ticket = created.json()
         thread = (await http.get(f"/api/tickets/{ticket['id']}", headers=auth(me))).json()
@@ -194,11 +222,13 @@ async def test_nul_in_http_bodies_is_refused_and_the_writer_carries_on(hostile_g
     async with httpx.AsyncClient(base_url=hostile_gateway.url) as http:
         for body in ({"subject": "a\u0000", "body": "b"}, {"subject": "s", "body": "b", "context": {"k": "\u0000"}}):
             assert (await http.post("/api/tickets", headers=auth(me), json=body)).status_code == 400
-        bad = await http.post(f"/api/tickets/{ticket}/messages", headers=auth(me),
-                              json={"body": "x\u0000y", "client_id": "nul"})
+        bad = await http.post(
+            f"/api/tickets/{ticket}/messages", headers=auth(me), json={"body": "x\u0000y", "client_id": "nul"}
+        )
         assert bad.status_code == 400
-        good = await http.post(f"/api/tickets/{ticket}/messages", headers=auth(me),
-                               json={"body": "fine", "client_id": "fine"})
+        good = await http.post(
+            f"/api/tickets/{ticket}/messages", headers=auth(me), json={"body": "fine", "client_id": "fine"}
+        )
         assert good.status_code == 201 and good.json()["seq"] == 2
 
 

@@ -35,10 +35,15 @@ def gateway(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     root = tmp_path_factory.mktemp("help")
     articles, attachments = root / "articles", root / "attachments"
     shutil.copytree(DEFAULT_DIR, articles)
-    node = HelpGateway(database_url, HELPLINE_ARTICLES_DIR=str(articles), HELPLINE_ARTICLES_POLL_S="0.3",
-                       HELPLINE_ATTACHMENTS_DIR=str(attachments),
-                       HELPLINE_ATTACHMENT_MAX_BYTES=str(MAX_ATTACHMENT),
-                       HELPLINE_SUPPORT_PHONE=PHONE, HELPLINE_SUPPORT_PHONE_HOURS=HOURS)
+    node = HelpGateway(
+        database_url,
+        HELPLINE_ARTICLES_DIR=str(articles),
+        HELPLINE_ARTICLES_POLL_S="0.3",
+        HELPLINE_ATTACHMENTS_DIR=str(attachments),
+        HELPLINE_ATTACHMENT_MAX_BYTES=str(MAX_ATTACHMENT),
+        HELPLINE_SUPPORT_PHONE=PHONE,
+        HELPLINE_SUPPORT_PHONE_HOURS=HOURS,
+    )
     node.articles_dir, node.attachments_dir = articles, attachments
     node.start()
     yield node

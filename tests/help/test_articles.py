@@ -12,16 +12,20 @@ import pytest
 from tests.help.conftest import HelpGateway, auth, person
 
 
-@pytest.mark.parametrize(("query", "slug", "term"), [
-    ("candlestick", "chart-types-candlesticks-heikin-ashi", "candlestick"),
-    ("two factor backup codes", "two-factor-authentication", "backup codes"),
-    ("refund", "refunds-and-invoices", "refund"),
-    ("webhook", "alert-notifications-webhooks", "webhook"),
-    ("why is my chart data delayed", "real-time-vs-delayed-data", "delayed"),
-    ("fibonacci retracement", "drawing-tools-trendlines", "fibonacci"),
-])
+@pytest.mark.parametrize(
+    ("query", "slug", "term"),
+    [
+        ("candlestick", "chart-types-candlesticks-heikin-ashi", "candlestick"),
+        ("two factor backup codes", "two-factor-authentication", "backup codes"),
+        ("refund", "refunds-and-invoices", "refund"),
+        ("webhook", "alert-notifications-webhooks", "webhook"),
+        ("why is my chart data delayed", "real-time-vs-delayed-data", "delayed"),
+        ("fibonacci retracement", "drawing-tools-trendlines", "fibonacci"),
+    ],
+)
 async def test_the_article_about_the_topic_ranks_first_with_the_term_in_its_snippet(
-        http: httpx.AsyncClient, query: str, slug: str, term: str) -> None:
+    http: httpx.AsyncClient, query: str, slug: str, term: str
+) -> None:
     response = await http.get("/api/articles", params={"q": query})
     assert response.status_code == 200
     hits = response.json()["articles"]
@@ -50,8 +54,15 @@ async def test_search_syntax_in_a_query_is_only_words(http: httpx.AsyncClient) -
 async def test_no_query_lists_every_article(http: httpx.AsyncClient) -> None:
     listing = (await http.get("/api/articles", params={"limit": 50})).json()["articles"]
     assert len(listing) >= 20
-    assert {a["category"] for a in listing} >= {"charts", "indicators", "alerts", "data-feeds", "billing",
-                                                "account", "mobile"}
+    assert {a["category"] for a in listing} >= {
+        "charts",
+        "indicators",
+        "alerts",
+        "data-feeds",
+        "billing",
+        "account",
+        "mobile",
+    }
 
 
 async def test_an_article_comes_as_rendered_html(http: httpx.AsyncClient) -> None:
@@ -98,8 +109,10 @@ async def test_articles_reload_when_the_folder_changes(gateway: HelpGateway, htt
         return [h["slug"] for h in (await http.get("/api/articles", params={"q": query})).json()["articles"]]
 
     try:
-        path.write_text("---\ntitle: Quokkaflux gauges\ncategory: charts\ntags: [quokkaflux]\n---\n"
-                        "The quokkaflux gauge <script>alert(1)</script> shows [flow](javascript:alert(1)).\n")
+        path.write_text(
+            "---\ntitle: Quokkaflux gauges\ncategory: charts\ntags: [quokkaflux]\n---\n"
+            "The quokkaflux gauge <script>alert(1)</script> shows [flow](javascript:alert(1)).\n"
+        )
         await _until(lambda: _contains(hits("quokkaflux"), slug))
         article = (await http.get(f"/api/articles/{slug}")).json()
         assert "<script>" not in article["html"] and "&lt;script&gt;" in article["html"]
@@ -136,8 +149,9 @@ async def test_suggestions_opens_and_deflections_are_counted_for_agents(http: ht
     draft = uuid.uuid4().hex
     customer = auth(person("dora", "pro"))
     for kind, headers in (("suggested", {}), ("opened", customer), ("deflected", customer)):
-        response = await http.post(f"/api/articles/{slug}/events", json={"kind": kind, "client_id": draft},
-                                   headers=headers)
+        response = await http.post(
+            f"/api/articles/{slug}/events", json={"kind": kind, "client_id": draft}, headers=headers
+        )
         assert response.status_code == 201 and response.json()["counted"] is True
     again = await http.post(f"/api/articles/{slug}/events", json={"kind": "opened", "client_id": draft})
     assert again.status_code == 200 and again.json()["counted"] is False
@@ -147,8 +161,9 @@ async def test_suggestions_opens_and_deflections_are_counted_for_agents(http: ht
 
     bad_kind = await http.post(f"/api/articles/{slug}/events", json={"kind": "liked"})
     assert bad_kind.status_code == 400 and bad_kind.json()["error"]["code"] == "bad_request"
-    bad_token = await http.post(f"/api/articles/{slug}/events", json={"kind": "opened"},
-                                headers={"Authorization": "Bearer nope"})
+    bad_token = await http.post(
+        f"/api/articles/{slug}/events", json={"kind": "opened"}, headers={"Authorization": "Bearer nope"}
+    )
     assert bad_token.status_code == 401
     unknown = await http.post("/api/articles/no-such/events", json={"kind": "opened"})
     assert unknown.status_code == 404

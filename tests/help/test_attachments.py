@@ -17,16 +17,28 @@ LOG = "2026-11-25T10:00:01Z ERROR chart: feed NASDAQ:AAPL stalled\n2026-11-25T10
 
 
 async def new_ticket(http: httpx.AsyncClient, token: str) -> str:
-    response = await http.post("/api/tickets", headers=auth(token),
-                               json={"subject": "Chart freezes", "body": "See the attached screenshot."})
+    response = await http.post(
+        "/api/tickets", headers=auth(token), json={"subject": "Chart freezes", "body": "See the attached screenshot."}
+    )
     assert response.status_code == 201
     return response.json()["id"]
 
 
-async def upload(http: httpx.AsyncClient, token: str, ticket: str, data: bytes, filename: str,
-                 content_type: str = "application/octet-stream", **params: str) -> httpx.Response:
-    return await http.post(f"/api/tickets/{ticket}/attachments", params={"filename": filename, **params},
-                           content=data, headers={**auth(token), "Content-Type": content_type})
+async def upload(
+    http: httpx.AsyncClient,
+    token: str,
+    ticket: str,
+    data: bytes,
+    filename: str,
+    content_type: str = "application/octet-stream",
+    **params: str,
+) -> httpx.Response:
+    return await http.post(
+        f"/api/tickets/{ticket}/attachments",
+        params={"filename": filename, **params},
+        content=data,
+        headers={**auth(token), "Content-Type": content_type},
+    )
 
 
 @pytest.fixture
@@ -89,8 +101,9 @@ async def test_an_oversized_file_is_refused(http: httpx.AsyncClient, owner: str)
         for _ in range(MAX_ATTACHMENT // 4096 + 2):  # no Content-Length: the limit holds on the stream too
             yield b"\x89PNG\r\n\x1a\n" + b"\x00" * 4088
 
-    streamed = await http.post(f"/api/tickets/{ticket}/attachments", params={"filename": "s.png"},
-                               content=chunks(), headers=auth(owner))
+    streamed = await http.post(
+        f"/api/tickets/{ticket}/attachments", params={"filename": "s.png"}, content=chunks(), headers=auth(owner)
+    )
     assert streamed.status_code == 413
     empty = await upload(http, owner, ticket, b"", "nothing.png")
     assert empty.status_code == 400
@@ -141,8 +154,9 @@ async def test_file_names_never_reach_the_disk(gateway: HelpGateway, http: httpx
 async def test_the_same_upload_sent_twice_at_once_is_one_attachment(http: httpx.AsyncClient, owner: str) -> None:
     ticket = await new_ticket(http, owner)
     client_id = uuid.uuid4().hex
-    answers = await asyncio.gather(*(upload(http, owner, ticket, PNG, "twice.png", client_id=client_id)
-                                     for _ in range(3)))
+    answers = await asyncio.gather(
+        *(upload(http, owner, ticket, PNG, "twice.png", client_id=client_id) for _ in range(3))
+    )
     assert sorted(a.status_code for a in answers) == [200, 200, 201]
     assert len({a.json()["id"] for a in answers}) == 1
     listed = (await http.get(f"/api/tickets/{ticket}/attachments", headers=auth(owner))).json()["attachments"]

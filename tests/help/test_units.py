@@ -12,8 +12,9 @@ from support.core.errors import TicketError
 
 
 def test_front_matter_gives_title_category_and_tags() -> None:
-    meta, body = split_front_matter("---\ntitle: \"RSI: how it works\"\ncategory: indicators\n"
-                                    "tags: [rsi, momentum]\n---\nBody *text*\n")
+    meta, body = split_front_matter(
+        '---\ntitle: "RSI: how it works"\ncategory: indicators\ntags: [rsi, momentum]\n---\nBody *text*\n'
+    )
     assert meta == {"title": "RSI: how it works", "category": "indicators", "tags": "[rsi, momentum]"}
     assert body.strip() == "Body *text*"
     with pytest.raises(ArticleError):
@@ -45,22 +46,31 @@ def test_snippet_marks_become_mark_tags_and_the_rest_is_escaped() -> None:
     assert safe == "a &lt;b&gt; <mark>alert</mark> &amp; more"
 
 
-@pytest.mark.parametrize(("data", "name", "kind"), [
-    (b"\x89PNG\r\n\x1a\n....", "a.png", "image/png"),
-    (b"\xff\xd8\xff\xe0....", "a.jpg", "image/jpeg"),
-    (b"GIF89a....", "a.gif", "image/gif"),
-    (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "a.webp", "image/webp"),
-    (b"\x89PNG\r\n\x1a\n....", "named-wrong.txt", "image/png"),
-    ("plain text ✓\n".encode(), "console.LOG", "text/plain"),
-])
+@pytest.mark.parametrize(
+    ("data", "name", "kind"),
+    [
+        (b"\x89PNG\r\n\x1a\n....", "a.png", "image/png"),
+        (b"\xff\xd8\xff\xe0....", "a.jpg", "image/jpeg"),
+        (b"GIF89a....", "a.gif", "image/gif"),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "a.webp", "image/webp"),
+        (b"\x89PNG\r\n\x1a\n....", "named-wrong.txt", "image/png"),
+        ("plain text ✓\n".encode(), "console.LOG", "text/plain"),
+    ],
+)
 def test_types_are_proven_by_the_bytes(data: bytes, name: str, kind: str) -> None:
     assert sniff(data, name) == kind
 
 
-@pytest.mark.parametrize(("data", "name"), [
-    (b"<svg/>", "a.svg"), (b"plain text", "a.png"), (b"%PDF-1.7", "a.pdf"), (b"\xff\xfe\x00bad", "a.log"),
-    (b"latin-1 caf\xe9", "a.txt"),
-])
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (b"<svg/>", "a.svg"),
+        (b"plain text", "a.png"),
+        (b"%PDF-1.7", "a.pdf"),
+        (b"\xff\xfe\x00bad", "a.log"),
+        (b"latin-1 caf\xe9", "a.txt"),
+    ],
+)
 def test_anything_else_is_refused_with_a_415(data: bytes, name: str) -> None:
     with pytest.raises(UnsupportedType) as refused:
         sniff(data, name)

@@ -24,12 +24,14 @@ class StatusPage:
     """The status page service under a real uvicorn in a thread, with its own SQLite store and no probes."""
 
     def __init__(self, tmp_path: Path) -> None:
-        settings = StatusSettings(secret=SECRET, status_database_url=f"sqlite+aiosqlite:///{tmp_path / 'status.db'}",
-                            status_probe_urls=())
+        settings = StatusSettings(
+            secret=SECRET, status_database_url=f"sqlite+aiosqlite:///{tmp_path / 'status.db'}", status_probe_urls=()
+        )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.admin = {"Authorization": f"Bearer {issue_token(SECRET, 'ops', 'Ops', role='admin')}"}
 
@@ -47,14 +49,20 @@ class StatusPage:
         self.thread.join(15)
 
     def open_incident(self, name: str, body: str, components: list[str], impact: str = "major") -> dict:
-        r = httpx.post(self.url + "/api/incidents", headers=self.admin, json={
-            "name": name, "status": "investigating", "body": body, "impact": impact, "components": components})
+        r = httpx.post(
+            self.url + "/api/incidents",
+            headers=self.admin,
+            json={"name": name, "status": "investigating", "body": body, "impact": impact, "components": components},
+        )
         assert r.status_code == 201, r.text
         return r.json()
 
     def resolve(self, incident_id: str, body: str) -> None:
-        r = httpx.post(f"{self.url}/api/incidents/{incident_id}/updates", headers=self.admin,
-                       json={"status": "resolved", "body": body})
+        r = httpx.post(
+            f"{self.url}/api/incidents/{incident_id}/updates",
+            headers=self.admin,
+            json={"status": "resolved", "body": body},
+        )
         assert r.status_code == 201, r.text
 
 

@@ -37,13 +37,18 @@ def gateway(db_path: Path, status_page: StatusPage) -> Iterator[Gateway]:
 @pytest.fixture
 def people() -> dict[str, str]:
     run = uuid.uuid4().hex[:6]
-    return {"anna": token(f"anna-{run}", "premium", name="Anna"), "ben": token(f"ben-{run}", "pro", name="Ben"),
-            "carl": token(f"carl-{run}", name="Carl"), "alice": token(f"alice-{run}", role="agent", name="Alice")}
+    return {
+        "anna": token(f"anna-{run}", "premium", name="Anna"),
+        "ben": token(f"ben-{run}", "pro", name="Ben"),
+        "carl": token(f"carl-{run}", name="Carl"),
+        "alice": token(f"alice-{run}", role="agent", name="Alice"),
+    }
 
 
 async def open_ticket(http: httpx.AsyncClient, who: str, subject: str, body: str, category: str = "bug") -> dict:
-    r = await http.post("/api/tickets", headers=auth(who),
-                        json={"subject": subject, "body": body, "category": category})
+    r = await http.post(
+        "/api/tickets", headers=auth(who), json={"subject": subject, "body": body, "category": category}
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -67,15 +72,23 @@ async def wait_for_notice(http: httpx.AsyncClient, who: str, ticket_id: str, inc
     raise AssertionError(f"no resolution notice on ticket {ticket_id}")
 
 
-async def test_a_draft_meets_the_active_incident_it_describes(gateway: Gateway, status_page: StatusPage,
-                                                              people: dict[str, str]) -> None:
-    charts = status_page.open_incident("Charts not loading", "Some charts stay blank; we are investigating.",
-                                       ["charts"])
+async def test_a_draft_meets_the_active_incident_it_describes(
+    gateway: Gateway, status_page: StatusPage, people: dict[str, str]
+) -> None:
+    charts = status_page.open_incident(
+        "Charts not loading", "Some charts stay blank; we are investigating.", ["charts"]
+    )
     sign_in = status_page.open_incident("Sign-in slow", "Logging in takes a minute.", ["sign-in"], "minor")
     async with httpx.AsyncClient(base_url=gateway.url) as http:
-        r = await http.post("/api/incidents/match", headers=auth(people["anna"]), json={
-            "subject": "My chart is blank", "body": "The BTCUSD chart stays blank after a reload.",
-            "category": "bug"})
+        r = await http.post(
+            "/api/incidents/match",
+            headers=auth(people["anna"]),
+            json={
+                "subject": "My chart is blank",
+                "body": "The BTCUSD chart stays blank after a reload.",
+                "category": "bug",
+            },
+        )
         assert r.status_code == 200, r.text
         found = r.json()["incidents"]
         assert found and found[0]["id"] == charts["id"]
@@ -83,8 +96,11 @@ async def test_a_draft_meets_the_active_incident_it_describes(gateway: Gateway, 
         assert found[0]["status"] == "investigating" and found[0]["impact"] == "major" and found[0]["score"] > 0
         assert sign_in["id"] not in [i["id"] for i in found]
 
-        r = await http.post("/api/incidents/match", headers=auth(people["anna"]), json={
-            "subject": "Invoice", "body": "Where can I download last month's invoice?", "category": "billing"})
+        r = await http.post(
+            "/api/incidents/match",
+            headers=auth(people["anna"]),
+            json={"subject": "Invoice", "body": "Where can I download last month's invoice?", "category": "billing"},
+        )
         assert r.status_code == 200 and r.json() == {"incidents": []}
 
         r = await http.post("/api/incidents/match", json={"subject": "chart", "body": "blank"})
@@ -92,13 +108,17 @@ async def test_a_draft_meets_the_active_incident_it_describes(gateway: Gateway, 
     status_page.resolve(charts["id"], "Fixed.")
     status_page.resolve(sign_in["id"], "Fixed.")
     async with httpx.AsyncClient(base_url=gateway.url) as http:
-        r = await http.post("/api/incidents/match", headers=auth(people["anna"]), json={
-            "subject": "My chart is blank", "body": "The chart stays blank.", "category": "bug"})
+        r = await http.post(
+            "/api/incidents/match",
+            headers=auth(people["anna"]),
+            json={"subject": "My chart is blank", "body": "The chart stays blank.", "category": "bug"},
+        )
         assert charts["id"] not in [i["id"] for i in r.json()["incidents"]]  # resolved: no longer offered
 
 
-async def test_following_opens_one_linked_ticket_and_reuses_it(gateway: Gateway, status_page: StatusPage,
-                                                                people: dict[str, str]) -> None:
+async def test_following_opens_one_linked_ticket_and_reuses_it(
+    gateway: Gateway, status_page: StatusPage, people: dict[str, str]
+) -> None:
     incident = status_page.open_incident("Alerts delayed", "Alerts fire late.", ["alerts"])
     async with httpx.AsyncClient(base_url=gateway.url) as http:
         draft = {"subject": "My alert did not fire", "body": "BTC crossed 70k and nothing came.", "category": "data"}
@@ -126,41 +146,54 @@ async def test_following_opens_one_linked_ticket_and_reuses_it(gateway: Gateway,
         assert late.status_code == 409 and late.json()["error"]["code"] == "conflict"
 
 
-async def test_agents_and_owners_link_tickets_others_cannot(gateway: Gateway, status_page: StatusPage,
-                                                            people: dict[str, str]) -> None:
+async def test_agents_and_owners_link_tickets_others_cannot(
+    gateway: Gateway, status_page: StatusPage, people: dict[str, str]
+) -> None:
     incident = status_page.open_incident("Quotes frozen", "Real-time quotes stopped updating.", ["data-feeds"])
     async with httpx.AsyncClient(base_url=gateway.url) as http:
         ticket = await open_ticket(http, people["ben"], "Prices stuck", "EURUSD has not moved for 10 minutes.")
         assert ticket["incident"] is None
-        stranger = await http.post(f"/api/tickets/{ticket['id']}/incident", headers=auth(people["carl"]),
-                                   json={"incident_id": incident["id"]})
+        stranger = await http.post(
+            f"/api/tickets/{ticket['id']}/incident", headers=auth(people["carl"]), json={"incident_id": incident["id"]}
+        )
         assert stranger.status_code == 404
-        unknown = await http.post(f"/api/tickets/{ticket['id']}/incident", headers=auth(people["alice"]),
-                                  json={"incident_id": "nosuchincident"})
+        unknown = await http.post(
+            f"/api/tickets/{ticket['id']}/incident",
+            headers=auth(people["alice"]),
+            json={"incident_id": "nosuchincident"},
+        )
         assert unknown.status_code == 404
-        linked = await http.post(f"/api/tickets/{ticket['id']}/incident", headers=auth(people["alice"]),
-                                 json={"incident_id": incident["id"]})
+        linked = await http.post(
+            f"/api/tickets/{ticket['id']}/incident", headers=auth(people["alice"]), json={"incident_id": incident["id"]}
+        )
         assert linked.status_code == 200 and linked.json()["incident"] == incident["id"]
         assert (await thread(http, people["ben"], ticket["id"]))["ticket"]["incident"] == incident["id"]
         listed = (await http.get("/api/tickets", headers=auth(people["ben"]))).json()["tickets"]
         assert [t["incident"] for t in listed if t["id"] == ticket["id"]] == [incident["id"]]
-        unlinked = await http.post(f"/api/tickets/{ticket['id']}/incident", headers=auth(people["ben"]),
-                                   json={"incident_id": None})
+        unlinked = await http.post(
+            f"/api/tickets/{ticket['id']}/incident", headers=auth(people["ben"]), json={"incident_id": None}
+        )
         assert unlinked.status_code == 200 and unlinked.json()["incident"] is None
         assert (await thread(http, people["alice"], ticket["id"]))["ticket"]["incident"] is None
     status_page.resolve(incident["id"], "Quotes flow again.")
 
 
 async def test_resolution_reaches_every_linked_ticket_once_live_and_in_history(
-        gateway: Gateway, status_page: StatusPage, people: dict[str, str]) -> None:
+    gateway: Gateway, status_page: StatusPage, people: dict[str, str]
+) -> None:
     incident = status_page.open_incident("Order entry failing", "Orders are rejected by one broker.", ["trading"])
     async with httpx.AsyncClient(base_url=gateway.url) as http:
-        followed = (await http.post(f"/api/incidents/{incident['id']}/follow", headers=auth(people["anna"]),
-                                    json={"subject": "Order rejected", "body": "My limit order was rejected.",
-                                          "category": "bug"})).json()
+        followed = (
+            await http.post(
+                f"/api/incidents/{incident['id']}/follow",
+                headers=auth(people["anna"]),
+                json={"subject": "Order rejected", "body": "My limit order was rejected.", "category": "bug"},
+            )
+        ).json()
         linked = await open_ticket(http, people["ben"], "Cannot place orders", "Every order fails.")
-        r = await http.post(f"/api/tickets/{linked['id']}/incident", headers=auth(people["alice"]),
-                            json={"incident_id": incident["id"]})
+        r = await http.post(
+            f"/api/tickets/{linked['id']}/incident", headers=auth(people["alice"]), json={"incident_id": incident["id"]}
+        )
         assert r.status_code == 200
         unrelated = await open_ticket(http, people["carl"], "Cannot place orders either", "Orders fail for me too.")
 
@@ -199,12 +232,16 @@ async def test_resolution_reaches_every_linked_ticket_once_live_and_in_history(
             await client.close()
 
 
-async def test_a_restart_does_not_repeat_the_notice(gateway: Gateway, status_page: StatusPage, db_path: Path,
-                                                    people: dict[str, str]) -> None:
+async def test_a_restart_does_not_repeat_the_notice(
+    gateway: Gateway, status_page: StatusPage, db_path: Path, people: dict[str, str]
+) -> None:
     incident = status_page.open_incident("Layouts not saving", "Saved layouts fail to load.", ["charts"])
     async with httpx.AsyncClient(base_url=gateway.url) as http:
-        r = await http.post(f"/api/incidents/{incident['id']}/follow", headers=auth(people["anna"]),
-                            json={"subject": "Layout gone", "body": "My layout did not load."})
+        r = await http.post(
+            f"/api/incidents/{incident['id']}/follow",
+            headers=auth(people["anna"]),
+            json={"subject": "Layout gone", "body": "My layout did not load."},
+        )
         ticket = r.json()
         status_page.resolve(incident["id"], "Layouts load again.")
         await wait_for_notice(http, people["anna"], ticket["id"], incident["id"])
@@ -217,8 +254,9 @@ async def test_a_restart_does_not_repeat_the_notice(gateway: Gateway, status_pag
     async with httpx.AsyncClient(base_url=gateway.url) as http:
         for _ in range(100):  # the restarted watcher takes the link up again and records it as told
             with sqlite3.connect(db_path) as db:
-                (notified,) = db.execute("SELECT notified_at FROM ticket_incidents WHERE ticket_id = ?",
-                                         (ticket["id"],)).fetchone()
+                (notified,) = db.execute(
+                    "SELECT notified_at FROM ticket_incidents WHERE ticket_id = ?", (ticket["id"],)
+                ).fetchone()
             if notified is not None:
                 break
             await asyncio.sleep(0.1)

@@ -5,8 +5,14 @@ from __future__ import annotations
 from support.incidents.match import ActiveIncident, match, words
 from support.incidents.service import IncidentUpdate, StatusIncident, resolution_notice
 
-CHARTS = ActiveIncident("i1", "Charts not loading", "investigating", "major", ("charts",),
-                        "Charts not loading Some charts stay blank after a reload.")
+CHARTS = ActiveIncident(
+    "i1",
+    "Charts not loading",
+    "investigating",
+    "major",
+    ("charts",),
+    "Charts not loading Some charts stay blank after a reload.",
+)
 QUOTES = ActiveIncident("i2", "Delayed quotes", "identified", "minor", ("data-feeds",), "Delayed quotes")
 SIGN_IN = ActiveIncident("i3", "Sign-in errors", "monitoring", "minor", ("sign-in",), "Sign-in errors")
 
@@ -41,10 +47,15 @@ def test_an_unrelated_draft_matches_nothing() -> None:
 
 
 def test_the_notice_names_the_incident_and_carries_the_resolution_note() -> None:
-    incident = StatusIncident("i1", "Charts not loading", "resolved", components=["charts"],
-                              updates=[IncidentUpdate("resolved", "Fixed by a rollback."),
-                                       IncidentUpdate("investigating", "Looking.")],
-                              resolved_at="2026-01-01T00:00:00Z", shortlink="https://status.example/incidents/i1")
+    incident = StatusIncident(
+        "i1",
+        "Charts not loading",
+        "resolved",
+        components=["charts"],
+        updates=[IncidentUpdate("resolved", "Fixed by a rollback."), IncidentUpdate("investigating", "Looking.")],
+        resolved_at="2026-01-01T00:00:00Z",
+        shortlink="https://status.example/incidents/i1",
+    )
     text = resolution_notice(incident)
     assert "Charts not loading" in text and "Fixed by a rollback." in text and "Looking." not in text
     assert text.endswith("https://status.example/incidents/i1")

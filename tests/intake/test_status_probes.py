@@ -38,8 +38,11 @@ class ReportingGateway:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/readyz"
-        self.server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/readyz", readyz)]), host="127.0.0.1",
-                                                    port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                Starlette(routes=[Route("/readyz", readyz)]), host="127.0.0.1", port=self.port, log_level="warning"
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
 
@@ -96,8 +99,12 @@ def test_support_chat_follows_a_real_gateways_readiness(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path)
     migrate(url)
     gateway = Gateway(url).start()
-    settings = StatusSettings(secret=SECRET, status_database_url=f"sqlite+aiosqlite:///{tmp_path / 'status.db'}",
-                        status_probe_urls=(gateway.url + "/readyz",), status_probe_interval_s=0.05)
+    settings = StatusSettings(
+        secret=SECRET,
+        status_database_url=f"sqlite+aiosqlite:///{tmp_path / 'status.db'}",
+        status_probe_urls=(gateway.url + "/readyz",),
+        status_probe_interval_s=0.05,
+    )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -115,6 +122,7 @@ def test_support_chat_follows_a_real_gateways_readiness(tmp_path: Path) -> None:
                 await wait_for(http, "major_outage")
                 gateway.start()
                 await wait_for(http, "operational")
+
         asyncio.run(scenario())
     finally:
         gateway.stop()

@@ -30,28 +30,36 @@ def nodes(status_page: StatusPage) -> Iterator[tuple[Gateway, Gateway]]:
             second.stop()
 
 
-async def test_two_watching_nodes_post_each_notice_once(nodes: tuple[Gateway, Gateway],
-                                                        status_page: StatusPage) -> None:
+async def test_two_watching_nodes_post_each_notice_once(
+    nodes: tuple[Gateway, Gateway], status_page: StatusPage
+) -> None:
     run = uuid.uuid4().hex[:6]
     agent = token(f"alice-{run}", role="agent", name="Alice")
     incident = status_page.open_incident("Charts not loading", "Charts stay blank.", ["charts"])
     customers = [token(f"c{k}-{run}", "pro") for k in range(LINKED + 1)]
     tickets: list[dict] = []
     async with httpx.AsyncClient(base_url=nodes[0].url) as one, httpx.AsyncClient(base_url=nodes[1].url) as two:
-        followed = await one.post(f"/api/incidents/{incident['id']}/follow", headers=auth(customers[0]),
-                                  json={"subject": "Blank chart", "body": "Nothing renders.", "category": "bug"})
+        followed = await one.post(
+            f"/api/incidents/{incident['id']}/follow",
+            headers=auth(customers[0]),
+            json={"subject": "Blank chart", "body": "Nothing renders.", "category": "bug"},
+        )
         assert followed.status_code == 201, followed.text
         tickets.append(followed.json())
         for k, customer in enumerate(customers[1:]):
             http = (one, two)[k % 2]
-            r = await http.post("/api/tickets", headers=auth(customer),
-                                json={"subject": "Chart blank", "body": "The chart is blank.", "category": "bug"})
+            r = await http.post(
+                "/api/tickets",
+                headers=auth(customer),
+                json={"subject": "Chart blank", "body": "The chart is blank.", "category": "bug"},
+            )
             assert r.status_code == 201, r.text
             tickets.append(r.json())
         unlinked, linked = tickets[-1], tickets[:-1]
         for k, ticket in enumerate(linked[1:]):
-            r = await (two, one)[k % 2].post(f"/api/tickets/{ticket['id']}/incident", headers=auth(agent),
-                                             json={"incident_id": incident["id"]})
+            r = await (two, one)[k % 2].post(
+                f"/api/tickets/{ticket['id']}/incident", headers=auth(agent), json={"incident_id": incident["id"]}
+            )
             assert r.status_code == 200 and r.json()["incident"] == incident["id"]
 
         status_page.resolve(incident["id"], "Charts render again.")

@@ -8,8 +8,11 @@ import pytest
 
 from tests.services import Gateway, auth, token  # noqa: F401 - the suite imports token and auth from here
 
-GATEWAY_ENV = {"HELPLINE_TYPING_TTL_S": "1.5", "HELPLINE_HELLO_TIMEOUT_S": "1.5",
-               "HELPLINE_ALLOWED_ORIGINS": "https://platform.example"}
+GATEWAY_ENV = {
+    "HELPLINE_TYPING_TTL_S": "1.5",
+    "HELPLINE_HELLO_TIMEOUT_S": "1.5",
+    "HELPLINE_ALLOWED_ORIGINS": "https://platform.example",
+}
 
 
 @pytest.fixture(scope="module")
@@ -17,5 +20,3 @@ def gateway(database_url: str) -> Iterator[Gateway]:
     node = Gateway(database_url, **GATEWAY_ENV).start()
     yield node
     node.stop()
-
-

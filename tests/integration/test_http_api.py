@@ -27,8 +27,13 @@ def person(name: str, plan: str = "free", role: str = "customer") -> str:
 
 async def test_ticket_creation_is_idempotent_by_client_id(http: httpx.AsyncClient) -> None:
     carol = person("carol", "pro")
-    body = {"subject": "Alert fired twice", "body": "My RSI alert fired twice.", "category": "bug",
-            "client_id": "draft-1", "plan": "premium"}
+    body = {
+        "subject": "Alert fired twice",
+        "body": "My RSI alert fired twice.",
+        "category": "bug",
+        "client_id": "draft-1",
+        "plan": "premium",
+    }
     first = await http.post("/api/tickets", headers=auth(carol), json=body)
     again = await http.post("/api/tickets", headers=auth(carol), json=body)
     assert first.status_code == 201 and again.status_code == 200
@@ -57,8 +62,9 @@ async def test_agent_queue_follows_contract_order(http: httpx.AsyncClient) -> No
     plans = ["free", "pro", "premium", "pro_plus"]
     made = {}
     for plan in plans:
-        response = await http.post("/api/tickets", headers=auth(person(f"q{plan}", plan)),
-                                   json={"subject": f"queue {plan}", "body": "b"})
+        response = await http.post(
+            "/api/tickets", headers=auth(person(f"q{plan}", plan)), json={"subject": f"queue {plan}", "body": "b"}
+        )
         made[plan] = response.json()["id"]
     queue = (await http.get("/api/tickets?limit=100", headers=auth(person("agent", role="agent")))).json()
     order = [t["id"] for t in queue["tickets"] if t["id"] in made.values()]
@@ -71,16 +77,18 @@ async def test_thread_pages_by_after_seq(http: httpx.AsyncClient) -> None:
     erin = person("erin")
     ticket = (await http.post("/api/tickets", headers=auth(erin), json={"subject": "s", "body": "1"})).json()
     for i in range(2, 8):
-        response = await http.post(f"/api/tickets/{ticket['id']}/messages", headers=auth(erin),
-                                   json={"body": str(i), "client_id": f"c{i}"})
+        response = await http.post(
+            f"/api/tickets/{ticket['id']}/messages", headers=auth(erin), json={"body": str(i), "client_id": f"c{i}"}
+        )
         assert response.status_code == 201 and response.json()["seq"] == i
     first = (await http.get(f"/api/tickets/{ticket['id']}?limit=3", headers=auth(erin))).json()
     assert [m["seq"] for m in first["messages"]] == [1, 2, 3] and first["has_more"] is True
     rest = (await http.get(f"/api/tickets/{ticket['id']}?after_seq=3&limit=10", headers=auth(erin))).json()
     assert [m["seq"] for m in rest["messages"]] == [4, 5, 6, 7] and rest["has_more"] is False
     assert rest["ticket"]["last_seq"] == 7
-    dup = await http.post(f"/api/tickets/{ticket['id']}/messages", headers=auth(erin),
-                          json={"body": "again", "client_id": "c7"})
+    dup = await http.post(
+        f"/api/tickets/{ticket['id']}/messages", headers=auth(erin), json={"body": "again", "client_id": "c7"}
+    )
     assert dup.status_code == 200 and dup.json()["seq"] == 7 and dup.json()["body"] == "7"
 
 
@@ -122,8 +130,9 @@ async def test_errors_have_the_contract_shape(http: httpx.AsyncClient) -> None:
     assert nothing.status_code == 404 and nothing.json()["error"]["code"] == "not_found"
     page = await http.get("/api/tickets?limit=100000", headers=auth(gus))
     assert page.status_code == 400
-    agent_opens = await http.post("/api/tickets", headers=auth(person("a", role="agent")),
-                                  json={"subject": "s", "body": "b"})
+    agent_opens = await http.post(
+        "/api/tickets", headers=auth(person("a", role="agent")), json={"subject": "s", "body": "b"}
+    )
     assert agent_opens.status_code == 403
 
 
@@ -132,6 +141,10 @@ async def test_health_readiness_and_metrics(http: httpx.AsyncClient) -> None:
     ready = (await http.get("/readyz")).json()
     assert ready == {"status": "ok", "checks": {"database": True, "bus": True}}
     metrics = (await http.get("/metrics")).text
-    for name in ("helpline_connections", "helpline_frames_in_total", "helpline_commits_total",
-                 "helpline_commit_seconds_bucket"):
+    for name in (
+        "helpline_connections",
+        "helpline_frames_in_total",
+        "helpline_commits_total",
+        "helpline_commit_seconds_bucket",
+    ):
         assert name in metrics

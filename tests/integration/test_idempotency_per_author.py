@@ -35,10 +35,14 @@ async def open_ticket(http: httpx.AsyncClient, customer: str) -> str:
     return str(response.json()["id"])
 
 
-async def post(http: httpx.AsyncClient, who: str, ticket: str, client_id: str, body: str,
-               internal: bool = False) -> httpx.Response:
-    return await http.post(f"/api/tickets/{ticket}/messages", headers=auth(who),
-                           json={"body": body, "client_id": client_id, "internal": internal})
+async def post(
+    http: httpx.AsyncClient, who: str, ticket: str, client_id: str, body: str, internal: bool = False
+) -> httpx.Response:
+    return await http.post(
+        f"/api/tickets/{ticket}/messages",
+        headers=auth(who),
+        json={"body": body, "client_id": client_id, "internal": internal},
+    )
 
 
 async def thread(http: httpx.AsyncClient, who: str, ticket: str) -> list[tuple[int, str, bool]]:
@@ -68,26 +72,34 @@ async def test_agent_reusing_the_customers_client_id_gets_its_own_reply_stored(h
     assert reply.status_code == 201
     assert (reply.json()["seq"], reply.json()["author"]["role"]) == (3, "agent")
     assert await thread(http, customer, ticket) == [
-        (1, "blank", False), (2, "still blank", False), (3, "try a hard reload", False)]
+        (1, "blank", False),
+        (2, "still blank", False),
+        (3, "try a hard reload", False),
+    ]
 
 
-async def test_uploading_with_another_uploaders_client_id_stores_the_callers_own_file(
-        http: httpx.AsyncClient) -> None:
+async def test_uploading_with_another_uploaders_client_id_stores_the_callers_own_file(http: httpx.AsyncClient) -> None:
     customer, agent = person("cleo"), person("abe", "agent")
     ticket = await open_ticket(http, customer)
     url = f"/api/tickets/{ticket}/attachments"
-    theirs = await http.post(url, params={"filename": "steps.txt", "client_id": "u-1"}, headers=auth(agent),
-                             content=b"1. open settings")
-    mine = await http.post(url, params={"filename": "console.log", "client_id": "u-1"}, headers=auth(customer),
-                           content=b"TypeError: x is undefined")
+    theirs = await http.post(
+        url, params={"filename": "steps.txt", "client_id": "u-1"}, headers=auth(agent), content=b"1. open settings"
+    )
+    mine = await http.post(
+        url,
+        params={"filename": "console.log", "client_id": "u-1"},
+        headers=auth(customer),
+        content=b"TypeError: x is undefined",
+    )
     assert theirs.status_code == 201 and mine.status_code == 201
     assert mine.json()["id"] != theirs.json()["id"] and mine.json()["filename"] == "console.log"
     download = await http.get(mine.json()["url"], headers=auth(customer))
     assert download.content == b"TypeError: x is undefined"
 
 
-async def test_agent_reusing_the_customers_client_id_over_ws_is_acked_with_its_own_seq(gateway: Gateway,
-                                                                                       http: httpx.AsyncClient) -> None:
+async def test_agent_reusing_the_customers_client_id_over_ws_is_acked_with_its_own_seq(
+    gateway: Gateway, http: httpx.AsyncClient
+) -> None:
     customer_token, agent_token = person("cruz"), person("ada", "agent")
     ticket = await open_ticket(http, customer_token)
     customer = await Client.connect(gateway.ws_url, customer_token, origin="https://platform.example")
@@ -151,7 +163,9 @@ async def test_the_history_keeps_two_authors_messages_with_one_client_id(databas
         await store.write_messages([note, question])  # a replay overlapping a new row (the worker's fallback)
         stored = await store.messages_after(ticket, 0, 10, include_internal=True)
         assert [(m.seq, m.author.id, m.body) for m in stored] == [
-            (1, "alex", "known outage"), (2, "cara", "is it down?")]
+            (1, "alex", "known outage"),
+            (2, "cara", "is it down?"),
+        ]
         found = await store.message_by_client_id(ticket, "cara", "same")
         assert found is not None and (found.seq, found.internal) == (2, False)
         assert await store.message_by_client_id(ticket, "someone-else", "same") is None

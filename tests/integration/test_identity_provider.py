@@ -16,11 +16,19 @@ from tests.identity_provider import AUDIENCE, ISSUER, JwksServer, SigningKey, hs
 from tests.services import SECRET, Gateway, auth, migrated_database
 from tests.wsclient import Client
 
-RSA_A, EC_E, ROTATED_OUT, ROTATED_IN = (SigningKey("A", "RS256"), SigningKey("E", "ES256"),
-                                        SigningKey("R1", "ES256"), SigningKey("R2", "RS256"))
+RSA_A, EC_E, ROTATED_OUT, ROTATED_IN = (
+    SigningKey("A", "RS256"),
+    SigningKey("E", "ES256"),
+    SigningKey("R1", "ES256"),
+    SigningKey("R2", "RS256"),
+)
 STRANGER = SigningKey("A", "RS256")  # claims kid A, but the provider never had this key
-IDP_ENV = {"HELPLINE_JWT_ISSUER": ISSUER, "HELPLINE_JWT_AUDIENCE": AUDIENCE, "HELPLINE_JWKS_MIN_REFRESH_S": "0.3",
-           "HELPLINE_JWKS_TIMEOUT_S": "1.5"}
+IDP_ENV = {
+    "HELPLINE_JWT_ISSUER": ISSUER,
+    "HELPLINE_JWT_AUDIENCE": AUDIENCE,
+    "HELPLINE_JWKS_MIN_REFRESH_S": "0.3",
+    "HELPLINE_JWKS_TIMEOUT_S": "1.5",
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +78,11 @@ async def test_rs256_and_es256_tokens_are_accepted_over_ws_and_http(gateway: Gat
     assert await welcome(gateway, customer) == {"id": "cora", "name": "Cora", "role": "customer", "plan": "premium"}
     assert (await welcome(gateway, agent))["role"] == "agent"
     async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as http:
-        opened = await http.post("/api/tickets", headers=auth(customer),
-                                 json={"subject": "Orders stuck", "body": "My limit order never fills."})
+        opened = await http.post(
+            "/api/tickets",
+            headers=auth(customer),
+            json={"subject": "Orders stuck", "body": "My limit order never fills."},
+        )
         assert opened.status_code == 201, opened.text
         assert opened.json()["plan"] == "premium" and opened.json()["customer"] == {"id": "cora", "name": "Cora"}
         seen = await http.get(f"/api/tickets/{opened.json()['id']}", headers=auth(agent))
@@ -80,8 +91,9 @@ async def test_rs256_and_es256_tokens_are_accepted_over_ws_and_http(gateway: Gat
     assert await api_status(gateway, issue_token(SECRET, "dev", issuer=ISSUER, audience=AUDIENCE)) == 200
 
 
-async def test_a_rotated_key_is_accepted_after_the_refresh_on_its_unknown_kid(gateway: Gateway,
-                                                                              provider: JwksServer) -> None:
+async def test_a_rotated_key_is_accepted_after_the_refresh_on_its_unknown_kid(
+    gateway: Gateway, provider: JwksServer
+) -> None:
     assert await api_status(gateway, ROTATED_OUT.sign("rita")) == 200
     assert await closed_on_hello(gateway, ROTATED_IN.sign("rita")) == 4401  # not published yet
     provider.publish(RSA_A, EC_E, ROTATED_IN)  # the provider rotates: R1 withdrawn, R2 published
@@ -124,10 +136,12 @@ def stalled_provider() -> Iterator[JwksServer]:
     server.stop()
 
 
-async def test_a_stalled_then_dead_provider_is_refused_cleanly(sqlite_database: str,
-                                                               stalled_provider: JwksServer) -> None:
-    node = Gateway(sqlite_database, HELPLINE_JWKS_URL=stalled_provider.url,
-                   **{**IDP_ENV, "HELPLINE_JWKS_TIMEOUT_S": "3"}).start()
+async def test_a_stalled_then_dead_provider_is_refused_cleanly(
+    sqlite_database: str, stalled_provider: JwksServer
+) -> None:
+    node = Gateway(
+        sqlite_database, HELPLINE_JWKS_URL=stalled_provider.url, **{**IDP_ENV, "HELPLINE_JWKS_TIMEOUT_S": "3"}
+    ).start()
     try:
         waiting = asyncio.create_task(closed_on_hello(node, RSA_A.sign("wendy")))
         await asyncio.sleep(0.3)  # the node is now waiting for the provider's keys
@@ -151,7 +165,8 @@ async def test_a_stalled_then_dead_provider_is_refused_cleanly(sqlite_database: 
 
 
 async def test_a_node_with_the_providers_keys_only_needs_no_secret_and_takes_no_hs256(
-        sqlite_database: str, provider: JwksServer) -> None:
+    sqlite_database: str, provider: JwksServer
+) -> None:
     node = Gateway(sqlite_database, HELPLINE_JWKS_URL=provider.url, HELPLINE_SECRET="", **IDP_ENV).start()
     try:
         assert await api_status(node, EC_E.sign("nia")) == 200

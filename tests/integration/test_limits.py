@@ -19,11 +19,18 @@ from tests.wsclient import Client, hello_outcome
 def strict_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     url = sqlite_url(tmp_path_factory.mktemp("limits"))
     migrate(url)
-    node = Gateway(url, HELPLINE_FRAME_RATE_PER_S="5", HELPLINE_FRAME_BURST="10",
-                   HELPLINE_HTTP_WRITE_RATE_PER_S="1", HELPLINE_HTTP_WRITE_BURST="3",
-                   HELPLINE_ANONYMOUS_WRITE_RATE_PER_S="0.05", HELPLINE_ANONYMOUS_WRITE_BURST="5",
-                   HELPLINE_CONNECTION_RATE_PER_S="0.05", HELPLINE_CONNECTION_BURST="8",
-                   HELPLINE_MAX_CONNECTIONS_PER_USER="2").start()
+    node = Gateway(
+        url,
+        HELPLINE_FRAME_RATE_PER_S="5",
+        HELPLINE_FRAME_BURST="10",
+        HELPLINE_HTTP_WRITE_RATE_PER_S="1",
+        HELPLINE_HTTP_WRITE_BURST="3",
+        HELPLINE_ANONYMOUS_WRITE_RATE_PER_S="0.05",
+        HELPLINE_ANONYMOUS_WRITE_BURST="5",
+        HELPLINE_CONNECTION_RATE_PER_S="0.05",
+        HELPLINE_CONNECTION_BURST="8",
+        HELPLINE_MAX_CONNECTIONS_PER_USER="2",
+    ).start()
     yield node
     node.stop()
 
@@ -58,11 +65,18 @@ async def test_too_many_connections_for_one_user_are_closed(strict_gateway: Gate
 async def test_http_writes_are_rate_limited(strict_gateway: Gateway) -> None:
     t = token(f"writer-{uuid.uuid4().hex[:6]}")
     async with httpx.AsyncClient(base_url=strict_gateway.url) as http:
-        codes = [(await http.post("/api/tickets", headers={"Authorization": f"Bearer {t}"},
-                                  json={"subject": "s", "body": "b"})).status_code for _ in range(6)]
+        codes = [
+            (
+                await http.post(
+                    "/api/tickets", headers={"Authorization": f"Bearer {t}"}, json={"subject": "s", "body": "b"}
+                )
+            ).status_code
+            for _ in range(6)
+        ]
         assert codes[:3] == [201, 201, 201] and 429 in codes[3:]
-        limited = await http.post("/api/tickets", headers={"Authorization": f"Bearer {t}"},
-                                  json={"subject": "s", "body": "b"})
+        limited = await http.post(
+            "/api/tickets", headers={"Authorization": f"Bearer {t}"}, json={"subject": "s", "body": "b"}
+        )
         assert limited.json()["error"]["code"] == "rate_limited"
         # Reading is not limited by the write budget.
         assert (await http.get("/api/tickets", headers={"Authorization": f"Bearer {t}"})).status_code == 200
@@ -70,8 +84,14 @@ async def test_http_writes_are_rate_limited(strict_gateway: Gateway) -> None:
 
 def anonymous_events(http: httpx.Client, count: int, forwarded_for: str | None = None) -> list[httpx.Response]:
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-    return [http.post("/api/articles/payment-failed/events", headers=headers,
-                      json={"kind": "deflected", "client_id": uuid.uuid4().hex}) for _ in range(count)]
+    return [
+        http.post(
+            "/api/articles/payment-failed/events",
+            headers=headers,
+            json={"kind": "deflected", "client_id": uuid.uuid4().hex},
+        )
+        for _ in range(count)
+    ]
 
 
 def address() -> str:
@@ -95,13 +115,22 @@ def test_writes_with_no_token_or_a_bad_one_spend_the_address_budget(strict_gatew
     caller = address()
     with httpx.Client(base_url=strict_gateway.url, headers={"X-Forwarded-For": caller}) as http:
         codes = [http.post("/api/tickets", json={"subject": "s", "body": "b"}).status_code for _ in range(3)]
-        codes += [http.post("/api/tickets", headers={"Authorization": "Bearer forged.token.here"},
-                            json={"subject": "s", "body": "b"}).status_code for _ in range(3)]
+        codes += [
+            http.post(
+                "/api/tickets",
+                headers={"Authorization": "Bearer forged.token.here"},
+                json={"subject": "s", "body": "b"},
+            ).status_code
+            for _ in range(3)
+        ]
         assert codes[:5] == [401] * 5 and codes[5] == 429
         assert anonymous_events(http, 1)[0].status_code == 429  # one budget for every write of the address
         # A signed-in user from the same address spends their own budget.
-        ok = http.post("/api/tickets", headers={"Authorization": f"Bearer {token(f'u-{uuid.uuid4().hex[:6]}')}"},
-                       json={"subject": "s", "body": "b"})
+        ok = http.post(
+            "/api/tickets",
+            headers={"Authorization": f"Bearer {token(f'u-{uuid.uuid4().hex[:6]}')}"},
+            json={"subject": "s", "body": "b"},
+        )
         assert ok.status_code == 201
 
 
@@ -128,8 +157,12 @@ async def test_new_connections_from_one_address_are_rate_limited(strict_gateway:
 def untrusting_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     url = sqlite_url(tmp_path_factory.mktemp("untrusting"))
     migrate(url)
-    node = Gateway(url, FORWARDED_ALLOW_IPS="192.0.2.10",  # the load balancer is elsewhere: loopback is a client
-                   HELPLINE_ANONYMOUS_WRITE_RATE_PER_S="0.05", HELPLINE_ANONYMOUS_WRITE_BURST="5").start()
+    node = Gateway(
+        url,
+        FORWARDED_ALLOW_IPS="192.0.2.10",  # the load balancer is elsewhere: loopback is a client
+        HELPLINE_ANONYMOUS_WRITE_RATE_PER_S="0.05",
+        HELPLINE_ANONYMOUS_WRITE_BURST="5",
+    ).start()
     yield node
     node.stop()
 

@@ -19,10 +19,17 @@ def auth(t: str) -> dict[str, str]:
 
 async def open_ticket(gateway: Gateway, customer_token: str, subject: str = "Chart does not load") -> dict:
     async with httpx.AsyncClient(base_url=gateway.url) as http:
-        response = await http.post("/api/tickets", headers=auth(customer_token),
-                                   json={"subject": subject, "body": "The BTCUSD chart stays blank.",
-                                         "category": "bug", "page_url": "https://platform.example/chart",
-                                         "context": {"symbol": "BTCUSD", "timeframe": "1h"}})
+        response = await http.post(
+            "/api/tickets",
+            headers=auth(customer_token),
+            json={
+                "subject": subject,
+                "body": "The BTCUSD chart stays blank.",
+                "category": "bug",
+                "page_url": "https://platform.example/chart",
+                "context": {"symbol": "BTCUSD", "timeframe": "1h"},
+            },
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -98,8 +105,9 @@ async def test_typing_presence_and_read_are_relayed(gateway: Gateway, people: di
     await alice.join(ticket["id"])
     anna = await Client.connect(gateway.ws_url, people["anna"])
     joined = await anna.join(ticket["id"])
-    assert [u["name"] for u in joined["presence"]] == ["Alice", "Anna"] or \
-        sorted(u["name"] for u in joined["presence"]) == ["Alice", "Anna"]
+    assert [u["name"] for u in joined["presence"]] == ["Alice", "Anna"] or sorted(
+        u["name"] for u in joined["presence"]
+    ) == ["Alice", "Anna"]
     online = await alice.expect("presence", online=True)
     assert online["user"]["name"] == "Anna"
 
@@ -168,8 +176,9 @@ async def test_foreign_tickets_are_refused(gateway: Gateway, people: dict[str, s
     assert (await ben.expect("error"))["code"] == "forbidden"
     async with httpx.AsyncClient(base_url=gateway.url) as http:
         assert (await http.get(f"/api/tickets/{ticket['id']}", headers=auth(people["ben"]))).status_code == 404
-        response = await http.post(f"/api/tickets/{ticket['id']}/messages", headers=auth(people["ben"]),
-                                   json={"body": "hi", "client_id": "c2"})
+        response = await http.post(
+            f"/api/tickets/{ticket['id']}/messages", headers=auth(people["ben"]), json={"body": "hi", "client_id": "c2"}
+        )
         assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
         listed = (await http.get("/api/tickets", headers=auth(people["ben"]))).json()
         assert all(t["id"] != ticket["id"] for t in listed["tickets"])
@@ -180,8 +189,15 @@ async def test_foreign_tickets_are_refused(gateway: Gateway, people: dict[str, s
 
 async def test_malformed_frames_are_answered_and_the_connection_stays(gateway: Gateway, people: dict[str, str]) -> None:
     ben = await Client.connect(gateway.ws_url, people["ben"])
-    bad = ["not json", "[]", '{"type":"teleport"}', '{"type":"send","ticket":5,"client_id":"t1","body":"x"}',
-           '{"type":"join"}', '{"type":"read","ticket":"x","seq":-1}', '{"type":"send","ticket":"x","client_id":"e1"}']
+    bad = [
+        "not json",
+        "[]",
+        '{"type":"teleport"}',
+        '{"type":"send","ticket":5,"client_id":"t1","body":"x"}',
+        '{"type":"join"}',
+        '{"type":"read","ticket":"x","seq":-1}',
+        '{"type":"send","ticket":"x","client_id":"e1"}',
+    ]
     for raw in bad:
         await ben.send(raw)
     await ben.send(b"\x00\x01binary")
@@ -284,8 +300,9 @@ async def test_customer_is_told_of_changes_to_their_own_tickets_only(gateway: Ga
     anna = await Client.connect(gateway.ws_url, people["anna"])
     ben = await Client.connect(gateway.ws_url, people["ben"])
     async with httpx.AsyncClient(base_url=gateway.url) as http:
-        response = await http.patch(f"/api/tickets/{mine['id']}", headers=auth(people["alice"]),
-                                    json={"status": "solved"})
+        response = await http.patch(
+            f"/api/tickets/{mine['id']}", headers=auth(people["alice"]), json={"status": "solved"}
+        )
         assert response.status_code == 200
     pushed = await anna.expect("ticket")
     assert pushed["ticket"]["id"] == mine["id"] and pushed["ticket"]["status"] == "solved"

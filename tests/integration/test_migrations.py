@@ -27,8 +27,10 @@ from tests.services import postgres_database, sqlite_url
 ADDS: dict[str, tuple[set[str], dict[str, set[str]]]] = {
     "0001": ({"tickets", "messages", "read_cursors"}, {}),
     "0002": ({"ticket_incidents"}, {}),
-    "0003": ({"agent_states", "assignment_cursors", "canned_replies", "csat_ratings"},
-             {"tickets": {"reviewed_at", "reviewed_by"}}),
+    "0003": (
+        {"agent_states", "assignment_cursors", "canned_replies", "csat_ratings"},
+        {"tickets": {"reviewed_at", "reviewed_by"}},
+    ),
     "0004": ({"help_articles", "article_events", "attachments", "callbacks"}, {}),
     "0005": ({"outbox_events", "webhook_endpoints", "webhook_deliveries", "audit_log"}, {}),
     "0006": (set(), {}),  # keys only: see test_idempotency_keys_widen_per_author_and_keep_every_row
@@ -46,47 +48,61 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 
 def schema(url: str) -> dict[str, set[str]]:
     """Every table and its columns."""
+
     async def read() -> dict[str, set[str]]:
         engine = create_async_engine(url)
         try:
             async with engine.connect() as conn:
+
                 def look(sync_conn) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
                     found = inspect(sync_conn)
                     return {t: {c["name"] for c in found.get_columns(t)} for t in found.get_table_names()}
+
                 return await conn.run_sync(look)
         finally:
             await engine.dispose()
+
     return asyncio.run(read())
 
 
 def unique_keys(url: str) -> dict[str, set[tuple[str, ...]]]:
     """Every table's unique constraints, as their column tuples."""
+
     async def read() -> dict[str, set[tuple[str, ...]]]:
         engine = create_async_engine(url)
         try:
             async with engine.connect() as conn:
+
                 def look(sync_conn) -> dict[str, set[tuple[str, ...]]]:  # type: ignore[no-untyped-def]
                     found = inspect(sync_conn)
-                    return {t: {tuple(u["column_names"]) for u in found.get_unique_constraints(t)}
-                            for t in found.get_table_names()}
+                    return {
+                        t: {tuple(u["column_names"]) for u in found.get_unique_constraints(t)}
+                        for t in found.get_table_names()
+                    }
+
                 return await conn.run_sync(look)
         finally:
             await engine.dispose()
+
     return asyncio.run(read())
 
 
 def differences(url: str) -> list[object]:
     """What autogenerate would write, with the hooks persistence/migrations/env.py uses: empty when they agree."""
+
     async def read() -> list[object]:
         engine = create_async_engine(url)
         try:
             async with engine.connect() as conn:
+
                 def compare(sync_conn) -> list[object]:  # type: ignore[no-untyped-def]
                     context = MigrationContext.configure(sync_conn, opts={"include_name": include_name})
                     return list(compare_metadata(context, metadata))
+
                 return await conn.run_sync(compare)
         finally:
             await engine.dispose()
+
     return asyncio.run(read())
 
 
@@ -99,6 +115,7 @@ def run_sql(url: str, statement: str, rows: list[dict[str, object]] | None = Non
                 return [tuple(r) for r in result] if result.returns_rows else []
         finally:
             await engine.dispose()
+
     return asyncio.run(run())
 
 
@@ -150,13 +167,23 @@ def test_migrated_schema_is_what_the_models_say(empty_database: str) -> None:
     command.check(config)  # `alembic check` itself, through the environment operators run
 
 
-MESSAGE = ("INSERT INTO messages (ticket_id, seq, client_id, author_id, author_name, author_role, body, internal,"
-           " created_at) VALUES (:ticket, :seq, :client_id, :author, 'N', :role, :body, :internal, :at)")
+MESSAGE = (
+    "INSERT INTO messages (ticket_id, seq, client_id, author_id, author_name, author_role, body, internal,"
+    " created_at) VALUES (:ticket, :seq, :client_id, :author, 'N', :role, :body, :internal, :at)"
+)
 
 
 def message(seq: int, author: str, role: str, body: str, internal: bool = False) -> dict[str, object]:
-    return {"ticket": "t1", "seq": seq, "client_id": "same", "author": author, "role": role, "body": body,
-            "internal": internal, "at": datetime(2025, 1, 1, tzinfo=timezone.utc)}
+    return {
+        "ticket": "t1",
+        "seq": seq,
+        "client_id": "same",
+        "author": author,
+        "role": role,
+        "body": body,
+        "internal": internal,
+        "at": datetime(2025, 1, 1, tzinfo=timezone.utc),
+    }
 
 
 def test_idempotency_keys_widen_per_author_and_keep_every_row(empty_database: str) -> None:

@@ -16,8 +16,13 @@ async def test_every_acked_message_is_in_history_after_kill_9(database_url: str)
     customer = token(f"hank-{uuid.uuid4().hex[:6]}", "pro")
     try:
         async with httpx.AsyncClient(base_url=node.url) as http:
-            ticket = (await http.post("/api/tickets", headers={"Authorization": f"Bearer {customer}"},
-                                      json={"subject": "restart", "body": "first"})).json()
+            ticket = (
+                await http.post(
+                    "/api/tickets",
+                    headers={"Authorization": f"Bearer {customer}"},
+                    json={"subject": "restart", "body": "first"},
+                )
+            ).json()
         hank = await Client.connect(node.ws_url, customer)
         await hank.join(ticket["id"])
         for i in range(200):
@@ -34,8 +39,11 @@ async def test_every_acked_message_is_in_history_after_kill_9(database_url: str)
     again = Gateway(database_url, **GATEWAY_ENV).start()
     try:
         async with httpx.AsyncClient(base_url=again.url) as http:
-            thread = (await http.get(f"/api/tickets/{ticket['id']}?limit=1000",
-                                     headers={"Authorization": f"Bearer {customer}"})).json()
+            thread = (
+                await http.get(
+                    f"/api/tickets/{ticket['id']}?limit=1000", headers={"Authorization": f"Bearer {customer}"}
+                )
+            ).json()
         stored = {m["client_id"]: m["seq"] for m in thread["messages"]}
         assert all(stored.get(cid) == seq for cid, seq in acked.items())
         seqs = [m["seq"] for m in thread["messages"]]

@@ -75,8 +75,11 @@ def node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Node]:
 
 def conversation_shape(frames: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """What a person sees, without ids and times that differ from run to run."""
-    return [(f["type"], f.get("body"), f.get("seq"), f.get("active"), f.get("online")) for f in frames
-            if f["type"] not in ("heartbeat",)]
+    return [
+        (f["type"], f.get("body"), f.get("seq"), f.get("active"), f.get("online"))
+        for f in frames
+        if f["type"] not in ("heartbeat",)
+    ]
 
 
 async def converse(node: Node) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -123,8 +126,9 @@ async def test_the_same_conversation_under_either_server(node: Node) -> None:
     assert shape[0][0] == "welcome" and shape[1][0] == "joined"
     async with httpx.AsyncClient(base_url=node.url) as http:
         metrics = (await http.get("/metrics")).text
-    sent_frames = next(float(line.split()[1]) for line in metrics.splitlines()
-                       if line.startswith("helpline_frames_out_total"))
+    sent_frames = next(
+        float(line.split()[1]) for line in metrics.splitlines() if line.startswith("helpline_frames_out_total")
+    )
     assert sent_frames >= len(customer) + len(agent) - 2  # every frame they got was counted (heartbeats aside)
 
 

@@ -13,9 +13,13 @@ from tests.integrations.receiver import Receiver
 from tests.services import Gateway, auth, token  # noqa: F401 - the suite imports token and auth from here
 
 # Retries every fraction of a second and a retry "day" of a few seconds, so a failing receiver is given up on fast.
-GATEWAY_ENV = {"HELPLINE_WEBHOOK_POLL_S": "0.1", "HELPLINE_WEBHOOK_BACKOFF_BASE_S": "0.2",
-               "HELPLINE_WEBHOOK_BACKOFF_MAX_S": "0.8", "HELPLINE_WEBHOOK_RETRY_WINDOW_S": "3",
-               "HELPLINE_WEBHOOK_TIMEOUT_S": "3"}
+GATEWAY_ENV = {
+    "HELPLINE_WEBHOOK_POLL_S": "0.1",
+    "HELPLINE_WEBHOOK_BACKOFF_BASE_S": "0.2",
+    "HELPLINE_WEBHOOK_BACKOFF_MAX_S": "0.8",
+    "HELPLINE_WEBHOOK_RETRY_WINDOW_S": "3",
+    "HELPLINE_WEBHOOK_TIMEOUT_S": "3",
+}
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,14 @@ import httpx
 from tests.integrations.conftest import ADMIN, AGENT, auth, person
 
 
-
 async def admin_operations(http: httpx.AsyncClient) -> list[tuple[str, str]]:
     document = (await http.get("/api/openapi.json")).json()
-    return sorted((method.upper(), path) for path, item in document["paths"].items()
-                  for method, op in item.items() if op["x-helpline-access"] == "admin")
+    return sorted(
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if op["x-helpline-access"] == "admin"
+    )
 
 
 async def test_non_admins_are_refused_everywhere_admin_only(http: httpx.AsyncClient) -> None:
@@ -46,8 +49,13 @@ async def test_audit_log_records_status_assignment_and_webhook_changes(http: htt
     await http.post(f"/api/tickets/{tid}/messages", headers=auth(hal), json={"body": "again", "client_id": "r"})
     assert len((await http.get(f"/api/admin/audit?target={tid}", headers=auth(ADMIN))).json()["entries"]) == 2
 
-    hook = (await http.post("/api/admin/webhooks", headers=auth(ADMIN), json={
-        "url": "http://127.0.0.1:9/x", "events": ["ticket.created"], "secret": "s" * 20})).json()
+    hook = (
+        await http.post(
+            "/api/admin/webhooks",
+            headers=auth(ADMIN),
+            json={"url": "http://127.0.0.1:9/x", "events": ["ticket.created"], "secret": "s" * 20},
+        )
+    ).json()
     assert hook["secret"] == "s" * 20
     await http.patch(f"/api/admin/webhooks/{hook['id']}", headers=auth(ADMIN), json={"active": False})
     await http.delete(f"/api/admin/webhooks/{hook['id']}", headers=auth(ADMIN))
@@ -65,9 +73,11 @@ async def test_audit_log_pages_newest_first(http: httpx.AsyncClient) -> None:
 
 
 async def test_webhook_registration_is_validated(http: httpx.AsyncClient) -> None:
-    for body in ({"url": "ftp://example.com/x", "events": ["ticket.created"]},
-                 {"url": "https://example.com/x", "events": []},
-                 {"url": "https://example.com/x", "events": ["ticket.deleted"]},
-                 {"url": "https://example.com/x", "events": ["ticket.created"], "secret": "short"}):
+    for body in (
+        {"url": "ftp://example.com/x", "events": ["ticket.created"]},
+        {"url": "https://example.com/x", "events": []},
+        {"url": "https://example.com/x", "events": ["ticket.deleted"]},
+        {"url": "https://example.com/x", "events": ["ticket.created"], "secret": "short"},
+    ):
         response = await http.post("/api/admin/webhooks", headers=auth(ADMIN), json=body)
         assert response.status_code == 400, body

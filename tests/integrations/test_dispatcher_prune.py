@@ -25,12 +25,32 @@ async def test_prune_keeps_what_a_pending_delivery_needs(tmp_path: Path) -> None
     try:
         async with store.sessions.begin() as session:
             for pk, created in ((1, old), (2, old), (3, now)):
-                session.add(OutboxEvent(pk=pk, event_id=f"evt_{pk}", type="ticket.created", ticket_id="t",
-                                        internal=False, payload={}, created_at=created, fanned_out=True))
+                session.add(
+                    OutboxEvent(
+                        pk=pk,
+                        event_id=f"evt_{pk}",
+                        type="ticket.created",
+                        ticket_id="t",
+                        internal=False,
+                        payload={},
+                        created_at=created,
+                        fanned_out=True,
+                    )
+                )
             for pk, status, created in ((1, "delivered", old), (2, "pending", old), (3, "failed", now)):
-                session.add(WebhookDelivery(endpoint_id="whk_1", event_pk=pk, event_id=f"evt_{pk}",
-                                            event_type="ticket.created", status=status, attempts=1,
-                                            next_attempt_at=created, expires_at=created, created_at=created))
+                session.add(
+                    WebhookDelivery(
+                        endpoint_id="whk_1",
+                        event_pk=pk,
+                        event_id=f"evt_{pk}",
+                        event_type="ticket.created",
+                        status=status,
+                        attempts=1,
+                        next_attempt_at=created,
+                        expires_at=created,
+                        created_at=created,
+                    )
+                )
         await dispatcher.prune()
         async with store.sessions() as session:
             events = sorted(await session.scalars(select(OutboxEvent.pk)))

@@ -34,17 +34,22 @@ def linked_gateway(tmp_path_factory: pytest.TempPathFactory, status_page: Status
 
 
 async def test_linking_a_ticket_to_an_incident_is_sent_once_and_audited(
-        linked_gateway: Gateway, status_page: StatusPage, receiver: Receiver) -> None:
+    linked_gateway: Gateway, status_page: StatusPage, receiver: Receiver
+) -> None:
     incident = status_page.open_incident("Quotes frozen", "Real-time quotes stopped updating.", ["data-feeds"])
     async with httpx.AsyncClient(base_url=linked_gateway.url) as http:
-        hook = (await http.post("/api/admin/webhooks", headers=auth(ADMIN), json={
-            "url": receiver.url, "events": ["incident.linked"]})).json()
+        hook = (
+            await http.post(
+                "/api/admin/webhooks", headers=auth(ADMIN), json={"url": receiver.url, "events": ["incident.linked"]}
+            )
+        ).json()
         _, ivy = person("ivy")
         opened = await http.post("/api/tickets", headers=auth(ivy), json={"subject": "Stuck", "body": "EURUSD"})
         tid = opened.json()["id"]
         for _ in range(2):  # linking again to the same incident changes nothing, and sends nothing
-            linked = await http.post(f"/api/tickets/{tid}/incident", headers=auth(AGENT),
-                                     json={"incident_id": incident["id"]})
+            linked = await http.post(
+                f"/api/tickets/{tid}/incident", headers=auth(AGENT), json={"incident_id": incident["id"]}
+            )
             assert linked.status_code == 200, linked.text
         for _ in range(100):
             if receiver.received():

@@ -28,25 +28,46 @@ async def store(database_url: str) -> AsyncIterator[TicketStore]:
 
 
 def message(ticket: str, seq: int, role: str = "customer", internal: bool = False) -> Message:
-    return Message(id=f"{ticket}:{seq}", ticket=ticket, seq=seq, client_id=f"c{seq}",
-                   author=User(id=f"{role}-1", name=role.title(), role=role), body=f"body {seq}", internal=internal,
-                   created_at=iso(utcnow()) or "")
+    return Message(
+        id=f"{ticket}:{seq}",
+        ticket=ticket,
+        seq=seq,
+        client_id=f"c{seq}",
+        author=User(id=f"{role}-1", name=role.title(), role=role),
+        body=f"body {seq}",
+        internal=internal,
+        created_at=iso(utcnow()) or "",
+    )
 
 
-async def add_endpoint(store: TicketStore, events: list[str], include_internal: bool = False, active: bool = True,
-                       failing: bool = False) -> None:
+async def add_endpoint(
+    store: TicketStore, events: list[str], include_internal: bool = False, active: bool = True, failing: bool = False
+) -> None:
     now = utcnow()
     async with store.sessions.begin() as session:
-        session.add(WebhookEndpoint(
-            id="whk_" + secrets.token_hex(6), url="http://127.0.0.1:9/hook", secret="whsec_test", events=events,
-            include_internal=include_internal, description="", active=active, failing=failing,
-            failing_since=now if failing else None, created_by="admin", created_at=now, updated_at=now))
+        session.add(
+            WebhookEndpoint(
+                id="whk_" + secrets.token_hex(6),
+                url="http://127.0.0.1:9/hook",
+                secret="whsec_test",
+                events=events,
+                include_internal=include_internal,
+                description="",
+                active=active,
+                failing=failing,
+                failing_since=now if failing else None,
+                created_by="admin",
+                created_at=now,
+                updated_at=now,
+            )
+        )
 
 
 async def message_events(store: TicketStore, ticket: str) -> dict[int, dict]:  # type: ignore[type-arg]
     async with store.sessions() as session:
-        rows = await session.scalars(select(OutboxEvent).where(
-            OutboxEvent.ticket_id == ticket, OutboxEvent.type == "message.created"))
+        rows = await session.scalars(
+            select(OutboxEvent).where(OutboxEvent.ticket_id == ticket, OutboxEvent.type == "message.created")
+        )
         return {event.payload["data"]["message"]["seq"]: event.payload for event in rows}
 
 
@@ -63,8 +84,12 @@ async def test_no_message_event_is_written_when_no_active_endpoint_takes_it(stor
 async def test_every_message_gets_its_event_once_when_an_endpoint_takes_them(store: TicketStore) -> None:
     await add_endpoint(store, ["message.created"])
     ticket = secrets.token_hex(6)
-    batch = [message(ticket, 1), message(ticket, 2, "agent"), message(ticket, 3, "agent", internal=True),
-             message(ticket, 4)]
+    batch = [
+        message(ticket, 1),
+        message(ticket, 2, "agent"),
+        message(ticket, 3, "agent", internal=True),
+        message(ticket, 4),
+    ]
     await store.write_messages(batch[:2])
     await store.write_messages(batch)  # a replay that overlaps what is written: only the rest is added
     await store.write_messages(batch)  # a replay of a batch written whole adds nothing
@@ -88,10 +113,27 @@ async def test_a_batch_advances_its_tickets_and_a_replay_changes_nothing(store: 
     ticket = secrets.token_hex(6)
     opened = utcnow()
     async with store.sessions.begin() as session:
-        session.add(Ticket(id=ticket, customer_id="kim", customer_name="Kim", subject="s", category="question",
-                           status="open", plan="pro", priority=3, created_at=opened, updated_at=opened, last_seq=0))
-    batch = [message(ticket, 1), message(ticket, 2, "agent", internal=True), message(ticket, 3, "agent"),
-             message(ticket, 4)]
+        session.add(
+            Ticket(
+                id=ticket,
+                customer_id="kim",
+                customer_name="Kim",
+                subject="s",
+                category="question",
+                status="open",
+                plan="pro",
+                priority=3,
+                created_at=opened,
+                updated_at=opened,
+                last_seq=0,
+            )
+        )
+    batch = [
+        message(ticket, 1),
+        message(ticket, 2, "agent", internal=True),
+        message(ticket, 3, "agent"),
+        message(ticket, 4),
+    ]
     await store.write_messages(batch)
     await store.write_messages(batch[:2])
     view = await store.get_ticket(ticket)

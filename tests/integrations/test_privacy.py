@@ -24,8 +24,11 @@ async def open_ticket(http: httpx.AsyncClient, who: str, subject: str, body: str
 
 
 async def post(http: httpx.AsyncClient, who: str, ticket: str, body: str, internal: bool = False) -> int:
-    response = await http.post(f"/api/tickets/{ticket}/messages", headers=auth(who),
-                               json={"body": body, "client_id": uuid.uuid4().hex, "internal": internal})
+    response = await http.post(
+        f"/api/tickets/{ticket}/messages",
+        headers=auth(who),
+        json={"body": body, "client_id": uuid.uuid4().hex, "internal": internal},
+    )
     assert response.status_code == 201, response.text
     return response.json()["seq"]
 
@@ -42,8 +45,10 @@ async def test_export_returns_exactly_the_callers_data(http: httpx.AsyncClient) 
     mine = (await http.get("/api/me/export", headers=auth(erin))).json()
     assert mine["user"] == erin_id
     assert [t["ticket"]["id"] for t in mine["tickets"]] == [first, second]
-    assert [(m["seq"], m["body"]) for m in mine["tickets"][0]["messages"]] == [(1, "My order is stuck"),
-                                                                             (3, "We are on it")]
+    assert [(m["seq"], m["body"]) for m in mine["tickets"][0]["messages"]] == [
+        (1, "My order is stuck"),
+        (3, "We are on it"),
+    ]
     assert [m["body"] for m in mine["tickets"][1]["messages"]] == ["Where is my invoice?"]
 
     by_admin = (await http.get(f"/api/admin/users/{erin_id}/export", headers=auth(ADMIN))).json()
@@ -69,19 +74,34 @@ async def every_text_in_database(url: str) -> str:
 
 
 async def test_erasure_leaves_no_body_in_the_database_and_seqs_gapless(
-        http: httpx.AsyncClient, gateway: Gateway, database_url: str, receiver: Receiver) -> None:
+    http: httpx.AsyncClient, gateway: Gateway, database_url: str, receiver: Receiver
+) -> None:
     marker = f"zq{uuid.uuid4().hex[:10]}"
-    hook = (await http.post("/api/admin/webhooks", headers=auth(ADMIN), json={
-        "url": receiver.url, "events": ["ticket.created", "message.created"], "include_internal": True})).json()
+    hook = (
+        await http.post(
+            "/api/admin/webhooks",
+            headers=auth(ADMIN),
+            json={"url": receiver.url, "events": ["ticket.created", "message.created"], "include_internal": True},
+        )
+    ).json()
     gus_id = f"gus-{uuid.uuid4().hex[:8]}"
     gus = token(gus_id, "pro", name=f"Gus {marker}name")
-    tid = await open_ticket(http, gus, f"{marker} subject", f"{marker} first body", page_url=f"https://x/{marker}",
-                            context={"symbol": marker})
+    tid = await open_ticket(
+        http,
+        gus,
+        f"{marker} subject",
+        f"{marker} first body",
+        page_url=f"https://x/{marker}",
+        context={"symbol": marker},
+    )
     await post(http, gus, tid, f"{marker} second body")
     await post(http, AGENT, tid, f"note about {marker}", internal=True)
     await post(http, AGENT, tid, f"reply quoting {marker}")
-    upload = await http.post(f"/api/tickets/{tid}/attachments?filename={marker}.txt&client_id=up1",
-                             headers=auth(gus), content=f"{marker} file".encode())
+    upload = await http.post(
+        f"/api/tickets/{tid}/attachments?filename={marker}.txt&client_id=up1",
+        headers=auth(gus),
+        content=f"{marker} file".encode(),
+    )
     assert upload.status_code == 201, upload.text
     attachment = upload.json()["id"]
     last = 5

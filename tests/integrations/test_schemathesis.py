@@ -36,8 +36,12 @@ def running(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     folder for attachments."""
     url = database_url
     status = StatusPage(tmp_path_factory.mktemp("status")).start()
-    node = Gateway(url, HELPLINE_ATTACHMENTS_DIR=str(tmp_path_factory.mktemp("files")),
-                   HELPLINE_STATUS_URL=status.url, **GATEWAY_ENV).start()
+    node = Gateway(
+        url,
+        HELPLINE_ATTACHMENTS_DIR=str(tmp_path_factory.mktemp("files")),
+        HELPLINE_STATUS_URL=status.url,
+        **GATEWAY_ENV,
+    ).start()
     yield node
     node.stop()
     status.stop()
@@ -47,8 +51,11 @@ def token_for(method: str, path: str) -> str:
     """A valid bearer token of the role that may make the call, so requests reach the handlers' logic."""
     if path.startswith("/api/admin"):
         return ADMIN
-    if method == "PATCH" and path.startswith("/api/tickets") or path.startswith(("/api/canned", "/api/agents",
-                                                                                 "/api/reports", "/api/signals")):
+    if (
+        method == "PATCH"
+        and path.startswith("/api/tickets")
+        or path.startswith(("/api/canned", "/api/agents", "/api/reports", "/api/signals"))
+    ):
         return AGENT
     return CUSTOMER
 
@@ -86,16 +93,22 @@ def assert_checks_pass(base_url: str, at_least: int, checks: list[Any], token: s
     assert not failures, "\n\n".join(failures)
 
 
-def _exercise(operation: Any, mode: GenerationMode, base_url: str, checks: list[Any],
-              token: str | None = None) -> None:
+def _exercise(operation: Any, mode: GenerationMode, base_url: str, checks: list[Any], token: str | None = None) -> None:
     """`token`: the one for every call; None: a token of the role each call needs (token_for)."""
     token = token or token_for(operation.method.upper(), operation.path)
 
     @given(operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
     def run(case: Any) -> None:
-        case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
-                               checks=checks, timeout=10)
+        case.call_and_validate(
+            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, checks=checks, timeout=10
+        )
 
     run()

@@ -17,14 +17,21 @@ async def test_the_worker_delivers_each_event_once(cluster: Cluster, receiver: R
     cluster.env.update(GATEWAY_ENV)
     first, second = cluster.node(), cluster.node()
     async with httpx.AsyncClient(base_url=first.url) as http:
-        hook = (await http.post("/api/admin/webhooks", headers=auth(ADMIN), json={
-            "url": receiver.url, "events": ["ticket.created", "message.created"]})).json()
+        hook = (
+            await http.post(
+                "/api/admin/webhooks",
+                headers=auth(ADMIN),
+                json={"url": receiver.url, "events": ["ticket.created", "message.created"]},
+            )
+        ).json()
         customer = person("kim")
-        tid = (await http.post("/api/tickets", headers=auth(customer),
-                               json={"subject": "Stuck", "body": "one"})).json()["id"]
+        tid = (
+            await http.post("/api/tickets", headers=auth(customer), json={"subject": "Stuck", "body": "one"})
+        ).json()["id"]
     async with httpx.AsyncClient(base_url=second.url) as http:
-        sent = await http.post(f"/api/tickets/{tid}/messages", headers=auth(customer),
-                               json={"body": "two", "client_id": "c2"})
+        sent = await http.post(
+            f"/api/tickets/{tid}/messages", headers=auth(customer), json={"body": "two", "client_id": "c2"}
+        )
         assert sent.status_code == 201
     await asyncio.sleep(1.0)
     # Nothing before a worker runs: gateways on Redis never deliver webhooks themselves.

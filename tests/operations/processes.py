@@ -17,18 +17,29 @@ from tests.services import ROOT, SECRET, free_port
 
 def clean_env(tmp_path: Path, **env: str | None) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_") and k not in ("PORT", "HOST")}
-    base.update({"PYTHONUNBUFFERED": "1", "HELPLINE_SECRET": SECRET,
-                 "HELPLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'helpline.db'}",
-                 "HELPLINE_STATUS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'status.db'}",
-                 "HELPLINE_ATTACHMENTS_DIR": str(tmp_path / "attachments")})
+    base.update(
+        {
+            "PYTHONUNBUFFERED": "1",
+            "HELPLINE_SECRET": SECRET,
+            "HELPLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'helpline.db'}",
+            "HELPLINE_STATUS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'status.db'}",
+            "HELPLINE_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
+        }
+    )
     merged: dict[str, str | None] = {**base, **env}  # None: unset (e.g. no HELPLINE_SECRET)
     return {k: v for k, v in merged.items() if v is not None}
 
 
 def helpline(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """One `helpline` command run to its end, in `tmp_path` (so a stray ./helpline.db would show)."""
-    return subprocess.run([sys.executable, "-m", "helpline.cli", *args], env=clean_env(tmp_path, **env),
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "helpline.cli", *args],
+        env=clean_env(tmp_path, **env),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 class Served:
@@ -36,8 +47,7 @@ class Served:
 
     def __init__(self, tmp_path: Path, command: str, ready_path: str = "/healthz", **env: str | None) -> None:
         self.port, self.status_port = free_port(), free_port()
-        self.env = clean_env(tmp_path, PORT=str(self.port), STATUS_PORT=str(self.status_port), HOST="127.0.0.1",
-                             **env)
+        self.env = clean_env(tmp_path, PORT=str(self.port), STATUS_PORT=str(self.status_port), HOST="127.0.0.1", **env)
         self.command, self.tmp_path, self.ready_path = command, tmp_path, ready_path
         own_port = self.status_port if command == "statuspage" else self.port
         self.url = f"http://127.0.0.1:{own_port}"
@@ -45,11 +55,21 @@ class Served:
 
     def __enter__(self) -> "Served":
         if self.command == "gateway":
-            subprocess.run([sys.executable, "-m", "helpline.cli", "migrate"], env=self.env, cwd=ROOT, check=True,
-                           capture_output=True)
-        self.process = subprocess.Popen([sys.executable, "-m", "helpline.cli", self.command], env=self.env,
-                                        cwd=self.tmp_path, text=True, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT)
+            subprocess.run(
+                [sys.executable, "-m", "helpline.cli", "migrate"],
+                env=self.env,
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+            )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "helpline.cli", self.command],
+            env=self.env,
+            cwd=self.tmp_path,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -24,11 +24,16 @@ def json_lines(out: str) -> list[dict[str, object]]:
 
 def test_json_access_log_request_ids_and_http_metrics_by_route(tmp_path: Path) -> None:
     metrics_port = free_port()
-    with Served(tmp_path, "gateway", HELPLINE_LOG_FORMAT="json", HELPLINE_METRICS_PORT=str(metrics_port),
-                HELPLINE_METRICS_TOKEN=TOKEN) as gateway:
+    with Served(
+        tmp_path,
+        "gateway",
+        HELPLINE_LOG_FORMAT="json",
+        HELPLINE_METRICS_PORT=str(metrics_port),
+        HELPLINE_METRICS_TOKEN=TOKEN,
+    ) as gateway:
         given = httpx.get(gateway.url + "/api/tickets/t-123", headers={"X-Request-ID": "lb-4f2a.77"})
         assert given.status_code == 401 and given.headers["x-request-id"] == "lb-4f2a.77"
-        hostile = httpx.get(gateway.url + "/api/tickets/t-456", headers={"X-Request-ID": "a b\"c" + "x" * 200})
+        hostile = httpx.get(gateway.url + "/api/tickets/t-456", headers={"X-Request-ID": 'a b"c' + "x" * 200})
         made = hostile.headers["x-request-id"]
         assert re.fullmatch(r"[0-9a-f]{32}", made)
         assert httpx.get(gateway.url + "/metrics").status_code == 404  # on its own port instead
@@ -48,8 +53,10 @@ def test_json_access_log_request_ids_and_http_metrics_by_route(tmp_path: Path) -
     assert any(line.get("request_id") == made for line in access)
     assert not any(line.get("path") == "/healthz" for line in access)  # probes are DEBUG, not INFO
     samples = metrics.text
-    assert 'helpline_http_requests_total{method="GET",route="/api/tickets/{id}",service="gateway",status="401"} 2.0' \
+    assert (
+        'helpline_http_requests_total{method="GET",route="/api/tickets/{id}",service="gateway",status="401"} 2.0'
         in samples
+    )
     assert "t-123" not in samples and "t-456" not in samples  # the route template, never the raw path
     assert 'helpline_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/tickets/{id}"' in samples
 
@@ -71,14 +78,13 @@ def test_helpline_up_prints_its_links_last_and_keeps_them_on_screen(tmp_path: Pa
         time.sleep(2)  # ten probe rounds of the status page, and the requests above
     out = up.stop()
     shown = out[: out.rindex("admin token")]
-    after = [line for line in out[out.rindex("admin token"):].splitlines()[1:] if line.strip()]
+    after = [line for line in out[out.rindex("admin token") :].splitlines()[1:] if line.strip()]
     assert "agent dashboard" in shown and "/?token=" in shown
     assert after == [], after  # no probe, request or article line scrolls them away; Ctrl-C adds no traceback
 
 
 def test_json_lines_carry_the_connection_and_the_ticket() -> None:
-    record = logging.LogRecord("helpline.tickets", logging.WARNING, __file__, 1, "ticket %s: %s", ("t1", "late"),
-                               None)
+    record = logging.LogRecord("helpline.tickets", logging.WARNING, __file__, 1, "ticket %s: %s", ("t1", "late"), None)
     record.ticket_id = "t1"
     token = log_context.connection_id.set("c0ffee")
     try:

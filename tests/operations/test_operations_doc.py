@@ -18,9 +18,10 @@ BEGIN, END = "<!-- settings table: checked by tests/operations/test_operations_d
 def settings_table() -> str:
     rows = ["| variable | default | accepts | meaning | read by |", "| --- | --- | --- | --- | --- |"]
     seen: dict[str, int] = {}
-    for reader, variables, defaults in (("gateway, worker, up", gateway_settings.VARIABLES,
-                                         gateway_settings.Settings()),
-                                        ("statuspage", status_settings.VARIABLES, status_settings.StatusSettings())):
+    for reader, variables, defaults in (
+        ("gateway, worker, up", gateway_settings.VARIABLES, gateway_settings.Settings()),
+        ("statuspage", status_settings.VARIABLES, status_settings.StatusSettings()),
+    ):
         for var in variables:
             if var.name in seen:  # one variable, both settings objects (HELPLINE_SECRET, HOST, ...)
                 row = rows[seen[var.name]]
@@ -40,7 +41,7 @@ def settings_table() -> str:
 def test_the_settings_table_lists_every_variable_as_the_settings_objects_declare_it() -> None:
     text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     assert BEGIN in text and END in text, f"docs/operations.md needs the table between {BEGIN} and {END}"
-    documented = text[text.index(BEGIN) + len(BEGIN): text.index(END)].strip()
+    documented = text[text.index(BEGIN) + len(BEGIN) : text.index(END)].strip()
     expected = settings_table()
     assert documented == expected, "docs/operations.md settings table is out of date; it should read:\n" + expected
 

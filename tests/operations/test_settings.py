@@ -23,7 +23,8 @@ def test_a_misspelt_database_url_stops_the_process_instead_of_using_the_default(
     done = helpline(tmp_path, "migrate", HELPLINE_DATABSE_URL="postgresql+asyncpg://db/helpline")
     assert done.returncode == 2
     assert one_line(done.stderr).startswith(
-        "HELPLINE_DATABSE_URL: unknown setting (did you mean HELPLINE_DATABASE_URL?)")
+        "HELPLINE_DATABSE_URL: unknown setting (did you mean HELPLINE_DATABASE_URL?)"
+    )
     assert not (tmp_path / "helpline.db").exists()
 
 
@@ -33,8 +34,9 @@ def test_a_boolean_that_is_neither_true_nor_false_is_refused(tmp_path: Path) -> 
     assert one_line(done.stderr) == 'HELPLINE_AUTO_ASSIGN: expected true or false (also 1/0, yes/no), got "ture"'
 
 
-@pytest.mark.parametrize("word, value", [("true", True), ("YES", True), ("1", True), ("false", False),
-                                         ("No", False), ("0", False)])
+@pytest.mark.parametrize(
+    "word, value", [("true", True), ("YES", True), ("1", True), ("false", False), ("No", False), ("0", False)]
+)
 def test_booleans_accept_true_false_yes_no_one_zero(word: str, value: bool) -> None:
     assert Settings.from_env({"HELPLINE_AUTO_ASSIGN": word}).auto_assign is value
 
@@ -45,14 +47,17 @@ def test_booleans_accept_nothing_else(word: str) -> None:
         Settings.from_env({"HELPLINE_AUTO_ASSIGN": word})
 
 
-@pytest.mark.parametrize("variable, raw, accepts", [
-    ("PORT", "80x", "an integer from 1 to 65535"),
-    ("PORT", "70000", "an integer from 1 to 65535"),
-    ("HELPLINE_HEARTBEAT_S", "nan", "a number above 0"),
-    ("HELPLINE_FRAME_RATE_PER_S", "0", "a number above 0"),
-    ("HELPLINE_MAX_CONNECTIONS_PER_USER", "0", "an integer of at least 1"),
-    ("HELPLINE_LOG_FORMAT", "xml", "text or json"),
-])
+@pytest.mark.parametrize(
+    "variable, raw, accepts",
+    [
+        ("PORT", "80x", "an integer from 1 to 65535"),
+        ("PORT", "70000", "an integer from 1 to 65535"),
+        ("HELPLINE_HEARTBEAT_S", "nan", "a number above 0"),
+        ("HELPLINE_FRAME_RATE_PER_S", "0", "a number above 0"),
+        ("HELPLINE_MAX_CONNECTIONS_PER_USER", "0", "an integer of at least 1"),
+        ("HELPLINE_LOG_FORMAT", "xml", "text or json"),
+    ],
+)
 def test_a_bad_value_names_the_variable_and_what_it_accepts(variable: str, raw: str, accepts: str) -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({variable: raw})
@@ -72,8 +77,10 @@ def test_a_command_that_does_not_need_a_setting_does_not_read_it(tmp_path: Path)
 def test_a_bus_url_of_no_known_backend_stops_the_gateway(tmp_path: Path, url: str) -> None:
     done = helpline(tmp_path, "gateway", HELPLINE_REDIS_URL=url)
     assert done.returncode == 2
-    assert one_line(done.stderr) == (f'HELPLINE_REDIS_URL: expected a URL starting with redis://, rediss://, '
-                                     f'unix://, redis+sentinel:// or rediss+sentinel://, got "{url}"')
+    assert one_line(done.stderr) == (
+        f"HELPLINE_REDIS_URL: expected a URL starting with redis://, rediss://, "
+        f'unix://, redis+sentinel:// or rediss+sentinel://, got "{url}"'
+    )
 
 
 def test_open_bus_never_falls_back_to_memory_for_an_unknown_scheme() -> None:
@@ -97,8 +104,14 @@ def test_an_unreachable_database_stops_migrate(tmp_path: Path) -> None:
 
 
 def test_config_prints_every_setting_with_secrets_masked(tmp_path: Path) -> None:
-    done = helpline(tmp_path, "config", HELPLINE_DATABASE_URL="postgresql+asyncpg://app:hunter2@db:5432/helpline",
-                    HELPLINE_METRICS_TOKEN="scrape-me-please", HELPLINE_AUTO_ASSIGN="yes", PORT="9000")
+    done = helpline(
+        tmp_path,
+        "config",
+        HELPLINE_DATABASE_URL="postgresql+asyncpg://app:hunter2@db:5432/helpline",
+        HELPLINE_METRICS_TOKEN="scrape-me-please",
+        HELPLINE_AUTO_ASSIGN="yes",
+        PORT="9000",
+    )
     assert done.returncode == 0, done.stderr
     shown = dict(line.split(None, 1) for line in done.stdout.splitlines())
     assert shown["HELPLINE_DATABASE_URL"] == "postgresql+asyncpg://app:********@db:5432/helpline"

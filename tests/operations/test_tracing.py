@@ -43,8 +43,11 @@ def test_a_span_per_request_and_per_commit(tmp_path: Path) -> None:
         anna = {"Authorization": "Bearer " + issue_token(SECRET, "anna", "Anna", "pro", "customer")}
         base = f"http://127.0.0.1:{port}"
         ticket = httpx.post(base + "/api/tickets", headers=anna, json={"subject": "Orders", "body": "stuck"}).json()
-        sent = httpx.post(f"{base}/api/tickets/{ticket['id']}/messages", headers=anna,
-                          json={"body": "still stuck", "client_id": "c-1"})
+        sent = httpx.post(
+            f"{base}/api/tickets/{ticket['id']}/messages",
+            headers=anna,
+            json={"body": "still stuck", "client_id": "c-1"},
+        )
         assert sent.status_code == 201, sent.text
     finally:
         server.should_exit = True
@@ -53,8 +56,9 @@ def test_a_span_per_request_and_per_commit(tmp_path: Path) -> None:
     request = spans["POST /api/tickets/{id}/messages"]
     assert request.attributes["http.response.status_code"] == 201
     assert request.attributes["helpline.request_id"] == sent.headers["x-request-id"]
-    commits = [s for s in exporter.get_finished_spans() if s.name == "helpline.commit"
-               and s.attributes["helpline.seq"] == 2]
+    commits = [
+        s for s in exporter.get_finished_spans() if s.name == "helpline.commit" and s.attributes["helpline.seq"] == 2
+    ]
     assert len(commits) == 1 and commits[0].parent.span_id == request.context.span_id
     assert commits[0].attributes["helpline.ticket"] == ticket["id"]
 

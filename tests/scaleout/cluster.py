@@ -25,10 +25,15 @@ class Cluster:
         self.database_url = database_url
         self.redis_url = redis_url
         self.prefix = f"hltest-{secrets.token_hex(6)}"
-        self.env = {"HELPLINE_KEY_PREFIX": self.prefix, "HELPLINE_HEARTBEAT_S": str(HEARTBEAT_S),
-                    "HELPLINE_PRESENCE_TTL_S": str(PRESENCE_TTL_S), "HELPLINE_TYPING_TTL_S": "3",
-                    "HELPLINE_FRAME_RATE_PER_S": "100000", "HELPLINE_FRAME_BURST": "100000",
-                    "HELPLINE_WORKER_CLAIM_IDLE_S": "1"}
+        self.env = {
+            "HELPLINE_KEY_PREFIX": self.prefix,
+            "HELPLINE_HEARTBEAT_S": str(HEARTBEAT_S),
+            "HELPLINE_PRESENCE_TTL_S": str(PRESENCE_TTL_S),
+            "HELPLINE_TYPING_TTL_S": "3",
+            "HELPLINE_FRAME_RATE_PER_S": "100000",
+            "HELPLINE_FRAME_BURST": "100000",
+            "HELPLINE_WORKER_CLAIM_IDLE_S": "1",
+        }
         self.nodes: list[Gateway] = []
         self.workers: list[Worker] = []
 
@@ -55,9 +60,11 @@ def person(sub: str, role: str = "customer", plan: str = "pro") -> str:
 
 async def open_ticket(node: Gateway, customer: str) -> str:
     async with httpx.AsyncClient(base_url=node.url) as http:
-        response = await http.post("/api/tickets", headers={"Authorization": f"Bearer {customer}"},
-                                   json={"subject": "Orders stuck", "body": "My limit order is stuck.",
-                                         "category": "bug"})
+        response = await http.post(
+            "/api/tickets",
+            headers={"Authorization": f"Bearer {customer}"},
+            json={"subject": "Orders stuck", "body": "My limit order is stuck.", "category": "bug"},
+        )
         assert response.status_code == 201, response.text
         return str(response.json()["id"])
 
@@ -82,6 +89,7 @@ async def wait_for_history(database_url: str, ticket: str, count: int, timeout: 
 @contextlib.asynccontextmanager
 async def kept_alive(*clients: Client) -> AsyncIterator[None]:
     """Clients that ping, as the widget does, so a short test heartbeat does not close them as silent."""
+
     async def ping(client: Client) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_S / 2)

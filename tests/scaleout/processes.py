@@ -19,8 +19,14 @@ class Worker:
     """A real `helpline worker` process."""
 
     def __init__(self, database_url: str, redis_url: str, prefix: str, **env: str) -> None:
-        self.env = {**os.environ, "HELPLINE_SECRET": SECRET, "HELPLINE_DATABASE_URL": database_url,
-                    "HELPLINE_REDIS_URL": redis_url, "HELPLINE_KEY_PREFIX": prefix, **env}
+        self.env = {
+            **os.environ,
+            "HELPLINE_SECRET": SECRET,
+            "HELPLINE_DATABASE_URL": database_url,
+            "HELPLINE_REDIS_URL": redis_url,
+            "HELPLINE_KEY_PREFIX": prefix,
+            **env,
+        }
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "Worker":
@@ -53,8 +59,18 @@ class PrivateRedis:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         persistence = ["--appendonly", "yes", "--appendfsync", "always"] if durable else ["--appendonly", "no"]
-        self.args = [str(binary), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                     "--dir", str(directory), *persistence]
+        self.args = [
+            str(binary),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(directory),
+            *persistence,
+        ]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "PrivateRedis":

@@ -50,13 +50,24 @@ class SentinelDeployment:
                 f"port {port}\nbind 127.0.0.1\ndir {self.directory}\n"
                 f"sentinel monitor {SERVICE} 127.0.0.1 {self.servers[0].port} 2\n"
                 f"sentinel down-after-milliseconds {SERVICE} {DOWN_AFTER_MS}\n"
-                f"sentinel failover-timeout {SERVICE} 10000\nsentinel parallel-syncs {SERVICE} 2\n")
-            self.sentinels.append(subprocess.Popen([*self.sentinel_command, str(config), *self.sentinel_flag],
-                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        self.wait_until(lambda: all(len(self._ask(p, "SENTINEL", "REPLICAS", SERVICE) or []) == 2
-                                    and self._ask(p, "SENTINEL", "SENTINELS", SERVICE) is not None
-                                    and len(self._ask(p, "SENTINEL", "SENTINELS", SERVICE)) == 2
-                                    for p in self.sentinel_ports), "the sentinels did not see the replicas")
+                f"sentinel failover-timeout {SERVICE} 10000\nsentinel parallel-syncs {SERVICE} 2\n"
+            )
+            self.sentinels.append(
+                subprocess.Popen(
+                    [*self.sentinel_command, str(config), *self.sentinel_flag],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        self.wait_until(
+            lambda: all(
+                len(self._ask(p, "SENTINEL", "REPLICAS", SERVICE) or []) == 2
+                and self._ask(p, "SENTINEL", "SENTINELS", SERVICE) is not None
+                and len(self._ask(p, "SENTINEL", "SENTINELS", SERVICE)) == 2
+                for p in self.sentinel_ports
+            ),
+            "the sentinels did not see the replicas",
+        )
         self.until_replicating(2)  # both in sync: a MIN_REPLICAS test's first WAIT must not race the first sync
         return self
 
@@ -89,8 +100,11 @@ class SentinelDeployment:
         return self.until_switched(old)
 
     def until_switched(self, old: PrivateRedis, timeout: float = 20.0) -> PrivateRedis:
-        self.wait_until(lambda: self.primary() is not old and self._role(self.primary()) == b"master",
-                        "the sentinels did not switch the primary", timeout)
+        self.wait_until(
+            lambda: self.primary() is not old and self._role(self.primary()) == b"master",
+            "the sentinels did not switch the primary",
+            timeout,
+        )
         return self.primary()
 
     def _role(self, server: PrivateRedis) -> object:
@@ -103,17 +117,25 @@ class SentinelDeployment:
         args = server.args
         if "--replicaof" in args:
             at = args.index("--replicaof")
-            args[at:at + 3] = []
+            args[at : at + 3] = []
         server.args = [*args, "--replicaof", "127.0.0.1", str(primary.port)]
         server.start()
 
     def until_replicating(self, count: int, timeout: float = 20.0) -> None:
         """Until the primary has `count` replicas online (after a kill, the old primary rejoins as one)."""
+
         def online() -> bool:
             info = self._ask(self.primary().port, "INFO", "replication")
             assert isinstance(info, dict)
-            return sum(1 for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)
-                       and v.get("state") == "online") >= count
+            return (
+                sum(
+                    1
+                    for k, v in info.items()
+                    if k.startswith("slave") and isinstance(v, dict) and v.get("state") == "online"
+                )
+                >= count
+            )
+
         self.wait_until(online, f"the primary never had {count} replicas online", timeout)
 
     @staticmethod

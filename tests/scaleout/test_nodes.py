@@ -8,8 +8,16 @@ from typing import Callable
 
 import httpx
 
-from tests.scaleout.cluster import (HEARTBEAT_S, PRESENCE_TTL_S, Cluster, kept_alive, open_ticket, person, seen_seqs,
-                                    wait_for_history)
+from tests.scaleout.cluster import (
+    HEARTBEAT_S,
+    PRESENCE_TTL_S,
+    Cluster,
+    kept_alive,
+    open_ticket,
+    person,
+    seen_seqs,
+    wait_for_history,
+)
 from tests.scaleout.processes import Worker
 from tests.services import Gateway, free_port
 from tests.wsclient import Client
@@ -60,8 +68,11 @@ async def test_customer_and_agent_on_different_nodes_see_each_other(cluster: Clu
         offline = await alice.expect("presence", ticket=ticket, online=False)
         assert offline["user"]["name"] == "Anna"
     stored = await wait_for_history(cluster.database_url, ticket, 3)
-    assert [(m.seq, m.body) for m in stored] == [(1, "My limit order is stuck."), (2, "It is still stuck"),
-                                                 (3, "Cancelling it for you now")]
+    assert [(m.seq, m.body) for m in stored] == [
+        (1, "My limit order is stuck."),
+        (2, "It is still stuck"),
+        (3, "Cancelling it for you now"),
+    ]
     assert worker.stop() == 0  # SIGTERM: a clean stop after the batch in hand
     await alice.close()
 
@@ -85,8 +96,12 @@ async def test_worker_killed_mid_burst_leaves_every_acked_message_once(cluster: 
     # With no worker alive the node's /metrics shows the unwritten messages; then the lag drains to zero.
     assert await worker_lag(node, lambda lag: lag >= 300) >= 300
     metrics_port = free_port()
-    replacement = Worker(cluster.database_url, cluster.redis_url, cluster.prefix,
-                         **{**cluster.env, "HELPLINE_WORKER_METRICS_PORT": str(metrics_port)}).start()
+    replacement = Worker(
+        cluster.database_url,
+        cluster.redis_url,
+        cluster.prefix,
+        **{**cluster.env, "HELPLINE_WORKER_METRICS_PORT": str(metrics_port)},
+    ).start()
     cluster.workers.append(replacement)  # it claims what the dead one left pending
     stored = await wait_for_history(cluster.database_url, ticket, 501)
     assert [m.seq for m in stored] == list(range(1, 502))  # once each, no gap
@@ -123,8 +138,9 @@ async def test_client_of_a_killed_node_recovers_on_another_with_since(cluster: C
         for i in range(5):
             await alice.say(ticket, f"missed {i}")
         # Offline for everyone once her presence expires unrenewed: within about two heartbeats (plus slack).
-        offline = await alice.expect("presence", ticket=ticket, online=False,
-                                     timeout=2 * HEARTBEAT_S + PRESENCE_TTL_S + 2)
+        offline = await alice.expect(
+            "presence", ticket=ticket, online=False, timeout=2 * HEARTBEAT_S + PRESENCE_TTL_S + 2
+        )
         assert offline["user"]["name"] == "Anna"
 
         back = await Client.connect(b.ws_url, anna_token)  # the load balancer sends her to node B

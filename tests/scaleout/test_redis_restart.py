@@ -50,8 +50,9 @@ async def send_refused(client: Client, ticket: str, client_id: str) -> dict:
 
 
 @pytest.mark.parametrize("private_redis", ["aof"], indirect=True)
-async def test_redis_restart_with_aof_loses_nothing_acked(restart_cluster: Cluster,
-                                                          private_redis: PrivateRedis) -> None:
+async def test_redis_restart_with_aof_loses_nothing_acked(
+    restart_cluster: Cluster, private_redis: PrivateRedis
+) -> None:
     node = restart_cluster.node()
     restart_cluster.worker()
     anna_token = person("anna")
@@ -80,8 +81,9 @@ async def test_redis_restart_with_aof_loses_nothing_acked(restart_cluster: Clust
 
 
 @pytest.mark.parametrize("private_redis", ["volatile"], indirect=True)
-async def test_redis_restart_without_persistence_never_reuses_a_seq(restart_cluster: Cluster,
-                                                                    private_redis: PrivateRedis) -> None:
+async def test_redis_restart_without_persistence_never_reuses_a_seq(
+    restart_cluster: Cluster, private_redis: PrivateRedis
+) -> None:
     node = restart_cluster.node()
     restart_cluster.worker()
     anna_token = person("anna")

@@ -31,8 +31,9 @@ def sentinel_cluster(pg_url: str, sentinels: SentinelDeployment) -> Iterator[Clu
     cluster.stop()
 
 
-async def send_until_acked(client: Client, ticket: str, client_id: str, refusals: list[dict[str, Any]],
-                           timeout: float = 20.0) -> int:
+async def send_until_acked(
+    client: Client, ticket: str, client_id: str, refusals: list[dict[str, Any]], timeout: float = 20.0
+) -> int:
     """Send, and on `unavailable` send again with the same client_id (as the widget does); the acked seq."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -57,13 +58,15 @@ async def first_answer(client: Client, client_id: str) -> dict[str, Any]:
 
 
 def is_answer(frame: dict[str, Any], client_id: str) -> bool:
-    return (frame.get("type") == "ack" and frame.get("client_id") == client_id) or \
-        (frame.get("type") == "error" and frame.get("ref") == client_id)
+    return (frame.get("type") == "ack" and frame.get("client_id") == client_id) or (
+        frame.get("type") == "error" and frame.get("ref") == client_id
+    )
 
 
 @pytest.mark.parametrize("how", ["sentinel failover", "kill -9 of the primary"])
-async def test_a_failover_while_sending_loses_nothing_acked(sentinel_cluster: Cluster, sentinels: SentinelDeployment,
-                                                           how: str) -> None:
+async def test_a_failover_while_sending_loses_nothing_acked(
+    sentinel_cluster: Cluster, sentinels: SentinelDeployment, how: str
+) -> None:
     node = sentinel_cluster.node()
     sentinel_cluster.worker()
     anna_token = person("anna")
@@ -108,8 +111,9 @@ async def test_a_failover_while_sending_loses_nothing_acked(sentinel_cluster: Cl
     await anna.close()
 
 
-async def test_with_min_replicas_a_commit_no_replica_has_is_not_acked(sentinel_cluster: Cluster,
-                                                                     sentinels: SentinelDeployment) -> None:
+async def test_with_min_replicas_a_commit_no_replica_has_is_not_acked(
+    sentinel_cluster: Cluster, sentinels: SentinelDeployment
+) -> None:
     sentinel_cluster.env["HELPLINE_REDIS_MIN_REPLICAS"] = "1"
     node = sentinel_cluster.node()
     sentinel_cluster.worker()

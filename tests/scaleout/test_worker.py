@@ -37,8 +37,9 @@ async def start_worker(store: TicketStore, redis_prefix: str) -> AsyncIterator[C
     running: list[tuple[PersistenceWorker, asyncio.Task[None]]] = []
 
     def start(claim_idle_s: float = 30.0) -> PersistenceWorker:
-        settings = Settings(database_url=store.url, redis_url=REDIS_URL, key_prefix=redis_prefix,
-                            worker_claim_idle_s=claim_idle_s)
+        settings = Settings(
+            database_url=store.url, redis_url=REDIS_URL, key_prefix=redis_prefix, worker_claim_idle_s=claim_idle_s
+        )
         worker = PersistenceWorker(settings)
         running.append((worker, asyncio.create_task(worker.run())))
         return worker
@@ -62,8 +63,12 @@ async def wait_for_history(store: TicketStore, ticket: str, count: int, timeout:
 
 
 async def test_every_committed_message_is_written_once_and_the_stream_trimmed(
-        bus: RedisBus, store: TicketStore, start_worker: Callable[..., PersistenceWorker],
-        redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    bus: RedisBus,
+    store: TicketStore,
+    start_worker: Callable[..., PersistenceWorker],
+    redis_client: aioredis.Redis,
+    redis_prefix: str,
+) -> None:
     ticket = new_ticket()
     await asyncio.gather(*(bus.commit(draft(ticket, f"c{i}")) for i in range(300)))
     start_worker()
@@ -81,8 +86,12 @@ async def test_every_committed_message_is_written_once_and_the_stream_trimmed(
 
 
 async def test_entries_a_dead_worker_left_pending_are_claimed_and_never_trimmed(
-        bus: RedisBus, store: TicketStore, start_worker: Callable[..., PersistenceWorker],
-        redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    bus: RedisBus,
+    store: TicketStore,
+    start_worker: Callable[..., PersistenceWorker],
+    redis_client: aioredis.Redis,
+    redis_prefix: str,
+) -> None:
     ticket = new_ticket()
     stream = f"{redis_prefix}:persist"
     for i in range(40):
@@ -103,7 +112,8 @@ async def test_entries_a_dead_worker_left_pending_are_claimed_and_never_trimmed(
 
 
 async def test_several_workers_share_the_stream(
-        bus: RedisBus, store: TicketStore, start_worker: Callable[..., PersistenceWorker]) -> None:
+    bus: RedisBus, store: TicketStore, start_worker: Callable[..., PersistenceWorker]
+) -> None:
     tickets = [new_ticket() for _ in range(3)]
     start_worker()
     start_worker()

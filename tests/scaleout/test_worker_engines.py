@@ -42,8 +42,9 @@ async def bus(store: TicketStore, redis_prefix: str) -> AsyncIterator[RedisBus]:
 
 @contextlib.asynccontextmanager
 async def running_worker(store: TicketStore, prefix: str, claim_idle_s: float = 30.0) -> AsyncIterator[None]:
-    worker = PersistenceWorker(Settings(database_url=store.url, redis_url=REDIS_URL, key_prefix=prefix,
-                                        worker_claim_idle_s=claim_idle_s))
+    worker = PersistenceWorker(
+        Settings(database_url=store.url, redis_url=REDIS_URL, key_prefix=prefix, worker_claim_idle_s=claim_idle_s)
+    )
     task = asyncio.create_task(worker.run())
     try:
         yield
@@ -70,22 +71,43 @@ async def has_written(store: TicketStore, ticket: str, count: int) -> bool:
 
 async def message_event_count(store: TicketStore, ticket: str) -> int:
     async with store.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(OutboxEvent).where(
-            OutboxEvent.ticket_id == ticket, OutboxEvent.type == "message.created")) or 0)
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(OutboxEvent.ticket_id == ticket, OutboxEvent.type == "message.created")
+            )
+            or 0
+        )
 
 
 async def test_a_backlog_lands_once_in_order_with_the_events_an_endpoint_takes(
-        bus: RedisBus, store: TicketStore, redis_prefix: str) -> None:  # noqa: F811
+    bus: RedisBus,
+    store: TicketStore,
+    redis_prefix: str,  # noqa: F811
+) -> None:
     now = utcnow()
     async with store.sessions.begin() as session:
-        session.add(WebhookEndpoint(id="whk_" + secrets.token_hex(6), url="http://127.0.0.1:9/hook",
-                                    secret="whsec_test", events=["message.created"], include_internal=False,
-                                    description="", active=True, failing=False, created_by="admin",
-                                    created_at=now, updated_at=now))
+        session.add(
+            WebhookEndpoint(
+                id="whk_" + secrets.token_hex(6),
+                url="http://127.0.0.1:9/hook",
+                secret="whsec_test",
+                events=["message.created"],
+                include_internal=False,
+                description="",
+                active=True,
+                failing=False,
+                created_by="admin",
+                created_at=now,
+                updated_at=now,
+            )
+        )
     tickets = [new_ticket() for _ in range(3)]
     for t in tickets:
-        await asyncio.gather(*(bus.commit(draft(t, f"c{i}", internal=i % 10 == 0, role="agent"))
-                               for i in range(1, 1201)))
+        await asyncio.gather(
+            *(bus.commit(draft(t, f"c{i}", internal=i % 10 == 0, role="agent")) for i in range(1, 1201))
+        )
     async with running_worker(store, redis_prefix):
         for t in tickets:
             await until(lambda: has_written(store, t, 1200), f"1200 messages of {t} written")
@@ -95,7 +117,10 @@ async def test_a_backlog_lands_once_in_order_with_the_events_an_endpoint_takes(
 
 
 async def test_a_batch_written_but_never_acknowledged_is_replayed_without_a_duplicate(
-        bus: RedisBus, store: TicketStore, redis_prefix: str) -> None:  # noqa: F811
+    bus: RedisBus,
+    store: TicketStore,
+    redis_prefix: str,  # noqa: F811
+) -> None:
     ticket = new_ticket()
     stream = f"{redis_prefix}:persist"
     for i in range(60):

@@ -71,12 +71,15 @@ async def test_loopback_client_under_a_foreign_host_name_gets_404(host: str) -> 
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("client,base_url", [
-    (("127.0.0.1", 40000), "http://127.0.0.1:8000"),
-    (("127.0.0.1", 40000), "http://localhost:8000"),
-    (("::1", 40000), "http://[::1]:8000"),
-    (("::ffff:127.0.0.1", 40000), "http://127.0.0.1:8000"),
-])
+@pytest.mark.parametrize(
+    "client,base_url",
+    [
+        (("127.0.0.1", 40000), "http://127.0.0.1:8000"),
+        (("127.0.0.1", 40000), "http://localhost:8000"),
+        (("::1", 40000), "http://[::1]:8000"),
+        (("::ffff:127.0.0.1", 40000), "http://127.0.0.1:8000"),
+    ],
+)
 async def test_loopback_client_under_a_loopback_name_gets_tokens(client: tuple[str, int], base_url: str) -> None:
     async with demo_client(client, base_url) as http:
         response = await http.get("/demo/tokens")

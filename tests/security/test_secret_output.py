@@ -25,17 +25,31 @@ from tests.wsclient import Client
 def start(command: str, tmp_path: Path, secret: str | None) -> tuple[subprocess.Popen[str], str]:
     port, status_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")}
-    env.update({"PORT": str(port), "STATUS_PORT": str(status_port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1",
-                "HELPLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'helpline.db'}",
-                "HELPLINE_STATUS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'status.db'}",
-                "HELPLINE_ATTACHMENTS_DIR": str(tmp_path / "attachments")})
+    env.update(
+        {
+            "PORT": str(port),
+            "STATUS_PORT": str(status_port),
+            "HOST": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+            "HELPLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'helpline.db'}",
+            "HELPLINE_STATUS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'status.db'}",
+            "HELPLINE_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
+        }
+    )
     if secret is not None:
         env["HELPLINE_SECRET"] = secret
     if command == "gateway":
-        subprocess.run([sys.executable, "-m", "helpline.cli", "migrate"], env=env, cwd=ROOT, check=True,
-                       capture_output=True)
-    process = subprocess.Popen([sys.executable, "-m", "helpline.cli", command], env=env, cwd=ROOT, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        subprocess.run(
+            [sys.executable, "-m", "helpline.cli", "migrate"], env=env, cwd=ROOT, check=True, capture_output=True
+        )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "helpline.cli", command],
+        env=env,
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -67,8 +81,11 @@ async def traffic(base: str, secret: str) -> list[str]:
     expired = issue_token(secret, "old", "Old", "pro", "customer", ttl_s=-60)
     ws_url = base.replace("http", "ws") + "/ws"
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-        opened = await http.post("/api/tickets", headers={"Authorization": f"Bearer {good}"},
-                                 json={"subject": "Orders stuck", "body": "still stuck"})
+        opened = await http.post(
+            "/api/tickets",
+            headers={"Authorization": f"Bearer {good}"},
+            json={"subject": "Orders stuck", "body": "still stuck"},
+        )
         assert opened.status_code == 201, opened.text
         ticket = opened.json()["id"]
         for token in (forged, expired, "garbage"):

@@ -66,8 +66,7 @@ class FakeGateway:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, mode: str = "ok") -> None:
-        self.proc = subprocess.Popen([sys.executable, str(FAKE_GATEWAY), str(self.port), mode],
-                                     stdout=subprocess.PIPE)
+        self.proc = subprocess.Popen([sys.executable, str(FAKE_GATEWAY), str(self.port), mode], stdout=subprocess.PIPE)
         assert self.proc.stdout is not None
         assert self.proc.stdout.readline().strip() == b"listening"
 
@@ -105,6 +104,7 @@ def _create_database() -> str:
             return name
         finally:
             await conn.close()
+
     try:
         return _in_own_loop(create)
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
@@ -120,6 +120,7 @@ def _drop_database(name: str) -> None:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
     _in_own_loop(drop)
 
 

@@ -22,8 +22,11 @@ class Readyz(BaseHTTPRequestHandler):
             self.send_response(404)
             self.end_headers()
             return
-        body = json.dumps({"status": "ok", "checks": {"database": True, "bus": True}} if ok else
-                          {"status": "unavailable", "checks": {"database": False, "bus": True}}).encode()
+        body = json.dumps(
+            {"status": "ok", "checks": {"database": True, "bus": True}}
+            if ok
+            else {"status": "unavailable", "checks": {"database": False, "bus": True}}
+        ).encode()
         self.send_response(200 if ok else 503)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))

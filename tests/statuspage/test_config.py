@@ -17,13 +17,16 @@ def test_packaged_file_lists_the_platform_services_with_support_chat_probed() ->
     assert [c.position for c in page.components] == list(range(1, len(ids) + 1))
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("[page]\nname='x'\n", "at least one"),
-    ("[[components]]\nid='Bad Id'\nname='x'\n", "id must match"),
-    ("[[components]]\nid='a'\nname='A'\n[[components]]\nid='a'\nname='B'\n", "appears twice"),
-    ("[[components]]\nid='a'\nname='A'\nprobe='ping'\n", "probe must be"),
-    ("[[components]\n", "components.toml"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[page]\nname='x'\n", "at least one"),
+        ("[[components]]\nid='Bad Id'\nname='x'\n", "id must match"),
+        ("[[components]]\nid='a'\nname='A'\n[[components]]\nid='a'\nname='B'\n", "appears twice"),
+        ("[[components]]\nid='a'\nname='A'\nprobe='ping'\n", "probe must be"),
+        ("[[components]\n", "components.toml"),
+    ],
+)
 def test_bad_components_file_is_refused_with_a_reason(tmp_path: Path, text: str, message: str) -> None:
     file = tmp_path / "components.toml"
     file.write_text(text)
@@ -36,8 +39,9 @@ def test_the_status_service_imports_nothing_of_the_gateway_but_the_token_check_a
     import subprocess
     import sys
 
-    code = ("import sys, statuspage.app; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('realtime', 'persistence', 'support', 'helpline')))")
+    code = (
+        "import sys, statuspage.app; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('realtime', 'persistence', 'support', 'helpline')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert set(ast.literal_eval(out)) <= {"support", "support.core", "support.core.tokens",
-                                                  "support.core.environment"}
+    assert set(ast.literal_eval(out)) <= {"support", "support.core", "support.core.tokens", "support.core.environment"}

@@ -33,8 +33,9 @@ async def wait_for_chat(http: httpx.AsyncClient, wanted: str) -> str:
 
 async def test_support_chat_goes_down_with_the_gateway_and_comes_back(gateway: FakeGateway, sqlite_url: str) -> None:
     gateway.start("flaky")  # every second /readyz fails: hysteresis must not flap the component
-    settings = StatusSettings(secret=SECRET, status_database_url=sqlite_url, status_probe_urls=(gateway.url,),
-                        status_probe_interval_s=0.05)
+    settings = StatusSettings(
+        secret=SECRET, status_database_url=sqlite_url, status_probe_urls=(gateway.url,), status_probe_interval_s=0.05
+    )
     with serve(create_app(settings)) as base:
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
             for _ in range(20):  # about 20 probe rounds of alternating failures
@@ -59,8 +60,9 @@ async def test_support_chat_goes_down_with_the_gateway_and_comes_back(gateway: F
 
 async def test_a_gateway_answering_503_counts_as_down(gateway: FakeGateway, sqlite_url: str) -> None:
     gateway.start("unavailable")
-    settings = StatusSettings(secret=SECRET, status_database_url=sqlite_url, status_probe_urls=(gateway.url,),
-                        status_probe_interval_s=0.05)
+    settings = StatusSettings(
+        secret=SECRET, status_database_url=sqlite_url, status_probe_urls=(gateway.url,), status_probe_interval_s=0.05
+    )
     with serve(create_app(settings)) as base:
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
             await wait_for_chat(http, "major_outage")

@@ -35,9 +35,17 @@ def base(sqlite_url: str) -> Iterator[str]:
 async def test_incident_lifecycle_ends_in_history_and_the_feed(store_url: str) -> None:
     with serve(create_app(settings_for(store_url))) as base:
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-            r = await http.post("/api/incidents", headers=token("admin"), json={
-                "name": "Support chat replies delayed", "status": "investigating", "impact": "major",
-                "body": "Messages take minutes to arrive.", "components": ["support-chat"]})
+            r = await http.post(
+                "/api/incidents",
+                headers=token("admin"),
+                json={
+                    "name": "Support chat replies delayed",
+                    "status": "investigating",
+                    "impact": "major",
+                    "body": "Messages take minutes to arrive.",
+                    "components": ["support-chat"],
+                },
+            )
             assert r.status_code == 201
             incident = r.json()
             assert isinstance(incident["id"], str) and incident["resolved_at"] is None
@@ -49,19 +57,29 @@ async def test_incident_lifecycle_ends_in_history_and_the_feed(store_url: str) -
             assert [i["id"] for i in status["incidents"]] == [incident["id"]]
 
             for step in ("identified", "monitoring", "resolved"):
-                r = await http.post(f"/api/incidents/{incident['id']}/updates", headers=token("admin"),
-                                    json={"status": step, "body": f"Now {step}."})
+                r = await http.post(
+                    f"/api/incidents/{incident['id']}/updates",
+                    headers=token("admin"),
+                    json={"status": step, "body": f"Now {step}."},
+                )
                 assert r.status_code == 201 and r.json()["status"] == step
-            r = await http.post(f"/api/incidents/{incident['id']}/updates", headers=token("admin"),
-                                json={"status": "monitoring", "body": "again"})
+            r = await http.post(
+                f"/api/incidents/{incident['id']}/updates",
+                headers=token("admin"),
+                json={"status": "monitoring", "body": "again"},
+            )
             assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
 
             status = (await http.get("/api/status")).json()
             assert status["overall"] == "operational" and status["incidents"] == []
             history = (await http.get("/api/incidents", params={"state": "resolved"})).json()["incidents"]
             assert [i["id"] for i in history] == [incident["id"]]
-            assert [u["status"] for u in history[0]["updates"]] == ["resolved", "monitoring", "identified",
-                                                                   "investigating"]
+            assert [u["status"] for u in history[0]["updates"]] == [
+                "resolved",
+                "monitoring",
+                "identified",
+                "investigating",
+            ]
             assert history[0]["resolved_at"] is not None
 
             feed = ET.fromstring((await http.get("/history.atom")).content)
@@ -71,7 +89,7 @@ async def test_incident_lifecycle_ends_in_history_and_the_feed(store_url: str) -
             assert (await http.get("/feed.atom")).headers["content-type"].startswith("application/atom+xml")
 
             page = (await http.get("/")).text
-            past = page[page.index('id="history"'):]
+            past = page[page.index('id="history"') :]
             assert "Support chat replies delayed" in past and "Now resolved." in past
             assert (await http.get(f"/incidents/{incident['id']}")).status_code == 200
 
@@ -101,14 +119,23 @@ async def test_admin_tokens_from_the_identity_provider_may_write(sqlite_url: str
         with serve(create_app(settings)) as base:
             async with httpx.AsyncClient(base_url=base, timeout=10) as http:
                 incident = {"name": "Charts slow", "status": "investigating", "body": "Looking into it."}
-                r = await http.post("/api/incidents", json=incident,
-                                    headers={"authorization": f"Bearer {admin.sign('ops', role='admin')}"})
+                r = await http.post(
+                    "/api/incidents",
+                    json=incident,
+                    headers={"authorization": f"Bearer {admin.sign('ops', role='admin')}"},
+                )
                 assert r.status_code == 201, r.text
-                r = await http.post("/api/incidents", json=incident,  # same kid, a key the provider never had
-                                    headers={"authorization": f"Bearer {impostor.sign('ops', role='admin')}"})
+                r = await http.post(
+                    "/api/incidents",
+                    json=incident,  # same kid, a key the provider never had
+                    headers={"authorization": f"Bearer {impostor.sign('ops', role='admin')}"},
+                )
                 assert r.status_code == 401
-                r = await http.post("/api/incidents", json=incident,
-                                    headers={"authorization": f"Bearer {admin.sign('ed', role='agent')}"})
+                r = await http.post(
+                    "/api/incidents",
+                    json=incident,
+                    headers={"authorization": f"Bearer {admin.sign('ed', role='agent')}"},
+                )
                 assert r.status_code == 403
     finally:
         provider.stop()
@@ -116,23 +143,25 @@ async def test_admin_tokens_from_the_identity_provider_may_write(sqlite_url: str
 
 async def test_bad_incident_bodies_are_refused(base: str) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=10, headers=token("admin")) as http:
-        for body in ({"name": "x", "status": "exploding", "body": "y"},
-                     {"name": "x", "status": "investigating", "body": "y", "impact": "huge"},
-                     {"name": "x", "status": "investigating", "body": "y", "components": ["nope"]},
-                     {"name": " ", "status": "investigating", "body": "y"},
-                     {"status": "investigating"}):
+        for body in (
+            {"name": "x", "status": "exploding", "body": "y"},
+            {"name": "x", "status": "investigating", "body": "y", "impact": "huge"},
+            {"name": "x", "status": "investigating", "body": "y", "components": ["nope"]},
+            {"name": " ", "status": "investigating", "body": "y"},
+            {"status": "investigating"},
+        ):
             r = await http.post("/api/incidents", json=body)
             assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request", body
         r = await http.post("/api/incidents", content=b"not json")
         assert r.status_code == 400
-        assert (await http.post("/api/incidents/nope/updates", json={"status": "resolved", "body": "x"})
-                ).status_code == 404
+        assert (
+            await http.post("/api/incidents/nope/updates", json={"status": "resolved", "body": "x"})
+        ).status_code == 404
 
 
 async def test_admin_sets_a_component_and_v2_reports_it(base: str) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-        r = await http.patch("/api/components/trading", json={"status": "degraded_performance"},
-                             headers=token("admin"))
+        r = await http.patch("/api/components/trading", json={"status": "degraded_performance"}, headers=token("admin"))
         assert r.status_code == 200
         status = (await http.get("/api/v2/status.json")).json()
         assert set(status) == {"page", "status"}
@@ -141,28 +170,70 @@ async def test_admin_sets_a_component_and_v2_reports_it(base: str) -> None:
         comps = (await http.get("/api/v2/components.json")).json()["components"]
         trading = next(c for c in comps if c["id"] == "trading")
         assert trading["status"] == "degraded_performance"
-        assert {"id", "name", "status", "created_at", "updated_at", "position", "description", "showcase",
-                "start_date", "group_id", "page_id", "group", "only_show_if_degraded"} <= set(trading)
+        assert {
+            "id",
+            "name",
+            "status",
+            "created_at",
+            "updated_at",
+            "position",
+            "description",
+            "showcase",
+            "start_date",
+            "group_id",
+            "page_id",
+            "group",
+            "only_show_if_degraded",
+        } <= set(trading)
         assert (await http.get("/api/status")).json()["overall"] == "degraded"
-        assert (await http.patch("/api/components/nope", json={"status": "operational"},
-                                 headers=token("admin"))).status_code == 404
+        assert (
+            await http.patch("/api/components/nope", json={"status": "operational"}, headers=token("admin"))
+        ).status_code == 404
 
 
 async def test_v2_incidents_and_maintenances_have_the_statuspage_shapes(base: str) -> None:
     now = datetime.now(timezone.utc)
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
         admin = token("admin")
-        inc = (await http.post("/api/incidents", headers=admin, json={
-            "name": "Alerts late", "status": "identified", "impact": "critical", "body": "Queue backlog.",
-            "components": ["alerts"]})).json()
-        later = (await http.post("/api/maintenances", headers=admin, json={
-            "name": "Database upgrade", "body": "Sign-in paused.", "components": ["sign-in"],
-            "scheduled_for": (now + timedelta(days=1)).isoformat(),
-            "scheduled_until": (now + timedelta(days=1, hours=1)).isoformat()})).json()
-        running = (await http.post("/api/maintenances", headers=admin, json={
-            "name": "Feed failover drill", "body": "Quotes may pause.", "components": ["data-feeds"],
-            "scheduled_for": (now - timedelta(minutes=5)).isoformat(),
-            "scheduled_until": (now + timedelta(hours=1)).isoformat()})).json()
+        inc = (
+            await http.post(
+                "/api/incidents",
+                headers=admin,
+                json={
+                    "name": "Alerts late",
+                    "status": "identified",
+                    "impact": "critical",
+                    "body": "Queue backlog.",
+                    "components": ["alerts"],
+                },
+            )
+        ).json()
+        later = (
+            await http.post(
+                "/api/maintenances",
+                headers=admin,
+                json={
+                    "name": "Database upgrade",
+                    "body": "Sign-in paused.",
+                    "components": ["sign-in"],
+                    "scheduled_for": (now + timedelta(days=1)).isoformat(),
+                    "scheduled_until": (now + timedelta(days=1, hours=1)).isoformat(),
+                },
+            )
+        ).json()
+        running = (
+            await http.post(
+                "/api/maintenances",
+                headers=admin,
+                json={
+                    "name": "Feed failover drill",
+                    "body": "Quotes may pause.",
+                    "components": ["data-feeds"],
+                    "scheduled_for": (now - timedelta(minutes=5)).isoformat(),
+                    "scheduled_until": (now + timedelta(hours=1)).isoformat(),
+                },
+            )
+        ).json()
         assert later["status"] == "scheduled" and running["status"] == "in_progress"
 
         summary = (await http.get("/api/v2/summary.json")).json()
@@ -172,12 +243,33 @@ async def test_v2_incidents_and_maintenances_have_the_statuspage_shapes(base: st
         assert statuses["alerts"] == "major_outage" and statuses["data-feeds"] == "under_maintenance"
         assert statuses["sign-in"] == "operational"
         [incident] = summary["incidents"]
-        assert {"id", "name", "status", "created_at", "updated_at", "monitoring_at", "resolved_at", "impact",
-                "shortlink", "started_at", "page_id", "incident_updates", "components"} <= set(incident)
+        assert {
+            "id",
+            "name",
+            "status",
+            "created_at",
+            "updated_at",
+            "monitoring_at",
+            "resolved_at",
+            "impact",
+            "shortlink",
+            "started_at",
+            "page_id",
+            "incident_updates",
+            "components",
+        } <= set(incident)
         assert incident["id"] == inc["id"] and incident["shortlink"].endswith(f"/incidents/{inc['id']}")
         [update] = incident["incident_updates"]
-        assert {"id", "status", "body", "incident_id", "created_at", "updated_at", "display_at",
-                "affected_components"} <= set(update)
+        assert {
+            "id",
+            "status",
+            "body",
+            "incident_id",
+            "created_at",
+            "updated_at",
+            "display_at",
+            "affected_components",
+        } <= set(update)
         assert update["incident_id"] == inc["id"] and update["body"] == "Queue backlog."
         assert [c["id"] for c in incident["components"]] == ["alerts"]
         assert [m["id"] for m in summary["scheduled_maintenances"]] == [running["id"], later["id"]]
@@ -186,8 +278,9 @@ async def test_v2_incidents_and_maintenances_have_the_statuspage_shapes(base: st
 
         unresolved = (await http.get("/api/v2/incidents/unresolved.json")).json()
         assert [i["id"] for i in unresolved["incidents"]] == [inc["id"]]
-        await http.post(f"/api/incidents/{inc['id']}/updates", headers=admin, json={"status": "resolved",
-                                                                                     "body": "Drained."})
+        await http.post(
+            f"/api/incidents/{inc['id']}/updates", headers=admin, json={"status": "resolved", "body": "Drained."}
+        )
         assert (await http.get("/api/v2/incidents/unresolved.json")).json()["incidents"] == []
         everything = (await http.get("/api/v2/incidents.json")).json()["incidents"]
         assert [(i["id"], i["status"]) for i in everything] == [(inc["id"], "resolved")]
@@ -208,9 +301,16 @@ async def test_reads_are_cors_readable_from_any_origin(base: str) -> None:
 
 async def test_page_renders_without_javascript_and_escapes_admin_text(base: str) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-        await http.post("/api/incidents", headers=token("admin"), json={
-            "name": "<script>alert(1)</script> Charts", "status": "investigating", "body": "<b>bold</b>",
-            "components": ["charts"]})
+        await http.post(
+            "/api/incidents",
+            headers=token("admin"),
+            json={
+                "name": "<script>alert(1)</script> Charts",
+                "status": "investigating",
+                "body": "<b>bold</b>",
+                "components": ["charts"],
+            },
+        )
         page = (await http.get("/")).text
         assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; Charts" in page
         assert "&lt;b&gt;bold&lt;/b&gt;" in page
@@ -226,8 +326,11 @@ async def test_page_renders_without_javascript_and_escapes_admin_text(base: str)
 async def test_pages_send_the_gateways_security_headers(base: str) -> None:
     """The page may not be framed (clickjacking), sniffed into another type or load scripts from elsewhere."""
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-        created = await http.post("/api/incidents", headers=token("admin"), json={
-            "name": "Feeds late", "status": "investigating", "body": "Looking.", "components": ["charts"]})
+        created = await http.post(
+            "/api/incidents",
+            headers=token("admin"),
+            json={"name": "Feeds late", "status": "investigating", "body": "Looking.", "components": ["charts"]},
+        )
         for path in ("/", f"/incidents/{created.json()['id']}", "/incidents/nope", "/history.atom", "/api/status"):
             r = await http.get(path)
             assert r.headers["x-content-type-options"] == "nosniff", path
@@ -239,8 +342,10 @@ async def test_pages_send_the_gateways_security_headers(base: str) -> None:
 
 async def test_components_come_from_the_configured_file(tmp_path: Path, sqlite_url: str) -> None:
     file = tmp_path / "components.toml"
-    file.write_text('[page]\nname = "Acme"\n\n[[components]]\nid = "api"\nname = "Public API"\n\n'
-                    '[[components]]\nid = "chat"\nname = "Chat"\nprobe = "gateway"\n')
+    file.write_text(
+        '[page]\nname = "Acme"\n\n[[components]]\nid = "api"\nname = "Public API"\n\n'
+        '[[components]]\nid = "chat"\nname = "Chat"\nprobe = "gateway"\n'
+    )
     with serve(create_app(settings_for(sqlite_url, status_components_file=str(file)))) as base:
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
             status = (await http.get("/api/status")).json()
@@ -249,8 +354,14 @@ async def test_components_come_from_the_configured_file(tmp_path: Path, sqlite_u
 
 
 def test_settings_read_the_status_variables() -> None:
-    s = StatusSettings.from_env({"HELPLINE_STATUS_COMPONENTS": "/etc/c.toml", "HOST": "0.0.0.0", "PORT": "9000",
-                           "HELPLINE_STATUS_PROBE_INTERVAL_S": "2.5"})
+    s = StatusSettings.from_env(
+        {
+            "HELPLINE_STATUS_COMPONENTS": "/etc/c.toml",
+            "HOST": "0.0.0.0",
+            "PORT": "9000",
+            "HELPLINE_STATUS_PROBE_INTERVAL_S": "2.5",
+        }
+    )
     assert s.status_components_file == "/etc/c.toml" and s.status_probe_interval_s == 2.5
     assert s.status_probe_urls == ("http://127.0.0.1:9000/readyz",)
     s = StatusSettings.from_env({"HELPLINE_STATUS_PROBE_URLS": "http://a:1/readyz, http://b:2/readyz"})

@@ -29,10 +29,12 @@ async def with_alembic(url: str, action: Callable[[Config], T]) -> T:
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
+
             def run(sync_conn) -> T:  # type: ignore[no-untyped-def]
                 config = alembic_config()
                 config.attributes["connection"] = sync_conn
                 return action(config)
+
             return await conn.run_sync(run)
     finally:
         await engine.dispose()
@@ -44,10 +46,13 @@ async def tables(url: str) -> set[str]:
 
 async def store_differences(url: str) -> list[object]:
     """What autogenerate would write, with the hooks of statuspage/migrations/env.py: empty when they agree."""
+
     def compare(config: Config) -> list[object]:
-        context = MigrationContext.configure(config.attributes["connection"],
-                                             opts={"include_name": include_name, "version_table": VERSION_TABLE})
+        context = MigrationContext.configure(
+            config.attributes["connection"], opts={"include_name": include_name, "version_table": VERSION_TABLE}
+        )
         return list(compare_metadata(context, Base.metadata))
+
     return await with_alembic(url, compare)
 
 
@@ -78,8 +83,12 @@ async def test_a_store_made_by_create_all_is_adopted_with_its_rows(store_url: st
         assert await store.set_component_status("charts", "major_outage", T0)
         await store.migrate()
         assert [(c.id, c.status) for c in await store.components()] == [("charts", "major_outage")]
-        heads = await with_alembic(store_url, lambda config: MigrationContext.configure(
-            config.attributes["connection"], opts={"version_table": VERSION_TABLE}).get_current_heads())
+        heads = await with_alembic(
+            store_url,
+            lambda config: MigrationContext.configure(
+                config.attributes["connection"], opts={"version_table": VERSION_TABLE}
+            ).get_current_heads(),
+        )
         assert heads == (BASELINE,)
     finally:
         await store.close()

@@ -12,31 +12,38 @@ from statuspage.rules import Event
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize(("statuses", "expected"), [
-    (["operational", "operational"], "operational"),
-    ([], "operational"),
-    (["operational", "degraded_performance"], "degraded"),
-    (["under_maintenance", "operational"], "degraded"),
-    (["degraded_performance", "partial_outage", "operational"], "partial_outage"),
-    (["partial_outage", "major_outage", "under_maintenance"], "major_outage"),
-])
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        (["operational", "operational"], "operational"),
+        ([], "operational"),
+        (["operational", "degraded_performance"], "degraded"),
+        (["under_maintenance", "operational"], "degraded"),
+        (["degraded_performance", "partial_outage", "operational"], "partial_outage"),
+        (["partial_outage", "major_outage", "under_maintenance"], "major_outage"),
+    ],
+)
 def test_overall_is_the_worst_component(statuses: list[str], expected: str) -> None:
     assert rules.overall(statuses) == expected
 
 
-@pytest.mark.parametrize(("statuses", "impacts", "expected"), [
-    (["operational"], [], ("none", "All Systems Operational")),
-    (["degraded_performance"], [], ("minor", "Partially Degraded Service")),
-    (["partial_outage"], [], ("major", "Partial System Outage")),
-    (["major_outage", "operational"], [], ("critical", "Major System Outage")),
-    (["under_maintenance"], [], ("minor", "Service Under Maintenance")),
-    (["operational"], ["minor"], ("minor", "Minor Service Outage")),
-    (["operational"], ["none"], ("none", "All Systems Operational")),
-    (["degraded_performance"], ["critical", "minor"], ("critical", "Major System Outage")),
-    (["major_outage"], ["minor"], ("critical", "Major System Outage")),
-])
-def test_indicator_from_components_and_unresolved_impacts(statuses: list[str], impacts: list[str],
-                                                          expected: tuple[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("statuses", "impacts", "expected"),
+    [
+        (["operational"], [], ("none", "All Systems Operational")),
+        (["degraded_performance"], [], ("minor", "Partially Degraded Service")),
+        (["partial_outage"], [], ("major", "Partial System Outage")),
+        (["major_outage", "operational"], [], ("critical", "Major System Outage")),
+        (["under_maintenance"], [], ("minor", "Service Under Maintenance")),
+        (["operational"], ["minor"], ("minor", "Minor Service Outage")),
+        (["operational"], ["none"], ("none", "All Systems Operational")),
+        (["degraded_performance"], ["critical", "minor"], ("critical", "Major System Outage")),
+        (["major_outage"], ["minor"], ("critical", "Major System Outage")),
+    ],
+)
+def test_indicator_from_components_and_unresolved_impacts(
+    statuses: list[str], impacts: list[str], expected: tuple[str, str]
+) -> None:
     assert rules.indicator(statuses, impacts) == expected
 
 
@@ -45,8 +52,10 @@ def test_an_active_incident_makes_its_components_look_worse_never_better() -> No
     assert rules.effective_status("chat", "operational", active) == "partial_outage"
     assert rules.effective_status("chat", "major_outage", active) == "major_outage"
     assert rules.effective_status("charts", "operational", active) == "operational"
-    assert rules.effective_status("chat", "operational", [Event("chat", rules.impact_status("none"), NOW, None)]) \
+    assert (
+        rules.effective_status("chat", "operational", [Event("chat", rules.impact_status("none"), NOW, None)])
         == "operational"
+    )
 
 
 def test_maintenance_follows_the_clock_unless_moved_on() -> None:
@@ -69,8 +78,14 @@ def test_uptime_bars_weight_outages_and_show_no_data_before_the_component_existe
         Event("c", "partial_outage", day + timedelta(hours=10), day + timedelta(hours=20)),
     ]
     bars = rules.uptime_days(events, known, NOW, days=6)
-    assert [b.date.isoformat() for b in bars] == ["2025-03-05", "2025-03-06", "2025-03-07", "2025-03-08",
-                                                  "2025-03-09", "2025-03-10"]
+    assert [b.date.isoformat() for b in bars] == [
+        "2025-03-05",
+        "2025-03-06",
+        "2025-03-07",
+        "2025-03-08",
+        "2025-03-09",
+        "2025-03-10",
+    ]
     assert bars[0].status == "no_data" and bars[0].uptime is None
     assert bars[1].status == "operational" and bars[1].uptime == 1.0
     outage = bars[3]

@@ -8,8 +8,10 @@ from statuspage.config import ComponentSpec
 from statuspage.store import StatusStore
 
 T0 = datetime(2025, 5, 1, 9, 0, tzinfo=timezone.utc)
-SPECS = (ComponentSpec("charts", "Charts", "", 1, None),
-         ComponentSpec("support-chat", "Support chat", "", 2, "gateway"))
+SPECS = (
+    ComponentSpec("charts", "Charts", "", 1, None),
+    ComponentSpec("support-chat", "Support chat", "", 2, "gateway"),
+)
 
 
 async def test_components_are_synced_from_the_file_and_keep_their_recorded_status(store_url: str) -> None:
@@ -24,12 +26,16 @@ async def test_components_are_synced_from_the_file_and_keep_their_recorded_statu
     reopened = StatusStore(store_url)  # what a restart sees
     try:
         await reopened.migrate()
-        renamed = (ComponentSpec("support-chat", "Live chat", "d", 1, "gateway"),
-                   ComponentSpec("charts", "Charts", "", 2, None))
+        renamed = (
+            ComponentSpec("support-chat", "Live chat", "d", 1, "gateway"),
+            ComponentSpec("charts", "Charts", "", 2, None),
+        )
         await reopened.sync_components(renamed, T0 + timedelta(hours=1))
         found = await reopened.components()
-        assert [(c.id, c.name, c.status) for c in found] == [("support-chat", "Live chat", "major_outage"),
-                                                             ("charts", "Charts", "operational")]
+        assert [(c.id, c.name, c.status) for c in found] == [
+            ("support-chat", "Live chat", "major_outage"),
+            ("charts", "Charts", "operational"),
+        ]
         assert found[0].created_at == T0 and found[0].updated_at == T0 + timedelta(minutes=1)
     finally:
         await reopened.close()
@@ -43,11 +49,15 @@ async def test_status_changes_are_recorded_once_each_for_the_uptime_bars(store_u
         for minutes, status in [(1, "major_outage"), (2, "major_outage"), (3, "operational")]:
             await store.set_component_status("support-chat", status, T0 + timedelta(minutes=minutes))
         chat = [(s, at) for cid, s, at in await store.component_events(T0) if cid == "support-chat"]
-        assert chat == [("operational", T0), ("major_outage", T0 + timedelta(minutes=1)),
-                        ("operational", T0 + timedelta(minutes=3))]
+        assert chat == [
+            ("operational", T0),
+            ("major_outage", T0 + timedelta(minutes=1)),
+            ("operational", T0 + timedelta(minutes=3)),
+        ]
         # Asked from later on, the last change before the window still starts the first span.
-        later = [(s, at) for cid, s, at in await store.component_events(T0 + timedelta(minutes=2))
-                 if cid == "support-chat"]
+        later = [
+            (s, at) for cid, s, at in await store.component_events(T0 + timedelta(minutes=2)) if cid == "support-chat"
+        ]
         assert later == chat[1:]
     finally:
         await store.close()
@@ -58,11 +68,24 @@ async def test_incident_timeline_and_resolution(store_url: str) -> None:
     try:
         await store.migrate()
         await store.sync_components(SPECS, T0)
-        first = await store.create_incident(kind="incident", name="Chat down", status="investigating",
-                                            impact="major", components=["support-chat"], body="Looking", now=T0)
-        second = await store.create_incident(kind="incident", name="Charts slow", status="identified",
-                                             impact="minor", components=["charts"], body="Cache",
-                                             now=T0 + timedelta(minutes=5))
+        first = await store.create_incident(
+            kind="incident",
+            name="Chat down",
+            status="investigating",
+            impact="major",
+            components=["support-chat"],
+            body="Looking",
+            now=T0,
+        )
+        second = await store.create_incident(
+            kind="incident",
+            name="Charts slow",
+            status="identified",
+            impact="minor",
+            components=["charts"],
+            body="Cache",
+            now=T0 + timedelta(minutes=5),
+        )
         for minutes, status in [(10, "identified"), (10, "monitoring"), (20, "resolved")]:
             await store.add_update(first.id, status=status, body=f"now {status}", now=T0 + timedelta(minutes=minutes))
         done = await store.incident(first.id)

@@ -15,8 +15,12 @@ from support.core.settings import Settings
 from tests.identity_provider import AUDIENCE, ISSUER, JwksServer, SigningKey, hs256_with_public_key, unsigned
 
 SECRET = "s" * 32
-RSA_A, RSA_B, EC_E, STRANGER = (SigningKey("A", "RS256"), SigningKey("B", "RS256"), SigningKey("E", "ES256"),
-                                SigningKey("A", "RS256"))  # STRANGER reuses kid A with a key the provider never had
+RSA_A, RSA_B, EC_E, STRANGER = (
+    SigningKey("A", "RS256"),
+    SigningKey("B", "RS256"),
+    SigningKey("E", "ES256"),
+    SigningKey("A", "RS256"),
+)  # STRANGER reuses kid A with a key the provider never had
 
 
 async def verify(token: str, secret: str = SECRET) -> Identity:
@@ -35,17 +39,20 @@ async def test_locale_and_email_are_carried_into_the_identity() -> None:
     assert (who.locale, who.email) == ("vi", "lan@example.com")
 
 
-@pytest.mark.parametrize("claims", [
-    {"sub": "u", "exp": int(time.time()) - 10},                       # expired
-    {"sub": "u"},                                                     # no exp
-    {"exp": int(time.time()) + 60},                                   # no sub
-    {"sub": "u", "exp": int(time.time()) + 60, "plan": "platinum"},   # unknown plan
-    {"sub": "u", "exp": int(time.time()) + 60, "role": "root"},       # unknown role
-    {"sub": 5, "exp": int(time.time()) + 60},                         # sub not a string
-    {"sub": "u", "exp": int(time.time()) + 60, "locale": 7},          # locale not a string
-    {"sub": "u", "exp": int(time.time()) + 60, "locale": "<script>"}, # locale not a language tag
-    {"sub": "u", "exp": int(time.time()) + 60, "email": "no at sign"},
-])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "u", "exp": int(time.time()) - 10},  # expired
+        {"sub": "u"},  # no exp
+        {"exp": int(time.time()) + 60},  # no sub
+        {"sub": "u", "exp": int(time.time()) + 60, "plan": "platinum"},  # unknown plan
+        {"sub": "u", "exp": int(time.time()) + 60, "role": "root"},  # unknown role
+        {"sub": 5, "exp": int(time.time()) + 60},  # sub not a string
+        {"sub": "u", "exp": int(time.time()) + 60, "locale": 7},  # locale not a string
+        {"sub": "u", "exp": int(time.time()) + 60, "locale": "<script>"},  # locale not a language tag
+        {"sub": "u", "exp": int(time.time()) + 60, "email": "no at sign"},
+    ],
+)
 async def test_tokens_out_of_contract_are_refused(claims: dict) -> None:
     with pytest.raises(TokenError):
         await verify(jwt.encode(claims, SECRET, algorithm="HS256"))
@@ -83,13 +90,17 @@ async def test_the_public_key_may_be_a_file_or_one_line_of_pem(tmp_path) -> None
         await verifier.verify(issue_token("any-secret-at-all-32-bytes-long!", "u8"))
 
 
-@pytest.mark.parametrize("settings", [
-    Settings(secret=SECRET, jwt_algorithms=("NONE",)),
-    Settings(secret=SECRET, jwt_algorithms=("HS256", "PS256")),
-    Settings(jwt_public_key="-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----"),
-    Settings(jwt_public_key=SigningKey("small", "ES256").public_pem.replace("PUBLIC", "PRIVATE")),
-    Settings(jwks_url="file:///etc/jwks.json"),
-], ids=["none", "PS256", "garbage PEM", "not a public key", "not http"])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        Settings(secret=SECRET, jwt_algorithms=("NONE",)),
+        Settings(secret=SECRET, jwt_algorithms=("HS256", "PS256")),
+        Settings(jwt_public_key="-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----"),
+        Settings(jwt_public_key=SigningKey("small", "ES256").public_pem.replace("PUBLIC", "PRIVATE")),
+        Settings(jwks_url="file:///etc/jwks.json"),
+    ],
+    ids=["none", "PS256", "garbage PEM", "not a public key", "not http"],
+)
 def test_a_configuration_that_cannot_be_used_stops_start_up(settings: Settings) -> None:
     with pytest.raises(ValueError):
         TokenVerifier.from_settings(settings)
@@ -104,15 +115,23 @@ def provider() -> Iterator[JwksServer]:
 
 @pytest.fixture
 async def verifier(provider: JwksServer) -> AsyncIterator[TokenVerifier]:
-    checked = TokenVerifier.from_settings(Settings(
-        secret=SECRET, jwks_url=provider.url, jwt_issuer=ISSUER, jwt_audience=(AUDIENCE,), jwks_min_refresh_s=0.3,
-        jwks_timeout_s=1.0))
+    checked = TokenVerifier.from_settings(
+        Settings(
+            secret=SECRET,
+            jwks_url=provider.url,
+            jwt_issuer=ISSUER,
+            jwt_audience=(AUDIENCE,),
+            jwks_min_refresh_s=0.3,
+            jwks_timeout_s=1.0,
+        )
+    )
     yield checked
     await checked.close()
 
 
-async def test_jwks_keys_verify_rs256_and_es256_and_the_set_is_fetched_once(verifier: TokenVerifier,
-                                                                             provider: JwksServer) -> None:
+async def test_jwks_keys_verify_rs256_and_es256_and_the_set_is_fetched_once(
+    verifier: TokenVerifier, provider: JwksServer
+) -> None:
     assert (await verifier.verify(RSA_A.sign("ria", plan="premium"))).plan == "premium"
     assert (await verifier.verify(EC_E.sign("eli", role="agent"))).role == "agent"
     await asyncio.gather(*(verifier.verify(RSA_A.sign(f"u{i}")) for i in range(20)))
@@ -151,8 +170,7 @@ async def test_rotation_is_picked_up_on_the_unknown_kid(verifier: TokenVerifier,
         await verifier.verify(RSA_A.sign("u"))
 
 
-async def test_made_up_kids_do_not_make_us_hammer_the_provider(verifier: TokenVerifier,
-                                                               provider: JwksServer) -> None:
+async def test_made_up_kids_do_not_make_us_hammer_the_provider(verifier: TokenVerifier, provider: JwksServer) -> None:
     forged = [STRANGER.sign("u", kid=f"made-up-{i}") for i in range(30)]
     await verifier.verify(RSA_A.sign("u"))
     started = time.monotonic()
@@ -165,7 +183,8 @@ async def test_made_up_kids_do_not_make_us_hammer_the_provider(verifier: TokenVe
 
 
 async def test_a_stalled_or_dead_provider_refuses_unknown_kids_and_keeps_the_known_ones(
-        verifier: TokenVerifier, provider: JwksServer) -> None:
+    verifier: TokenVerifier, provider: JwksServer
+) -> None:
     assert (await verifier.verify(RSA_A.sign("u"))).id == "u"
     provider.stall()
     await asyncio.sleep(0.35)  # past jwks_min_refresh_s, so the unknown kid makes a fetch
@@ -177,6 +196,7 @@ async def test_a_stalled_or_dead_provider_refuses_unknown_kids_and_keeps_the_kno
         while True:
             await asyncio.sleep(0.05)
             ticks += 1
+
     ticker = asyncio.create_task(tick())
     with pytest.raises(TokenError):
         await verifier.verify(RSA_B.sign("u"))
@@ -194,8 +214,9 @@ async def test_unusable_keys_in_the_set_are_skipped(provider: JwksServer) -> Non
     hmac_key = {"kty": "oct", "kid": "H", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"}
     mislabelled = {**RSA_B.jwk, "alg": "ES256"}
     provider.publish_document({"keys": [hmac_key, mislabelled, {"kty": "RSA", "kid": "R"}, "junk", EC_E.jwk]})
-    keys = ProviderKeys(provider.url, algorithms={"RS256", "ES256", "HS256"}, timeout_s=1, max_age_s=60,
-                        min_refresh_s=0)
+    keys = ProviderKeys(
+        provider.url, algorithms={"RS256", "ES256", "HS256"}, timeout_s=1, max_age_s=60, min_refresh_s=0
+    )
     try:
         assert (await keys.signing_key("E")).algorithm_name == "ES256"
         for kid in ("H", "B", "R"):

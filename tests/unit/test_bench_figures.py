@@ -98,34 +98,68 @@ def test_a_storm_client_is_caught_up_by_the_joined_frame_after_its_resume() -> N
 
 
 def test_the_step_table_shows_the_after_join_row_and_every_steps_max() -> None:
-    step = {"offered": 500, "delivered_per_s": 499.0, "p50_ms": 0.6, "p95_ms": 2.0, "p99_ms": 140.0,
-            "p999_ms": 200.0, "max_ms": 245.0, "max_ok": False, "node_cpu_pct": [5.0, 5.0], "redis_cpu_pct": 1.0,
-            "helper_cpu_pct": [3.0], "total_cpu_ms_per_1k": 90.0, "gen_cpu_pct": 4.0, "ok": False,
-            "why": "p99 140.0 ms"}
-    run = {"system": "helpline", "label": "Helpline", "nodes": 2, "after_join": {**step, "label": "after join"},
-           "steps": [{**step, "p99_ms": 3.0, "max_ms": 9.0, "max_ok": True, "ok": True, "why": ""}],
-           "max_deliveries_per_s": 499.0}
+    step = {
+        "offered": 500,
+        "delivered_per_s": 499.0,
+        "p50_ms": 0.6,
+        "p95_ms": 2.0,
+        "p99_ms": 140.0,
+        "p999_ms": 200.0,
+        "max_ms": 245.0,
+        "max_ok": False,
+        "node_cpu_pct": [5.0, 5.0],
+        "redis_cpu_pct": 1.0,
+        "helper_cpu_pct": [3.0],
+        "total_cpu_ms_per_1k": 90.0,
+        "gen_cpu_pct": 4.0,
+        "ok": False,
+        "why": "p99 140.0 ms",
+    }
+    run = {
+        "system": "helpline",
+        "label": "Helpline",
+        "nodes": 2,
+        "after_join": {**step, "label": "after join"},
+        "steps": [{**step, "p99_ms": 3.0, "max_ms": 9.0, "max_ok": True, "ok": True, "why": ""}],
+        "max_deliveries_per_s": 499.0,
+    }
     text = report.table({"fanout": [run]})
     assert "| helpline | after join @500 | 499 | 0.6 | 2.0 | 140.0 | 200.0 | 245.0 | **no** · **no** |" in text
     assert "| helpline | 500 | 499 | 0.6 | 2.0 | 3.0 | 200.0 | 9.0 | yes · yes |" in text
 
 
 def test_four_nodes_are_compared_only_at_rates_both_passed() -> None:
-    two = {"steps": [{"offered": 1000, "ok": True, "total_cpu_ms_per_1k": 100.0},
-                     {"offered": 5000, "ok": True, "total_cpu_ms_per_1k": 80.0}]}
-    four = {"steps": [{"offered": 1000, "ok": True, "total_cpu_ms_per_1k": 120.0},
-                      {"offered": 5000, "ok": False, "total_cpu_ms_per_1k": 70.0}]}
+    two = {
+        "steps": [
+            {"offered": 1000, "ok": True, "total_cpu_ms_per_1k": 100.0},
+            {"offered": 5000, "ok": True, "total_cpu_ms_per_1k": 80.0},
+        ]
+    }
+    four = {
+        "steps": [
+            {"offered": 1000, "ok": True, "total_cpu_ms_per_1k": 120.0},
+            {"offered": 5000, "ok": False, "total_cpu_ms_per_1k": 70.0},
+        ]
+    }
     assert report.cpu_ratio_by_rate(two, four) == {1000: 1.2}
 
 
 def _interval(at: float, lag: int, rss: float, closed: int = 0) -> dict[str, object]:
-    return {"at_s": at, "worker_lag": lag, "node_rss_mib": [rss, rss], "closed": closed, "ok": True,
-            "p99_ms": 3.0, "max_ms": 9.0}
+    return {
+        "at_s": at,
+        "worker_lag": lag,
+        "node_rss_mib": [rss, rss],
+        "closed": closed,
+        "ok": True,
+        "p99_ms": 3.0,
+        "max_ms": 9.0,
+    }
 
 
 def test_a_soak_with_a_growing_lag_and_memory_is_reported_so() -> None:
     growing = _summary([_interval(60.0 * i, 300 + 2000 * i, 100.0 + i) for i in range(10)], msg_rate=4000)
     assert not growing["worker_lag_flat"] and growing["rss_growth_pct"] == [9.0, 9.0] and not growing["rss_ok"]
-    flat = _summary([_interval(60.0 * i, 300 + (50 if i % 2 else 0), 100.0, closed=i == 3) for i in range(10)],
-                    msg_rate=4000)
+    flat = _summary(
+        [_interval(60.0 * i, 300 + (50 if i % 2 else 0), 100.0, closed=i == 3) for i in range(10)], msg_rate=4000
+    )
     assert flat["worker_lag_flat"] and flat["rss_ok"] and flat["connections_lost"] == 1

@@ -24,12 +24,22 @@ def test_every_client_frame_decodes() -> None:
     assert isinstance(join, frames.Join) and join.since is None
 
 
-@pytest.mark.parametrize("raw", [
-    "", "nope", "[]", "{}", '{"type":"warp"}', '{"type":"send","ticket":"t","client_id":"c","body":""}',
-    '{"type":"join","ticket":""}', '{"type":"read","ticket":"t","seq":-1}', '{"type":"typing","ticket":"t"}',
-    '{"type":"send","ticket":"t","client_id":"c","body":"x","internal":"yes"}',
-    '{"type":"join","ticket":"' + "x" * 65 + '"}',
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "nope",
+        "[]",
+        "{}",
+        '{"type":"warp"}',
+        '{"type":"send","ticket":"t","client_id":"c","body":""}',
+        '{"type":"join","ticket":""}',
+        '{"type":"read","ticket":"t","seq":-1}',
+        '{"type":"typing","ticket":"t"}',
+        '{"type":"send","ticket":"t","client_id":"c","body":"x","internal":"yes"}',
+        '{"type":"join","ticket":"' + "x" * 65 + '"}',
+    ],
+)
 def test_malformed_frames_are_refused(raw: str) -> None:
     with pytest.raises(frames.FrameError):
         frames.decode_client_frame(raw)
@@ -42,10 +52,20 @@ def test_error_carries_the_frames_client_id() -> None:
 
 
 def test_message_frame_is_the_message_plus_type() -> None:
-    message = frames.Message("t:2", "t", 2, "c", frames.User("u", "U", "agent"), "<b>hi</b>", True, "2026-01-01T00:00:00.000Z")
+    message = frames.Message(
+        "t:2", "t", 2, "c", frames.User("u", "U", "agent"), "<b>hi</b>", True, "2026-01-01T00:00:00.000Z"
+    )
     import json
 
     frame = json.loads(frames.message_frame(message).json)
-    assert frame == {"type": "message", "id": "t:2", "ticket": "t", "seq": 2, "client_id": "c",
-                     "author": {"id": "u", "name": "U", "role": "agent"}, "body": "<b>hi</b>", "internal": True,
-                     "created_at": "2026-01-01T00:00:00.000Z"}
+    assert frame == {
+        "type": "message",
+        "id": "t:2",
+        "ticket": "t",
+        "seq": 2,
+        "client_id": "c",
+        "author": {"id": "u", "name": "U", "role": "agent"},
+        "body": "<b>hi</b>",
+        "internal": True,
+        "created_at": "2026-01-01T00:00:00.000Z",
+    }

@@ -18,9 +18,20 @@ class RecordingBus:
 
 
 def view(ticket: str, last_seq: int) -> TicketView:
-    return TicketView(id=ticket, subject="s", status="open", plan="free", priority=4, category="general",
-                      customer=Customer("c", "C"), assignee=None, created_at="2025-01-01T00:00:00.000Z",
-                      updated_at="2025-01-01T00:00:00.000Z", last_seq=last_seq, first_response_due=None)
+    return TicketView(
+        id=ticket,
+        subject="s",
+        status="open",
+        plan="free",
+        priority=4,
+        category="general",
+        customer=Customer("c", "C"),
+        assignee=None,
+        created_at="2025-01-01T00:00:00.000Z",
+        updated_at="2025-01-01T00:00:00.000Z",
+        last_seq=last_seq,
+        first_response_due=None,
+    )
 
 
 async def test_activity_is_coalesced_to_the_newest_view_once_per_ticket_and_published_in_one_tick() -> None:

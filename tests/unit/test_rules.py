@@ -26,13 +26,15 @@ def test_queue_orders_by_due_then_priority_then_age_and_free_last() -> None:
     targets = DEFAULT_RESPONSE_TARGETS_S
     tickets = [
         ("free-old", "free", T0 - timedelta(days=2)),
-        ("pro-early", "pro", T0 - timedelta(hours=11)),       # due T0+1h
-        ("premium-new", "premium", T0),                       # due T0+1h, higher priority than pro-early
-        ("pro_plus", "pro_plus", T0 - timedelta(hours=1)),    # due T0+3h
+        ("pro-early", "pro", T0 - timedelta(hours=11)),  # due T0+1h
+        ("premium-new", "premium", T0),  # due T0+1h, higher priority than pro-early
+        ("pro_plus", "pro_plus", T0 - timedelta(hours=1)),  # due T0+3h
         ("free-new", "free", T0),
     ]
-    ordered = sorted(tickets, key=lambda t: policy.queue_key(policy.first_response_due(t[1], t[2], targets),
-                                                            policy.priority_for(t[1]), t[2]))
+    ordered = sorted(
+        tickets,
+        key=lambda t: policy.queue_key(policy.first_response_due(t[1], t[2], targets), policy.priority_for(t[1]), t[2]),
+    )
     assert [t[0] for t in ordered] == ["premium-new", "pro-early", "pro_plus", "free-old", "free-new"]
 
 

@@ -51,7 +51,7 @@ def test_the_version_and_an_etag_change_when_a_file_does(tmp_path: Path) -> None
 def test_a_response_is_304_for_either_tag_and_keeps_its_cache_lifetime(tmp_path: Path) -> None:
     tree = tree_of(tmp_path, {"client.js": "export function f() { return 1; }\n" * 50})
     asset = tree.assets["client.js"]
-    for tag in (asset.etag, asset.gzip_etag, f'W/{asset.etag}', f'"other", {asset.etag}'):
+    for tag in (asset.etag, asset.gzip_etag, f"W/{asset.etag}", f'"other", {asset.etag}'):
         response = tree.response("client.js", Headers({"if-none-match": tag}), IMMUTABLE)
         assert response is not None and response.status_code == 304 and response.body == b""
         assert response.headers["cache-control"] == IMMUTABLE

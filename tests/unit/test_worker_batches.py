@@ -24,16 +24,33 @@ def test_entries_decode_into_the_rows_their_messages_make() -> None:
     reordered = (b"1-2", [b"d", layout.encode_draft(draft(9)), b"s", b"9", b"t", b"t1"])
     ids, rows = decode_entries([flat, named, reordered])
     assert ids == [b"1-0", b"1-1", b"1-2"]
-    assert rows == [row_of_message(draft(7).committed(7)), row_of_message(draft(8, True).committed(8)),
-                    row_of_message(draft(9).committed(9))]
+    assert rows == [
+        row_of_message(draft(7).committed(7)),
+        row_of_message(draft(8, True).committed(8)),
+        row_of_message(draft(9).committed(9)),
+    ]
 
 
 def test_an_unreadable_entry_is_skipped_but_still_acknowledged() -> None:
     broken = (b"2-0", [b"t", b"t1", b"s", b"3", b"d", b"not msgpack"])
     missing = (b"2-1", [b"t", b"t1"])
-    other_time = (b"2-2", [b"t", b"t1", b"s", b"4", b"d", msgspec.msgpack.encode(
-        {**msgspec.structs.asdict(draft(4)), "author": {"id": "a", "name": "A", "role": "agent"},
-         "created_at": "2026-01-02T03:04:05+00:00"})])
+    other_time = (
+        b"2-2",
+        [
+            b"t",
+            b"t1",
+            b"s",
+            b"4",
+            b"d",
+            msgspec.msgpack.encode(
+                {
+                    **msgspec.structs.asdict(draft(4)),
+                    "author": {"id": "a", "name": "A", "role": "agent"},
+                    "created_at": "2026-01-02T03:04:05+00:00",
+                }
+            ),
+        ],
+    )
     ids, rows = decode_entries([broken, missing, other_time])
     assert ids == [b"2-0", b"2-1", b"2-2"]
     assert [(row[1], row[8].isoformat()) for row in rows] == [(4, "2026-01-02T03:04:05+00:00")]

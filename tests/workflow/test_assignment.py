@@ -47,8 +47,9 @@ class Desk:
             self.node.stop()
 
     async def assignee_of_new_ticket(self, http: httpx.AsyncClient) -> str | None:
-        response = await http.post("/api/tickets", headers=auth(person("cust", "pro")),
-                                   json={"subject": "Help", "body": "please"})
+        response = await http.post(
+            "/api/tickets", headers=auth(person("cust", "pro")), json={"subject": "Help", "body": "please"}
+        )
         assert response.status_code == 201
         return response.json()["assignee"]
 

@@ -22,6 +22,10 @@ def test_the_cursor_survives_agents_leaving() -> None:
 
 
 def test_away_agents_and_customers_are_not_available() -> None:
-    online = [User("alice", "Alice", "agent"), User("bob", "Bob", "agent"), User("cust", "C", "customer"),
-              User("alice", "Alice", "agent")]
+    online = [
+        User("alice", "Alice", "agent"),
+        User("bob", "Bob", "agent"),
+        User("cust", "C", "customer"),
+        User("alice", "Alice", "agent"),
+    ]
     assert available_agents(online, away={"bob"}) == ["alice"]

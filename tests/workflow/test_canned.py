@@ -6,8 +6,14 @@ import pytest
 
 from support.workflow.canned import RenderContext, render, render_reply
 
-CONTEXT = RenderContext(customer_name="Carol", customer_id="u-42", ticket_id="t-7", ticket_subject="Alert fired",
-                        ticket_plan="pro", agent_name="Alice")
+CONTEXT = RenderContext(
+    customer_name="Carol",
+    customer_id="u-42",
+    ticket_id="t-7",
+    ticket_subject="Alert fired",
+    ticket_plan="pro",
+    agent_name="Alice",
+)
 
 
 def test_placeholders_are_filled_from_the_ticket_and_the_agent() -> None:

@@ -17,8 +17,7 @@ async def open_ticket(http: httpx.AsyncClient, who: str, subject: str = "Questio
     return response.json()
 
 
-async def test_customer_sees_the_expected_reply_time_of_their_plan_from_the_live_queue(
-        http: httpx.AsyncClient) -> None:
+async def test_customer_sees_the_expected_reply_time_of_their_plan_from_the_live_queue(http: httpx.AsyncClient) -> None:
     premium = person("pam", "premium")
     before = (await http.get("/api/support/expected", headers=auth(premium))).json()
     assert before["plan"] == "premium" and before["target_s"] == 3600 and before["notice"] is None
@@ -34,13 +33,13 @@ async def test_customer_sees_the_expected_reply_time_of_their_plan_from_the_live
     assert (await http.get("/api/support/expected")).status_code == 401
 
 
-async def test_a_reviewed_free_report_shows_as_received_and_reviewed_to_its_customer(
-        http: httpx.AsyncClient) -> None:
+async def test_a_reviewed_free_report_shows_as_received_and_reviewed_to_its_customer(http: httpx.AsyncClient) -> None:
     fran, agent = person("fran"), person("alice", role="agent")
     ticket = await open_ticket(http, fran, "Feature idea", "Please add Renko charts")
     assert ticket["reviewed_at"] is None and ticket["first_response_due"] is None
-    assert (await http.patch(f"/api/tickets/{ticket['id']}", headers=auth(fran),
-                             json={"reviewed": True})).status_code == 403
+    assert (
+        await http.patch(f"/api/tickets/{ticket['id']}", headers=auth(fran), json={"reviewed": True})
+    ).status_code == 403
     marked = await http.patch(f"/api/tickets/{ticket['id']}", headers=auth(agent), json={"reviewed": True})
     assert marked.status_code == 200 and marked.json()["reviewed_at"]
     seen = (await http.get(f"/api/tickets/{ticket['id']}", headers=auth(fran))).json()["ticket"]
@@ -49,8 +48,7 @@ async def test_a_reviewed_free_report_shows_as_received_and_reviewed_to_its_cust
     assert listed[0]["reviewed_at"] == seen["reviewed_at"]
 
 
-async def test_similar_free_reports_are_one_signal_and_reviewing_it_marks_every_report(
-        http: httpx.AsyncClient) -> None:
+async def test_similar_free_reports_are_one_signal_and_reviewing_it_marks_every_report(http: httpx.AsyncClient) -> None:
     agent, mark = person("alice", role="agent"), f"zx{uuid.uuid4().hex[:6]}"
     similar = [
         (f"Watchlist {mark} does not refresh", f"My {mark} watchlist prices are frozen and do not refresh"),
@@ -78,19 +76,29 @@ async def test_canned_replies_are_created_edited_rendered_and_deleted(http: http
     agent = person("alice", role="agent")
     carol = person("carol", "pro")
     ticket = await open_ticket(http, carol, "Alert fired twice")
-    created = await http.post("/api/canned", headers=auth(agent),
-                              json={"title": "Greeting", "body": "Hi {{customer.name}}, re #{{ticket.id}}"})
+    created = await http.post(
+        "/api/canned",
+        headers=auth(agent),
+        json={"title": "Greeting", "body": "Hi {{customer.name}}, re #{{ticket.id}}"},
+    )
     assert created.status_code == 201
     reply = created.json()
-    edited = await http.patch(f"/api/canned/{reply['id']}", headers=auth(agent),
-                              json={"body": "Hi {{customer.name}}, about \"{{ticket.subject}}\" - {{agent.name}}"})
+    edited = await http.patch(
+        f"/api/canned/{reply['id']}",
+        headers=auth(agent),
+        json={"body": 'Hi {{customer.name}}, about "{{ticket.subject}}" - {{agent.name}}'},
+    )
     assert edited.status_code == 200 and edited.json()["title"] == "Greeting"
     assert reply["id"] in [c["id"] for c in (await http.get("/api/canned", headers=auth(agent))).json()]
-    rendered = await http.post(f"/api/canned/{reply['id']}/render", headers=auth(agent),
-                               json={"ticket": ticket["id"], "article": "duplicate-alerts"})
+    rendered = await http.post(
+        f"/api/canned/{reply['id']}/render",
+        headers=auth(agent),
+        json={"ticket": ticket["id"], "article": "duplicate-alerts"},
+    )
     assert rendered.json() == {"body": 'Hi Carol, about "Alert fired twice" - Alice\n\n/help/duplicate-alerts'}
-    bad = await http.post(f"/api/canned/{reply['id']}/render", headers=auth(agent),
-                          json={"ticket": ticket["id"], "article": "../../etc"})
+    bad = await http.post(
+        f"/api/canned/{reply['id']}/render", headers=auth(agent), json={"ticket": ticket["id"], "article": "../../etc"}
+    )
     assert bad.status_code == 400
     assert (await http.delete(f"/api/canned/{reply['id']}", headers=auth(agent))).status_code == 204
     gone = await http.post(f"/api/canned/{reply['id']}/render", headers=auth(agent), json={"ticket": ticket["id"]})
@@ -121,8 +129,9 @@ async def test_reports_count_volume_first_responses_breaches_and_csat_per_plan(h
     before = (await http.get("/api/reports?days=7", headers=auth(agent))).json()
     owner = person("priya", "premium")
     ticket = await open_ticket(http, owner)
-    answer = await http.post(f"/api/tickets/{ticket['id']}/messages", headers=auth(agent),
-                             json={"body": "On it", "client_id": "a1"})
+    answer = await http.post(
+        f"/api/tickets/{ticket['id']}/messages", headers=auth(agent), json={"body": "On it", "client_id": "a1"}
+    )
     assert answer.status_code == 201
     await http.patch(f"/api/tickets/{ticket['id']}", headers=auth(agent), json={"status": "solved"})
     await http.post(f"/api/tickets/{ticket['id']}/csat", headers=auth(owner), json={"score": 5})
@@ -170,8 +179,9 @@ AGENT_ONLY = [
 
 
 @pytest.mark.parametrize("method,path,body", AGENT_ONLY)
-async def test_customers_are_refused_agent_endpoints(http: httpx.AsyncClient, method: str, path: str,
-                                                     body: dict | None) -> None:
+async def test_customers_are_refused_agent_endpoints(
+    http: httpx.AsyncClient, method: str, path: str, body: dict | None
+) -> None:
     response = await http.request(method, path, headers=auth(person("cust", "premium")), json=body)
     assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
     assert (await http.request(method, path, json=body)).status_code == 401

@@ -11,9 +11,13 @@ T0 = NOW - timedelta(days=2)
 
 
 def ticket(plan: str, first_min: int | None, solved_min: int | None, target_min: int | None) -> TicketFacts:
-    return TicketFacts(plan, T0, None if target_min is None else T0 + timedelta(minutes=target_min),
-                       None if first_min is None else T0 + timedelta(minutes=first_min),
-                       None if solved_min is None else T0 + timedelta(minutes=solved_min))
+    return TicketFacts(
+        plan,
+        T0,
+        None if target_min is None else T0 + timedelta(minutes=target_min),
+        None if first_min is None else T0 + timedelta(minutes=first_min),
+        None if solved_min is None else T0 + timedelta(minutes=solved_min),
+    )
 
 
 FIXTURE = [
@@ -42,7 +46,10 @@ def test_report_per_plan() -> None:
     premium = plans["premium"]
     assert premium.volume == 4
     assert (premium.first_response.count, premium.first_response.median_s, premium.first_response.p90_s) == (
-        3, 30 * 60, 90 * 60)
+        3,
+        30 * 60,
+        90 * 60,
+    )
     assert (premium.resolution.count, premium.resolution.median_s, premium.resolution.p90_s) == (2, 3600, 7200)
     assert (premium.breaches, premium.met) == (2, 2)
     assert (premium.csat.count, premium.csat.average, premium.csat.distribution["5"]) == (2, 4.5, 1)

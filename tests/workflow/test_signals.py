@@ -32,8 +32,9 @@ def test_similar_reports_form_one_signal_and_different_ones_stay_apart() -> None
     assert frozenset({"alert-1", "alert-2"}) in by_members
     # The one-off reports are not signals, and no report is in two signals.
     assert len(found) == 2
-    assert sorted(i for s in found for i in s.ticket_ids) == sorted(["chart-1", "chart-2", "chart-3", "chart-4",
-                                                                    "alert-1", "alert-2"])
+    assert sorted(i for s in found for i in s.ticket_ids) == sorted(
+        ["chart-1", "chart-2", "chart-3", "chart-4", "alert-1", "alert-2"]
+    )
 
 
 def test_a_signal_shows_count_trend_title_and_a_sample() -> None:

@@ -49,8 +49,12 @@ def test_business_hours_keep_local_time_across_a_dst_change() -> None:
 
 
 def test_queue_order_is_due_time_then_priority_then_age_with_free_last() -> None:
-    at = {"premium": NOW, "pro_plus": NOW - timedelta(hours=3, minutes=30), "pro": NOW - timedelta(hours=20),
-          "free": NOW - timedelta(days=2)}
+    at = {
+        "premium": NOW,
+        "pro_plus": NOW - timedelta(hours=3, minutes=30),
+        "pro": NOW - timedelta(hours=20),
+        "free": NOW - timedelta(days=2),
+    }
     tickets = [(plan, due(plan, created), created) for plan, created in at.items()]
     ordered = sorted(tickets, key=lambda t: policy.queue_key(t[1], policy.priority_for(t[0]), t[2]))
     # pro_plus is due at 10:30, pro at 10:00 (20 h ago + 12 h is overdue... earliest), premium at 11:00.

@@ -48,12 +48,27 @@ async def redis_errors(what: str) -> AsyncIterator[None]:
 
 
 class RedisBus:
-    def __init__(self, url: str, store: MessageStore, prefix: str = "helpline", presence_ttl_s: float = 30.0,
-                 recent_max: int = RECENT_PER_TICKET, min_replicas: int = 0, wait_timeout_ms: int = 1000) -> None:
+    def __init__(
+        self,
+        url: str,
+        store: MessageStore,
+        prefix: str = "helpline",
+        presence_ttl_s: float = 30.0,
+        recent_max: int = RECENT_PER_TICKET,
+        min_replicas: int = 0,
+        wait_timeout_ms: int = 1000,
+    ) -> None:
         # Bounded and blocking: a burst of commits queues for a connection instead of opening thousands.
-        self._connections = Connections(parse_redis_url(url), max_connections=MAX_CONNECTIONS, timeout=5,
-                                        socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 0),
-                                        health_check_interval=10, client_name=f"{prefix}:gateway")  # CLIENT LIST
+        self._connections = Connections(
+            parse_redis_url(url),
+            max_connections=MAX_CONNECTIONS,
+            timeout=5,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=10,
+            client_name=f"{prefix}:gateway",
+        )  # CLIENT LIST
         self._redis = self._connections.redis  # everything but the hot paths below
         endpoint = self._connections.endpoint
         self._commands = CommandPipe(endpoint, name=f"{prefix}:gateway")  # commits and publishes, pipelined
@@ -149,10 +164,12 @@ class RedisBus:
         if not self._min_replicas:
             return await scripts.COMMIT_SCRIPT.on(self._commands, keys, args)
         result, replicas = await scripts.COMMIT_SCRIPT.on_replicated(
-            self._commands, self._min_replicas, self._wait_timeout_ms, keys, args)
+            self._commands, self._min_replicas, self._wait_timeout_ms, keys, args
+        )
         if replicas < self._min_replicas and result[0] != -1:
-            raise Unavailable(f"commit reached {replicas} of {self._min_replicas} replicas in "
-                              f"{self._wait_timeout_ms} ms")
+            raise Unavailable(
+                f"commit reached {replicas} of {self._min_replicas} replicas in {self._wait_timeout_ms} ms"
+            )
         return result
 
     async def _stored(self, draft: Draft) -> Message | None:
@@ -202,8 +219,10 @@ class RedisBus:
 
     async def recent(self, ticket: str, after_seq: int) -> list[Message] | None:
         async with redis_errors("reading recent history"):
-            entries = cast(list[layout.Entry], await self._redis.xrange(
-                self._keys.recent(ticket), min=f"{max(after_seq, 0)}-0", max="+"))
+            entries = cast(
+                list[layout.Entry],
+                await self._redis.xrange(self._keys.recent(ticket), min=f"{max(after_seq, 0)}-0", max="+"),
+            )
         if not entries or layout.seq_of_entry_id(entries[0][0]) > after_seq + 1:
             return None  # the capped stream does not reach back that far (or is gone): read the database
         messages = []
@@ -326,8 +345,12 @@ class RedisBus:
         for ticket, last in list(self._delivered_seq.items()):
             missed = await self._recent_retried(ticket, last)
             if missed is None:
-                log.warning("ticket %s: messages after %d are beyond the recent history; clients recover them "
-                            "on their next join with since", ticket, last)
+                log.warning(
+                    "ticket %s: messages after %d are beyond the recent history; clients recover them "
+                    "on their next join with since",
+                    ticket,
+                    last,
+                )
                 continue
             for message in missed:
                 if ticket in self._delivered_seq and self._note_delivered(ticket, message.seq):
@@ -348,8 +371,9 @@ class RedisBus:
     # -- presence ----------------------------------------------------------------------------------------------
     async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
         async with redis_errors("presence"):
-            await scripts.PRESENCE_JOIN_SCRIPT(self._redis, self._presence_keys(ticket),
-                                               self._presence_args(ticket, connection_id, user))
+            await scripts.PRESENCE_JOIN_SCRIPT(
+                self._redis, self._presence_keys(ticket), self._presence_args(ticket, connection_id, user)
+            )
 
     def _presence_keys(self, ticket: str) -> list[str]:
         return [*self._keys.presence_keys(ticket), self._keys.presence_index]
@@ -357,17 +381,26 @@ class RedisBus:
     def _presence_args(self, ticket: str, connection_id: str, user: User) -> list[object]:
         """The join script's arguments; it publishes the online event itself (in order with other nodes')."""
         online = layout.encode_event(PresenceEvent(ticket, user, online=True))
-        return [connection_id, layout.encode_user(user), user.id, self._presence_ttl_ms, self._keys.channel(ticket),
-                online, f"{ticket}\n{connection_id}"]
+        return [
+            connection_id,
+            layout.encode_user(user),
+            user.id,
+            self._presence_ttl_ms,
+            self._keys.channel(ticket),
+            online,
+            f"{ticket}\n{connection_id}",
+        ]
 
     def _offline(self, ticket: str, user: User) -> list[object]:
         return [self._keys.channel(ticket), layout.encode_event(PresenceEvent(ticket, user, online=False))]
 
     async def presence_leave(self, ticket: str, connection_id: str, user: User) -> None:
         try:
-            await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, self._presence_keys(ticket),
-                                                [connection_id, "left", *self._offline(ticket, user),
-                                                 f"{ticket}\n{connection_id}"])
+            await scripts.PRESENCE_LEAVE_SCRIPT(
+                self._redis,
+                self._presence_keys(ticket),
+                [connection_id, "left", *self._offline(ticket, user), f"{ticket}\n{connection_id}"],
+            )
         except (RedisError, OSError) as exc:
             log.warning("presence leave of %s in %s not recorded (%r); it expires by itself", user.id, ticket, exc)
 
@@ -385,14 +418,16 @@ class RedisBus:
         """Renew every local connection's presence; one that expired meanwhile (a slow node) comes back online."""
         try:
             for start in range(0, len(memberships), 500):
-                await self._refresh_chunk(memberships[start:start + 500])
+                await self._refresh_chunk(memberships[start : start + 500])
         except (RedisError, OSError) as exc:
             log.warning("presence refresh failed (%r); members expire unless the next one succeeds", exc)
 
     async def _refresh_chunk(self, chunk: list[tuple[str, str, User]]) -> None:
         # One pipelined round trip per chunk: a script call each, not a pooled connection each.
-        await scripts.PRESENCE_JOIN_SCRIPT.many(self._redis, [
-            (self._presence_keys(ticket), self._presence_args(ticket, conn, user)) for ticket, conn, user in chunk])
+        await scripts.PRESENCE_JOIN_SCRIPT.many(
+            self._redis,
+            [(self._presence_keys(ticket), self._presence_args(ticket, conn, user)) for ticket, conn, user in chunk],
+        )
 
     async def sweep_presence(self) -> int:
         """Take expired connections (each goes to exactly one node) and tell everyone who went offline."""
@@ -430,4 +465,3 @@ class RedisBus:
                     log.warning("bus maintenance failed (%r); retrying", exc)
                 failing = True
             await asyncio.sleep(self._sweep_every_s)
-

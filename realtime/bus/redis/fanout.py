@@ -22,8 +22,9 @@ PayloadSink = Callable[[bytes, bytes], None]  # channel, payload
 
 
 class ChannelSubscriber:
-    def __init__(self, endpoint: Endpoint, name: str, on_payload: PayloadSink,
-                 on_resubscribed: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self, endpoint: Endpoint, name: str, on_payload: PayloadSink, on_resubscribed: Callable[[], Awaitable[None]]
+    ) -> None:
         self._endpoint = endpoint
         self._name = name
         self._on_payload = on_payload

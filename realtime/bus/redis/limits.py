@@ -27,8 +27,15 @@ RETRY_REDIS_AFTER_S = 1.0  # after a failure, count locally this long rather tha
 
 def limits_client(url: str, prefix: str) -> Redis:
     """A small pool of its own with short timeouts: a limit check must not hold a request for long."""
-    return Connections(parse_redis_url(url), max_connections=16, timeout=0.5, socket_connect_timeout=0.5,
-                       socket_timeout=0.5, retry=Retry(NoBackoff(), 0), client_name=f"{prefix}:limits").redis
+    return Connections(
+        parse_redis_url(url),
+        max_connections=16,
+        timeout=0.5,
+        socket_connect_timeout=0.5,
+        socket_timeout=0.5,
+        retry=Retry(NoBackoff(), 0),
+        client_name=f"{prefix}:limits",
+    ).redis
 
 
 class RedisTokenBuckets:
@@ -52,7 +59,8 @@ class RedisTokenBuckets:
             return self._fallback.take_now(key, cost)
         try:
             allowed, wait_ms = await scripts.TOKEN_BUCKET_SCRIPT(
-                self._redis, [self._keys.rate_limit(self._budget, key)], [self.rate, self.burst, cost])
+                self._redis, [self._keys.rate_limit(self._budget, key)], [self.rate, self.burst, cost]
+            )
         except (RedisError, OSError, TimeoutError) as exc:
             self._note_outage(exc)
             return self._fallback.take_now(key, cost)
@@ -63,8 +71,11 @@ class RedisTokenBuckets:
         self._local_until = now + RETRY_REDIS_AFTER_S
         if now - self._outage_logged_at >= OUTAGE_LOG_EVERY_S:  # once per outage period, not once per request
             self._outage_logged_at = now
-            log.warning("rate limit %s: Redis unreachable (%s); each node counts on its own until it is back",
-                        self._budget, exc.__class__.__name__)
+            log.warning(
+                "rate limit %s: Redis unreachable (%s); each node counts on its own until it is back",
+                self._budget,
+                exc.__class__.__name__,
+            )
 
     async def close(self) -> None:
         return None  # the client is shared by the budgets; its owner closes it

@@ -47,8 +47,9 @@ class Script:
                 raise
         return await pipe.call("EVAL", self.source, len(keys), *keys, *args)
 
-    async def on_replicated(self, pipe: CommandPipe, replicas: int, timeout_ms: int, keys: Sequence[Any],
-                            args: Sequence[Any]) -> tuple[Any, int]:
+    async def on_replicated(
+        self, pipe: CommandPipe, replicas: int, timeout_ms: int, keys: Sequence[Any], args: Sequence[Any]
+    ) -> tuple[Any, int]:
         """As `on`, followed by the write's WAIT: (the script's reply, how many replicas have it)."""
         try:
             return await pipe.call_replicated(replicas, timeout_ms, "EVALSHA", self.sha, len(keys), *keys, *args)

@@ -33,8 +33,9 @@ class Connections:
         self.sentinels: Sentinel | None = None
         if target.sentinel:
             self.sentinels = sentinel_manager(target)
-            self.redis: Redis = self.sentinels.master_for(target.service, connection_pool_class=BlockingSentinelPool,
-                                                          **pool_options)
+            self.redis: Redis = self.sentinels.master_for(
+                target.service, connection_pool_class=BlockingSentinelPool, **pool_options
+            )
             self.endpoint = Endpoint.from_options(target.connection_options(), locate=self._locate)
         else:
             self.redis = Redis(connection_pool=BlockingConnectionPool.from_url(target.url, **pool_options))
@@ -62,8 +63,7 @@ class Connections:
                         continue
                     name = message["data"].split(b" ", 1)[0].decode()
                     if name == self.target.service:
-                        log.warning("Sentinel: %s switched primary (%s); reconnecting", name,
-                                    message["data"].decode())
+                        log.warning("Sentinel: %s switched primary (%s); reconnecting", name, message["data"].decode())
                         on_switch()
             except asyncio.CancelledError:
                 raise

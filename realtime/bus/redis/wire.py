@@ -27,14 +27,23 @@ WATCH_EVERY_S = 1.0
 
 
 Locate = Callable[[], Awaitable[tuple[str, int]]]  # where the primary is now (asked of the Sentinels)
-TLS_OPTIONS = ("ssl_cert_reqs", "ssl_ca_certs", "ssl_ca_path", "ssl_ca_data", "ssl_certfile", "ssl_keyfile",
-               "ssl_password", "ssl_check_hostname")
+TLS_OPTIONS = (
+    "ssl_cert_reqs",
+    "ssl_ca_certs",
+    "ssl_ca_path",
+    "ssl_ca_data",
+    "ssl_certfile",
+    "ssl_keyfile",
+    "ssl_password",
+    "ssl_check_hostname",
+)
 
 
 @dataclass(frozen=True)
 class Endpoint:
     """Where a Redis is and how to sign in, from redis-py connection options (a `redis://`, `rediss://` or
     `unix://` URL, or a Sentinel target's primary): `locate`, when set, finds the primary before each connection."""
+
     host: str = "localhost"
     port: int = 6379
     path: str | None = None
@@ -52,21 +61,32 @@ class Endpoint:
     @classmethod
     def from_options(cls, options: dict[str, Any], locate: Locate | None = None) -> "Endpoint":
         tls = options.get("connection_class") is SSLConnection or bool(options.get("ssl"))
-        return cls(host=options.get("host") or "localhost", port=int(options.get("port") or 6379),
-                   path=options.get("path"), tls=tls, db=int(options.get("db") or 0),
-                   username=options.get("username"), password=options.get("password"),
-                   tls_options=tuple((k, options[k]) for k in TLS_OPTIONS if k in options), locate=locate)
+        return cls(
+            host=options.get("host") or "localhost",
+            port=int(options.get("port") or 6379),
+            path=options.get("path"),
+            tls=tls,
+            db=int(options.get("db") or 0),
+            username=options.get("username"),
+            password=options.get("password"),
+            tls_options=tuple((k, options[k]) for k in TLS_OPTIONS if k in options),
+            locate=locate,
+        )
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """The TLS settings of the URL (as redis-py reads them), so the hot path verifies what the pool does."""
         if not self.tls:
             return None
         options = dict(self.tls_options)
-        context = ssl.create_default_context(cafile=options.get("ssl_ca_certs"), capath=options.get("ssl_ca_path"),
-                                             cadata=options.get("ssl_ca_data"))
+        context = ssl.create_default_context(
+            cafile=options.get("ssl_ca_certs"), capath=options.get("ssl_ca_path"), cadata=options.get("ssl_ca_data")
+        )
         reqs = options.get("ssl_cert_reqs", "required")
-        mode = reqs if isinstance(reqs, ssl.VerifyMode) else \
-            {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL}.get(str(reqs).lower(), ssl.CERT_REQUIRED)
+        mode = (
+            reqs
+            if isinstance(reqs, ssl.VerifyMode)
+            else {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL}.get(str(reqs).lower(), ssl.CERT_REQUIRED)
+        )
         check = options.get("ssl_check_hostname", True)
         context.check_hostname = mode != ssl.CERT_NONE and str(check).lower() not in ("false", "0", "no")
         context.verify_mode = mode
@@ -138,8 +158,9 @@ class Wire(asyncio.Protocol):
         self.send(args)
         return future
 
-    def request_replicated(self, args: Sequence[Any], replicas: int, timeout_ms: int
-                           ) -> "tuple[asyncio.Future[Any], asyncio.Future[Any]]":
+    def request_replicated(
+        self, args: Sequence[Any], replicas: int, timeout_ms: int
+    ) -> "tuple[asyncio.Future[Any], asyncio.Future[Any]]":
         """Queue a command and the WAIT that follows it: one WAIT after the last such command of this write, so
         the replicas' round trip is paid once per batch. The second future gets how many replicas have it."""
         reply = self.request(args)
@@ -189,12 +210,14 @@ async def open_wire(endpoint: Endpoint, name: str, timeout_s: float = CONNECT_TI
                 _, wire = await loop.create_unix_connection(Wire, endpoint.path)
             else:
                 host, port = await endpoint.locate() if endpoint.locate else (endpoint.host, endpoint.port)
-                _, wire = await loop.create_connection(Wire, host, port, ssl=endpoint.ssl_context(),
-                                                       server_hostname=host if endpoint.tls else None)
+                _, wire = await loop.create_connection(
+                    Wire, host, port, ssl=endpoint.ssl_context(), server_hostname=host if endpoint.tls else None
+                )
             setup: list[tuple[Any, ...]] = []
             if endpoint.password is not None:
-                setup.append(("AUTH", endpoint.username, endpoint.password) if endpoint.username
-                             else ("AUTH", endpoint.password))
+                setup.append(
+                    ("AUTH", endpoint.username, endpoint.password) if endpoint.username else ("AUTH", endpoint.password)
+                )
             if endpoint.db:
                 setup.append(("SELECT", endpoint.db))
             setup.append(("CLIENT", "SETNAME", name))
@@ -292,8 +315,9 @@ class CommandPipe:
             if not wire.waiting or wire.heard != heard:
                 self._stalled_since = (wire.heard, now)
             elif now - since >= self._reply_timeout_s:
-                log.warning("Redis sent no reply for %.0f s with %d commands waiting; reconnecting",
-                            now - since, wire.waiting)
+                log.warning(
+                    "Redis sent no reply for %.0f s with %d commands waiting; reconnecting", now - since, wire.waiting
+                )
                 wire.abort()
         self._watchdog = asyncio.get_running_loop().call_later(WATCH_EVERY_S, self._watch)
 

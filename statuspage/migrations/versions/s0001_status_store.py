@@ -4,6 +4,7 @@ incidents and maintenances with their updates. A store made that way is stamped 
 Revision ID: s0001
 Revises:
 """
+
 import sqlalchemy as sa
 from alembic import op
 
