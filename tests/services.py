@@ -41,6 +41,19 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+def require_redis() -> None:
+    """Skip (fail under CI=true) unless the shared Redis answers."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        unavailable(f"Redis at {REDIS_URL} is not reachable: {exc}")
+    finally:
+        client.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -10,23 +10,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from tests.attachment_storage.conftest import S3_CREDENTIALS, new_bucket
 from tests.scaleout.cluster import Cluster
 from tests.scaleout.conftest import drop_prefix
-from tests.services import REDIS_URL, Gateway, auth, migrate, postgres_database, token, unavailable
+from tests.services import REDIS_URL, Gateway, auth, migrate, postgres_database, require_redis, token
 
 
 @pytest.fixture
 def cluster(s3_endpoint: str) -> Iterator[Cluster]:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        unavailable(f"Redis at {REDIS_URL} is not reachable: {exc}")
-    finally:
-        client.close()
+    require_redis()
     for database_url in postgres_database():
         migrate(database_url)
         cluster = Cluster(database_url, REDIS_URL)

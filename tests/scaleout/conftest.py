@@ -9,7 +9,7 @@ import redis
 
 from tests.bus.conftest import redis_prefix, store  # noqa: F401 - fixtures shared with the bus suite
 from tests.scaleout.cluster import Cluster
-from tests.services import REDIS_URL, migrate, postgres_database, unavailable
+from tests.services import REDIS_URL, migrate, postgres_database, require_redis
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +33,7 @@ def drop_prefix(redis_url: str, prefix: str) -> None:
 @pytest.fixture
 def cluster(pg_url: str) -> Iterator[Cluster]:
     """Gateway nodes and workers on the shared Redis under a fresh prefix (started by the test as it needs)."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        unavailable(f"Redis at {REDIS_URL} is not reachable: {exc}")
-    finally:
-        client.close()
+    require_redis()
     cluster = Cluster(pg_url, REDIS_URL)
     yield cluster
     cluster.stop()
