@@ -56,6 +56,8 @@ class TicketThread(msgspec.Struct):
 
 _encoder = msgspec.json.Encoder()
 
+MAX_CURSOR = 10**9  # the page cursor is an offset; bounded, and the bound is in the OpenAPI document
+
 
 @endpoint
 async def create_ticket(request: Request) -> Response:
@@ -79,7 +81,7 @@ async def create_ticket(request: Request) -> Response:
 async def list_tickets(request: Request) -> Response:
     who = identify(request)
     store = request.app.state.gateway.store
-    offset = int_param(request, "cursor", 0, 0, 10**9)
+    offset = int_param(request, "cursor", 0, 0, MAX_CURSOR)
     limit = int_param(request, "limit", 50, 1, PAGE_MAX)
     if who.is_staff:
         status = request.query_params.get("status", "active")
@@ -160,7 +162,7 @@ routes = api_routes(
             response=TicketList,
             tag="tickets",
             query=(
-                Param("cursor", Annotated[int, msgspec.Meta(ge=0)], "`next` of the previous page"),
+                Param("cursor", Annotated[int, msgspec.Meta(ge=0, le=MAX_CURSOR)], "`next` of the previous page"),
                 Param("limit", Annotated[int, msgspec.Meta(ge=1, le=PAGE_MAX)], "page size (default 50)"),
                 Param("status", _STATUS, "agents: active (default), all, or one status"),
                 Param("plan", _PLAN, "agents: only this plan"),
