@@ -108,8 +108,12 @@ class RedisBus:
         self._subscriber.drop()
 
     async def close(self) -> None:
-        for task in list(self._seeding.values()):
+        seeding = list(self._seeding.values())
+        for task in seeding:
             task.cancel()
+        # Awaited, bounded: a close leaves no task of the bus behind for the event loop's own shutdown to wait on.
+        if seeding:
+            await asyncio.wait(seeding, timeout=2)
         if self._maintenance:
             self._maintenance.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

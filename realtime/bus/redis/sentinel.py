@@ -71,8 +71,8 @@ class Connections:
                 log.debug("Sentinel subscription lost (%r)", exc)
                 await asyncio.sleep(0.5)
             finally:
-                try:
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                try:  # bounded: a sentinel that went away must not hold a cancelled watcher open
+                    await asyncio.wait_for(pubsub.aclose(), 1)  # type: ignore[no-untyped-call]
                 except Exception:
                     pass
 
