@@ -47,6 +47,7 @@ from support.web.http import error_response
 from support.web.openapi import Operation, api_routes
 from support.web.security import SecurityHeaders
 from support.web.static import AssetMount
+from support.workflow import customers as customer_routes
 from support.workflow import routes as workflow_routes
 
 
@@ -253,6 +254,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
         *attachments.routes,
         *channels.routes,
         *workflow_routes.routes,
+        *customer_routes.routes,
         *admin_routes.routes,
         *openapi.routes,
         *own_routes,
