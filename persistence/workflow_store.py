@@ -83,7 +83,7 @@ async def capacities(store: TicketStore) -> dict[str, int]:
     a = AgentState
     async with store.sessions() as session:
         rows = (await session.execute(select(a.agent_id, a.capacity).where(a.capacity.is_not(None)))).all()
-    return {agent: int(cap) for agent, cap in rows}
+    return {agent: int(cap) for agent, cap in rows if cap is not None}
 
 
 async def open_assigned(store: TicketStore, agent_ids: Sequence[str]) -> dict[str, int]:
