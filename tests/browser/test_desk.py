@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.browser.conftest import App, screenshot
-from tests.browser.pages import expect, hl, open_in_dashboard
+from tests.browser.pages import expect, hl, open_in_dashboard, open_widget_ticket
 
 pytestmark = pytest.mark.browser
 OpenAs = Callable[..., Any]
@@ -104,6 +104,17 @@ def test_sidebar_shows_the_customer_their_tickets_and_the_context_laid_out(app: 
     expect(side).to_have_attribute("data-ticket", earlier["id"])
     expect(side.locator(hl("ctx-symbol"))).to_have_count(0)
     assert agent.errors == []
+
+
+def test_the_widget_sends_the_customers_time_zone_for_the_sidebar(app: App, open_as: OpenAs) -> None:
+    customer = open_as("customer", "pro", "/#chart", timezone_id="America/Sao_Paulo")
+    subject = f"Zone {secrets.token_hex(3)}"
+    open_widget_ticket(customer, subject, "Where am I?")
+    agent = dashboard(open_as, app)
+    open_in_dashboard(agent, subject)
+    expect(agent.locator(hl("local-time"))).to_have_attribute("data-zone", "America/Sao_Paulo")
+    expect(agent.locator(hl("ctx-time-zone"))).to_contain_text("America/Sao_Paulo")
+    assert customer.errors == [] and agent.errors == []
 
 
 def test_shortcuts_move_write_assign_and_solve_but_never_while_typing(app: App, open_as: OpenAs) -> None:
