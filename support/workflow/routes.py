@@ -32,7 +32,8 @@ CAPACITY_MAX = 1000
 
 
 class AwayBody(msgspec.Struct, forbid_unknown_fields=False):
-    """Either or both: `away`, and `capacity` (the most active tickets auto-assignment gives you; null: no limit)."""
+    """Either, both or neither (then the answer is the status as it is): `away`, and `capacity` (the most active
+    tickets auto-assignment gives you; null: no limit)."""
 
     away: bool | None = None
     capacity: Annotated[int, msgspec.Meta(ge=0, le=CAPACITY_MAX)] | None | msgspec.UnsetType = msgspec.UNSET
@@ -142,8 +143,6 @@ async def list_agents(request: Request) -> Response:
 async def set_me(request: Request) -> Response:
     who = _require_staff(request)
     body: AwayBody = await read_body(request, AwayBody)
-    if body.away is None and isinstance(body.capacity, msgspec.UnsetType):
-        raise TicketError("bad_request", "send away, capacity or both")
     me = await _workflow(request).set_status(who, body.away, body.capacity)
     return json_response(AgentView(**me))  # type: ignore[arg-type]
 

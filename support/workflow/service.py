@@ -85,6 +85,8 @@ class Workflow:
             caps = await self.db.capacities()
             load = (await self.db.open_assigned([who.id])).get(who.id, 0)
             me = _agent(who.id, who.name, False, states.get(who.id, False), caps.get(who.id), load)
+        if away is None and isinstance(capacity, msgspec.UnsetType):
+            return me  # nothing changed: nobody to tell
         user = User(who.id, who.name, who.role)
         event = AgentStatusEvent(user, bool(me["away"]), _capacity_of(me))
         try:

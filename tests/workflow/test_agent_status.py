@@ -45,7 +45,9 @@ async def test_capacity_caps_auto_assignment_and_frees_up_when_a_ticket_is_solve
         lifted = await http.put("/api/agents/me", headers=auth(token(ann, role="agent")), json={"capacity": None})
         assert lifted.json()["capacity"] is None
         assert await desk.assignee_of_new_ticket(http) == ann
-        for bad in ({"capacity": -1}, {"capacity": "3"}, {}):
+        unchanged = await http.put("/api/agents/me", headers=auth(token(ann, role="agent")), json={})
+        assert (unchanged.status_code, unchanged.json()["capacity"], unchanged.json()["away"]) == (200, None, False)
+        for bad in ({"capacity": -1}, {"capacity": "3"}, {"capacity": 1001}):
             refused = await http.put("/api/agents/me", headers=auth(token(ann, role="agent")), json=bad)
             assert refused.status_code == 400, bad
         customer = await http.put("/api/agents/me", headers=auth(token(f"{run}-cust")), json={"capacity": 2})
