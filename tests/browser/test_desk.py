@@ -134,6 +134,8 @@ def test_shortcuts_move_write_assign_and_solve_but_never_while_typing(app: App, 
     expect(overlay).to_be_hidden()
 
     first, second = items.nth(0).get_attribute("data-ticket"), items.nth(1).get_attribute("data-ticket")
+    rows = agent.locator(f"{hl('queue')} {hl('ticket-item')}")  # the contract's name for a queue row (§7)
+    assert [rows.nth(0).get_attribute("data-ticket"), rows.nth(1).get_attribute("data-ticket")] == [first, second]
     agent.keyboard.press("j")
     expect(agent.locator(f'{hl("queue-item")}[aria-current="true"]')).to_have_attribute("data-ticket", first)
     agent.keyboard.press("j")

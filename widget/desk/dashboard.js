@@ -67,7 +67,7 @@ async function main() {
   sidebar = customerSidebar(client, t, loc, openTicket);
   $("#sidebar-slot").replaceWith(sidebar.el);
   notes = notifier(client, t, { meId, openId: () => view?.id || null, onOpen: openTicket,
-    inQueue: (id) => !!document.querySelector(`[data-hl="queue"] [data-ticket="${CSS.escape(id)}"]`) });
+    inQueue: (id) => !!document.querySelector(`[data-hl="queue"] [data-hl="ticket-item"][data-ticket="${CSS.escape(id)}"]`) });
   $("#notify-slot").replaceWith(notes.button);
   document.body.append(installShortcuts(shortcutActions(), t));
   wire();
@@ -137,7 +137,7 @@ function wire() {
 /** What the keys of shortcuts.js do: move in the queue as shown, write, assign, solve, search. */
 function shortcutActions() {
   const step = (by) => () => {
-    const ids = [...document.querySelectorAll('[data-hl="queue"] [data-ticket]')].map((b) => b.dataset.ticket);
+    const ids = [...document.querySelectorAll('[data-hl="queue"] [data-hl="ticket-item"]')].map((b) => b.dataset.ticket);
     if (!ids.length) return;
     const at = view ? ids.indexOf(view.id) : -1;
     const next = at < 0 ? (by > 0 ? 0 : ids.length - 1) : Math.min(ids.length - 1, Math.max(0, at + by));
@@ -197,7 +197,8 @@ function renderQueue() {
     replace(ul, h("li", { class: "muted", text: t.emptyQueue }));
     return;
   }
-  replace(ul, rows.map((tk) => h("li", {}, h("button", {
+  // The row is the contract's `ticket-item` (§7); its button keeps the dashboard's older `queue-item` name.
+  replace(ul, rows.map((tk) => h("li", { hl: "ticket-item", dataset: { ticket: tk.id, status: tk.status } }, h("button", {
     hl: "queue-item", type: "button", dataset: { ticket: tk.id, status: tk.status, plan: tk.plan },
     "aria-current": String(!!view && view.id === tk.id), onclick: () => openTicket(tk.id),
   },
