@@ -4,7 +4,8 @@
  */
 
 import { h, replace } from "../dom.js";
-import { strings } from "../i18n.js";
+import { loadPage, strings } from "../i18n.js";
+import { tokenClaims } from "../client.js";
 import { pageToken, signInPicker } from "../session.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -109,8 +110,9 @@ async function load(token) {
 }
 
 async function main() {
-  const t = strings(navigator.language);
   const token = await pageToken("agent");
+  await loadPage(tokenClaims(token).locale, ["widget", "desk"]);
+  const t = strings();
   if (!token) {
     replace($("#sign-in-slot"), await signInPicker("agent", t, () => location.reload()));
     return;

@@ -5,11 +5,13 @@
 
 import { HelplineClient, tokenClaims } from "../client.js";
 import { h, replace, when } from "../dom.js";
-import { locale, strings } from "../i18n.js";
+import { loadPage, locale, strings } from "../i18n.js";
 import { pageToken, signInPicker, signOut } from "../session.js";
 import { ThreadView } from "../thread.js";
 
 const TYPING_IDLE_MS = 3000;
+// The page's words in the viewer's language before anything renders (token `locale` claim > ?lang= > browser).
+await loadPage(tokenClaims(await pageToken("customer")).locale, ["widget", "support"]);
 const t = strings();
 const loc = locale();
 const $ = (sel) => document.querySelector(sel);
