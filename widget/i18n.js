@@ -1,7 +1,7 @@
 /**
  * Interface messages from the shared catalogue (locales/en.json, vi.json), served by the gateway as one ES module
  * per language and browser surface (./locales/<lang>/<surface>.js). Language choice, messages, plurals
- * (Intl.PluralRules); the only DOM it touches is a full page's <html lang>.
+ * (Intl.PluralRules); no DOM work (session.js loadPage() does a full page's).
  */
 
 import { tokenClaims } from "./client.js";
@@ -40,11 +40,6 @@ export async function load(language, surfaces) {
 
 /** The widget's language (from boot's `token` and `lang`), loaded; widget.js calls it early, app.js at boot. */
 export const loadWidget = ({ token, lang } = {}) => load(pickLanguage({ claim: tokenClaims(token).locale, lang }), ["widget"]);
-
-/** A full page's language (token claim, ?lang=, the browser's), loaded and set on <html lang>. */
-export async function loadPage(claim, surfaces) {
-  return (document.documentElement.lang = await load(pickLanguage({ claim, htmlLang: false }), surfaces));
-}
 
 /** The current language (the last one loaded). */
 export const language = () => current;
