@@ -5,7 +5,7 @@
 // own time zone (Intl's default); the server wrote it in UTC for readers without JavaScript.
 const POLL_MS = 15000;
 const when = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-  dateStyle: "medium", timeStyle: "short", timeZoneName: "short",
+  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
 });
 
 function localTimes(root) {

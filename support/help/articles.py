@@ -218,6 +218,7 @@ async def help_index(request: Request) -> Response:
     return HTMLResponse(page, headers=pages.LANGUAGE_HEADERS)
 
 
+@endpoint  # checks a token when one is sent: its `locale` claim chooses the page's language
 async def help_article(request: Request) -> Response:
     article = help_center(request).articles.get(request.path_params["slug"])
     language, lang_param = reader_language(request)
