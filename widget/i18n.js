@@ -1,7 +1,6 @@
 /**
- * Interface messages from the shared catalogue (locales/en.json, vi.json), served by the gateway as one ES module
- * per language and browser surface (./locales/<lang>/<surface>.js). Language choice, messages, plurals
- * (Intl.PluralRules); no DOM work (session.js loadPage() does a full page's).
+ * Messages from the shared catalogue (locales/*.json), served as one ES module per language and surface
+ * (./locales/<lang>/<surface>.js): language choice, messages, plurals (Intl.PluralRules). No DOM work.
  */
 
 import { tokenClaims } from "./client.js";
@@ -40,9 +39,6 @@ export async function load(language, surfaces) {
 
 /** The widget's language (from boot's `token` and `lang`), loaded; widget.js calls it early, app.js at boot. */
 export const loadWidget = ({ token, lang } = {}) => load(pickLanguage({ claim: tokenClaims(token).locale, lang }), ["widget"]);
-
-/** The current language (the last one loaded). */
-export const language = () => current;
 
 /** Message `key` with its `{name}` slots filled (numbers in the language's digits); plurals by `params.count`. */
 export function t(key, params = {}, lang = current) {

@@ -7,7 +7,7 @@ import { cannedPicker } from "./canned.js";
 import { HelplineClient, tokenClaims } from "../client.js";
 import { awayToggle, callbacksPanel, signalsPanel, ticketTools } from "./dash-panels.js";
 import { h, replace, when } from "../dom.js";
-import { locale, strings } from "../i18n.js";
+import { errorText, locale, strings } from "../i18n.js";
 import { loadPage, pageToken, signInPicker, signOut } from "../session.js";
 import { ThreadView } from "../thread.js";
 
@@ -115,7 +115,7 @@ function wire() {
     else view.people.delete(f.user.id);
     renderPeople();
   });
-  client.on("error", (f) => showError(f.message || f.code));
+  client.on("error", (f) => showError(errorText(f.code)));
 }
 
 /* ---- the queue ---- */
