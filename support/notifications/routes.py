@@ -9,28 +9,16 @@ from starlette.responses import HTMLResponse, Response
 
 from support.core.clock import utcnow
 from support.core.errors import TicketError
-from support.notifications.compose import language
+from support.core.i18n import message, negotiate
 from support.notifications.links import user_of_token
 from support.notifications.ports import ReplyMailStore
 from support.web.http import endpoint
 from support.web.openapi import Operation, Param, api_routes
 
-PAGES = {
-    "en": ("Unsubscribed", "You will get no more e-mails about replies. Your Support tab still shows every reply."),
-    "vi": (
-        "Đã hủy đăng ký",
-        "Bạn sẽ không nhận email về phản hồi nữa. Mục Hỗ trợ của bạn vẫn hiển thị mọi phản hồi.",
-    ),
-}
-REFUSED = {
-    "en": ("Link not valid", "This unsubscribe link is not valid. Use the link from the latest e-mail."),
-    "vi": ("Liên kết không hợp lệ", "Liên kết hủy đăng ký này không hợp lệ. Hãy dùng liên kết trong email mới nhất."),
-}
-
 
 def _lang(request: Request) -> str:
-    wanted = request.query_params.get("lang") or request.headers.get("accept-language", "")
-    return language(wanted.split(",")[0].strip())
+    """No token here (the link is opened from a mail client): `?lang=`, then the browser's languages."""
+    return negotiate(query=request.query_params.get("lang"), accept=request.headers.get("accept-language"))
 
 
 def _page(lang: str, title: str, body: str, status: int) -> Response:
@@ -49,9 +37,9 @@ async def unsubscribe_page(request: Request) -> Response:
     lang = _lang(request)
     user_id = _user(request)
     if user_id is None:  # forged or mangled: no such link, as for any unknown id
-        return _page(lang, *REFUSED[lang], status=404)
+        return _page(lang, message(lang, "email.linkInvalidTitle"), message(lang, "email.linkInvalid"), status=404)
     await _store(request).unsubscribe(user_id, utcnow())
-    return _page(lang, *PAGES[lang], status=200)
+    return _page(lang, message(lang, "email.unsubscribedTitle"), message(lang, "email.unsubscribed"), status=200)
 
 
 @endpoint
