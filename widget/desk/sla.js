@@ -23,16 +23,17 @@ export function slaState(tk, now) {
   return left <= given * WARNING_SHARE ? "warning" : "ok";
 }
 
-/** "2 h 05 min", "4 min 10 s", "12 s". */
-export function duration(ms) {
+/** "2 h 05 min", "4 min 10 s", "12 s" in the page's language (the catalogue's desk.dur* messages). */
+export function duration(ms, t) {
   const s = Math.max(0, Math.floor(Math.abs(ms) / 1000));
-  const d = Math.floor(s / 86400);
-  const hrs = Math.floor((s % 86400) / 3600);
-  const min = Math.floor((s % 3600) / 60);
-  if (d) return `${d} d ${hrs} h`;
-  if (hrs) return `${hrs} h ${String(min).padStart(2, "0")} min`;
-  if (min) return `${min} min ${String(s % 60).padStart(2, "0")} s`;
-  return `${s % 60} s`;
+  const days = Math.floor(s / 86400);
+  const hours = Math.floor((s % 86400) / 3600);
+  const minutes = Math.floor((s % 3600) / 60);
+  const two = (n) => String(n).padStart(2, "0");
+  if (days) return t.durDaysHours({ days, hours });
+  if (hours) return t.durHoursMinutes({ hours, minutes: two(minutes) });
+  if (minutes) return t.durMinutesSeconds({ minutes, seconds: two(s % 60) });
+  return t.durSeconds({ seconds: s % 60 });
 }
 
 function draw(badge) {
@@ -47,7 +48,7 @@ function draw(badge) {
     return;
   }
   const left = Date.parse(tk.first_response_due) - now;
-  el.textContent = left > 0 ? t.slaLeft(duration(left)) : t.slaOverdue(duration(left));
+  el.textContent = left > 0 ? t.slaLeft(duration(left, t)) : t.slaOverdue(duration(left, t));
 }
 
 function tick() {

@@ -22,7 +22,8 @@ export function teamPanel(client, t, meId) {
       return h("li", { hl: "team-agent", dataset: { agent: a.id, status } },
         h("span", { text: a.name || a.id }),
         h("span", { class: `chip status-${status}`, hl: "team-status", text: status === "away" ? t.away : t.online }),
-        h("span", { class: "muted", text: t.load(a.open_assigned ?? 0, a.capacity) }));
+        h("span", { class: "muted", text: a.capacity === null || a.capacity === undefined ?
+          t.loadOpen(a.open_assigned ?? 0) : t.loadOf({ count: a.open_assigned ?? 0, capacity: a.capacity }) }));
     }) : h("li", { class: "muted", text: "—" }));
     const me = agents.find((a) => a.id === meId());
     if (me && !editing) capacity.value = me.capacity === null || me.capacity === undefined ? "" : String(me.capacity);

@@ -1,14 +1,14 @@
 """issue-20 agent capacity: agent_states.capacity, the most active tickets auto-assignment gives an agent (NULL: no
 limit). Upgrade keeps every row (NULL for all: nobody is limited until they say so); downgrade drops the column.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
