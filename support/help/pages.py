@@ -31,60 +31,134 @@ font-size:1em}button{padding:8px 14px;font-size:1em}li{margin:4px 0}.snippet{col
 """
 
 
+# The pages' own words in each language (the articles carry theirs). Kept here, small, until the shared message
+# catalogue of the i18n work takes them.
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "help": "Help",
+        "center": "Help center",
+        "heading": "How can we help?",
+        "placeholder": "Search help articles",
+        "search": "Search",
+        "results": "Results for “{query}”",
+        "nothing": "No article matches. Try other words, or ask us from the support widget.",
+        "updated": "updated",
+        "stuck": "Still stuck? Open the support widget and tell us what you see.",
+        "missing": "No such article",
+        "all": "All articles",
+        "read_in": "Read in English",
+    },
+    "vi": {
+        "help": "Trợ giúp",
+        "center": "Trung tâm trợ giúp",
+        "heading": "Chúng tôi có thể giúp gì cho bạn?",
+        "placeholder": "Tìm bài viết trợ giúp",
+        "search": "Tìm",
+        "results": "Kết quả cho “{query}”",
+        "nothing": "Không có bài viết nào phù hợp. Hãy thử từ khác, hoặc hỏi chúng tôi qua widget hỗ trợ.",
+        "updated": "cập nhật",
+        "stuck": "Vẫn chưa giải quyết được? Mở widget hỗ trợ và cho chúng tôi biết bạn thấy gì.",
+        "missing": "Không có bài viết này",
+        "all": "Tất cả bài viết",
+        "read_in": "Đọc bằng tiếng Việt",
+    },
+}
+CATEGORIES = {
+    "vi": {
+        "account": "Tài khoản",
+        "alerts": "Cảnh báo",
+        "billing": "Thanh toán",
+        "charts": "Biểu đồ",
+        "data-feeds": "Nguồn dữ liệu",
+        "indicators": "Chỉ báo",
+        "mobile": "Ứng dụng di động",
+    }
+}
+
+
+def words(lang: str) -> dict[str, str]:
+    return STRINGS.get(lang, STRINGS["en"])
+
+
+def category_name(category: str, lang: str) -> str:
+    return CATEGORIES.get(lang, {}).get(category) or category.replace("-", " ").title()
+
+
 def escape(value: str) -> str:
     return _escape(value, quote=True)
 
 
-def _layout(title: str, content: str) -> str:
+def _layout(title: str, content: str, lang: str) -> str:
+    w = words(lang)
     return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)} · Help</title><style>{_STYLE}</style></head><body>"
-        f'<header><a href="/help">Help center</a></header><main>{content}</main></body></html>'
+        f"<title>{escape(title)} · {escape(w['help'])}</title><style>{_STYLE}</style></head><body>"
+        f'<header><a href="/help?lang={escape(lang)}">{escape(w["center"])}</a></header><main>{content}</main>'
+        "</body></html>"
     )
 
 
-def _search_form(query: str) -> str:
+def _search_form(query: str, lang: str) -> str:
+    w = words(lang)
     return (
-        f'<form action="/help" method="get" role="search"><input type="search" name="q" '
-        f'value="{escape(query)}" placeholder="Search help articles" data-hl="help-search"> '
-        f"<button>Search</button></form>"
+        f'<form action="/help" method="get" role="search"><input type="hidden" name="lang" value="{escape(lang)}">'
+        f'<input type="search" name="q" value="{escape(query)}" placeholder="{escape(w["placeholder"])}" '
+        f'aria-label="{escape(w["placeholder"])}" data-hl="help-search"> <button>{escape(w["search"])}</button></form>'
     )
 
 
-def index_page(articles: Sequence[Article], query: str = "", hits: list[ArticleHit] | None = None) -> str:
-    parts = ["<h1>How can we help?</h1>", _search_form(query)]
+def index_page(articles: Sequence[Article], lang: str, query: str = "", hits: list[ArticleHit] | None = None) -> str:
+    w = words(lang)
+    parts = [f"<h1>{escape(w['heading'])}</h1>", _search_form(query, lang)]
     if hits is not None:
-        parts.append(f"<h2>Results for “{escape(query)}”</h2>")
+        parts.append(f"<h2>{escape(w['results'].format(query=query))}</h2>")
         if not hits:
-            parts.append("<p>No article matches. Try other words, or ask us from the support widget.</p>")
+            parts.append(f"<p>{escape(w['nothing'])}</p>")
         parts.append('<ul data-hl="help-results">')
         for hit in hits:
             parts.append(
-                f'<li><a href="/help/{escape(hit.slug)}">{escape(hit.title)}</a>'
+                f'<li lang="{escape(hit.lang)}"><a href="/help/{escape(hit.slug)}">{escape(hit.title)}</a>'
                 f'<div class="snippet">{hit.snippet_html}</div></li>'
             )
         parts.append("</ul>")
     else:
-        ordered = sorted(articles, key=lambda a: (a.category, a.title))
+        ordered = sorted(articles, key=lambda a: (a.category, a.lang != lang, a.title))
         for category, group in groupby(ordered, key=lambda a: a.category):
-            parts.append(f"<h2>{escape(category.replace('-', ' ').title())}</h2><ul>")
-            parts.extend(f'<li><a href="/help/{escape(a.slug)}">{escape(a.title)}</a></li>' for a in group)
+            parts.append(f"<h2>{escape(category_name(category, lang))}</h2><ul>")
+            parts.extend(
+                f'<li lang="{escape(a.lang)}"><a href="/help/{escape(a.slug)}">{escape(a.title)}</a></li>'
+                for a in group
+            )
             parts.append("</ul>")
-    return _layout("Help center", "".join(parts))
+    return _layout(w["center"], "".join(parts), lang)
 
 
-def article_page(article: Article) -> str:
+def article_page(article: Article, translations: Sequence[Article] = ()) -> str:
+    w = words(article.lang)
     tags = "".join(f'<span class="tag">{escape(t)}</span>' for t in article.tags)
-    content = (
-        f'<article data-hl="article" data-slug="{escape(article.slug)}"><h1>{escape(article.title)}</h1>'
-        f'<p class="meta">{escape(article.category)} · updated {article.updated_at:%Y-%m-%d} {tags}</p>'
-        f"{article.html}</article>"
-        f'<p class="meta">Still stuck? Open the support widget and tell us what you see.</p>'
+    links = "".join(
+        f'<a href="/help/{escape(t.slug)}" hreflang="{escape(t.lang)}" lang="{escape(t.lang)}" '
+        f'data-hl="article-translation">{escape(words(t.lang)["read_in"])}</a> '
+        for t in translations
     )
-    return _layout(article.title, content)
+    content = (
+        f'<article data-hl="article" data-slug="{escape(article.slug)}" data-lang="{escape(article.lang)}">'
+        f"<h1>{escape(article.title)}</h1>"
+        f'<p class="meta">{escape(category_name(article.category, article.lang))} · {escape(w["updated"])} '
+        f"{article.updated_at:%Y-%m-%d} {tags}</p>"
+        + (f'<p class="meta">{links}</p>' if links else "")
+        + f"{article.html}</article>"
+        f'<p class="meta">{escape(w["stuck"])}</p>'
+    )
+    return _layout(article.title, content, article.lang)
 
 
-def not_found_page() -> str:
-    content = "<h1>No such article</h1>" + _search_form("") + '<p><a href="/help">All articles</a></p>'
-    return _layout("Not found", content)
+def not_found_page(lang: str = "en") -> str:
+    w = words(lang)
+    content = (
+        f"<h1>{escape(w['missing'])}</h1>"
+        + _search_form("", lang)
+        + f'<p><a href="/help?lang={escape(lang)}">{escape(w["all"])}</a></p>'
+    )
+    return _layout(w["missing"], content, lang)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from support.help.article_files import DEFAULT_DIR, ArticleError, load_folder, plain_text, render, split_front_matter
-from persistence.article_search import MARK_END, MARK_START, marked, search_terms
+from support.help.search_text import search_terms, snippet, stem
 from support.help.attachments import UnsupportedType, clean_filename, sniff
 from support.help.channels import channels_for, valid_phone
 from support.core.errors import TicketError
@@ -40,10 +40,10 @@ def test_query_words_are_letters_and_digits_only() -> None:
     assert search_terms("the of") == ([], False)
 
 
-def test_snippet_marks_become_mark_tags_and_the_rest_is_escaped() -> None:
-    plain, safe = marked(f"a <b> {MARK_START}alert{MARK_END} & more")
-    assert plain == "a <b> alert & more"
-    assert safe == "a &lt;b&gt; <mark>alert</mark> &amp; more"
+def test_snippet_marks_the_matched_words_and_escapes_the_rest() -> None:
+    plain, safe = snippet("a <b> alerts & more", frozenset({stem("alert")}))
+    assert plain == "a <b> alerts & more"
+    assert safe == "a &lt;b&gt; <mark>alerts</mark> &amp; more"
 
 
 @pytest.mark.parametrize(
