@@ -116,7 +116,9 @@ class Vocabulary:
         groups = []
         for position, term in enumerate(terms):
             group = [term, *self.corrections(term)]
-            if typing and position == len(terms) - 1:
+            # The word being typed is completed, unless it ends a sentence already and is a whole word of the
+            # articles: "I want my money back" means back, not backup.
+            if typing and position == len(terms) - 1 and (len(terms) == 1 or term not in self.known):
                 group += self.completions(term)
             groups.append(list(dict.fromkeys(group)))
         return groups
