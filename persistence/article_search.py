@@ -9,6 +9,7 @@ snippet is quoted by search_text.snippet from the body the engine returns. The i
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Sequence
 
 from sqlalchemy import text
@@ -41,7 +42,7 @@ class _SqlIndex:
         self.vocabulary = search_text.Vocabulary()
 
     async def sync(self, articles: Sequence[Article]) -> None:
-        self.vocabulary = search_text.Vocabulary.of(t for a in articles for t in (a.title, a.keywords, a.text))
+        self.vocabulary = await asyncio.to_thread(search_text.Vocabulary.of_articles, articles)  # CPU: off the loop
         wanted = {a.slug: a for a in articles}
         async with self.store.sessions.begin() as session:
             have: dict[str, str] = dict((await session.execute(text("SELECT slug, digest FROM help_articles"))).all())

@@ -158,7 +158,7 @@ class HelpCenter:
     async def search(self, query: str, lang: str, limit: int) -> list[ArticleHit]:
         """The best articles for a query, each once (an article and its translations are one answer), shown in
         `lang` where translated; the ones in `lang` first, then those only written in another language."""
-        raw = await self.index.search(query, min(50, limit * 2 + 4))
+        raw = await self.index.search(query, limit * 2 + 4)  # room for the translations folded away
         stems = search_text.query_stems([[w] for w in search_text.search_terms(query)[0]])
         seen: set[str] = set()
         results: list[ArticleHit] = []

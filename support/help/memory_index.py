@@ -7,9 +7,10 @@ copy, rebuilt from the folder on every sync, so it needs no migration and answer
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from support.help import search_text
@@ -31,45 +32,57 @@ def _stems(text: str) -> Counter[str]:
     return Counter(search_text.stem(w) for w in search_text.words(text))
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """Everything one sync builds, swapped in whole so a search never sees half of two syncs."""
+
+    documents: tuple[_Document, ...] = ()
+    vocabulary: search_text.Vocabulary = field(default_factory=search_text.Vocabulary)
+    average: tuple[float, float, float] = (1.0, 1.0, 1.0)  # field lengths, in stems
+    frequency: Counter[str] = field(default_factory=Counter)  # stem → how many documents hold it
+
+
+def _build(articles: list[Article]) -> _Snapshot:
+    documents = []
+    for a in articles:
+        fields = (_stems(a.title), _stems(a.keywords), _stems(a.text))
+        lengths = (sum(fields[0].values()), sum(fields[1].values()), sum(fields[2].values()))
+        documents.append(_Document(a, fields, lengths))
+    count = max(1, len(documents))
+    title, tags, body = (max(1.0, sum(d.lengths[i] for d in documents) / count) for i in range(3))
+    frequency = Counter(s for d in documents for s in set().union(*d.fields))
+    return _Snapshot(tuple(documents), search_text.Vocabulary.of_articles(articles), (title, tags, body), frequency)
+
+
 class MemoryArticleIndex:
     def __init__(self) -> None:
-        self.documents: list[_Document] = []
-        self.vocabulary = search_text.Vocabulary()
-        self.average = (1.0, 1.0, 1.0)
-        self.frequency: Counter[str] = Counter()  # stem → how many documents hold it
+        self.snapshot = _Snapshot()
 
     async def sync(self, articles: Sequence[Article]) -> None:
-        documents = []
-        for a in articles:
-            fields = (_stems(a.title), _stems(a.keywords), _stems(a.text))
-            lengths = (sum(fields[0].values()), sum(fields[1].values()), sum(fields[2].values()))
-            documents.append(_Document(a, fields, lengths))
-        count = max(1, len(documents))
-        self.average = tuple(max(1.0, sum(d.lengths[i] for d in documents) / count) for i in range(3))  # type: ignore[assignment]
-        self.frequency = Counter(s for d in documents for s in set().union(*d.fields))
-        self.vocabulary = search_text.Vocabulary.of(t for a in articles for t in (a.title, a.keywords, a.text))
-        self.documents = documents
+        self.snapshot = await asyncio.to_thread(_build, list(articles))  # stemming every word: off the event loop
 
-    def _score(self, document: _Document, stems: frozenset[str]) -> float:
-        total = len(self.documents)
+    @staticmethod
+    def _score(snapshot: _Snapshot, document: _Document, stems: frozenset[str]) -> float:
+        total = len(snapshot.documents)
         score = 0.0
         for term in stems:
-            df = self.frequency.get(term, 0)
+            df = snapshot.frequency.get(term, 0)
             if not df:
                 continue
             idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
-            for weight, counts, length, average in zip(WEIGHTS, document.fields, document.lengths, self.average):
+            for weight, counts, length, average in zip(WEIGHTS, document.fields, document.lengths, snapshot.average):
                 tf = counts.get(term, 0)
                 if tf:
                     score += weight * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
         return score
 
     async def search(self, query: str, limit: int) -> list[ArticleHit]:
-        groups = self.vocabulary.alternatives(query)
+        snapshot = self.snapshot
+        groups = snapshot.vocabulary.alternatives(query)
         stems = search_text.query_stems(groups)
         if not stems:
             return []
-        scored = [(self._score(d, stems), d.article) for d in self.documents]
+        scored = [(self._score(snapshot, d, stems), d.article) for d in snapshot.documents]
         ranked = sorted(((s, a) for s, a in scored if s > 0), key=lambda pair: (-pair[0], pair[1].slug))[:limit]
         hits = []
         for score, a in ranked:

@@ -20,6 +20,8 @@ import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from support.help.article_files import Article
+
 MAX_TERMS = 8
 MAX_COMPLETIONS = 12
 MAX_CORRECTIONS = 3
@@ -89,6 +91,10 @@ class Vocabulary:
     def of(cls, texts: Iterable[str]) -> "Vocabulary":
         known = frozenset(w for t in texts for w in words(t) if len(w) <= 40)
         return cls(sorted(known), known, frozenset(stem(w) for w in known))
+
+    @classmethod
+    def of_articles(cls, articles: Iterable[Article]) -> "Vocabulary":
+        return cls.of(t for a in articles for t in (a.title, a.keywords, a.text))
 
     def completions(self, prefix: str) -> list[str]:
         start = bisect.bisect_left(self.sorted_words, prefix)
