@@ -4,7 +4,7 @@ Both fold diacritics (Vietnamese with or without its marks), stem English, weigh
 body, and take the query's words as support/help/search_text.py expands them (completion of the word being typed,
 typo corrections from the articles' vocabulary), so both read a query the same way as the in-memory index. The
 snippet is quoted by search_text.snippet from the body the engine returns. The index follows the Markdown folder
-(sync); it is never edited by hand. Migration 0007 makes the tokenizers, configurations and indexes.
+(sync); it is never edited by hand. Migration 0008 makes the tokenizers, configurations and indexes.
 """
 
 from __future__ import annotations

@@ -14,10 +14,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 
-from support.help import language, pages, search_text
+from support.help import pages, search_text
 from support.web.http import endpoint, identify, int_param, json_response, read_body
 from support.help.article_files import Article, articles_dir, folder_signature, load_folder
 from support.help.ports import ArticleEvents, ArticleHit, ArticleIndex
+from support.core.i18n import DEFAULT_LANGUAGE, negotiate, supported
 from support.core.tokens import Identity
 from support.core.clock import iso, utcnow
 from support.web.openapi import Operation, Param, api_routes
@@ -149,7 +150,7 @@ class HelpCenter:
             groups.setdefault(a.group, a)
         return list(groups.values())
 
-    def listing(self, lang: str = language.DEFAULT) -> list[ArticleHit]:
+    def listing(self, lang: str = DEFAULT_LANGUAGE) -> list[ArticleHit]:
         ordered = sorted(self.shown(lang), key=lambda a: (a.category, a.lang != lang, a.title))
         return [
             ArticleHit(a.slug, a.title, a.category, a.summary, pages.escape(a.summary), 0.0, a.lang) for a in ordered
@@ -212,12 +213,11 @@ def optional_identity(request: Request) -> Identity | None:
     return identify(request) if request.headers.get("authorization") else None
 
 
-def request_language(request: Request) -> str:
-    """The token's locale, then ?lang=, then Accept-Language (support/help/language.py)."""
+def reader_language(request: Request) -> tuple[str, str]:
+    """(the reader's language, the `?lang=` its links keep): token `locale` claim > ?lang= > Accept-Language."""
     who = optional_identity(request)
-    return language.choose(
-        who.locale if who else None, request.query_params.get("lang"), request.headers.get("accept-language")
-    )
+    lang_param = supported(request.query_params.get("lang")) or ""
+    return negotiate(who.locale if who else None, lang_param, request.headers.get("accept-language")), lang_param
 
 
 def search_words(request: Request) -> str:
@@ -233,7 +233,7 @@ async def search_articles(request: Request) -> Response:
     center = help_center(request)
     query = search_words(request)
     limit = int_param(request, "limit", 8, 1, 50)
-    lang = request_language(request)
+    lang, _ = reader_language(request)
     hits = await center.search(query, lang, limit) if query.strip() else center.listing(lang)[:limit]
     return json_response(ArticleList(hits))
 
@@ -268,19 +268,21 @@ async def article_event(request: Request) -> Response:
 async def help_index(request: Request) -> Response:
     center = help_center(request)
     query = search_words(request)
-    lang = request_language(request)
-    hits = await center.search(query, lang, 20) if query.strip() else None
-    return HTMLResponse(pages.index_page(center.shown(lang), lang, query, hits), headers=pages.HEADERS)
+    language, lang_param = reader_language(request)
+    hits = await center.search(query, language, 20) if query.strip() else None
+    page = pages.index_page(center.shown(language), query, hits, language, lang_param)
+    return HTMLResponse(page, headers=pages.LANGUAGE_HEADERS)
 
 
-@endpoint
+@endpoint  # checks a token when one is sent: its `locale` claim chooses the page's language
 async def help_article(request: Request) -> Response:
     center = help_center(request)
     article = center.articles.get(request.path_params["slug"])
+    language, lang_param = reader_language(request)
     if article is None:
-        page = pages.not_found_page(request_language(request))
-        return HTMLResponse(page, status_code=404, headers=pages.HEADERS)
-    return HTMLResponse(pages.article_page(article, center.translations(article)), headers=pages.HEADERS)
+        return HTMLResponse(pages.not_found_page(language, lang_param), status_code=404, headers=pages.LANGUAGE_HEADERS)
+    page = pages.article_page(article, language, lang_param, center.translations(article))
+    return HTMLResponse(page, headers=pages.LANGUAGE_HEADERS)
 
 
 _QUERY = Param("q", Annotated[str, msgspec.Meta(max_length=QUERY_MAX)], "search words; the last one may be unfinished")
@@ -351,6 +353,14 @@ routes = api_routes(
     ),
     (
         help_article,
-        Operation("GET", "/help/{slug}", "One help article's page", auth="none", media_type="text/html", tag="pages"),
+        Operation(
+            "GET",
+            "/help/{slug}",
+            "One help article's page (with links to its translations)",
+            auth="none",
+            media_type="text/html",
+            query=(_LANG,),
+            tag="pages",
+        ),
     ),
 )

@@ -8,7 +8,6 @@ from support.help.article_files import DEFAULT_DIR, ArticleError, load_folder, p
 from pathlib import Path
 
 from support.core.settings import Settings
-from support.help import language
 from support.help.articles import HelpCenter
 from support.help.memory_index import MemoryArticleIndex
 from support.help.search_text import Vocabulary, fold, search_terms, snippet, stem
@@ -111,25 +110,6 @@ def test_typos_are_corrected_from_the_articles_words_and_short_words_are_left_al
     assert vocabulary.alternatives("apo ") == [["apo"]]  # under 4 letters: too many neighbours to guess
     assert vocabulary.alternatives("refunds ") == [["refunds"]]  # a word of the articles is not "corrected"
     assert vocabulary.alternatives("reset the passw") == [["reset"], ["passw", "password"]]
-
-
-@pytest.mark.parametrize(
-    ("token", "query", "header", "chosen"),
-    [
-        ("vi", "en", "en", "vi"),
-        (None, "vi", "en-US,en;q=0.9", "vi"),
-        (None, None, "fr-FR, vi;q=0.8, en;q=0.5", "vi"),
-        (None, None, "en;q=0.4, vi-VN;q=0.9", "vi"),
-        (None, "de", "de-DE", "en"),
-        ("pt-BR", None, None, "en"),
-        (None, None, "vi;q=0", "en"),
-        (None, None, "garbage;q=x, ,", "en"),
-    ],
-)
-def test_the_language_is_the_tokens_then_the_querys_then_the_browsers(
-    token: str | None, query: str | None, header: str | None, chosen: str
-) -> None:
-    assert language.choose(token, query, header) == chosen
 
 
 async def test_an_article_without_a_translation_still_answers_after_those_in_the_readers_language(

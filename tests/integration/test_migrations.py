@@ -34,7 +34,8 @@ ADDS: dict[str, tuple[set[str], dict[str, set[str]]]] = {
     "0004": ({"help_articles", "article_events", "attachments", "callbacks"}, {}),
     "0005": ({"outbox_events", "webhook_endpoints", "webhook_deliveries", "audit_log"}, {}),
     "0006": (set(), {}),  # keys only: see test_idempotency_keys_widen_per_author_and_keep_every_row
-    "0007": (set(), {}),  # search indexes only: see test_search_indexes_fold_diacritics_and_stem_and_come_down_again
+    "0007": ({"contacts", "reply_mail"}, {}),  # and ix_tickets_updated_at
+    "0008": (set(), {}),  # search indexes only: see test_search_indexes_fold_diacritics_and_stem_and_come_down_again
 }
 REVISIONS = sorted(ADDS)
 
@@ -213,14 +214,14 @@ def fts_definition(url: str) -> str:
 
 
 def test_search_indexes_fold_diacritics_and_stem_and_come_down_again(empty_database: str) -> None:
-    """0007: FTS5 with remove_diacritics on SQLite; on PostgreSQL unaccent and two configurations through it."""
+    """0008: FTS5 with remove_diacritics on SQLite; on PostgreSQL unaccent and two configurations through it."""
     config = alembic_config(empty_database)
-    command.upgrade(config, "0007")
+    command.upgrade(config, "0008")
     if empty_database.startswith("sqlite"):
         assert "remove_diacritics 2" in fts_definition(empty_database)
-        command.downgrade(config, "0006")
+        command.downgrade(config, "0007")
         assert "remove_diacritics" not in fts_definition(empty_database)
-        command.upgrade(config, "0007")
+        command.upgrade(config, "0008")
         assert "remove_diacritics 2" in fts_definition(empty_database)
         return
     assert run_sql(empty_database, "SELECT extname FROM pg_extension WHERE extname = 'unaccent'") == [("unaccent",)]
@@ -239,7 +240,7 @@ def test_search_indexes_fold_diacritics_and_stem_and_come_down_again(empty_datab
         "'hoan & tien & doi') AND search @@ to_tsquery('helpline_en', 'refund')",
     )
     assert found == [("x",)]
-    command.downgrade(config, "0006")
+    command.downgrade(config, "0007")
     assert run_sql(empty_database, "SELECT cfgname FROM pg_ts_config WHERE cfgname LIKE 'helpline_%'") == []
     assert run_sql(empty_database, "SELECT count(*) FROM help_articles") == [(0,)]  # rows follow the folder again
-    command.upgrade(config, "0007")
+    command.upgrade(config, "0008")

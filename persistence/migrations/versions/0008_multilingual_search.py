@@ -7,16 +7,16 @@ Vietnamese letters with translate() instead (the same result for Vietnamese; a w
 
 Rows of help_articles are emptied both ways: they follow the articles folder and are rebuilt by the next sync.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 import logging
 import unicodedata
 
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
