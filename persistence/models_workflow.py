@@ -1,6 +1,6 @@
 """SQLAlchemy models of the agents' workflow: away flags, the round-robin cursor, canned replies, CSAT ratings.
 
-The schema itself is owned by migration 0003 (which also adds tickets.reviewed_at/reviewed_by); 0008 adds the
+The schema itself is owned by migration 0003 (which also adds tickets.reviewed_at/reviewed_by); 0009 adds the
 agents' capacity.
 """
 
