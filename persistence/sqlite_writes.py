@@ -1,28 +1,31 @@
-"""The embedded default's message writes on SQLite: a batch is one transaction, one call on a thread of its own.
+"""The embedded default's message writes on SQLite: a group of the writer is one transaction, made in one call.
 
-Through aiosqlite every statement is a trip from the event loop to the connection's thread and back (a queue put,
-a thread wake-up, a call_soon_threadsafe): a batch of the group writer made about a dozen trips (BEGIN, the rows, the
-tickets, the endpoints, the events, COMMIT, and the pool's own), 3-5 ms of CPU and, on a busy machine, tens of
-milliseconds of wall time per group, while every ack of the next group waited. Here the batch is one call on one
-dedicated thread, with its own sqlite3 connection to the same file: WAL lets it write beside the async pool's
-readers, and another writer (a ticket opened over HTTP) is waited for by SQLite's busy timeout on this thread, never
-on the event loop.
+Why not through the async pool: with aiosqlite every statement is a trip from the event loop to the connection's
+thread and back (a queue put, a thread wake-up, a call_soon_threadsafe), and a group made about a dozen (BEGIN, the
+rows, the tickets, the endpoints, the events, COMMIT, the pool's own): 5 ms of CPU and, on a busy machine, tens of
+milliseconds of wall time for a one-message group, while the next group's acks waited. Worse, each hand-over of the
+GIL between two threads waits for the scheduler when the cores are busy, and executemany hands it over at every row
+(sqlite3 lets the GIL go around each step); a first version that ran SQLAlchemy on a thread of its own collapsed the
+fan-out the same way.
 
-Only sqlite3's C code runs on that thread: the SQL is written out once and every parameter is converted on the
-event loop, by the column's own SQLAlchemy type (a datetime's text, a bool's 0/1), so the rows read back exactly as
-the ORM wrote them. Python work on a second thread would hold the GIL against the event loop, which gives it up at
-every socket write and waits up to the switch interval (5 ms) to get it back: the fan-out collapsed when the batch
-was built by SQLAlchemy on the writer's thread. The one exception is rare: when a webhook endpoint takes
-`message.created`, the events are built in the transaction that read the endpoints, on the thread.
+So: the SQL is written out once, one multi-row statement per table and 500 rows (one step each), and every
+parameter is converted on the event loop by its column's own SQLAlchemy type (a datetime's text, a bool's 0/1), so
+rows read back exactly as the ORM wrote them. A small group (up to HERE_ROWS) is written on the event loop's own
+sqlite3 connection when the write lock is free, with no busy wait and no checkpoint of its own: about 0.1 ms and no
+thread at all. A larger group, or one that finds the lock taken (a ticket opened over HTTP), goes to one dedicated
+thread with its own connection, where SQLite's busy timeout waits and the WAL checkpoints run (PASSIVE). WAL lets both
+write beside the async pool's readers. When a webhook endpoint takes `message.created` (rare), its events are built
+in the transaction that read the endpoints.
 
-Every statement is one executemany: the ORM's bulk UPDATE ran a statement per ticket (about 1.3 ms each), so a
-group of a few hundred tickets held the writer for a quarter of a second.
+Every statement carries many rows: the ORM's bulk UPDATE ran a statement per ticket (about 1.3 ms each), so a group
+of a few hundred tickets held the single writer for a quarter of a second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -36,15 +39,14 @@ from sqlalchemy.engine import make_url
 from persistence import message_rows, models, outbox
 from persistence.models_integrations import OutboxEvent
 
+log = logging.getLogger("helpline.sqlite")
 _DIALECT = sqlite.dialect()
 _TICKETS: Table = models.Ticket.__table__  # type: ignore[assignment]
 _MESSAGES: Table = models.Message.__table__  # type: ignore[assignment]
 _EVENTS: Table = OutboxEvent.__table__  # type: ignore[assignment]
 _EVENT_COLUMNS = ("event_id", "type", "ticket_id", "internal", "payload", "created_at", "fanned_out")
 
-# Each statement carries the whole batch in one VALUES list, so it is one sqlite3_step: sqlite3 lets the GIL go at
-# every step, and on a busy machine each hand-over of the GIL between this thread and the event loop costs a wait
-# for the scheduler; an executemany stepped (and handed over) once a row.
+# Each statement carries up to _CHUNK rows in one VALUES list: one sqlite3_step (one GIL hand-over), not one a row.
 _CHUNK = 500  # rows per statement: 9 parameters a message row, far below SQLite's 32,766
 
 
@@ -158,13 +160,21 @@ def write_batch(db: sqlite3.Connection, rows: Sequence[message_rows.MessageRow],
         raise
 
 
+# Batches up to this many rows are written on the event loop itself (about 0.1 ms of CPU for one message, no thread
+# hand-over); larger ones, a backlog, go to the thread, where their C work overlaps the loop's.
+HERE_ROWS = 100
+
+
 class SqliteMessageWriter:
-    """write(rows) for a SQLite file: one transaction on its own sqlite3 connection, on a thread of its own."""
+    """write(rows) for a SQLite file: one transaction, on the loop's own connection or on the writer's thread."""
 
     def __init__(self, async_url: str) -> None:
         self._path = make_url(async_url).database or ""
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-messages")
         self._local = threading.local()
+        self._here: sqlite3.Connection | None = None
+        self._since_checkpoint = 0
+        self._checkpoint: asyncio.Future[None] | None = None
 
     @staticmethod
     def serves(async_url: str) -> bool:
@@ -174,7 +184,41 @@ class SqliteMessageWriter:
 
     async def write(self, rows: Sequence[message_rows.MessageRow]) -> None:
         batch = parameters(rows)
+        if len(rows) <= HERE_ROWS and self._write_here(rows, batch):
+            return
         await asyncio.get_running_loop().run_in_executor(self._thread, self._write, rows, batch)
+
+    def _write_here(self, rows: Sequence[message_rows.MessageRow], batch: Batch) -> bool:
+        """A small batch on the event loop's own connection when SQLite's write lock is free: no wait (busy_timeout
+        0) and no checkpoint of its own (those run on the thread, PASSIVE, every 2,000 rows), so the loop blocks
+        only for the C work of a commit that does not fsync. False when the lock is taken: the thread waits."""
+        try:
+            if self._here is None:
+                self._here = sqlite3.connect(self._path, timeout=0, isolation_level=None)
+                for pragma in (*PRAGMAS[:2], "PRAGMA busy_timeout=0", "PRAGMA wal_autocheckpoint=0"):
+                    self._here.execute(pragma)
+            write_batch(self._here, rows, batch)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return False
+            if self._here is not None:
+                self._here.close()  # its state is unknown: the retry opens a new one
+                self._here = None
+            raise
+        self._since_checkpoint += len(rows)
+        if self._since_checkpoint >= 2000 and self._checkpoint is None:
+            self._since_checkpoint = 0
+            self._checkpoint = asyncio.get_running_loop().run_in_executor(self._thread, self._wal_checkpoint)
+            self._checkpoint.add_done_callback(self._checkpointed)
+        return True
+
+    def _wal_checkpoint(self) -> None:
+        self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _checkpointed(self, done: "asyncio.Future[None]") -> None:
+        self._checkpoint = None
+        if not done.cancelled() and done.exception() is not None:
+            log.warning("WAL checkpoint failed (%r); the next one tries again", done.exception())
 
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -201,6 +245,11 @@ class SqliteMessageWriter:
                 pass
 
     async def close(self) -> None:
+        if self._checkpoint is not None:
+            await asyncio.wait([self._checkpoint])
+        if self._here is not None:
+            self._here.close()
+            self._here = None
         await asyncio.get_running_loop().run_in_executor(self._thread, self._drop_connection)
         self._thread.shutdown(wait=False)
 
