@@ -197,8 +197,8 @@ class Deliveries:
         headers = {
             "content-type": "application/json",
             "user-agent": "Helpline-Status/1",
-            "x-helpline-event": delivery.event["type"],
-            "x-helpline-delivery": delivery.event["id"],
+            "X-Helpline-Event": delivery.event["type"],
+            "X-Helpline-Delivery": delivery.event["id"],
             SIGNATURE_HEADER: signature(self.signer.webhook_secret(delivery.subscriber.id), body, int(time.time())),
         }
         response = await self._http.post(url, content=body, headers=headers)

@@ -15,7 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from statuspage.config import ComponentSpec
-from statuspage.migrate import BASELINE, VERSION_TABLE, alembic_config, include_name
+from statuspage.migrate import VERSION_TABLE, alembic_config, include_name
 from statuspage.store import Base, StatusStore
 
 T = TypeVar("T")
