@@ -226,14 +226,15 @@ let who = null;
 let audit = [];
 
 function draw(notice) {
-  root.replaceChildren(
+  const parts = [
     h("div", { class: "row" }, h("h1", { text: t.title }), h("span", { class: "muted", hl: "desk-admin", text: t.signedIn(who.name) }),
       h("button", { type: "button", text: t.signout, onclick: async () => { await api("DELETE", "/api/session"); signinView(); } })),
     notice ? h("p", { class: "ok", role: "status", hl: "desk-notice", text: notice }) : null,
     h("div", { class: "row" },
       h("button", { type: "button", hl: "desk-new-incident", class: "primary", text: t.newIncident, onclick: () => composer("incident") }),
       h("button", { type: "button", hl: "desk-new-maintenance", text: t.newMaintenance, onclick: () => composer("maintenance") })),
-    state.form ? state.form.element : null, activeList(), auditTable(audit));
+    state.form ? state.form.element : null, activeList(), auditTable(audit)];
+  root.replaceChildren(...parts.filter(Boolean)); // replaceChildren would write a null as the text "null"
 }
 
 async function refresh(notice) {
