@@ -119,6 +119,7 @@ def create_app(settings: StatusSettings) -> Starlette:
             return json.dumps(await api.status_body(service, ""), sort_keys=True)
 
         app.state.changes = changes = ChangeFeed(fingerprint)
+        app.state.stream_events = stream.EventCache()
         changes.start()
         app.state.subscribers = SubscriberStore(store)
         app.state.signer = LinkSigner(settings.status_subscription_secret or settings.secret or secrets.token_hex(32))

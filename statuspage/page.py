@@ -98,8 +98,22 @@ async def render_page(request: Request) -> Response:
 <section id="history"><h2>Past incidents</h2>{past}</section>
 <footer><a href="/history.atom">Atom feed</a> · <a href="/api/v2/summary.json">API</a> ·
 updated {_when(snap.updated_at)}</footer>
-</main><script src="/static/status.js" defer></script></body></html>"""
+</main>{_subscribe_form() if request.app.state.settings.subscriptions_on else ""}
+<script src="/static/status.js" defer></script></body></html>"""
     return HTMLResponse(body)
+
+
+def _subscribe_form() -> str:
+    """Outside the live part, so the refresh never swaps it away while someone types an address."""
+    return (
+        '<aside id="subscribe"><h2>Get status updates</h2>'
+        '<form data-hl="subscribe" method="post" action="/api/subscriptions" '
+        'data-sent="Check your inbox: follow the link in our message to confirm.">'
+        '<label>E-mail <input type="email" name="email" required maxlength="254" autocomplete="email"></label> '
+        '<button type="submit">Subscribe</button><p role="status"></p></form>'
+        '<p class="desc">Webhooks: <code>POST /api/subscriptions {"webhook": "https://…"}</code>; '
+        "every message carries an unsubscribe link.</p></aside>"
+    )
 
 
 async def render_incident(request: Request) -> Response:

@@ -6,6 +6,7 @@ Each event is `event: status` with the `/api/status` body as data; a comment lin
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import AsyncIterator
 
@@ -24,21 +25,39 @@ def sse(event: str, data: object) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
+class EventCache:
+    """One encoded event per (version, base URL): a change wakes every open stream (gateways, browsers showing the
+    page), and they share one snapshot of the store instead of taking one each."""
+
+    def __init__(self) -> None:
+        self._key: tuple[int, str] | None = None
+        self._event = b""
+        self._lock = asyncio.Lock()
+
+    async def event(self, service: StatusService, version: int, base: str) -> bytes:
+        async with self._lock:
+            if self._key != (version, base):
+                self._event = sse("status", await status_body(service, base))
+                self._key = (version, base)
+            return self._event
+
+
 async def stream(request: Request) -> Response:
     service: StatusService = request.app.state.service
     feed: ChangeFeed = request.app.state.changes
+    cache: EventCache = request.app.state.stream_events
     base = base_url(request)
 
     async def events() -> AsyncIterator[bytes]:
         seen = feed.version
-        yield b"retry: 2000\n\n" + sse("status", await status_body(service, base))
+        yield b"retry: 2000\n\n" + await cache.event(service, seen, base)
         while True:
             now = await feed.wait(seen, KEEPALIVE_S)
             if now == seen:
                 yield b": keep-alive\n\n"
                 continue
             seen = now
-            yield sse("status", await status_body(service, base))
+            yield await cache.event(service, seen, base)
 
     headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
