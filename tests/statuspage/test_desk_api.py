@@ -103,3 +103,30 @@ async def test_the_stream_pushes_every_change_also_one_made_by_another_status_pr
             pushed = await asyncio.wait_for(anext(events), 10)
             assert pushed["incidents"] == [] and pushed["overall"] == "operational"
             await events.aclose()
+
+
+async def test_maintenance_and_component_changes_from_the_desk_are_audited_too(sqlite_url: str) -> None:
+    with serve(create_app(settings_for(sqlite_url))) as base:
+        async with httpx.AsyncClient(headers={"origin": base}) as client:
+            assert (await signed_in(client, base)).status_code == 200
+            window = {"scheduled_for": "2030-01-01T02:00:00Z", "scheduled_until": "2030-01-01T03:00:00Z"}
+            made = await client.post(
+                f"{base}/api/maintenances",
+                json={"name": "Database upgrade", "body": "Read-only for an hour.", "components": ["trading"]} | window,
+            )
+            assert made.status_code == 201, made.text
+            mid = made.json()["id"]
+            moved = await client.post(
+                f"{base}/api/maintenances/{mid}/updates", json={"status": "in_progress", "body": "Started."}
+            )
+            assert moved.status_code == 201
+            assert (
+                await client.patch(f"{base}/api/components/charts", json={"status": "degraded_performance"})
+            ).status_code == 200
+            entries = (await client.get(f"{base}/api/audit")).json()["entries"]
+            assert [(e["action"], e["target"]) for e in entries] == [
+                ("component.changed", "charts"),
+                ("maintenance.updated", mid),
+                ("maintenance.created", mid),
+            ]
+            assert entries[0]["detail"] == {"status": "degraded_performance"}
