@@ -13,43 +13,29 @@ from starlette.routing import Route
 
 from statuspage.api import base_url, error, refusal
 from statuspage.bodies import BodyError, NewSubscription, read_body
+from statuspage.page import viewer_language
 from statuspage.delivery import Deliveries
 from statuspage.store import utcnow
 from statuspage.subscribers import LinkSigner, SubscriberStore
-
-TEXT = {
-    "en": {
-        "confirmed": "You are subscribed to status updates.",
-        "unsubscribe_link": "Unsubscribe",
-        "bad_link": "This link is not valid (it may have been used already).",
-        "unsubscribe_ask": "Stop receiving status updates?",
-        "unsubscribe_button": "Unsubscribe",
-        "unsubscribed": "You will receive no more status updates.",
-        "back": "Back to the status page",
-    },
-    "vi": {
-        "confirmed": "Bạn đã đăng ký nhận cập nhật trạng thái.",
-        "unsubscribe_link": "Hủy đăng ký",
-        "bad_link": "Liên kết này không hợp lệ (có thể đã được dùng).",
-        "unsubscribe_ask": "Ngừng nhận cập nhật trạng thái?",
-        "unsubscribe_button": "Hủy đăng ký",
-        "unsubscribed": "Bạn sẽ không nhận thêm cập nhật trạng thái nào nữa.",
-        "back": "Quay lại trang trạng thái",
-    },
-}
+from support.core.i18n import message
 
 
-def _lang(request: Request) -> str:
-    wanted = request.query_params.get("lang") or request.headers.get("accept-language", "")
-    return "vi" if wanted.lower().startswith("vi") else "en"
+class _Words:
+    """The subscription pages' messages (`status.subscription.*` in locales/) in the viewer's language."""
+
+    def __init__(self, request: Request) -> None:
+        self.language = viewer_language(request)
+
+    def __getitem__(self, key: str) -> str:
+        return message(self.language, f"status.subscription.{key}")
 
 
-def _page(request: Request, message: str, extra: str = "", status: int = 200) -> HTMLResponse:
-    t = TEXT[_lang(request)]
+def _page(request: Request, text: str, extra: str = "", status: int = 200) -> HTMLResponse:
+    t = _Words(request)
     html = (
-        f'<!doctype html><html lang="{_lang(request)}"><head><meta charset="utf-8"><title>Status updates</title>'
+        f'<!doctype html><html lang="{t.language}"><head><meta charset="utf-8"><title>Status updates</title>'
         '<link rel="stylesheet" href="/static/status.css"></head><body><main class="subscription">'
-        f'<p data-hl="subscription-result">{escape(message)}</p>{extra}'
+        f'<p data-hl="subscription-result">{escape(text)}</p>{extra}'
         f'<p><a href="/">{escape(t["back"])}</a></p></main></body></html>'
     )
     return HTMLResponse(html, status_code=status)
@@ -82,7 +68,7 @@ async def subscribe(request: Request) -> Response:
 
 async def confirm(request: Request) -> Response:
     parts = _parts(request)
-    t = TEXT[_lang(request)]
+    t = _Words(request)
     if parts is None:
         return _page(request, t["bad_link"], status=404)
     subscribers, signer, _ = parts
@@ -98,7 +84,7 @@ async def confirm(request: Request) -> Response:
 
 async def unsubscribe(request: Request) -> Response:
     parts = _parts(request)
-    t = TEXT[_lang(request)]
+    t = _Words(request)
     if parts is None:
         return _page(request, t["bad_link"], status=404)
     subscribers, signer, _ = parts
