@@ -4,25 +4,42 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sqlalchemy import select
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from statuspage.admin import admin_of
 from statuspage.api import iso
 from statuspage.service import StatusService
+from statuspage.page import viewer_language
 from statuspage.store import AuditRow
+from support.core.i18n import surface_messages
 
 STATIC = Path(__file__).with_name("static")
 AUDIT_LIMIT = 200
 
 
+PREFIX = "status.desk."
+
+
+def desk_words(language: str) -> str:
+    """The desk's messages for a JSON data block: `<` escaped, so no text can close the element."""
+    found = {k[len(PREFIX) :]: v for k, v in surface_messages(language, "status").items() if k.startswith(PREFIX)}
+    return json.dumps(found, ensure_ascii=False).replace("<", "\\u003c")
+
+
 async def desk_page(request: Request) -> Response:
     # The page itself is public (it is only a sign-in form until the admin's session is checked by the API).
-    return FileResponse(STATIC / "desk.html", headers={"cache-control": "no-store"})
+    language = viewer_language(request)
+    html = (STATIC / "desk.html").read_text(encoding="utf-8")
+    html = html.replace('<html lang="en">', f'<html lang="{language}">').replace(
+        "<!--words-->", f'<script type="application/json" id="desk-words">{desk_words(language)}</script>'
+    )
+    return HTMLResponse(html, headers={"cache-control": "no-store", "vary": "Accept-Language"})
 
 
 async def audit_log(request: Request) -> Response:

@@ -2,49 +2,19 @@
 // open, update and resolve incidents and maintenances, see a preview of the status page and the widget's banner
 // before publishing, and read the audit log. Every text is set with textContent: nothing typed becomes HTML.
 
-const TEXT = {
-  en: {
-    title: "Incident desk", signinHint: "Sign in with an admin token (helpline token --role admin, or your platform's).",
-    token: "Admin token", signin: "Sign in", signout: "Sign out", signedIn: (n) => `Signed in as ${n}`,
-    newIncident: "New incident", newMaintenance: "Schedule maintenance", update: "Update", resolve: "Resolve",
-    updating: (n) => `Update: ${n}`, name: "Title", status: "Status", impact: "Impact", components: "Components",
-    message: "Message", from: "Starts (UTC)", until: "Ends (UTC)", publish: "Publish", cancel: "Cancel",
-    active: "Active incidents and maintenance", none: "Nothing active.", preview: "Preview",
-    previewPage: "On the status page", previewWidget: "In the widget", noBanner: "The widget shows no banner.",
-    bannerGone: "The widget's banner goes away.", maintenanceNoBanner: "Maintenance is not shown in the widget's banner.",
-    affects: "Affects", audit: "Audit log", when: "When", who: "Who", what: "What", published: "Published.",
-    incidentWord: "Service incident", missing: "Fill in the title and the message.",
-    statuses: { investigating: "Investigating", identified: "Identified", monitoring: "Monitoring", resolved: "Resolved",
-      scheduled: "Scheduled", in_progress: "In progress", verifying: "Verifying", completed: "Completed" },
-    impacts: { none: "None", minor: "Minor", major: "Major", critical: "Critical" },
-    actions: { "incident.created": "opened incident", "incident.updated": "updated incident",
-      "maintenance.created": "scheduled maintenance", "maintenance.updated": "updated maintenance",
-      "component.changed": "set component" },
-  },
-  vi: {
-    title: "Bàn điều phối sự cố", signinHint: "Đăng nhập bằng mã quản trị (helpline token --role admin, hoặc của nền tảng).",
-    token: "Mã quản trị", signin: "Đăng nhập", signout: "Đăng xuất", signedIn: (n) => `Đã đăng nhập: ${n}`,
-    newIncident: "Sự cố mới", newMaintenance: "Lên lịch bảo trì", update: "Cập nhật", resolve: "Đã khắc phục",
-    updating: (n) => `Cập nhật: ${n}`, name: "Tiêu đề", status: "Trạng thái", impact: "Mức ảnh hưởng",
-    components: "Thành phần", message: "Nội dung", from: "Bắt đầu (UTC)", until: "Kết thúc (UTC)",
-    publish: "Đăng", cancel: "Hủy", active: "Sự cố và bảo trì đang diễn ra", none: "Không có gì đang diễn ra.",
-    preview: "Xem trước", previewPage: "Trên trang trạng thái", previewWidget: "Trong widget",
-    noBanner: "Widget không hiện thông báo.", bannerGone: "Thông báo trong widget sẽ biến mất.",
-    maintenanceNoBanner: "Bảo trì không hiện trên thông báo của widget.", affects: "Ảnh hưởng",
-    audit: "Nhật ký thay đổi", when: "Thời điểm", who: "Người thực hiện", what: "Nội dung", published: "Đã đăng.",
-    incidentWord: "Sự cố dịch vụ", missing: "Hãy điền tiêu đề và nội dung.",
-    statuses: { investigating: "Đang điều tra", identified: "Đã xác định", monitoring: "Đang theo dõi",
-      resolved: "Đã khắc phục", scheduled: "Đã lên lịch", in_progress: "Đang tiến hành", verifying: "Đang kiểm tra",
-      completed: "Hoàn tất" },
-    impacts: { none: "Không", minor: "Nhẹ", major: "Nặng", critical: "Nghiêm trọng" },
-    actions: { "incident.created": "mở sự cố", "incident.updated": "cập nhật sự cố",
-      "maintenance.created": "lên lịch bảo trì", "maintenance.updated": "cập nhật bảo trì",
-      "component.changed": "đặt trạng thái thành phần" },
-  },
+// The words come from the shared catalogue (locales/*.json, `status.desk.*`), chosen by the server for the viewer's
+// language (?lang=, Accept-Language) and carried in the page as a JSON data block (not a script: CSP allows it).
+const words = document.getElementById("desk-words");
+const W = words ? JSON.parse(words.textContent) : {};
+const LANG = document.documentElement.lang || "en";
+const fill = (text, params) => String(text).replace(/\{(\w+)\}/g, (all, k) => (k in params ? params[k] : all));
+const group = (name) => Object.fromEntries(Object.entries(W).filter(([k]) => k.startsWith(name + "."))
+  .map(([k, v]) => [k.slice(name.length + 1), v]));
+const t = {
+  ...Object.fromEntries(Object.entries(W).filter(([k]) => !k.includes("."))),
+  signedIn: (name) => fill(W.signedIn, { name }), updating: (name) => fill(W.updating, { name }),
+  statuses: group("statuses"), impacts: group("impacts"), actions: group("actions"),
 };
-const wanted = new URLSearchParams(location.search).get("lang") || navigator.language || "en";
-const LANG = wanted.toLowerCase().startsWith("vi") ? "vi" : "en";
-const t = TEXT[LANG];
 document.documentElement.lang = LANG;
 document.title = t.title;
 

@@ -102,4 +102,7 @@ def test_the_desk_refuses_a_token_that_is_not_an_admins(app: App, browser: Any) 
     page.locator(hl("desk-signin-submit")).click()
     expect(page.locator(hl("desk-signin"))).to_contain_text("only admins may change the status page")
     expect(page.locator(hl("desk-admin"))).to_have_count(0)
+    page.goto(app.status_url + "/desk?lang=vi")  # the catalogue's Vietnamese, chosen by the server
+    expect(page.locator("h1")).to_have_text("Bàn điều phối sự cố")
+    expect(page.locator(hl("desk-signin-submit"))).to_have_text("Đăng nhập")
     context.close()
