@@ -239,7 +239,9 @@ def create_app(settings: Settings) -> "WebSocketLane":
     incidents = IncidentDesk(
         settings, gateway.tickets, gateway.bus, IncidentLinkRepository(node.store), on_status=push_status
     )
-    help_center = articles.HelpCenter(settings, open_index(node.store), ArticleEventRepository(node.store))
+    help_center = articles.HelpCenter(
+        settings, open_index(node.store, settings.articles_search), ArticleEventRepository(node.store)
+    )
     attachment_storage = open_attachment_storage(settings)
     widget_files = load_widget_files()  # read and compressed here, once, not per request
     notifier = reply_notifier(settings, node.store)  # None: reply e-mails are off (no HELPLINE_SMTP_URL)

@@ -232,7 +232,7 @@ class Widget {
 
   renderForm() {
     const t = this.t;
-    const form = ticketForm({ client: this.client, base: this.base, t, plan: this.plan(), context: () => this.ticketContext(),
+    const form = ticketForm({ client: this.client, base: this.base, t, lang: this.loc, plan: this.plan(), context: () => this.ticketContext(),
       onTicket: (tk) => {
         this.tickets.set(tk.id, tk);
         this.openTicket(tk.id);
