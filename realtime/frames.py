@@ -122,6 +122,16 @@ class StatusFrame(msgspec.Struct, tag="status"):
     maintenances: list[StatusIncident]  # scheduled or in progress
 
 
+class AgentFrame(msgspec.Struct, tag="agent"):
+    """An agent's status changed (to queue watchers): `online` from presence, `away` and `capacity` when the agent
+    set them (None in a presence change: the frame then says only whether they are online)."""
+
+    agent: User
+    online: bool
+    away: bool | None = None
+    capacity: int | None = None
+
+
 class Pong(msgspec.Struct, tag="pong"):
     pass
 
