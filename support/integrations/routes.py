@@ -263,6 +263,19 @@ async def erase_user(request: Request) -> Response:
     return json_response(report)
 
 
+@endpoint
+async def erase_me(request: Request) -> Response:
+    """Self-service "delete my data" (the Support tab): the same erasure an admin runs, on the caller, audited with
+    the caller as actor. Customers only: staff accounts are erased by an admin."""
+    who = identify(request)
+    if who.role != "customer":
+        raise TicketError("forbidden", "staff data is erased by an admin")
+    gateway = request.app.state.gateway
+    report = await _personal_data(request).erase_user(who.id, actor_of(who), utcnow(), _attachment_storage(request))
+    await _after_erasure(gateway, report.ticket_ids)
+    return json_response(report)
+
+
 def _attachment_storage(request: Request) -> Any:
     try:
         from support.help.attachments import storage
@@ -380,6 +393,17 @@ routes = api_routes(
             "Every ticket and message of the caller (no internal notes)",
             response=UserExport,
             tag="privacy",
+        ),
+    ),
+    (
+        erase_me,
+        Operation(
+            "POST",
+            "/api/me/erase",
+            "Erase the caller's own data (customers): bodies and names become tombstones",
+            response=ErasureReport,
+            tag="privacy",
+            description="The same erasure as the admin call, on the caller; audited with the caller as actor.",
         ),
     ),
     (
