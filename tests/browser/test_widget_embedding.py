@@ -87,8 +87,8 @@ def test_host_styles_cannot_break_the_widget_and_it_speaks_the_pages_language(ap
     launcher.click()
     expect(page.locator(hl("new-ticket"))).to_have_text("Yêu cầu mới")
     page.locator(hl("new-ticket")).click()
-    # Free plan: the customer is told every report is reviewed, not every one answered.
-    expect(page.locator(hl("ticket-form"))).to_contain_text("không phải báo cáo nào cũng được trả lời")
+    # Free plan: every report is read and acted on; a reply only where one is needed (never "we will answer").
+    expect(page.locator(hl("ticket-form"))).to_contain_text("Mọi báo cáo đều được đọc và xử lý")
     context.close()
 
 
