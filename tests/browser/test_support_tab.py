@@ -107,7 +107,14 @@ def test_a_closed_ticket_offers_a_follow_up_in_the_widget_linked_both_ways(app: 
     page.locator(hl("follow-up-of")).locator("button").click()
     expect(page.locator(hl("followed-up-in"))).to_contain_text(f"Follow-up: {subject}")
     expect(page.locator(hl("closed-notice"))).to_be_visible()
-    assert page.errors == []
+    # The desk shows the same link both ways.
+    agent = open_as("agent", "agent1", f"/dashboard?ticket={new['id']}")
+    expect(agent.locator(hl("ticket-subject"))).to_have_text(f"Follow-up: {subject}")
+    agent.locator(f'{hl("follow-up-of")} a').click()
+    expect(agent.locator(hl("ticket-subject"))).to_have_text(subject)
+    expect(agent.locator(hl("followed-up-in"))).to_be_visible()
+    assert agent.locator(f'{hl("followed-up-in")} a').get_attribute("href") == f"?ticket={new['id']}"
+    assert page.errors == [] and agent.errors == []
 
 
 def test_a_message_to_a_ticket_closed_meanwhile_is_refused_not_kept_for_ever(app: App, open_as: OpenAs) -> None:
