@@ -18,7 +18,7 @@ except ImportError:  # the `browser` fixture skips (or fails under CI=true) with
     expect = None  # type: ignore[assignment]
 
 from tests.browser.conftest import App, screenshot
-from tests.browser.pages import hl
+from tests.browser.pages import axe_violations, hl
 
 pytestmark = pytest.mark.browser
 OpenAs = Callable[..., Any]
@@ -81,6 +81,7 @@ def test_search_and_filter_own_tickets_with_human_words(app: App, open_as: OpenA
     expect(page.locator(hl("category"))).to_have_text("Category: Billing")
     expect(page.locator("#ticket-pane")).not_to_contain_text("P3")
     expect(page.locator(hl("first-reply"))).to_contain_text("First reply expected within")
+    assert axe_violations(page) == []
     assert page.errors == []
 
 
@@ -110,10 +111,10 @@ def test_a_closed_ticket_offers_a_follow_up_in_the_widget_linked_both_ways(app: 
     # The desk shows the same link both ways.
     agent = open_as("agent", "agent1", f"/dashboard?ticket={new['id']}")
     expect(agent.locator(hl("ticket-subject"))).to_have_text(f"Follow-up: {subject}")
-    agent.locator(f'{hl("follow-up-of")} a').click()
+    agent.locator(f"{hl('follow-up-of')} a").click()
     expect(agent.locator(hl("ticket-subject"))).to_have_text(subject)
     expect(agent.locator(hl("followed-up-in"))).to_be_visible()
-    assert agent.locator(f'{hl("followed-up-in")} a').get_attribute("href") == f"?ticket={new['id']}"
+    assert agent.locator(f"{hl('followed-up-in')} a").get_attribute("href") == f"?ticket={new['id']}"
     assert page.errors == [] and agent.errors == []
 
 

@@ -6,7 +6,6 @@ finding no serious or critical violation, and a phone-sized demo page that keeps
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -17,8 +16,7 @@ except ImportError:  # the `browser` fixture skips (or fails under CI=true) with
     expect = None  # type: ignore[assignment]
 
 from tests.browser.conftest import App, screenshot
-from tests.browser.pages import hl
-from tests.services import unavailable
+from tests.browser.pages import axe_violations, hl
 
 pytestmark = pytest.mark.browser
 OpenAs = Callable[..., Any]
@@ -47,23 +45,6 @@ def open_in_widget(page: Any, subject: str) -> None:
     page.locator(hl("launcher")).click()
     page.locator(hl("ticket-item"), has_text=subject).click()
     expect(page.locator(f'{hl("thread")} {hl("message")}[data-seq="1"]')).to_be_visible()
-
-
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """axe-core (the copy the axe-playwright-python test dependency ships) run on the page, shadow roots included:
-    the serious and critical violations only."""
-    try:
-        import axe_playwright_python
-    except ImportError:
-        unavailable("axe-playwright-python is not installed (pip install -e '.[test]')")
-    # Evaluated over the DevTools protocol, so the page's CSP (script-src 'self') does not apply to the checker.
-    page.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8"))
-    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-        for v in result
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_free_thread_promises_honestly_and_paid_thread_shows_first_reply_until_it_comes(
