@@ -21,7 +21,7 @@ export class ThreadView {
     this.loc = loc;
     this.me = me;
     this.typers = new Map();
-    // A list (each message an item) that is also a polite live region: new messages are read out as they come.
+    // A list that is also a polite live region: new messages are read out.
     this.el = h("ol", { hl: "thread", class: "thread", "aria-live": "polite", "aria-label": label });
     this.typingEl = h("div", { hl: "typing", class: "typing", "aria-live": "polite" });
   }

@@ -12,8 +12,8 @@ import { CSS as STYLE } from "./widget-style.js";
 
 const TYPING_IDLE_MS = 3000;
 const MAX_JOINED = 20;
-const SOUND_KEY = "helpline.sound"; // "on" when the user turned the new-reply sound on (off by default)
-const TITLE_PREFIX = /^\(\d+\) /; // what we put before the host page's title: "(2) "
+const SOUND_KEY = "helpline.sound"; // "on": the new-reply sound (off by default)
+const TITLE_PREFIX = /^\(\d+\) /; // ours, before the host's title
 const FOCUSABLE = "button:not([disabled]), [href], input:not([disabled]), select, textarea, [tabindex]:not([tabindex='-1'])";
 
 if (!customElements.get("helpline-widget")) customElements.define("helpline-widget", class extends HTMLElement {});
@@ -120,7 +120,7 @@ class Widget {
     document.body.append(this.host);
   }
 
-  /** Escape closes; Tab and Shift+Tab stay inside the open panel (a focus trap, as a dialog should). */
+  /** Escape closes; Tab and Shift+Tab stay inside the open panel (focus trap). */
   panelKey(ev) {
     if (ev.key === "Escape") return this.close();
     if (ev.key !== "Tab") return;
@@ -143,10 +143,10 @@ class Widget {
     writePref(SOUND_KEY, this.sound ? "on" : "off");
     this.soundBtn.setAttribute("aria-pressed", String(this.sound));
     this.soundBtn.textContent = this.sound ? "🔔" : "🔕";
-    if (this.sound) this.chime(); // a sample, and a user gesture that lets the page play audio later
+    if (this.sound) this.chime(); // a sample (and the gesture audio needs)
   }
 
-  /** The new-reply sound (embed/extras.js, loaded the first time it plays). */
+  /** The new-reply sound (embed/extras.js, lazy). */
   chime() {
     import("./extras.js").then((m) => m.chime(this), () => {});
   }
@@ -182,7 +182,7 @@ class Widget {
     c.on("read", (f) => f.ticket === this.current && this.thread && this.thread.read(f.user, f.seq));
     c.on("ticket", (f) => this.upsertTicket(f.ticket));
     c.on("error", (f) => {
-      // A closed ticket refused our message: "not sent", and the follow-up offer replaces the composer.
+      // Refused by a closed ticket: "not sent", and the follow-up offer instead of the composer.
       if (f.reason !== "ticket_closed") return;
       const pending = this.thread && f.ref && this.thread.el.querySelector(`[data-client-id="${CSS.escape(f.ref)}"]`);
       if (!pending) return;
@@ -201,7 +201,7 @@ class Widget {
       const list = await this.client.tickets(50);
       for (const tk of list) {
         this.tickets.set(tk.id, tk);
-        // What we told the server we read counts too: its cursor may not have caught up yet.
+        // Our own read frames count too: the server's cursor may lag.
         this.unread.set(tk.id, Math.max(0, (tk.last_seq || 0) - Math.max(tk.read_seq || 0, this.readSent.get(tk.id) || 0)));
       }
       for (const tk of list.filter((x) => x.status !== "closed").slice(0, MAX_JOINED)) {
@@ -239,7 +239,7 @@ class Widget {
     else this.renderThread();
   }
 
-  /** Re-render the home screen for new data, keeping the keyboard focus on the same control. */
+  /** Re-render home for new data, keeping focus on the same control. */
   refreshHome() {
     if (this.view !== "home" || this.panel.hidden) return;
     const a = this.root.activeElement;
@@ -272,7 +272,7 @@ class Widget {
     }
   }
 
-  /** Home screen top: the team's intro, the plan's promise (expected reply time, or the free notice), the status. */
+  /** Home top: team intro, the plan's promise (expected reply or free notice), service status. */
   homeIntro() {
     const t = this.t;
     const free = this.plan() === "free";
@@ -282,7 +282,7 @@ class Widget {
       this.client.api("GET", "/api/support/expected").then((e) => {
         if (e.expected_s == null) return;
         this.expectedText = t.expected(t.minutes(Math.max(1, Math.ceil(e.expected_s / 60))), e.queue_ahead);
-        const el = this.body.querySelector('[data-hl="home-intro"] [data-hl="expected"]'); // the one shown now
+        const el = this.body.querySelector('[data-hl="home-intro"] [data-hl="expected"]');
         if (el) Object.assign(el, { textContent: this.expectedText, hidden: false });
       }, () => { this.expectedAsked = false; });
     }
@@ -292,7 +292,7 @@ class Widget {
       free ? h("p", { hl: "free-notice", class: "muted", text: t.freeNotice }) : expected, this.statusLine);
   }
 
-  /** The service status on the home screen, from the status page's active incidents (hidden until known). */
+  /** The service status from the status page's active incidents (hidden until known). */
   renderStatusLine() {
     const line = this.statusLine;
     if (!line) return;
@@ -354,7 +354,7 @@ class Widget {
     for (const m of rows) this.thread.add(m);
     for (const p of this.client.pending(id)) this.thread.add({ ...p, author: this.client.user }, "sending");
     this.footer.replaceChildren(this.composer(id));
-    // Keyboard users go on where they can act: the composer (or the follow-up offer of a closed ticket).
+    // Focus where one can act: the composer, or a closed ticket's follow-up.
     if (!this.panel.hidden) this.footer.querySelector("textarea, button")?.focus();
     this.markRead();
   }
@@ -363,10 +363,10 @@ class Widget {
   renderState() {
     const tk = this.tickets.get(this.current);
     if (!tk || !this.stateEl) return;
-    // Follow-up links: embed/extras.js, loaded only for such tickets.
+    // Follow-up links (embed/extras.js, lazy).
     const linked = tk.follow_up_of || [...this.tickets.values()].some((x) => x.follow_up_of === tk.id);
     if (linked) import("./extras.js").then((m) => this.current === tk.id && m.renderLinks(this, tk), () => {});
-    // "First reply expected within …" from the server's due time (business hours counted) until the first reply.
+    // "First reply expected within …" (the server's due time) until the first reply.
     let due = this.stateEl.querySelector('[data-hl="first-reply"]');
     if (!due) this.stateEl.append(due = h("p", { hl: "first-reply", class: "notice" }));
     const left = tk.first_response_due && !tk.first_response_at && tk.status !== "closed" && tk.status !== "solved"
@@ -485,7 +485,7 @@ class Widget {
     this.badge.hidden = n === 0;
     this.badge.textContent = String(n);
     this.badge.setAttribute("aria-label", this.t.unread(n));
-    // The host's title gets the count as a prefix ("(2) Chart"); only our prefix comes and goes.
+    // The count before the host's title: "(2) Chart".
     const bare = document.title.replace(TITLE_PREFIX, "");
     document.title = n ? `(${n}) ${bare}` : bare;
     for (const fn of this.handlers.unread) fn(n);
