@@ -110,7 +110,7 @@ class Widget {
     this.body = h("div", { class: "view" });
     this.footer = h("div");
     this.soundBtn = h("button", { hl: "sound", type: "button", "aria-pressed": String(this.sound), title: t.soundLabel,
-      "aria-label": t.soundLabel, onclick: () => this.toggleSound() }, this.sound ? "🔔" : "🔕");
+      "aria-label": t.soundLabel, onclick: () => this.toggleSound() }, "♪");
     this.panel = h("section", { id: "hl-panel", class: "panel", role: "dialog", "aria-label": t.title, hidden: true,
       onkeydown: (ev) => this.panelKey(ev) },
       h("header", {}, h("h2", { text: t.title }), this.soundBtn,
@@ -142,7 +142,6 @@ class Widget {
     this.sound = !this.sound;
     writePref(SOUND_KEY, this.sound ? "on" : "off");
     this.soundBtn.setAttribute("aria-pressed", String(this.sound));
-    this.soundBtn.textContent = this.sound ? "🔔" : "🔕";
     if (this.sound) this.chime(); // a sample (and the gesture audio needs)
   }
 

@@ -83,6 +83,8 @@ textarea { resize: vertical; min-height: 70px; }
 .msg.cont .who { display: none; }
 .msg a, .link { color: #0d47a1; text-decoration: underline; }
 .link { background: none; padding: 0; }
+[data-hl="sound"] { font-size: 16px; }
+[data-hl="sound"][aria-pressed="false"] { text-decoration: line-through; }
 .intro { display: flex; flex-direction: column; gap: 4px; }
 .intro p { margin: 0; }
 .status-line { font-size: 12px; color: #2e7d32; }
