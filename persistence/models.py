@@ -39,7 +39,7 @@ class Ticket(Base):
     solved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # migration 0003: free triage
     reviewed_by: Mapped[str | None] = mapped_column(String(128))
-    # Migration 0007: a follow-up of a closed ticket names it (a closed ticket takes no new message).
+    # Migration 0009: a follow-up of a closed ticket names it (a closed ticket takes no new message).
     follow_up_of: Mapped[str | None] = mapped_column(String(64), index=True)
 
     __table_args__ = (
@@ -49,6 +49,7 @@ class Ticket(Base):
         # Migration 0003: reports and the expected reply time read tickets by creation and by first response.
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_first_response_at", "first_response_at"),
+        Index("ix_tickets_updated_at", "updated_at"),  # migration 0007: the reply e-mails read recent activity
     )
 
 

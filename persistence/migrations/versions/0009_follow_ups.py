@@ -1,14 +1,14 @@
 """issue-19 follow-ups: a closed ticket takes no new message; the customer opens a follow-up instead, which names
 the ticket it follows (`tickets.follow_up_of`, indexed so the old ticket lists its follow-ups).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
