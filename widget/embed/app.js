@@ -226,13 +226,9 @@ class Widget {
   }
 
   upsertTicket(tk) {
-    const was = this.tickets.get(tk.id) || {};
-    this.tickets.set(tk.id, { ...was, ...tk });
+    this.tickets.set(tk.id, { ...(this.tickets.get(tk.id) || {}), ...tk });
     this.refreshHome();
-    if (tk.id === this.current) {
-      this.renderState();
-      if (tk.status === "closed" && was.status !== "closed") this.footer.replaceChildren(this.composer(tk.id));
-    }
+    if (tk.id === this.current) this.renderState();
   }
 
   plan() {
@@ -375,6 +371,10 @@ class Widget {
   renderState() {
     const tk = this.tickets.get(this.current);
     if (!tk || !this.stateEl) return;
+    // A closed ticket: the follow-up offer replaces the composer (once), however we learnt it was closed.
+    if (tk.status === "closed" && !this.footer.querySelector('[data-hl="closed-notice"]')) {
+      this.footer.replaceChildren(this.composer(tk.id));
+    }
     // Follow-up links (embed/extras.js, lazy).
     const linked = tk.follow_up_of || [...this.tickets.values()].some((x) => x.follow_up_of === tk.id);
     if (linked) import("./extras.js").then((m) => this.current === tk.id && m.renderLinks(this, tk), () => {});

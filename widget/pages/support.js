@@ -90,7 +90,7 @@ function wire() {
     renderList();
     if (current && f.ticket.id === current.id) {
       renderMeta(tickets.get(f.ticket.id));
-      if (f.ticket.status === "closed" && was.status !== "closed") current.composer.replaceWith(current.composer = composer(f.ticket.id));
+      syncComposer();
     }
   });
   client.on("error", (f) => {
@@ -104,8 +104,8 @@ function wire() {
       tk.status = "closed";
       renderList();
       renderMeta(tk);
-      current.composer.replaceWith(current.composer = composer(tk.id));
     }
+    syncComposer();
   });
   client.on("joined", (f) => {
     if (!current || f.ticket !== current.id) return;
@@ -144,6 +144,7 @@ async function loadList() {
     const list = await client.tickets(100);
     tickets = new Map(list.map((tk) => [tk.id, tk]));
     renderList();
+    syncComposer();
   } catch (err) {
     if (!tickets.size) replace($('[data-hl="ticket-list"]'), h("li", { class: "muted", text: t.loadFailed }));
   }
@@ -223,7 +224,7 @@ async function openTicket(id) {
     heading.textContent = ticket.subject;
     thread.el.setAttribute("aria-label", ticket.subject);
     renderMeta(tickets.get(id));
-    if (ticket.status === "closed") current.composer.replaceWith(current.composer = composer(id));
+    syncComposer();
     for (const m of messages) thread.add(m);
     client.join(id, thread.maxSeq());
   } catch {
@@ -279,6 +280,14 @@ function renderPresence() {
   current.presenceEl.dataset.online = String(names.length > 0);
   const free = (tokenClaims(client.token).plan || "free") === "free";
   current.presenceEl.textContent = names.length ? t.agentOnline(names.join(", ")) : free ? t.noAgentFree : t.noAgent;
+}
+
+/** The open ticket's composer matches its status: a closed one gets the follow-up offer instead (once). */
+function syncComposer() {
+  const tk = current && tickets.get(current.id);
+  if (tk && tk.status === "closed" && current.composer.dataset.hl !== "closed-notice") {
+    current.composer.replaceWith(current.composer = composer(tk.id));
+  }
 }
 
 /** A closed ticket takes no message (the server refuses it): a follow-up, linked back to it, is offered instead. */
