@@ -1,14 +1,14 @@
 """issue-19 follow-ups: a closed ticket takes no new message; the customer opens a follow-up instead, which names
 the ticket it follows (`tickets.follow_up_of`, indexed so the old ticket lists its follow-ups).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
