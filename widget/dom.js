@@ -70,6 +70,6 @@ export function linkify(text) {
 
 /** Up to two initials of a name, for an avatar ("Alice Nguyen" → "AN"). */
 export function initials(name) {
-  const parts = String(name || "").trim().split(/\s+/u).filter((p) => /^\p{L}/u.test(p)); // "Alice (Support)" → "A"
+  const parts = String(name || "").trim().split(/\s+/u).filter((p) => /^\p{L}/u.test(p));
   return parts.slice(0, 2).map((p) => [...p][0].toUpperCase()).join("") || "?";
 }

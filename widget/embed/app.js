@@ -155,7 +155,7 @@ class Widget {
     this.sound = !this.sound;
     writePref(SOUND_KEY, this.sound ? "on" : "off");
     this.soundBtn.setAttribute("aria-pressed", String(this.sound));
-    if (this.sound) this.chime(); // a sample (and the gesture audio needs)
+    if (this.sound) this.chime();
   }
 
   /** The new-reply sound (embed/extras.js, lazy). */
@@ -194,7 +194,6 @@ class Widget {
     c.on("read", (f) => f.ticket === this.current && this.thread && this.thread.read(f.user, f.seq));
     c.on("ticket", (f) => this.upsertTicket(f.ticket));
     c.on("error", (f) => {
-      // Refused by a closed ticket: "not sent", and the follow-up offer instead of the composer.
       if (f.reason !== "ticket_closed") return;
       const pending = this.thread && f.ref && this.thread.el.querySelector(`[data-client-id="${CSS.escape(f.ref)}"]`);
       if (!pending) return;
@@ -213,8 +212,7 @@ class Widget {
       const list = await this.client.tickets(50);
       for (const tk of list) {
         this.tickets.set(tk.id, tk);
-        // Our own read frames count too: the server's cursor may lag.
-        this.unread.set(tk.id, Math.max(0, (tk.last_seq || 0) - Math.max(tk.read_seq || 0, this.readSent.get(tk.id) || 0)));
+            this.unread.set(tk.id, Math.max(0, (tk.last_seq || 0) - Math.max(tk.read_seq || 0, this.readSent.get(tk.id) || 0)));
       }
       for (const tk of list.filter((x) => x.status !== "closed").slice(0, MAX_JOINED)) {
         if (!this.client.joined.has(tk.id)) this.client.join(tk.id);
@@ -369,7 +367,6 @@ class Widget {
     for (const m of rows) this.thread.add(m);
     for (const p of this.client.pending(id)) this.thread.add({ ...p, author: this.client.user }, "sending");
     this.footer.replaceChildren(this.composer(id));
-    // Focus where one can act: the composer, or a closed ticket's follow-up.
     if (!this.panel.hidden) this.footer.querySelector("textarea, button")?.focus();
     this.markRead();
   }
@@ -378,14 +375,11 @@ class Widget {
   renderState() {
     const tk = this.tickets.get(this.current);
     if (!tk || !this.stateEl) return;
-    // A closed ticket: the follow-up offer replaces the composer (once), however we learnt it was closed.
     if (tk.status === "closed" && !this.footer.querySelector('[data-hl="closed-notice"]')) {
       this.footer.replaceChildren(this.composer(tk.id));
     }
-    // Follow-up links (embed/extras.js, lazy).
     const linked = tk.follow_up_of || [...this.tickets.values()].some((x) => x.follow_up_of === tk.id);
     if (linked) import("./extras.js").then((m) => this.current === tk.id && m.renderLinks(this, tk), () => {});
-    // "First reply expected within …" (the server's due time) until the first reply.
     let due = this.stateEl.querySelector('[data-hl="first-reply"]');
     if (!due) this.stateEl.append(due = h("p", { hl: "first-reply", class: "notice" }));
     const left = tk.first_response_due && !tk.first_response_at && tk.status !== "closed" && tk.status !== "solved"
@@ -504,7 +498,6 @@ class Widget {
     this.badge.hidden = n === 0;
     this.badge.textContent = String(n);
     this.badge.setAttribute("aria-label", this.t.unread(n));
-    // The count before the host's title: "(2) Chart".
     const bare = document.title.replace(TITLE_PREFIX, "");
     document.title = n ? `(${n}) ${bare}` : bare;
     for (const fn of this.handlers.unread) fn(n);
