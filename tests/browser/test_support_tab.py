@@ -142,6 +142,8 @@ def test_a_message_to_a_ticket_closed_meanwhile_is_refused_not_kept_for_ever(app
     page.locator(hl("follow-up")).click()
     page.locator(hl("body")).fill("One more thing")
     page.locator(hl("submit")).click()
+    # The new ticket's thread (the form's own "Follow-up of" line shows before it is sent: wait for the thread).
+    expect(page.locator(hl("ticket-subject"))).to_have_text(f"Follow-up: {subject}")
     expect(page.locator(hl("follow-up-of"))).to_contain_text(subject)
     followed = app.api("GET", f"/api/tickets/{ticket}", app.tokens["customers"]["pro_plus"]).json()["ticket"]
     assert followed["follow_ups"] and len(followed["follow_ups"]) == 1
