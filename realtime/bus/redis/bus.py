@@ -22,8 +22,9 @@ from realtime.bus.redis import layout as layout
 from realtime.bus.redis import scripts as scripts
 from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
 from support.core.errors import Unavailable
+from realtime.bus.redis.cluster import ClusterPipe, ShardedSubscriber, SlotMap
 from realtime.bus.redis.fanout import ChannelSubscriber
-from support.core.stream import persist_lag
+from support.core.stream import persist_lag_of
 from realtime.bus.redis.sentinel import Connections
 from realtime.bus.redis.wire import CommandPipe, ReplyError
 from support.core.redis_url import parse_redis_url
@@ -71,13 +72,23 @@ class RedisBus:
         )  # CLIENT LIST
         self._redis = self._connections.redis  # everything but the hot paths below
         endpoint = self._connections.endpoint
-        self._commands = CommandPipe(endpoint, name=f"{prefix}:gateway")  # commits and publishes, pipelined
+        target = self._connections.target
+        self._cluster = target.cluster
+        self._scripts = scripts.Scripts(cluster=target.cluster)
+        self._publish = "SPUBLISH" if target.cluster else "PUBLISH"  # sharded pub/sub on a cluster
+        self._slots = SlotMap(endpoint, target.cluster_nodes, f"{prefix}:gateway") if target.cluster else None
+        # Commits and publishes, pipelined (on a cluster: one pipelined connection per primary, routed by slot).
+        self._commands: CommandPipe | ClusterPipe = (
+            ClusterPipe(self._slots, f"{prefix}:gateway")
+            if self._slots is not None
+            else CommandPipe(endpoint, name=f"{prefix}:gateway")
+        )
         self._min_replicas = min_replicas
         self._wait_timeout_ms = wait_timeout_ms
         self._filling: dict[str, list[MessageEvent]] = {}  # tickets whose gap is being read: what arrives waits
         self._background: set[asyncio.Task[None]] = set()
         self._store = store
-        self._keys = layout.Keys(prefix)
+        self._keys = layout.Keys(prefix, cluster=target.cluster)
         self._presence_ttl_ms = int(presence_ttl_s * 1000)
         self._sweep_every_s = max(0.05, min(presence_ttl_s / 4, 5.0))
         self._recent_max = recent_max
@@ -86,7 +97,11 @@ class RedisBus:
         self._delivered_seq: dict[str, int] = {}
         self._presence_shown: dict[str, dict[str, User]] = {}  # per subscribed ticket: who its clients see online
         self._queue_channel = self._keys.queue.encode()
-        self._subscriber = ChannelSubscriber(endpoint, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
+        self._subscriber: ChannelSubscriber | ShardedSubscriber = (
+            ShardedSubscriber(self._slots, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
+            if self._slots is not None
+            else ChannelSubscriber(endpoint, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
+        )
         self._maintenance: asyncio.Task[None] | None = None
         self._seeding: dict[str, asyncio.Task[None]] = {}  # tickets whose counter is being seeded ahead of a commit
 
@@ -152,7 +167,7 @@ class RedisBus:
             if self._min_replicas and (result[0] == 1 or len(result) > 2):
                 # A retry of a commit whose WAIT fell short publishes it too: subscribers drop what they had.
                 body = payload if result[0] == 1 else result[2]
-                await self._commands.call("PUBLISH", self._keys.channel(draft.ticket), b"m%d %s" % (seq, body))
+                await self._commands.call(self._publish, self._keys.channel(draft.ticket), b"m%d %s" % (seq, body))
         except ReplyError as exc:
             raise Unavailable(f"commit failed: Redis answered {exc}") from None
         if result[0] == 1:
@@ -166,8 +181,8 @@ class RedisBus:
         """The commit script; with min_replicas, its reply only once that many replicas have it (else Unavailable:
         the commit may be in Redis, and the client's retry with its client_id finds it)."""
         if not self._min_replicas:
-            return await scripts.COMMIT_SCRIPT.on(self._commands, keys, args)
-        result, replicas = await scripts.COMMIT_SCRIPT.on_replicated(
+            return await self._scripts.commit.on(self._commands, keys, args)
+        result, replicas = await self._scripts.commit.on_replicated(
             self._commands, self._min_replicas, self._wait_timeout_ms, keys, args
         )
         if replicas < self._min_replicas and result[0] != -1:
@@ -211,10 +226,10 @@ class RedisBus:
 
     async def _seed_if_missing(self, ticket: str) -> None:
         keys = self._keys.commit_keys(ticket)[:3]
-        if await scripts.SEED_SCRIPT.on(self._commands, keys, [IDLE_TTL_MS, ""]) != -1:
+        if await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, ""]) != -1:
             return
         floor, pairs = await self._seed(ticket)
-        await scripts.SEED_SCRIPT.on(self._commands, keys, [IDLE_TTL_MS, floor, *pairs])
+        await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, floor, *pairs])
 
     def _seeded(self, ticket: str, task: "asyncio.Task[None]") -> None:
         self._seeding.pop(ticket, None)
@@ -259,13 +274,13 @@ class RedisBus:
     async def publish(self, ticket: str, event: BusEvent) -> None:
         """Typing, read and presence events: ephemeral, so a Redis outage drops them rather than failing."""
         try:
-            await self._commands.call("PUBLISH", self._keys.channel(ticket), layout.encode_event(event))
+            await self._commands.call(self._publish, self._keys.channel(ticket), layout.encode_event(event))
         except (Unavailable, ReplyError) as exc:
             log.warning("dropped a %s event of %s: %r", type(event).__name__, ticket, exc)
 
     async def publish_ticket(self, view: TicketView) -> None:
         try:
-            await self._commands.call("PUBLISH", self._keys.queue, layout.encode_event(TicketEvent(view)))
+            await self._commands.call(self._publish, self._keys.queue, layout.encode_event(TicketEvent(view)))
         except (Unavailable, ReplyError) as exc:
             log.warning("dropped the queue update of %s: %r", view.id, exc)
 
@@ -375,12 +390,12 @@ class RedisBus:
     # -- presence ----------------------------------------------------------------------------------------------
     async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
         async with redis_errors("presence"):
-            await scripts.PRESENCE_JOIN_SCRIPT(
+            await self._scripts.presence_join(
                 self._redis, self._presence_keys(ticket), self._presence_args(ticket, connection_id, user)
             )
 
     def _presence_keys(self, ticket: str) -> list[str]:
-        return [*self._keys.presence_keys(ticket), self._keys.presence_index]
+        return [*self._keys.presence_keys(ticket), self._keys.presence_index_of(ticket)]
 
     def _presence_args(self, ticket: str, connection_id: str, user: User) -> list[object]:
         """The join script's arguments; it publishes the online event itself (in order with other nodes')."""
@@ -400,7 +415,7 @@ class RedisBus:
 
     async def presence_leave(self, ticket: str, connection_id: str, user: User) -> None:
         try:
-            await scripts.PRESENCE_LEAVE_SCRIPT(
+            await self._scripts.presence_leave(
                 self._redis,
                 self._presence_keys(ticket),
                 [connection_id, "left", *self._offline(ticket, user), f"{ticket}\n{connection_id}"],
@@ -410,7 +425,7 @@ class RedisBus:
 
     async def presence_members(self, ticket: str) -> list[User]:
         async with redis_errors("presence"):
-            raw = await scripts.PRESENCE_MEMBERS_SCRIPT(self._redis, self._keys.presence_keys(ticket), [])
+            raw = await self._scripts.presence_members(self._redis, self._keys.presence_keys(ticket), [])
         users = list({u.id: u for u in (layout.decode_user(r) for r in raw if r)}.values())
         if self._keys.channel(ticket).encode() in self._tickets_by_channel:
             # What this node's clients were just shown (a join's snapshot): the base of a later catch-up.
@@ -428,7 +443,7 @@ class RedisBus:
 
     async def _refresh_chunk(self, chunk: list[tuple[str, str, User]]) -> None:
         # One pipelined round trip per chunk: a script call each, not a pooled connection each.
-        await scripts.PRESENCE_JOIN_SCRIPT.many(
+        await self._scripts.presence_join.many(
             self._redis,
             [(self._presence_keys(ticket), self._presence_args(ticket, conn, user)) for ticket, conn, user in chunk],
         )
@@ -436,14 +451,23 @@ class RedisBus:
     async def sweep_presence(self) -> int:
         """Take expired connections (each goes to exactly one node) and tell everyone who went offline."""
         lease_ms = max(1000, self._presence_ttl_ms)
-        due = await scripts.PRESENCE_TAKE_EXPIRED_SCRIPT(self._redis, [self._keys.presence_index], [200, lease_ms])
+        offline = 0
+        # One index per slot group on a cluster: taken in one pipelined round trip (per node).
+        batches = await self._scripts.presence_take_expired.many(
+            self._redis, [([index], [200, lease_ms]) for index in self._keys.presence_indexes]
+        )
+        for due in batches:
+            offline += await self._settle_expired(due)
+        return offline
+
+    async def _settle_expired(self, due: list[bytes]) -> int:
         offline = 0
         for member in due:
             ticket, _, conn = member.decode().partition("\n")
             keys = self._presence_keys(ticket)
             raw_user = await self._redis.hget(keys[1], conn)  # a connection's user never changes
             announce = self._offline(ticket, layout.decode_user(raw_user)) if raw_user else ["", ""]
-            if await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, keys, [conn, "expired", *announce, member]):
+            if await self._scripts.presence_leave(self._redis, keys, [conn, "expired", *announce, member]):
                 offline += 1
         return offline
 
@@ -458,7 +482,7 @@ class RedisBus:
                 await self.sweep_presence()
                 if loop.time() >= next_lag:
                     next_lag = loop.time() + LAG_EVERY_S
-                    messages, seconds = await persist_lag(self._redis, self._keys.persist)
+                    messages, seconds = await persist_lag_of(self._redis, self._keys.persist_streams)
                     metrics.WORKER_LAG.set(messages)
                     metrics.WORKER_LAG_SECONDS.set(seconds)
                 failing = False
