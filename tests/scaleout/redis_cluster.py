@@ -140,6 +140,15 @@ class ClusterDeployment:
             client.close()
         raise LookupError(key)
 
+    def slots_of(self, port: int) -> list[int]:
+        """The slots the primary on this port serves, lowest first."""
+        client = self._client(self.live_ports()[0])
+        try:
+            ranges = client.execute_command("CLUSTER", "SLOTS")
+        finally:
+            client.close()
+        return sorted(s for start, end, primary, *_ in ranges if int(primary[1]) == port for s in range(start, end + 1))
+
     def node_id(self, port: int) -> str:
         client = self._client(port)
         try:
