@@ -40,7 +40,8 @@ log = logging.getLogger("helpline.worker")
 BATCH = 10000  # entries per XREADGROUP: large batches amortise the commit, the COPY and the round trips
 CLAIM_BATCH = 500
 BLOCK_MS = 1000
-IDLE_POLL_S = 0.05  # on a cluster, how long the worker waits after a read that found nothing in any stream
+IDLE_POLL_S = 0.25  # on a cluster, how long the worker waits after a read that found nothing in any stream (the
+# 128 streams are polled: a shorter pause costs Redis and the worker CPU for nothing; clients are acked at the commit)
 # A trickle (a few messages a read) would cost a transaction, a COPY and an XACK per few messages; waiting a moment
 # after a small read lets the next one gather more. Clients are acked at the Redis commit, so only the database
 # copy waits; a backlog is read in full batches and never waits.

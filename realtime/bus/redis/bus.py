@@ -36,6 +36,7 @@ RECENT_PER_TICKET = 500  # approximate cap of a ticket's recent-history stream (
 SEED_CLIENT_IDS = 1000  # latest persisted (author, client_id) keys put back after a Redis data loss
 IDLE_TTL_MS = 7 * 24 * 3600 * 1000  # a ticket's counter, client ids and recent history vanish after a quiet week
 LAG_EVERY_S = 2.0
+CLUSTER_LAG_EVERY_S = 10.0  # on a cluster the lag is 128 streams' groups: read less often
 MAX_CONNECTIONS = 64
 
 
@@ -481,7 +482,7 @@ class RedisBus:
             try:
                 await self.sweep_presence()
                 if loop.time() >= next_lag:
-                    next_lag = loop.time() + LAG_EVERY_S
+                    next_lag = loop.time() + (CLUSTER_LAG_EVERY_S if self._cluster else LAG_EVERY_S)
                     messages, seconds = await persist_lag_of(self._redis, self._keys.persist_streams)
                     metrics.WORKER_LAG.set(messages)
                     metrics.WORKER_LAG_SECONDS.set(seconds)
