@@ -23,7 +23,7 @@ log = logging.getLogger("helpline.bus.cluster")
 Address = tuple[str, int]
 REDIRECTS = 5  # MOVED / ASK / TRYAGAIN followed per command before it fails (a reshard moves a slot at a time)
 RETRY_PAUSE_S = 0.05
-RECONCILE_EVERY_S = 1.0
+RECONCILE_EVERY_S = 5.0  # a safety net: slot changes are signalled (a MOVED, a node's own unsubscribe, a lost node)
 
 
 class SlotMap:
@@ -36,6 +36,7 @@ class SlotMap:
         self._owners: list[Address | None] = [None] * SLOTS
         self._refreshing: asyncio.Task[None] | None = None
         self.version = 0  # bumped on every change: subscribers compare it
+        self.on_change: Callable[[], None] = lambda: None
 
     def endpoint_of(self, address: Address) -> Endpoint:
         return dataclasses.replace(self._endpoint, host=address[0], port=address[1], db=0)
@@ -50,6 +51,7 @@ class SlotMap:
         """A MOVED reply: that slot is served there now (the rest of the map is read again in the background)."""
         self._owners[slot] = address
         self.version += 1
+        self.on_change()
         self.refresh_soon()
 
     def refresh_soon(self) -> None:
@@ -88,6 +90,7 @@ class SlotMap:
             if owners != self._owners:
                 self._owners = owners
                 self.version += 1
+                self.on_change()
             return
         raise Unavailable(f"no Redis Cluster node answered: {'; '.join(failures) or 'none known'}")
 
@@ -198,6 +201,7 @@ class ShardedSubscriber:
         self._held: list[tuple[bytes, bytes]] | None = None
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        slots.on_change = self._changed.set
 
     @property
     def connected(self) -> bool:
@@ -230,6 +234,7 @@ class ShardedSubscriber:
 
     async def _resubscribed(self) -> None:
         self._slots.refresh_soon()  # a node's connection came back: maybe not as a primary
+        self._changed.set()
         await self._on_resubscribed()
 
     async def add(self, channel: bytes) -> None:
@@ -258,7 +263,8 @@ class ShardedSubscriber:
         self._changed.set()
 
     async def _run(self) -> None:
-        """Place the wanted channels; then, every second or when a node says a slot left it, move what moved."""
+        """Place the wanted channels; then, when the slot map changed, a node unsubscribed a channel by itself or a
+        connection was lost (and every RECONCILE_EVERY_S anyway), move what moved."""
         version = -1
         while True:
             try:

@@ -23,7 +23,7 @@ PayloadSink = Callable[[bytes, bytes], None]  # channel, payload
 
 class ChannelSubscriber:
     """`sharded`: SSUBSCRIBE (a Redis Cluster node's own channels); `on_moved` hears of a channel the server
-    unsubscribed by itself (its slot moved to another node)."""
+    unsubscribed by itself (its slot moved to another node), and of a lost connection (the node may be gone)."""
 
     def __init__(
         self,
@@ -111,6 +111,8 @@ class ChannelSubscriber:
             except Exception as exc:
                 if self.connected:
                     log.warning("pub/sub connection lost (%r); reconnecting", exc)
+                if self._on_moved is not None:  # on a cluster: the node may be gone, its slots elsewhere now
+                    self._on_moved(b"")
             self.connected = False
             self._drop_connection()
             await asyncio.sleep(delay)
