@@ -34,8 +34,10 @@ class Connections:
         self.sentinels: Sentinel | None = None
         self.redis: Redis
         if target.cluster:
-            # RedisCluster keeps a pool per node and follows MOVED / ASK; it takes no blocking-pool options.
-            options = {k: v for k, v in pool_options.items() if k not in ("timeout", "retry", "health_check_interval")}
+            # RedisCluster keeps a pool per node and follows MOVED / ASK. Its pools do not block: a bound would turn a
+            # burst (500 joins at once) into MaxConnectionsError, so the node pools are left unbounded here.
+            unused = ("timeout", "retry", "health_check_interval", "max_connections")
+            options = {k: v for k, v in pool_options.items() if k not in unused}
             self.redis = redis_client(target, **options)
             self.endpoint = Endpoint.from_url(target.url)
         elif target.sentinel:
