@@ -15,6 +15,7 @@ from sqlalchemy import CursorResult, delete, or_, select, update
 
 from persistence import audit
 from persistence.models import Base, Message, ReadCursor, Ticket
+from persistence.models_mail import Contact
 from persistence.models_integrations import OutboxEvent, WebhookDelivery
 from persistence.outbox import Actor, stable_id
 from persistence.store import TicketStore, message_view, ticket_view
@@ -90,6 +91,7 @@ async def erase_user(
         await session.execute(update(m).where(m.author_id == user_id).values(author_name=TOMBSTONE))
         await _scrub_outbox(session, ticket_ids, [stable_id("message.created", tid, str(seq)) for tid, seq in authored])
         await session.execute(delete(ReadCursor).where(ReadCursor.user_id == user_id))
+        await session.execute(delete(Contact).where(Contact.user_id == user_id))  # the reply e-mails' address
         await _erase_elsewhere(session, user_id)
         files = await _drop_attachment_rows(session, user_id, ticket_ids)
         audit.record(

@@ -47,6 +47,7 @@ class Ticket(Base):
         # Migration 0003: reports and the expected reply time read tickets by creation and by first response.
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_first_response_at", "first_response_at"),
+        Index("ix_tickets_updated_at", "updated_at"),  # migration 0007: the reply e-mails read recent activity
     )
 
 

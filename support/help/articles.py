@@ -18,6 +18,7 @@ from support.help import pages
 from support.web.http import endpoint, identify, int_param, json_response, read_body
 from support.help.article_files import Article, articles_dir, folder_signature, load_folder
 from support.help.ports import ArticleEvents, ArticleHit, ArticleIndex
+from support.core.i18n import negotiate, supported
 from support.core.tokens import Identity
 from support.core.clock import iso, utcnow
 from support.web.openapi import Operation, Param, api_routes
@@ -160,6 +161,13 @@ def optional_identity(request: Request) -> Identity | None:
     return identify(request) if request.headers.get("authorization") else None
 
 
+def reader_language(request: Request) -> tuple[str, str]:
+    """(the reader's language, the `?lang=` its links keep): token `locale` claim > ?lang= > Accept-Language."""
+    who = optional_identity(request)
+    lang_param = supported(request.query_params.get("lang")) or ""
+    return negotiate(who.locale if who else None, lang_param, request.headers.get("accept-language")), lang_param
+
+
 def search_words(request: Request) -> str:
     """The `q` of a search, refused (400) over its documented maxLength rather than cut short."""
     query = request.query_params.get("q", "")
@@ -205,14 +213,18 @@ async def help_index(request: Request) -> Response:
     center = help_center(request)
     query = search_words(request)
     hits = await center.index.search(query, 20) if query.strip() else None
-    return HTMLResponse(pages.index_page(list(center.articles.values()), query, hits), headers=pages.HEADERS)
+    language, lang_param = reader_language(request)
+    page = pages.index_page(list(center.articles.values()), query, hits, language, lang_param)
+    return HTMLResponse(page, headers=pages.LANGUAGE_HEADERS)
 
 
+@endpoint  # checks a token when one is sent: its `locale` claim chooses the page's language
 async def help_article(request: Request) -> Response:
     article = help_center(request).articles.get(request.path_params["slug"])
+    language, lang_param = reader_language(request)
     if article is None:
-        return HTMLResponse(pages.not_found_page(), status_code=404, headers=pages.HEADERS)
-    return HTMLResponse(pages.article_page(article), headers=pages.HEADERS)
+        return HTMLResponse(pages.not_found_page(language, lang_param), status_code=404, headers=pages.LANGUAGE_HEADERS)
+    return HTMLResponse(pages.article_page(article, language, lang_param), headers=pages.LANGUAGE_HEADERS)
 
 
 _QUERY = Param("q", Annotated[str, msgspec.Meta(max_length=QUERY_MAX)], "search words; the last one may be unfinished")
