@@ -53,6 +53,7 @@ from support.web.http import error_response
 from support.web.openapi import Operation, api_routes
 from support.web.security import SecurityHeaders
 from support.web.static import AssetMount
+from support.workflow import customers as customer_routes
 from support.workflow import routes as workflow_routes
 
 
@@ -230,7 +231,9 @@ def create_app(settings: Settings) -> "WebSocketLane":
     node = assemble_node(settings)
     gateway = node.gateway
     incidents = IncidentDesk(settings, gateway.tickets, gateway.bus, IncidentLinkRepository(node.store))
-    help_center = articles.HelpCenter(settings, open_index(node.store), ArticleEventRepository(node.store))
+    help_center = articles.HelpCenter(
+        settings, open_index(node.store, settings.articles_search), ArticleEventRepository(node.store)
+    )
     attachment_storage = open_attachment_storage(settings)
     widget_files = load_widget_files()  # read and compressed here, once, not per request
     notifier = reply_notifier(settings, node.store)  # None: reply e-mails are off (no HELPLINE_SMTP_URL)
@@ -266,6 +269,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
         *attachments.routes,
         *channels.routes,
         *workflow_routes.routes,
+        *customer_routes.routes,
         *admin_routes.routes,
         *privacy_routes.routes,
         *mail_routes.routes,

@@ -88,6 +88,7 @@ class Settings:
     worker_claim_idle_s: float = 30.0  # a dead worker's pending entries are claimed after this long
     articles_dir: str | None = None  # None: the articles/ folder of the checkout
     articles_poll_s: float = 3.0
+    articles_search: str = "database"  # "memory": the in-memory index (support/help/memory_index.py) on any database
     attachments_dir: str = "./attachments"
     attachments_url: str | None = None  # s3://bucket/prefix: every node shares one bucket; None: attachments_dir
     s3_endpoint_url: str | None = None  # an S3-compatible server (MinIO, Ceph, ...); None: AWS itself
@@ -233,6 +234,12 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     V("HELPLINE_ARTICLES_DIR", "articles_dir", text(), "the help articles' folder; unset: the packaged ones"),
     V("HELPLINE_ARTICLES_POLL_S", "articles_poll_s", positive(), "how often the articles folder is re-read"),
+    V(
+        "HELPLINE_ARTICLES_SEARCH",
+        "articles_search",
+        choice("database", "memory"),
+        "article search: the database's full text (FTS5, PostgreSQL) or an in-memory index per node",
+    ),
     V("HELPLINE_ATTACHMENTS_DIR", "attachments_dir", text(), "where attachments are stored"),
     V(
         "HELPLINE_ATTACHMENTS_URL",

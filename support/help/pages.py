@@ -89,7 +89,8 @@ def index_page(
         parts.append('<ul data-hl="help-results">')
         for hit in hits:
             parts.append(
-                f'<li><a href="{_link("/help/" + hit.slug, lang_param)}">{escape(hit.title)}</a>'
+                f'<li lang="{escape(hit.lang)}"><a href="{_link("/help/" + hit.slug, lang_param)}">'
+                f"{escape(hit.title)}</a>"
                 f'<div class="snippet">{hit.snippet_html}</div></li>'
             )
         parts.append("</ul>")
@@ -98,21 +99,37 @@ def index_page(
         for category, group in groupby(ordered, key=lambda a: a.category):
             parts.append(f"<h2>{escape(category_name(category, language))}</h2><ul>")
             parts.extend(
-                f'<li><a href="{_link("/help/" + a.slug, lang_param)}">{escape(a.title)}</a></li>' for a in group
+                f'<li lang="{escape(a.lang)}"><a href="{_link("/help/" + a.slug, lang_param)}">{escape(a.title)}</a></li>'
+                for a in group
             )
             parts.append("</ul>")
     return _layout(message(language, "help.title"), "".join(parts), language, lang_param)
 
 
-def article_page(article: Article, language: str = "en", lang_param: str = "") -> str:
-    """The article as written; the chrome around it (category, date, hints) in the reader's language."""
+def translation_links(translations: Sequence[Article]) -> str:
+    """A link to each other language's version, worded in that language (a reader who cannot read this page
+    still recognises their own)."""
+    links = "".join(
+        f'<a href="/help/{escape(t.slug)}?lang={escape(t.lang)}" hreflang="{escape(t.lang)}" lang="{escape(t.lang)}" '
+        f'data-hl="article-translation">{escape(message(t.lang, "help.readInThisLanguage"))}</a> '
+        for t in translations
+    )
+    return f'<p class="meta">{links.strip()}</p>' if links else ""
+
+
+def article_page(
+    article: Article, language: str = "en", lang_param: str = "", translations: Sequence[Article] = ()
+) -> str:
+    """The article as written (in its own `lang`, with links to its translations); the chrome around it
+    (category, date, hints) in the reader's language."""
     tags = "".join(f'<span class="tag">{escape(t)}</span>' for t in article.tags)
     updated = format_date(article.updated_at, format="medium", locale=language)
     content = (
-        f'<article data-hl="article" data-slug="{escape(article.slug)}"><h1>{escape(article.title)}</h1>'
-        f'<p class="meta">{escape(category_name(article.category, language))} · '
+        f'<article data-hl="article" data-slug="{escape(article.slug)}" lang="{escape(article.lang)}">'
+        f"<h1>{escape(article.title)}</h1>"
+        f'<p class="meta" lang="{language}">{escape(category_name(article.category, language))} · '
         f"{escape(message(language, 'help.updated', {'date': updated}))} {tags}</p>"
-        f"{article.html}</article>"
+        f"{translation_links(translations)}{article.html}</article>"
         f'<p class="meta">{escape(message(language, "help.stillStuck"))}</p>'
     )
     return _layout(article.title, content, language, lang_param)

@@ -202,9 +202,9 @@ def test_helpline_up_from_the_wheel_serves_every_surface(running: RunningUp) -> 
     assert words.status_code == 200 and '"widget.launcher":"Hỗ trợ"' in words.text
 
     for path, title, script in (
-        ("/support", "<title>Support", "pages/support.js"),
-        ("/dashboard", "<title>", "desk/dashboard.js"),
-        ("/", "<title>", "pages/demo.js"),
+        ("/support", ">Support · Helpline</title>", "pages/support.js"),
+        ("/dashboard", ">Agent dashboard · Helpline</title>", "desk/dashboard.js"),
+        ("/", "<title>TradeDesk", "pages/demo.js"),
     ):
         page = httpx.get(running.url + path, timeout=10)
         assert page.status_code == 200 and title in page.text, path
