@@ -47,7 +47,7 @@ from support.web.http import error_response
 from support.web.openapi import Operation, api_routes
 from support.web.security import SecurityHeaders
 from support.web.static import AssetMount
-from support.workflow import routes as workflow_routes
+from support.workflow import desk_routes, routes as workflow_routes
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
@@ -235,6 +235,8 @@ def create_app(settings: Settings) -> "WebSocketLane":
         incidents.start()
         webhooks = EmbeddedDispatcher(settings, node.store) if not settings.redis_url else None  # else: worker
         await help_center.start()
+        if settings.demo:
+            await node.desk.seed_demo_macros()
         try:
             yield
         finally:
@@ -253,6 +255,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
         *attachments.routes,
         *channels.routes,
         *workflow_routes.routes,
+        *desk_routes.routes,
         *admin_routes.routes,
         *openapi.routes,
         *own_routes,
@@ -270,6 +273,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.gateway = gateway
+    app.state.desk = node.desk
     app.state.draining = False  # set by the drain on SIGTERM (realtime/drain.py): /readyz 503, new /ws refused
     app.state.incidents = incidents
     app.state.help = help_center

@@ -13,7 +13,7 @@ from sqlalchemy import Select, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from persistence import audit, message_rows, models, models_incidents, outbox
+from persistence import audit, message_rows, models, models_desk, models_incidents, outbox
 from support.core import policy
 from support.core.clock import as_utc, iso, parse_iso, utcnow
 from support.core.model import Customer, Message, TicketView, User
@@ -58,6 +58,7 @@ def ticket_view(row: models.Ticket, read_seq: int | None = None) -> TicketView:
         context=row.context,
         read_seq=read_seq,
         reviewed_at=iso(row.reviewed_at),
+        tags=list(row.tags or ()),
         first_response_breached=policy.first_response_breached(
             _utc(row.first_response_due), _utc(row.first_response_at), utcnow()
         ),
@@ -207,6 +208,7 @@ class TicketStore:
         statuses: Sequence[str],
         plan: str | None = None,
         assignee: str | None = None,
+        tag: str | None = None,
     ) -> list[TicketView]:
         """The agents' queue in contract order: due time (none last), then priority, then age."""
         t = models.Ticket
@@ -215,6 +217,9 @@ class TicketStore:
             query = query.where(t.plan == plan)
         if assignee:
             query = query.where(t.assignee == assignee)
+        if tag:
+            tt = models_desk.TicketTag
+            query = query.where(t.id.in_(select(tt.ticket_id).where(tt.tag == tag)))
         query = query.order_by(t.first_response_due.is_(None), t.first_response_due, t.priority, t.created_at, t.id)
         return await self._with_read_seqs(query.offset(offset).limit(limit), viewer_id)
 

@@ -65,3 +65,4 @@ class TicketView(msgspec.Struct):
     context: dict[str, Any] | None = None
     read_seq: int | None = None
     incident: str | None = None  # the status page incident the ticket follows (support/incidents/service.py)
+    tags: list[str] = msgspec.field(default_factory=list)  # agents' labels, sorted (support/core/tags.py)
