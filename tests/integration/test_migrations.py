@@ -34,6 +34,7 @@ ADDS: dict[str, tuple[set[str], dict[str, set[str]]]] = {
     "0004": ({"help_articles", "article_events", "attachments", "callbacks"}, {}),
     "0005": ({"outbox_events", "webhook_endpoints", "webhook_deliveries", "audit_log"}, {}),
     "0006": (set(), {}),  # keys only: see test_idempotency_keys_widen_per_author_and_keep_every_row
+    "0007": ({"ticket_tags", "saved_views", "macros"}, {"tickets": {"tags"}}),
 }
 REVISIONS = sorted(ADDS)
 
