@@ -39,6 +39,7 @@ from support.help import articles, attachments, channels
 from support.help.ports import AttachmentRecords, Callbacks
 from support.incidents import routes as incident_routes
 from support.incidents.service import IncidentDesk
+from support.integrations import privacy as privacy_routes
 from support.integrations import routes as admin_routes
 from support.integrations.ports import AuditEntries, PersonalData, WebhookEndpoints
 from support.tickets import routes as ticket_routes
@@ -257,6 +258,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
         *workflow_routes.routes,
         *desk_routes.routes,
         *admin_routes.routes,
+        *privacy_routes.routes,
         *openapi.routes,
         *own_routes,
         Mount("/widget", AssetMount(widget_files), name="widget"),

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -28,26 +28,7 @@ from support.core.errors import TicketError
 from realtime.server import EXTENSION, FrameWriter
 
 if TYPE_CHECKING:
-    from realtime.hub import Hub
-    from realtime.limits import ConnectionLimits
-    from realtime.rate_budgets import RateBudgets
-    from support.core.tokens import TokenVerifier
-    from support.core.bus import Bus
-    from support.core.settings import Settings
-
-
-class Node(Protocol):
-    """What a connection needs of its gateway node (realtime/dispatch.py `Gateway` is one): the settings, the
-    hub it registers with, the bus for presence, the connection limits, and `handle` for every decoded frame."""
-
-    settings: "Settings"
-    hub: "Hub"
-    bus: "Bus"
-    connection_limits: "ConnectionLimits"
-    budgets: "RateBudgets"
-    verifier: "TokenVerifier"
-
-    async def handle(self, connection: "Connection", frame: frames.ClientFrame) -> None: ...
+    from realtime.gateway_port import Node
 
 
 log = logging.getLogger("helpline.connection")
@@ -100,7 +81,7 @@ class Connection:
         "__weakref__",
     )
 
-    def __init__(self, websocket: WebSocket, gateway: Node) -> None:
+    def __init__(self, websocket: WebSocket, gateway: "Node") -> None:
         self.id = secrets.token_hex(8)
         self.websocket = websocket
         self.gateway = gateway

@@ -1,10 +1,9 @@
 """Admin HTTP API of the integrations: webhook endpoints and their delivery logs, the audit log, a user's data
-(export, erasure); and `GET /api/me/export` for every user. Admin-only calls refuse everyone else with 403.
+(export, erasure: privacy.py). Admin-only calls refuse everyone else with 403.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any, Literal, Sequence
 
 import httpx
@@ -15,7 +14,6 @@ from starlette.responses import Response
 
 from support.web.http import endpoint, identify, int_param, json_response, read_body
 from support.core.tokens import Identity
-from support.core.clock import utcnow
 from support.core.model import NO_NUL
 from support.web.openapi import Operation, Param, api_routes
 from support.core.errors import TicketError
@@ -25,13 +23,9 @@ from support.integrations.ports import (
     AuditRecord,
     DeliveryView,
     EndpointView,
-    ErasureReport,
-    PersonalData,
-    UserExport,
     WebhookEndpoints,
 )
 
-log = logging.getLogger("helpline.admin")
 PAGE_MAX = 200
 
 EventType = Literal["ticket.created", "ticket.updated", "message.created", "incident.linked"]
@@ -105,14 +99,9 @@ def _registry(request: Request) -> WebhookEndpoints:
     return registry
 
 
-def _audit(request: Request) -> AuditEntries:
+def audit_entries(request: Request) -> AuditEntries:
     entries: AuditEntries = request.app.state.audit
     return entries
-
-
-def _personal_data(request: Request) -> PersonalData:
-    data: PersonalData = request.app.state.personal_data
-    return data
 
 
 def _checked_url(url: str) -> str:
@@ -230,58 +219,11 @@ async def webhook_deliveries(request: Request) -> Response:
 async def audit_log(request: Request) -> Response:
     require_admin(request)
     limit = int_param(request, "limit", 50, 1, PAGE_MAX)
-    rows = await _audit(request).entries(
+    rows = await audit_entries(request).entries(
         _before(request), limit + 1, _filter(request, "action"), _filter(request, "actor"), _filter(request, "target")
     )
     more = len(rows) > limit
     return json_response(AuditLog(rows[:limit], rows[limit - 1].id if more else None))
-
-
-@endpoint
-async def export_me(request: Request) -> Response:
-    who = identify(request)
-    return json_response(await _personal_data(request).export_user(who.id, utcnow()))
-
-
-@endpoint
-async def export_user(request: Request) -> Response:
-    who = require_admin(request)
-    user_id = path_id(request)
-    now = utcnow()
-    data = await _personal_data(request).export_user(user_id, now)
-    await _audit(request).add(actor_of(who), "user.export", "user", user_id, {"tickets": len(data.tickets)}, now)
-    return json_response(data)
-
-
-@endpoint
-async def erase_user(request: Request) -> Response:
-    who = require_admin(request)
-    user_id = path_id(request)
-    gateway = request.app.state.gateway
-    report = await _personal_data(request).erase_user(user_id, actor_of(who), utcnow(), _attachment_storage(request))
-    await _after_erasure(gateway, report.ticket_ids)
-    return json_response(report)
-
-
-def _attachment_storage(request: Request) -> Any:
-    try:
-        from support.help.attachments import storage
-    except ImportError:
-        return None
-    return storage(request)
-
-
-async def _after_erasure(gateway: Any, ticket_ids: list[str]) -> None:
-    """Drop the bus's cached recent history of the erased tickets (so recovery reads the tombstones) and show
-    agents the tombstoned tickets."""
-    for ticket_id in ticket_ids:
-        try:
-            await gateway.bus.forget_recent(ticket_id)
-            view = await gateway.store.get_ticket(ticket_id)
-            if view is not None:
-                await gateway.bus.publish_ticket(view)
-        except Exception:  # the erasure itself is committed; a cache that outlives it expires by itself
-            log.exception("after erasing, refreshing ticket %s failed", ticket_id)
 
 
 _PAGE = (
@@ -370,39 +312,6 @@ routes = api_routes(
                 Param("actor", Filter, "the acting user's id"),
                 Param("target", Filter, "a ticket, user or webhook id"),
             ),
-        ),
-    ),
-    (
-        export_me,
-        Operation(
-            "GET",
-            "/api/me/export",
-            "Every ticket and message of the caller (no internal notes)",
-            response=UserExport,
-            tag="privacy",
-        ),
-    ),
-    (
-        export_user,
-        Operation(
-            "GET",
-            "/api/admin/users/{id}/export",
-            "Every ticket and message of a user",
-            auth="admin",
-            response=UserExport,
-            tag="privacy",
-        ),
-    ),
-    (
-        erase_user,
-        Operation(
-            "POST",
-            "/api/admin/users/{id}/erase",
-            "Erase a user's data: bodies and names become tombstones",
-            auth="admin",
-            response=ErasureReport,
-            tag="privacy",
-            description="Seqs stay gapless; the user's attachments are deleted; the erasure is audited.",
         ),
     ),
 )

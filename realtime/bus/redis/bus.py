@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, AsyncIterator, cast
+from typing import Any, cast
 
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
 from support.core.stores import MessageStore
 from realtime import metrics
@@ -22,12 +21,14 @@ from realtime.bus.redis import layout as layout
 from realtime.bus.redis import scripts as scripts
 from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
 from support.core.errors import Unavailable
+from realtime.bus.redis.failures import redis_errors
 from realtime.bus.redis.fanout import ChannelSubscriber
+from realtime.bus.redis.presence import RedisPresence
 from support.core.stream import persist_lag
 from realtime.bus.redis.sentinel import Connections
 from realtime.bus.redis.wire import CommandPipe, ReplyError
 from support.core.redis_url import parse_redis_url
-from support.core.model import Message, TicketView, User
+from support.core.model import Message, TicketView
 
 log = logging.getLogger("helpline.bus.redis")
 
@@ -38,16 +39,9 @@ LAG_EVERY_S = 2.0
 MAX_CONNECTIONS = 64
 
 
-@contextlib.asynccontextmanager
-async def redis_errors(what: str) -> AsyncIterator[None]:
-    """Redis or network failures become Unavailable: the caller answers `unavailable`, never acks."""
-    try:
-        yield
-    except (RedisError, OSError, asyncio.TimeoutError) as exc:
-        raise Unavailable(f"{what} failed: Redis is unreachable ({exc.__class__.__name__})") from None
+class RedisBus(RedisPresence):
+    """The Broker and Presence ports on Redis (presence itself: presence.py)."""
 
-
-class RedisBus:
     def __init__(
         self,
         url: str,
@@ -69,7 +63,7 @@ class RedisBus:
             health_check_interval=10,
             client_name=f"{prefix}:gateway",
         )  # CLIENT LIST
-        self._redis = self._connections.redis  # everything but the hot paths below
+        super().__init__(self._connections.redis, layout.Keys(prefix), presence_ttl_s)  # everything but hot paths
         endpoint = self._connections.endpoint
         self._commands = CommandPipe(endpoint, name=f"{prefix}:gateway")  # commits and publishes, pipelined
         self._min_replicas = min_replicas
@@ -77,14 +71,11 @@ class RedisBus:
         self._filling: dict[str, list[MessageEvent]] = {}  # tickets whose gap is being read: what arrives waits
         self._background: set[asyncio.Task[None]] = set()
         self._store = store
-        self._keys = layout.Keys(prefix)
-        self._presence_ttl_ms = int(presence_ttl_s * 1000)
         self._sweep_every_s = max(0.05, min(presence_ttl_s / 4, 5.0))
         self._recent_max = recent_max
         self._sink: EventSink = lambda _ticket, _event: None
         self._tickets_by_channel: dict[bytes, str] = {}  # keyed as the subscriber hands channels on: bytes
         self._delivered_seq: dict[str, int] = {}
-        self._presence_shown: dict[str, dict[str, User]] = {}  # per subscribed ticket: who its clients see online
         self._queue_channel = self._keys.queue.encode()
         self._subscriber = ChannelSubscriber(endpoint, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
         self._maintenance: asyncio.Task[None] | None = None
@@ -241,6 +232,9 @@ class RedisBus:
         async with redis_errors("dropping recent history"):
             await self._redis.delete(self._keys.recent(ticket))
 
+    def _is_subscribed(self, ticket: str) -> bool:
+        return self._keys.channel(ticket).encode() in self._tickets_by_channel
+
     # -- fan-out -----------------------------------------------------------------------------------------------
     async def subscribe(self, ticket: str) -> None:
         channel = self._keys.channel(ticket).encode()
@@ -285,13 +279,6 @@ class RedisBus:
         if isinstance(event, PresenceEvent):
             self._note_presence(ticket, event.user, event.online)
         self._sink(ticket, event)
-
-    def _note_presence(self, ticket: str, user: User, online: bool) -> None:
-        shown = self._presence_shown.setdefault(ticket, {})
-        if online:
-            shown[user.id] = user
-        else:
-            shown.pop(user.id, None)
 
     def _note_delivered(self, ticket: str, seq: int) -> bool:
         """Each message goes to the hub once, in order, even when a gap fill and the live channel overlap."""
@@ -371,81 +358,6 @@ class RedisBus:
                     raise
                 await asyncio.sleep(0.1 * (attempt + 1))
         return None
-
-    # -- presence ----------------------------------------------------------------------------------------------
-    async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
-        async with redis_errors("presence"):
-            await scripts.PRESENCE_JOIN_SCRIPT(
-                self._redis, self._presence_keys(ticket), self._presence_args(ticket, connection_id, user)
-            )
-
-    def _presence_keys(self, ticket: str) -> list[str]:
-        return [*self._keys.presence_keys(ticket), self._keys.presence_index]
-
-    def _presence_args(self, ticket: str, connection_id: str, user: User) -> list[object]:
-        """The join script's arguments; it publishes the online event itself (in order with other nodes')."""
-        online = layout.encode_event(PresenceEvent(ticket, user, online=True))
-        return [
-            connection_id,
-            layout.encode_user(user),
-            user.id,
-            self._presence_ttl_ms,
-            self._keys.channel(ticket),
-            online,
-            f"{ticket}\n{connection_id}",
-        ]
-
-    def _offline(self, ticket: str, user: User) -> list[object]:
-        return [self._keys.channel(ticket), layout.encode_event(PresenceEvent(ticket, user, online=False))]
-
-    async def presence_leave(self, ticket: str, connection_id: str, user: User) -> None:
-        try:
-            await scripts.PRESENCE_LEAVE_SCRIPT(
-                self._redis,
-                self._presence_keys(ticket),
-                [connection_id, "left", *self._offline(ticket, user), f"{ticket}\n{connection_id}"],
-            )
-        except (RedisError, OSError) as exc:
-            log.warning("presence leave of %s in %s not recorded (%r); it expires by itself", user.id, ticket, exc)
-
-    async def presence_members(self, ticket: str) -> list[User]:
-        async with redis_errors("presence"):
-            raw = await scripts.PRESENCE_MEMBERS_SCRIPT(self._redis, self._keys.presence_keys(ticket), [])
-        users = list({u.id: u for u in (layout.decode_user(r) for r in raw if r)}.values())
-        if self._keys.channel(ticket).encode() in self._tickets_by_channel:
-            # What this node's clients were just shown (a join's snapshot): the base of a later catch-up.
-            for user in users:
-                self._note_presence(ticket, user, True)
-        return users
-
-    async def presence_refresh(self, memberships: list[tuple[str, str, User]]) -> None:
-        """Renew every local connection's presence; one that expired meanwhile (a slow node) comes back online."""
-        try:
-            for start in range(0, len(memberships), 500):
-                await self._refresh_chunk(memberships[start : start + 500])
-        except (RedisError, OSError) as exc:
-            log.warning("presence refresh failed (%r); members expire unless the next one succeeds", exc)
-
-    async def _refresh_chunk(self, chunk: list[tuple[str, str, User]]) -> None:
-        # One pipelined round trip per chunk: a script call each, not a pooled connection each.
-        await scripts.PRESENCE_JOIN_SCRIPT.many(
-            self._redis,
-            [(self._presence_keys(ticket), self._presence_args(ticket, conn, user)) for ticket, conn, user in chunk],
-        )
-
-    async def sweep_presence(self) -> int:
-        """Take expired connections (each goes to exactly one node) and tell everyone who went offline."""
-        lease_ms = max(1000, self._presence_ttl_ms)
-        due = await scripts.PRESENCE_TAKE_EXPIRED_SCRIPT(self._redis, [self._keys.presence_index], [200, lease_ms])
-        offline = 0
-        for member in due:
-            ticket, _, conn = member.decode().partition("\n")
-            keys = self._presence_keys(ticket)
-            raw_user = await self._redis.hget(keys[1], conn)  # a connection's user never changes
-            announce = self._offline(ticket, layout.decode_user(raw_user)) if raw_user else ["", ""]
-            if await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, keys, [conn, "expired", *announce, member]):
-                offline += 1
-        return offline
 
     # -- background --------------------------------------------------------------------------------------------
     async def _maintain(self) -> None:

@@ -1,0 +1,116 @@
+"""Presence on Redis: memberships per connection with expiry, shared by every gateway node.
+
+Each membership is a hash field per connection plus an index of expiry times; the join and leave scripts publish the
+online / offline event themselves, so every node sees them in order with the ticket's other events. An expired
+connection is taken by exactly one node's sweep, which announces it offline.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from realtime.bus.redis import layout as layout
+from realtime.bus.redis import scripts as scripts
+from realtime.bus.redis.failures import redis_errors
+from support.core.bus import PresenceEvent
+from support.core.model import User
+
+log = logging.getLogger("helpline.bus.redis")
+
+
+class RedisPresence:
+    """The Presence port on Redis; RedisBus is one (it also tells which tickets this node is subscribed to)."""
+
+    def __init__(self, redis: Any, keys: layout.Keys, presence_ttl_s: float) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._presence_ttl_ms = int(presence_ttl_s * 1000)
+        self._presence_shown: dict[str, dict[str, User]] = {}  # per subscribed ticket: who its clients see online
+
+    def _is_subscribed(self, ticket: str) -> bool:
+        """Whether this node delivers the ticket's events (then what its clients were shown is kept)."""
+        return False
+
+    def _note_presence(self, ticket: str, user: User, online: bool) -> None:
+        shown = self._presence_shown.setdefault(ticket, {})
+        if online:
+            shown[user.id] = user
+        else:
+            shown.pop(user.id, None)
+
+    async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
+        async with redis_errors("presence"):
+            await scripts.PRESENCE_JOIN_SCRIPT(
+                self._redis, self._presence_keys(ticket), self._presence_args(ticket, connection_id, user)
+            )
+
+    def _presence_keys(self, ticket: str) -> list[str]:
+        return [*self._keys.presence_keys(ticket), self._keys.presence_index]
+
+    def _presence_args(self, ticket: str, connection_id: str, user: User) -> list[object]:
+        """The join script's arguments; it publishes the online event itself (in order with other nodes')."""
+        online = layout.encode_event(PresenceEvent(ticket, user, online=True))
+        return [
+            connection_id,
+            layout.encode_user(user),
+            user.id,
+            self._presence_ttl_ms,
+            self._keys.channel(ticket),
+            online,
+            f"{ticket}\n{connection_id}",
+        ]
+
+    def _offline(self, ticket: str, user: User) -> list[object]:
+        return [self._keys.channel(ticket), layout.encode_event(PresenceEvent(ticket, user, online=False))]
+
+    async def presence_leave(self, ticket: str, connection_id: str, user: User) -> None:
+        try:
+            await scripts.PRESENCE_LEAVE_SCRIPT(
+                self._redis,
+                self._presence_keys(ticket),
+                [connection_id, "left", *self._offline(ticket, user), f"{ticket}\n{connection_id}"],
+            )
+        except (RedisError, OSError) as exc:
+            log.warning("presence leave of %s in %s not recorded (%r); it expires by itself", user.id, ticket, exc)
+
+    async def presence_members(self, ticket: str) -> list[User]:
+        async with redis_errors("presence"):
+            raw = await scripts.PRESENCE_MEMBERS_SCRIPT(self._redis, self._keys.presence_keys(ticket), [])
+        users = list({u.id: u for u in (layout.decode_user(r) for r in raw if r)}.values())
+        if self._is_subscribed(ticket):
+            # What this node's clients were just shown (a join's snapshot): the base of a later catch-up.
+            for user in users:
+                self._note_presence(ticket, user, True)
+        return users
+
+    async def presence_refresh(self, memberships: list[tuple[str, str, User]]) -> None:
+        """Renew every local connection's presence; one that expired meanwhile (a slow node) comes back online."""
+        try:
+            for start in range(0, len(memberships), 500):
+                await self._refresh_chunk(memberships[start : start + 500])
+        except (RedisError, OSError) as exc:
+            log.warning("presence refresh failed (%r); members expire unless the next one succeeds", exc)
+
+    async def _refresh_chunk(self, chunk: list[tuple[str, str, User]]) -> None:
+        # One pipelined round trip per chunk: a script call each, not a pooled connection each.
+        await scripts.PRESENCE_JOIN_SCRIPT.many(
+            self._redis,
+            [(self._presence_keys(ticket), self._presence_args(ticket, conn, user)) for ticket, conn, user in chunk],
+        )
+
+    async def sweep_presence(self) -> int:
+        """Take expired connections (each goes to exactly one node) and tell everyone who went offline."""
+        lease_ms = max(1000, self._presence_ttl_ms)
+        due = await scripts.PRESENCE_TAKE_EXPIRED_SCRIPT(self._redis, [self._keys.presence_index], [200, lease_ms])
+        offline = 0
+        for member in due:
+            ticket, _, conn = member.decode().partition("\n")
+            keys = self._presence_keys(ticket)
+            raw_user = await self._redis.hget(keys[1], conn)  # a connection's user never changes
+            announce = self._offline(ticket, layout.decode_user(raw_user)) if raw_user else ["", ""]
+            if await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, keys, [conn, "expired", *announce, member]):
+                offline += 1
+        return offline
