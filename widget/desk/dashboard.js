@@ -10,6 +10,10 @@ import { h, replace, when } from "../dom.js";
 import { locale, strings } from "../i18n.js";
 import { pageToken, signInPicker, signOut } from "../session.js";
 import { ThreadView } from "../thread.js";
+import { bulkBar } from "./bulk.js";
+import { macroPicker } from "./macros.js";
+import { searchPanel } from "./search.js";
+import { syncTagFilter, tagChips, tagEditor } from "./tags.js";
 
 const TYPING_IDLE_MS = 3000;
 const STATUSES = ["open", "pending", "solved", "closed"];
@@ -22,6 +26,7 @@ const queue = new Map(); // id -> ticket
 let serverOrder = []; // ids in the order the server last sent the queue
 let view = null; // the open ticket: { id, thread, people: Map(id -> {user, typing}), refs }
 let panels = []; // side panels refreshed when tickets change
+let bulk = null; // the bulk bar and its row checkboxes (bulk.js)
 const statusUrl = fetch("/api/config").then((r) => r.json()).then((c) => c.status_url || null).catch(() => null);
 
 const meId = () => client.user?.id || tokenClaims(client.token).sub;
@@ -39,7 +44,7 @@ async function main() {
   $("#empty-hint").textContent = t.pickTicket;
   $("#sign-out").textContent = t.signOut;
   $("#sign-out").addEventListener("click", (ev) => { ev.preventDefault(); signOut("agent"); location.reload(); });
-  for (const sel of ['[data-hl="filter-status"]', '[data-hl="filter-plan"]', '[data-hl="filter-mine"]']) {
+  for (const sel of ['[data-hl="filter-status"]', '[data-hl="filter-plan"]', '[data-hl="filter-mine"]', '[data-hl="filter-tag"]']) {
     $(sel).addEventListener("change", renderQueue);
   }
   linkStatusPage();
@@ -55,6 +60,9 @@ async function main() {
   client.on("queue", away.sync);
   panels = [signalsPanel(client, openTicket), callbacksPanel(client, openTicket)];
   $("#panels").append(...panels.map((p) => p.el));
+  $("#search-slot").append(searchPanel(client, { openTicket, onError: showError }).el);
+  bulk = bulkBar(client, { onDone: () => {}, onError: showError }); // the ticket frames bring the changes
+  $("#bulk-slot").append(bulk.el);
   wire();
   client.queue();
   client.connect();
@@ -146,14 +154,17 @@ function renderQueue() {
   const status = $('[data-hl="filter-status"]').value;
   const plan = $('[data-hl="filter-plan"]').value;
   const mine = $('[data-hl="filter-mine"]').checked;
+  const tagFilter = $('[data-hl="filter-tag"]');
+  syncTagFilter(tagFilter, queue.values());
+  const tag = tagFilter.value;
   const rows = ordered().filter((tk) => (!status || tk.status === status) && (!plan || tk.plan === plan) &&
-    (!mine || assigneeId(tk.assignee) === meId()));
+    (!mine || assigneeId(tk.assignee) === meId()) && (!tag || (tk.tags || []).includes(tag)));
   const ul = $('[data-hl="queue"]');
   if (!rows.length) {
     replace(ul, h("li", { class: "muted", text: t.emptyQueue }));
     return;
   }
-  replace(ul, rows.map((tk) => h("li", {}, h("button", {
+  replace(ul, rows.map((tk) => h("li", { class: "queue-row" }, bulk ? bulk.checkbox(tk) : null, h("button", {
     hl: "queue-item", type: "button", dataset: { ticket: tk.id, status: tk.status, plan: tk.plan },
     "aria-current": String(!!view && view.id === tk.id), onclick: () => openTicket(tk.id),
   },
@@ -163,7 +174,7 @@ function renderQueue() {
       (tk.assignee ? ` · ${whoIs(tk.assignee)}` : "") }),
     h("span", { class: "muted", text: tk.first_response_due ? `${t.due} ${when(tk.first_response_due, loc)}` : t.noDue }),
     tk.reviewed_at ? h("span", { class: "chip", text: "✓ reviewed" }) : tk.category === "callback" ?
-      h("span", { class: "chip p1", text: "callback" }) : null))));
+      h("span", { class: "chip p1", text: "callback" }) : null, tagChips(tk.tags)))));
 }
 
 /* ---- one ticket ---- */
@@ -188,12 +199,15 @@ async function openTicket(id) {
     context: h("div", { hl: "context", class: "muted" }),
   };
   refs.tools = ticketTools(client, id, { onTicket: (tk) => upsert(tk, { linked: true }), onError: showError, statusUrl });
+  refs.tags = tagEditor(client, id, { onTicket: (tk) => upsert(tk), onError: showError });
+  refs.macro = macroPicker(client, id, { onTicket: (tk) => upsert(tk), onError: showError, onNotice: () => {} });
   view = { id, thread, people: new Map(), refs };
   refs.reply = null;
   const form = composer(id);
   history.replaceState(null, "", `?ticket=${encodeURIComponent(id)}`);
   replace($("#ticket-pane"), refs.heading, refs.meta,
-    h("div", { class: "meta-row" }, refs.assign, h("label", {}, t.setStatus + " ", refs.status)), refs.tools.el,
+    h("div", { class: "meta-row" }, refs.assign, h("label", {}, t.setStatus + " ", refs.status), refs.macro), refs.tags.el,
+    refs.tools.el,
     refs.context, refs.presence, refs.collision, refs.error, thread.el, thread.typingEl, refs.warning, form);
   if (queue.has(id)) renderHeader(queue.get(id));
   renderPeople();
@@ -215,6 +229,7 @@ async function openTicket(id) {
 function renderHeader(tk, { linked = false } = {}) {
   const r = view.refs;
   r.tools.render(tk, { linked });
+  r.tags.render(tk);
   r.heading.textContent = tk.subject || "";
   replace(r.meta,
     h("span", { text: tk.customer?.name || "" }),

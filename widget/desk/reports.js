@@ -1,11 +1,13 @@
 /**
- * The reports page: GET /api/reports?days=N drawn as a table and inline SVG bar charts.
+ * The reports page: GET /api/reports?days=N drawn as a table and inline SVG bar charts; the charts over time and
+ * the CSV exports are report-trends.js.
  * Every text goes in through textContent (h() and svgText), never as markup.
  */
 
 import { h, replace } from "../dom.js";
 import { strings } from "../i18n.js";
 import { pageToken, signInPicker } from "../session.js";
+import { loadTrends, wireExports } from "./report-trends.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const PLAN_LABELS = { premium: "Premium", pro_plus: "Pro+", pro: "Pro", free: "Free", all: "All plans" };
@@ -106,6 +108,7 @@ async function load(token) {
     return;
   }
   render(await res.json());
+  await loadTrends(token, days);
 }
 
 async function main() {
@@ -116,6 +119,7 @@ async function main() {
     return;
   }
   $("[data-hl=report-days]").addEventListener("change", () => load(token));
+  wireExports(token, () => $("[data-hl=report-days]").value);
   await load(token);
 }
 
