@@ -170,7 +170,11 @@ routes = api_routes(
                 Param("status", _STATUS, "agents: active (default), all, or one status"),
                 Param("plan", _PLAN, "agents: only this plan"),
                 Param("assignee", Literal["me"], "agents: only tickets assigned to the caller"),
-                Param("tag", Annotated[str, msgspec.Meta(max_length=40)], "agents: only tickets with this tag"),
+                Param(
+                    "tag",
+                    Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=tags.PATTERN)],
+                    "agents: only tickets with this tag",
+                ),
             ),
         ),
     ),

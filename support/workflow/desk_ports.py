@@ -9,25 +9,31 @@ customer's ticket when `customer_id` is set; results come newest first by openin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol, Sequence
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, Protocol, Sequence
 
 import msgspec
 
-from support.core.model import TicketView
+from support.core import tags
+from support.core.model import NO_NUL, TicketView
+
+Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=tags.MAX_LENGTH, pattern=tags.PATTERN)]
+StatusFilter = Literal["active", "all", "open", "pending", "solved", "closed"]
+PlanFilter = Literal["free", "pro", "pro_plus", "premium"]
 
 
 class ViewFilters(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """A filter set: what a saved view stores and what the search endpoint takes as query parameters."""
 
-    q: str | None = None  # words searched in subjects and threads
-    status: str | None = None  # "active", "all" or one status
-    plan: str | None = None
-    assignee: str | None = None  # an agent id, "me" (the viewer) or "none" (unassigned)
-    tag: str | None = None
+    q: Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)] | None = None  # words in subjects and threads
+    status: StatusFilter | None = None  # "all" when unset
+    plan: PlanFilter | None = None
+    # an agent id, "me" (the viewer) or "none" (unassigned)
+    assignee: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_NUL)] | None = None
+    tag: Tag | None = None
     breached: bool | None = None  # first-response target breached (true) or not (false)
-    since: str | None = None  # opened at or after (ISO date or date-time)
-    until: str | None = None  # opened before
+    since: date | None = None  # opened on or after this day (UTC)
+    until: date | None = None  # opened on or before this day (UTC)
 
 
 @dataclass(frozen=True)

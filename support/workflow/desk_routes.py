@@ -4,6 +4,7 @@ Handlers decode, call support/workflow/desk.py `Desk`, encode; nothing else.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 import msgspec
@@ -17,10 +18,10 @@ from support.web.http import endpoint, identify, int_param, json_response, read_
 from support.web.openapi import Operation, Param, api_routes
 from support.workflow import report_series
 from support.workflow.desk import BULK_MAX, Desk
-from support.workflow.desk_ports import Macro, SavedView, ViewFilters
+from support.workflow.desk_ports import Macro, PlanFilter, SavedView, StatusFilter, Tag, ViewFilters
 from support.workflow.routes import REPORT_DAYS_MAX
 
-Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NO_NUL)]
+CURSOR_PATTERN = "^[0-9]{1,16}~[^\x00]{1,64}$"
 Tags = Annotated[list[Tag], msgspec.Meta(max_length=20)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
@@ -167,19 +168,16 @@ async def list_tags(request: Request) -> Response:
     return json_response([TagCount(t, n) for t, n in counts])
 
 
+_FILTER_NAMES = ("q", "status", "plan", "assignee", "tag", "breached", "since", "until")
+
+
 def _filters_from_query(request: Request) -> ViewFilters:
-    q = request.query_params
-    breached = q.get("breached")
-    return ViewFilters(
-        q=q.get("q") or None,
-        status=q.get("status") or None,
-        plan=q.get("plan") or None,
-        assignee=q.get("assignee") or None,
-        tag=q.get("tag") or None,
-        breached=None if not breached else breached == "true",
-        since=q.get("since") or None,
-        until=q.get("until") or None,
-    )
+    """The declared parameters were checked against their types before the handler runs (support/web/openapi.py)."""
+    given = {name: request.query_params[name] for name in _FILTER_NAMES if request.query_params.get(name)}
+    try:
+        return msgspec.convert(given, ViewFilters, strict=False)
+    except msgspec.ValidationError as exc:
+        raise TicketError("bad_request", str(exc)) from None
 
 
 @endpoint
@@ -284,15 +282,21 @@ async def export_csv(request: Request) -> Response:
 
 _DAYS = Annotated[int, msgspec.Meta(ge=1, le=REPORT_DAYS_MAX)]
 _SEARCH_QUERY = (
-    Param("q", Annotated[str, msgspec.Meta(max_length=200)], "words in the subject or the thread"),
-    Param("status", Literal["active", "all", "open", "pending", "solved", "closed"], "all (default), active or one"),
-    Param("plan", Literal["free", "pro", "pro_plus", "premium"], "agents: only this plan"),
-    Param("assignee", Annotated[str, msgspec.Meta(max_length=128)], "agents: an agent id, me, or none"),
-    Param("tag", Annotated[str, msgspec.Meta(max_length=40)], "agents: only tickets with this tag"),
-    Param("breached", Literal["true", "false"], "agents: first-response target breached or not"),
-    Param("since", Annotated[str, msgspec.Meta(max_length=40)], "opened at or after (ISO date or date-time)"),
-    Param("until", Annotated[str, msgspec.Meta(max_length=40)], "opened before (ISO date or date-time)"),
-    Param("cursor", Annotated[str, msgspec.Meta(max_length=200)], "`next` of the previous page"),
+    Param("q", Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)], "words in the subject or the thread"),
+    Param("status", StatusFilter, "all (default), active or one status"),
+    Param("plan", PlanFilter, "agents: only this plan"),
+    Param(
+        "assignee",
+        Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_NUL)],
+        "agents: an agent id, me, or none",
+    ),
+    Param("tag", Tag, "agents: only tickets with this tag"),
+    Param("breached", bool, "agents: first-response target breached (true) or not (false)"),
+    Param("since", date, "opened on or after this day (UTC)"),
+    Param("until", date, "opened on or before this day (UTC)"),
+    Param(
+        "cursor", Annotated[str, msgspec.Meta(max_length=200, pattern=CURSOR_PATTERN)], "`next` of the previous page"
+    ),
     Param("limit", Annotated[int, msgspec.Meta(ge=1, le=SEARCH_PAGE_MAX)], "page size (default 25)"),
 )
 routes = api_routes(
