@@ -184,15 +184,20 @@ class DeskRepository:
         m = models.Message
         if self.postgres:
             tsquery = func.to_tsquery(_SIMPLE, _tsquery(query.terms, query.prefix))
-            headline = func.ts_headline(_SIMPLE, m.body, tsquery, 'StartSel="",StopSel="",MaxWords=30,MinWords=12')
-            statement: Any = (
-                select(m.ticket_id, headline)
-                .where(m.ticket_id.in_(ticket_ids), func.to_tsvector(_SIMPLE, m.body).op("@@")(tsquery))
-                .distinct(m.ticket_id)
-                .order_by(m.ticket_id, m.seq)
-            )
+            # The first matching message of each ticket (a window, not DISTINCT ON: SQLAlchemy 2.0 and 2.1 alike),
+            # and the headline computed for those rows only.
+            first: Any = select(
+                m.ticket_id,
+                m.body,
+                func.row_number().over(partition_by=m.ticket_id, order_by=m.seq).label("rank"),
+            ).where(m.ticket_id.in_(ticket_ids), func.to_tsvector(_SIMPLE, m.body).op("@@")(tsquery))
             if not query.include_internal:
-                statement = statement.where(m.internal.is_(False))
+                first = first.where(m.internal.is_(False))
+            ranked = first.subquery()
+            headline = func.ts_headline(
+                _SIMPLE, ranked.c.body, tsquery, 'StartSel="",StopSel="",MaxWords=30,MinWords=12'
+            )
+            statement: Any = select(ranked.c.ticket_id, headline).where(ranked.c.rank == 1)
             return {tid: snippet for tid, snippet in (await session.execute(statement)).all()}
         visible = "" if query.include_internal else " AND m.internal = 0"
         statement = text(

@@ -206,3 +206,42 @@ def test_idempotency_keys_widen_per_author_and_keep_every_row(empty_database: st
     assert rows == [(1, "cara", "same", "is it down?"), (2, "alex", "before-0006:2", "known outage")]
     command.upgrade(config, "head")
     assert len(run_sql(empty_database, "SELECT seq FROM messages")) == 2
+
+
+def test_tickets_written_before_0007_are_found_by_search_after_it(empty_database: str) -> None:
+    """0007's full-text indexes cover the rows already there (FTS5 rebuilt, GIN built), and its triggers the new."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0006")
+    at = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    run_sql(
+        empty_database,
+        "INSERT INTO tickets (id, customer_id, customer_name, subject, category, status, plan, priority, created_at,"
+        " updated_at, last_seq) VALUES ('t-old', 'cara', 'Cara', 'Frozen watchlist', 'bug', 'open', 'pro', 3, :at,"
+        " :at, 1)",
+        [{"at": at}],
+    )
+    run_sql(
+        empty_database,
+        "INSERT INTO messages (ticket_id, seq, client_id, author_id, author_name, author_role, body, internal,"
+        " created_at) VALUES ('t-old', 1, 'c1', 'cara', 'Cara', 'customer', 'prices stopped refreshing', false, :at)",
+        [{"at": at}],
+    )
+    command.upgrade(config, "head")
+
+    async def found(words: str) -> list[str]:
+        from persistence.desk_store import DeskRepository
+        from persistence.store import TicketStore
+        from support.workflow.desk_ports import TicketQuery
+
+        store = TicketStore(empty_database)
+        try:
+            hits = await DeskRepository(store).search(
+                TicketQuery(terms=words.split(), prefix=False, include_internal=True, customer_id=None, statuses=None)
+            )
+            return [h.ticket.id for h in hits]
+        finally:
+            await store.close()
+
+    assert asyncio.run(found("refreshing")) == ["t-old"]
+    assert asyncio.run(found("watchlist")) == ["t-old"]
+    assert asyncio.run(found("nothing")) == []

@@ -172,12 +172,19 @@ async def test_a_macro_replies_and_sets_status_tags_and_assignee_in_one_call(htt
     closed = await open_ticket(http, carol, "Old")
     await http.patch(f"/api/tickets/{closed['id']}", headers=auth(agent), json={"status": "closed"})
     reopen = (
-        await http.post("/api/macros", headers=auth(agent), json={"title": f"Reopen {tag}", "status": "open"})
+        await http.post(
+            "/api/macros",
+            headers=auth(agent),
+            json={"title": f"Reopen {tag}", "body": "Reopening", "status": "open", "add_tags": ["reopened"]},
+        )
     ).json()
     refused = await http.post(
         f"/api/macros/{reopen['id']}/apply", headers=auth(agent), json={"ticket": closed["id"], "client_id": "k2"}
     )
     assert refused.status_code == 409
+    after = (await http.get(f"/api/tickets/{closed['id']}", headers=auth(agent))).json()
+    assert after["ticket"]["status"] == "closed" and after["ticket"]["tags"] == []  # all or nothing
+    assert [m["body"] for m in after["messages"]] == ["Hello"]  # no reply either
     assert (await http.get("/api/macros", headers=auth(carol))).status_code == 403
     assert (await http.post("/api/macros", headers=auth(agent), json={"title": f"Fixed {tag}"})).status_code == 409
 
