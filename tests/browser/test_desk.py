@@ -43,6 +43,7 @@ def test_tags_reach_another_agent_live_and_filter_the_queue_and_search_finds_the
     expect(item(bob, tagged)).to_be_visible()
 
     item(alice, tagged).click()
+    expect(alice.locator(f'{hl("thread")} {hl("message")}[data-seq="1"]')).to_be_visible()  # the ticket is loaded
     alice.locator(hl("tag-input")).fill(tag.upper())
     alice.locator(hl("tag-input")).press("Enter")
     expect(alice.locator(f"{hl('ticket-tags')} {hl('tag')}")).to_have_text([f"{tag}×"])
