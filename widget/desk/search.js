@@ -124,7 +124,8 @@ export function searchPanel(client, { openTicket, onError }) {
   } },
     h("div", { class: "row" }, box, h("button", { type: "submit", hl: "search-submit" }, t.searchButton),
       h("button", { type: "button", hl: "search-clear", onclick: reset }, t.clear)),
-    h("div", { class: "filters row" }, Object.values(fields)),
+    h("div", { class: "filters row" }, fields.status, fields.plan, fields.assignee, fields.tag, fields.breached,
+      h("label", { class: "muted" }, t.since + " ", fields.since), h("label", { class: "muted" }, t.until + " ", fields.until)),
     h("div", { class: "row" }, views, save, viewName, saveConfirm));
   loadViews();
   return { el: h("div", { class: "search-panel" }, form, results, more), run };
