@@ -15,7 +15,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-run: install
+# `make run` needs only the runtime dependencies (the wheel's own); the test extras come with `make test`.
+RUN_STAMP := $(VENV)/.installed-run
+$(RUN_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/helpline migrate
 	$(BIN)/helpline up
 

@@ -29,6 +29,8 @@ from persistence.audit import AuditRepository
 from persistence.callbacks import CallbackRepository
 from persistence.erasure import PersonalDataRepository
 from persistence.incident_links import IncidentLinkRepository
+from persistence.reply_mail import ReplyMailRepository
+from persistence.reply_mail_runner import BackgroundNotifier, reply_notifier
 from persistence.webhook_endpoints import WebhookRegistry
 from persistence.webhooks import EmbeddedDispatcher
 from realtime.connection import Connection
@@ -42,6 +44,9 @@ from support.incidents.service import IncidentDesk
 from support.integrations import privacy as privacy_routes
 from support.integrations import routes as admin_routes
 from support.integrations.ports import AuditEntries, PersonalData, WebhookEndpoints
+from support.notifications import routes as mail_routes
+from support.notifications.ports import ReplyMailStore
+from support.notifications.service import mail_settings
 from support.tickets import routes as ticket_routes
 from support.web import openapi
 from support.web.http import error_response
@@ -225,9 +230,14 @@ def create_app(settings: Settings) -> "WebSocketLane":
     node = assemble_node(settings)
     gateway = node.gateway
     incidents = IncidentDesk(settings, gateway.tickets, gateway.bus, IncidentLinkRepository(node.store))
-    help_center = articles.HelpCenter(settings, open_index(node.store), ArticleEventRepository(node.store))
+    help_center = articles.HelpCenter(
+        settings, open_index(node.store, settings.articles_search), ArticleEventRepository(node.store)
+    )
     attachment_storage = open_attachment_storage(settings)
     widget_files = load_widget_files()  # read and compressed here, once, not per request
+    notifier = reply_notifier(settings, node.store)  # None: reply e-mails are off (no HELPLINE_SMTP_URL)
+    if notifier is not None:
+        gateway.tickets.opened_by_hooks.append(notifier.remember_opener)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -235,12 +245,16 @@ def create_app(settings: Settings) -> "WebSocketLane":
         await gateway.start()
         incidents.start()
         webhooks = EmbeddedDispatcher(settings, node.store) if not settings.redis_url else None  # else: worker
+        # Reply e-mails go out from the worker on Redis, from this process in the embedded default.
+        mail = BackgroundNotifier(notifier) if notifier and not settings.redis_url else None
         await help_center.start()
         if settings.demo:
             await node.desk.seed_demo_macros()
         try:
             yield
         finally:
+            if mail is not None:
+                await mail.close()
             if webhooks is not None:
                 await webhooks.close()
             await help_center.close()
@@ -259,6 +273,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
         *desk_routes.routes,
         *admin_routes.routes,
         *privacy_routes.routes,
+        *mail_routes.routes,
         *openapi.routes,
         *own_routes,
         Mount("/widget", AssetMount(widget_files), name="widget"),
@@ -289,6 +304,8 @@ def create_app(settings: Settings) -> "WebSocketLane":
     personal_data: PersonalData = PersonalDataRepository(node.store)
     app.state.callbacks, app.state.attachments = callbacks, attachment_records
     app.state.webhooks, app.state.audit, app.state.personal_data = webhook_endpoints, audit_entries, personal_data
+    reply_mail: ReplyMailStore = ReplyMailRepository(node.store)
+    app.state.reply_mail, app.state.mail = reply_mail, mail_settings(settings)
     return WebSocketLane(app)
 
 

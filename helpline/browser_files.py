@@ -6,12 +6,14 @@ the stable names (`/widget.js`, `/support`, `/dashboard`, …) are revalidated b
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from support.core.i18n import LANGUAGES, surface_messages
 from support.web.http import error_response
 from support.web.static import REVALIDATE, AssetTree
 
@@ -32,8 +34,27 @@ def point_at_version(name: str, body: bytes, version: str) -> bytes:
     return body
 
 
+# The browser's message modules and the catalogue surfaces each carries: the widget's words come with the error
+# messages (every surface shows those), the Support tab and the desk add their own on top of the widget's.
+BROWSER_MODULES = {"widget": ("widget", "errors"), "support": ("support",), "desk": ("desk",)}
+
+
+def message_modules() -> dict[str, bytes]:
+    """`locales/<lang>/<module>.js`: part of the shared catalogue (locales/*.json) as a tiny ES module.
+
+    One module per language and surface, so a page downloads only its own language's words; the widget's loader
+    fetches its module beside `embed/app.js` (in parallel), which adds no round trip to the widget's first load."""
+    modules = {}
+    for language in LANGUAGES:
+        for module, surfaces in BROWSER_MODULES.items():
+            table = {k: v for surface in surfaces for k, v in surface_messages(language, surface).items()}
+            text = json.dumps(table, ensure_ascii=False, separators=(",", ":"))
+            modules[f"locales/{language}/{module}.js"] = f"export default {text};\n".encode()
+    return modules
+
+
 def load_widget_files() -> AssetTree:
-    return AssetTree(files("widget"), rewrite=point_at_version)
+    return AssetTree(files("widget"), rewrite=point_at_version, extra=message_modules())
 
 
 def page(name: str, cache_control: str = REVALIDATE) -> Callable[[Request], Awaitable[Response]]:

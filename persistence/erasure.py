@@ -15,6 +15,7 @@ from sqlalchemy import CursorResult, delete, or_, select, text, update
 
 from persistence import audit
 from persistence.models import Base, Message, ReadCursor, Ticket
+from persistence.models_mail import Contact
 from persistence.models_integrations import OutboxEvent, WebhookDelivery
 from persistence.outbox import Actor, stable_id
 from persistence.store import TicketStore, message_view, ticket_view
@@ -24,7 +25,7 @@ from support.integrations.ports import ErasureReport, TicketExport, UserExport
 
 log = logging.getLogger("helpline.erasure")
 TOMBSTONE = "[erased]"
-SQLITE_SEARCH_INDEXES = ("messages_fts", "tickets_fts")  # migration 0007, the desk's search
+SQLITE_SEARCH_INDEXES = ("messages_fts", "tickets_fts")  # migration 0009, the desk's search
 ERASED_PAYLOAD = {"erased": True}
 # Other areas' tables holding what a customer wrote: (module, table, customer column, what to write instead).
 # A table whose module is not installed is skipped.
@@ -91,6 +92,7 @@ async def erase_user(
         await session.execute(update(m).where(m.author_id == user_id).values(author_name=TOMBSTONE))
         await _scrub_outbox(session, ticket_ids, [stable_id("message.created", tid, str(seq)) for tid, seq in authored])
         await session.execute(delete(ReadCursor).where(ReadCursor.user_id == user_id))
+        await session.execute(delete(Contact).where(Contact.user_id == user_id))  # the reply e-mails' address
         await _erase_elsewhere(session, user_id)
         files = await _drop_attachment_rows(session, user_id, ticket_ids)
         audit.record(
@@ -103,7 +105,7 @@ async def erase_user(
             now,
         )
         if store.dialect == "sqlite":
-            # The FTS5 search indexes (migration 0007) keep an erased word in their segments until they are merged:
+            # The FTS5 search indexes (migration 0009) keep an erased word in their segments until they are merged:
             # merge them now, in the erasure's transaction. It rewrites the whole index: erasures are rare.
             for index in SQLITE_SEARCH_INDEXES:
                 await session.execute(text(f"INSERT INTO {index}({index}) VALUES ('optimize')"))

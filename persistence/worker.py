@@ -27,6 +27,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from persistence.message_rows import MessageRow, StoredDraft, row_of_message
 from persistence.store import TicketStore
+from persistence.reply_mail_runner import BackgroundNotifier, reply_notifier
 from persistence.webhooks import run_dispatcher
 from support.core import stream
 from support.core.redis_url import parse_redis_url, redis_client
@@ -347,10 +348,14 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker metrics on http://%s:%d/metrics", settings.host, settings.worker_metrics_port)
     # Webhooks are delivered from the persistence side: the dispatcher shares the worker's store and stop signal.
     webhooks = asyncio.create_task(run_dispatcher(settings, worker.stopping, worker.store), name="webhooks")
+    notifier = reply_notifier(settings, worker.store)  # reply e-mails, when HELPLINE_SMTP_URL is set
+    mail = BackgroundNotifier(notifier) if notifier else None
     try:
         await worker.run()
     finally:
         worker.stop()
+        if mail is not None:
+            await mail.close()
         try:
             await asyncio.wait_for(webhooks, settings.webhook_timeout_s + 5)
         except Exception:

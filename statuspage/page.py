@@ -5,50 +5,66 @@ Every text that an admin or a config file wrote is escaped here; nothing user-wr
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from html import escape
 from xml.etree import ElementTree as ET
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from babel.numbers import format_decimal
+
 from statuspage.api import base_url, incident_named, iso
 from statuspage.service import ComponentUptime, StatusService, live_maintenance
 from statuspage.store import Incident, utcnow
+from support.core.i18n import PLACEHOLDER, format_datetime, message, negotiate
 
-LABELS = {
-    "operational": "Operational",
-    "degraded_performance": "Degraded performance",
-    "partial_outage": "Partial outage",
-    "major_outage": "Major outage",
-    "under_maintenance": "Under maintenance",
-    "no_data": "No data",
-}
-OVERALL_LABELS = {
-    "operational": "All systems operational",
-    "degraded": "Some systems degraded",
-    "partial_outage": "Partial outage",
-    "major_outage": "Major outage",
-}
+# The language follows Accept-Language when ?lang= does not choose it: a cache must keep one copy per language.
+VARY = {"Vary": "Accept-Language"}
 
 
-def _when(dt: datetime | None) -> str:
-    if dt is None:
-        return ""
-    return f'<time datetime="{iso(dt)}">{dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}</time>'
+def viewer_language(request: Request) -> str:
+    """The page's language: ?lang=, then Accept-Language (a public page: no token, so no `locale` claim)."""
+    return negotiate(None, request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
-def _incident(i: Incident, base: str, names: dict[str, str], heading: str = "h3") -> str:
+class Words:
+    """The status page's messages in one language, and dates in it (UTC on the server; status.js rewrites each
+    <time> in the viewer's time zone)."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def __call__(self, key: str, **params: object) -> str:
+        return escape(message(self.language, f"status.{key}", params))
+
+    def with_markup(self, key: str, **markup: str) -> str:
+        """A message whose placeholders take markup made here (<time>): the words are escaped, the markup is not."""
+        text = escape(message(self.language, f"status.{key}"))
+        return PLACEHOLDER.sub(lambda found: markup.get(found.group(1), found.group(0)), text)
+
+    def percent(self, value: float) -> str:
+        return str(format_decimal(value, "0.00", locale=self.language))
+
+    def when(self, dt: datetime | None) -> str:
+        if dt is None:
+            return ""
+        shown = format_datetime(dt, self.language, "UTC", width="medium")
+        return f'<time datetime="{iso(dt)}">{escape(shown)} UTC</time>'
+
+
+def _incident(i: Incident, base: str, names: dict[str, str], w: Words, heading: str = "h3") -> str:
     updates = "".join(
-        f'<li data-update-status="{escape(u.status)}"><strong>{escape(u.status.replace("_", " ").capitalize())}'
-        f"</strong> {_when(u.created_at)}<p>{escape(u.body)}</p></li>"
+        f'<li data-update-status="{escape(u.status)}"><strong>{w("update." + u.status)}'
+        f"</strong> {w.when(u.created_at)}<p>{escape(u.body)}</p></li>"
         for u in i.updates
     )
     extra = ""
     if i.kind == "maintenance" and i.scheduled_for and i.scheduled_until:
-        extra = f'<p class="window">Scheduled {_when(i.scheduled_for)} to {_when(i.scheduled_until)}</p>'
+        window = w.with_markup("scheduled", start=w.when(i.scheduled_for), end=w.when(i.scheduled_until))
+        extra = f'<p class="window">{window}</p>'
     affected = ", ".join(names.get(c, c) for c in i.components)
-    affected = f'<p class="affected">Affects: {escape(affected)}</p>' if affected else ""
+    affected = f'<p class="affected">{w("affects", components=affected)}</p>' if affected else ""
     return (
         f'<article class="incident impact-{escape(i.impact)}" data-incident="{escape(i.id)}" '
         f'data-status="{escape(i.status)}"><{heading}><a href="{escape(base)}/incidents/{escape(i.id)}">'
@@ -56,18 +72,22 @@ def _incident(i: Incident, base: str, names: dict[str, str], heading: str = "h3"
     )
 
 
-def _bars(u: ComponentUptime) -> str:
+def _bars(u: ComponentUptime, w: Words) -> str:
     cells = "".join(
-        f'<span class="bar s-{d.status}" title="{d.date.isoformat()}: {escape(LABELS[d.status])}'
-        f'{"" if d.uptime is None else f" ({100 * d.uptime:.2f}%)"}"></span>'
+        f'<span class="bar s-{d.status}" title="{d.date.isoformat()}: {w("component." + d.status)}'
+        f'{"" if d.uptime is None else f" ({w.percent(100 * d.uptime)}%)"}"></span>'
         for d in u.days
     )
-    pct = "no data" if u.percent is None else f"{u.percent:.2f} % uptime"
-    return f'<div class="bars" aria-label="90 days">{cells}</div><p class="uptime">{pct} over 90 days</p>'
+    if u.percent is None:
+        pct = w("uptimeNoData")
+    else:
+        pct = w("uptime", percent=w.percent(u.percent))
+    return f'<div class="bars" aria-label="{w("ninetyDays")}">{cells}</div><p class="uptime">{pct}</p>'
 
 
 async def render_page(request: Request) -> Response:
     service: StatusService = request.app.state.service
+    w = Words(viewer_language(request))
     snap = await service.snapshot()
     base = base_url(request)
     uptime = {u.component.id: u for u in await service.uptime(snap.now)}
@@ -75,47 +95,55 @@ async def render_page(request: Request) -> Response:
     names = {c.id: c.name for c in snap.components}
     comps = "".join(
         f'<li class="component s-{c.status}" data-component="{escape(c.id)}" data-status="{c.status}">'
-        f'<span class="name">{escape(c.name)}</span> <span class="status">{LABELS[c.status]}</span>'
+        f'<span class="name">{escape(c.name)}</span> <span class="status">{w("component." + c.status)}</span>'
         f"{f'<p class=desc>{escape(c.description)}</p>' if c.description else ''}"
-        f"{_bars(uptime[c.id]) if c.id in uptime else ''}</li>"
+        f"{_bars(uptime[c.id], w) if c.id in uptime else ''}</li>"
         for c in snap.components
     )
-    active = "".join(_incident(i, base, names) for i in snap.incidents) or '<p class="none">No active incidents.</p>'
-    maint = "".join(_incident(m, base, names) for m in snap.maintenances)
-    past = "".join(_incident(i, base, names) for i in history) or '<p class="none">No incidents reported.</p>'
-    name = escape(service.page.name)
+    active = "".join(_incident(i, base, names, w) for i in snap.incidents) or f'<p class="none">{w("noActive")}</p>'
+    maint = "".join(_incident(m, base, names, w) for m in snap.maintenances)
+    past = "".join(_incident(i, base, names, w) for i in history) or f'<p class="none">{w("noPast")}</p>'
+    name = service.page.name
     body = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{name} status</title><link rel="stylesheet" href="/static/status.css">
-<link rel="alternate" type="application/atom+xml" title="{name} incidents" href="/history.atom">
+<html lang="{w.language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{w("pageTitle", name=name)}</title><link rel="stylesheet" href="/static/status.css">
+<link rel="alternate" type="application/atom+xml" title="{w("feedTitle", name=name)}" href="/history.atom">
 </head><body><main id="live" data-updated="{iso(snap.updated_at)}">
-<h1>{name} status</h1>
+<h1>{w("pageTitle", name=name)}</h1>
 <p class="overall o-{snap.overall}" data-overall="{snap.overall}" data-indicator="{snap.indicator}">
-{OVERALL_LABELS[snap.overall]}</p>
-<section id="incidents"><h2>Active incidents</h2>{active}</section>
-{f'<section id="maintenances"><h2>Scheduled maintenance</h2>{maint}</section>' if maint else ""}
-<section id="components"><h2>Components</h2><ul>{comps}</ul></section>
-<section id="history"><h2>Past incidents</h2>{past}</section>
-<footer><a href="/history.atom">Atom feed</a> · <a href="/api/v2/summary.json">API</a> ·
-updated {_when(snap.updated_at)}</footer>
+{w("overall." + snap.overall)}</p>
+<section id="incidents"><h2>{w("activeIncidents")}</h2>{active}</section>
+{f'<section id="maintenances"><h2>{w("maintenance")}</h2>{maint}</section>' if maint else ""}
+<section id="components"><h2>{w("components")}</h2><ul>{comps}</ul></section>
+<section id="history"><h2>{w("past")}</h2>{past}</section>
+<footer><a href="/history.atom">{w("feed")}</a> · <a href="/api/v2/summary.json">{w("api")}</a> ·
+{w.with_markup("updated", when=w.when(snap.updated_at))}</footer>
 </main><script src="/static/status.js" defer></script></body></html>"""
-    return HTMLResponse(body)
+    return HTMLResponse(body, headers=VARY)
 
 
 async def render_incident(request: Request) -> Response:
     service: StatusService = request.app.state.service
+    w = Words(viewer_language(request))
     found = await incident_named(request, service)
     if found is None:
-        return HTMLResponse("<!doctype html><title>Not found</title><p>No such incident.</p>", status_code=404)
+        return HTMLResponse(
+            f'<!doctype html><html lang="{w.language}"><title>{w("notFoundTitle")}</title><p>{w("notFound")}</p>',
+            status_code=404,
+            headers=VARY,
+        )
     if found.kind == "maintenance":
         found = live_maintenance(found, utcnow())
     base = base_url(request)
     names = {c.id: c.name for c in await service.components()}
-    return HTMLResponse(f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{escape(found.name)}</title>
+    return HTMLResponse(
+        f"""<!doctype html>
+<html lang="{w.language}"><head><meta charset="utf-8"><title>{escape(found.name)}</title>
 <link rel="stylesheet" href="/static/status.css"></head><body><main>
-<p><a href="{escape(base)}/">← {escape(service.page.name)} status</a></p>{_incident(found, base, names, "h1")}
-</main></body></html>""")
+<p><a href="{escape(base)}/">{w("back", name=service.page.name)}</a></p>{_incident(found, base, names, w, "h1")}
+</main><script src="/static/status.js" defer></script></body></html>""",
+        headers=VARY,
+    )
 
 
 async def atom_feed(request: Request) -> Response:

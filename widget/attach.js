@@ -4,7 +4,7 @@
  * bearer token into a blob: URL; nothing here ever builds markup from a string.
  */
 
-import { newClientId } from "./client.js";
+import { httpError, newClientId } from "./client.js";
 import { h } from "./dom.js";
 
 const IMAGE = /^image\/(png|jpeg|gif|webp)$/;
@@ -18,7 +18,7 @@ export async function upload(client, ticket, file, name) {
     headers: { Authorization: "Bearer " + client.token, "Content-Type": file.type || "application/octet-stream" },
   });
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw Object.assign(new Error((data.error && data.error.message) || res.statusText), { status: res.status });
+  if (!res.ok) throw httpError(res, data);
   return data;
 }
 

@@ -3,6 +3,9 @@
  * backoff, recovery with `since`, and the offline outbox (kept in localStorage until acked). It renders nothing.
  */
 
+// i18n.js imports tokenClaims from here: a cycle of functions only used at call time, which ES modules allow.
+import { errorText } from "./i18n.js";
+
 const OUTBOX_PREFIX = "helpline.outbox.";
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 15000;
@@ -16,6 +19,12 @@ export function tokenClaims(token) {
   } catch {
     return {};
   }
+}
+
+/** The Error of a refused HTTP call: the code's words for a person, the server's text as .detail. */
+export function httpError(res, data) {
+  const code = (data.error && data.error.code) || (res.status >= 500 ? "unavailable" : "unknown");
+  return Object.assign(new Error(errorText(code)), { status: res.status, code, detail: data.error && data.error.message });
 }
 
 /** A new client_id: stable across resends so the server can drop the repeat. */
@@ -318,7 +327,10 @@ export class HelplineClient {
 
   /* ---- HTTP API ---- */
 
-  /** Call the HTTP API; resolves to the JSON body, rejects with an Error carrying .status and .code. */
+  /**
+   * Call the HTTP API; resolves to the JSON body, rejects with an Error carrying .status and .code. Its .message is
+   * the catalogue's words for the code in the viewer's language (what a person is shown); .detail the server's.
+   */
   async api(method, path, body) {
     const headers = { Authorization: "Bearer " + this.token };
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -327,10 +339,7 @@ export class HelplineClient {
     });
     const data = await res.json().catch(() => ({}));
     if (!res.ok) {
-      const err = new Error((data.error && data.error.message) || res.statusText);
-      err.status = res.status;
-      err.code = data.error && data.error.code;
-      throw err;
+      throw httpError(res, data);
     }
     return data;
   }

@@ -1,225 +1,81 @@
-/** Interface strings in English and Vietnamese, picked from `lang` or the page's <html lang>; no DOM work here. */
+/**
+ * Messages from the shared catalogue (locales/*.json), served as one ES module per language and surface
+ * (./locales/<lang>/<surface>.js): language choice, messages, plurals (Intl.PluralRules). No DOM work.
+ */
 
-const STRINGS = {
-  en: {
-    launcher: "Help",
-    launcherLabel: "Open support chat",
-    closeLabel: "Close support chat",
-    title: "Support",
-    yourTickets: "Your requests",
-    noTickets: "No requests yet.",
-    newTicket: "New request",
-    subject: "Subject",
-    body: "Describe the problem",
-    category: "Category",
-    categories: { question: "Question", bug: "Bug report", billing: "Billing", account: "Account", data: "Market data", other: "Other" },
-    submit: "Send request",
-    submitting: "Sending…",
-    back: "Back",
-    composer: "Your message",
-    send: "Send",
-    typing: (name) => `${name} is typing…`,
-    agentOnline: (name) => `${name} is here`,
-    noAgent: "No agent in this conversation right now. You can still write; we will answer here.",
-    offline: "Offline: your messages will be sent when the connection is back.",
-    connecting: "Connecting…",
-    unauthorized: "Please sign in again.",
-    sending: "Sending",
-    sent: "Sent",
-    read: "Read",
-    suggestions: "These articles may help:",
-    freeNotice: "Every report on the free plan is reviewed, but not every one gets an answer.",
-    premiumNotice: "Premium: you can also call our support phone line.",
-    incident: "Service incident",
-    error: "Something went wrong. Please try again.",
-    status: { open: "Open", pending: "Pending", solved: "Solved", closed: "Closed" },
-    desk: { // issue 20: search, tags, views, macros, bulk actions, report charts (widget/desk/*.js)
-      search: "Search tickets and threads", searchButton: "Search", clear: "Clear", more: "More results",
-      noResults: "No ticket matches.", anyStatus: "Any status", active: "Active", anyPlan: "Any plan",
-      anyAssignee: "Anyone", me: "Me", unassigned: "Unassigned", anyTag: "Any tag", tagFilter: "Tag",
-      breachedAny: "Any target", breached: "Target breached", notBreached: "Target not breached",
-      since: "Opened from", until: "Opened before", views: "Saved views", pickView: "Saved view…",
-      saveView: "Save view", viewName: "View name", deleteView: "Delete view",
-      tags: "Tags", addTag: "Add a tag", removeTag: (tag) => `Remove tag ${tag}`,
-      macro: "Macro…", applyMacro: "Apply macro", macroApplied: (title) => `Macro applied: ${title}`,
-      select: (subject) => `Select ${subject}`, selected: (n) => `${n} selected`, assignMe: "Assign to me",
-      tagSelected: "Tag", solve: "Solve", review: "Mark reviewed", clearSelection: "Clear",
-      bulkDone: (ok, failed) => failed ? `${ok} done, ${failed} refused` : `${ok} done`,
-      trends: "Over time", firstResponseTrend: "First response (median, hours) by plan",
-      resolutionTrend: "Resolution (median, hours) by plan", metTrend: "Targets met and breached (all plans)",
-      csatTrend: "CSAT average (all plans)", tagVolume: "Volume by tag", noTags: "No tagged tickets in the period.",
-      exportCsv: "Export CSV", exportTagsCsv: "Export tags CSV", met: "met", breaches: "breached", csat: "CSAT",
-    },
-    priority: (p) => `P${p}`,
-    unread: (n) => `${n} unread`,
-    newMessages: "New messages",
-    system: "Helpline",
-    lastActivity: "Last activity",
-    loadFailed: "Could not load. Showing what we have.",
-    internalNote: "Internal note",
-    queue: "Queue",
-    allStatuses: "All statuses",
-    allPlans: "All plans",
-    mine: "Assigned to me",
-    assignToMe: "Assign to me",
-    assignedTo: (name) => `Assigned: ${name}`,
-    unassigned: "Unassigned",
-    setStatus: "Status",
-    internalToggle: "Internal note (never shown to the customer)",
-    reply: "Reply",
-    addNote: "Add note",
-    customerOnline: (name) => `${name} (customer) is online`,
-    customerOffline: (name) => `${name} (customer) is offline`,
-    collision: (names) => `Also here: ${names}`,
-    typingShort: "typing…",
-    draftWarning: "The customer wrote a new message while you were drafting your reply.",
-    due: "Response due",
-    noDue: "No response target",
-    emptyQueue: "The queue is empty.",
-    pickTicket: "Pick a ticket from the queue.",
-    signIn: "Sign in",
-    signInAs: "Sign in as",
-    signOut: "Sign out",
-    plan: "Plan",
-    category2: "Category",
-    page: "Page",
-    context: "Context",
-    expected: (d, n) => `Expected reply: about ${d}` + (n ? ` (${n} ahead of you)` : ""),
-    minutes: (m) => (m < 60 ? `${m} min` : `${Math.round(m / 6) / 10} h`),
-    reviewed: "Received and reviewed",
-    knownIncident: (name) => `This is a known incident: ${name}`,
-    knownHint: "Follow it and we will tell you here when it is fixed.",
-    follow: "Follow it",
-    sendAnyway: "Send my report anyway",
-    csatAsk: "How did we do?",
-    csatComment: "Anything to add? (optional)",
-    csatSend: "Send rating",
-    csatThanks: "Thank you for your rating.",
-    attach: "Attach a file",
-    attachShort: "Attach",
-    uploading: "Uploading…",
-    fileUnavailable: "file unavailable",
-    phoneLine: "Premium phone line",
-    callback: "Request a callback",
-    callbackPhone: "Your phone number",
-    callbackTime: "Preferred time (optional)",
-    callbackNote: "What is it about? (optional)",
-    callbackSent: "Callback requested. We will call you.",
-  },
-  vi: {
-    launcher: "Hỗ trợ",
-    launcherLabel: "Mở trò chuyện hỗ trợ",
-    closeLabel: "Đóng trò chuyện hỗ trợ",
-    title: "Hỗ trợ",
-    yourTickets: "Yêu cầu của bạn",
-    noTickets: "Chưa có yêu cầu nào.",
-    newTicket: "Yêu cầu mới",
-    subject: "Tiêu đề",
-    body: "Mô tả vấn đề",
-    category: "Danh mục",
-    categories: { question: "Câu hỏi", bug: "Báo lỗi", billing: "Thanh toán", account: "Tài khoản", data: "Dữ liệu thị trường", other: "Khác" },
-    submit: "Gửi yêu cầu",
-    submitting: "Đang gửi…",
-    back: "Quay lại",
-    composer: "Tin nhắn của bạn",
-    send: "Gửi",
-    typing: (name) => `${name} đang nhập…`,
-    agentOnline: (name) => `${name} đang ở đây`,
-    noAgent: "Hiện chưa có nhân viên trong cuộc trò chuyện. Bạn vẫn có thể viết; chúng tôi sẽ trả lời tại đây.",
-    offline: "Mất kết nối: tin nhắn sẽ được gửi khi có mạng trở lại.",
-    connecting: "Đang kết nối…",
-    unauthorized: "Vui lòng đăng nhập lại.",
-    sending: "Đang gửi",
-    sent: "Đã gửi",
-    read: "Đã xem",
-    suggestions: "Các bài viết có thể giúp bạn:",
-    freeNotice: "Mọi báo cáo của gói miễn phí đều được xem xét, nhưng không phải báo cáo nào cũng được trả lời.",
-    premiumNotice: "Premium: bạn cũng có thể gọi đường dây hỗ trợ.",
-    incident: "Sự cố dịch vụ",
-    error: "Đã có lỗi. Vui lòng thử lại.",
-    status: { open: "Đang mở", pending: "Đang chờ", solved: "Đã giải quyết", closed: "Đã đóng" },
-    desk: { // issue 20: tìm kiếm, nhãn, chế độ xem, macro, thao tác hàng loạt, biểu đồ báo cáo
-      search: "Tìm trong phiếu và hội thoại", searchButton: "Tìm", clear: "Xoá", more: "Thêm kết quả",
-      noResults: "Không có phiếu nào khớp.", anyStatus: "Mọi trạng thái", active: "Đang xử lý", anyPlan: "Mọi gói",
-      anyAssignee: "Bất kỳ ai", me: "Tôi", unassigned: "Chưa giao", anyTag: "Mọi nhãn", tagFilter: "Nhãn",
-      breachedAny: "Mọi mục tiêu", breached: "Trễ mục tiêu", notBreached: "Không trễ mục tiêu",
-      since: "Mở từ ngày", until: "Mở trước ngày", views: "Chế độ xem đã lưu", pickView: "Chế độ xem…",
-      saveView: "Lưu chế độ xem", viewName: "Tên chế độ xem", deleteView: "Xoá chế độ xem",
-      tags: "Nhãn", addTag: "Thêm nhãn", removeTag: (tag) => `Bỏ nhãn ${tag}`,
-      macro: "Macro…", applyMacro: "Áp dụng macro", macroApplied: (title) => `Đã áp dụng macro: ${title}`,
-      select: (subject) => `Chọn ${subject}`, selected: (n) => `Đã chọn ${n}`, assignMe: "Giao cho tôi",
-      tagSelected: "Gắn nhãn", solve: "Giải quyết", review: "Đánh dấu đã xem", clearSelection: "Bỏ chọn",
-      bulkDone: (ok, failed) => failed ? `${ok} xong, ${failed} bị từ chối` : `${ok} xong`,
-      trends: "Theo thời gian", firstResponseTrend: "Phản hồi đầu tiên (trung vị, giờ) theo gói",
-      resolutionTrend: "Thời gian giải quyết (trung vị, giờ) theo gói", metTrend: "Đạt và trễ mục tiêu (mọi gói)",
-      csatTrend: "CSAT trung bình (mọi gói)", tagVolume: "Số phiếu theo nhãn", noTags: "Không có phiếu gắn nhãn trong kỳ.",
-      exportCsv: "Xuất CSV", exportTagsCsv: "Xuất CSV theo nhãn", met: "đạt", breaches: "trễ", csat: "CSAT",
-    },
-    priority: (p) => `P${p}`,
-    unread: (n) => `${n} chưa đọc`,
-    newMessages: "Tin nhắn mới",
-    system: "Helpline",
-    lastActivity: "Hoạt động gần nhất",
-    loadFailed: "Không tải được. Đang hiển thị dữ liệu sẵn có.",
-    internalNote: "Ghi chú nội bộ",
-    queue: "Hàng đợi",
-    allStatuses: "Mọi trạng thái",
-    allPlans: "Mọi gói",
-    mine: "Giao cho tôi",
-    assignToMe: "Nhận xử lý",
-    assignedTo: (name) => `Người xử lý: ${name}`,
-    unassigned: "Chưa giao",
-    setStatus: "Trạng thái",
-    internalToggle: "Ghi chú nội bộ (không bao giờ hiển thị cho khách hàng)",
-    reply: "Trả lời",
-    addNote: "Thêm ghi chú",
-    customerOnline: (name) => `${name} (khách hàng) đang trực tuyến`,
-    customerOffline: (name) => `${name} (khách hàng) đang ngoại tuyến`,
-    collision: (names) => `Cũng đang xem: ${names}`,
-    typingShort: "đang nhập…",
-    draftWarning: "Khách hàng vừa gửi tin nhắn mới trong khi bạn đang soạn trả lời.",
-    due: "Hạn phản hồi",
-    noDue: "Không có hạn phản hồi",
-    emptyQueue: "Hàng đợi trống.",
-    pickTicket: "Chọn một yêu cầu trong hàng đợi.",
-    signIn: "Đăng nhập",
-    signInAs: "Đăng nhập với vai trò",
-    signOut: "Đăng xuất",
-    plan: "Gói",
-    category2: "Danh mục",
-    page: "Trang",
-    context: "Ngữ cảnh",
-    expected: (d, n) => `Thời gian phản hồi dự kiến: khoảng ${d}` + (n ? ` (${n} yêu cầu trước bạn)` : ""),
-    minutes: (m) => (m < 60 ? `${m} phút` : `${Math.round(m / 6) / 10} giờ`),
-    reviewed: "Đã nhận và xem xét",
-    knownIncident: (name) => `Đây là sự cố đã biết: ${name}`,
-    knownHint: "Theo dõi sự cố và chúng tôi sẽ báo bạn tại đây khi đã khắc phục.",
-    follow: "Theo dõi",
-    sendAnyway: "Vẫn gửi báo cáo",
-    csatAsk: "Bạn đánh giá hỗ trợ thế nào?",
-    csatComment: "Góp ý thêm (không bắt buộc)",
-    csatSend: "Gửi đánh giá",
-    csatThanks: "Cảm ơn bạn đã đánh giá.",
-    attach: "Đính kèm tệp",
-    attachShort: "Tệp",
-    uploading: "Đang tải lên…",
-    fileUnavailable: "không tải được tệp",
-    phoneLine: "Đường dây Premium",
-    callback: "Yêu cầu gọi lại",
-    callbackPhone: "Số điện thoại của bạn",
-    callbackTime: "Thời gian mong muốn (không bắt buộc)",
-    callbackNote: "Nội dung (không bắt buộc)",
-    callbackSent: "Đã gửi yêu cầu gọi lại. Chúng tôi sẽ gọi cho bạn.",
-  },
-};
+import { tokenClaims } from "./client.js";
 
-/** The strings for `lang`, else the page's language, else English. */
-export function strings(lang) {
-  const code = String(lang || document.documentElement.lang || navigator.language || "en").toLowerCase();
-  return code.startsWith("vi") ? STRINGS.vi : STRINGS.en;
+const INTL = { en: "en-US", vi: "vi-VN" };
+const SLOT = /\{(\w+)\}/g;
+const LEGACY = ["widget", "desk", "support"]; // strings() drops these prefixes: `widget.send` is `t.send`
+
+const messages = { en: {}, vi: {} }; // language -> flat key -> string, or {one, other, …} for a plural
+const loaded = new Set(); // "vi/widget"
+const views = {};
+let current = "en";
+
+/** Our language for a tag (`vi`, `vi-VN`, `en_GB`), or null. */
+export function supported(tag) {
+  const primary = String(tag || "").split(/[-_]/)[0].toLowerCase();
+  return primary in INTL ? primary : null;
 }
 
-/** The language code strings() would pick, for Intl formatting. */
-export function locale(lang) {
-  return strings(lang) === STRINGS.vi ? "vi-VN" : "en-US";
+/** The first of: the token's `locale` claim, the host's `lang`, ?lang=, <html lang>, the browser's languages. */
+export function pickLanguage({ claim, lang, htmlLang = true } = {}) {
+  const tags = [claim, lang, new URLSearchParams(location.search).get("lang"),
+    htmlLang && document.documentElement.getAttribute("lang"), ...(navigator.languages || [navigator.language])];
+  return tags.map(supported).find(Boolean) || "en";
 }
+
+/** Load the surfaces' messages of `language` (once each; widget.js prefetches the widget's) and make it current. */
+export async function load(language, surfaces) {
+  const lang = supported(language) || "en";
+  const missing = surfaces.filter((s) => !loaded.has(lang + "/" + s));
+  const modules = await Promise.all(missing.map((s) => import(new URL(`./locales/${lang}/${s}.js`, import.meta.url))));
+  missing.forEach((s, i) => (Object.assign(messages[lang], modules[i].default), loaded.add(lang + "/" + s)));
+  delete views[lang];
+  return (current = lang);
+}
+
+/** The widget's language (from boot's `token` and `lang`), loaded; widget.js calls it early, app.js at boot. */
+export const loadWidget = ({ token, lang } = {}) => load(pickLanguage({ claim: tokenClaims(token).locale, lang }), ["widget"]);
+
+/** Message `key` with its `{name}` slots filled (numbers in the language's digits); plurals by `params.count`. */
+export function t(key, params = {}, lang = current) {
+  let entry = messages[lang][key];
+  if (entry === undefined) return key; // tests/i18n keeps en and vi in step
+  if (typeof entry === "object") entry = entry[new Intl.PluralRules(INTL[lang]).select(+params.count || 0)] ?? entry.other;
+  return entry.replace(SLOT, (all, name) =>
+    !(name in params) ? all : typeof params[name] === "number" ? params[name].toLocaleString(INTL[lang]) : String(params[name]));
+}
+
+/** The words for a server error code (`not_found`, …); the code itself stays in the HTTP body. */
+export const errorText = (code, lang = current) =>
+  t(messages[lang][`errors.${code}`] === undefined ? "errors.unknown" : `errors.${code}`, {}, lang);
+
+function legacyEntry(lang, key, entry) {
+  if (typeof entry === "object") return (n) => t(key, typeof n === "object" ? n : { count: n }, lang);
+  const name = (entry.match(/\{(\w+)\}/) || [])[1];
+  // One slot: the positional call (`t.typing(name)`) still works; more slots need a params object.
+  return name ? (arg) => t(key, typeof arg === "object" && arg ? arg : { [name]: arg }, lang) : entry;
+}
+
+function legacyView(lang) {
+  const view = {};
+  for (const [key, entry] of Object.entries(messages[lang])) {
+    const [surface, ...path] = key.split(".");
+    if (!LEGACY.includes(surface)) continue;
+    let node = view;
+    for (const part of path.slice(0, -1)) node = node[part] ||= {};
+    node[path.at(-1)] = legacyEntry(lang, key, entry);
+  }
+  view.expected = (duration, count) => t(count ? "widget.expectedQueue" : "widget.expected", { duration, count }, lang);
+  view.minutes = (m) => (m < 60 ? t("widget.minutes", { count: m }, lang) : t("widget.hours", { count: Math.round(m / 6) / 10 }, lang));
+  return view;
+}
+
+/** The loaded messages of `lang` (else the current language) as an object: `t.send`, `t.typing(name)`, … */
+export const strings = (lang) => (views[supported(lang) || current] ||= legacyView(supported(lang) || current));
+
+/** The BCP 47 locale for Intl formatting of `lang` (else the current language). */
+export const locale = (lang) => INTL[supported(lang) || current];

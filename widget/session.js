@@ -1,9 +1,12 @@
 /**
- * Which token a full page (Support tab, dashboard, demo) runs with: one handed over in the URL fragment
- * (#token=…), or, in demo mode, the demo user picked on the demo page. Nothing here talks to /ws.
+ * Which token and language a full page (Support tab, dashboard, reports, demo) runs with: a token handed over in
+ * the URL fragment (#token=…) or, in demo mode, the demo user picked on the demo page; the language from its
+ * `locale` claim, then ?lang=, then the browser's. Nothing here talks to /ws.
  */
 
+import { tokenClaims } from "./client.js";
 import { h } from "./dom.js";
+import { load, pickLanguage, t } from "./i18n.js";
 
 const PICK_KEY = "helpline.demo.pick."; // + "customer" | "agent": which demo user was chosen
 const TOKEN_KEY = "helpline.token."; // + kind: a token handed over by the host in the fragment
@@ -76,4 +79,18 @@ export async function signInPicker(kind, t, onPick) {
 export function signOut(kind) {
   forgetHanded(kind);
   rememberPick(kind, null);
+}
+
+/**
+ * The page's words in the viewer's language (token `locale` claim > ?lang= > the browser's languages), loaded
+ * before anything renders; sets <html lang> and fills the page's own chrome: `data-i18n="key"` sets an element's
+ * text, `data-i18n-label="key"` its aria-label.
+ */
+export async function loadPage(kind, surfaces) {
+  const claim = tokenClaims(await pageToken(kind)).locale;
+  const lang = await load(pickLanguage({ claim, htmlLang: false }), surfaces);
+  document.documentElement.lang = lang;
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+  return lang;
 }

@@ -1,7 +1,19 @@
 // Live updates for the status page: the server-rendered page works without this file.
 // Polls /api/status; when anything changed, fetches the page again and swaps <main> for the new one.
 // The new markup is parsed by DOMParser (inert) and moved in as nodes: no innerHTML, no user text as HTML.
+// Every <time datetime> is shown in the page's language (<html lang>, chosen by the server) and the viewer's
+// own time zone (Intl's default); the server wrote it in UTC for readers without JavaScript.
 const POLL_MS = 15000;
+const when = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+});
+
+function localTimes(root) {
+  for (const el of root.querySelectorAll("time[datetime]")) {
+    const date = new Date(el.getAttribute("datetime"));
+    if (!Number.isNaN(date.getTime())) el.textContent = when.format(date);
+  }
+}
 
 function fingerprint(s) {
   return JSON.stringify([s.overall, s.updated_at, s.components.map((c) => c.status),
@@ -15,10 +27,14 @@ async function refresh() {
     const status = await (await fetch("/api/status", { cache: "no-store" })).json();
     const now = fingerprint(status);
     if (last !== null && now !== last) {
-      const html = await (await fetch("/", { cache: "no-store" })).text();
+      // The same page in the same language (?lang= kept; fetch sends the browser's Accept-Language).
+      const html = await (await fetch("/" + location.search, { cache: "no-store" })).text();
       const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("live");
       const current = document.getElementById("live");
-      if (fresh && current) current.replaceWith(document.adoptNode(fresh));
+      if (fresh && current) {
+        localTimes(fresh);
+        current.replaceWith(document.adoptNode(fresh));
+      }
     }
     last = now;
     document.documentElement.dataset.live = "on";
@@ -27,5 +43,8 @@ async function refresh() {
   }
 }
 
-refresh();
-setInterval(refresh, POLL_MS);
+localTimes(document);
+if (document.getElementById("live")) {  // the main page is live; an incident's page only shows local times
+  refresh();
+  setInterval(refresh, POLL_MS);
+}

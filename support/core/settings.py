@@ -88,6 +88,7 @@ class Settings:
     worker_claim_idle_s: float = 30.0  # a dead worker's pending entries are claimed after this long
     articles_dir: str | None = None  # None: the articles/ folder of the checkout
     articles_poll_s: float = 3.0
+    articles_search: str = "database"  # "memory": the in-memory index (support/help/memory_index.py) on any database
     attachments_dir: str = "./attachments"
     attachments_url: str | None = None  # s3://bucket/prefix: every node shares one bucket; None: attachments_dir
     s3_endpoint_url: str | None = None  # an S3-compatible server (MinIO, Ceph, ...); None: AWS itself
@@ -99,6 +100,14 @@ class Settings:
     webhook_retry_window_s: float = 24 * 3600.0  # then the delivery fails and its endpoint is marked failing
     webhook_timeout_s: float = 10.0
     webhook_poll_s: float = 1.0
+    # Reply e-mails (support/notifications/): off unless smtp_url is set; then public_url is needed for the links.
+    smtp_url: str | None = None  # smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps:// (TLS)
+    mail_from: str = "Helpline <support@localhost>"
+    reply_mail_delay_s: float = 600.0  # a reply still unread this long after the last one of its burst is mailed
+    mail_poll_s: float = 15.0
+    public_url: str | None = None  # where people reach this gateway, e.g. https://support.example.com
+    support_tab_url: str | None = None  # the host platform's Support tab; None: the gateway's own /support page
+    mail_key: str = ""  # signs unsubscribe links; empty: HELPLINE_SECRET
     drain_s: float = 10.0  # on SIGTERM a gateway tells its clients to move over this long, spread with jitter
 
     log_format: str = "text"  # "json": one object a line, for a log collector
@@ -225,6 +234,12 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     V("HELPLINE_ARTICLES_DIR", "articles_dir", text(), "the help articles' folder; unset: the packaged ones"),
     V("HELPLINE_ARTICLES_POLL_S", "articles_poll_s", positive(), "how often the articles folder is re-read"),
+    V(
+        "HELPLINE_ARTICLES_SEARCH",
+        "articles_search",
+        choice("database", "memory"),
+        "article search: the database's full text (FTS5, PostgreSQL) or an in-memory index per node",
+    ),
     V("HELPLINE_ATTACHMENTS_DIR", "attachments_dir", text(), "where attachments are stored"),
     V(
         "HELPLINE_ATTACHMENTS_URL",
@@ -246,6 +261,29 @@ VARIABLES: tuple[Variable, ...] = (
     V("HELPLINE_WEBHOOK_RETRY_WINDOW_S", "webhook_retry_window_s", positive(), "then a delivery fails"),
     V("HELPLINE_WEBHOOK_TIMEOUT_S", "webhook_timeout_s", positive(), "one webhook request's timeout"),
     V("HELPLINE_WEBHOOK_POLL_S", "webhook_poll_s", positive(), "how often the dispatcher looks for work"),
+    V(
+        "HELPLINE_SMTP_URL",
+        "smtp_url",
+        url("smtp", "smtps"),
+        "reply e-mails go out through this server (smtp:// with STARTTLS when offered, smtps://); unset: none",
+        secret=True,
+    ),
+    V("HELPLINE_MAIL_FROM", "mail_from", text(), "the From of reply e-mails"),
+    V(
+        "HELPLINE_REPLY_MAIL_DELAY_S",
+        "reply_mail_delay_s",
+        number(0),
+        "an agent's reply still unread this long after the last of its burst is e-mailed to the customer",
+    ),
+    V("HELPLINE_MAIL_POLL_S", "mail_poll_s", positive(), "how often the reply e-mails look for quiet replies"),
+    V("HELPLINE_PUBLIC_URL", "public_url", url("https", "http"), "this gateway's public URL, for links in e-mails"),
+    V(
+        "HELPLINE_SUPPORT_TAB_URL",
+        "support_tab_url",
+        url("https", "http"),
+        "the host platform's Support tab, linked from e-mails; unset: the gateway's /support page",
+    ),
+    V("HELPLINE_MAIL_KEY", "mail_key", text(), "signs unsubscribe links; unset: HELPLINE_SECRET", secret=True),
     V("HELPLINE_DRAIN_S", "drain_s", number(0), "on SIGTERM, clients are told to move over this long (with jitter)"),
     V("HELPLINE_LOG_FORMAT", "log_format", choice("text", "json"), "text for a terminal, json for a log collector"),
     V("HELPLINE_LOG_LEVEL", "log_level", choice("debug", "info", "warning", "error"), "the lowest level logged"),

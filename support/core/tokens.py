@@ -38,7 +38,7 @@ class Identity(msgspec.Struct, frozen=True):
     name: str
     role: str
     plan: str
-    locale: str | None = None  # e.g. "en", "vi": carried for the notices to come, not used yet
+    locale: str | None = None  # e.g. "en", "vi": the viewer's language, first in support.core.i18n.negotiate
     email: str | None = None  # where reply notices may go: carried, not used yet
 
     @property
@@ -370,6 +370,7 @@ def issue_token(
     *,
     issuer: str | None = None,
     audience: str | None = None,
+    locale: str | None = None,
 ) -> str:
     """An HS256 token for development and tests (`helpline token`); production tokens come from the platform."""
     if plan not in PLANS or role not in ROLES:
@@ -385,6 +386,8 @@ def issue_token(
     }
     if issuer:
         claims["iss"] = issuer
+    if locale:
+        claims["locale"] = locale
     if audience:
         claims["aud"] = audience
     return jwt.encode(claims, secret, algorithm=SHARED_SECRET_ALGORITHM)

@@ -30,6 +30,7 @@ def packaged_articles() -> Path:
 
 DEFAULT_DIR = packaged_articles()
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
+LANG = re.compile(r"^[a-z]{2,3}$")
 MAX_FILE_BYTES = 256 * 1024
 
 # html=False: raw HTML in a file is shown as text, never passed through; markdown-it also refuses
@@ -47,6 +48,19 @@ class Article:
     text: str
     digest: str
     updated_at: datetime
+    lang: str = "en"  # the language it is written in (front matter `lang`)
+    translation_of: str | None = None  # the slug of the original this translates (front matter `translation_of`)
+    synonyms: tuple[str, ...] = ()  # words people use for it that the text may not (front matter `synonyms`)
+
+    @property
+    def group(self) -> str:
+        """The original's slug: an article and its translations share it."""
+        return self.translation_of or self.slug
+
+    @property
+    def keywords(self) -> str:
+        """Tags and synonyms, what search weighs between the title and the body."""
+        return " ".join((*self.tags, *self.synonyms))
 
     @property
     def summary(self) -> str:
@@ -94,7 +108,13 @@ def load_file(path: Path) -> Article:
     title = meta.get("title", "").strip()
     if not title:
         raise ArticleError("front matter needs a title")
-    tags = tuple(t.strip().lower() for t in meta.get("tags", "").strip("[]").split(",") if t.strip())
+    tags, synonyms = _list(meta.get("tags", "")), _list(meta.get("synonyms", ""))
+    lang = (meta.get("lang") or "en").strip().lower()
+    if not LANG.match(lang):
+        raise ArticleError("lang must be a language code such as en or vi")
+    original = (meta.get("translation_of") or "").strip().lower() or None
+    if original is not None and (not SLUG.match(original) or original == slug):
+        raise ArticleError("translation_of must be the slug of another article")
     updated = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
     return Article(
         slug=slug,
@@ -105,7 +125,14 @@ def load_file(path: Path) -> Article:
         text=plain_text(body),
         digest=hashlib.sha256(raw).hexdigest(),
         updated_at=updated,
+        lang=lang,
+        translation_of=original,
+        synonyms=synonyms,
     )
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(t.strip().lower() for t in value.strip("[]").split(",") if t.strip())
 
 
 def split_front_matter(source: str) -> tuple[dict[str, str], str]:

@@ -14,10 +14,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 
-from support.help import pages
+from support.help import pages, search_text
 from support.web.http import endpoint, identify, int_param, json_response, read_body
 from support.help.article_files import Article, articles_dir, folder_signature, load_folder
 from support.help.ports import ArticleEvents, ArticleHit, ArticleIndex
+from support.core.i18n import DEFAULT_LANGUAGE, negotiate, supported
 from support.core.tokens import Identity
 from support.core.clock import iso, utcnow
 from support.web.openapi import Operation, Param, api_routes
@@ -39,6 +40,13 @@ class ArticleList(msgspec.Struct):
     articles: list[ArticleHit]
 
 
+class Translation(msgspec.Struct):
+    lang: str
+    slug: str
+    title: str
+    url: str
+
+
 class ArticleView(msgspec.Struct):
     slug: str
     title: str
@@ -47,6 +55,8 @@ class ArticleView(msgspec.Struct):
     html: str  # rendered from trusted Markdown with raw HTML disabled
     updated_at: str
     url: str
+    lang: str = "en"
+    translations: list[Translation] = []  # the same article in the other languages
 
 
 class ArticleEventResult(msgspec.Struct):
@@ -120,9 +130,52 @@ class HelpCenter:
             raise TicketError("not_found", "no such article")
         return article
 
-    def listing(self) -> list[ArticleHit]:
-        ordered = sorted(self.articles.values(), key=lambda a: (a.category, a.title))
-        return [ArticleHit(a.slug, a.title, a.category, a.summary, pages.escape(a.summary), 0.0) for a in ordered]
+    def translations(self, article: Article) -> list[Article]:
+        """The other languages' versions of an article (its original and the original's other translations)."""
+        return sorted(
+            (a for a in self.articles.values() if a.group == article.group and a.slug != article.slug),
+            key=lambda a: a.lang,
+        )
+
+    def in_language(self, article: Article, lang: str) -> Article:
+        """The article in `lang` when it has that translation, else itself."""
+        if article.lang == lang:
+            return article
+        return next((a for a in self.translations(article) if a.lang == lang), article)
+
+    def shown(self, lang: str) -> list[Article]:
+        """One version of each article, in `lang` where it exists, else in the language it was written in."""
+        groups: dict[str, Article] = {}
+        for a in sorted(self.articles.values(), key=lambda a: (a.lang != lang, a.translation_of is not None)):
+            groups.setdefault(a.group, a)
+        return list(groups.values())
+
+    def listing(self, lang: str = DEFAULT_LANGUAGE) -> list[ArticleHit]:
+        ordered = sorted(self.shown(lang), key=lambda a: (a.category, a.lang != lang, a.title))
+        return [
+            ArticleHit(a.slug, a.title, a.category, a.summary, pages.escape(a.summary), 0.0, a.lang) for a in ordered
+        ]
+
+    async def search(self, query: str, lang: str, limit: int) -> list[ArticleHit]:
+        """The best articles for a query, each once (an article and its translations are one answer), shown in
+        `lang` where translated; the ones in `lang` first, then those only written in another language."""
+        raw = await self.index.search(query, limit * 2 + 4)  # room for the translations folded away
+        stems = search_text.query_stems([[w] for w in search_text.search_terms(query)[0]])
+        seen: set[str] = set()
+        results: list[ArticleHit] = []
+        for hit in raw:
+            article = self.articles.get(hit.slug)
+            if article is None or article.group in seen:
+                continue  # the index has not caught up with a removal yet, or this answer is already there
+            seen.add(article.group)
+            shown = self.in_language(article, lang)
+            if shown is article:
+                results.append(msgspec.structs.replace(hit, lang=article.lang))
+                continue
+            plain, safe = search_text.snippet(shown.text, stems)
+            results.append(ArticleHit(shown.slug, shown.title, shown.category, plain, safe, hit.score, shown.lang))
+        results.sort(key=lambda h: h.lang != lang)  # stable: best first within each language
+        return results[:limit]
 
     async def record(self, slug: str, kind: str, who: Identity | None, client_id: str | None) -> bool:
         """Count one event; the same client_id for the same article and kind counts once."""
@@ -160,6 +213,13 @@ def optional_identity(request: Request) -> Identity | None:
     return identify(request) if request.headers.get("authorization") else None
 
 
+def reader_language(request: Request) -> tuple[str, str]:
+    """(the reader's language, the `?lang=` its links keep): token `locale` claim > ?lang= > Accept-Language."""
+    who = optional_identity(request)
+    lang_param = supported(request.query_params.get("lang")) or ""
+    return negotiate(who.locale if who else None, lang_param, request.headers.get("accept-language")), lang_param
+
+
 def search_words(request: Request) -> str:
     """The `q` of a search, refused (400) over its documented maxLength rather than cut short."""
     query = request.query_params.get("q", "")
@@ -173,7 +233,8 @@ async def search_articles(request: Request) -> Response:
     center = help_center(request)
     query = search_words(request)
     limit = int_param(request, "limit", 8, 1, 50)
-    hits = await center.index.search(query, limit) if query.strip() else center.listing()[:limit]
+    lang, _ = reader_language(request)
+    hits = await center.search(query, lang, limit) if query.strip() else center.listing(lang)[:limit]
     return json_response(ArticleList(hits))
 
 
@@ -186,10 +247,13 @@ async def article_stats(request: Request) -> Response:
 
 @endpoint
 async def get_article(request: Request) -> Response:
-    a = help_center(request).get(request.path_params["slug"])
-    return json_response(
-        ArticleView(a.slug, a.title, a.category, list(a.tags), a.html, iso(a.updated_at) or "", f"/help/{a.slug}")
+    center = help_center(request)
+    a = center.get(request.path_params["slug"])
+    others = [Translation(o.lang, o.slug, o.title, f"/help/{o.slug}") for o in center.translations(a)]
+    view = ArticleView(
+        a.slug, a.title, a.category, list(a.tags), a.html, iso(a.updated_at) or "", f"/help/{a.slug}", a.lang, others
     )
+    return json_response(view)
 
 
 @endpoint
@@ -204,18 +268,25 @@ async def article_event(request: Request) -> Response:
 async def help_index(request: Request) -> Response:
     center = help_center(request)
     query = search_words(request)
-    hits = await center.index.search(query, 20) if query.strip() else None
-    return HTMLResponse(pages.index_page(list(center.articles.values()), query, hits), headers=pages.HEADERS)
+    language, lang_param = reader_language(request)
+    hits = await center.search(query, language, 20) if query.strip() else None
+    page = pages.index_page(center.shown(language), query, hits, language, lang_param)
+    return HTMLResponse(page, headers=pages.LANGUAGE_HEADERS)
 
 
+@endpoint  # checks a token when one is sent: its `locale` claim chooses the page's language
 async def help_article(request: Request) -> Response:
-    article = help_center(request).articles.get(request.path_params["slug"])
+    center = help_center(request)
+    article = center.articles.get(request.path_params["slug"])
+    language, lang_param = reader_language(request)
     if article is None:
-        return HTMLResponse(pages.not_found_page(), status_code=404, headers=pages.HEADERS)
-    return HTMLResponse(pages.article_page(article), headers=pages.HEADERS)
+        return HTMLResponse(pages.not_found_page(language, lang_param), status_code=404, headers=pages.LANGUAGE_HEADERS)
+    page = pages.article_page(article, language, lang_param, center.translations(article))
+    return HTMLResponse(page, headers=pages.LANGUAGE_HEADERS)
 
 
 _QUERY = Param("q", Annotated[str, msgspec.Meta(max_length=QUERY_MAX)], "search words; the last one may be unfinished")
+_LANG = Param("lang", str, "the reader's language (en, vi) when the token has no locale; else Accept-Language")
 routes = api_routes(
     (
         search_articles,
@@ -226,8 +297,9 @@ routes = api_routes(
             auth="none",
             response=ArticleList,
             tag="help",
-            query=(_QUERY, Param("limit", Annotated[int, msgspec.Meta(ge=1, le=50)], "at most (default 8)")),
-            description="Best first; `snippet` is plain text, `snippet_html` the same escaped with <mark>.",
+            query=(_QUERY, Param("limit", Annotated[int, msgspec.Meta(ge=1, le=50)], "at most (default 8)"), _LANG),
+            description="Best first, each article once, in the reader's language where translated (those first); "
+            "`snippet` is plain text, `snippet_html` the same escaped with <mark>.",
         ),
     ),
     (
@@ -275,12 +347,20 @@ routes = api_routes(
             "The help center page (with ?q= the search results)",
             auth="none",
             media_type="text/html",
-            query=(_QUERY,),
+            query=(_QUERY, _LANG),
             tag="pages",
         ),
     ),
     (
         help_article,
-        Operation("GET", "/help/{slug}", "One help article's page", auth="none", media_type="text/html", tag="pages"),
+        Operation(
+            "GET",
+            "/help/{slug}",
+            "One help article's page (with links to its translations)",
+            auth="none",
+            media_type="text/html",
+            query=(_LANG,),
+            tag="pages",
+        ),
     ),
 )

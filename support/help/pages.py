@@ -9,6 +9,9 @@ from html import escape as _escape
 from itertools import groupby
 from typing import Sequence
 
+from babel.dates import format_date
+
+from support.core.i18n import message
 from support.help.article_files import Article
 from support.help.ports import ArticleHit
 
@@ -18,6 +21,8 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
 }
+# The page's language follows Accept-Language when neither the token nor ?lang= chose it: caches must know.
+LANGUAGE_HEADERS = {**HEADERS, "Vary": "Accept-Language"}
 
 _STYLE = """
 body{font:16px/1.55 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1b1f24;background:#f6f7f9}
@@ -35,56 +40,105 @@ def escape(value: str) -> str:
     return _escape(value, quote=True)
 
 
-def _layout(title: str, content: str) -> str:
+def _link(path: str, lang_param: str) -> str:
+    """A help centre link that keeps an explicit `?lang=` (a reader who chose a language keeps it)."""
+    return escape(f"{path}?lang={lang_param}" if lang_param else path)
+
+
+def _layout(title: str, content: str, language: str, lang_param: str) -> str:
     return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)} · Help</title><style>{_STYLE}</style></head><body>"
-        f'<header><a href="/help">Help center</a></header><main>{content}</main></body></html>'
+        f"<title>{escape(message(language, 'help.pageTitle', {'title': title}))}</title>"
+        f"<style>{_STYLE}</style></head><body>"
+        f'<header><a href="{_link("/help", lang_param)}">{escape(message(language, "help.title"))}</a></header>'
+        f"<main>{content}</main></body></html>"
     )
 
 
-def _search_form(query: str) -> str:
+def _search_form(query: str, language: str, lang_param: str) -> str:
+    keep = f'<input type="hidden" name="lang" value="{escape(lang_param)}">' if lang_param else ""
     return (
         f'<form action="/help" method="get" role="search"><input type="search" name="q" '
-        f'value="{escape(query)}" placeholder="Search help articles" data-hl="help-search"> '
-        f"<button>Search</button></form>"
+        f'value="{escape(query)}" placeholder="{escape(message(language, "help.searchPlaceholder"))}" '
+        f'data-hl="help-search">{keep} <button>{escape(message(language, "help.search"))}</button></form>'
     )
 
 
-def index_page(articles: Sequence[Article], query: str = "", hits: list[ArticleHit] | None = None) -> str:
-    parts = ["<h1>How can we help?</h1>", _search_form(query)]
+def category_name(category: str, language: str) -> str:
+    """A category's words in the reader's language; a category the catalogue does not know yet reads as its slug."""
+    try:
+        return message(language, f"help.category.{category}")
+    except KeyError:
+        return category.replace("-", " ").title()
+
+
+def index_page(
+    articles: Sequence[Article],
+    query: str = "",
+    hits: list[ArticleHit] | None = None,
+    language: str = "en",
+    lang_param: str = "",
+) -> str:
+    """`language` is the reader's (support.core.i18n.negotiate); `lang_param` the `?lang=` the links keep."""
+    parts = [f"<h1>{escape(message(language, 'help.heading'))}</h1>", _search_form(query, language, lang_param)]
     if hits is not None:
-        parts.append(f"<h2>Results for “{escape(query)}”</h2>")
+        parts.append(f"<h2>{escape(message(language, 'help.resultsFor', {'query': query}))}</h2>")
         if not hits:
-            parts.append("<p>No article matches. Try other words, or ask us from the support widget.</p>")
+            parts.append(f"<p>{escape(message(language, 'help.noMatch'))}</p>")
         parts.append('<ul data-hl="help-results">')
         for hit in hits:
             parts.append(
-                f'<li><a href="/help/{escape(hit.slug)}">{escape(hit.title)}</a>'
+                f'<li lang="{escape(hit.lang)}"><a href="{_link("/help/" + hit.slug, lang_param)}">'
+                f"{escape(hit.title)}</a>"
                 f'<div class="snippet">{hit.snippet_html}</div></li>'
             )
         parts.append("</ul>")
     else:
         ordered = sorted(articles, key=lambda a: (a.category, a.title))
         for category, group in groupby(ordered, key=lambda a: a.category):
-            parts.append(f"<h2>{escape(category.replace('-', ' ').title())}</h2><ul>")
-            parts.extend(f'<li><a href="/help/{escape(a.slug)}">{escape(a.title)}</a></li>' for a in group)
+            parts.append(f"<h2>{escape(category_name(category, language))}</h2><ul>")
+            parts.extend(
+                f'<li lang="{escape(a.lang)}"><a href="{_link("/help/" + a.slug, lang_param)}">{escape(a.title)}</a></li>'
+                for a in group
+            )
             parts.append("</ul>")
-    return _layout("Help center", "".join(parts))
+    return _layout(message(language, "help.title"), "".join(parts), language, lang_param)
 
 
-def article_page(article: Article) -> str:
-    tags = "".join(f'<span class="tag">{escape(t)}</span>' for t in article.tags)
-    content = (
-        f'<article data-hl="article" data-slug="{escape(article.slug)}"><h1>{escape(article.title)}</h1>'
-        f'<p class="meta">{escape(article.category)} · updated {article.updated_at:%Y-%m-%d} {tags}</p>'
-        f"{article.html}</article>"
-        f'<p class="meta">Still stuck? Open the support widget and tell us what you see.</p>'
+def translation_links(translations: Sequence[Article]) -> str:
+    """A link to each other language's version, worded in that language (a reader who cannot read this page
+    still recognises their own)."""
+    links = "".join(
+        f'<a href="/help/{escape(t.slug)}?lang={escape(t.lang)}" hreflang="{escape(t.lang)}" lang="{escape(t.lang)}" '
+        f'data-hl="article-translation">{escape(message(t.lang, "help.readInThisLanguage"))}</a> '
+        for t in translations
     )
-    return _layout(article.title, content)
+    return f'<p class="meta">{links.strip()}</p>' if links else ""
 
 
-def not_found_page() -> str:
-    content = "<h1>No such article</h1>" + _search_form("") + '<p><a href="/help">All articles</a></p>'
-    return _layout("Not found", content)
+def article_page(
+    article: Article, language: str = "en", lang_param: str = "", translations: Sequence[Article] = ()
+) -> str:
+    """The article as written (in its own `lang`, with links to its translations); the chrome around it
+    (category, date, hints) in the reader's language."""
+    tags = "".join(f'<span class="tag">{escape(t)}</span>' for t in article.tags)
+    updated = format_date(article.updated_at, format="medium", locale=language)
+    content = (
+        f'<article data-hl="article" data-slug="{escape(article.slug)}" lang="{escape(article.lang)}">'
+        f"<h1>{escape(article.title)}</h1>"
+        f'<p class="meta" lang="{language}">{escape(category_name(article.category, language))} · '
+        f"{escape(message(language, 'help.updated', {'date': updated}))} {tags}</p>"
+        f"{translation_links(translations)}{article.html}</article>"
+        f'<p class="meta">{escape(message(language, "help.stillStuck"))}</p>'
+    )
+    return _layout(article.title, content, language, lang_param)
+
+
+def not_found_page(language: str = "en", lang_param: str = "") -> str:
+    content = (
+        f"<h1>{escape(message(language, 'help.noSuchArticle'))}</h1>"
+        + _search_form("", language, lang_param)
+        + f'<p><a href="{_link("/help", lang_param)}">{escape(message(language, "help.allArticles"))}</a></p>'
+    )
+    return _layout(message(language, "help.notFoundTitle"), content, language, lang_param)

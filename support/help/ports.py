@@ -22,6 +22,7 @@ class ArticleHit(msgspec.Struct):
     snippet: str  # plain text: render with textContent
     snippet_html: str  # the same, escaped, with the matched words in <mark>
     score: float  # higher is better; comparable only within one answer
+    lang: str = "en"  # the article's language
 
 
 class ArticleIndex(Protocol):

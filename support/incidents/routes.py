@@ -20,8 +20,8 @@ from support.incidents.service import IncidentDesk
 from support.web.openapi import Operation, api_routes
 from support.core.model import TicketView
 from support.core.errors import TicketError
-
-DEFAULT_FOLLOW_BODY = "I am affected by this incident and would like to hear when it is resolved."
+from support.core.i18n import message, negotiate
+from support.core.tokens import Identity
 
 
 class Draft(msgspec.Struct, forbid_unknown_fields=False):
@@ -62,6 +62,11 @@ def desk(request: Request) -> IncidentDesk:
     return request.app.state.incidents  # type: ignore[no-any-return]
 
 
+def follower_language(request: Request, who: Identity) -> str:
+    """The language of the ticket a follow opens for the customer: token claim > ?lang= > Accept-Language."""
+    return negotiate(who.locale, request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
 @endpoint
 async def match_draft(request: Request) -> Response:
     identify(request)
@@ -94,10 +99,11 @@ async def follow_incident(request: Request) -> Response:
     existing = await desk(request).links.customer_ticket_for(who.id, incident.id)
     if existing is not None:
         return json_response(await desk(request).link(existing, incident, who.id), 200)
+    language = follower_language(request, who)
     view, created = await gateway.tickets.open_ticket(
         who,
-        f"Following: {incident.name}"[:300],
-        follow.body.strip() or DEFAULT_FOLLOW_BODY,
+        message(language, "support.followSubject", {"incident": incident.name})[:300],
+        follow.body.strip() or message(language, "support.followBody"),
         category,
         follow.page_url,
         follow.context,

@@ -44,6 +44,8 @@ class TicketService:
         self.hours = parse_business_hours(settings.business_hours, settings.timezone)
         # Called with every newly opened ticket before it is published (auto-assignment); each returns the view.
         self.opened_hooks: list[Callable[[TicketView], Awaitable[TicketView]]] = []
+        # Told who opened a new ticket (the reply e-mails keep the token's address); a failing one is logged only.
+        self.opened_by_hooks: list[Callable[[Identity, TicketView], Awaitable[None]]] = []
 
     # -- access ------------------------------------------------------------------------------------------------
     async def facts(self, ticket_id: str) -> TicketView:
@@ -110,6 +112,11 @@ class TicketService:
                 view = await hook(view)
             self.queue.remember(view)
             await self.bus.publish_ticket(view)
+            for told in self.opened_by_hooks:
+                try:
+                    await told(who, view)
+                except Exception:
+                    log.exception("ticket %s: a hook on its opening failed", view.id, extra={"ticket_id": view.id})
         return view, created
 
     async def post(self, who: Identity, ticket_id: str, client_id: str, body: str, internal: bool) -> CommitResult:

@@ -11,7 +11,7 @@ import gzip
 import hashlib
 import mimetypes
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 
@@ -85,11 +85,18 @@ def matches(if_none_match: str, asset: Asset) -> bool:
 class AssetTree:
     """A folder of browser files held in memory, with one version for the whole tree.
 
-    `rewrite(name, body)` may change a file's bytes once at load (e.g. to point pages at the versioned URLs); the
-    version is the hash of the files as shipped, so every node running the same build agrees on it."""
+    `rewrite(name, body)` may change a file's bytes once at load (e.g. to point pages at the versioned URLs); `extra`
+    adds files made at start from other package data; the version is the hash of the files as shipped (extras
+    included), so every node running the same build agrees on it."""
 
-    def __init__(self, root: Traversable, rewrite: Callable[[str, bytes, str], bytes] | None = None) -> None:
+    def __init__(
+        self,
+        root: Traversable,
+        rewrite: Callable[[str, bytes, str], bytes] | None = None,
+        extra: Mapping[str, bytes] | None = None,
+    ) -> None:
         shipped = dict(walk(root))
+        shipped.update(extra or {})  # files made at start (e.g. the message modules), versioned like the rest
         digest = hashlib.sha256()
         for name, body in shipped.items():
             digest.update(name.encode() + b"\0" + hashlib.sha256(body).digest())

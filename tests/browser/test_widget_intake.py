@@ -81,6 +81,28 @@ def test_suggestions_appear_while_typing_and_an_abandoned_draft_counts_a_deflect
     assert customer.errors == []
 
 
+@pytest.mark.parametrize(
+    ("path", "typed", "slug", "words"),
+    [
+        ("/", "My alerts are late", "alerts-not-firing", "did not fire"),
+        ("/", "I want my money back", "refunds-and-invoices", "Refunds"),
+        ("/?lang=vi", "quen mat khau", "sign-in-problems-and-password-reset-vi", "mật khẩu"),
+        ("/?lang=vi", "xóa tài khoản", "delete-account-and-export-data-vi", "xóa tài khoản"),
+    ],
+)
+def test_suggestions_find_the_answer_in_the_widgets_language(
+    open_as: OpenAs, path: str, typed: str, slug: str, words: str
+) -> None:
+    customer = open_as("customer", "pro", path)
+    customer.locator(hl("launcher")).click()
+    customer.locator(hl("new-ticket")).click()
+    customer.locator(hl("subject")).press_sequentially(typed, delay=15)
+    first = customer.locator(hl("suggestions")).locator(hl("suggestion")).first
+    expect(first).to_have_attribute("data-slug", slug)
+    expect(first).to_contain_text(re.compile(re.escape(words), re.I))
+    assert customer.errors == []
+
+
 def wait_until_the_gateway_matches(app: App, incident_id: str) -> None:
     """The gateway reuses the status page's active incidents for HELPLINE_STATUS_CACHE_S: wait for it to see this one."""
     deadline = time.monotonic() + 15

@@ -157,6 +157,8 @@ def test_the_wheel_carries_the_browser_code_articles_migrations_and_scripts(inst
         "widget/pages/support.html",
         "widget/pages/demo.html",
         "articles/plans-compared.md",
+        "locales/en.json",
+        "locales/vi.json",
         "persistence/alembic.ini",
         "persistence/migrations/env.py",
         "persistence/migrations/script.py.mako",
@@ -175,8 +177,8 @@ def test_the_venv_runs_the_installed_code_not_the_checkout(installed: Installed)
         [
             str(installed.python),
             "-c",
-            "import helpline, widget, articles, support, persistence;"
-            "print(helpline.__file__, widget.__file__, articles.__file__, persistence.__file__)",
+            "import helpline, widget, articles, support, persistence, locales;"
+            "print(helpline.__file__, widget.__file__, articles.__file__, persistence.__file__, locales.__file__)",
         ],
         capture_output=True,
         text=True,
@@ -184,7 +186,7 @@ def test_the_venv_runs_the_installed_code_not_the_checkout(installed: Installed)
         cwd="/",
         timeout=30,
     ).stdout.split()
-    assert len(found) == 4
+    assert len(found) == 5
     assert all(path.startswith(str(installed.venv)) for path in found), found
 
 
@@ -195,9 +197,12 @@ def test_helpline_up_from_the_wheel_serves_every_surface(running: RunningUp) -> 
     assert version, loader.text[:500]
     app = httpx.get(f"{running.url}/widget/{version.group(1)}/embed/app.js", timeout=10)
     assert app.status_code == 200 and "ThreadView" in app.text
+    # The shared catalogue, read from the installed `locales` package, served as the widget's Vietnamese module.
+    words = httpx.get(f"{running.url}/widget/{version.group(1)}/locales/vi/widget.js", timeout=10)
+    assert words.status_code == 200 and '"widget.launcher":"Hỗ trợ"' in words.text
 
     for path, title, script in (
-        ("/support", "<title>Support", "pages/support.js"),
+        ("/support", ">Support · Helpline</title>", "pages/support.js"),
         ("/dashboard", "<title>", "desk/dashboard.js"),
         ("/", "<title>", "pages/demo.js"),
     ):

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from support.help.article_files import DEFAULT_DIR, ArticleError, load_folder, plain_text, render, split_front_matter
-from persistence.article_search import MARK_END, MARK_START, marked, search_terms
+from pathlib import Path
+
+from support.core.settings import Settings
+from support.help.articles import HelpCenter
+from support.help.memory_index import MemoryArticleIndex
+from support.help.search_text import Vocabulary, fold, search_terms, snippet, stem
 from support.help.attachments import UnsupportedType, clean_filename, sniff
 from support.help.channels import channels_for, valid_phone
 from support.core.errors import TicketError
@@ -40,10 +45,10 @@ def test_query_words_are_letters_and_digits_only() -> None:
     assert search_terms("the of") == ([], False)
 
 
-def test_snippet_marks_become_mark_tags_and_the_rest_is_escaped() -> None:
-    plain, safe = marked(f"a <b> {MARK_START}alert{MARK_END} & more")
-    assert plain == "a <b> alert & more"
-    assert safe == "a &lt;b&gt; <mark>alert</mark> &amp; more"
+def test_snippet_marks_the_matched_words_and_escapes_the_rest() -> None:
+    plain, safe = snippet("a <b> alerts & more", frozenset({stem("alert")}))
+    assert plain == "a <b> alerts & more"
+    assert safe == "a &lt;b&gt; <mark>alerts</mark> &amp; more"
 
 
 @pytest.mark.parametrize(
@@ -91,3 +96,33 @@ def test_channels_by_plan() -> None:
     for bad in ("12345", "+1 555 abc 0100", "1" * 25):
         with pytest.raises(TicketError):
             valid_phone(bad)
+
+
+def test_folding_takes_the_marks_off_vietnamese_and_d_with_stroke() -> None:
+    assert fold("Quên MẬT KHẨU, đăng nhập Đà Nẵng") == "quen mat khau, dang nhap da nang"
+    assert search_terms("Tôi muốn xóa tài khoản của tôi") == (["xoa", "tai", "khoan"], True)
+
+
+def test_typos_are_corrected_from_the_articles_words_and_short_words_are_left_alone() -> None:
+    vocabulary = Vocabulary.of(["Refund or refunds and invoices", "Reset the password", "the app"])
+    assert "refund" in vocabulary.alternatives("refnd ")[0]
+    assert "password" in vocabulary.alternatives("pasword ")[0]
+    assert vocabulary.alternatives("apo ") == [["apo"]]  # under 4 letters: too many neighbours to guess
+    assert vocabulary.alternatives("refunds ") == [["refunds"]]  # a word of the articles is not "corrected"
+    assert vocabulary.alternatives("reset the passw") == [["reset"], ["passw", "password"]]
+
+
+async def test_an_article_without_a_translation_still_answers_after_those_in_the_readers_language(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "refunds.md").write_text("---\ntitle: Refunds\ntags: [refund]\n---\nMoney back within 14 days.\n")
+    (tmp_path / "refunds-vi.md").write_text(
+        "---\ntitle: Hoàn tiền\nlang: vi\ntranslation_of: refunds\ntags: [hoàn tiền]\n---\nHoàn tiền trong 14 ngày.\n"
+    )
+    (tmp_path / "refund-faq.md").write_text("---\ntitle: Refund FAQ\ntags: [refund]\n---\nRefund refund refund.\n")
+    center = HelpCenter(Settings(articles_dir=str(tmp_path)), MemoryArticleIndex(), events=None)  # type: ignore[arg-type]
+    await center.reload()
+    hits = await center.search("refund", "vi", 5)
+    assert [(h.slug, h.lang) for h in hits] == [("refunds-vi", "vi"), ("refund-faq", "en")]
+    assert [(h.slug, h.lang) for h in await center.search("refund", "en", 5)][0][1] == "en"
+    assert [a.slug for a in center.translations(center.get("refunds"))] == ["refunds-vi"]

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from tests.intake.conftest import INTAKE_ENV, StatusPage, auth, token
-from tests.services import Gateway, migrate, sqlite_url
+from support.core.tokens import issue_token
+from tests.services import SECRET, Gateway, migrate, sqlite_url
 from tests.wsclient import Client
 
 SETTLE_ROUNDS_S = 1.5  # several watcher rounds (0.2 s each): time for a second notice to appear if one would
@@ -144,6 +145,27 @@ async def test_following_opens_one_linked_ticket_and_reuses_it(
     async with httpx.AsyncClient(base_url=gateway.url) as http:
         late = await http.post(f"/api/incidents/{incident['id']}/follow", headers=auth(people["ben"]), json={})
         assert late.status_code == 409 and late.json()["error"]["code"] == "conflict"
+
+
+async def test_following_without_words_writes_the_customer_s_language(
+    gateway: Gateway, status_page: StatusPage
+) -> None:
+    incident = status_page.open_incident("Chart data delayed", "Charts lag.", ["charts"])
+    run = uuid.uuid4().hex[:6]
+    by_claim = issue_token(SECRET, f"lan-{run}", "Lan", "pro", "customer", locale="vi")
+    by_header = issue_token(SECRET, f"minh-{run}", "Minh", "pro", "customer")
+    async with httpx.AsyncClient(base_url=gateway.url) as http:
+        for who, headers in ((by_claim, {}), (by_header, {"Accept-Language": "vi-VN,vi;q=0.9,en;q=0.5"})):
+            r = await http.post(
+                f"/api/incidents/{incident['id']}/follow", headers={**auth(who), **headers}, json={"body": " "}
+            )
+            assert r.status_code == 201, r.text
+            assert r.json()["subject"] == "Theo dõi: Chart data delayed"
+            history = await thread(http, who, r.json()["id"])
+            assert [m["body"] for m in history["messages"]] == [
+                "Tôi bị ảnh hưởng bởi sự cố này và muốn được báo khi sự cố được khắc phục."
+            ]
+    status_page.resolve(incident["id"], "Charts are current again.")
 
 
 async def test_agents_and_owners_link_tickets_others_cannot(

@@ -34,7 +34,9 @@ ADDS: dict[str, tuple[set[str], dict[str, set[str]]]] = {
     "0004": ({"help_articles", "article_events", "attachments", "callbacks"}, {}),
     "0005": ({"outbox_events", "webhook_endpoints", "webhook_deliveries", "audit_log"}, {}),
     "0006": (set(), {}),  # keys only: see test_idempotency_keys_widen_per_author_and_keep_every_row
-    "0007": ({"ticket_tags", "saved_views", "macros"}, {"tickets": {"tags"}}),
+    "0007": ({"contacts", "reply_mail"}, {}),  # and ix_tickets_updated_at
+    "0008": (set(), {}),  # search indexes only: see test_search_indexes_fold_diacritics_and_stem_and_come_down_again
+    "0009": ({"ticket_tags", "saved_views", "macros"}, {"tickets": {"tags"}}),
 }
 REVISIONS = sorted(ADDS)
 
@@ -208,10 +210,47 @@ def test_idempotency_keys_widen_per_author_and_keep_every_row(empty_database: st
     assert len(run_sql(empty_database, "SELECT seq FROM messages")) == 2
 
 
-def test_tickets_written_before_0007_are_found_by_search_after_it(empty_database: str) -> None:
-    """0007's full-text indexes cover the rows already there (FTS5 rebuilt, GIN built), and its triggers the new."""
+def fts_definition(url: str) -> str:
+    return str(run_sql(url, "SELECT sql FROM sqlite_master WHERE name = 'help_articles_fts'")[0][0])
+
+
+def test_search_indexes_fold_diacritics_and_stem_and_come_down_again(empty_database: str) -> None:
+    """0008: FTS5 with remove_diacritics on SQLite; on PostgreSQL unaccent and two configurations through it."""
     config = alembic_config(empty_database)
-    command.upgrade(config, "0006")
+    command.upgrade(config, "0008")
+    if empty_database.startswith("sqlite"):
+        assert "remove_diacritics 2" in fts_definition(empty_database)
+        command.downgrade(config, "0007")
+        assert "remove_diacritics" not in fts_definition(empty_database)
+        command.upgrade(config, "0008")
+        assert "remove_diacritics 2" in fts_definition(empty_database)
+        return
+    assert run_sql(empty_database, "SELECT extname FROM pg_extension WHERE extname = 'unaccent'") == [("unaccent",)]
+    folded = run_sql(empty_database, "SELECT to_tsvector('helpline_simple', 'Quên mật khẩu đăng nhập')::text")
+    assert folded == [("'dang':4 'khau':3 'mat':2 'nhap':5 'quen':1",)]
+    stemmed = run_sql(empty_database, "SELECT to_tsvector('helpline_en', 'Refunds été alerts')::text")
+    assert stemmed == [("'alert':3 'ete':2 'refund':1",)]
+    run_sql(
+        empty_database,
+        "INSERT INTO help_articles (slug, title, category, tags, body, digest, updated_at) "
+        "VALUES ('x', 'Hoàn tiền', 'billing', 'refunds', 'Đổi mật khẩu', 'd', now())",
+    )
+    found = run_sql(
+        empty_database,
+        "SELECT slug FROM help_articles WHERE search @@ to_tsquery('helpline_simple', "
+        "'hoan & tien & doi') AND search @@ to_tsquery('helpline_en', 'refund')",
+    )
+    assert found == [("x",)]
+    command.downgrade(config, "0007")
+    assert run_sql(empty_database, "SELECT cfgname FROM pg_ts_config WHERE cfgname LIKE 'helpline_%'") == []
+    assert run_sql(empty_database, "SELECT count(*) FROM help_articles") == [(0,)]  # rows follow the folder again
+    command.upgrade(config, "0008")
+
+
+def test_tickets_written_before_0009_are_found_by_search_after_it(empty_database: str) -> None:
+    """0009's full-text indexes cover the rows already there (FTS5 rebuilt, GIN built), and its triggers the new."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0008")
     at = datetime(2024, 5, 1, tzinfo=timezone.utc)
     run_sql(
         empty_database,

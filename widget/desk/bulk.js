@@ -6,9 +6,9 @@
 import { h } from "../dom.js";
 import { strings } from "../i18n.js";
 
-const t = strings().desk;
 
 export function bulkBar(client, { onDone, onError }) {
+  const t = strings().tools; // read when used: the page loads the catalogue first
   const selected = new Set();
   const count = h("span", { hl: "bulk-count" });
   const outcome = h("span", { hl: "bulk-outcome", class: "muted", role: "status" });
@@ -18,7 +18,7 @@ export function bulkBar(client, { onDone, onError }) {
     try {
       const { results } = await client.api("POST", "/api/tickets/bulk", { tickets: [...selected], action, ...extra });
       const ok = results.filter((r) => r.ok).length;
-      outcome.textContent = t.bulkDone(ok, results.length - ok);
+      outcome.textContent = ok === results.length ? t.bulkDone(ok) : t.bulkPartly({ ok, failed: results.length - ok });
       clear();
       onDone(results);
     } catch (err) {

@@ -4,6 +4,7 @@
  */
 
 import { h, replace } from "../dom.js";
+import { t } from "../i18n.js";
 
 let cache = null; // Promise of the list, shared by every picker on the page
 const pickers = new Set(); // live <select>s, refilled after the manager changes something
@@ -15,7 +16,7 @@ function load(client, fresh = false) {
 
 async function fill(client, select, fresh = false) {
   const list = await load(client, fresh);
-  replace(select, h("option", { value: "", text: "Canned reply…" }),
+  replace(select, h("option", { value: "", text: t("desk.cannedPick") }),
     list.map((c) => h("option", { value: c.id, text: c.title })));
 }
 
@@ -31,7 +32,7 @@ function insertAt(box, text) {
 
 /** The picker for one ticket's reply box, with its "Manage" button; onError(message) shows failures. */
 export function cannedPicker(client, ticket, reply, onError) {
-  const select = h("select", { hl: "canned", "aria-label": "Insert a canned reply", onchange: async () => {
+  const select = h("select", { hl: "canned", "aria-label": t("desk.cannedInsert"), onchange: async () => {
     const id = select.value;
     if (!id) return;
     try {
@@ -44,7 +45,7 @@ export function cannedPicker(client, ticket, reply, onError) {
   } });
   pickers.add(select);
   fill(client, select);
-  const manage = h("button", { hl: "canned-manage", type: "button", onclick: () => openManager(client, onError) }, "Manage");
+  const manage = h("button", { hl: "canned-manage", type: "button", onclick: () => openManager(client, onError) }, t("desk.cannedManage"));
   return h("span", { class: "row" }, select, manage);
 }
 
@@ -58,7 +59,7 @@ function refreshPickers(client) {
 
 /** The manager: a <dialog> listing the replies, with one form for a new or the picked reply. */
 function openManager(client, onError) {
-  const title = h("input", { hl: "canned-title", required: true, maxlength: "200", placeholder: "Title" });
+  const title = h("input", { hl: "canned-title", required: true, maxlength: "200", placeholder: t("desk.cannedTitle") });
   const body = h("textarea", { hl: "canned-body", required: true, rows: "5",
     placeholder: "Hello {{customer.name}}, … ({{ticket.subject}}, {{agent.name}})" });
   const list = h("ul", { hl: "canned-list" });
@@ -78,7 +79,7 @@ function openManager(client, onError) {
     const rows = await load(client, true);
     replace(list, rows.map((c) => h("li", { hl: "canned-item", dataset: { canned: c.id } },
       h("span", { text: c.title }),
-      h("span", {}, h("button", { type: "button", hl: "canned-edit", onclick: () => edit(c) }, "Edit"), " ",
+      h("span", {}, h("button", { type: "button", hl: "canned-edit", onclick: () => edit(c) }, t("desk.cannedEdit")), " ",
         h("button", { type: "button", hl: "canned-delete", onclick: async () => {
           try {
             await client.api("DELETE", `/api/canned/${encodeURIComponent(c.id)}`);
@@ -88,10 +89,10 @@ function openManager(client, onError) {
           } catch (err) {
             fail(err);
           }
-        } }, "Delete")))));
+        } }, t("desk.cannedDelete"))))));
   };
   const dialog = h("dialog", { hl: "canned-manager", onclose: () => dialog.remove() },
-    h("h3", {}, "Canned replies", h("button", { type: "button", hl: "canned-close", onclick: () => dialog.close() }, "Close")),
+    h("h3", {}, t("desk.cannedReplies"), h("button", { type: "button", hl: "canned-close", onclick: () => dialog.close() }, t("desk.close"))),
     list,
     h("form", { onsubmit: async (ev) => {
       ev.preventDefault();
@@ -107,8 +108,8 @@ function openManager(client, onError) {
         fail(err);
       }
     } }, title, body, error, h("span", { class: "row" },
-      h("button", { hl: "canned-save", class: "primary", type: "submit" }, "Save"),
-      h("button", { type: "button", onclick: () => edit(null) }, "New"))));
+      h("button", { hl: "canned-save", class: "primary", type: "submit" }, t("desk.save")),
+      h("button", { type: "button", onclick: () => edit(null) }, t("desk.new")))));
   document.body.append(dialog);
   dialog.showModal();
   render().catch(onError);

@@ -4,6 +4,7 @@
  */
 
 import { h, replace, when } from "../dom.js";
+import { t } from "../i18n.js";
 
 const ARROW = { rising: "↑", falling: "↓", steady: "→" };
 
@@ -17,7 +18,7 @@ function panel(hl, title, load, row) {
     try {
       const rows = await load();
       count.textContent = String(rows.length);
-      replace(list, rows.length ? rows.map(row) : h("li", { class: "muted", text: "None" }));
+      replace(list, rows.length ? rows.map(row) : h("li", { class: "muted", text: t("desk.none") }));
     } catch { /* keep what is shown; the next refresh tries again */ }
   };
   const refresh = () => {
@@ -30,7 +31,7 @@ function panel(hl, title, load, row) {
 
 /** Signals: groups of similar free reports with their count and trend; "mark all reviewed" acts on the group. */
 export function signalsPanel(client, openTicket) {
-  const p = panel("signals", "Signals (similar free reports)", () => client.api("GET", "/api/signals"), (s) => {
+  const p = panel("signals", t("desk.signals"), () => client.api("GET", "/api/signals"), (s) => {
     const tr = s.trend || {};
     return h("li", { hl: "signal", dataset: { signal: s.id } },
       h("button", { type: "button", class: "link", title: s.sample || "", text: s.title,
@@ -46,7 +47,7 @@ export function signalsPanel(client, openTicket) {
         } finally {
           p.now();
         }
-      } }, "Mark all reviewed"));
+      } }, t("desk.markAllReviewed")));
   });
   setInterval(p.now, 60000);
   return p;
@@ -54,11 +55,11 @@ export function signalsPanel(client, openTicket) {
 
 /** Requested callbacks (premium), oldest first; "done" solves the callback's ticket. */
 export function callbacksPanel(client, openTicket) {
-  const p = panel("callbacks", "Callbacks to make", async () => (await client.api("GET", "/api/callbacks")).callbacks || [],
+  const p = panel("callbacks", t("desk.callbacks"), async () => (await client.api("GET", "/api/callbacks")).callbacks || [],
     (c) => h("li", { hl: "callback-item", dataset: { callback: c.id, ticket: c.ticket } },
       h("button", { type: "button", class: "link", onclick: () => openTicket(c.ticket),
         text: `${c.customer?.name || ""} · ${c.phone}` + (c.preferred_time ? ` · ${c.preferred_time}` : "") }),
-      h("button", { hl: "callback-done", type: "button", onclick: () => callbackDone(client, c.id).then(p.now) }, "Done")));
+      h("button", { hl: "callback-done", type: "button", onclick: () => callbackDone(client, c.id).then(p.now) }, t("desk.done"))));
   return p;
 }
 
@@ -104,19 +105,19 @@ export function ticketTools(client, id, { onTicket, onError, statusUrl }) {
     const res = await client.api("PATCH", path, { reviewed: reviewed.dataset.reviewed !== "true" });
     onTicket(res.ticket || res);
   });
-  const incident = h("select", { hl: "incident-link", "aria-label": "Linked incident" },
-    h("option", { value: "", text: "No incident" }));
+  const incident = h("select", { hl: "incident-link", "aria-label": t("desk.linkedIncident") },
+    h("option", { value: "", text: t("desk.noIncident") }));
   incident.onchange = act(async () => {
     onTicket(await client.api("POST", path + "/incident", { incident_id: incident.value || null }));
   });
-  const done = h("button", { hl: "callback-done", type: "button", hidden: true }, "Callback done");
+  const done = h("button", { hl: "callback-done", type: "button", hidden: true }, t("desk.callbackDone"));
   let incidents = [];
   statusUrl.then(async (url) => {
     if (!url) return;
     const status = await (await fetch(url.replace(/\/$/, "") + "/api/status")).json();
     incidents = (status.incidents || []).filter((i) => i.status !== "resolved");
     const keep = incident.value;
-    replace(incident, h("option", { value: "", text: "No incident" }),
+    replace(incident, h("option", { value: "", text: t("desk.noIncident") }),
       incidents.map((i) => h("option", { value: i.id, text: `${i.name} (${i.status})` })));
     incident.value = keep;
   }).catch(() => {});
@@ -124,7 +125,7 @@ export function ticketTools(client, id, { onTicket, onError, statusUrl }) {
   const render = (tk, { linked } = {}) => {
     reviewed.hidden = tk.plan !== "free";
     reviewed.dataset.reviewed = String(!!tk.reviewed_at);
-    reviewed.textContent = tk.reviewed_at ? `✓ Reviewed ${when(tk.reviewed_at)}` : "Mark reviewed";
+    reviewed.textContent = tk.reviewed_at ? t("desk.reviewedAt", { when: when(tk.reviewed_at) }) : t("desk.markReviewed");
     // Lists and the queue carry incident null for now (docs/statuspage.md): only a full read or a link says.
     if (linked) {
       if (tk.incident && ![...incident.options].some((o) => o.value === tk.incident)) {
@@ -142,6 +143,6 @@ export function ticketTools(client, id, { onTicket, onError, statusUrl }) {
       done.hidden = true;
     }
   };
-  el.append(reviewed, h("label", {}, "Incident ", incident), done);
+  el.append(reviewed, h("label", {}, t("desk.incidentLabel") + " ", incident), done);
   return { el, render };
 }

@@ -7,8 +7,8 @@ import { cannedPicker } from "./canned.js";
 import { HelplineClient, tokenClaims } from "../client.js";
 import { awayToggle, callbacksPanel, signalsPanel, ticketTools } from "./dash-panels.js";
 import { h, replace, when } from "../dom.js";
-import { locale, strings } from "../i18n.js";
-import { pageToken, signInPicker, signOut } from "../session.js";
+import { errorText, locale, strings } from "../i18n.js";
+import { loadPage, pageToken, signInPicker, signOut } from "../session.js";
 import { ThreadView } from "../thread.js";
 import { bulkBar } from "./bulk.js";
 import { macroPicker } from "./macros.js";
@@ -17,6 +17,8 @@ import { syncTagFilter, tagChips, tagEditor } from "./tags.js";
 
 const TYPING_IDLE_MS = 3000;
 const STATUSES = ["open", "pending", "solved", "closed"];
+// The page's words in the viewer's language before anything renders (token `locale` claim > ?lang= > browser).
+await loadPage("agent", ["widget", "desk", "support"]);
 const t = strings();
 const loc = locale();
 const $ = (sel) => document.querySelector(sel);
@@ -83,7 +85,7 @@ function wire() {
   client.on("state", (s) => {
     conn.hidden = false;
     conn.dataset.state = s;
-    conn.textContent = s === "online" ? "live" : s === "unauthorized" ? t.unauthorized : s === "connecting" ? t.connecting : "offline";
+    conn.textContent = s === "online" ? t.liveShort : s === "unauthorized" ? t.unauthorized : s === "connecting" ? t.connecting : t.offlineShort;
   });
   client.on("queue", (f) => setQueue(f.tickets || []));
   client.on("ticket", (f) => upsert(f.ticket, { linked: !!f.ticket.incident })); // only a link change carries it
@@ -121,7 +123,7 @@ function wire() {
     else view.people.delete(f.user.id);
     renderPeople();
   });
-  client.on("error", (f) => showError(f.message || f.code));
+  client.on("error", (f) => showError(errorText(f.code)));
 }
 
 /* ---- the queue ---- */

@@ -6,10 +6,10 @@
 import { h, replace } from "../dom.js";
 import { strings } from "../i18n.js";
 
-const t = strings().desk;
 let cache = null;
 
 export function macroPicker(client, ticketId, { onTicket, onError, onNotice }) {
+  const t = strings().tools; // read when used: the page loads the catalogue first
   const select = h("select", { hl: "macro", "aria-label": t.macro });
   const apply = h("button", { hl: "apply-macro", type: "button", onclick: async () => {
     const id = select.value;
@@ -22,7 +22,7 @@ export function macroPicker(client, ticketId, { onTicket, onError, onNotice }) {
       onTicket(await client.api("POST", `/api/macros/${encodeURIComponent(id)}/apply`, { ticket: ticketId, client_id: clientId }));
       delete apply.dataset.clientId;
       select.value = "";
-      onNotice(t.macroApplied(title));
+      onNotice(title);
     } catch (err) {
       onError(err.message);
     } finally {

@@ -8,10 +8,8 @@ import { replace, h } from "../dom.js";
 import { locale, strings } from "../i18n.js";
 import { hbarChart, lineChart } from "./charts.js";
 
-const t = strings().desk;
-const loc = locale();
+const words = () => strings().tools; // read when used: the page loads the catalogue first
 const PLAN_COLORS = { premium: "#6a1b9a", pro_plus: "#1565c0", pro: "#00897b", free: "#9e9e9e", all: "#1b1f24" };
-const PLAN_LABELS = { premium: "Premium", pro_plus: "Pro+", pro: "Pro", free: "Free", all: "All plans" };
 const $ = (sel) => document.querySelector(sel);
 
 const hours = (s) => (s === null || s === undefined ? null : s / 3600);
@@ -19,14 +17,15 @@ const fmtHours = (v) => (v === null || v === undefined ? "–" : v.toFixed(1) + 
 
 function bucketLabel(iso, bucket) {
   const d = new Date(iso);
-  return d.toLocaleDateString(loc, bucket === "week" ? { day: "numeric", month: "short" } : { day: "numeric", month: "numeric" });
+  return d.toLocaleDateString(locale(), bucket === "week" ? { day: "numeric", month: "short" } : { day: "numeric", month: "numeric" });
 }
 
 export function renderTrends(charts) {
+  const t = words();
   const all = charts.series.find((s) => s.plan === "all");
   const labels = all.points.map((p) => bucketLabel(p.start, charts.bucket));
   const plans = charts.series.filter((s) => s.plan !== "all");
-  const perPlan = (pick) => plans.map((s) => ({ name: PLAN_LABELS[s.plan], color: PLAN_COLORS[s.plan], values: s.points.map(pick) }));
+  const perPlan = (pick) => plans.map((s) => ({ name: (strings().plans || {})[s.plan] || s.plan, color: PLAN_COLORS[s.plan], values: s.points.map(pick) }));
   replace($("[data-hl=chart-first-response-trend]"),
     lineChart(labels, perPlan((p) => hours(p.first_response_median_s)), fmtHours, t.firstResponseTrend));
   replace($("[data-hl=chart-resolution-trend]"),
@@ -36,7 +35,7 @@ export function renderTrends(charts) {
     { name: t.breaches, color: "#c62828", values: all.points.map((p) => p.breaches) },
   ], (v) => String(Math.round(v)), t.metTrend));
   replace($("[data-hl=chart-csat-trend]"), lineChart(labels, [
-    { name: t.csat, color: "#f9a825", values: all.points.map((p) => p.csat_average) },
+    { name: t.satisfaction, color: "#f9a825", values: all.points.map((p) => p.csat_average) },
   ], (v) => v.toFixed(1), t.csatTrend));
   replace($("[data-hl=chart-tags]"), charts.tags.length
     ? hbarChart(charts.tags.slice(0, 15).map((x) => ({ label: x.tag, value: x.volume })), "#3949ab", t.tagVolume)
@@ -63,6 +62,7 @@ async function download(token, days, kind) {
 }
 
 export function wireExports(token, days) {
+  const t = words();
   $("[data-hl=export-csv]").textContent = t.exportCsv;
   $("[data-hl=export-tags-csv]").textContent = t.exportTagsCsv;
   $("[data-hl=export-csv]").addEventListener("click", () => download(token, days(), "series"));

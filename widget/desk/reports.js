@@ -5,20 +5,22 @@
  */
 
 import { h, replace } from "../dom.js";
-import { strings } from "../i18n.js";
-import { pageToken, signInPicker } from "../session.js";
+import { errorText, locale, strings, t as tr } from "../i18n.js";
+import { loadPage, pageToken, signInPicker } from "../session.js";
 import { loadTrends, wireExports } from "./report-trends.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const PLAN_LABELS = { premium: "Premium", pro_plus: "Pro+", pro: "Pro", free: "Free", all: "All plans" };
 const COLORS = { a: "#1565c0", b: "#90caf9", bad: "#c62828", good: "#2e7d32" };
 const $ = (sel) => document.querySelector(sel);
 
+const planLabel = (plan) => (strings().plans || {})[plan] || plan;
+const oneDecimal = (v) => Math.round(v * 10) / 10;
+
 function duration(seconds) {
   if (seconds === null || seconds === undefined) return "–";
-  if (seconds < 3600) return Math.round(seconds / 60) + " min";
-  if (seconds < 48 * 3600) return (seconds / 3600).toFixed(1) + " h";
-  return (seconds / 86400).toFixed(1) + " d";
+  if (seconds < 3600) return tr("desk.durationMin", { count: Math.round(seconds / 60) });
+  if (seconds < 48 * 3600) return tr("desk.durationHours", { count: oneDecimal(seconds / 3600) });
+  return tr("desk.durationDays", { count: oneDecimal(seconds / 86400) });
 }
 
 function svgEl(tag, attrs) {
@@ -44,7 +46,7 @@ function barChart(groups, series, format) {
   const bar = Math.min(28, (slot - 12) / series.length);
   const svg = svgEl("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img" });
   const title = svgEl("title");
-  title.textContent = series.map((s) => s.name).join(", ") + " per plan";
+  title.textContent = tr("desk.perPlanChart", { series: series.map((s) => s.name).join(", ") });
   svg.append(title, svgEl("line", { class: "axis", x1: left, x2: width, y1: height - bottom, y2: height - bottom }));
   groups.forEach((g, gi) => {
     const x0 = left + gi * slot + (slot - bar * series.length) / 2;
@@ -69,32 +71,34 @@ function hours(seconds) {
 function row(p, cls) {
   const csat = p.csat.count ? `${p.csat.average} (${p.csat.count})` : "–";
   return h("tr", { class: cls, dataset: { plan: p.plan } },
-    h("td", { text: PLAN_LABELS[p.plan] || p.plan }), h("td", { text: p.volume }),
+    h("td", { text: planLabel(p.plan) }), h("td", { text: p.volume }),
     h("td", { text: duration(p.first_response.median_s) }), h("td", { text: duration(p.first_response.p90_s) }),
     h("td", { text: duration(p.resolution.median_s) }), h("td", { text: duration(p.resolution.p90_s) }),
     h("td", { text: p.met }), h("td", { text: p.breaches }), h("td", { text: csat }));
 }
 
 function render(report) {
-  const range = `${new Date(report.since).toLocaleString()} – ${new Date(report.until).toLocaleString()}`;
+  // In the viewer's language and time zone (Intl's defaults: the browser's zone).
+  const format = new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" });
+  const range = `${format.format(new Date(report.since))} – ${format.format(new Date(report.until))}`;
   $("[data-hl=report-range]").textContent = range;
   replace($("[data-hl=report-table] tbody"), report.plans.map((p) => row(p)), row(report.total, "total"));
-  const label = (p) => PLAN_LABELS[p.plan] || p.plan;
-  const fmtHours = (v) => (v === null || v === undefined ? "–" : v.toFixed(1));
+  const label = (p) => planLabel(p.plan);
+  const fmtHours = (v) => (v === null || v === undefined ? "–" : oneDecimal(v).toLocaleString(locale()));
   const count = (v) => String(v ?? 0);
   replace($("[data-hl=chart-first-response]"), barChart(
     report.plans.map((p) => ({ label: label(p), values: [hours(p.first_response.median_s), hours(p.first_response.p90_s)] })),
-    [{ name: "median", color: COLORS.a }, { name: "p90", color: COLORS.b }], fmtHours));
+    [{ name: tr("desk.median"), color: COLORS.a }, { name: "p90", color: COLORS.b }], fmtHours));
   replace($("[data-hl=chart-resolution]"), barChart(
     report.plans.map((p) => ({ label: label(p), values: [hours(p.resolution.median_s), hours(p.resolution.p90_s)] })),
-    [{ name: "median", color: COLORS.a }, { name: "p90", color: COLORS.b }], fmtHours));
+    [{ name: tr("desk.median"), color: COLORS.a }, { name: "p90", color: COLORS.b }], fmtHours));
   replace($("[data-hl=chart-volume]"), barChart(
     report.plans.map((p) => ({ label: label(p), values: [p.volume, p.met, p.breaches] })),
-    [{ name: "tickets", color: COLORS.a }, { name: "targets met", color: COLORS.good },
-      { name: "breaches", color: COLORS.bad }], count));
+    [{ name: tr("desk.tickets"), color: COLORS.a }, { name: tr("desk.targetsMet"), color: COLORS.good },
+      { name: tr("desk.breaches"), color: COLORS.bad }], count));
   replace($("[data-hl=chart-csat]"), barChart(
     ["1", "2", "3", "4", "5"].map((s) => ({ label: "★" + s, values: [report.total.csat.distribution[s]] })),
-    [{ name: "ratings", color: COLORS.a }], count));
+    [{ name: tr("desk.csat"), color: COLORS.a }], count));
 }
 
 async function load(token) {
@@ -104,7 +108,7 @@ async function load(token) {
   });
   if (!res.ok) {
     const body = await res.json().catch(() => ({}));
-    $("[data-hl=report-range]").textContent = (body.error && body.error.message) || `error ${res.status}`;
+    $("[data-hl=report-range]").textContent = errorText((body.error && body.error.code) || "unknown");
     return;
   }
   render(await res.json());
@@ -112,8 +116,12 @@ async function load(token) {
 }
 
 async function main() {
-  const t = strings(navigator.language);
   const token = await pageToken("agent");
+  await loadPage("agent", ["widget", "desk", "support"]);
+  const t = strings();
+  for (const option of $("[data-hl=report-days]").options) {
+    if (option.value !== "1") option.textContent = tr("desk.lastDays", { count: Number(option.value) });
+  }
   if (!token) {
     replace($("#sign-in-slot"), await signInPicker("agent", t, () => location.reload()));
     return;

@@ -7,13 +7,13 @@
 import { h, replace, when } from "../dom.js";
 import { locale, strings } from "../i18n.js";
 
-const all = strings();
-const t = all.desk;
-const loc = locale();
 
 const option = (value, text) => h("option", { value, text });
 
 export function searchPanel(client, { openTicket, onError }) {
+  const all = strings(); // read when used: the page loads the catalogue first
+  const t = all.tools;
+  const loc = locale();
   const box = h("input", { hl: "search", type: "search", maxlength: "200", placeholder: t.search, "aria-label": t.search });
   const fields = {
     status: h("select", { hl: "search-status", "aria-label": all.setStatus },

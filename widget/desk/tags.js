@@ -6,7 +6,7 @@
 import { h, replace } from "../dom.js";
 import { strings } from "../i18n.js";
 
-const t = strings().desk;
+const words = () => strings().tools; // read when used: the page loads the catalogue first
 
 /** Read-only chips for a queue row. */
 export function tagChips(tags) {
@@ -16,6 +16,7 @@ export function tagChips(tags) {
 
 /** The open ticket's tags, editable. render(ticket) shows its current set. */
 export function tagEditor(client, ticketId, { onTicket, onError }) {
+  const t = words();
   const chips = h("span", { class: "tags", hl: "ticket-tags" });
   const change = async (body) => {
     try {
@@ -45,6 +46,7 @@ export function tagEditor(client, ticketId, { onTicket, onError }) {
 
 /** Keep a <select> of the tags present in the queue (the queue's tag filter), keeping the current choice. */
 export function syncTagFilter(select, tickets) {
+  const t = words();
   const current = select.value;
   const all = [...new Set([...tickets].flatMap((tk) => tk.tags || []))].sort();
   if (current && !all.includes(current)) all.push(current);

@@ -5,7 +5,7 @@
 
 import { HelplineClient, activeIncidents, tokenClaims } from "../client.js";
 import { h, replace } from "../dom.js";
-import { locale, strings } from "../i18n.js";
+import { loadWidget, locale, strings } from "../i18n.js";
 import { ticketForm } from "./intake.js";
 import { ThreadView } from "../thread.js";
 import { CSS as STYLE } from "./widget-style.js";
@@ -39,13 +39,19 @@ class Widget {
 
   boot({ token, lang, context } = {}) {
     if (context) this.context = context;
-    if (this.client) {
+    if (this.client || this.booting) {
       if (token) this.setToken(token);
       return;
     }
-    this.t = strings(lang);
-    this.loc = locale(lang);
+    // Already in the module map when widget.js prefetched this language; otherwise one small import.
+    this.booting = loadWidget({ token, lang }).then((language) => this.start(token, language));
+  }
+
+  start(token, language) {
+    this.t = strings(language);
+    this.loc = locale(language);
     this.mount();
+    this.host.lang = language;
     this.client = new HelplineClient({ base: this.base, token });
     this.wire();
     this.client.connect();
@@ -56,7 +62,10 @@ class Widget {
   }
 
   open() {
-    if (!this.root) return;
+    if (!this.root) {
+      if (this.booting) this.booting.then(() => this.open());
+      return;
+    }
     this.panel.hidden = false;
     this.launcher.setAttribute("aria-expanded", "true");
     this.refreshBanner();
@@ -68,7 +77,10 @@ class Widget {
   }
 
   close() {
-    if (!this.root) return;
+    if (!this.root) {
+      if (this.booting) this.booting.then(() => this.close());
+      return;
+    }
     this.leaveForm();
     this.panel.hidden = true;
     this.launcher.setAttribute("aria-expanded", "false");
@@ -77,6 +89,7 @@ class Widget {
 
   setToken(token) {
     if (this.client) this.client.setToken(token);
+    else if (this.booting) this.booting.then(() => this.client.setToken(token));
   }
 
   setContext(context) {
@@ -213,7 +226,7 @@ class Widget {
 
   renderForm() {
     const t = this.t;
-    const form = ticketForm({ client: this.client, base: this.base, t, plan: this.plan(), context: () => this.ticketContext(),
+    const form = ticketForm({ client: this.client, base: this.base, t, lang: this.loc, plan: this.plan(), context: () => this.ticketContext(),
       onTicket: (tk) => {
         this.tickets.set(tk.id, tk);
         this.openTicket(tk.id);

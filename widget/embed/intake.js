@@ -13,7 +13,7 @@ const SUGGEST_DEBOUNCE_MS = 250;
  * The returned leave() is called when the form goes away: a draft in which the user opened an article and that was
  * not sent counts as deflected for each article opened (the rule, docs in widget/README.md).
  */
-export function ticketForm({ client, base, t, plan, context, onTicket }) {
+export function ticketForm({ client, base, t, lang, plan, context, onTicket }) {
   const draft = { id: newClientId(), opened: new Set(), sent: false }; // one client_id per draft: a retry counts once
   const subject = h("input", { hl: "subject", name: "subject", required: true, maxlength: "200", autocomplete: "off" });
   const body = h("textarea", { hl: "body", name: "body", required: true, rows: "5" });
@@ -36,7 +36,8 @@ export function ticketForm({ client, base, t, plan, context, onTicket }) {
       return;
     }
     try {
-      const res = await fetch(`${base}/api/articles?q=${encodeURIComponent(subject.value)}&limit=3`);
+      const q3 = `q=${encodeURIComponent(subject.value)}&limit=3&lang=${encodeURIComponent(lang || "en")}`;
+      const res = await fetch(`${base}/api/articles?${q3}`); // in the widget's language first
       const articles = res.ok ? (await res.json()).articles || [] : [];
       if (q !== subject.value.trim()) return; // the user typed on meanwhile: a newer answer is coming
       replace(suggestions, h("p", { class: "muted", text: t.suggestions }), articles.map((a) => h("a", {

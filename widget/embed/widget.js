@@ -40,6 +40,10 @@
   if (token) api.boot({ token: token, lang: script.getAttribute("data-lang") || undefined });
 
   function ready() {
+    // The viewer's words load while app.js does (i18n.js and its catalogue module sit no deeper than app.js's
+    // imports): no round trip added; app.js then finds them in the module map.
+    var boot = queue.filter(function (call) { return call[0] === "boot"; }).pop();
+    import(root + "i18n.js").then(function (i18n) { return i18n.loadWidget(boot && boot[1][0]); }).catch(function () {});
     import(root + "embed/app.js").then(function (mod) {
       app = mod.start(origin);
       var pending = queue;

@@ -6,10 +6,12 @@
 import { HelplineClient, tokenClaims } from "../client.js";
 import { h, replace, when } from "../dom.js";
 import { locale, strings } from "../i18n.js";
-import { pageToken, signInPicker, signOut } from "../session.js";
+import { loadPage, pageToken, signInPicker, signOut } from "../session.js";
 import { ThreadView } from "../thread.js";
 
 const TYPING_IDLE_MS = 3000;
+// The page's words in the viewer's language before anything renders (token `locale` claim > ?lang= > browser).
+await loadPage("customer", ["widget", "support"]);
 const t = strings();
 const loc = locale();
 const $ = (sel) => document.querySelector(sel);
@@ -73,7 +75,7 @@ function wire() {
   client.on("state", (s) => {
     conn.hidden = false;
     conn.dataset.state = s;
-    conn.textContent = s === "online" ? "live" : s === "unauthorized" ? t.unauthorized : s === "connecting" ? t.connecting : "offline";
+    conn.textContent = s === "online" ? t.liveShort : s === "unauthorized" ? t.unauthorized : s === "connecting" ? t.connecting : t.offlineShort;
   });
   client.on("welcome", () => loadList());
   client.on("ticket", (f) => {

@@ -5,14 +5,14 @@ every writer (the embedded group writer, an erasure) feeds them; on PostgreSQL G
 `to_tsvector('simple', …)` expressions, which COPY keeps up to date by itself. The 'simple' configuration (and
 FTS5's unicode61 without diacritics) does not stem: tickets come in any language.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
