@@ -53,7 +53,9 @@ from support.web.http import error_response
 from support.web.openapi import Operation, api_routes
 from support.web.security import SecurityHeaders
 from support.web.static import AssetMount
-from support.workflow import desk_routes, routes as workflow_routes
+from support.workflow import desk_routes
+from support.workflow import customers as customer_routes
+from support.workflow import routes as workflow_routes
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
@@ -271,6 +273,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
         *channels.routes,
         *workflow_routes.routes,
         *desk_routes.routes,
+        *customer_routes.routes,
         *admin_routes.routes,
         *privacy_routes.routes,
         *mail_routes.routes,

@@ -1,7 +1,7 @@
 """The desk's queries (issue 20): tags, full-text search over tickets and threads, saved views, macros, chart facts.
 
 Search is engine-specific: SQLite FTS5 tables (`tickets_fts`, `messages_fts`, fed by triggers) and PostgreSQL GIN
-expression indexes over `to_tsvector('simple', …)` (migration 0009). The words handed in are letters and digits
+expression indexes over `to_tsvector('simple', …)` (migration 0010). The words handed in are letters and digits
 only (support/workflow/desk.py), so they are quoted into the engine's query syntax and never parsed as operators.
 """
 

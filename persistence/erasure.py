@@ -25,7 +25,7 @@ from support.integrations.ports import ErasureReport, TicketExport, UserExport
 
 log = logging.getLogger("helpline.erasure")
 TOMBSTONE = "[erased]"
-SQLITE_SEARCH_INDEXES = ("messages_fts", "tickets_fts")  # migration 0009, the desk's search
+SQLITE_SEARCH_INDEXES = ("messages_fts", "tickets_fts")  # migration 0010, the desk's search
 ERASED_PAYLOAD = {"erased": True}
 # Other areas' tables holding what a customer wrote: (module, table, customer column, what to write instead).
 # A table whose module is not installed is skipped.
@@ -105,7 +105,7 @@ async def erase_user(
             now,
         )
         if store.dialect == "sqlite":
-            # The FTS5 search indexes (migration 0009) keep an erased word in their segments until they are merged:
+            # The FTS5 search indexes (migration 0010) keep an erased word in their segments until they are merged:
             # merge them now, in the erasure's transaction. It rewrites the whole index: erasures are rare.
             for index in SQLITE_SEARCH_INDEXES:
                 await session.execute(text(f"INSERT INTO {index}({index}) VALUES ('optimize')"))

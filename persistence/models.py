@@ -39,7 +39,7 @@ class Ticket(Base):
     solved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # migration 0003: free triage
     reviewed_by: Mapped[str | None] = mapped_column(String(128))
-    # Migration 0009: the ticket's tags, sorted, kept with the row so every view carries them without a join; the
+    # Migration 0010: the ticket's tags, sorted, kept with the row so every view carries them without a join; the
     # table ticket_tags (persistence/models_desk.py) holds the same pairs for filtering and counting.
     tags: Mapped[list[str] | None] = mapped_column(JSON)
 
@@ -50,7 +50,7 @@ class Ticket(Base):
         # Migration 0003: reports and the expected reply time read tickets by creation and by first response.
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_first_response_at", "first_response_at"),
-        Index("ix_tickets_updated_at", "updated_at"),  # migration 0009: the reply e-mails read recent activity
+        Index("ix_tickets_updated_at", "updated_at"),  # migration 0007: the reply e-mails read recent activity
     )
 
 

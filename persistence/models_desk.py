@@ -1,6 +1,6 @@
 """SQLAlchemy models of the desk (issue 20): tags on tickets, saved views shared by the team, macros.
 
-The schema is owned by migration 0009, which also adds `tickets.tags` and the full-text indexes over ticket
+The schema is owned by migration 0010, which also adds `tickets.tags` and the full-text indexes over ticket
 subjects and message bodies (FTS5 tables on SQLite, GIN expression indexes on PostgreSQL: listed below, no model).
 """
 

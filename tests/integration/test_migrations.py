@@ -36,7 +36,8 @@ ADDS: dict[str, tuple[set[str], dict[str, set[str]]]] = {
     "0006": (set(), {}),  # keys only: see test_idempotency_keys_widen_per_author_and_keep_every_row
     "0007": ({"contacts", "reply_mail"}, {}),  # and ix_tickets_updated_at
     "0008": (set(), {}),  # search indexes only: see test_search_indexes_fold_diacritics_and_stem_and_come_down_again
-    "0009": ({"ticket_tags", "saved_views", "macros"}, {"tickets": {"tags"}}),
+    "0009": (set(), {"agent_states": {"capacity"}}),
+    "0010": ({"ticket_tags", "saved_views", "macros"}, {"tickets": {"tags"}}),
 }
 REVISIONS = sorted(ADDS)
 
@@ -247,10 +248,10 @@ def test_search_indexes_fold_diacritics_and_stem_and_come_down_again(empty_datab
     command.upgrade(config, "0008")
 
 
-def test_tickets_written_before_0009_are_found_by_search_after_it(empty_database: str) -> None:
-    """0009's full-text indexes cover the rows already there (FTS5 rebuilt, GIN built), and its triggers the new."""
+def test_tickets_written_before_0010_are_found_by_search_after_it(empty_database: str) -> None:
+    """0010's full-text indexes cover the rows already there (FTS5 rebuilt, GIN built), and its triggers the new."""
     config = alembic_config(empty_database)
-    command.upgrade(config, "0008")
+    command.upgrade(config, "0009")
     at = datetime(2024, 5, 1, tzinfo=timezone.utc)
     run_sql(
         empty_database,

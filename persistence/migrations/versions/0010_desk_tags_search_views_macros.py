@@ -5,14 +5,14 @@ every writer (the embedded group writer, an erasure) feeds them; on PostgreSQL G
 `to_tsvector('simple', …)` expressions, which COPY keeps up to date by itself. The 'simple' configuration (and
 FTS5's unicode61 without diacritics) does not stem: tickets come in any language.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
