@@ -216,8 +216,8 @@ async def create_maintenance(request: Request) -> Response:
         new = await read_body(request, NewMaintenance)
         start = utc_in_range("scheduled_for", new.scheduled_for)
         end = utc_in_range("scheduled_until", new.scheduled_until)
-        if end <= start:
-            raise BodyError("bad_request", "scheduled_until must be after scheduled_for")
+        if end <= start:  # each date is valid alone (the document says so); together they conflict, as 409 says
+            raise BodyError("conflict", "scheduled_until must be after scheduled_for", 409)
         created = await service.store.create_incident(
             kind="maintenance",
             name=blank_refused("name", new.name),

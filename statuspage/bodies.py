@@ -15,14 +15,29 @@ from starlette.requests import Request
 
 MAX_BODY_BYTES = 64 * 1024
 NO_NUL = "^[^\x00]*$"  # PostgreSQL refuses NUL in text; refusing it here keeps SQLite and PostgreSQL alike
+# Text a person reads: no NUL and at least one non-blank character (blank_refused refuses "   " too; saying so in the
+# pattern puts it in the OpenAPI document, so a schema-valid name is never answered 400).
+TEXT = r"^[^\x00]*[^\s\x00][^\x00]*$"
 # Sane bounds for a maintenance window; outside them a date is a typo or an attack, and far dates overflow
 # datetime when converted to UTC (0001-01-01T01:00+05:00 is before datetime.min in UTC).
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+# What the decoder and utc_in_range accept, as a JSON Schema pattern: OpenAPI 3.1's `format: date-time` is only an
+# annotation, so date-time fields (Moment) carry this pattern. RFC 3339 as msgspec reads it
+# (`T`, `t` or a space; `Z`, `z`, +hh:mm, +hhmm or no zone, taken as UTC), years 2001..2198 (inside EARLIEST..LATEST
+# whatever the offset), real month lengths; 29 February is left out (leap years are beyond a regex worth reading).
+MONTH_DAY = r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+DATE_TIME = (
+    r"^(?:200[1-9]|20[1-9][0-9]|21[0-8][0-9]|219[0-8])-"
+    + MONTH_DAY
+    + r"[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?$"
+)
+# msgspec's own schema for a datetime is a bare string; the pattern puts in the document what the decoder refuses.
+Moment = Annotated[datetime, msgspec.Meta(extra_json_schema={"format": "date-time", "pattern": DATE_TIME})]
 INCIDENT_ID = re.compile(r"^[a-z0-9]{1,16}$")  # store.new_id makes 12 of these; anything else names nothing
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=NO_NUL)]
-Body = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000, pattern=NO_NUL)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=TEXT)]
+Body = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000, pattern=TEXT)]
 ComponentId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
 Components = Annotated[list[ComponentId], msgspec.Meta(max_length=100)]
 IncidentStatus = Literal["investigating", "identified", "monitoring", "resolved"]
@@ -49,8 +64,8 @@ class NewUpdate(msgspec.Struct):
 class NewMaintenance(msgspec.Struct):
     name: Name
     body: Body
-    scheduled_for: datetime
-    scheduled_until: datetime
+    scheduled_for: Moment
+    scheduled_until: Moment
     components: Components = []
 
 

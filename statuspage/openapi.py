@@ -47,9 +47,29 @@ ERROR_STATUSES = {
 }
 
 
-def document() -> dict[str, Any]:
+def _tighten(schema: Any, known: list[str]) -> None:
+    """Make the document refuse what the handlers refuse: a component list names known ids only (unique_known)."""
+    if isinstance(schema, list):
+        for item in schema:
+            _tighten(item, known)
+        return
+    if not isinstance(schema, dict):
+        return
+    components = schema.get("properties", {}).get("components")
+    if components is not None:
+        for option in components.get("anyOf", [components]):
+            if option.get("type") == "array":
+                nothing: dict[str, Any] = {"not": {}}  # no components file entries: only the empty list is valid
+                option["items"] = {"type": "string", "enum": known} if known else nothing
+    for value in schema.values():
+        _tighten(value, known)
+
+
+def document(known: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+    """The document for one app: `known` are the ids of its components file, the only ones an incident may name."""
     kinds = sorted({op[3] for op in OPERATIONS if op[3] is not None}, key=lambda k: k.__name__)
     schemas, components = msgspec.json.schema_components(kinds, ref_template="#/components/schemas/{name}")
+    _tighten(components, sorted(known))
     components["Error"] = {
         "type": "object",
         "required": ["error"],
@@ -90,11 +110,12 @@ def document() -> dict[str, Any]:
     }
 
 
-_DOCUMENT = document()
-
-
 async def openapi_json(request: Request) -> Response:
-    return JSONResponse(_DOCUMENT)
+    # Built once per app, on first ask: the component ids come from the components file the app was started with.
+    built = getattr(request.app.state, "openapi_document", None)
+    if built is None:
+        built = request.app.state.openapi_document = document(request.app.state.service.known)
+    return JSONResponse(built)
 
 
 routes = [Route("/api/openapi.json", openapi_json, methods=["GET"])]
