@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from statuspage import bodies
+from statuspage import bodies, responses
 
 # (method, path, summary, request body type or None, success status, admin only)
 OPERATIONS: tuple[tuple[str, str, str, Any, int, bool], ...] = (
@@ -70,6 +70,7 @@ def document(known: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
     kinds = sorted({op[3] for op in OPERATIONS if op[3] is not None}, key=lambda k: k.__name__)
     schemas, components = msgspec.json.schema_components(kinds, ref_template="#/components/schemas/{name}")
     _tighten(components, sorted(known))
+    components.update(responses.SCHEMAS)
     components["Error"] = {
         "type": "object",
         "required": ["error"],
@@ -85,10 +86,11 @@ def document(known: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for method, path, summary, kind, status, admin in OPERATIONS:
         error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        answer = responses.ref(responses.RESPONSES[(method, path)])
         op: dict[str, Any] = {
             "summary": summary,
             "responses": {
-                str(status): {"description": "success", "content": {"application/json": {"schema": {}}}},
+                str(status): {"description": "success", "content": {"application/json": {"schema": answer}}},
                 **{code: {"description": name, **error} for code, name in ERROR_STATUSES.items()},
             },
         }

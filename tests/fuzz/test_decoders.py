@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import msgspec
@@ -109,6 +110,29 @@ def test_any_date_is_a_utc_moment_in_range_or_a_refusal(value: datetime) -> None
         assert refused.code == "bad_request"
         return
     assert moment.utcoffset() == timedelta(0) and bodies.EARLIEST <= moment <= bodies.LATEST
+
+
+whole_minutes = st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59)
+
+
+@given(st.from_regex(bodies.DATE_TIME, fullmatch=True))
+def test_every_date_the_document_allows_is_accepted(text: str) -> None:
+    """The OpenAPI document's date-time pattern allows nothing the decoder or the range check refuses."""
+    moment = bodies.utc_in_range("scheduled_for", msgspec.json.decode(json.dumps(text), type=bodies.Moment))
+    assert bodies.EARLIEST <= moment <= bodies.LATEST
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2001, 1, 1),
+        max_value=datetime(2198, 12, 31),
+        timezones=st.none() | whole_minutes.map(lambda m: timezone(timedelta(minutes=m))),  # RFC 3339 offsets
+    )
+)
+def test_every_ordinary_date_in_range_matches_the_pattern(value: datetime) -> None:
+    """What clients send (isoformat, with or without a zone) is allowed by the document, 29 February aside."""
+    if (value.month, value.day) != (2, 29):
+        assert re.match(bodies.DATE_TIME, value.isoformat()), value.isoformat()
 
 
 async def test_status_page_deep_nesting_is_refused_not_crashed() -> None:
