@@ -227,7 +227,8 @@ own_routes = api_routes(
 )
 
 
-def create_app(settings: Settings) -> "WebSocketLane":
+def create_app(settings: Settings, seed_demo: bool = False) -> "WebSocketLane":
+    """The gateway app; seed_demo (only `helpline up` with a generated secret) seeds the demo data at start."""
     node = assemble_node(settings)
     gateway = node.gateway
     incidents = IncidentDesk(settings, gateway.tickets, gateway.bus, IncidentLinkRepository(node.store))
@@ -249,6 +250,10 @@ def create_app(settings: Settings) -> "WebSocketLane":
         # Reply e-mails go out from the worker on Redis, from this process in the embedded default.
         mail = BackgroundNotifier(notifier) if notifier and not settings.redis_url else None
         await help_center.start()
+        if seed_demo:
+            from helpline import demo_data
+
+            await demo_data.seed(gateway, app.state.callbacks)
         try:
             yield
         finally:

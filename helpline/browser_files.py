@@ -36,7 +36,7 @@ def point_at_version(name: str, body: bytes, version: str) -> bytes:
 
 # The browser's message modules and the catalogue surfaces each carries: the widget's words come with the error
 # messages (every surface shows those), the Support tab and the desk add their own on top of the widget's.
-BROWSER_MODULES = {"widget": ("widget", "errors"), "support": ("support",), "desk": ("desk",)}
+BROWSER_MODULES = {"widget": ("widget", "errors"), "support": ("support",), "desk": ("desk",), "demo": ("demo",)}
 
 
 def message_modules() -> dict[str, bytes]:

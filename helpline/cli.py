@@ -275,7 +275,10 @@ def cmd_up(_args: argparse.Namespace) -> int:
     )
     migrate(settings)
     try:
-        status_app, app = create_status_app(status), create_app(settings)
+        status_app, app = (
+            create_status_app(status),
+            create_app(settings, seed_demo=settings.demo and settings.demo_data),
+        )
     except ValueError as exc:  # a setting that cannot be used: say which, do not start
         raise SettingsError(str(exc)) from None
     servers = [
