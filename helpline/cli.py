@@ -104,6 +104,7 @@ def cmd_token(args: argparse.Namespace) -> int:
             args.ttl,
             issuer=settings.jwt_issuer,
             audience=next(iter(settings.jwt_audience), None),
+            locale=args.locale,
         )
     )
     return 0
@@ -338,6 +339,7 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--plan", default="free", choices=["free", "pro", "pro_plus", "premium"])
     token.add_argument("--role", default="customer", choices=["customer", "agent", "admin"])
     token.add_argument("--ttl", type=int, default=3600)
+    token.add_argument("--locale", choices=["en", "vi"], help="the `locale` claim: the viewer's language")
     return p
 
 
