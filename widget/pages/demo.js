@@ -131,7 +131,7 @@ function showPerson(token) {
   $("#who-name").textContent = who ? who.name : t("demo.signedOut");
   const plan = $("#who-plan");
   plan.hidden = !who || who.role !== "customer";
-  if (who) plan.textContent = t("demo.plans." + who.plan);
+  if (who) plan.textContent = t(`demo.plans.${who.plan}`);
 }
 
 async function signIn() {
@@ -141,7 +141,7 @@ async function signIn() {
   select.options[0].textContent = t("demo.noOne");
   for (const c of demoChoices(tokens, "customer")) {
     const who = person(c.token);
-    select.append(new Option(`${who.name} · ${t("demo.plans." + c.key)}`, "customer:" + c.key));
+    select.append(new Option(`${who.name} · ${t(`demo.plans.${c.key}`)}`, "customer:" + c.key));
   }
   for (const c of demoChoices(tokens, "agent")) {
     select.append(new Option(`${person(c.token).name} · ${t("demo.agent")}`, "agent:" + c.key));
