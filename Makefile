@@ -37,6 +37,7 @@ system-packages:
 
 # The dependency rule (import-linter contracts in pyproject.toml), lint and types (config in pyproject.toml).
 lint: install
+	@! git grep -nE '^(<<<<<<<|>>>>>>>)( |$$)' -- . ':!*.venv*' || (echo "merge conflict markers left in the files above"; exit 1)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -49,7 +50,7 @@ unit: install
 	$(BIN)/python -m pytest -q tests/unit
 
 chaos: install
-	HELPLINE_CHAOS=full $(BIN)/python -m pytest -q tests/chaos
+	HELPLINE_CHAOS=full $(BIN)/python -m pytest -q tests/chaos tests/scaleout/test_redis_cluster.py
 
 fuzz: install
 	HELPLINE_FUZZ=full $(BIN)/python -m pytest -q tests/fuzz tests/integrations/test_schemathesis.py

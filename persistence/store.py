@@ -50,6 +50,7 @@ def ticket_view(row: models.Ticket, read_seq: int | None = None) -> TicketView:
         context=row.context,
         read_seq=read_seq,
         reviewed_at=iso(row.reviewed_at),
+        follow_up_of=row.follow_up_of,
         first_response_breached=policy.first_response_breached(
             _utc(row.first_response_due), _utc(row.first_response_at), utcnow()
         ),
@@ -146,6 +147,7 @@ class TicketStore:
             updated_at=new.created_at,
             last_seq=first.seq,
             first_response_due=new.first_response_due,
+            follow_up_of=new.follow_up_of,
         )
         try:
             async with self.sessions.begin() as session:
@@ -188,6 +190,16 @@ class TicketStore:
                 cursor = await session.get(models.ReadCursor, (ticket_id, reader_id))
                 read_seq = cursor.seq if cursor else 0
             return ticket_view(row, read_seq)
+
+    async def follow_ups_of(self, ticket_id: str) -> list[str]:
+        """The tickets opened as follow-ups of this one, oldest first."""
+        async with self.reads() as session:
+            rows = await session.execute(
+                select(models.Ticket.id)
+                .where(models.Ticket.follow_up_of == ticket_id)
+                .order_by(models.Ticket.created_at, models.Ticket.id)
+            )
+            return [r[0] for r in rows]
 
     async def list_customer_tickets(self, customer_id: str, offset: int, limit: int) -> list[TicketView]:
         query = (

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Union
 import msgspec
 
 from support.core.model import Body, ClientId, Message, Seq, TicketId, TicketView, User
+from support.incidents.status_client import StatusIncident
 
 
 class Hello(msgspec.Struct, tag="hello", forbid_unknown_fields=False):
@@ -113,6 +114,14 @@ class TicketFrame(msgspec.Struct, tag="ticket"):
     ticket: TicketView
 
 
+class StatusFrame(msgspec.Struct, tag="status"):
+    """*Extension*: the status page's state, pushed to every connection when it changes (and after `welcome`)."""
+
+    overall: str
+    incidents: list[StatusIncident]  # active, newest first, each with its latest updates
+    maintenances: list[StatusIncident]  # scheduled or in progress
+
+
 class AgentFrame(msgspec.Struct, tag="agent"):
     """An agent's status changed (to queue watchers): `online` from presence, `away` and `capacity` when the agent
     set them (None in a presence change: the frame then says only whether they are online)."""
@@ -135,6 +144,7 @@ class Error(msgspec.Struct, tag="error", omit_defaults=True):
     code: str
     message: str
     ref: str | None = None
+    reason: str | None = None  # TicketError.reason, e.g. `ticket_closed` (docs/protocol.md)
 
 
 class _RefProbe(msgspec.Struct):

@@ -29,6 +29,7 @@ class NewTicketBody(msgspec.Struct, forbid_unknown_fields=False):
     page_url: Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)] | None = None
     context: dict[str, Any] | None = None
     client_id: ClientId | None = None
+    follow_up_of: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)] | None = None
 
 
 class NewMessageBody(msgspec.Struct, forbid_unknown_fields=False):
@@ -72,7 +73,7 @@ async def create_ticket(request: Request) -> Response:
         if b"\\u0000" in encoded:
             raise TicketError("bad_request", "context must not contain NUL characters")
     view, created = await request.app.state.gateway.tickets.open_ticket(
-        who, body.subject, body.body, body.category, body.page_url, body.context, body.client_id
+        who, body.subject, body.body, body.category, body.page_url, body.context, body.client_id, body.follow_up_of
     )
     return json_response(view, 201 if created else 200)
 

@@ -37,6 +37,7 @@ ADDS: dict[str, tuple[set[str], dict[str, set[str]]]] = {
     "0007": ({"contacts", "reply_mail"}, {}),  # and ix_tickets_updated_at
     "0008": (set(), {}),  # search indexes only: see test_search_indexes_fold_diacritics_and_stem_and_come_down_again
     "0009": (set(), {"agent_states": {"capacity"}}),
+    "0010": (set(), {"tickets": {"follow_up_of"}}),
 }
 REVISIONS = sorted(ADDS)
 

@@ -226,6 +226,7 @@ async function openTicket(id) {
   const refs = {
     heading: h("h2", { hl: "ticket-subject" }),
     meta: h("div", { class: "meta-row muted" }),
+    links: h("div", { class: "meta-row muted" }),
     assign: h("button", { hl: "assign", type: "button", onclick: () => patch(id, { assignee: meId() }) }, t.assignToMe),
     status: h("select", { hl: "status", "aria-label": t.setStatus, onchange: (ev) => patch(id, { status: ev.target.value }) },
       STATUSES.map((s) => h("option", { value: s, text: t.status[s] }))),
@@ -240,7 +241,7 @@ async function openTicket(id) {
   refs.reply = null;
   const form = composer(id);
   history.replaceState(null, "", `?ticket=${encodeURIComponent(id)}`);
-  replace($("#ticket-pane"), refs.heading, refs.meta,
+  replace($("#ticket-pane"), refs.heading, refs.meta, refs.links,
     h("div", { class: "meta-row" }, refs.assign, h("label", {}, t.setStatus + " ", refs.status), refs.sla),
     refs.tools.el, refs.presence, refs.collision, refs.error, thread.el, thread.typingEl, refs.warning, form);
   if (queue.has(id)) renderHeader(queue.get(id));
@@ -250,6 +251,7 @@ async function openTicket(id) {
   try {
     const { ticket, messages } = await client.history(id);
     if (!view || view.id !== id) return;
+    view.followUps = ticket.follow_ups || []; // only the thread's GET has them; live ticket frames do not
     upsert(ticket, { linked: true });
     for (const m of messages) thread.add(m);
     client.join(id, thread.maxSeq());
@@ -277,6 +279,11 @@ function renderHeader(tk, { linked = false } = {}) {
   r.assign.textContent = tk.assignee ? t.assignedTo(whoIs(tk.assignee)) : t.assignToMe;
   r.sla.update(tk);
   sidebar.show(tk); // the customer and the report's context, laid out (sidebar.js)
+  // A follow-up names the closed ticket it continues; the closed one lists its follow-ups (both open here).
+  const link = (hl, label, other) => h("span", { hl }, `${label}: `, h("a", { href: `?ticket=${encodeURIComponent(other)}`,
+    text: queue.get(other)?.subject || other, onclick: (ev) => { ev.preventDefault(); openTicket(other); } }));
+  replace(r.links, tk.follow_up_of ? link("follow-up-of", t.followUpOf, tk.follow_up_of) : null,
+    (view.followUps || []).map((other) => link("followed-up-in", t.followedUpIn, other)));
 }
 
 /** Customer presence, and the other agents in this ticket (collision), marked when they type. */

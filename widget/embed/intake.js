@@ -13,14 +13,16 @@ const SUGGEST_DEBOUNCE_MS = 250;
  * The returned leave() is called when the form goes away: a draft in which the user opened an article and that was
  * not sent counts as deflected for each article opened (the rule, docs in widget/README.md).
  */
-export function ticketForm({ client, base, t, lang, plan, context, onTicket }) {
+export function ticketForm({ client, base, t, lang, plan, context, onTicket, followUp = null }) {
   const draft = { id: newClientId(), opened: new Set(), sent: false }; // one client_id per draft: a retry counts once
-  const subject = h("input", { hl: "subject", name: "subject", required: true, maxlength: "200", autocomplete: "off" });
+  const subject = h("input", { hl: "subject", name: "subject", required: true, maxlength: "200", autocomplete: "off",
+    value: followUp ? t.followUpSubject(followUp.subject).slice(0, 200) : "" });
   const body = h("textarea", { hl: "body", name: "body", required: true, rows: "5" });
   const category = h("select", { hl: "category", name: "category" },
     Object.entries(t.categories).map(([v, label]) => h("option", { value: v, text: label })));
   const suggestions = h("div", { hl: "suggestions", class: "suggestions", hidden: true, "aria-live": "polite" });
   const known = h("div", { hl: "known-incident", class: "notice known", role: "alert", hidden: true });
+  let offered = null; // the incident the offer shows, while it is shown
   const expected = h("p", { hl: "expected", class: "notice", hidden: true });
   const submit = h("button", { hl: "submit", class: "primary", type: "submit" }, t.submit);
   const error = h("p", { hl: "form-error", class: "notice", role: "alert", hidden: true });
@@ -74,6 +76,7 @@ export function ticketForm({ client, base, t, lang, plan, context, onTicket }) {
     try {
       done(await client.api("POST", "/api/tickets", {
         ...fields(), page_url: location.href, context: context(), client_id: draft.id,
+        ...(followUp ? { follow_up_of: followUp.id } : {}),
       }));
     } catch (err) {
       fail(err);
@@ -106,6 +109,7 @@ export function ticketForm({ client, base, t, lang, plan, context, onTicket }) {
     const incident = await match();
     busy(false);
     if (!incident) return send();
+    offered = incident;
     replace(known, h("strong", { text: t.knownIncident(incident.name) }), h("span", { text: t.knownHint }),
       incident.shortlink ? h("a", { href: safeUrl(incident.shortlink), target: "_blank", rel: "noopener",
         text: incident.shortlink }) : null,
@@ -115,6 +119,7 @@ export function ticketForm({ client, base, t, lang, plan, context, onTicket }) {
     known.hidden = false;
     known.scrollIntoView({ block: "nearest" });
   } },
+    followUp ? h("p", { hl: "follow-up-of", class: "notice", text: `${t.followUpOf}: ${followUp.subject}` }) : null,
     h("label", {}, t.subject, subject), suggestions, h("label", {}, t.category, category),
     h("label", {}, t.body, body), expected,
     plan === "free" ? h("p", { hl: "free-notice", class: "notice", text: t.freeNotice }) : null,
@@ -134,7 +139,13 @@ export function ticketForm({ client, base, t, lang, plan, context, onTicket }) {
     for (const slug of draft.opened) event(slug, "deflected");
     draft.opened.clear();
   };
-  return { el: form, subject, leave };
+  // The status page changed (a `status` frame): an offered incident that is over is no longer offered.
+  const statusChanged = (incidents) => {
+    if (!offered || known.hidden || incidents.some((i) => i.id === offered.id)) return;
+    replace(known, h("strong", { hl: "known-resolved", text: t.knownResolved(offered.name) }));
+    offered = null;
+  };
+  return { el: form, subject, leave, statusChanged };
 }
 
 export function safeUrl(url) {
