@@ -54,6 +54,7 @@ from support.web.http import error_response
 from support.web.openapi import Operation, api_routes
 from support.web.security import SecurityHeaders
 from support.web.static import AssetMount
+from support.workflow import desk_routes
 from support.workflow import customers as customer_routes
 from support.workflow import routes as workflow_routes
 
@@ -259,10 +260,12 @@ def create_app(settings: Settings, seed_demo: bool = False) -> "WebSocketLane":
         # Reply e-mails go out from the worker on Redis, from this process in the embedded default.
         mail = BackgroundNotifier(notifier) if notifier and not settings.redis_url else None
         await help_center.start()
+        if settings.demo:
+            await node.desk.seed_demo_macros()
         if seed_demo:
             from helpline import demo_data
 
-            await demo_data.seed(gateway, app.state.callbacks)
+            await demo_data.seed(gateway, app.state.callbacks, node.desk)
         try:
             yield
         finally:
@@ -283,6 +286,7 @@ def create_app(settings: Settings, seed_demo: bool = False) -> "WebSocketLane":
         *attachments.routes,
         *channels.routes,
         *workflow_routes.routes,
+        *desk_routes.routes,
         *customer_routes.routes,
         *admin_routes.routes,
         *privacy_routes.routes,
@@ -303,6 +307,7 @@ def create_app(settings: Settings, seed_demo: bool = False) -> "WebSocketLane":
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.gateway = gateway
+    app.state.desk = node.desk
     app.state.draining = False  # set by the drain on SIGTERM (realtime/drain.py): /readyz 503, new /ws refused
     app.state.incidents = incidents
     app.state.help = help_center

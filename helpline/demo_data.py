@@ -21,6 +21,8 @@ from support.core.clock import iso, utcnow
 from support.core.tokens import Identity
 from support.help.ports import Callbacks, CallbackView
 from support.tickets.service import TicketService
+from support.workflow.desk import Desk
+from support.workflow.desk_ports import ViewFilters
 
 log = logging.getLogger("helpline.demo")
 
@@ -54,12 +56,19 @@ CANNED = (
 )
 
 
+# Saved views on the desk (desk1's saved views), keyed by name.
+VIEWS = (
+    ("Missed first response", ViewFilters(breached=True)),
+    ("Open bugs", ViewFilters(status="open", tag="bug")),
+)
+
+
 @dataclass(frozen=True)
 class Step:
     """One thing done to a seeded ticket, in order: a message (by the customer or an agent, maybe internal), a
     status change, an assignment, a rating, a review of a free report."""
 
-    kind: str  # "customer" | "agent" | "note" | "status" | "assign" | "rate" | "review"
+    kind: str  # "customer" | "agent" | "note" | "status" | "assign" | "rate" | "review" | "tag"
     text: str = ""
     score: int = 0
     agent: Identity = ALICE
@@ -87,6 +96,7 @@ TICKETS = (
         "bug",
         {"page": "chart", "symbol": "BTCUSD", "timeframe": "1m"},
         (
+            Step("tag", "bug chart"),
             Step("assign"),
             Step(
                 "note",
@@ -101,6 +111,7 @@ TICKETS = (
         "Tôi đặt lệnh rút 20 triệu đồng từ hôm qua nhưng trạng thái vẫn là “đang xử lý”. Mong được hỗ trợ gấp.",
         "billing",
         {"page": "watchlist"},
+        (Step("tag", "billing vip"),),
         breached=True,
     ),
     SeedTicket(
@@ -111,6 +122,7 @@ TICKETS = (
         "billing",
         {"page": "chart", "symbol": "EURUSD", "timeframe": "1D"},
         (
+            Step("tag", "billing invoice"),
             Step("assign", agent=BOB),
             Step(
                 "agent",
@@ -128,6 +140,7 @@ TICKETS = (
         "account",
         {"page": "chart", "symbol": "ETHUSD", "timeframe": "15m"},
         (
+            Step("tag", "account 2fa"),
             Step("assign"),
             Step(
                 "agent",
@@ -145,6 +158,7 @@ TICKETS = (
         "data",
         {"page": "chart", "symbol": "VNINDEX", "timeframe": "15m"},
         (
+            Step("tag", "data"),
             Step("assign"),
             Step(
                 "agent",
@@ -164,6 +178,7 @@ TICKETS = (
         "question",
         {"page": "watchlist"},
         (
+            Step("tag", "how-to"),
             Step("assign", agent=BOB),
             Step(
                 "agent",
@@ -184,6 +199,7 @@ TICKETS = (
         "bug",
         {"page": "chart", "symbol": "XAUUSD", "timeframe": "1h"},
         (
+            Step("tag", "bug mobile"),
             Step("assign"),
             Step("note", "Push token expired for this device; asked mobile team to refresh tokens on login."),
             Step("agent", "Chào bạn, lỗi đã được sửa. Bạn vui lòng đăng nhập lại trên điện thoại để nhận thông báo."),
@@ -198,7 +214,10 @@ TICKETS = (
         "Every time I reload the page the theme goes back to light.",
         "bug",
         {"page": "chart", "symbol": "AAPL", "timeframe": "1D"},
-        (Step("review"),),
+        (
+            Step("tag", "bug"),
+            Step("review"),
+        ),
     ),
     SeedTicket(
         "watchlist-order",
@@ -207,7 +226,10 @@ TICKETS = (
         "I sort my watchlist by change but it goes back to alphabetical next time.",
         "bug",
         {"page": "watchlist"},
-        (Step("review"),),
+        (
+            Step("tag", "bug"),
+            Step("review"),
+        ),
     ),
     SeedTicket(
         "callback",
@@ -216,21 +238,30 @@ TICKETS = (
         "Please call me about moving my portfolio to a joint account.",
         "callback",
         {},
+        (Step("tag", "vip"),),
         callback="+84 90 123 4567",
     ),
 )
 
 
-async def seed(gateway: Gateway, callbacks: Callbacks) -> int:
+async def seed(gateway: Gateway, callbacks: Callbacks, desk: Desk) -> int:
     """Seed what is missing; returns how many tickets were created (0 on a database seeded before)."""
     await _seed_canned(gateway)
+    await _seed_views(desk)
     created = 0
     for ticket in TICKETS:
         try:
-            created += await _seed_ticket(gateway, callbacks, ticket)
+            created += await _seed_ticket(gateway, callbacks, desk, ticket)
         except Exception:  # the demo still starts; the log says which seeded ticket failed
             log.exception("demo data: ticket %s not seeded", ticket.key)
     return created
+
+
+async def _seed_views(desk: Desk) -> None:
+    have = {view.name for view in await desk.db.list_views()}
+    for name, filters in VIEWS:
+        if name not in have:
+            await desk.add_view(ALICE, name, filters)
 
 
 async def _seed_canned(gateway: Gateway) -> None:
@@ -240,7 +271,7 @@ async def _seed_canned(gateway: Gateway) -> None:
             await gateway.workflow.add_canned(ALICE, title, body)
 
 
-async def _seed_ticket(gateway: Gateway, callbacks: Callbacks, seed_ticket: SeedTicket) -> int:
+async def _seed_ticket(gateway: Gateway, callbacks: Callbacks, desk: Desk, seed_ticket: SeedTicket) -> int:
     who = CUSTOMERS[seed_ticket.plan]
     tickets = gateway.tickets
     if seed_ticket.breached:
@@ -297,4 +328,6 @@ async def _seed_ticket(gateway: Gateway, callbacks: Callbacks, seed_ticket: Seed
             await gateway.workflow.rate(who, view.id, step.score, step.text)
         elif step.kind == "review":
             await gateway.workflow.set_reviewed(step.agent, view.id, True)
+        elif step.kind == "tag":
+            await desk.tag(step.agent, view.id, step.text.split(), [])
     return 1

@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from persistence import audit, message_rows, models, models_incidents, outbox, sqlite_writes
+from persistence import audit, message_rows, models, models_desk, models_incidents, outbox, sqlite_writes
 from support.core import policy
 from support.core.clock import as_utc, iso, parse_iso, utcnow
 from support.core.model import Customer, Message, TicketView, User
@@ -51,6 +51,7 @@ def ticket_view(row: models.Ticket, read_seq: int | None = None) -> TicketView:
         read_seq=read_seq,
         reviewed_at=iso(row.reviewed_at),
         follow_up_of=row.follow_up_of,
+        tags=list(row.tags or ()),
         first_response_breached=policy.first_response_breached(
             _utc(row.first_response_due), _utc(row.first_response_at), utcnow()
         ),
@@ -217,6 +218,7 @@ class TicketStore:
         statuses: Sequence[str],
         plan: str | None = None,
         assignee: str | None = None,
+        tag: str | None = None,
     ) -> list[TicketView]:
         """The agents' queue in contract order: due time (none last), then priority, then age."""
         t = models.Ticket
@@ -225,6 +227,9 @@ class TicketStore:
             query = query.where(t.plan == plan)
         if assignee:
             query = query.where(t.assignee == assignee)
+        if tag:
+            tt = models_desk.TicketTag
+            query = query.where(t.id.in_(select(tt.ticket_id).where(tt.tag == tag)))
         query = query.order_by(t.first_response_due.is_(None), t.first_response_due, t.priority, t.created_at, t.id)
         return await self._with_read_seqs(query.offset(offset).limit(limit), viewer_id)
 

@@ -80,6 +80,7 @@ class TicketStore(MessageStore, Protocol):
         statuses: Sequence[str],
         plan: str | None = None,
         assignee: str | None = None,
+        tag: str | None = None,
     ) -> list[TicketView]: ...
 
     async def update_ticket(

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 
 from support.core import policy
+from support.core import tags
 from support.web.openapi import Operation, Param, api_routes
 from support.core.model import NO_NUL, Message, TicketView
 from support.core.errors import TicketError
@@ -93,7 +94,9 @@ async def list_tickets(request: Request) -> Response:
         if plan is not None and plan not in policy.PRIORITY_BY_PLAN:
             raise TicketError("bad_request", "unknown plan")
         assignee = who.id if request.query_params.get("assignee") == "me" else None
-        tickets = await store.list_queue(who.id, offset, limit + 1, statuses, plan, assignee)
+        tag = request.query_params.get("tag") or None
+        tag = None if tag is None else tags.normalised(tag)
+        tickets = await store.list_queue(who.id, offset, limit + 1, statuses, plan, assignee, tag)
     else:
         tickets = await store.list_customer_tickets(who.id, offset, limit + 1)
     more = len(tickets) > limit
@@ -168,6 +171,11 @@ routes = api_routes(
                 Param("status", _STATUS, "agents: active (default), all, or one status"),
                 Param("plan", _PLAN, "agents: only this plan"),
                 Param("assignee", Literal["me"], "agents: only tickets assigned to the caller"),
+                Param(
+                    "tag",
+                    Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=tags.PATTERN)],
+                    "agents: only tickets with this tag",
+                ),
             ),
         ),
     ),

@@ -510,16 +510,12 @@ class Widget {
   }
 
   async refreshBanner() {
-<<<<<<< HEAD
     this.showBanner(await activeIncidents(this.base));
   }
 
   showBanner(incidents) {
-=======
-    const incidents = await activeIncidents(this.base);
-    this.incidents = incidents;
+    this.incidents = incidents; // the home screen's status line reads them too
     this.renderStatusLine();
->>>>>>> widgetux
     this.banner.hidden = !incidents.length;
     replace(this.banner, incidents.map((i) => h("div", {},
       h("strong", { text: `${this.t.incident}: ${i.name}` }),
