@@ -8,7 +8,6 @@ Unavailable, never as an ack.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any, cast
 
@@ -39,6 +38,7 @@ IDLE_TTL_MS = 7 * 24 * 3600 * 1000  # a ticket's counter, client ids and recent 
 LAG_EVERY_S = 2.0
 CLUSTER_LAG_EVERY_S = 10.0  # on a cluster the lag is 128 streams' groups: read less often
 MAX_CONNECTIONS = 64
+CLOSE_STEP_S = 3.0  # the longest each step of close() may take
 
 
 class RedisBus(RedisPresence):
@@ -126,14 +126,22 @@ class RedisBus(RedisPresence):
             await asyncio.wait(seeding, timeout=2)
         if self._maintenance:
             self._maintenance.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._maintenance
-        for task in list(self._background):
+        tasks = [*self._background, *([self._maintenance] if self._maintenance else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-        await self._subscriber.close()
-        await self._commands.close()
-        await self._connections.close()
+        if tasks:
+            await asyncio.wait(tasks, timeout=CLOSE_STEP_S)
+        # Each step bounded: a connection half gone (a sentinel or primary that stopped answering mid-close) must
+        # not hold a shutting-down node, or a test's event loop, forever.
+        for step, what in (
+            (self._subscriber.close, "the pub/sub connection"),
+            (self._commands.close, "the command pipe"),
+            (self._connections.close, "the pooled connections"),
+        ):
+            try:
+                await asyncio.wait_for(step(), CLOSE_STEP_S)
+            except (asyncio.TimeoutError, Exception) as exc:
+                log.warning("closing %s did not finish (%r); left to the process's exit", what, exc)
 
     async def ready(self) -> bool:
         try:
