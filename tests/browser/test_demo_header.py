@@ -77,10 +77,10 @@ def test_header_shows_who_is_signed_in(demo_up: Gateway, browser: Any, viewport:
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]  # no sideways scroll
         font = page.evaluate("getComputedStyle(document.body).fontFamily")
         assert font.startswith("system-ui")
+        screenshot(page, f"demo-header-{'phone' if viewport is PHONE else 'desktop'}")
         # The seeded tickets are Pat's own: the widget lists them.
         page.locator(hl("launcher")).click()
         expect(page.locator(hl("ticket-list"))).to_contain_text("How do I export my trade history to CSV?")
-        screenshot(page, f"demo-header-{'phone' if viewport is PHONE else 'desktop'}")
         assert page.errors == []
     finally:
         page.context.close()
