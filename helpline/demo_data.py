@@ -34,6 +34,11 @@ CUSTOMERS = {
     "pro_plus": Identity("demo-pro_plus", "Quinn ProPlus", "customer", "pro_plus", "vi"),
     "premium": Identity("demo-premium", "Priya Premium", "customer", "premium", "vi"),
 }
+# Two more free customers, whose reports of the same problem as Fran's make a signal (similar free reports).
+OTHER_FREE = {
+    "free-minh": Identity("demo-free-minh", "Minh Nguyen", "customer", "free", "vi"),
+    "free-sam": Identity("demo-free-sam", "Sam Lee", "customer", "free", "en"),
+}
 ALICE = Identity("agent-alice", "Alice (Support)", "agent", "free")
 BOB = Identity("agent-bob", "Bob (Support)", "agent", "free")
 
@@ -77,7 +82,7 @@ class Step:
 @dataclass(frozen=True)
 class SeedTicket:
     key: str
-    plan: str
+    plan: str  # the customer: a plan of CUSTOMERS (the demo sign-in's people), or a key of OTHER_FREE
     subject: str
     body: str
     category: str
@@ -220,6 +225,23 @@ TICKETS = (
         ),
     ),
     SeedTicket(
+        "dark-mode-2",
+        "free-sam",
+        "Dark mode goes back to light after reload",
+        "I switch to dark mode and after a page reload the theme resets to light again.",
+        "bug",
+        {"page": "watchlist"},
+        (Step("tag", "bug"),),
+    ),
+    SeedTicket(
+        "dark-mode-3",
+        "free-minh",
+        "Dark mode resets after every reload",
+        "Dark mode resets to the light theme each time I reload the chart page (Chế độ tối bị mất khi tải lại).",
+        "bug",
+        {"page": "chart", "symbol": "VNINDEX", "timeframe": "1h"},
+    ),
+    SeedTicket(
         "watchlist-order",
         "free",
         "Watchlist order is lost",
@@ -272,12 +294,12 @@ async def _seed_canned(gateway: Gateway) -> None:
 
 
 async def _seed_ticket(gateway: Gateway, callbacks: Callbacks, desk: Desk, seed_ticket: SeedTicket) -> int:
-    who = CUSTOMERS[seed_ticket.plan]
+    who = CUSTOMERS.get(seed_ticket.plan) or OTHER_FREE[seed_ticket.plan]
     tickets = gateway.tickets
     if seed_ticket.breached:
         # A target of 0 s: due the moment it opens, so unanswered it is breached and answered it was late.
         settings = gateway.settings
-        targets = {**settings.response_targets_s, seed_ticket.plan: 0}
+        targets = {**settings.response_targets_s, who.plan: 0}
         tickets = TicketService(dataclasses.replace(settings, response_targets_s=targets), gateway.store, gateway.bus)
     context = dict(seed_ticket.context)
     callback_id = f"{int(time.time() * 1000):x}{secrets.token_hex(5)}" if seed_ticket.callback else None

@@ -34,7 +34,7 @@ def demo_up(tmp_path: Path) -> tuple[list[dict[str, Any]], dict[str, Any], dict[
     try:
         agent = httpx.get(base + "/demo/tokens", timeout=10).json()["agent"]
         tickets, report = desk_view(base, agent)
-        lists = {name: listing(base, f"/api/{name}", agent) for name in ("canned", "views", "macros")}
+        lists = {name: listing(base, f"/api/{name}", agent) for name in ("canned", "views", "macros", "signals")}
     finally:
         output_after_stop(process)
     return tickets, report, lists
@@ -56,6 +56,7 @@ def test_generated_secret_seeds_every_state_once(tmp_path: Path) -> None:
     assert {"bug", "billing", "vip"} <= {tag for t in tickets for tag in t["tags"]}
     assert {"Missed first response", "Open bugs"} <= {v["name"] for v in lists["views"]}
     assert lists["macros"]  # desk1's demo macros
+    assert any(signal["count"] >= 3 and "dark" in signal["title"].lower() for signal in lists["signals"])
 
     again, report_again, lists_again = demo_up(tmp_path)  # the same database: nothing seeded twice
     assert sorted(t["id"] for t in again) == sorted(t["id"] for t in tickets)
