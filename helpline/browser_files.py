@@ -6,8 +6,11 @@ the stable names (`/widget.js`, `/support`, `/dashboard`, …) are revalidated b
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Awaitable, Callable
+import posixpath
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from importlib.resources import files
 
 from starlette.requests import Request
@@ -15,22 +18,50 @@ from starlette.responses import Response
 
 from support.core.i18n import LANGUAGES, surface_messages
 from support.web.http import error_response
-from support.web.static import REVALIDATE, AssetTree
+from support.web.static import REVALIDATE, AssetTree, walk
 
 LOADER = "embed/widget.js"
 LOADER_BUILD_MARKER = b'var build = "";'
+LOADER_PRELOAD_MARKER = b"var preload = [];"
+LOADER_LANGUAGES_MARKER = b'var languages = ["en"];'
+# The widget's first view: the module the loader imports and, followed here, everything it imports statically.
+FIRST_VIEW = "embed/app.js"
+STATIC_IMPORT = re.compile(rb'^import\s[^;]*?\sfrom\s+"(\.{1,2}/[^"]+)";', re.MULTILINE)
 # `/widget.js` is pasted into hosts' pages: a short lifetime spares them a request per page view, the ETag makes
 # the check after it a 304.
 LOADER_CACHE = "public, max-age=300"
 
 
-def point_at_version(name: str, body: bytes, version: str) -> bytes:
+def static_imports(modules: Mapping[str, bytes], entry: str) -> list[str]:
+    """`entry` and every module it imports statically (`import … from "./x.js"`), transitively, in tree paths.
+
+    The loader hints these with `modulepreload`; what app.js imports with `import()` is left out, on purpose."""
+    found: list[str] = []
+    todo = [entry]
+    while todo:
+        name = todo.pop(0)
+        if name in found:
+            continue
+        if name not in modules:
+            raise ValueError(f"{entry} imports {name}, which is not in the widget package")
+        found.append(name)
+        for target in STATIC_IMPORT.findall(modules[name]):
+            todo.append(posixpath.normpath(posixpath.join(posixpath.dirname(name), target.decode())))
+    return found
+
+
+def point_at_version(name: str, body: bytes, version: str, preload: Sequence[str] = ()) -> bytes:
     if name.endswith(".html"):
         return body.replace(b'"/widget/', f'"/widget/{version}/'.encode())
     if name == LOADER:
-        if LOADER_BUILD_MARKER not in body:
-            raise ValueError(f"{LOADER} lost its build marker {LOADER_BUILD_MARKER!r}")
-        return body.replace(LOADER_BUILD_MARKER, f'var build = "{version}";'.encode())
+        for marker in (LOADER_BUILD_MARKER, LOADER_PRELOAD_MARKER, LOADER_LANGUAGES_MARKER):
+            if marker not in body:
+                raise ValueError(f"{LOADER} lost its marker {marker!r}")
+        return (
+            body.replace(LOADER_BUILD_MARKER, f'var build = "{version}";'.encode())
+            .replace(LOADER_PRELOAD_MARKER, f"var preload = {json.dumps(list(preload))};".encode())
+            .replace(LOADER_LANGUAGES_MARKER, f"var languages = {json.dumps(list(LANGUAGES))};".encode())
+        )
     return body
 
 
@@ -54,7 +85,9 @@ def message_modules() -> dict[str, bytes]:
 
 
 def load_widget_files() -> AssetTree:
-    return AssetTree(files("widget"), rewrite=point_at_version, extra=message_modules())
+    root = files("widget")
+    preload = static_imports(dict(walk(root)), FIRST_VIEW)
+    return AssetTree(root, rewrite=functools.partial(point_at_version, preload=preload), extra=message_modules())
 
 
 def page(name: str, cache_control: str = REVALIDATE) -> Callable[[Request], Awaitable[Response]]:

@@ -6,9 +6,14 @@
 import { HelplineClient, activeIncidents, tokenClaims } from "../client.js";
 import { h, replace } from "../dom.js";
 import { loadWidget, locale, strings } from "../i18n.js";
-import { ticketForm } from "./intake.js";
-import { ThreadView } from "../thread.js";
 import { CSS as STYLE } from "./widget-style.js";
+
+// Not in the first view (the launcher): the new-ticket form and the thread load on demand, and in the background
+// when the panel opens, so the first load carries only what shows the launcher and counts unread messages.
+let intake = null;
+let threadModule = null;
+const loadIntake = () => import("./intake.js").then((m) => (intake = m));
+const loadThread = () => import("../thread.js").then((m) => (threadModule = m));
 
 const TYPING_IDLE_MS = 3000;
 const MAX_JOINED = 20;
@@ -47,6 +52,8 @@ class Widget {
     this.booting = loadWidget({ token, lang }).then((language) => this.start(token, language));
   }
 
+  /** `prefetched` is the loader's first page of `GET /api/tickets` for the token it saw (one fetch, started beside
+   * the modules), used when boot gets that same token. */
   start(token, language) {
     this.t = strings(language);
     this.loc = locale(language);
@@ -55,7 +62,10 @@ class Widget {
     this.client = new HelplineClient({ base: this.base, token });
     this.wire();
     this.client.connect();
-    this.loadTickets();
+    const first = this.prefetched && this.prefetched.token === token ? this.prefetched.page : null;
+    // The first welcome does not list again what this boot lists (it used to fetch the list twice); a later welcome
+    // (a reconnect) does, and so does the first one if this list failed.
+    this.listing = this.loadTickets(first);
     setInterval(() => !this.panel.hidden && this.refreshBanner(), 60000);
     document.addEventListener("visibilitychange", () => this.markRead());
     addEventListener("pagehide", () => this.leaveForm()); // leaving the page abandons an open draft
@@ -68,6 +78,8 @@ class Widget {
     }
     this.panel.hidden = false;
     this.launcher.setAttribute("aria-expanded", "true");
+    loadIntake().catch(() => {}); // what the panel's buttons lead to, fetched while the user reads the list
+    loadThread().catch(() => {});
     this.refreshBanner();
     this.show(this.view);
     this.markRead();
@@ -133,7 +145,12 @@ class Widget {
       this.conn.hidden = s === "online" || s === "idle";
       this.conn.textContent = s === "unauthorized" ? this.t.unauthorized : s === "connecting" ? this.t.connecting : this.t.offline;
     });
-    c.on("welcome", () => this.loadTickets());
+    c.on("welcome", () => {
+      const booting = this.listing;
+      this.listing = null;
+      if (booting) booting.then((ok) => ok || this.loadTickets());
+      else this.loadTickets();
+    });
     c.on("joined", (f) => {
       const map = this.messages(f.ticket);
       for (const m of f.messages || []) map.set(m.seq, m);
@@ -164,9 +181,10 @@ class Widget {
     return this.cache.get(ticket);
   }
 
-  async loadTickets() {
+  /** Lists the user's tickets and joins the open ones; resolves to whether it could. */
+  async loadTickets(firstPage = null) {
     try {
-      const list = await this.client.tickets(50);
+      const list = await this.client.tickets(50, firstPage);
       for (const tk of list) {
         this.tickets.set(tk.id, tk);
         this.unread.set(tk.id, Math.max(0, (tk.last_seq || 0) - (tk.read_seq || 0)));
@@ -177,7 +195,10 @@ class Widget {
       this.emitUnread();
       if (this.view === "home" && !this.panel.hidden) this.show("home");
       if (this.current) this.renderState();
-    } catch { /* offline or unauthorized: the list fills in on the next welcome */ }
+      return true;
+    } catch {
+      return false; // offline or unauthorized: the list fills in on the next welcome
+    }
   }
 
   upsertTicket(tk) {
@@ -193,6 +214,7 @@ class Widget {
   /* ---- views ---- */
 
   show(view) {
+    this.opening = null;
     this.leaveForm();
     this.view = view;
     if (view !== "thread") this.current = this.thread = this.presenceEl = null;
@@ -225,8 +247,12 @@ class Widget {
   }
 
   renderForm() {
+    if (!intake) {
+      loadIntake().then(() => this.view === "form" && !this.form && this.show("form"), () => {});
+      return;
+    }
     const t = this.t;
-    const form = ticketForm({ client: this.client, base: this.base, t, lang: this.loc, plan: this.plan(), context: () => this.ticketContext(),
+    const form = intake.ticketForm({ client: this.client, base: this.base, t, lang: this.loc, plan: this.plan(), context: () => this.ticketContext(),
       onTicket: (tk) => {
         this.tickets.set(tk.id, tk);
         this.openTicket(tk.id);
@@ -250,6 +276,11 @@ class Widget {
   }
 
   openTicket(id) {
+    if (!threadModule) {
+      this.opening = id; // shown once thread.js is in, unless the user went elsewhere meanwhile
+      loadThread().then(() => this.opening === id && this.openTicket(id), () => {});
+      return;
+    }
     this.current = id;
     this.show("thread");
     this.client.join(id);
@@ -260,7 +291,7 @@ class Widget {
     const id = this.current;
     const tk = this.tickets.get(id) || { subject: "" };
     this.presenceEl = h("div", { hl: "presence", class: "presence", "aria-live": "polite" });
-    this.thread = new ThreadView({ t, loc: this.loc, me: () => this.client.user?.id, label: tk.subject,
+    this.thread = new threadModule.ThreadView({ t, loc: this.loc, me: () => this.client.user?.id, label: tk.subject,
       files: (fid, el, label) => import("../attach.js").then((m) => m.show(this.client, fid, el, label, t)) });
     this.stateEl = h("div", { class: "state" });
     this.csatEl = h("div");
@@ -402,6 +433,8 @@ function latest(updates) {
 }
 
 /** Called by widget.js with the Helpline origin; returns the object behind window.Helpline. */
-export function start(base) {
-  return new Widget(base);
+export function start(base, prefetched = null) {
+  const widget = new Widget(base);
+  widget.prefetched = prefetched;
+  return widget;
 }

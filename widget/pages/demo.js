@@ -116,21 +116,23 @@ function handContext() {
 }
 
 async function signIn() {
-  const tokens = await demoTokens();
-  const select = $("#demo-user");
-  for (const c of demoChoices(tokens, "customer")) select.append(new Option(`customer · ${c.label}`, "customer:" + c.key));
-  for (const c of demoChoices(tokens, "agent")) select.append(new Option(c.label, "agent:" + c.key));
-  if (tokens && tokens.status_url) Object.assign($("#status-link"), { href: tokens.status_url, hidden: false });
-  if (!tokens) signInUnavailable();
-  const token = await pageToken("customer"); // handed over in ?token=, or the demo user picked here
-  const chosen = demoChoices(tokens, "customer").find((c) => c.token === token);
-  select.value = chosen ? "customer:" + chosen.key : "";
+  // A host boots the widget as soon as it has the token (handed over in ?token= is at once; a picked demo user
+  // needs the demo tokens), so the widget's words and ticket list load beside its modules.
+  const token = await pageToken("customer");
   if (token) {
     helpline((hl) => hl.boot({
       token, lang: lang || undefined,
       context: { page: state.page, symbol: state.symbol, timeframe: state.timeframe },
     }));
   }
+  const tokens = await demoTokens();
+  const select = $("#demo-user");
+  for (const c of demoChoices(tokens, "customer")) select.append(new Option(`customer · ${c.label}`, "customer:" + c.key));
+  for (const c of demoChoices(tokens, "agent")) select.append(new Option(c.label, "agent:" + c.key));
+  if (tokens && tokens.status_url) Object.assign($("#status-link"), { href: tokens.status_url, hidden: false });
+  if (!tokens) signInUnavailable();
+  const chosen = demoChoices(tokens, "customer").find((c) => c.token === token);
+  select.value = chosen ? "customer:" + chosen.key : "";
   select.addEventListener("change", () => {
     const [kind, key] = select.value.split(":");
     forgetHanded(kind || "customer");
