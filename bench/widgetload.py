@@ -1,6 +1,7 @@
-"""Workload: the widget's first load on the demo page of `helpline up` (the embedded default, as a new user runs
-it), measured in headless Chromium by bench/widget_probe.py under the project's .venv: bytes on the wire for the
-embed, requests, round-trip depth, and time from the script tag to the launcher being visible."""
+"""Workload: the widget's first load from `helpline up` (the embedded default, as a new user runs it), on a bare host
+page (only the embed) and on the demo page, measured in headless Chromium by bench/widget_probe.py under the
+project's .venv: bytes on the wire for the embed, requests, round-trip depth, and time from the script tag to the
+launcher being visible."""
 
 from __future__ import annotations
 
@@ -51,7 +52,9 @@ def run(loads: int, log: Any = print) -> dict[str, Any]:
             f"  widget: {out['requests']} requests ({out['code_requests']} code), {out['bytes'] / 1000:.1f} kB on the "
             f"wire ({out['code_bytes'] / 1000:.1f} kB code), {out['round_trips']} round trips deep "
             f"({out['code_round_trips']} for code), {out['compressed_responses']} compressed; script tag → launcher "
-            f"{out['script_to_launcher_ms']:.0f} ms (median of {loads})"
+            f"{out['script_to_launcher_ms']:.0f} ms (median of {loads}), on a bare host; on the demo page "
+            f"{out['demo_page']['bytes'] / 1000:.1f} kB in {out['demo_page']['requests']} requests, "
+            f"{out['demo_page']['round_trips']} deep, launcher {out['demo_page']['script_to_launcher_ms']:.0f} ms"
         )
         return out
     finally:
