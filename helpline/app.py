@@ -53,6 +53,7 @@ from support.web.http import error_response
 from support.web.openapi import Operation, api_routes
 from support.web.security import SecurityHeaders
 from support.web.static import AssetMount
+from support.workflow import customers as customer_routes
 from support.workflow import routes as workflow_routes
 
 
@@ -268,6 +269,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
         *attachments.routes,
         *channels.routes,
         *workflow_routes.routes,
+        *customer_routes.routes,
         *admin_routes.routes,
         *privacy_routes.routes,
         *mail_routes.routes,

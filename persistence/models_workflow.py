@@ -1,6 +1,7 @@
 """SQLAlchemy models of the agents' workflow: away flags, the round-robin cursor, canned replies, CSAT ratings.
 
-The schema itself is owned by migration 0003 (which also adds tickets.reviewed_at/reviewed_by).
+The schema itself is owned by migration 0003 (which also adds tickets.reviewed_at/reviewed_by); 0009 adds the
+agents' capacity.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ class AgentState(Base):
     agent_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     away: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The most open (open, pending) tickets auto-assignment gives this agent; None: no limit.
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

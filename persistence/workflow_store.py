@@ -67,6 +67,39 @@ async def agent_states(store: TicketStore) -> dict[str, bool]:
         return dict((await session.execute(select(AgentState.agent_id, AgentState.away))).all())
 
 
+async def set_capacity(store: TicketStore, agent_id: str, name: str, capacity: int | None, now: datetime) -> None:
+    a = AgentState
+    statement = store._insert(a).values(agent_id=agent_id, name=name, away=False, capacity=capacity, updated_at=now)
+    async with store.sessions.begin() as session:
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[a.agent_id], set_={"name": name, "capacity": capacity, "updated_at": now}
+            )
+        )
+
+
+async def capacities(store: TicketStore) -> dict[str, int]:
+    """The agents who set a capacity, and that capacity."""
+    a = AgentState
+    async with store.sessions() as session:
+        rows = (await session.execute(select(a.agent_id, a.capacity).where(a.capacity.is_not(None)))).all()
+    return {agent: int(cap) for agent, cap in rows if cap is not None}
+
+
+async def open_assigned(store: TicketStore, agent_ids: Sequence[str]) -> dict[str, int]:
+    """How many active (open, pending) tickets each of these agents holds; agents with none are left out."""
+    if not agent_ids:
+        return {}
+    t = models.Ticket
+    query = (
+        select(t.assignee, func.count())
+        .where(t.assignee.in_(list(agent_ids)), t.status.in_(policy.ACTIVE_STATUSES))
+        .group_by(t.assignee)
+    )
+    async with store.sessions() as session:
+        return {str(agent): int(n) for agent, n in (await session.execute(query)).all()}
+
+
 async def take_next_agent(store: TicketStore, available: Sequence[str], now: datetime) -> str | None:
     """Advance the shared round-robin cursor past the next available agent and return that agent. The cursor row
     is locked (PostgreSQL) or written in one transaction (SQLite), so two nodes never pick from the same spot."""
@@ -216,6 +249,15 @@ class WorkflowRepository:
 
     async def agent_states(self) -> dict[str, bool]:
         return await agent_states(self.store)
+
+    async def set_capacity(self, agent_id: str, name: str, capacity: int | None, now: datetime) -> None:
+        await set_capacity(self.store, agent_id, name, capacity, now)
+
+    async def capacities(self) -> dict[str, int]:
+        return await capacities(self.store)
+
+    async def open_assigned(self, agent_ids: Sequence[str]) -> dict[str, int]:
+        return await open_assigned(self.store, agent_ids)
 
     async def take_next_agent(self, available: Sequence[str], now: datetime) -> str | None:
         return await take_next_agent(self.store, available, now)

@@ -137,6 +137,7 @@ class Gateway:
         if not c.identity.is_staff:
             raise TicketError("forbidden", "the queue is for agents")
         self.hub.queue_watchers.add(c)
+        await self.hub.watch_agents()
         assert c.public_user is not None
         await watch_queue(self.bus, c.id, c.public_user)  # online for auto-assignment, seen by every node
         tickets = await self.store.list_queue(c.identity.id, 0, QUEUE_SNAPSHOT, policy.ACTIVE_STATUSES)

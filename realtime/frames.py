@@ -113,6 +113,16 @@ class TicketFrame(msgspec.Struct, tag="ticket"):
     ticket: TicketView
 
 
+class AgentFrame(msgspec.Struct, tag="agent"):
+    """An agent's status changed (to queue watchers): `online` from presence, `away` and `capacity` when the agent
+    set them (None in a presence change: the frame then says only whether they are online)."""
+
+    agent: User
+    online: bool
+    away: bool | None = None
+    capacity: int | None = None
+
+
 class Pong(msgspec.Struct, tag="pong"):
     pass
 

@@ -10,8 +10,18 @@ from typing import TYPE_CHECKING, Protocol
 
 from realtime import frames
 from support.core import policy
-from support.core.bus import Bus, BusEvent, MessageEvent, PresenceEvent, ReadEvent, TicketEvent, TypingEvent
+from support.core.bus import (
+    AgentStatusEvent,
+    Bus,
+    BusEvent,
+    MessageEvent,
+    PresenceEvent,
+    ReadEvent,
+    TicketEvent,
+    TypingEvent,
+)
 from support.core.model import Message, User
+from support.workflow.assignment import AGENTS_ROOM
 
 if TYPE_CHECKING:
     from support.tickets.service import TicketService
@@ -48,6 +58,7 @@ class Hub:
         self.customers: dict[str, set[Member]] = {}  # a customer's connections: told of their own tickets
         self._typing_expiry: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._subscribe_locks: dict[str, asyncio.Lock] = {}
+        self._watching_agents = False
 
     async def add_member(self, connection: Member, ticket: str) -> None:
         lock = self._subscribe_locks.setdefault(ticket, asyncio.Lock())
@@ -67,7 +78,15 @@ class Hub:
             if not members:
                 del self.members[ticket]
                 self._subscribe_locks.pop(ticket, None)
-                await self.bus.unsubscribe(ticket)
+                if ticket != AGENTS_ROOM or not self._watching_agents:  # the team's status stays subscribed
+                    await self.bus.unsubscribe(ticket)
+
+    async def watch_agents(self) -> None:
+        """Subscribe this node to the agents' room once (its first queue watcher): every node's status and
+        online changes then reach this node's queue watchers."""
+        if not self._watching_agents:
+            self._watching_agents = True
+            await self.bus.subscribe(AGENTS_ROOM)
 
     def deliver(self, ticket: str | None, event: BusEvent) -> None:
         """The bus's sink: called once per event per node."""
@@ -78,6 +97,9 @@ class Hub:
                 connection.push(frame)
             for connection in tuple(self.customers.get(event.ticket.customer.id, ())):
                 connection.push(frame)
+            return
+        if ticket == AGENTS_ROOM and isinstance(event, (AgentStatusEvent, PresenceEvent)):
+            self._deliver_agent(event)
             return
         members = self.members.get(ticket or "")
         if isinstance(event, TypingEvent):
@@ -101,6 +123,18 @@ class Hub:
             for c in tuple(members):
                 if c.user_id != event.user.id:
                     c.deliver_presence(event.ticket, frame)
+
+    def _deliver_agent(self, event: AgentStatusEvent | PresenceEvent) -> None:
+        if isinstance(event, AgentStatusEvent):
+            # Setting a status is only possible while signed in; online is confirmed by presence frames.
+            agent = frames.AgentFrame(event.agent, True, event.away, event.capacity)
+        else:
+            agent = frames.AgentFrame(event.user, event.online)
+        if agent.agent.role not in ("agent", "admin"):
+            return
+        frame = frames.encode(agent)
+        for connection in tuple(self.queue_watchers):
+            connection.push(frame)
 
     def _deliver_message(self, members: set[Member], message: Message) -> None:
         frame = frames.message_frame(message)

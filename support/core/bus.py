@@ -78,7 +78,16 @@ class TicketEvent(msgspec.Struct, tag="ticket", frozen=True):
     ticket: TicketView
 
 
-BusEvent = Union[MessageEvent, TypingEvent, ReadEvent, PresenceEvent, TicketEvent]
+class AgentStatusEvent(msgspec.Struct, tag="agent_status", frozen=True):
+    """An agent changed their status (away) or capacity: published on the `agents` room to every node's queue
+    watchers (support/workflow/assignment.py); being online is presence, so it is not carried here."""
+
+    agent: User
+    away: bool
+    capacity: int | None
+
+
+BusEvent = Union[MessageEvent, TypingEvent, ReadEvent, PresenceEvent, TicketEvent, AgentStatusEvent]
 
 # Called by the bus for every event of a subscribed ticket (ticket id) or of the agents' queue (None).
 EventSink = Callable[[str | None, BusEvent], None]

@@ -1,4 +1,5 @@
-"""Automatic assignment: round-robin among the agents watching the queue, skipping the away ones.
+"""Automatic assignment: round-robin among the agents watching the queue, skipping the away ones and those who hold
+as many active tickets as their capacity.
 
 Online agents are the members of one presence room on the bus (`agents`), so every gateway node sees the same set;
 `next_agent` is pure, the cursor it advances lives in the database (persistence/workflow_store.py).
@@ -6,7 +7,7 @@ Online agents are the members of one presence room on the bus (`agents`), so eve
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from support.core.model import User
 
@@ -27,8 +28,25 @@ def next_agent(available: Iterable[str], last: str | None) -> str | None:
     return next((a for a in ordered if a > last), ordered[0])
 
 
-def available_agents(online: Sequence[User], away: set[str]) -> list[str]:
-    return sorted({u.id for u in online if u.role in ("agent", "admin") and u.id not in away})
+def available_agents(
+    online: Sequence[User],
+    away: set[str],
+    capacities: Mapping[str, int] | None = None,
+    loads: Mapping[str, int] | None = None,
+) -> list[str]:
+    """Online staff who are not away and below their capacity (active tickets assigned < capacity; no capacity set
+    means no limit, a capacity of 0 takes the agent out of the rotation while still online)."""
+    capacities = capacities or {}
+    loads = loads or {}
+    return sorted(
+        {
+            u.id
+            for u in online
+            if u.role in ("agent", "admin")
+            and u.id not in away
+            and (u.id not in capacities or loads.get(u.id, 0) < capacities[u.id])
+        }
+    )
 
 
 async def watch_queue(bus: "Bus", connection_id: str, user: User) -> None:

@@ -46,6 +46,15 @@ class WorkflowStore(Protocol):
 
     async def agent_states(self) -> dict[str, bool]: ...
 
+    async def set_capacity(self, agent_id: str, name: str, capacity: int | None, now: datetime) -> None:
+        """The most active tickets auto-assignment gives the agent (None: no limit)."""
+
+    async def capacities(self) -> dict[str, int]:
+        """Agents with a capacity set, and that capacity."""
+
+    async def open_assigned(self, agent_ids: Sequence[str]) -> dict[str, int]:
+        """Active (open, pending) tickets assigned to each of these agents; agents with none may be left out."""
+
     async def take_next_agent(self, available: Sequence[str], now: datetime) -> str | None: ...
 
     async def list_canned(self) -> list[CannedReply]: ...

@@ -28,8 +28,15 @@ Template = Annotated[str, msgspec.Meta(min_length=1, max_length=32_000, pattern=
 REPORT_DAYS_MAX = 365
 
 
+CAPACITY_MAX = 1000
+
+
 class AwayBody(msgspec.Struct, forbid_unknown_fields=False):
-    away: bool
+    """Either, both or neither (then the answer is the status as it is): `away`, and `capacity` (the most active
+    tickets auto-assignment gives you; null: no limit)."""
+
+    away: bool | None = None
+    capacity: Annotated[int, msgspec.Meta(ge=0, le=CAPACITY_MAX)] | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class AgentView(msgspec.Struct):
@@ -37,6 +44,8 @@ class AgentView(msgspec.Struct):
     name: str
     online: bool
     away: bool
+    capacity: int | None = None
+    open_assigned: int = 0
 
 
 class NewCanned(msgspec.Struct, forbid_unknown_fields=False):
@@ -134,9 +143,8 @@ async def list_agents(request: Request) -> Response:
 async def set_me(request: Request) -> Response:
     who = _require_staff(request)
     body: AwayBody = await read_body(request, AwayBody)
-    await _workflow(request).set_away(who, body.away)
-    online = any(a["id"] == who.id for a in await _workflow(request).agents())
-    return json_response(AgentView(who.id, who.name, online, body.away))
+    me = await _workflow(request).set_status(who, body.away, body.capacity)
+    return json_response(AgentView(**me))  # type: ignore[arg-type]
 
 
 @endpoint
@@ -252,7 +260,7 @@ routes = api_routes(
         Operation(
             "GET",
             "/api/agents",
-            "Agents online (watching the queue) and their away flags",
+            "Agents online (watching the queue): away flags, capacities and active assigned tickets",
             auth="staff",
             response=list[AgentView],
             tag="workflow",
@@ -263,7 +271,7 @@ routes = api_routes(
         Operation(
             "PUT",
             "/api/agents/me",
-            "Set the caller's away flag (away agents get no auto-assigned tickets)",
+            "Set the caller's away flag and/or capacity (auto-assignment skips away agents and full ones)",
             auth="staff",
             request=AwayBody,
             response=AgentView,

@@ -8,6 +8,8 @@ import logging
 import secrets
 from datetime import timedelta
 
+import msgspec
+
 from support.workflow import reports, signals, targets
 from support.core import policy
 from support.workflow.assignment import AGENTS_ROOM, available_agents
@@ -18,7 +20,7 @@ from support.core.business_hours import business_seconds_between
 from support.workflow.canned import RenderContext, render_reply
 from support.core.clock import utcnow
 from support.core.model import TicketView, User
-from support.core.bus import Bus
+from support.core.bus import AgentStatusEvent, Bus
 from support.core.errors import TicketError
 from support.core.settings import Settings
 from support.core.stores import TicketStore
@@ -50,7 +52,11 @@ class Workflow:
         """An opened-ticket hook: give the new ticket to the next available agent. A failure here must not
         lose the ticket, so it is logged and the ticket stays in the queue unassigned."""
         try:
-            available = available_agents(await self.online_agents(), await self.db.away_agents())
+            online = await self.online_agents()
+            capacities = await self.db.capacities()
+            limited = [u.id for u in online if u.id in capacities]
+            loads = await self.db.open_assigned(limited)
+            available = available_agents(online, await self.db.away_agents(), capacities, loads)
             agent = await self.db.take_next_agent(available, utcnow())
             if agent is None:
                 return view
@@ -60,14 +66,43 @@ class Workflow:
             return view
 
     async def set_away(self, who: Identity, away: bool) -> None:
+        await self.set_status(who, away=away)
+
+    async def set_status(
+        self, who: Identity, away: bool | None = None, capacity: int | None | msgspec.UnsetType = msgspec.UNSET
+    ) -> dict[str, object]:
+        """The agent sets their own away flag and/or capacity (None: no limit); every node's queue watchers are
+        told (an `agent` frame), so the team sees it live. Answers the agent as `agents()` lists them."""
         _require_staff(who)
-        await self.db.set_away(who.id, who.name, away, utcnow())
+        now = utcnow()
+        if away is not None:
+            await self.db.set_away(who.id, who.name, away, now)
+        if not isinstance(capacity, msgspec.UnsetType):
+            await self.db.set_capacity(who.id, who.name, capacity, now)
+        me = next((a for a in await self.agents() if a["id"] == who.id), None)
+        if me is None:  # not watching the queue right now: still stored, shown offline
+            states = await self.db.agent_states()
+            caps = await self.db.capacities()
+            load = (await self.db.open_assigned([who.id])).get(who.id, 0)
+            me = _agent(who.id, who.name, False, states.get(who.id, False), caps.get(who.id), load)
+        if away is None and isinstance(capacity, msgspec.UnsetType):
+            return me  # nothing changed: nobody to tell
+        user = User(who.id, who.name, who.role)
+        event = AgentStatusEvent(user, bool(me["away"]), _capacity_of(me))
+        try:
+            await self.bus.publish(AGENTS_ROOM, event)
+        except Exception:  # the change is stored; the team sees it on their next look
+            log.warning("publishing %s's status failed", who.id, exc_info=True)
+        return me
 
     async def agents(self) -> list[dict[str, object]]:
-        online = {u.id: u for u in await self.online_agents()}
+        """The online agents with their away flag, capacity and active assigned tickets, by id."""
+        online = {u.id: u for u in await self.online_agents() if u.role in ("agent", "admin")}
         states = await self.db.agent_states()
+        caps = await self.db.capacities()
+        loads = await self.db.open_assigned(sorted(online))
         return [
-            {"id": u.id, "name": u.name, "online": True, "away": states.get(u.id, False)}
+            _agent(u.id, u.name, True, states.get(u.id, False), caps.get(u.id), loads.get(u.id, 0))
             for u in sorted(online.values(), key=lambda u: u.id)
         ]
 
@@ -171,6 +206,24 @@ class Workflow:
         since = now - timedelta(days=days)
         facts, ratings = await self.db.report_facts(since)
         return reports.build_report(facts, ratings, days, since, now)
+
+
+def _agent(
+    agent_id: str, name: str, online: bool, away: bool, capacity: int | None, open_assigned: int
+) -> dict[str, object]:
+    return {
+        "id": agent_id,
+        "name": name,
+        "online": online,
+        "away": away,
+        "capacity": capacity,
+        "open_assigned": open_assigned,
+    }
+
+
+def _capacity_of(agent: dict[str, object]) -> int | None:
+    capacity = agent["capacity"]
+    return capacity if isinstance(capacity, int) else None
 
 
 def _require_staff(who: Identity) -> None:

@@ -67,9 +67,9 @@ def test_ticket_from_demo_page_appears_live_in_dashboard(app: App, open_as: Open
     expect(item).to_be_visible()  # pushed over /ws: the dashboard was never reloaded
     expect(item).to_have_attribute("data-plan", "premium")
     open_in_dashboard(agent, subject)
-    # The ticket carries the page it came from and the host's context (symbol, timeframe).
-    expect(agent.locator(hl("context"))).to_contain_text("#chart")
-    expect(agent.locator(hl("context"))).to_contain_text('"timeframe":"1h"')
+    # The ticket carries the page it came from and the host's context (symbol, timeframe), laid out in the sidebar.
+    expect(agent.locator(hl("ctx-page"))).to_contain_text("#chart")
+    expect(agent.locator(hl("ctx-timeframe"))).to_contain_text("1h")
     screenshot(agent, "dashboard")
     assert customer.errors == [] and agent.errors == []
 

@@ -203,8 +203,8 @@ def test_helpline_up_from_the_wheel_serves_every_surface(running: RunningUp) -> 
 
     for path, title, script in (
         ("/support", ">Support · Helpline</title>", "pages/support.js"),
-        ("/dashboard", "<title>", "desk/dashboard.js"),
-        ("/", "<title>", "pages/demo.js"),
+        ("/dashboard", ">Agent dashboard · Helpline</title>", "desk/dashboard.js"),
+        ("/", "<title>TradeDesk", "pages/demo.js"),
     ):
         page = httpx.get(running.url + path, timeout=10)
         assert page.status_code == 200 and title in page.text, path

@@ -36,6 +36,7 @@ ADDS: dict[str, tuple[set[str], dict[str, set[str]]]] = {
     "0006": (set(), {}),  # keys only: see test_idempotency_keys_widen_per_author_and_keep_every_row
     "0007": ({"contacts", "reply_mail"}, {}),  # and ix_tickets_updated_at
     "0008": (set(), {}),  # search indexes only: see test_search_indexes_fold_diacritics_and_stem_and_come_down_again
+    "0009": (set(), {"agent_states": {"capacity"}}),
 }
 REVISIONS = sorted(ADDS)
 

@@ -4,6 +4,12 @@
  */
 
 import { cannedPicker } from "./canned.js";
+import { keepDraft } from "./drafts.js";
+import { notifier } from "./notify.js";
+import { installShortcuts } from "./shortcuts.js";
+import { customerSidebar } from "./sidebar.js";
+import { slaBadge } from "./sla.js";
+import { teamPanel } from "./team.js";
 import { HelplineClient, tokenClaims } from "../client.js";
 import { awayToggle, callbacksPanel, signalsPanel, ticketTools } from "./dash-panels.js";
 import { h, replace, when } from "../dom.js";
@@ -24,6 +30,8 @@ const queue = new Map(); // id -> ticket
 let serverOrder = []; // ids in the order the server last sent the queue
 let view = null; // the open ticket: { id, thread, people: Map(id -> {user, typing}), refs }
 let panels = []; // side panels refreshed when tickets change
+let sidebar = null; // the open ticket's customer (sidebar.js)
+let notes = null; // notifications and the title badge (notify.js)
 const statusUrl = fetch("/api/config").then((r) => r.json()).then((c) => c.status_url || null).catch(() => null);
 
 const meId = () => client.user?.id || tokenClaims(client.token).sub;
@@ -56,12 +64,22 @@ async function main() {
   $("#away-slot").append(away.el);
   client.on("queue", away.sync);
   panels = [signalsPanel(client, openTicket), callbacksPanel(client, openTicket)];
-  $("#panels").append(...panels.map((p) => p.el));
+  const team = teamPanel(client, t, meId);
+  $("#panels").append(team.el, ...panels.map((p) => p.el));
+  sidebar = customerSidebar(client, t, loc, openTicket);
+  $("#sidebar-slot").replaceWith(sidebar.el);
+  notes = notifier(client, t, { meId, openId: () => view?.id || null, onOpen: openTicket,
+    inQueue: (id) => !!document.querySelector(`[data-hl="queue"] [data-hl="ticket-item"][data-ticket="${CSS.escape(id)}"]`) });
+  $("#notify-slot").replaceWith(notes.button);
+  document.body.append(installShortcuts(shortcutActions(), t));
   wire();
+  client.on("ticket", (f) => notes.ticket(f.ticket)); // after the queue redrew: "in the agent's views" is current
   client.queue();
   client.connect();
   try {
-    setQueue(await client.tickets(100)); // readable before the socket is up, or without it
+    const first = await client.tickets(100); // readable before the socket is up, or without it
+    notes.seed(first);
+    setQueue(first);
   } catch { /* the queue frame fills it in */ }
   const wanted = new URLSearchParams(location.search).get("ticket");
   if (wanted) openTicket(wanted);
@@ -118,6 +136,32 @@ function wire() {
   client.on("error", (f) => showError(errorText(f.code)));
 }
 
+/** What the keys of shortcuts.js do: move in the queue as shown, write, assign, solve, search. */
+function shortcutActions() {
+  const step = (by) => () => {
+    const ids = [...document.querySelectorAll('[data-hl="queue"] [data-hl="ticket-item"]')].map((b) => b.dataset.ticket);
+    if (!ids.length) return;
+    const at = view ? ids.indexOf(view.id) : -1;
+    const next = at < 0 ? (by > 0 ? 0 : ids.length - 1) : Math.min(ids.length - 1, Math.max(0, at + by));
+    if (ids[next] !== view?.id) openTicket(ids[next]);
+  };
+  const write = (internal) => () => {
+    if (!view?.refs.reply) return;
+    const box = view.refs.internal;
+    if (box.checked !== internal) {
+      box.checked = internal;
+      box.dispatchEvent(new Event("change"));
+    }
+    view.refs.reply.focus();
+  };
+  return {
+    next: step(1), prev: step(-1), reply: write(false), note: write(true),
+    assign: () => view && patch(view.id, { assignee: meId() }),
+    solve: () => view && patch(view.id, { status: "solved" }),
+    search: () => ($('[data-hl="search"]') || $('[data-hl="filter-status"]')).focus(),
+  };
+}
+
 /* ---- the queue ---- */
 
 function setQueue(list) {
@@ -155,7 +199,8 @@ function renderQueue() {
     replace(ul, h("li", { class: "muted", text: t.emptyQueue }));
     return;
   }
-  replace(ul, rows.map((tk) => h("li", {}, h("button", {
+  // The row is the contract's `ticket-item` (§7); its button keeps the dashboard's older `queue-item` name.
+  replace(ul, rows.map((tk) => h("li", { hl: "ticket-item", dataset: { ticket: tk.id, status: tk.status } }, h("button", {
     hl: "queue-item", type: "button", dataset: { ticket: tk.id, status: tk.status, plan: tk.plan },
     "aria-current": String(!!view && view.id === tk.id), onclick: () => openTicket(tk.id),
   },
@@ -164,6 +209,7 @@ function renderQueue() {
     h("span", { class: "muted", text: `${tk.customer?.name || ""} · ${t.status[tk.status] || tk.status}` +
       (tk.assignee ? ` · ${whoIs(tk.assignee)}` : "") }),
     h("span", { class: "muted", text: tk.first_response_due ? `${t.due} ${when(tk.first_response_due, loc)}` : t.noDue }),
+    slaBadge(tk, t),
     tk.reviewed_at ? h("span", { class: "chip", text: "✓ reviewed" }) : tk.category === "callback" ?
       h("span", { class: "chip p1", text: "callback" }) : null))));
 }
@@ -187,7 +233,7 @@ async function openTicket(id) {
     collision: h("div", { hl: "collision", class: "collision", "aria-live": "polite", hidden: true }),
     warning: h("div", { hl: "draft-warning", class: "warning", role: "alert", hidden: true, text: t.draftWarning }),
     error: h("div", { hl: "error", class: "warning", role: "alert", hidden: true }),
-    context: h("div", { hl: "context", class: "muted" }),
+    sla: slaBadge(queue.get(id) || {}, t),
   };
   refs.tools = ticketTools(client, id, { onTicket: (tk) => upsert(tk, { linked: true }), onError: showError, statusUrl });
   view = { id, thread, people: new Map(), refs };
@@ -195,9 +241,10 @@ async function openTicket(id) {
   const form = composer(id);
   history.replaceState(null, "", `?ticket=${encodeURIComponent(id)}`);
   replace($("#ticket-pane"), refs.heading, refs.meta,
-    h("div", { class: "meta-row" }, refs.assign, h("label", {}, t.setStatus + " ", refs.status)), refs.tools.el,
-    refs.context, refs.presence, refs.collision, refs.error, thread.el, thread.typingEl, refs.warning, form);
+    h("div", { class: "meta-row" }, refs.assign, h("label", {}, t.setStatus + " ", refs.status), refs.sla),
+    refs.tools.el, refs.presence, refs.collision, refs.error, thread.el, thread.typingEl, refs.warning, form);
   if (queue.has(id)) renderHeader(queue.get(id));
+  notes.opened(id);
   renderPeople();
   renderQueue();
   try {
@@ -228,10 +275,8 @@ function renderHeader(tk, { linked = false } = {}) {
   const mine = assigneeId(tk.assignee) === meId();
   r.assign.disabled = mine;
   r.assign.textContent = tk.assignee ? t.assignedTo(whoIs(tk.assignee)) : t.assignToMe;
-  const ctx = [];
-  if (tk.page_url) ctx.push(`${t.page}: ${tk.page_url}`);
-  if (tk.context && Object.keys(tk.context).length) ctx.push(`${t.context}: ${JSON.stringify(tk.context)}`);
-  r.context.textContent = ctx.join(" · ");
+  r.sla.update(tk);
+  sidebar.show(tk); // the customer and the report's context, laid out (sidebar.js)
 }
 
 /** Customer presence, and the other agents in this ticket (collision), marked when they type. */
@@ -259,6 +304,8 @@ function composer(id) {
     if (s && s !== t.uploading) showError(s);
   })));
   r.reply = reply;
+  r.internal = internal;
+  const draft = keepDraft(reply, meId(), id); // kept across reloads until sent (drafts.js)
   let typingOn = false;
   let idle = 0;
   const stop = () => {
@@ -284,6 +331,7 @@ function composer(id) {
     const item = client.send(id, text, { internal: internal.checked });
     view.thread.add({ ...item, author: client.user }, "sending");
     reply.value = "";
+    draft.clear();
     r.warning.hidden = true;
   } }, reply, h("div", { class: "row" },
     h("label", {}, internal, " " + t.internalToggle), cannedPicker(client, id, reply, showError), tools, send));

@@ -271,6 +271,13 @@ class Widget {
 
   ticketContext() {
     const ctx = { ...this.context };
+    // The agent's sidebar shows the customer's local time from this (the host's context may already say it).
+    if (!ctx.time_zone) {
+      try {
+        const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+        if (zone) ctx.time_zone = zone;
+      } catch { /* no Intl time zones: the sidebar says the time is unknown */ }
+    }
     if (this.errors.length && !ctx.client_errors) ctx.client_errors = [...this.errors];
     return ctx;
   }
