@@ -12,10 +12,11 @@ import { CSS as STYLE } from "./widget-style.js";
 // when the panel opens, so the first load carries only what shows the launcher and counts unread messages.
 let intake = null;
 let threadModule = null;
+let composerModule = null;
 const loadIntake = () => import("./intake.js").then((m) => (intake = m));
-const loadThread = () => import("../thread.js").then((m) => (threadModule = m));
+const loadThread = () => Promise.all([import("../thread.js"), import("./composer.js")])
+  .then(([thread, composer]) => ((composerModule = composer), (threadModule = thread)));
 
-const TYPING_IDLE_MS = 3000;
 const MAX_JOINED = 20;
 
 if (!customElements.get("helpline-widget")) customElements.define("helpline-widget", class extends HTMLElement {});
@@ -311,7 +312,7 @@ class Widget {
     const rows = [...this.messages(id).values()].sort((a, b) => a.seq - b.seq);
     for (const m of rows) this.thread.add(m);
     for (const p of this.client.pending(id)) this.thread.add({ ...p, author: this.client.user }, "sending");
-    this.footer.replaceChildren(this.composer(id));
+    this.footer.replaceChildren(composerModule.composer(this, id));
     this.markRead();
   }
 
@@ -327,50 +328,6 @@ class Widget {
       import("../csat.js").then((m) => m.csatPrompt(this.client, id, this.t))
         .then((form) => form && this.current === id && this.csatEl.append(form), () => {});
     }
-  }
-
-  composer(id) {
-    const t = this.t;
-    const input = h("textarea", { hl: "composer-input", name: "message", rows: "2", required: true });
-    const note = h("p", { hl: "upload-state", class: "muted", "aria-live": "polite", hidden: true });
-    const tools = h("span", { class: "tools" });
-    import("../attach.js").then((m) => tools.append(...m.attachControls(this.client, () => id, input, t, (text) => {
-      note.textContent = text;
-      note.hidden = !text;
-    })));
-    let idle = 0;
-    let typingOn = false;
-    const stopTyping = () => {
-      clearTimeout(idle);
-      if (typingOn) this.client.typing(id, false);
-      typingOn = false;
-    };
-    input.addEventListener("input", () => {
-      if (!typingOn && input.value.trim()) {
-        typingOn = true;
-        this.client.typing(id, true);
-      }
-      clearTimeout(idle);
-      idle = setTimeout(stopTyping, TYPING_IDLE_MS);
-    });
-    input.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter" && !ev.shiftKey) {
-        ev.preventDefault();
-        form.requestSubmit();
-      }
-    });
-    const form = h("form", { hl: "composer", class: "composer", onsubmit: (ev) => {
-      ev.preventDefault();
-      const text = input.value.trim();
-      if (!text) return;
-      stopTyping();
-      const item = this.client.send(id, text);
-      if (this.thread) this.thread.add({ ...item, author: this.client.user }, "sending");
-      input.value = "";
-      input.focus();
-    } }, h("label", {}, h("span", { class: "sr", text: t.composer }), input, note), tools,
-      h("button", { hl: "send", class: "primary", type: "submit" }, t.send));
-    return form;
   }
 
   /* ---- live thread ---- */
