@@ -242,7 +242,7 @@ def _widget(results: dict[str, Any], goals: list[str]) -> list[str]:
         return ["", f"### Widget first load: not measured: {w['error']}"]
     lines = [
         "",
-        "### Widget first load (headless Chromium, demo page of `helpline up`, cold cache)",
+        "### Widget first load (headless Chromium, `helpline up`, cold cache: a bare host page; the demo page below)",
         "",
         f"- the embed: **{w['bytes'] / 1000:.1f} kB on the wire in {w['requests']} requests, {w['round_trips']} "
         f"round trips deep** (its code: {w['code_bytes'] / 1000:.1f} kB, {w['code_requests']} requests, "
