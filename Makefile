@@ -37,6 +37,7 @@ system-packages:
 
 # The dependency rule (import-linter contracts in pyproject.toml), lint and types (config in pyproject.toml).
 lint: install
+	@! git grep -nE '^(<<<<<<<|>>>>>>>)( |$$)' -- . ':!*.venv*' || (echo "merge conflict markers left in the files above"; exit 1)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -33,6 +33,7 @@ from persistence.reply_mail import ReplyMailRepository
 from persistence.reply_mail_runner import BackgroundNotifier, reply_notifier
 from persistence.webhook_endpoints import WebhookRegistry
 from persistence.webhooks import EmbeddedDispatcher
+from realtime import frames
 from realtime.connection import Connection
 from realtime.dispatch import Gateway
 from support.core.settings import Settings
@@ -40,7 +41,7 @@ from support.core.tokens import issue_token
 from support.help import articles, attachments, channels
 from support.help.ports import AttachmentRecords, Callbacks
 from support.incidents import routes as incident_routes
-from support.incidents.service import IncidentDesk
+from support.incidents.service import IncidentDesk, StatusEvent
 from support.integrations import privacy as privacy_routes
 from support.integrations import routes as admin_routes
 from support.integrations.ports import AuditEntries, PersonalData, WebhookEndpoints
@@ -230,7 +231,15 @@ own_routes = api_routes(
 def create_app(settings: Settings) -> "WebSocketLane":
     node = assemble_node(settings)
     gateway = node.gateway
-    incidents = IncidentDesk(settings, gateway.tickets, gateway.bus, IncidentLinkRepository(node.store))
+
+    def push_status(event: StatusEvent) -> None:
+        """The status page's live feed, as a `status` frame to every connection of this node (encoded once)."""
+        frame = frames.StatusFrame(event.overall, event.incidents, event.maintenances)
+        gateway.hub.broadcast_status(frames.encode(frame))
+
+    incidents = IncidentDesk(
+        settings, gateway.tickets, gateway.bus, IncidentLinkRepository(node.store), on_status=push_status
+    )
     help_center = articles.HelpCenter(
         settings, open_index(node.store, settings.articles_search), ArticleEventRepository(node.store)
     )

@@ -105,6 +105,7 @@ def cmd_token(args: argparse.Namespace) -> int:
             args.ttl,
             issuer=settings.jwt_issuer,
             audience=next(iter(settings.jwt_audience), None),
+            locale=args.locale,
         )
     )
     return 0
@@ -306,6 +307,7 @@ def print_links(settings: Settings, status_url: str, generated_secret: bool) -> 
     print(f"  support tab         {base}/support")
     print(f"  agent dashboard     {base}/dashboard")
     print(f"  status page         {status_url}/")
+    print(f"  incident desk       {status_url}/desk  (admins: sign in with an admin token)")
     print(f"  WebSocket           ws://{settings.host}:{settings.port}/ws\n")
     if settings.demo:
         tokens = demo_token_set(settings)
@@ -313,7 +315,7 @@ def print_links(settings: Settings, status_url: str, generated_secret: bool) -> 
         for plan, token in cast(dict[str, str], tokens["customers"]).items():
             print(f"  customer {plan:<9} {base}/?token={token}")
         print(f"  agent              {base}/dashboard?token={tokens['agent']}")
-        print(f"  admin token        {tokens['admin']}\n", flush=True)
+        print(f"  admin token        {tokens['admin']}  (the incident desk's sign-in)\n", flush=True)
     else:
         print(
             "no demo sign-in: HELPLINE_SECRET was set, so tokens come from the platform (or `helpline token`)\n",
@@ -336,6 +338,7 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--plan", default="free", choices=["free", "pro", "pro_plus", "premium"])
     token.add_argument("--role", default="customer", choices=["customer", "agent", "admin"])
     token.add_argument("--ttl", type=int, default=3600)
+    token.add_argument("--locale", choices=["en", "vi"], help="the `locale` claim: the viewer's language")
     return p
 
 

@@ -126,15 +126,15 @@ def message_events_wanted(endpoints: Iterable[tuple[Iterable[str], bool]]) -> Me
 ACTIVE_ENDPOINTS_SQL = "SELECT events, include_internal FROM webhook_endpoints WHERE active AND NOT failing"
 
 
+# The endpoints a `message.created` may be for (the rows message_events_wanted takes).
+WANTED_ENDPOINTS = select(WebhookEndpoint.events, WebhookEndpoint.include_internal).where(
+    WebhookEndpoint.active.is_(True), WebhookEndpoint.failing.is_(False)
+)
+
+
 async def wanted_message_events(session: AsyncSession) -> MessageEventsWanted:
     """Read in the caller's transaction, so an endpoint that exists when the messages are written gets them."""
-    rows = (
-        await session.execute(
-            select(WebhookEndpoint.events, WebhookEndpoint.include_internal).where(
-                WebhookEndpoint.active.is_(True), WebhookEndpoint.failing.is_(False)
-            )
-        )
-    ).all()
+    rows = (await session.execute(WANTED_ENDPOINTS)).all()
     return message_events_wanted(rows)
 
 
@@ -168,13 +168,18 @@ def message_event_columns(messages: Sequence[tuple[Message, datetime]]) -> tuple
     )
 
 
+def insert_events(dialect: str) -> Any:
+    """The insert of outbox rows; an event id already there is skipped (replays)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(OutboxEvent).on_conflict_do_nothing(index_elements=["event_id"])
+
+
 async def add_events(session: AsyncSession, dialect: str, rows: Iterable[dict[str, Any]]) -> None:
     """Insert events in the caller's transaction; an event id already there is skipped (replays)."""
     rows = list(rows)
     if not rows:
         return
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(insert(OutboxEvent).on_conflict_do_nothing(index_elements=["event_id"]), rows)
+    await session.execute(insert_events(dialect), rows)
 
 
 __all__ = [
@@ -182,6 +187,8 @@ __all__ = [
     "Actor",
     "WebhookEvent",
     "add_events",
+    "insert_events",
+    "WANTED_ENDPOINTS",
     "ticket_created",
     "ticket_updated",
     "message_created",

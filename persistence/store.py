@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Select, event, func, select, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from persistence import audit, message_rows, models, models_incidents, outbox
+from persistence import audit, message_rows, models, models_incidents, outbox, sqlite_writes
 from support.core import policy
 from support.core.clock import as_utc, iso, parse_iso, utcnow
 from support.core.model import Customer, Message, TicketView, User
@@ -25,15 +25,7 @@ __all__ = ["UNSET", "NewTicket", "TicketStore", "create_engine", "message_view",
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
+        sqlite_writes.use_pragmas(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
@@ -105,6 +97,10 @@ class TicketStore:
         self.url = url
         self.engine = create_engine(url)
         self.dialect = self.engine.dialect.name
+        # Message batches on a SQLite file go through a synchronous connection on a thread of their own.
+        self._sqlite_writer = (
+            sqlite_writes.SqliteMessageWriter(url) if sqlite_writes.SqliteMessageWriter.serves(url) else None
+        )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Reads on every join need no transaction: autocommit spares a BEGIN and a ROLLBACK round trip each.
         self.reads = async_sessionmaker(
@@ -112,6 +108,8 @@ class TicketStore:
         )
 
     async def close(self) -> None:
+        if self._sqlite_writer is not None:
+            await self._sqlite_writer.close()
         await self.engine.dispose()
 
     async def ping(self) -> bool:
@@ -276,32 +274,17 @@ class TicketStore:
         await self._write_rows_portable(rows)
 
     async def _write_rows_portable(self, rows: Sequence[message_rows.MessageRow]) -> None:
-        """SQLite (the embedded default): the same write through SQLAlchemy, a statement per ticket."""
-        progress = message_rows.ticket_progress(rows)
+        """SQLite (the embedded default): one transaction on the writer's own thread (persistence/sqlite_writes.py);
+        an in-memory database, private to its connection, takes the same statements through the async pool."""
+        if self._sqlite_writer is not None:
+            await self._sqlite_writer.write(rows)
+            return
         async with self.sessions.begin() as session:
-            await session.execute(
-                self._insert(models.Message).on_conflict_do_nothing(),
-                [dict(zip(message_rows.COLUMNS, row)) for row in rows],
-            )
-            tt = models.Ticket
-            for ticket_id, p in sorted(progress.items()):
-                await session.execute(
-                    update(tt)
-                    .where(tt.id == ticket_id)
-                    .values(last_seq=func.max(tt.last_seq, p.last_seq), updated_at=p.updated_at)
-                )
-                if p.first_response is not None:
-                    await session.execute(
-                        update(tt)
-                        .where(tt.id == ticket_id, tt.first_response_at.is_(None))
-                        .values(first_response_at=p.first_response)
-                    )
+            conn = await session.connection()
+            for sql, values in sqlite_writes.statements(sqlite_writes.parameters(rows)):
+                await conn.exec_driver_sql(sql, tuple(values))
             wanted = await outbox.wanted_message_events(session)
-            await outbox.add_events(
-                session,
-                self.dialect,
-                [outbox.message_created(message, at) for message, at in message_rows.events_for(rows, wanted)],
-            )
+            await outbox.add_events(session, self.dialect, sqlite_writes.events(rows, wanted))
 
     async def messages_after(self, ticket_id: str, after_seq: int, limit: int, include_internal: bool) -> list[Message]:
         async with self.reads() as session:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Union
 import msgspec
 
 from support.core.model import Body, ClientId, Message, Seq, TicketId, TicketView, User
+from support.incidents.status_client import StatusIncident
 
 
 class Hello(msgspec.Struct, tag="hello", forbid_unknown_fields=False):
@@ -111,6 +112,14 @@ class QueueFrame(msgspec.Struct, tag="queue"):
 
 class TicketFrame(msgspec.Struct, tag="ticket"):
     ticket: TicketView
+
+
+class StatusFrame(msgspec.Struct, tag="status"):
+    """*Extension*: the status page's state, pushed to every connection when it changes (and after `welcome`)."""
+
+    overall: str
+    incidents: list[StatusIncident]  # active, newest first, each with its latest updates
+    maintenances: list[StatusIncident]  # scheduled or in progress
 
 
 class AgentFrame(msgspec.Struct, tag="agent"):

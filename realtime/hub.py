@@ -58,6 +58,7 @@ class Hub:
         self.customers: dict[str, set[Member]] = {}  # a customer's connections: told of their own tickets
         self._typing_expiry: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._subscribe_locks: dict[str, asyncio.Lock] = {}
+        self.status_frame: frames.Outgoing | None = None  # the latest `status` frame: every new connection gets it
         self._watching_agents = False
 
     async def add_member(self, connection: Member, ticket: str) -> None:
@@ -158,7 +159,15 @@ class Hub:
         self._typing_expiry.pop(key, None)
         self.deliver(stop.ticket, stop)
 
+    def broadcast_status(self, frame: frames.Outgoing) -> None:
+        """The status page changed: every connection of this node gets the frame, encoded once."""
+        self.status_frame = frame
+        for connection in list(self.connections):
+            connection.push(frame)
+
     def add_connection(self, connection: Member) -> None:
+        if self.status_frame is not None:
+            connection.push(self.status_frame)
         self.connections.add(connection)
         if connection.role == "customer":
             self.customers.setdefault(connection.user_id, set()).add(connection)

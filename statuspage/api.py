@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from support.core.tokens import TokenError, TokenVerifier, bearer_token
 from statuspage import rules
+from statuspage.admin import admin_of
 from statuspage.bodies import (
     INCIDENT_ID,
     BodyError,
@@ -69,22 +69,23 @@ async def incident_named(request: Request, service: StatusService) -> Incident |
     return await service.store.incident(incident_id) if INCIDENT_ID.match(incident_id) else None
 
 
-async def status(request: Request) -> Response:
-    service: StatusService = request.app.state.service
+async def status_body(service: StatusService, base: str) -> dict[str, Any]:
+    """What `/api/status` answers; also the payload of every `/api/stream` event."""
     snap = await service.snapshot()
-    base = base_url(request)
-    return JSONResponse(
-        {
-            "overall": snap.overall,
-            "indicator": snap.indicator,
-            "description": snap.description,
-            "components": [{"id": c.id, "name": c.name, "status": c.status} for c in snap.components],
-            "incidents": [incident_json(i, base) for i in snap.incidents],
-            "maintenances": [incident_json(m, base) for m in snap.maintenances],
-            "updated_at": iso(snap.updated_at),
-            "page_url": base,
-        }
-    )
+    return {
+        "overall": snap.overall,
+        "indicator": snap.indicator,
+        "description": snap.description,
+        "components": [{"id": c.id, "name": c.name, "status": c.status} for c in snap.components],
+        "incidents": [incident_json(i, base) for i in snap.incidents],
+        "maintenances": [incident_json(m, base) for m in snap.maintenances],
+        "updated_at": iso(snap.updated_at),
+        "page_url": base,
+    }
+
+
+async def status(request: Request) -> Response:
+    return JSONResponse(await status_body(request.app.state.service, base_url(request)))
 
 
 async def list_incidents(request: Request) -> Response:
@@ -136,18 +137,12 @@ async def uptime(request: Request) -> Response:
     )
 
 
-async def _refuse_non_admin(request: Request) -> Response | None:
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        return error(401, "unauthorized", "an admin token is required")
-    try:
-        verifier: TokenVerifier = request.app.state.verifier
-        identity = await verifier.verify(token)
-    except TokenError as exc:
-        return error(401, "unauthorized", f"token refused: {exc}")
-    if identity.role != "admin":
-        return error(403, "forbidden", "only admins may change the status page")
-    return None
+def changed(request: Request, incident: Incident | None = None) -> None:
+    """A write committed: wake the streams now, and tell the subscribers about an incident's change."""
+    request.app.state.changes.notify()
+    if incident is not None:
+        base = base_url(request)
+        request.app.state.deliveries.incident_changed(incident_json(incident, base), base)
 
 
 def refusal(exc: BodyError) -> JSONResponse:
@@ -155,8 +150,9 @@ def refusal(exc: BodyError) -> JSONResponse:
 
 
 async def create_incident(request: Request) -> Response:
-    if (refused := await _refuse_non_admin(request)) is not None:
-        return refused
+    actor = await admin_of(request)
+    if isinstance(actor, Response):
+        return actor
     service: StatusService = request.app.state.service
     try:
         new = await read_body(request, NewIncident)
@@ -168,15 +164,18 @@ async def create_incident(request: Request) -> Response:
             components=unique_known(new.components, service.known),
             body=blank_refused("body", new.body),
             now=utcnow(),
+            actor=actor,
         )
     except BodyError as exc:
         return refusal(exc)
+    changed(request, incident)
     return JSONResponse(incident_json(incident, base_url(request)), status_code=201)
 
 
 async def add_update(request: Request) -> Response:
-    if (refused := await _refuse_non_admin(request)) is not None:
-        return refused
+    actor = await admin_of(request)
+    if isinstance(actor, Response):
+        return actor
     service: StatusService = request.app.state.service
     found = await incident_named(request, service)
     if found is None:
@@ -196,17 +195,22 @@ async def add_update(request: Request) -> Response:
             now=utcnow(),
             impact=new.impact,
             components=components,
+            actor=actor,
         )
     except BodyError as exc:
         return refusal(exc)
     if updated is None:  # deleted between the read and the write
         return error(404, "not_found", "no such incident")
+    if updated.kind == "maintenance":
+        updated = live_maintenance(updated, utcnow())
+    changed(request, updated)
     return JSONResponse(incident_json(updated, base_url(request)), status_code=201)
 
 
 async def create_maintenance(request: Request) -> Response:
-    if (refused := await _refuse_non_admin(request)) is not None:
-        return refused
+    actor = await admin_of(request)
+    if isinstance(actor, Response):
+        return actor
     service: StatusService = request.app.state.service
     try:
         new = await read_body(request, NewMaintenance)
@@ -224,23 +228,28 @@ async def create_maintenance(request: Request) -> Response:
             now=utcnow(),
             scheduled_for=start,
             scheduled_until=end,
+            actor=actor,
         )
     except BodyError as exc:
         return refusal(exc)
-    return JSONResponse(incident_json(live_maintenance(created, utcnow()), base_url(request)), status_code=201)
+    created = live_maintenance(created, utcnow())
+    changed(request, created)
+    return JSONResponse(incident_json(created, base_url(request)), status_code=201)
 
 
 async def set_component(request: Request) -> Response:
-    if (refused := await _refuse_non_admin(request)) is not None:
-        return refused
+    actor = await admin_of(request)
+    if isinstance(actor, Response):
+        return actor
     service: StatusService = request.app.state.service
     try:
         change = await read_body(request, ComponentChange)
     except BodyError as exc:
         return refusal(exc)
     cid = request.path_params["id"]
-    if cid not in service.known or not await service.store.set_component_status(cid, change.status, utcnow()):
+    if cid not in service.known or not await service.store.set_component_status(cid, change.status, utcnow(), actor):
         return error(404, "not_found", "no such component")
+    changed(request)
     return JSONResponse({"id": cid, "status": change.status})
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 from pathlib import Path
@@ -22,7 +23,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from statuspage import api, config, openapi, page, v2
+from statuspage import admin, api, config, desk, openapi, page, stream, subscribe, v2
+from statuspage.changes import ChangeFeed
+from statuspage.delivery import Deliveries
+from statuspage.subscribers import LinkSigner, SubscriberStore
 from statuspage.settings import StatusSettings
 from support.core.tokens import TokenVerifier
 from statuspage.probes import GatewayProbe
@@ -109,14 +113,28 @@ def create_app(settings: StatusSettings) -> Starlette:
         store = StatusStore(settings.status_database_url)
         await store.migrate()  # its own migrations, at start: the page must not wait for the gateway's release
         await store.sync_components(spec.components, utcnow())
-        app.state.service = StatusService(store, spec)
-        tasks = await _start_probes(app.state.service, settings)
+        service = app.state.service = StatusService(store, spec)
+
+        async def fingerprint() -> str:
+            return json.dumps(await api.status_body(service, ""), sort_keys=True)
+
+        app.state.changes = changes = ChangeFeed(fingerprint)
+        app.state.stream_events = stream.EventCache()
+        changes.start()
+        app.state.subscribers = SubscriberStore(store)
+        app.state.signer = LinkSigner(settings.status_subscription_secret or settings.secret or secrets.token_hex(32))
+        app.state.deliveries = deliveries = Deliveries(settings, app.state.subscribers, app.state.signer)
+        if settings.subscriptions_on:
+            deliveries.start()
+        tasks = await _start_probes(service, settings)
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await changes.close()
+            await deliveries.close()
             await store.close()
             await app.state.verifier.close()
 
@@ -129,6 +147,10 @@ def create_app(settings: StatusSettings) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *api.routes,
+        *admin.routes,
+        *desk.routes,
+        *stream.routes,
+        *subscribe.routes,
         *v2.routes,
         *openapi.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

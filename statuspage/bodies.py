@@ -58,6 +58,24 @@ class ComponentChange(msgspec.Struct):
     status: ComponentStatus
 
 
+Token = Annotated[str, msgspec.Meta(min_length=1, max_length=16_384, pattern=NO_NUL)]
+Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")]
+WebhookUrl = Annotated[str, msgspec.Meta(max_length=2048, pattern=r"^https?://[^\s\x00]+$")]
+
+
+class SessionStart(msgspec.Struct):
+    """The incident desk's sign-in: an admin JWT (as `helpline token --role admin` prints, or the platform's)."""
+
+    token: Token
+
+
+class NewSubscription(msgspec.Struct):
+    """Exactly one of the two: where the status updates go."""
+
+    email: Email | None = None
+    webhook: WebhookUrl | None = None
+
+
 class BodyError(Exception):
     """A refused body: `code` is the contract's error code, `status` the HTTP status that goes with it."""
 

@@ -27,6 +27,8 @@ OPERATIONS: tuple[tuple[str, str, str, Any, int, bool], ...] = (
     ("POST", "/api/maintenances", "Schedule a maintenance", bodies.NewMaintenance, 201, True),
     ("POST", "/api/maintenances/{id}/updates", "Move a maintenance on", bodies.NewUpdate, 201, True),
     ("PATCH", "/api/components/{id}", "Set a component's recorded status", bodies.ComponentChange, 200, True),
+    ("GET", "/api/audit", "The incident desk's audit log: who changed what, when (newest first)", None, 200, True),
+    ("GET", "/api/components", "The components an incident may name", None, 200, False),
     ("GET", "/api/v2/summary.json", "Statuspage v2 summary", None, 200, False),
     ("GET", "/api/v2/status.json", "Statuspage v2 indicator", None, 200, False),
     ("GET", "/api/v2/components.json", "Statuspage v2 components", None, 200, False),

@@ -118,8 +118,21 @@ async def render_page(request: Request) -> Response:
 <section id="history"><h2>{w("past")}</h2>{past}</section>
 <footer><a href="/history.atom">{w("feed")}</a> · <a href="/api/v2/summary.json">{w("api")}</a> ·
 {w.with_markup("updated", when=w.when(snap.updated_at))}</footer>
-</main><script src="/static/status.js" defer></script></body></html>"""
+</main>{_subscribe_form(w) if request.app.state.settings.subscriptions_on else ""}
+<script src="/static/status.js" defer></script></body></html>"""
     return HTMLResponse(body, headers=VARY)
+
+
+def _subscribe_form(w: Words) -> str:
+    """Outside the live part, so the refresh never swaps it away while someone types an address."""
+    return (
+        f'<aside id="subscribe"><h2>{w("subscribe.title")}</h2>'
+        f'<form data-hl="subscribe" method="post" action="/api/subscriptions" data-sent="{w("subscribe.sent")}">'
+        f'<label>{w("subscribe.email")} <input type="email" name="email" required maxlength="254" '
+        f'autocomplete="email"></label> <button type="submit">{w("subscribe.button")}</button>'
+        f'<p role="status"></p></form><p class="desc">{w("subscribe.webhooks")} '
+        '<code>POST /api/subscriptions {"webhook": "https://…"}</code></p></aside>'
+    )
 
 
 async def render_incident(request: Request) -> Response:

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from support.core.environment import Variable, comma_list, positive, port, read, text, url, variable
+from support.core.environment import Variable, boolean, comma_list, positive, port, read, text, url, variable
 from support.core.tokens import KEY_VARIABLES
 
 GATEWAY_PORT = 8000  # the local gateway probed by default, when PORT does not say otherwise
@@ -35,6 +35,19 @@ class StatusSettings:
     jwks_cache_s: float = 300.0
     jwks_min_refresh_s: float = 5.0
     metrics_token: str = ""  # when set, /metrics wants `Authorization: Bearer <token>`
+    # Subscriptions (e-mail and webhook status updates) are off unless an SMTP server is named.
+    status_smtp_host: str = ""
+    status_smtp_port: int = 25
+    status_smtp_user: str = ""
+    status_smtp_password: str = ""
+    status_smtp_starttls: bool = False
+    status_mail_from: str = "status@localhost"
+    status_subscription_secret: str = ""  # signs confirm/unsubscribe links; unset: derived from HELPLINE_SECRET
+    status_webhook_private_ok: bool = False  # webhooks to loopback/private addresses (tests, internal networks)
+
+    @property
+    def subscriptions_on(self) -> bool:
+        return bool(self.status_smtp_host and (self.status_subscription_secret or self.secret))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "StatusSettings":
@@ -72,5 +85,29 @@ VARIABLES: tuple[Variable, ...] = (
     V("PORT", "gateway_port", port(), "the gateway's port (the default probe URL)"),
     V("STATUS_PORT", "status_port", port(), "the status page's port"),
     V("HELPLINE_METRICS_TOKEN", "metrics_token", text(), "/metrics wants this Bearer token", secret=True),
+    V(
+        "HELPLINE_STATUS_SMTP_HOST",
+        "status_smtp_host",
+        text(),
+        "SMTP server for status e-mails; unset: subscriptions off",
+    ),
+    V("HELPLINE_STATUS_SMTP_PORT", "status_smtp_port", port(), "the SMTP server's port"),
+    V("HELPLINE_STATUS_SMTP_USER", "status_smtp_user", text(), "SMTP login (unset: none)"),
+    V("HELPLINE_STATUS_SMTP_PASSWORD", "status_smtp_password", text(), "SMTP password", secret=True),
+    V("HELPLINE_STATUS_SMTP_STARTTLS", "status_smtp_starttls", boolean(), "STARTTLS before logging in"),
+    V("HELPLINE_STATUS_MAIL_FROM", "status_mail_from", text(), "From: of status e-mails"),
+    V(
+        "HELPLINE_STATUS_SUBSCRIPTION_SECRET",
+        "status_subscription_secret",
+        text(),
+        "signs confirm/unsubscribe links; unset: derived from HELPLINE_SECRET",
+        secret=True,
+    ),
+    V(
+        "HELPLINE_STATUS_WEBHOOK_PRIVATE_OK",
+        "status_webhook_private_ok",
+        boolean(),
+        "allow webhooks to loopback/private addresses",
+    ),
     *KEY_VARIABLES,
 )

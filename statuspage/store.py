@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, func, select, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -94,6 +94,44 @@ class UpdateRow(Base):
     status: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditRow(Base):
+    """One admin change: who, when, what (statuspage/audit.py reads them; written with the change it records)."""
+
+    __tablename__ = "status_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[str] = mapped_column(String(200))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SubscriberRow(Base):
+    """Someone who asked for status updates, by e-mail or webhook; unconfirmed until they follow the link."""
+
+    __tablename__ = "status_subscribers"
+    __table_args__ = (Index("ix_status_subscribers_kind_target", "kind", "target", unique=True),)
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "email" | "webhook"
+    target: Mapped[str] = mapped_column(String(2048))  # the address or the URL
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change, for the audit log."""
+
+    id: str
+    name: str
+
+
+def audit_row(actor: Actor | None, action: str, target_id: str, detail: dict[str, Any], now: datetime) -> AuditRow:
+    who = actor or Actor("system", "system")
+    return AuditRow(at=now, actor_id=who.id, actor_name=who.name, action=action, target_id=target_id, detail=detail)
 
 
 @dataclass(frozen=True)
@@ -186,8 +224,11 @@ class StatusStore:
             rows = (await s.scalars(select(ComponentRow).order_by(ComponentRow.position))).all()
         return [Component(r.id, r.name, r.description, r.position, r.status, r.created_at, r.updated_at) for r in rows]
 
-    async def set_component_status(self, component_id: str, status: str, now: datetime) -> bool:
-        """Record a new status; False when the component is unknown. No event when nothing changed."""
+    async def set_component_status(
+        self, component_id: str, status: str, now: datetime, actor: Actor | None = None
+    ) -> bool:
+        """Record a new status; False when the component is unknown. No event when nothing changed.
+        An admin's change (`actor`) is audited; the probes' are not (they are the component's events)."""
         async with self._session.begin() as s:
             row = await s.get(ComponentRow, component_id)
             if row is None:
@@ -195,6 +236,8 @@ class StatusStore:
             if row.status != status:
                 row.status, row.updated_at = status, now
                 s.add(ComponentEventRow(component_id=component_id, status=status, at=now))
+            if actor is not None:
+                s.add(audit_row(actor, "component.changed", component_id, {"status": status}, now))
         return True
 
     async def component_events(self, since: datetime) -> list[tuple[str, str, datetime]]:
@@ -228,6 +271,7 @@ class StatusStore:
         now: datetime,
         scheduled_for: datetime | None = None,
         scheduled_until: datetime | None = None,
+        actor: Actor | None = None,
     ) -> Incident:
         iid = new_id()
         async with self._session.begin() as s:
@@ -249,6 +293,8 @@ class StatusStore:
             )
             await s.flush()
             s.add(UpdateRow(id=new_id(), incident_id=iid, seq=1, status=status, body=body, created_at=now))
+            detail = {"name": name, "status": status, "impact": impact, "components": components, "body": body}
+            s.add(audit_row(actor, f"{kind}.created", iid, detail, now))
         found = await self.incident(iid)
         assert found is not None
         return found
@@ -262,6 +308,7 @@ class StatusStore:
         now: datetime,
         impact: str | None = None,
         components: list[str] | None = None,
+        actor: Actor | None = None,
     ) -> Incident | None:
         async with self._session.begin() as s:
             row = await s.get(IncidentRow, incident_id)
@@ -282,6 +329,12 @@ class StatusStore:
                     id=new_id(), incident_id=incident_id, seq=(last or 0) + 1, status=status, body=body, created_at=now
                 )
             )
+            detail: dict[str, Any] = {"status": status, "body": body}
+            if impact is not None:
+                detail["impact"] = impact
+            if components is not None:
+                detail["components"] = list(components)
+            s.add(audit_row(actor, f"{row.kind}.updated", incident_id, detail, now))
         return await self.incident(incident_id)
 
     async def incident(self, incident_id: str) -> Incident | None:

@@ -47,4 +47,25 @@ localTimes(document);
 if (document.getElementById("live")) {  // the main page is live; an incident's page only shows local times
   refresh();
   setInterval(refresh, POLL_MS);
+  // Pushed changes: the page's own stream (/api/stream) refreshes at once; the poll above covers its absence.
+  if (typeof EventSource === "function") new EventSource("/api/stream").addEventListener("status", () => refresh());
+}
+
+// Subscribing by e-mail (the form is on the page only when the service can send mail).
+const subscribe = document.querySelector('[data-hl="subscribe"]');
+if (subscribe) {
+  subscribe.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const result = subscribe.querySelector('[role="status"]');
+    const email = subscribe.querySelector('input[name="email"]').value.trim();
+    try {
+      const res = await fetch("/api/subscriptions", {
+        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email }),
+      });
+      const body = await res.json().catch(() => ({}));
+      result.textContent = res.ok ? subscribe.dataset.sent : (body.error && body.error.message) || res.statusText;
+    } catch (err) {
+      result.textContent = String(err);
+    }
+  });
 }

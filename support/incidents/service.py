@@ -9,16 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
-from urllib.parse import quote
-from typing import Any
-
-import httpx
-import msgspec
+from typing import Callable
 
 from support.core.bus import Bus
 from support.core.clock import utcnow
-from support.incidents.match import ActiveIncident, incident_text
+from support.incidents.feed import StatusEvent, StatusFeed
+from support.incidents.status_client import IncidentUpdate, StatusClient, StatusIncident
 from support.incidents.ports import IncidentLinks
 from support.core.model import TicketView
 from support.core.settings import Settings
@@ -31,43 +27,6 @@ CLAIM_BATCH = 200  # links claimed per incident per round; the rest follow in th
 LEASE_S = 30.0  # a node that dies holding claims delays those notices by at most this long
 CONCURRENT_POSTS = 16
 SLOW_PATH_EVERY = 12  # rounds between look-ups of pending incidents too old for the resolved list
-
-
-class IncidentUpdate(msgspec.Struct, forbid_unknown_fields=False):
-    status: str = ""
-    body: str = ""
-
-
-class StatusIncident(msgspec.Struct, forbid_unknown_fields=False):
-    """An incident as the status page's JSON API shows it (docs/statuspage.md)."""
-
-    id: str
-    name: str
-    status: str
-    impact: str = "none"
-    components: list[str] = []
-    updates: list[IncidentUpdate] = []  # newest first
-    resolved_at: str | None = None
-    shortlink: str | None = None
-
-    def active(self) -> ActiveIncident:
-        return ActiveIncident(
-            self.id,
-            self.name,
-            self.status,
-            self.impact,
-            tuple(self.components),
-            incident_text(self.name, [u.body for u in self.updates]),
-            self.shortlink,
-        )
-
-
-class _StatusBody(msgspec.Struct, forbid_unknown_fields=False):
-    incidents: list[StatusIncident] = []
-
-
-class _OneIncident(msgspec.Struct, forbid_unknown_fields=False):
-    incident: StatusIncident
 
 
 def resolution_notice(incident: StatusIncident) -> str:
@@ -85,70 +44,22 @@ def client_id_for(incident_id: str) -> str:
     return f"incident-resolved:{incident_id}"
 
 
-class StatusClient:
-    """Reads the status page's JSON API; active incidents are cached briefly and fetched by one caller at a time."""
-
-    def __init__(self, base_url: str | None, cache_s: float) -> None:
-        self.base_url = base_url.rstrip("/") if base_url else None
-        self.cache_s = cache_s
-        self._http = httpx.AsyncClient(timeout=3.0, follow_redirects=False)
-        self._active: list[StatusIncident] = []
-        self._fetched_at = float("-inf")
-        self._lock = asyncio.Lock()
-
-    async def close(self) -> None:
-        await self._http.aclose()
-
-    async def _get(self, path: str, kind: type[Any]) -> Any:
-        if self.base_url is None:
-            raise TicketError("unavailable", "no status page is configured (HELPLINE_STATUS_URL)")
-        try:
-            response = await self._http.get(self.base_url + path)
-        except httpx.HTTPError as exc:
-            raise TicketError("unavailable", f"the status page cannot be reached: {exc}") from None
-        if response.status_code == 404:
-            raise TicketError("not_found", "no such incident")
-        if response.status_code != 200:
-            raise TicketError("unavailable", f"the status page answered {response.status_code}")
-        try:
-            return msgspec.json.decode(response.content, type=kind)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            raise TicketError("unavailable", f"the status page answered something unreadable: {exc}") from None
-
-    async def active(self) -> list[StatusIncident]:
-        """Active incidents, at most `cache_s` old; the last known ones (or none) while the page is unreachable."""
-        if self.base_url is None or time.monotonic() - self._fetched_at < self.cache_s:
-            return self._active
-        async with self._lock:
-            if time.monotonic() - self._fetched_at < self.cache_s:
-                return self._active
-            try:
-                body: _StatusBody = await self._get("/api/status", _StatusBody)
-                self._active = [i for i in body.incidents if i.resolved_at is None and i.status != "resolved"]
-            except TicketError as exc:
-                log.warning("active incidents unavailable: %s", exc.message)
-            self._fetched_at = time.monotonic()  # a failed fetch is not retried by every request either
-            return self._active
-
-    async def incident(self, incident_id: str) -> StatusIncident:
-        if not incident_id or len(incident_id) > 64 or "/" in incident_id:
-            raise TicketError("not_found", "no such incident")
-        # Quoted: an id from a URL path may hold characters httpx refuses (a 500 that schemathesis found).
-        found: _OneIncident = await self._get(f"/api/incidents/{quote(incident_id, safe='')}", _OneIncident)
-        return found.incident
-
-    async def resolved(self) -> list[StatusIncident]:
-        body: _StatusBody = await self._get("/api/incidents?state=resolved", _StatusBody)
-        return body.incidents
-
-
 class IncidentDesk:
     """A node's incident-aware intake: links tickets to incidents and posts resolution notices."""
 
-    def __init__(self, settings: Settings, tickets: TicketService, bus: Bus, links: IncidentLinks) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        tickets: TicketService,
+        bus: Bus,
+        links: IncidentLinks,
+        on_status: Callable[[StatusEvent], None] | None = None,
+    ) -> None:
         self.settings, self.tickets, self.bus, self.links = settings, tickets, bus, links
         self.store = tickets.store
         self.status = StatusClient(settings.status_url, settings.status_cache_s)
+        # The live status feed: each push refreshes `status`'s cache and goes to on_status (the node's connections).
+        self.feed = StatusFeed(self.status, on_status or (lambda event: None))
         self.node = secrets.token_hex(8)
         self._task: asyncio.Task[None] | None = None
         self._round = 0
@@ -157,8 +68,10 @@ class IncidentDesk:
         if self.settings.status_url:
             self._task = asyncio.create_task(self._watch(), name="incident-watcher")
             self._task.add_done_callback(_log_death)
+            self.feed.start()
 
     async def close(self) -> None:
+        await self.feed.close()
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -262,4 +175,12 @@ def _log_death(task: asyncio.Task[None]) -> None:
         log.error("incident watcher died", exc_info=task.exception())
 
 
-__all__ = ["IncidentDesk", "StatusClient", "StatusIncident", "resolution_notice", "client_id_for"]
+__all__ = [
+    "IncidentDesk",
+    "IncidentUpdate",
+    "StatusEvent",
+    "StatusClient",
+    "StatusIncident",
+    "resolution_notice",
+    "client_id_for",
+]

@@ -224,3 +224,10 @@ def test_plurals_follow_intl_plural_rules_in_the_browser(app: LanguageApp, new_p
         "Bạn thao tác quá nhiều lần. Vui lòng chờ một chút rồi thử lại.",
         "Đã có lỗi. Vui lòng thử lại.",
     ]
+
+
+def test_the_demo_platform_hands_its_visitor_s_language_to_the_widget(app: LanguageApp, new_page: Any) -> None:
+    page = new_page("vi-VN")  # the demo page itself is English (<html lang="en">)
+    page.goto(f"{app.url}/?token={app.token('demo-visitor')}")
+    expect(page.locator(hl("launcher"))).to_contain_text("Hỗ trợ")
+    expect(page.locator("html")).to_have_attribute("lang", "en")

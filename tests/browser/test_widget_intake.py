@@ -178,6 +178,44 @@ def test_known_incident_is_offered_and_following_it_opens_a_linked_ticket(app: A
         )
 
 
+def test_an_offered_incident_resolved_meanwhile_is_withdrawn_live(app: App, open_as: OpenAs) -> None:
+    admin = {"Authorization": f"Bearer {app.tokens['admin']}"}
+    created = httpx.post(
+        app.status_url + "/api/incidents",
+        headers=admin,
+        timeout=10,
+        json={"name": "Price alerts not firing", "status": "investigating", "impact": "major", "body": "Alerts late."},
+    )
+    assert created.status_code == 201, created.text
+    incident = created.json()
+    draft = {"subject": "price alerts not firing", "body": "my price alerts never fire"}
+    deadline = time.monotonic() + 15
+    while not any(
+        i["id"] == incident["id"]
+        for i in app.api("POST", "/api/incidents/match", app.tokens["customers"]["pro"], json=draft).json()["incidents"]
+    ):
+        assert time.monotonic() < deadline, "the gateway never matched the new incident"
+        time.sleep(0.2)
+    customer = open_as("customer", "pro", "/")
+    fill_widget_form(customer, "Price alerts not firing", "My price alerts never fire since this morning")
+    customer.locator(hl("submit")).click()
+    offer = customer.locator(hl("known-incident"))
+    expect(offer).to_contain_text("This is a known incident: Price alerts not firing")
+    resolved = httpx.post(
+        f"{app.status_url}/api/incidents/{incident['id']}/updates",
+        headers=admin,
+        timeout=10,
+        json={"status": "resolved", "body": "Alerts fire again."},
+    )
+    assert resolved.status_code == 201
+    # Pushed over the widget's socket (the `status` frame): no reload, no resubmit.
+    expect(offer.locator(hl("known-resolved"))).to_contain_text("“Price alerts not firing” has just been resolved")
+    expect(offer.locator(hl("follow-incident"))).to_have_count(0)
+    customer.locator(hl("submit")).click()  # the report goes as written
+    expect(customer.locator("h3", has_text="Price alerts not firing")).to_be_visible()
+    assert customer.errors == []
+
+
 def test_expected_reply_time_for_a_paid_plan_and_the_notice_for_free(app: App, open_as: OpenAs) -> None:
     paid = open_as("customer", "pro_plus", "/")
     paid.locator(hl("launcher")).click()

@@ -27,15 +27,24 @@ class StatusPage:
         settings = StatusSettings(
             secret=SECRET, status_database_url=f"sqlite+aiosqlite:///{tmp_path / 'status.db'}", status_probe_urls=()
         )
+        self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.admin = {"Authorization": f"Bearer {issue_token(SECRET, 'ops', 'Ops', role='admin')}"}
 
     def start(self) -> "StatusPage":
+        """Start (or start again, on the same port and store)."""
+        # A bounded shutdown: the gateways' /api/stream subscriptions are cut after it, as in `helpline statuspage`.
+        config = uvicorn.Config(
+            create_app(self.settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 20
         while not self.server.started:
@@ -52,6 +61,7 @@ class StatusPage:
         r = httpx.post(
             self.url + "/api/incidents",
             headers=self.admin,
+            timeout=30,  # the machine may be busy starting gateways; this is not a speed check
             json={"name": name, "status": "investigating", "body": body, "impact": impact, "components": components},
         )
         assert r.status_code == 201, r.text
@@ -61,6 +71,7 @@ class StatusPage:
         r = httpx.post(
             f"{self.url}/api/incidents/{incident_id}/updates",
             headers=self.admin,
+            timeout=30,
             json={"status": "resolved", "body": body},
         )
         assert r.status_code == 201, r.text

@@ -42,7 +42,12 @@ def token(role: str = "admin", secret: str = SECRET, ttl_s: int = 600) -> dict[s
 def serve(app: Starlette) -> Iterator[str]:
     """Run the app under a real uvicorn in a thread; yields its base URL and stops it cleanly."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        # A bounded shutdown: open /api/stream subscriptions are cut after it, as `helpline statuspage` does.
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -175,6 +175,12 @@ class Widget {
     });
     c.on("read", (f) => f.ticket === this.current && this.thread && this.thread.read(f.user, f.seq));
     c.on("ticket", (f) => this.upsertTicket(f.ticket));
+    // Pushed by the gateway within moments of a change on the status page; the 60 s poll covers its absence.
+    c.on("status", (f) => {
+      const incidents = (f.incidents || []).filter((i) => i.status !== "resolved");
+      this.showBanner(incidents);
+      if (this.form && this.form.statusChanged) this.form.statusChanged(incidents);
+    });
   }
 
   messages(ticket) {
@@ -384,7 +390,10 @@ class Widget {
   }
 
   async refreshBanner() {
-    const incidents = await activeIncidents(this.base);
+    this.showBanner(await activeIncidents(this.base));
+  }
+
+  showBanner(incidents) {
     this.banner.hidden = !incidents.length;
     replace(this.banner, incidents.map((i) => h("div", {},
       h("strong", { text: `${this.t.incident}: ${i.name}` }),

@@ -21,6 +21,7 @@ export function ticketForm({ client, base, t, lang, plan, context, onTicket }) {
     Object.entries(t.categories).map(([v, label]) => h("option", { value: v, text: label })));
   const suggestions = h("div", { hl: "suggestions", class: "suggestions", hidden: true, "aria-live": "polite" });
   const known = h("div", { hl: "known-incident", class: "notice known", role: "alert", hidden: true });
+  let offered = null; // the incident the offer shows, while it is shown
   const expected = h("p", { hl: "expected", class: "notice", hidden: true });
   const submit = h("button", { hl: "submit", class: "primary", type: "submit" }, t.submit);
   const error = h("p", { hl: "form-error", class: "notice", role: "alert", hidden: true });
@@ -106,6 +107,7 @@ export function ticketForm({ client, base, t, lang, plan, context, onTicket }) {
     const incident = await match();
     busy(false);
     if (!incident) return send();
+    offered = incident;
     replace(known, h("strong", { text: t.knownIncident(incident.name) }), h("span", { text: t.knownHint }),
       incident.shortlink ? h("a", { href: safeUrl(incident.shortlink), target: "_blank", rel: "noopener",
         text: incident.shortlink }) : null,
@@ -134,7 +136,13 @@ export function ticketForm({ client, base, t, lang, plan, context, onTicket }) {
     for (const slug of draft.opened) event(slug, "deflected");
     draft.opened.clear();
   };
-  return { el: form, subject, leave };
+  // The status page changed (a `status` frame): an offered incident that is over is no longer offered.
+  const statusChanged = (incidents) => {
+    if (!offered || known.hidden || incidents.some((i) => i.id === offered.id)) return;
+    replace(known, h("strong", { hl: "known-resolved", text: t.knownResolved(offered.name) }));
+    offered = null;
+  };
+  return { el: form, subject, leave, statusChanged };
 }
 
 export function safeUrl(url) {

@@ -120,8 +120,10 @@ async function signIn() {
   // needs the demo tokens), so the widget's words and ticket list load beside its modules.
   const token = await pageToken("customer");
   if (token) {
+    // The demo platform's own text is English (<html lang="en">), but it hands the widget its visitor's language
+    // (?lang=, else the browser's), as a platform serving Vietnamese users would; a token's claim still comes first.
     helpline((hl) => hl.boot({
-      token, lang: lang || undefined,
+      token, lang: lang || navigator.language || undefined,
       context: { page: state.page, symbol: state.symbol, timeframe: state.timeframe },
     }));
   }

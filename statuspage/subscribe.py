@@ -1,0 +1,110 @@
+"""Subscriptions over HTTP: `POST /api/subscriptions` (double opt-in: a confirm link goes to the address first),
+`GET /subscriptions/confirm`, and `GET`/`POST /subscriptions/unsubscribe` (the page, and the one-click POST that
+mail clients send per RFC 8058). Answers 503 `unavailable` while subscriptions are off (no SMTP server configured).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from statuspage.api import base_url, error, refusal
+from statuspage.bodies import BodyError, NewSubscription, read_body
+from statuspage.page import viewer_language
+from statuspage.delivery import Deliveries
+from statuspage.store import utcnow
+from statuspage.subscribers import LinkSigner, SubscriberStore
+from support.core.i18n import message
+
+
+class _Words:
+    """The subscription pages' messages (`status.subscription.*` in locales/) in the viewer's language."""
+
+    def __init__(self, request: Request) -> None:
+        self.language = viewer_language(request)
+
+    def __getitem__(self, key: str) -> str:
+        return message(self.language, f"status.subscription.{key}")
+
+
+def _page(request: Request, text: str, extra: str = "", status: int = 200) -> HTMLResponse:
+    t = _Words(request)
+    html = (
+        f'<!doctype html><html lang="{t.language}"><head><meta charset="utf-8"><title>Status updates</title>'
+        '<link rel="stylesheet" href="/static/status.css"></head><body><main class="subscription">'
+        f'<p data-hl="subscription-result">{escape(text)}</p>{extra}'
+        f'<p><a href="/">{escape(t["back"])}</a></p></main></body></html>'
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _parts(request: Request) -> tuple[SubscriberStore, LinkSigner, Deliveries] | None:
+    if not request.app.state.settings.subscriptions_on:
+        return None
+    state = request.app.state
+    return state.subscribers, state.signer, state.deliveries
+
+
+async def subscribe(request: Request) -> Response:
+    parts = _parts(request)
+    if parts is None:
+        return error(503, "unavailable", "subscriptions are off here (no SMTP server configured)")
+    subscribers, _, deliveries = parts
+    try:
+        new = await read_body(request, NewSubscription)
+        if (new.email is None) == (new.webhook is None):
+            raise BodyError("bad_request", "give exactly one of email or webhook")
+    except BodyError as exc:
+        return refusal(exc)
+    kind, target = ("email", new.email.lower()) if new.email is not None else ("webhook", str(new.webhook))
+    subscriber = await subscribers.add(kind, target, utcnow())
+    if not subscriber.confirmed:  # a confirmed address is told nothing again; the answer is the same either way
+        deliveries.confirm(subscriber, base_url(request))
+    return JSONResponse({"subscription": {"kind": kind, "status": "confirmation_sent"}}, status_code=202)
+
+
+async def confirm(request: Request) -> Response:
+    parts = _parts(request)
+    t = _Words(request)
+    if parts is None:
+        return _page(request, t["bad_link"], status=404)
+    subscribers, signer, _ = parts
+    sid = signer.subscriber_of("confirm", request.query_params.get("token", ""))
+    found = None if sid is None else await subscribers.confirm(sid, utcnow())
+    if found is None:
+        return _page(request, t["bad_link"], status=404)
+    link = f"/subscriptions/unsubscribe?token={escape(signer.token('unsubscribe', found.id))}"
+    return _page(
+        request, t["confirmed"], f'<p><a data-hl="unsubscribe" href="{link}">{escape(t["unsubscribe_link"])}</a></p>'
+    )
+
+
+async def unsubscribe(request: Request) -> Response:
+    parts = _parts(request)
+    t = _Words(request)
+    if parts is None:
+        return _page(request, t["bad_link"], status=404)
+    subscribers, signer, _ = parts
+    token = request.query_params.get("token", "")
+    sid = signer.subscriber_of("unsubscribe", token)
+    if sid is None:
+        return _page(request, t["bad_link"], status=404)
+    if request.method == "GET":  # link checkers fetch links: a GET only asks, the POST unsubscribes
+        form = (
+            f'<form method="post" action="/subscriptions/unsubscribe?token={escape(token)}">'
+            f'<p>{escape(t["unsubscribe_ask"])}</p><button data-hl="unsubscribe-confirm" type="submit">'
+            f"{escape(t['unsubscribe_button'])}</button></form>"
+        )
+        return _page(request, "", form)
+    await subscribers.remove(sid)
+    return _page(request, t["unsubscribed"])
+
+
+routes = [
+    Route("/api/subscriptions", subscribe, methods=["POST"]),
+    Route("/subscriptions/confirm", confirm, methods=["GET"]),
+    Route("/subscriptions/unsubscribe", unsubscribe, methods=["GET", "POST"]),
+]
