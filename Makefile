@@ -50,7 +50,7 @@ unit: install
 	$(BIN)/python -m pytest -q tests/unit
 
 chaos: install
-	HELPLINE_CHAOS=full $(BIN)/python -m pytest -q tests/chaos
+	HELPLINE_CHAOS=full $(BIN)/python -m pytest -q tests/chaos tests/scaleout/test_redis_cluster.py
 
 fuzz: install
 	HELPLINE_FUZZ=full $(BIN)/python -m pytest -q tests/fuzz tests/integrations/test_schemathesis.py

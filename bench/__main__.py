@@ -13,6 +13,7 @@ from typing import Any
 from bench import fanout, idle, limits, persist, report, soak, storm, widgetload
 from bench.env import (
     DESCRIPTORS_OF_A_NODE,
+    RedisClusterServer,
     RedisServer,
     install_cleanup,
     machine,
@@ -24,7 +25,7 @@ from bench.systems import Helpline, by_name
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-WORKLOADS = "limits,fanout,embedded,nodes4,storm,idle,persist,widget"  # the full run stays under ~30 minutes
+WORKLOADS = "limits,fanout,embedded,nodes4,storm,idle,persist,widget,cluster"  # the full run stays under ~30 minutes
 IDLE_BIG = ("helpline", "bare", "socketio")  # measured at 20,000 idle connections too, and in quick mode
 
 
@@ -100,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
                 two = _fanout_or_error(Helpline(), redis, cfg)
             four = _fanout_or_error(Helpline(), redis, dataclasses.replace(cfg, nodes=4))
             results["nodes4"] = {"two": two, "four": four, "ratio_by_rate": report.cpu_ratio_by_rate(two, four)}
+        if "cluster" in workloads:
+            print("Redis Cluster: fan-out on 3 shards (+3 replicas) next to one Redis, 2 and 4 nodes", flush=True)
+            results["cluster"] = _cluster(redis, cfg)
         if "storm" in workloads:
             clients = args.storm_clients or (1000 if quick else 10_000)
             print(f"reconnect storm: {clients} clients on 2 nodes, one killed", flush=True)
@@ -157,6 +161,32 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     print(f"\nwritten: bench/results/{stamp}.json, .png, .md ({results['duration_s']:.0f} s)")
     return 0
+
+
+def _cluster(redis: RedisServer, cfg: fanout.FanoutConfig) -> dict[str, Any]:
+    """In one run: one Redis and a 3-shard cluster, each with 2 and 4 gateway nodes, and the cluster with
+    HELPLINE_REDIS_MIN_REPLICAS=1 (each shard has a replica to wait for)."""
+    cluster = RedisClusterServer(3)
+    out: dict[str, Any] = {}
+    try:
+        for nodes in (2, 4):
+            sized = dataclasses.replace(cfg, nodes=nodes)
+            out[f"single_{nodes}"] = _fanout_or_error(Helpline(where="one Redis"), redis, sized)
+            out[f"cluster_{nodes}"] = _fanout_or_error(Helpline(where="cluster"), cluster, sized)  # type: ignore[arg-type]
+        out["cluster_2_replicas1"] = _fanout_or_error(
+            Helpline(where="cluster", min_replicas=1),
+            cluster,  # type: ignore[arg-type]
+            cfg,
+        )
+    finally:
+        cluster.stop()
+    for key, run in out.items():
+        best = run.get("best_step") or {}
+        _log(
+            f"  {key}: {run.get('max_deliveries_per_s', 0):.0f} deliveries/s at p99 <= 25 ms; "
+            f"per 1k: nodes {best.get('node_cpu_ms_per_1k', 0):.0f} ms CPU, Redis {best.get('redis_cpu_ms_per_1k', 0):.0f} ms"
+        )
+    return out
 
 
 def _fanout_or_error(system: Helpline, redis: RedisServer, cfg: fanout.FanoutConfig) -> dict[str, Any]:

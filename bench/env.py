@@ -170,6 +170,75 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class _Summed:
+    """CPU seconds of several processes together (a cluster's nodes), as one Proc reports its own."""
+
+    def __init__(self, procs: list[Proc]) -> None:
+        self.procs = procs
+
+    def cpu_s(self) -> float:
+        return sum(p.cpu_s() for p in self.procs)
+
+
+def _cluster_port() -> int:
+    """A free port below 55536 whose cluster-bus port (10000 above) is free too."""
+    import random
+
+    while True:
+        port = random.randint(20000, 55000)
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+
+
+class RedisClusterServer:
+    """A private Redis Cluster: `primaries` primaries with one replica each, nothing on disk. `proc.cpu_s()` is
+    every node's CPU (replicas included: replication is part of what a shard costs)."""
+
+    def __init__(self, primaries: int = 3) -> None:
+        self.dir = tempfile.mkdtemp(prefix="bench-redis-cluster-")
+        self.ports = [_cluster_port() for _ in range(primaries * 2)]
+        self.nodes = []
+        for port in self.ports:
+            folder = Path(self.dir) / str(port)
+            folder.mkdir()
+            argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            argv += ["--dir", str(folder), "--maxclients", "50000", "--protected-mode", "no"]
+            argv += ["--cluster-enabled", "yes", "--cluster-config-file", str(folder / "nodes.conf")]
+            self.nodes.append(Proc(f"redis-cluster-{port}", argv, port=port).wait_ready())
+        subprocess.run(
+            ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports)]
+            + ["--cluster-replicas", "1", "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        deadline = time.monotonic() + 30
+        while not all(self._ok(p) for p in self.ports):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the bench's Redis Cluster did not become healthy")
+            time.sleep(0.2)
+        self.proc = _Summed(self.nodes)
+        self.url = "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.ports[:primaries])
+
+    def _ok(self, port: int) -> bool:
+        info = subprocess.run(["redis-cli", "-p", str(port), "CLUSTER", "INFO"], capture_output=True, text=True)
+        return "cluster_state:ok" in info.stdout
+
+    def flush(self) -> None:
+        for port in self.ports:  # FLUSHALL on a replica is refused: harmless
+            subprocess.run(["redis-cli", "-p", str(port), "FLUSHALL"], capture_output=True)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def postgres_available() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 5432), timeout=1):

@@ -146,6 +146,7 @@ def _step(
         ),
         "helper_cpu_pct": [100 * c / wall for c in helper_cpu],
         "redis_cpu_pct": 100 * redis_cpu / wall,
+        "redis_cpu_ms_per_1k": 1000 * redis_cpu / (receipts / 1000) if receipts else float("inf"),
         "gen_cpu_pct": 100 * sum(a["cpu_s"] for a in answers) / wall,
         "wall_s": wall,
         "received_by_position": {

@@ -156,10 +156,14 @@ class Helpline(System):
     adapter = "helpline"
     durable = True
 
-    def __init__(self, memory: bool = False) -> None:
+    def __init__(self, memory: bool = False, min_replicas: int = 0, where: str = "") -> None:
         self.memory = memory
+        self.min_replicas = min_replicas  # HELPLINE_REDIS_MIN_REPLICAS: acked once that many replicas have it
         self.name = "helpline-memory" if memory else "helpline"
         self.label = "Helpline (in-memory bus + SQLite, 1 node)" if memory else "Helpline (Redis bus + PostgreSQL)"
+        if where:  # e.g. "cluster": which Redis this run is on, in the name the tables show
+            self.name += f"-{where}" + (f"-replicas{min_replicas}" if min_replicas else "")
+            self.label = f"Helpline on {where}" + (f", MIN_REPLICAS={min_replicas}" if min_replicas else "")
 
     def env(self, redis: RedisServer | None, database_url: str, port: int) -> dict[str, str]:
         env = {
@@ -177,6 +181,8 @@ class Helpline(System):
             "HELPLINE_CONNECTION_BURST": "1000000",
         }
         env["HELPLINE_REDIS_URL"] = "" if redis is None or self.memory else redis.url
+        if self.min_replicas:
+            env["HELPLINE_REDIS_MIN_REPLICAS"] = str(self.min_replicas)
         return env
 
     def start(self, nodes: int, redis: RedisServer) -> Deployment:

@@ -54,6 +54,7 @@ from support.web.http import error_response
 from support.web.openapi import Operation, api_routes
 from support.web.security import SecurityHeaders
 from support.web.static import AssetMount
+from support.workflow import desk_routes
 from support.workflow import customers as customer_routes
 from support.workflow import routes as workflow_routes
 
@@ -258,6 +259,8 @@ def create_app(settings: Settings) -> "WebSocketLane":
         # Reply e-mails go out from the worker on Redis, from this process in the embedded default.
         mail = BackgroundNotifier(notifier) if notifier and not settings.redis_url else None
         await help_center.start()
+        if settings.demo:
+            await node.desk.seed_demo_macros()
         try:
             yield
         finally:
@@ -278,6 +281,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
         *attachments.routes,
         *channels.routes,
         *workflow_routes.routes,
+        *desk_routes.routes,
         *customer_routes.routes,
         *admin_routes.routes,
         *privacy_routes.routes,
@@ -298,6 +302,7 @@ def create_app(settings: Settings) -> "WebSocketLane":
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.gateway = gateway
+    app.state.desk = node.desk
     app.state.draining = False  # set by the drain on SIGTERM (realtime/drain.py): /readyz 503, new /ws refused
     app.state.incidents = incidents
     app.state.help = help_center

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from helpline.tracing import TracedBus, tracer
 from persistence.attachments_local import LocalFolderStorage
+from persistence.desk_store import DeskRepository
 from persistence.store import TicketStore
 from persistence.workflow_store import WorkflowRepository
 from realtime.bus import open_bus
@@ -17,6 +18,7 @@ from support.core.bus import Bus
 from support.core.settings import Settings
 from support.help.attachment_storage import AttachmentStorage
 from support.tickets.service import TicketService
+from support.workflow.desk import Desk
 from support.workflow.service import Workflow
 
 
@@ -24,6 +26,7 @@ from support.workflow.service import Workflow
 class Node:
     gateway: Gateway
     store: TicketStore  # the SQL store itself, for the parts not yet behind a port (help index, webhooks)
+    desk: Desk  # tags, search, views, macros, bulk actions, report charts (issue 20)
 
 
 def assemble_node(settings: Settings) -> Node:
@@ -32,8 +35,10 @@ def assemble_node(settings: Settings) -> Node:
     if settings.tracing:
         bus = cast(Bus, TracedBus(bus, tracer()))
     tickets = TicketService(settings, store, bus)
-    workflow = Workflow(settings, store, bus, tickets, WorkflowRepository(store))
-    return Node(Gateway(settings, store, bus, tickets, workflow), store)
+    workflow_db = WorkflowRepository(store)
+    workflow = Workflow(settings, store, bus, tickets, workflow_db)
+    desk = Desk(DeskRepository(store), tickets, bus, workflow_db)
+    return Node(Gateway(settings, store, bus, tickets, workflow), store, desk)
 
 
 def open_attachment_storage(settings: Settings) -> AttachmentStorage:

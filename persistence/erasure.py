@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import CursorResult, delete, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, text, update
 
 from persistence import audit
 from persistence.models import Base, Message, ReadCursor, Ticket
@@ -25,6 +25,7 @@ from support.integrations.ports import ErasureReport, TicketExport, UserExport
 
 log = logging.getLogger("helpline.erasure")
 TOMBSTONE = "[erased]"
+SQLITE_SEARCH_INDEXES = ("messages_fts", "tickets_fts")  # migration 0011, the desk's search
 ERASED_PAYLOAD = {"erased": True}
 # Other areas' tables holding what a customer wrote: (module, table, customer column, what to write instead).
 # A table whose module is not installed is skipped.
@@ -103,6 +104,11 @@ async def erase_user(
             {"tickets": len(ticket_ids), "messages": messages, "attachments": len(files)},
             now,
         )
+        if store.dialect == "sqlite":
+            # The FTS5 search indexes (migration 0011) keep an erased word in their segments until they are merged:
+            # merge them now, in the erasure's transaction. It rewrites the whole index: erasures are rare.
+            for index in SQLITE_SEARCH_INDEXES:
+                await session.execute(text(f"INSERT INTO {index}({index}) VALUES ('optimize')"))
     # The bytes go once the rows are gone for good; a file left by a failure here is unreachable, never served.
     for key in files:
         try:

@@ -39,6 +39,11 @@ class Ticket(Base):
     solved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # migration 0003: free triage
     reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    # Migration 0010: a follow-up of a closed ticket names it (a closed ticket takes no new message).
+    follow_up_of: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Migration 0011: the ticket's tags, sorted, kept with the row so every view carries them without a join; the
+    # table ticket_tags (persistence/models_desk.py) holds the same pairs for filtering and counting.
+    tags: Mapped[list[str] | None] = mapped_column(JSON)
 
     __table_args__ = (
         UniqueConstraint("customer_id", "client_id", name="uq_tickets_customer_client"),

@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from persistence import audit, message_rows, models, models_incidents, outbox, sqlite_writes
+from persistence import audit, message_rows, models, models_desk, models_incidents, outbox, sqlite_writes
 from support.core import policy
 from support.core.clock import as_utc, iso, parse_iso, utcnow
 from support.core.model import Customer, Message, TicketView, User
@@ -50,6 +50,8 @@ def ticket_view(row: models.Ticket, read_seq: int | None = None) -> TicketView:
         context=row.context,
         read_seq=read_seq,
         reviewed_at=iso(row.reviewed_at),
+        follow_up_of=row.follow_up_of,
+        tags=list(row.tags or ()),
         first_response_breached=policy.first_response_breached(
             _utc(row.first_response_due), _utc(row.first_response_at), utcnow()
         ),
@@ -146,6 +148,7 @@ class TicketStore:
             updated_at=new.created_at,
             last_seq=first.seq,
             first_response_due=new.first_response_due,
+            follow_up_of=new.follow_up_of,
         )
         try:
             async with self.sessions.begin() as session:
@@ -189,6 +192,16 @@ class TicketStore:
                 read_seq = cursor.seq if cursor else 0
             return ticket_view(row, read_seq)
 
+    async def follow_ups_of(self, ticket_id: str) -> list[str]:
+        """The tickets opened as follow-ups of this one, oldest first."""
+        async with self.reads() as session:
+            rows = await session.execute(
+                select(models.Ticket.id)
+                .where(models.Ticket.follow_up_of == ticket_id)
+                .order_by(models.Ticket.created_at, models.Ticket.id)
+            )
+            return [r[0] for r in rows]
+
     async def list_customer_tickets(self, customer_id: str, offset: int, limit: int) -> list[TicketView]:
         query = (
             select(models.Ticket)
@@ -205,6 +218,7 @@ class TicketStore:
         statuses: Sequence[str],
         plan: str | None = None,
         assignee: str | None = None,
+        tag: str | None = None,
     ) -> list[TicketView]:
         """The agents' queue in contract order: due time (none last), then priority, then age."""
         t = models.Ticket
@@ -213,6 +227,9 @@ class TicketStore:
             query = query.where(t.plan == plan)
         if assignee:
             query = query.where(t.assignee == assignee)
+        if tag:
+            tt = models_desk.TicketTag
+            query = query.where(t.id.in_(select(tt.ticket_id).where(tt.tag == tag)))
         query = query.order_by(t.first_response_due.is_(None), t.first_response_due, t.priority, t.created_at, t.id)
         return await self._with_read_seqs(query.offset(offset).limit(limit), viewer_id)
 

@@ -2,7 +2,9 @@
 
 A consumer group hands out entries; a batch is written in one transaction (idempotent on (ticket, seq)) and only
 then acknowledged; entries a dead worker left pending are claimed; the stream is trimmed below the oldest entry not
-yet acknowledged, never further. Several workers may run at once. With HELPLINE_REDIS_MIN_REPLICAS, entries are
+yet acknowledged, never further. Several workers may run at once. On a Redis Cluster there is one stream per slot
+group (support/core/slot_groups.py), each with its group: the worker reads them all in one pipelined round trip
+per node and writes what came as one batch. With HELPLINE_REDIS_MIN_REPLICAS, entries are
 written only once that many replicas have them: a failover cannot take back a seq the database already holds.
 """
 
@@ -31,7 +33,7 @@ from persistence.reply_mail_runner import BackgroundNotifier, reply_notifier
 from persistence.webhooks import run_dispatcher
 from support.core import stream
 from support.core.redis_url import parse_redis_url, redis_client
-from support.core.stream import PERSIST_GROUP, persist_lag
+from support.core.stream import PERSIST_GROUP, persist_lag_of
 from support.core.settings import Settings
 
 log = logging.getLogger("helpline.worker")
@@ -39,6 +41,8 @@ log = logging.getLogger("helpline.worker")
 BATCH = 10000  # entries per XREADGROUP: large batches amortise the commit, the COPY and the round trips
 CLAIM_BATCH = 500
 BLOCK_MS = 1000
+IDLE_POLL_S = 0.25  # on a cluster, how long the worker waits after a read that found nothing in any stream (the
+# 128 streams are polled: a shorter pause costs Redis and the worker CPU for nothing; clients are acked at the commit)
 # A trickle (a few messages a read) would cost a transaction, a COPY and an XACK per few messages; waiting a moment
 # after a small read lets the next one gather more. Clients are acked at the Redis commit, so only the database
 # copy waits; a backlog is read in full batches and never waits.
@@ -47,6 +51,7 @@ LINGER_S = 0.02
 MAINTAIN_EVERY_S = 1.0
 LAG_LOG_EVERY_S = 30.0
 DEAD_CONSUMER_IDLE_MS = 3600 * 1000
+CONSUMER_CHECK_EVERY_S = 60.0
 
 REGISTRY = CollectorRegistry()  # the worker's own: it shares no process with a gateway's metrics
 WRITTEN = Counter("helpline_worker_written_total", "Messages written to the database", registry=REGISTRY)
@@ -108,14 +113,14 @@ class BatchPipeline:
     batch acknowledged as soon as its own commit is done, while the next one is already being written."""
 
     def __init__(
-        self, write: Callable[[list[MessageRow]], Awaitable[bool]], ack: Callable[[list[bytes], int], Awaitable[None]]
+        self, write: Callable[[list[MessageRow]], Awaitable[bool]], ack: Callable[[Any, int], Awaitable[None]]
     ) -> None:
         self._write = write
         self._ack = ack
         self._tasks: list[asyncio.Task[None]] = []
         self._last_commit: asyncio.Future[None] | None = None
 
-    async def put(self, ids: list[bytes], rows: list[MessageRow]) -> None:
+    async def put(self, ids: Any, rows: list[MessageRow]) -> None:
         """Start writing a batch once the one before is committed; returns without waiting for this one.
         A batch that failed (its ack: Redis went away) is raised here; its entries stay pending."""
         if self._last_commit is not None:
@@ -133,7 +138,7 @@ class BatchPipeline:
             if isinstance(outcome, BaseException):
                 raise outcome
 
-    async def _batch(self, ids: list[bytes], rows: list[MessageRow], committed: asyncio.Future[None]) -> None:
+    async def _batch(self, ids: Any, rows: list[MessageRow], committed: asyncio.Future[None]) -> None:
         try:
             written = await self._write(rows)
         finally:
@@ -154,12 +159,17 @@ class PersistenceWorker:
             retry=Retry(NoBackoff(), 0),
         )
         self.redis.set_response_callback("XREADGROUP", _unparsed)  # decode_entries reads the reply as it came
-        self.stream = stream.persist_key(settings.key_prefix)
+        target = parse_redis_url(settings.redis_url or "")
+        self.cluster = target.cluster
+        self.streams = stream.persist_keys(settings.key_prefix, cluster=target.cluster)
+        self.stream = self.streams[0]
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.claim_idle_ms = int(settings.worker_claim_idle_s * 1000)
         self.stopping = asyncio.Event()
         self._next_maintenance = 0.0
         self._next_lag_log = 0.0
+        self._next_consumer_check = 0.0
+        self._acked_streams: set[str] = set()
 
     def stop(self) -> None:
         """Finish the batch in hand, acknowledge it, and return (SIGTERM)."""
@@ -186,7 +196,15 @@ class PersistenceWorker:
     async def _ensure_group(self) -> None:
         try:
             # From 0: after Redis lost its data the stream starts over, and everything in it is unwritten.
-            await self.redis.xgroup_create(self.stream, PERSIST_GROUP, id="0", mkstream=True)
+            for key in self.streams:
+                await self._create_group(key)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def _create_group(self, key: str) -> None:
+        try:
+            await self.redis.xgroup_create(key, PERSIST_GROUP, id="0", mkstream=True)
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
@@ -203,27 +221,65 @@ class PersistenceWorker:
                     await self._claim_abandoned(pipeline)
                     await self._maintain()
                 try:
-                    async with self._reader() as reader:
-                        entries = _entries_of(
-                            await reader.xreadgroup(
-                                PERSIST_GROUP, self.consumer, {self.stream: ">"}, count=BATCH, block=BLOCK_MS
+                    if self.cluster:
+                        acks, rows, count = await self._read_groups()
+                    else:
+                        async with self._reader() as reader:
+                            entries = _entries_of(
+                                await reader.xreadgroup(
+                                    PERSIST_GROUP, self.consumer, {self.stream: ">"}, count=BATCH, block=BLOCK_MS
+                                )
                             )
-                        )
-                        if entries and not await self._replicated(reader):
-                            continue  # stopping: the entries stay pending, claimed by the next worker
+                            if entries and not await self._replicated(reader):
+                                continue  # stopping: the entries stay pending, claimed by the next worker
+                        ids, rows = decode_entries(entries)
+                        acks, count = {self.stream: ids}, len(entries)
                 except ResponseError as exc:
                     if "NOGROUP" in str(exc):  # Redis lost the stream and its group: start over
                         log.warning("the persistence stream's consumer group is gone; recreating it")
                         return
                     raise
-                if entries:
-                    await pipeline.put(*decode_entries(entries))
-                    if len(entries) < LINGER_BELOW:
+                if count:
+                    await pipeline.put(acks, rows)
+                    if count < LINGER_BELOW:
                         await asyncio.sleep(LINGER_S)
+                elif self.cluster:
+                    await self._pause(IDLE_POLL_S)  # nothing in any group's stream (they are polled, not blocked on)
         finally:
             await pipeline.flush()
 
+    async def _read_groups(self) -> tuple[dict[str, list[bytes]], list[MessageRow], int]:
+        """On a cluster: the next entries of every slot group's stream, in one pipelined round trip per node (a
+        blocking read would hold a node's connection per stream). Rows keep each stream's order, so each ticket's."""
+        pipe = self.redis.pipeline(transaction=False)
+        share = max(100, BATCH // len(self.streams))
+        for key in self.streams:
+            pipe.execute_command(
+                "XREADGROUP", "GROUP", PERSIST_GROUP, self.consumer, "COUNT", share, "STREAMS", key, ">"
+            )
+        replies = await pipe.execute(raise_on_error=False)
+        acks: dict[str, list[bytes]] = {}
+        rows: list[MessageRow] = []
+        count = 0
+        for key, reply in zip(self.streams, replies):
+            if isinstance(reply, ResponseError) and "NOGROUP" in str(reply):
+                log.warning("the consumer group of %s is gone; recreating it", key)
+                await self._create_group(key)
+                continue
+            if isinstance(reply, Exception):
+                raise reply
+            entries = _entries_of(reply)
+            if entries:
+                ids, decoded = decode_entries(entries)
+                acks[key], count = ids, count + len(entries)
+                rows += decoded
+        return acks, rows, count
+
     async def _claim_abandoned(self, pipeline: BatchPipeline) -> None:
+        for key in self.streams:
+            await self._claim_abandoned_of(key, pipeline)
+
+    async def _claim_abandoned_of(self, key: str, pipeline: BatchPipeline) -> None:
         """Take over entries another worker read but never acknowledged for claim_idle_s (it died); they are
         written like any batch, in the pipeline's order."""
         cursor: bytes | str = "0-0"
@@ -232,7 +288,7 @@ class PersistenceWorker:
                 cursor, entries, _deleted = cast(
                     tuple[bytes, list[Entry], list[bytes]],
                     await reader.xautoclaim(
-                        self.stream, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, count=CLAIM_BATCH
+                        key, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, count=CLAIM_BATCH
                     ),
                 )
                 if entries and not await self._replicated(reader):
@@ -240,7 +296,8 @@ class PersistenceWorker:
             if entries:
                 CLAIMED.inc(len(entries))
                 log.info("claimed %d entries a stopped worker left pending", len(entries))
-                await pipeline.put(*decode_entries(entries))
+                ids, rows = decode_entries(entries)
+                await pipeline.put({key: ids}, rows)
             if cursor in (b"0-0", "0-0"):
                 return
 
@@ -276,8 +333,16 @@ class PersistenceWorker:
                     "%d of %d replicas have the stream's latest entries; waiting before writing them", replicas, wanted
                 )
 
-    async def _ack(self, ids: list[bytes], written: int) -> None:
-        await self.redis.xack(self.stream, PERSIST_GROUP, *ids)
+    async def _ack(self, acks: dict[str, list[bytes]], written: int) -> None:
+        self._acked_streams.update(acks)
+        if len(acks) == 1:
+            for key, ids in acks.items():
+                await self.redis.xack(key, PERSIST_GROUP, *ids)
+        else:  # many slot groups' streams: one pipelined round trip per node
+            pipe = self.redis.pipeline(transaction=False)
+            for key, ids in acks.items():
+                pipe.execute_command("XACK", key, PERSIST_GROUP, *ids)
+            await pipe.execute()
         WRITTEN.inc(written)
         BATCHES.inc()
 
@@ -295,40 +360,47 @@ class PersistenceWorker:
                 delay = min(delay * 2, 5.0)
 
     async def _maintain(self) -> None:
-        await self._trim()
-        messages, seconds = await persist_lag(self.redis, self.stream)
+        # Only the streams this worker acknowledged entries of since the last time need a trim (a cluster's
+        # slot groups are many; most are quiet at any one moment).
+        touched, self._acked_streams = (self.streams if not self.cluster else sorted(self._acked_streams)), set()
+        for key in touched:
+            await self._trim(key)
+        messages, seconds = await persist_lag_of(self.redis, self.streams)
         LAG.set(messages)
         LAG_SECONDS.set(seconds)
         loop = asyncio.get_running_loop()
         if messages and loop.time() >= self._next_lag_log:
             self._next_lag_log = loop.time() + LAG_LOG_EVERY_S
             log.info("persistence lag: %d messages, oldest %.1fs", messages, seconds)
-        await self._forget_dead_consumers()
+        if loop.time() >= self._next_consumer_check:
+            self._next_consumer_check = loop.time() + CONSUMER_CHECK_EVERY_S
+            for key in self.streams:
+                await self._forget_dead_consumers(key)
 
-    async def _trim(self) -> None:
+    async def _trim(self, key: str) -> None:
         """Drop acknowledged entries: below the oldest pending one, or up to the last delivered if none pends.
         The group's last-delivered id is read before the pending list, so nothing delivered in between (and so
         not yet written) can fall below the trim point."""
-        groups = await self.redis.xinfo_groups(self.stream)
+        groups = await self.redis.xinfo_groups(key)
         group = next((g for g in groups if g.get("name") in (PERSIST_GROUP, PERSIST_GROUP.encode())), None)
         if group is None:
             return
         last = group["last-delivered-id"]
         last = last.decode() if isinstance(last, bytes) else last
-        pending = await self.redis.xpending(self.stream, PERSIST_GROUP)
+        pending = await self.redis.xpending(key, PERSIST_GROUP)
         if pending["pending"]:
             min_id = pending["min"].decode() if isinstance(pending["min"], bytes) else pending["min"]
         else:
             ms, _, seq = last.partition("-")
             min_id = f"{ms}-{int(seq) + 1}"
         if min_id != "0-1":
-            await self.redis.xtrim(self.stream, minid=min_id, approximate=False)
+            await self.redis.xtrim(key, minid=min_id, approximate=False)
 
-    async def _forget_dead_consumers(self) -> None:
-        for consumer in await self.redis.xinfo_consumers(self.stream, PERSIST_GROUP):
+    async def _forget_dead_consumers(self, key: str) -> None:
+        for consumer in await self.redis.xinfo_consumers(key, PERSIST_GROUP):
             name = consumer["name"]
             if consumer["pending"] == 0 and consumer["idle"] > DEAD_CONSUMER_IDLE_MS and name != self.consumer.encode():
-                await self.redis.xgroup_delconsumer(self.stream, PERSIST_GROUP, name)
+                await self.redis.xgroup_delconsumer(key, PERSIST_GROUP, name)
 
     async def _pause(self, seconds: float) -> None:
         try:

@@ -134,9 +134,9 @@ class Connection:
         metrics.SLOW_CLIENTS.inc()
         self.close_soon(CLOSE_TOO_SLOW, "too far behind; rejoin with since")
 
-    def send_error(self, code: str, message: str, ref: str | None = None) -> None:
+    def send_error(self, code: str, message: str, ref: str | None = None, reason: str | None = None) -> None:
         metrics.ERRORS.labels(code).inc()
-        self.push(frames.encode(frames.Error(code=code, message=message, ref=ref)))
+        self.push(frames.encode(frames.Error(code=code, message=message, ref=ref, reason=reason)))
 
     def close_soon(self, code: int, reason: str) -> None:
         if self._closing:
@@ -299,7 +299,7 @@ class Connection:
             try:
                 await self.gateway.handle(self, frame)
             except TicketError as exc:
-                self.send_error(exc.code, exc.message, getattr(frame, "client_id", None))
+                self.send_error(exc.code, exc.message, getattr(frame, "client_id", None), exc.reason)
             except Unavailable as exc:  # the bus (Redis) is down: say so, keep the connection
                 self.send_error("unavailable", str(exc) or "retry later", getattr(frame, "client_id", None))
             except (SQLAlchemyError, OSError) as exc:  # the database is down: the same, not a dead connection

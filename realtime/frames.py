@@ -144,6 +144,7 @@ class Error(msgspec.Struct, tag="error", omit_defaults=True):
     code: str
     message: str
     ref: str | None = None
+    reason: str | None = None  # TicketError.reason, e.g. `ticket_closed` (docs/protocol.md)
 
 
 class _RefProbe(msgspec.Struct):

@@ -216,7 +216,8 @@ export class HelplineClient {
         this.emit("ack", frame);
         break;
       case "error":
-        if (frame.ref && this.isPermanent(frame.code)) this.removeFromOutbox(frame.ref);
+        // A closed ticket will never take the message (reason `ticket_closed`): retrying it forever helps nobody.
+        if (frame.ref && (this.isPermanent(frame.code) || frame.reason === "ticket_closed")) this.removeFromOutbox(frame.ref);
         this.emit("error", frame);
         break;
       case "pong":

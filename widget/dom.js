@@ -45,3 +45,31 @@ export function when(iso, loc) {
     : d.toLocaleDateString(loc, { day: "numeric", month: "short" }) + " " +
       d.toLocaleTimeString(loc, { hour: "2-digit", minute: "2-digit" });
 }
+
+const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"']+/gi;
+
+/** Text with its http(s) links as <a> elements, built node by node (never markup); trailing punctuation stays text. */
+export function linkify(text) {
+  const out = [];
+  let last = 0;
+  for (const found of String(text).matchAll(URL_IN_TEXT)) {
+    const raw = found[0].replace(/[.,;:!?)\]]+$/, "");
+    let href = null;
+    try {
+      const url = new URL(raw);
+      if (url.protocol === "http:" || url.protocol === "https:") href = url.href;
+    } catch { /* not a URL after all: text */ }
+    if (!href) continue;
+    if (found.index > last) out.push(document.createTextNode(text.slice(last, found.index)));
+    out.push(h("a", { href, target: "_blank", rel: "noopener noreferrer", text: raw }));
+    last = found.index + raw.length;
+  }
+  if (last < text.length) out.push(document.createTextNode(text.slice(last)));
+  return out;
+}
+
+/** Up to two initials of a name, for an avatar ("Alice Nguyen" → "AN"). */
+export function initials(name) {
+  const parts = String(name || "").trim().split(/\s+/u).filter((p) => /^\p{L}/u.test(p));
+  return parts.slice(0, 2).map((p) => [...p][0].toUpperCase()).join("") || "?";
+}

@@ -3,9 +3,10 @@
  * once, with sending → sent → read states, and who is typing. User text only ever goes in as textContent.
  */
 
-import { h, when } from "./dom.js";
+import { h, initials, linkify, when } from "./dom.js";
 
 const TYPING_SHOW_MS = 6000;
+const GROUP_GAP_MS = 5 * 60 * 1000; // one author's messages this close together form one group (one name, one avatar)
 // A line that is exactly this is an attachment the server posted (docs/help.md); the surface shows the file.
 const ATTACHMENT_LINE = /^\/api\/attachments\/([A-Za-z0-9_-]{1,64})$/;
 
@@ -20,7 +21,8 @@ export class ThreadView {
     this.loc = loc;
     this.me = me;
     this.typers = new Map();
-    this.el = h("ol", { hl: "thread", class: "thread", role: "log", "aria-live": "polite", "aria-label": label });
+    // A list that is also a polite live region: new messages are read out.
+    this.el = h("ol", { hl: "thread", class: "thread", "aria-live": "polite", "aria-label": label });
     this.typingEl = h("div", { hl: "typing", class: "typing", "aria-live": "polite" });
   }
 
@@ -40,16 +42,19 @@ export class ThreadView {
       class: "msg" + (mine ? " mine" : "") + (role === "system" ? " system" : "") + (m.internal ? " internal" : ""),
       dataset: {
         state, mine: String(mine), role, internal: String(!!m.internal), clientId: m.client_id || "",
+        author: (m.author && m.author.id) || "", at: m.created_at || "",
         ...(m.seq != null ? { seq: m.seq } : {}),
       },
     },
       h("div", { class: "who" },
+        role === "system" || mine ? null : avatar(m.author),
         h("span", { class: "name", text: role === "system" ? this.t.system : (m.author && m.author.name) || "" }),
         m.internal ? h("span", { class: "chip internal-chip", text: this.t.internalNote || "Internal note" }) : null),
       this.body(m.body || ""),
       h("div", { class: "meta" }, h("time", { datetime: m.created_at || "", text: when(m.created_at, this.loc) }),
         mine ? h("span", { hl: "receipt", text: this.t[state] }) : null));
     this.place(el);
+    this.regroup(el);
     if (m.author) this.typing(m.author, false);
     el.scrollIntoView && el.scrollIntoView({ block: "nearest" });
     return el;
@@ -59,7 +64,7 @@ export class ThreadView {
   body(text) {
     const lines = text.split("\n");
     const ids = lines.map((l) => (ATTACHMENT_LINE.exec(l.trim()) || [])[1]);
-    if (!this.files || !ids.some(Boolean)) return h("p", { class: "body", text });
+    if (!this.files || !ids.some(Boolean)) return h("p", { class: "body" }, linkify(text));
     const label = (i) => (lines[i - 1] || "").replace(/^📎\s*/u, "").replace(/\s*\([^)]*\)\s*$/, "") || "file";
     const slots = [];
     ids.forEach((id, i) => {
@@ -70,7 +75,19 @@ export class ThreadView {
     });
     // The caption line's leading "📎" needs an emoji font many systems lack; the file itself shows what it is.
     const shown = lines.map((l, i) => (ids[i + 1] ? l.replace(/^📎\s*/u, "") : l)).filter((_, i) => !ids[i]);
-    return [h("p", { class: "body", text: shown.join("\n") }), slots];
+    return [h("p", { class: "body" }, linkify(shown.join("\n"))), slots];
+  }
+
+  /** A message right after the same author's (within GROUP_GAP_MS) continues the group: class "cont", no name. */
+  regroup(el) {
+    for (const item of [el, el.nextElementSibling]) {
+      if (!item) continue;
+      const prev = item.previousElementSibling;
+      const gap = prev ? Date.parse(item.dataset.at) - Date.parse(prev.dataset.at) : NaN;
+      const same = !!prev && item.dataset.role !== "system" && prev.dataset.author === item.dataset.author &&
+        prev.dataset.internal === item.dataset.internal && !(gap > GROUP_GAP_MS);
+      item.classList.toggle("cont", same);
+    }
   }
 
   /** The server acked our pending message. */
@@ -118,6 +135,7 @@ export class ThreadView {
     if (seq != null && seqOf(el) !== Number(seq)) {
       el.dataset.seq = seq;
       this.place(el);
+      this.regroup(el);
     }
     const receipt = el.querySelector('[data-hl="receipt"]');
     if (receipt) receipt.textContent = this.t[state];
@@ -143,4 +161,9 @@ export class ThreadView {
 /** The seq an element carries, or null while it is pending. */
 function seqOf(el) {
   return el.dataset.seq ? Number(el.dataset.seq) : null;
+}
+
+/** The author's initials in a circle (the server knows no pictures of people). */
+function avatar(author) {
+  return h("span", { hl: "avatar", class: "avatar", "aria-hidden": "true", text: initials(author && author.name) });
 }

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def open_bus(settings: "Settings", store: "MessageStore") -> Bus:
-    """Pick the backend from the URL: Redis (one server, or the primary Sentinel names) when HELPLINE_REDIS_URL is
+    """Pick the backend from the URL: Redis (one server, the primary Sentinel names, or a Cluster) when HELPLINE_REDIS_URL is
     set, else in-memory (one process).
 
     A URL of a scheme no backend serves is an error, never the in-memory bus: N such nodes would each be an island

@@ -18,10 +18,13 @@ class TicketError(Exception):
         "unavailable": 503,
     }
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        # A finer, stable word for clients that act on it (e.g. `ticket_closed`: offer a follow-up); the code
+        # stays the contract's, so a client that knows only the codes keeps working.
+        self.reason = reason
 
     @property
     def http_status(self) -> int:

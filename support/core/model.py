@@ -65,3 +65,6 @@ class TicketView(msgspec.Struct):
     context: dict[str, Any] | None = None
     read_seq: int | None = None
     incident: str | None = None  # the status page incident the ticket follows (support/incidents/service.py)
+    follow_up_of: str | None = None  # the closed ticket this one follows up (POST /api/tickets follow_up_of)
+    follow_ups: list[str] | None = None  # the tickets that follow this one up (GET /api/tickets/{id} only)
+    tags: list[str] = msgspec.field(default_factory=list)  # agents' labels, sorted (support/core/tags.py)

@@ -22,7 +22,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "solved": frozenset({"open", "closed"}),
     "closed": frozenset(),
 }
-FREE_PLAN_NOTICE = "Every report is reviewed by our team, but not every free report gets a personal answer."
+FREE_PLAN_NOTICE = "Every report is read and acted on by our team; we reply only where a reply is needed."
 
 
 def priority_for(plan: str) -> int:

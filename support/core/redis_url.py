@@ -1,5 +1,6 @@
 """Where the bus's Redis is, from HELPLINE_REDIS_URL: one server (`redis://`, `rediss://`, `unix://`) or the primary
-that a set of Sentinels names (`redis+sentinel://`, `rediss+sentinel://`), with the sign-in and TLS options.
+that a set of Sentinels names (`redis+sentinel://`, `rediss+sentinel://`), or a Redis Cluster (`redis+cluster://`,
+`rediss+cluster://`, naming some of its nodes), with the sign-in and TLS options.
 
 Parsing only: it opens no connection. `redis_client` builds a redis-py client, which connects on first use.
 """
@@ -7,15 +8,25 @@ Parsing only: it opens no connection. `redis_client` builds a redis-py client, w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import parse_url
 from redis.asyncio.sentinel import Sentinel
 
-SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://", "rediss+sentinel://")
+SCHEMES = (
+    "redis://",
+    "rediss://",
+    "unix://",
+    "redis+sentinel://",
+    "rediss+sentinel://",
+    "redis+cluster://",
+    "rediss+cluster://",
+)
 SENTINEL_PORT = 26379
+CLUSTER_PORT = 6379
 # Options that concern the sentinels themselves, not the primary: taken out of the query.
 SENTINEL_OPTIONS = ("sentinel_username", "sentinel_password")
 
@@ -29,10 +40,15 @@ class RedisTarget:
     sentinels: tuple[tuple[str, int], ...] = ()
     service: str = ""
     sentinel_options: dict[str, str] = field(default_factory=dict)
+    cluster_nodes: tuple[tuple[str, int], ...] = ()  # a Redis Cluster's startup nodes; `url` is the first's
 
     @property
     def sentinel(self) -> bool:
         return bool(self.sentinels)
+
+    @property
+    def cluster(self) -> bool:
+        return bool(self.cluster_nodes)
 
     def connection_options(self) -> dict[str, Any]:
         """redis-py keyword arguments of a connection to the server (for Sentinel: to the primary, sans address)."""
@@ -57,6 +73,8 @@ def parse_redis_url(url: str) -> RedisTarget:
     """A RedisTarget, or ValueError naming what is wrong (an unknown scheme, no sentinel, no service name)."""
     if not url.startswith(SCHEMES):
         raise ValueError(f"HELPLINE_REDIS_URL must start with one of {', '.join(SCHEMES)}")
+    if "+cluster://" in url:
+        return _parse_cluster_url(url)
     if "+sentinel://" not in url:
         return RedisTarget(url=url)
     parts = urlsplit(url)
@@ -80,13 +98,32 @@ def parse_redis_url(url: str) -> RedisTarget:
     return RedisTarget(url=primary, sentinels=sentinels, service=service, sentinel_options=sentinel_options)
 
 
-def _host_port(text: str) -> tuple[str, int]:
+def _parse_cluster_url(url: str) -> RedisTarget:
+    """`redis+cluster://[user:password@]h1:p1,h2:p2[?options]`: some nodes of the cluster (the rest are found)."""
+    parts = urlsplit(url)
+    credentials, _, hosts = parts.netloc.rpartition("@")
+    nodes = tuple(_host_port(h, CLUSTER_PORT) for h in hosts.split(",") if h)
+    path = [p for p in parts.path.split("/") if p]
+    if not nodes:
+        raise ValueError("a Redis Cluster URL names at least one node: redis+cluster://h1:6379,h2:6379")
+    if path and path[0] != "0":
+        raise ValueError("a Redis Cluster has only database 0: drop the /db from the cluster URL")
+    scheme = "rediss" if parts.scheme.startswith("rediss") else "redis"
+    sign_in = f"{credentials}@" if credentials else ""
+    host, port = nodes[0]
+    first = f"{scheme}://{sign_in}{host if ':' not in host else f'[{host}]'}:{port}/0"
+    if parts.query:
+        first += "?" + parts.query
+    return RedisTarget(url=first, cluster_nodes=nodes)
+
+
+def _host_port(text: str, default_port: int = SENTINEL_PORT) -> tuple[str, int]:
     """`host`, `host:port` or `[v6]:port`."""
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") else SENTINEL_PORT
+        return host, int(rest[1:]) if rest.startswith(":") else default_port
     host, _, port = text.partition(":")
-    return host, int(port) if port else SENTINEL_PORT
+    return host, int(port) if port else default_port
 
 
 def sentinel_manager(target: RedisTarget, **options: Any) -> Sentinel:
@@ -101,9 +138,23 @@ def sentinel_manager(target: RedisTarget, **options: Any) -> Sentinel:
 
 def redis_client(target: RedisTarget, sentinels: Sentinel | None = None, **options: Any) -> Redis:
     """A redis-py client of the server, or of the primary that the sentinels name: it finds the primary again on
-    every new connection and drops a connection that answers READONLY (a demoted primary)."""
+    every new connection and drops a connection that answers READONLY (a demoted primary). For a cluster, a
+    RedisCluster (typed as Redis: the commands used on it are the same)."""
+    if target.cluster:
+        return cast(Redis, cluster_client(target, **options))
     if not target.sentinel:
         return Redis.from_url(target.url, **options)
     manager = sentinels or sentinel_manager(target)
     client: Redis = manager.master_for(target.service, **{**target.connection_options(), **options})
     return client
+
+
+def cluster_client(target: RedisTarget, **options: Any) -> RedisCluster:
+    """A redis-py cluster client: it learns the slot map from the URL's nodes and follows MOVED / ASK and failovers."""
+    connection = {k: v for k, v in target.connection_options().items() if k not in ("host", "port", "db")}
+    if connection.pop("connection_class", None) is not None:
+        connection["ssl"] = True
+    connection.pop("connection_pool_class", None)
+    return RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in target.cluster_nodes], **{**connection, **options}
+    )

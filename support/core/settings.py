@@ -45,7 +45,7 @@ class Settings:
     jwks_cache_s: float = 300.0  # the key set is fetched again when older than this
     jwks_min_refresh_s: float = 5.0  # an unknown kid fetches the set again at most this often
     database_url: str = "sqlite+aiosqlite:///./helpline.db"
-    redis_url: str | None = None  # redis://, rediss://, unix://, or redis+sentinel:// (support/core/redis_url.py)
+    redis_url: str | None = None  # redis://, rediss://, unix://, redis+sentinel://, redis+cluster:// (redis_url.py)
     redis_min_replicas: int = 0  # a commit is acked once this many replicas have it (WAIT); 0: on the primary
     redis_wait_timeout_ms: int = 1000  # how long a batch's WAIT may take before its commits answer `unavailable`
     allowed_origins: tuple[str, ...] = ()

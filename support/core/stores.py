@@ -36,6 +36,7 @@ class NewTicket:
     context: dict[str, Any] | None
     created_at: datetime
     first_response_due: datetime | None
+    follow_up_of: str | None = None
 
 
 class _Unset:
@@ -79,6 +80,7 @@ class TicketStore(MessageStore, Protocol):
         statuses: Sequence[str],
         plan: str | None = None,
         assignee: str | None = None,
+        tag: str | None = None,
     ) -> list[TicketView]: ...
 
     async def update_ticket(
@@ -99,6 +101,9 @@ class TicketStore(MessageStore, Protocol):
 
     async def incident_of(self, ticket_id: str) -> str | None:
         """The status page incident the ticket follows, if any."""
+
+    async def follow_ups_of(self, ticket_id: str) -> list[str]:
+        """The tickets opened as follow-ups of this one (`follow_up_of`), oldest first."""
 
     async def incidents_of(self, ticket_ids: Sequence[str]) -> dict[str, str]:
         """ticket id -> incident id, for those of the tickets that follow one."""

@@ -8,12 +8,13 @@ connection: `persist_lag` reads through the client its caller passes.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from support.core import slot_groups
 from support.core.bus import Draft
 from support.core.model import Message
 
@@ -25,8 +26,20 @@ _draft_decoder = msgspec.msgpack.Decoder(Draft)
 
 
 def persist_key(prefix: str) -> str:
-    """The global persistence stream under one key prefix (settings.key_prefix)."""
+    """The global persistence stream under one key prefix (settings.key_prefix): one Redis, or Sentinel."""
     return f"{prefix}:persist"
+
+
+def group_persist_key(prefix: str, tag: str) -> str:
+    """On a Redis Cluster: the persistence stream of one slot group, in the slot of that group's tickets."""
+    return f"{prefix}:{{{tag}}}:persist"
+
+
+def persist_keys(prefix: str, cluster: bool) -> list[str]:
+    """Every persistence stream a worker drains: the one global stream, or one per slot group on a cluster."""
+    if not cluster:
+        return [persist_key(prefix)]
+    return [group_persist_key(prefix, tag) for tag in slot_groups.TAGS]
 
 
 def decode_message(seq: int, draft_bytes: bytes) -> Message:
@@ -79,3 +92,34 @@ async def _age(redis: Redis, entry_id: bytes | None) -> float:
 
 def _as_bytes(value: bytes | str) -> bytes:
     return value if isinstance(value, bytes) else value.encode()
+
+
+async def persist_lag_of(redis: Redis, streams: list[str]) -> tuple[int, float]:
+    """persist_lag summed over many streams (a cluster's slot groups; the oldest age of them all): their groups
+    are read in one pipelined round trip per node, and only a stream with something behind is looked at closer."""
+    if len(streams) == 1:
+        return await persist_lag(redis, streams[0])
+    pipe = redis.pipeline(transaction=False)
+    for stream in streams:
+        pipe.execute_command("XINFO", "GROUPS", stream)
+    replies = await pipe.execute(raise_on_error=False)
+    total, oldest = 0, 0.0
+    for stream, groups in zip(streams, replies):
+        if isinstance(groups, Exception):
+            continue  # no stream: nothing of this group was ever committed, or Redis lost it
+        group = next((g for g in groups if _field(g, "name") in (PERSIST_GROUP, PERSIST_GROUP.encode())), None)
+        if group is not None and not int(_field(group, "pending") or 0) and _field(group, "lag") in (0, b"0", "0"):
+            continue
+        messages, seconds = await persist_lag(redis, stream)
+        total, oldest = total + messages, max(oldest, seconds)
+    return total, oldest
+
+
+def _field(group: object, name: str) -> Any:
+    """A field of an XINFO GROUPS entry, parsed (a dict) or raw (a flat list of names and values)."""
+    if isinstance(group, dict):
+        return group.get(name, group.get(name.encode()))
+    if isinstance(group, list):
+        fields = dict(zip(group[::2], group[1::2]))
+        return fields.get(name.encode(), fields.get(name))
+    return None

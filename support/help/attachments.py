@@ -134,7 +134,7 @@ async def upload(request: Request) -> Response:
     ticket_id = request.path_params["id"]
     facts = await gateway.tickets.check_view(who, ticket_id)
     if facts.status == "closed":
-        raise TicketError("conflict", "the ticket is closed")
+        raise TicketError("conflict", "the ticket is closed; open a follow-up instead", reason="ticket_closed")
     if request.headers.get("content-type", "").startswith("multipart/"):
         raise TicketError("bad_request", "send the file itself as the request body, with ?filename=")
     client_id = request.query_params.get("client_id") or None

@@ -1,4 +1,5 @@
-"""A user's data on request: `GET /api/me/export` for every user; an admin's export and erasure of any user.
+"""A user's data on request: `GET /api/me/export` for every user, `POST /api/me/erase` for customers (the Support
+tab's "delete my data"); an admin's export and erasure of any user.
 
 The erasure keeps seqs gapless (bodies and names become tombstones), deletes the user's attachments and is audited.
 """
@@ -15,6 +16,7 @@ from support.core.clock import utcnow
 from support.integrations.events import actor_of
 from support.integrations.ports import ErasureReport, PersonalData, UserExport
 from support.integrations.routes import audit_entries, path_id, require_admin
+from support.core.errors import TicketError
 from support.web.http import endpoint, identify, json_response
 from support.web.openapi import Operation, api_routes
 
@@ -48,6 +50,19 @@ async def erase_user(request: Request) -> Response:
     user_id = path_id(request)
     gateway = request.app.state.gateway
     report = await _personal_data(request).erase_user(user_id, actor_of(who), utcnow(), _attachment_storage(request))
+    await _after_erasure(gateway, report.ticket_ids)
+    return json_response(report)
+
+
+@endpoint
+async def erase_me(request: Request) -> Response:
+    """Self-service "delete my data": the admin's erasure, on the caller, audited with the caller as actor.
+    Customers only: staff accounts are erased by an admin."""
+    who = identify(request)
+    if who.role != "customer":
+        raise TicketError("forbidden", "staff data is erased by an admin")
+    gateway = request.app.state.gateway
+    report = await _personal_data(request).erase_user(who.id, actor_of(who), utcnow(), _attachment_storage(request))
     await _after_erasure(gateway, report.ticket_ids)
     return json_response(report)
 
@@ -93,6 +108,17 @@ routes = api_routes(
             auth="admin",
             response=UserExport,
             tag="privacy",
+        ),
+    ),
+    (
+        erase_me,
+        Operation(
+            "POST",
+            "/api/me/erase",
+            "Erase the caller's own data (customers): bodies and names become tombstones",
+            response=ErasureReport,
+            tag="privacy",
+            description="The same erasure as the admin call, on the caller; audited with the caller as actor.",
         ),
     ),
     (

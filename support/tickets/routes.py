@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 
 from support.core import policy
+from support.core import tags
 from support.web.openapi import Operation, Param, api_routes
 from support.core.model import NO_NUL, Message, TicketView
 from support.core.errors import TicketError
@@ -29,6 +30,7 @@ class NewTicketBody(msgspec.Struct, forbid_unknown_fields=False):
     page_url: Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)] | None = None
     context: dict[str, Any] | None = None
     client_id: ClientId | None = None
+    follow_up_of: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)] | None = None
 
 
 class NewMessageBody(msgspec.Struct, forbid_unknown_fields=False):
@@ -72,7 +74,7 @@ async def create_ticket(request: Request) -> Response:
         if b"\\u0000" in encoded:
             raise TicketError("bad_request", "context must not contain NUL characters")
     view, created = await request.app.state.gateway.tickets.open_ticket(
-        who, body.subject, body.body, body.category, body.page_url, body.context, body.client_id
+        who, body.subject, body.body, body.category, body.page_url, body.context, body.client_id, body.follow_up_of
     )
     return json_response(view, 201 if created else 200)
 
@@ -92,7 +94,9 @@ async def list_tickets(request: Request) -> Response:
         if plan is not None and plan not in policy.PRIORITY_BY_PLAN:
             raise TicketError("bad_request", "unknown plan")
         assignee = who.id if request.query_params.get("assignee") == "me" else None
-        tickets = await store.list_queue(who.id, offset, limit + 1, statuses, plan, assignee)
+        tag = request.query_params.get("tag") or None
+        tag = None if tag is None else tags.normalised(tag)
+        tickets = await store.list_queue(who.id, offset, limit + 1, statuses, plan, assignee, tag)
     else:
         tickets = await store.list_customer_tickets(who.id, offset, limit + 1)
     more = len(tickets) > limit
@@ -167,6 +171,11 @@ routes = api_routes(
                 Param("status", _STATUS, "agents: active (default), all, or one status"),
                 Param("plan", _PLAN, "agents: only this plan"),
                 Param("assignee", Literal["me"], "agents: only tickets assigned to the caller"),
+                Param(
+                    "tag",
+                    Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=tags.PATTERN)],
+                    "agents: only tickets with this tag",
+                ),
             ),
         ),
     ),

@@ -81,9 +81,13 @@ class TicketService:
         page_url: str | None,
         context: dict[str, Any] | None,
         client_id: str | None,
+        follow_up_of: str | None = None,
     ) -> tuple[TicketView, bool]:
         if who.role != "customer":
             raise TicketError("forbidden", "only customers open tickets")
+        if follow_up_of is not None:
+            # Only one's own ticket can be followed up; another's answers as missing (no probing of ids).
+            await self.check_view(who, follow_up_of)
         now = utcnow()
         ticket_id = new_ticket_id()
         new = NewTicket(
@@ -101,6 +105,7 @@ class TicketService:
             first_response_due=policy.first_response_due_within(
                 who.plan, now, self.settings.response_targets_s, self.hours
             ),
+            follow_up_of=follow_up_of,
         )
         first = Draft(
             ticket_id, client_id or f"ticket:{ticket_id}", User(who.id, who.name, who.role), body, False, iso(now) or ""
@@ -124,10 +129,10 @@ class TicketService:
         refusal = policy.send_refusal(who.id, who.role, facts.customer.id, facts.status, internal)
         if refusal == "forbidden" and not policy.can_view(who.id, who.role, facts.customer.id):
             raise TicketError("not_found", "no such ticket")
+        if refusal == "forbidden":
+            raise TicketError(refusal, "internal notes are for agents only")
         if refusal:
-            raise TicketError(
-                refusal, "internal notes are for agents only" if refusal == "forbidden" else "the ticket is closed"
-            )
+            raise TicketError(refusal, "the ticket is closed; open a follow-up instead", reason="ticket_closed")
         draft = Draft(ticket_id, client_id, User(who.id, who.name, who.role), body, internal, iso(utcnow()) or "")
         try:
             result = await self.bus.commit(draft)
@@ -241,6 +246,7 @@ class TicketService:
         view = await self.store.get_ticket(ticket_id, reader_id=who.id)
         assert view is not None
         view.incident = await self.store.incident_of(ticket_id)
+        view.follow_ups = await self.store.follow_ups_of(ticket_id) or None
         limit = max(1, min(limit, HISTORY_PAGE_MAX))
         batch = await self.messages_after(ticket_id, after_seq, limit + 1)
         has_more = len(batch) > limit

@@ -16,9 +16,10 @@ MAX_BODY_BYTES = 64 * 1024
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # each spends from a rate budget first
 
 
-class ErrorBody(msgspec.Struct):
+class ErrorBody(msgspec.Struct, omit_defaults=True):
     code: str
     message: str
+    reason: str | None = None  # TicketError.reason, e.g. `ticket_closed`
 
 
 class ErrorEnvelope(msgspec.Struct):
@@ -33,10 +34,14 @@ def json_response(value: Any, status: int = 200) -> Response:
 
 
 def error_response(
-    code: str, message: str, status: int | None = None, headers: dict[str, str] | None = None
+    code: str,
+    message: str,
+    status: int | None = None,
+    headers: dict[str, str] | None = None,
+    reason: str | None = None,
 ) -> Response:
     status = status or TicketError.STATUS.get(code, 400)
-    response = json_response(ErrorEnvelope(ErrorBody(code, message)), status)
+    response = json_response(ErrorEnvelope(ErrorBody(code, message, reason)), status)
     response.headers.update(headers or {})
     return response
 
@@ -144,7 +149,7 @@ def endpoint(handler: Any) -> Any:
             response: Response = await handler(request)
             return response
         except TicketError as exc:
-            return error_response(exc.code, exc.message, exc.http_status)
+            return error_response(exc.code, exc.message, exc.http_status, reason=exc.reason)
 
     wrapped.__name__ = handler.__name__
     wrapped.__doc__ = handler.__doc__

@@ -229,7 +229,7 @@ routes = api_routes(
                     "agents only: ask for this plan (default pro)",
                 ),
             ),
-            description="Free plans get `notice` (every report is reviewed, not every one answered) instead of a time.",
+            description="Free plans get `notice` (every report is read and acted on; a reply only where one is needed) instead of a time.",
         ),
     ),
     (

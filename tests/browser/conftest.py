@@ -85,7 +85,7 @@ def open_as(app: App, browser: Any) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
 
     def opener(kind: str, key: str, path: str, **context_args: Any) -> Any:
-        context = browser.new_context(viewport={"width": 1280, "height": 860}, **context_args)
+        context = browser.new_context(**{"viewport": {"width": 1280, "height": 860}, **context_args})
         context.add_init_script(f"localStorage.setItem('helpline.demo.pick.{kind}', '{key}')")
         contexts.append(context)
         page = context.new_page()

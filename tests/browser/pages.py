@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import struct
 import zlib
+from pathlib import Path
 from typing import Any
+
+from tests.services import unavailable
 
 try:
     from playwright.sync_api import expect
@@ -46,3 +49,20 @@ def png(width: int = 24, height: int = 16, rgb: tuple[int, int, int] = (21, 101,
     rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core (the copy the axe-playwright-python test dependency ships) run on the page, shadow roots included:
+    the serious and critical violations only."""
+    try:
+        import axe_playwright_python
+    except ImportError:
+        unavailable("axe-playwright-python is not installed (pip install -e '.[test]')")
+    # Evaluated over the DevTools protocol, so the page's CSP (script-src 'self') does not apply to the checker.
+    page.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8"))
+    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -155,8 +155,12 @@ def test_the_agent_desk_and_reports_speak_vietnamese(app: LanguageApp, new_page:
     expect(page.locator(f'{hl("filter-status")} option[value=""]')).to_have_text("Mọi trạng thái")
     expect(page.locator(f'{hl("filter-plan")} option[value="free"]')).to_have_text("Miễn phí")
     expect(page.locator(hl("reports-link"))).to_have_text("Báo cáo")
+    expect(page.locator(hl("search"))).to_have_attribute("placeholder", "Tìm trong phiếu và hội thoại")  # issue 20
+    expect(page.locator(f'{hl("filter-tag")} option[value=""]')).to_have_text("Mọi nhãn")
     page.goto(f"{app.url}/reports{how['query']}#token={token}")
     expect(page.locator("#table-title")).to_have_text("Theo gói")
+    expect(page.locator(hl("export-csv"))).to_have_text("Xuất tệp CSV")
+    expect(page.locator("#trend-tags")).to_have_text("Số phiếu theo nhãn")
     expect(page.locator(f'{hl("report-days")} option[value="30"]')).to_have_text("30 ngày qua")
     expect(page.locator(f"{hl('report-table')} tbody tr").first).to_be_visible()
     assert page.errors == []

@@ -16,6 +16,7 @@ from support.core.bus import Bus, BusEvent, Draft
 from realtime.bus.memory import MemoryBus
 from realtime.bus.redis.bus import RedisBus
 from support.core.model import User
+from tests.scaleout.redis_cluster import ClusterDeployment
 from tests.scaleout.sentinels import SentinelDeployment
 from tests.services import REDIS_URL, migrate, sqlite_url, unavailable
 
@@ -86,8 +87,20 @@ def sentinel_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
         deployment.stop()
 
 
-# redis+sentinel: the primary that Sentinel names; replicated: the same with HELPLINE_REDIS_MIN_REPLICAS=1.
-BACKENDS = ["memory", "redis", "sentinel", "sentinel-replicated"]
+@pytest.fixture(scope="session")
+def cluster_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterDeployment]:
+    """Three primaries and three replicas in a Redis Cluster of the suite's own (thrown away at the end)."""
+    deployment = ClusterDeployment(tmp_path_factory.mktemp("cluster"))
+    try:
+        deployment.start()
+        yield deployment
+    finally:
+        deployment.stop()
+
+
+# redis+sentinel: the primary that Sentinel names; replicated: the same with HELPLINE_REDIS_MIN_REPLICAS=1;
+# cluster: a 3-primary Redis Cluster (sharded pub/sub, a persistence stream per slot group).
+BACKENDS = ["memory", "redis", "sentinel", "sentinel-replicated", "cluster"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -99,6 +112,8 @@ async def open_node(request: pytest.FixtureRequest, store: TicketStore) -> Async
     elif request.param.startswith("sentinel"):
         url, prefix = request.getfixturevalue("sentinel_deployment").url, f"hltest-{secrets.token_hex(6)}"
         replicas = 1 if request.param == "sentinel-replicated" else 0
+    elif request.param == "cluster":
+        url, prefix = request.getfixturevalue("cluster_deployment").url, f"hltest-{secrets.token_hex(6)}"
     opened: list[Bus] = []
 
     async def open_one() -> tuple[Bus, Sink]:

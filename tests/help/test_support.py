@@ -20,7 +20,7 @@ async def test_every_plan_chats_and_premium_also_phones(http: httpx.AsyncClient)
     phone = next(c for c in premium["channels"] if c["kind"] == "phone")
     assert phone["number"] == PHONE and phone["hours"] == HOURS
     free = (await http.get("/api/support/options", headers=auth(person("fred")))).json()
-    assert "not every" in free["channels"][0]["note"]
+    assert "read and acted on" in free["channels"][0]["note"]
     assert (await http.get("/api/support/options")).status_code == 401
 
 

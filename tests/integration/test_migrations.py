@@ -37,6 +37,8 @@ ADDS: dict[str, tuple[set[str], dict[str, set[str]]]] = {
     "0007": ({"contacts", "reply_mail"}, {}),  # and ix_tickets_updated_at
     "0008": (set(), {}),  # search indexes only: see test_search_indexes_fold_diacritics_and_stem_and_come_down_again
     "0009": (set(), {"agent_states": {"capacity"}}),
+    "0010": (set(), {"tickets": {"follow_up_of"}}),
+    "0011": ({"ticket_tags", "saved_views", "macros"}, {"tickets": {"tags"}}),
 }
 REVISIONS = sorted(ADDS)
 
@@ -245,3 +247,42 @@ def test_search_indexes_fold_diacritics_and_stem_and_come_down_again(empty_datab
     assert run_sql(empty_database, "SELECT cfgname FROM pg_ts_config WHERE cfgname LIKE 'helpline_%'") == []
     assert run_sql(empty_database, "SELECT count(*) FROM help_articles") == [(0,)]  # rows follow the folder again
     command.upgrade(config, "0008")
+
+
+def test_tickets_written_before_0011_are_found_by_search_after_it(empty_database: str) -> None:
+    """0011's full-text indexes cover the rows already there (FTS5 rebuilt, GIN built), and its triggers the new."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0010")
+    at = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    run_sql(
+        empty_database,
+        "INSERT INTO tickets (id, customer_id, customer_name, subject, category, status, plan, priority, created_at,"
+        " updated_at, last_seq) VALUES ('t-old', 'cara', 'Cara', 'Frozen watchlist', 'bug', 'open', 'pro', 3, :at,"
+        " :at, 1)",
+        [{"at": at}],
+    )
+    run_sql(
+        empty_database,
+        "INSERT INTO messages (ticket_id, seq, client_id, author_id, author_name, author_role, body, internal,"
+        " created_at) VALUES ('t-old', 1, 'c1', 'cara', 'Cara', 'customer', 'prices stopped refreshing', false, :at)",
+        [{"at": at}],
+    )
+    command.upgrade(config, "head")
+
+    async def found(words: str) -> list[str]:
+        from persistence.desk_store import DeskRepository
+        from persistence.store import TicketStore
+        from support.workflow.desk_ports import TicketQuery
+
+        store = TicketStore(empty_database)
+        try:
+            hits = await DeskRepository(store).search(
+                TicketQuery(terms=words.split(), prefix=False, include_internal=True, customer_id=None, statuses=None)
+            )
+            return [h.ticket.id for h in hits]
+        finally:
+            await store.close()
+
+    assert asyncio.run(found("refreshing")) == ["t-old"]
+    assert asyncio.run(found("watchlist")) == ["t-old"]
+    assert asyncio.run(found("nothing")) == []

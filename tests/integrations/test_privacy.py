@@ -137,3 +137,20 @@ async def test_erasure_leaves_no_body_in_the_database_and_seqs_gapless(
     [entry] = audit["entries"]
     assert entry["actor"]["id"] == "admin-ada" and entry["details"]["tickets"] == 1
     await http.delete(f"/api/admin/webhooks/{hook['id']}", headers=auth(ADMIN))
+
+
+async def test_a_customer_erases_their_own_data_and_nobody_elses(http: httpx.AsyncClient) -> None:
+    gil_id, gil = person("gil")
+    _, hal = person("hal")
+    mine = await open_ticket(http, gil, "My card number", "4111 in the chart notes")
+    theirs = await open_ticket(http, hal, "Hal's question", "Hal's own words")
+    refused = await http.post("/api/me/erase", headers=auth(AGENT))
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    report = await http.post("/api/me/erase", headers=auth(gil))
+    assert report.status_code == 200 and report.json()["ticket_ids"] == [mine]
+    thread = (await http.get(f"/api/tickets/{mine}", headers=auth(gil))).json()
+    assert thread["ticket"]["subject"] == "[erased]" and [m["body"] for m in thread["messages"]] == ["[erased]"]
+    kept = (await http.get(f"/api/tickets/{theirs}", headers=auth(hal))).json()
+    assert [m["body"] for m in kept["messages"]] == ["Hal's own words"]
+    audit = (await http.get(f"/api/admin/audit?action=user.erase&target={gil_id}", headers=auth(ADMIN))).json()
+    assert [e["actor"]["id"] for e in audit["entries"]] == [gil_id]

@@ -55,6 +55,8 @@ def token_for(method: str, path: str) -> str:
         method == "PATCH"
         and path.startswith("/api/tickets")
         or path.startswith(("/api/canned", "/api/agents", "/api/reports", "/api/signals"))
+        or path.startswith(("/api/tags", "/api/views", "/api/macros", "/api/search", "/api/tickets/bulk"))
+        or path.endswith("/tags")
     ):
         return AGENT
     return CUSTOMER

@@ -73,19 +73,20 @@ def test_a_command_that_does_not_need_a_setting_does_not_read_it(tmp_path: Path)
     assert one_line(gateway.stderr) == 'PORT: expected an integer from 1 to 65535, got "not-a-port"'
 
 
-@pytest.mark.parametrize("url", ["redis+cluster://127.0.0.1:7000", "foo://somewhere", "127.0.0.1:6379"])
+@pytest.mark.parametrize("url", ["valkey+glide://127.0.0.1:7000", "foo://somewhere", "127.0.0.1:6379"])
 def test_a_bus_url_of_no_known_backend_stops_the_gateway(tmp_path: Path, url: str) -> None:
     done = helpline(tmp_path, "gateway", HELPLINE_REDIS_URL=url)
     assert done.returncode == 2
     assert one_line(done.stderr) == (
         f"HELPLINE_REDIS_URL: expected a URL starting with redis://, rediss://, "
-        f'unix://, redis+sentinel:// or rediss+sentinel://, got "{url}"'
+        f"unix://, redis+sentinel://, rediss+sentinel://, redis+cluster:// or rediss+cluster://, "
+        f'got "{url}"'
     )
 
 
 def test_open_bus_never_falls_back_to_memory_for_an_unknown_scheme() -> None:
-    with pytest.raises(ValueError, match="no bus backend for redis\\+cluster://"):
-        open_bus(Settings(redis_url="redis+cluster://127.0.0.1:7000"), None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no bus backend for valkey\\+glide://"):
+        open_bus(Settings(redis_url="valkey+glide://127.0.0.1:7000"), None)  # type: ignore[arg-type]
 
 
 def test_an_unreachable_redis_stops_the_gateway_and_the_worker(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Iterator
 import pytest
 import redis
 
-from tests.bus.conftest import redis_prefix, store  # noqa: F401 - fixtures shared with the bus suite
+from tests.bus.conftest import cluster_deployment, redis_prefix, store  # noqa: F401 - fixtures shared with the bus suite
 from tests.scaleout.cluster import Cluster
 from tests.services import REDIS_URL, migrate, postgres_database, require_redis
 

@@ -16,6 +16,10 @@ import { h, replace, when } from "../dom.js";
 import { errorText, locale, strings } from "../i18n.js";
 import { loadPage, pageToken, signInPicker, signOut } from "../session.js";
 import { ThreadView } from "../thread.js";
+import { bulkBar } from "./bulk.js";
+import { macroPicker } from "./macros.js";
+import { searchPanel } from "./search.js";
+import { syncTagFilter, tagChips, tagEditor } from "./tags.js";
 
 const TYPING_IDLE_MS = 3000;
 const STATUSES = ["open", "pending", "solved", "closed"];
@@ -30,6 +34,7 @@ const queue = new Map(); // id -> ticket
 let serverOrder = []; // ids in the order the server last sent the queue
 let view = null; // the open ticket: { id, thread, people: Map(id -> {user, typing}), refs }
 let panels = []; // side panels refreshed when tickets change
+let bulk = null; // the bulk bar and its row checkboxes (bulk.js)
 let sidebar = null; // the open ticket's customer (sidebar.js)
 let notes = null; // notifications and the title badge (notify.js)
 const statusUrl = fetch("/api/config").then((r) => r.json()).then((c) => c.status_url || null).catch(() => null);
@@ -49,7 +54,7 @@ async function main() {
   $("#empty-hint").textContent = t.pickTicket;
   $("#sign-out").textContent = t.signOut;
   $("#sign-out").addEventListener("click", (ev) => { ev.preventDefault(); signOut("agent"); location.reload(); });
-  for (const sel of ['[data-hl="filter-status"]', '[data-hl="filter-plan"]', '[data-hl="filter-mine"]']) {
+  for (const sel of ['[data-hl="filter-status"]', '[data-hl="filter-plan"]', '[data-hl="filter-mine"]', '[data-hl="filter-tag"]']) {
     $(sel).addEventListener("change", renderQueue);
   }
   linkStatusPage();
@@ -64,6 +69,9 @@ async function main() {
   $("#away-slot").append(away.el);
   client.on("queue", away.sync);
   panels = [signalsPanel(client, openTicket), callbacksPanel(client, openTicket)];
+  $("#search-slot").append(searchPanel(client, { openTicket, onError: showError }).el);
+  bulk = bulkBar(client, { onDone: () => {}, onError: showError }); // the ticket frames bring the changes
+  $("#bulk-slot").append(bulk.el);
   const team = teamPanel(client, t, meId);
   $("#panels").append(team.el, ...panels.map((p) => p.el));
   sidebar = customerSidebar(client, t, loc, openTicket);
@@ -192,15 +200,19 @@ function renderQueue() {
   const status = $('[data-hl="filter-status"]').value;
   const plan = $('[data-hl="filter-plan"]').value;
   const mine = $('[data-hl="filter-mine"]').checked;
+  const tagFilter = $('[data-hl="filter-tag"]');
+  syncTagFilter(tagFilter, queue.values());
+  const tag = tagFilter.value;
   const rows = ordered().filter((tk) => (!status || tk.status === status) && (!plan || tk.plan === plan) &&
-    (!mine || assigneeId(tk.assignee) === meId()));
+    (!mine || assigneeId(tk.assignee) === meId()) && (!tag || (tk.tags || []).includes(tag)));
   const ul = $('[data-hl="queue"]');
   if (!rows.length) {
     replace(ul, h("li", { class: "muted", text: t.emptyQueue }));
     return;
   }
   // The row is the contract's `ticket-item` (§7); its button keeps the dashboard's older `queue-item` name.
-  replace(ul, rows.map((tk) => h("li", { hl: "ticket-item", dataset: { ticket: tk.id, status: tk.status } }, h("button", {
+  replace(ul, rows.map((tk) => h("li", { hl: "ticket-item", class: "queue-row", dataset: { ticket: tk.id, status: tk.status } },
+    bulk ? bulk.checkbox(tk) : null, h("button", {
     hl: "queue-item", type: "button", dataset: { ticket: tk.id, status: tk.status, plan: tk.plan },
     "aria-current": String(!!view && view.id === tk.id), onclick: () => openTicket(tk.id),
   },
@@ -211,7 +223,7 @@ function renderQueue() {
     h("span", { class: "muted", text: tk.first_response_due ? `${t.due} ${when(tk.first_response_due, loc)}` : t.noDue }),
     slaBadge(tk, t),
     tk.reviewed_at ? h("span", { class: "chip", text: "✓ reviewed" }) : tk.category === "callback" ?
-      h("span", { class: "chip p1", text: "callback" }) : null))));
+      h("span", { class: "chip p1", text: "callback" }) : null, tagChips(tk.tags)))));
 }
 
 /* ---- one ticket ---- */
@@ -226,6 +238,7 @@ async function openTicket(id) {
   const refs = {
     heading: h("h2", { hl: "ticket-subject" }),
     meta: h("div", { class: "meta-row muted" }),
+    links: h("div", { class: "meta-row muted" }),
     assign: h("button", { hl: "assign", type: "button", onclick: () => patch(id, { assignee: meId() }) }, t.assignToMe),
     status: h("select", { hl: "status", "aria-label": t.setStatus, onchange: (ev) => patch(id, { status: ev.target.value }) },
       STATUSES.map((s) => h("option", { value: s, text: t.status[s] }))),
@@ -236,13 +249,15 @@ async function openTicket(id) {
     sla: slaBadge(queue.get(id) || {}, t),
   };
   refs.tools = ticketTools(client, id, { onTicket: (tk) => upsert(tk, { linked: true }), onError: showError, statusUrl });
+  refs.tags = tagEditor(client, id, { onTicket: (tk) => upsert(tk), onError: showError });
+  refs.macro = macroPicker(client, id, { onTicket: (tk) => upsert(tk), onError: showError, onNotice: () => {} });
   view = { id, thread, people: new Map(), refs };
   refs.reply = null;
   const form = composer(id);
   history.replaceState(null, "", `?ticket=${encodeURIComponent(id)}`);
-  replace($("#ticket-pane"), refs.heading, refs.meta,
-    h("div", { class: "meta-row" }, refs.assign, h("label", {}, t.setStatus + " ", refs.status), refs.sla),
-    refs.tools.el, refs.presence, refs.collision, refs.error, thread.el, thread.typingEl, refs.warning, form);
+  replace($("#ticket-pane"), refs.heading, refs.meta, refs.links,
+    h("div", { class: "meta-row" }, refs.assign, h("label", {}, t.setStatus + " ", refs.status), refs.sla, refs.macro),
+    refs.tags.el, refs.tools.el, refs.presence, refs.collision, refs.error, thread.el, thread.typingEl, refs.warning, form);
   if (queue.has(id)) renderHeader(queue.get(id));
   notes.opened(id);
   renderPeople();
@@ -250,6 +265,7 @@ async function openTicket(id) {
   try {
     const { ticket, messages } = await client.history(id);
     if (!view || view.id !== id) return;
+    view.followUps = ticket.follow_ups || []; // only the thread's GET has them; live ticket frames do not
     upsert(ticket, { linked: true });
     for (const m of messages) thread.add(m);
     client.join(id, thread.maxSeq());
@@ -264,6 +280,7 @@ async function openTicket(id) {
 function renderHeader(tk, { linked = false } = {}) {
   const r = view.refs;
   r.tools.render(tk, { linked });
+  r.tags.render(tk);
   r.heading.textContent = tk.subject || "";
   replace(r.meta,
     h("span", { text: tk.customer?.name || "" }),
@@ -277,6 +294,11 @@ function renderHeader(tk, { linked = false } = {}) {
   r.assign.textContent = tk.assignee ? t.assignedTo(whoIs(tk.assignee)) : t.assignToMe;
   r.sla.update(tk);
   sidebar.show(tk); // the customer and the report's context, laid out (sidebar.js)
+  // A follow-up names the closed ticket it continues; the closed one lists its follow-ups (both open here).
+  const link = (hl, label, other) => h("span", { hl }, `${label}: `, h("a", { href: `?ticket=${encodeURIComponent(other)}`,
+    text: queue.get(other)?.subject || other, onclick: (ev) => { ev.preventDefault(); openTicket(other); } }));
+  replace(r.links, tk.follow_up_of ? link("follow-up-of", t.followUpOf, tk.follow_up_of) : null,
+    (view.followUps || []).map((other) => link("followed-up-in", t.followedUpIn, other)));
 }
 
 /** Customer presence, and the other agents in this ticket (collision), marked when they type. */

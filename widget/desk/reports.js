@@ -1,11 +1,13 @@
 /**
- * The reports page: GET /api/reports?days=N drawn as a table and inline SVG bar charts.
+ * The reports page: GET /api/reports?days=N drawn as a table and inline SVG bar charts; the charts over time and
+ * the CSV exports are report-trends.js.
  * Every text goes in through textContent (h() and svgText), never as markup.
  */
 
 import { h, replace } from "../dom.js";
 import { errorText, locale, strings, t as tr } from "../i18n.js";
 import { loadPage, pageToken, signInPicker } from "../session.js";
+import { loadTrends, wireExports } from "./report-trends.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const COLORS = { a: "#1565c0", b: "#90caf9", bad: "#c62828", good: "#2e7d32" };
@@ -110,6 +112,7 @@ async function load(token) {
     return;
   }
   render(await res.json());
+  await loadTrends(token, days);
 }
 
 async function main() {
@@ -124,6 +127,7 @@ async function main() {
     return;
   }
   $("[data-hl=report-days]").addEventListener("change", () => load(token));
+  wireExports(token, () => $("[data-hl=report-days]").value);
   await load(token);
 }
 

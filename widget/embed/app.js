@@ -18,6 +18,9 @@ const loadThread = () => Promise.all([import("../thread.js"), import("./composer
   .then(([thread, composer]) => ((composerModule = composer), (threadModule = thread)));
 
 const MAX_JOINED = 20;
+const SOUND_KEY = "helpline.sound"; // "on": the new-reply sound (off by default)
+const TITLE_PREFIX = /^\(\d+\) /; // ours, before the host's title
+const FOCUSABLE = "button:not([disabled]), [href], input:not([disabled]), select, textarea, [tabindex]:not([tabindex='-1'])";
 
 if (!customElements.get("helpline-widget")) customElements.define("helpline-widget", class extends HTMLElement {});
 
@@ -58,6 +61,7 @@ class Widget {
   start(token, language) {
     this.t = strings(language);
     this.loc = locale(language);
+    this.sound = readPref(SOUND_KEY) === "on";
     this.mount();
     this.host.lang = language;
     this.client = new HelplineClient({ base: this.base, token });
@@ -131,13 +135,45 @@ class Widget {
     this.conn = h("div", { hl: "connection", class: "conn", role: "status", hidden: true });
     this.body = h("div", { class: "view" });
     this.footer = h("div");
+    this.soundBtn = h("button", { hl: "sound", type: "button", "aria-pressed": String(this.sound), title: t.soundLabel,
+      "aria-label": t.soundLabel, onclick: () => this.toggleSound() }, "♪");
     this.panel = h("section", { id: "hl-panel", class: "panel", role: "dialog", "aria-label": t.title, hidden: true,
-      onkeydown: (ev) => ev.key === "Escape" && this.close() },
-      h("header", {}, h("h2", { text: t.title }),
+      onkeydown: (ev) => this.panelKey(ev) },
+      h("header", {}, h("h2", { text: t.title }), this.soundBtn,
         h("button", { hl: "close", type: "button", "aria-label": t.closeLabel, onclick: () => this.close() }, "×")),
       this.banner, this.conn, this.body, this.footer);
     this.root.append(h("style", { text: STYLE }), h("div", { class: "root" }, this.panel, this.launcher));
     document.body.append(this.host);
+  }
+
+  /** Escape closes; Tab and Shift+Tab stay inside the open panel (focus trap). */
+  panelKey(ev) {
+    if (ev.key === "Escape") return this.close();
+    if (ev.key !== "Tab") return;
+    const items = [...this.panel.querySelectorAll(FOCUSABLE)].filter((el) => el.offsetParent !== null);
+    if (!items.length) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    const active = this.root.activeElement;
+    if (ev.shiftKey && (active === first || !this.panel.contains(active))) {
+      ev.preventDefault();
+      last.focus();
+    } else if (!ev.shiftKey && (active === last || !this.panel.contains(active))) {
+      ev.preventDefault();
+      first.focus();
+    }
+  }
+
+  toggleSound() {
+    this.sound = !this.sound;
+    writePref(SOUND_KEY, this.sound ? "on" : "off");
+    this.soundBtn.setAttribute("aria-pressed", String(this.sound));
+    if (this.sound) this.chime();
+  }
+
+  /** The new-reply sound (embed/extras.js, lazy). */
+  chime() {
+    import("./extras.js").then((m) => m.chime(this), () => {});
   }
 
   wire() {
@@ -181,6 +217,13 @@ class Widget {
       this.showBanner(incidents);
       if (this.form && this.form.statusChanged) this.form.statusChanged(incidents);
     });
+    c.on("error", (f) => {
+      if (f.reason !== "ticket_closed") return;
+      const pending = this.thread && f.ref && this.thread.el.querySelector(`[data-client-id="${CSS.escape(f.ref)}"]`);
+      if (!pending) return;
+      this.thread.setState(pending, "failed");
+      this.upsertTicket({ id: this.current, status: "closed" });
+    });
   }
 
   messages(ticket) {
@@ -194,13 +237,13 @@ class Widget {
       const list = await this.client.tickets(50, firstPage);
       for (const tk of list) {
         this.tickets.set(tk.id, tk);
-        this.unread.set(tk.id, Math.max(0, (tk.last_seq || 0) - (tk.read_seq || 0)));
+            this.unread.set(tk.id, Math.max(0, (tk.last_seq || 0) - Math.max(tk.read_seq || 0, this.readSent.get(tk.id) || 0)));
       }
       for (const tk of list.filter((x) => x.status !== "closed").slice(0, MAX_JOINED)) {
         if (!this.client.joined.has(tk.id)) this.client.join(tk.id);
       }
       this.emitUnread();
-      if (this.view === "home" && !this.panel.hidden) this.show("home");
+      this.refreshHome();
       if (this.current) this.renderState();
       return true;
     } catch {
@@ -210,7 +253,7 @@ class Widget {
 
   upsertTicket(tk) {
     this.tickets.set(tk.id, { ...(this.tickets.get(tk.id) || {}), ...tk });
-    if (this.view === "home" && !this.panel.hidden) this.show("home");
+    this.refreshHome();
     if (tk.id === this.current) this.renderState();
   }
 
@@ -220,15 +263,26 @@ class Widget {
 
   /* ---- views ---- */
 
-  show(view) {
+  show(view, followUp = null) {
     this.opening = null;
     this.leaveForm();
     this.view = view;
     if (view !== "thread") this.current = this.thread = this.presenceEl = null;
     this.footer.replaceChildren();
     if (view === "home") this.renderHome();
-    else if (view === "form") this.renderForm();
+    else if (view === "form") this.renderForm(followUp);
     else this.renderThread();
+  }
+
+  /** Re-render home for new data, keeping focus on the same control. */
+  refreshHome() {
+    if (this.view !== "home" || this.panel.hidden) return;
+    const a = this.root.activeElement;
+    const sel = a && this.body.contains(a) && a.dataset.hl
+      ? `[data-hl="${a.dataset.hl}"]` + (a.dataset.ticket ? `[data-ticket="${CSS.escape(a.dataset.ticket)}"]` : "") : null;
+    this.show("home");
+    const again = sel && this.body.querySelector(sel);
+    if (again) again.focus();
   }
 
   renderHome() {
@@ -241,7 +295,7 @@ class Widget {
           h("span", { class: "chip", text: t.status[tk.status] || tk.status }),
           tk.reviewed_at ? h("span", { hl: "reviewed", class: "chip", title: t.reviewed, text: "✓" }) : null,
           this.unread.get(tk.id) ? h("span", { class: "badge", "aria-label": t.unread(this.unread.get(tk.id)), text: this.unread.get(tk.id) }) : null))));
-    replace(this.body,
+    replace(this.body, this.homeIntro(),
       h("button", { hl: "new-ticket", class: "primary", type: "button", onclick: () => this.show("form") }, t.newTicket),
       h("h3", { text: t.yourTickets }),
       sorted.length ? list : [h("p", { class: "muted", text: t.noTickets }), list]);
@@ -253,13 +307,44 @@ class Widget {
     }
   }
 
-  renderForm() {
+  /** Home top: team intro, the plan's promise (expected reply or free notice), service status. */
+  homeIntro() {
+    const t = this.t;
+    const free = this.plan() === "free";
+    const expected = h("p", { hl: "expected", class: "muted", hidden: !this.expectedText, text: this.expectedText || "" });
+    if (!free && !this.expectedAsked) {
+      this.expectedAsked = true;
+      this.client.api("GET", "/api/support/expected").then((e) => {
+        if (e.expected_s == null) return;
+        this.expectedText = t.expected(t.minutes(Math.max(1, Math.ceil(e.expected_s / 60))), e.queue_ahead);
+        const el = this.body.querySelector('[data-hl="home-intro"] [data-hl="expected"]');
+        if (el) Object.assign(el, { textContent: this.expectedText, hidden: false });
+      }, () => { this.expectedAsked = false; });
+    }
+    this.statusLine = h("p", { hl: "service-status", class: "status-line" });
+    this.renderStatusLine();
+    return h("div", { hl: "home-intro", class: "intro" }, h("p", { text: t.teamIntro }),
+      free ? h("p", { hl: "free-notice", class: "muted", text: t.freeNotice }) : expected, this.statusLine);
+  }
+
+  /** The service status from the status page's active incidents (hidden until known). */
+  renderStatusLine() {
+    const line = this.statusLine;
+    if (!line) return;
+    line.hidden = !this.incidents;
+    if (!this.incidents) return;
+    line.dataset.ok = String(!this.incidents.length);
+    line.textContent = this.incidents.length ? `${this.t.incident}: ${this.incidents[0].name}` : this.t.statusOk;
+  }
+
+  renderForm(followUp = null) {
     if (!intake) {
-      loadIntake().then(() => this.view === "form" && !this.form && this.show("form"), () => {});
+      loadIntake().then(() => this.view === "form" && !this.form && this.show("form", followUp), () => {});
       return;
     }
     const t = this.t;
     const form = intake.ticketForm({ client: this.client, base: this.base, t, lang: this.loc, plan: this.plan(), context: () => this.ticketContext(),
+      followUp,
       onTicket: (tk) => {
         this.tickets.set(tk.id, tk);
         this.openTicket(tk.id);
@@ -308,17 +393,19 @@ class Widget {
     this.thread = new threadModule.ThreadView({ t, loc: this.loc, me: () => this.client.user?.id, label: tk.subject,
       files: (fid, el, label) => import("../attach.js").then((m) => m.show(this.client, fid, el, label, t)) });
     this.stateEl = h("div", { class: "state" });
+    this.linksEl = h("div", { class: "links" });
     this.csatEl = h("div");
     this.csatFor = null;
     replace(this.body, h("button", { hl: "back", type: "button", onclick: () => this.show("home") }, "← " + t.back),
-      h("h3", { text: tk.subject }), this.presenceEl, this.stateEl, this.thread.el, this.thread.typingEl, this.csatEl);
+      h("h3", { text: tk.subject }), this.linksEl, this.presenceEl, this.stateEl, this.thread.el, this.thread.typingEl, this.csatEl);
     this.renderState();
     this.present.clear();
     this.renderPresence();
     const rows = [...this.messages(id).values()].sort((a, b) => a.seq - b.seq);
     for (const m of rows) this.thread.add(m);
     for (const p of this.client.pending(id)) this.thread.add({ ...p, author: this.client.user }, "sending");
-    this.footer.replaceChildren(composerModule.composer(this, id));
+    this.footer.replaceChildren(this.composer(id));
+    if (!this.panel.hidden) this.footer.querySelector("textarea, button")?.focus();
     this.markRead();
   }
 
@@ -326,6 +413,17 @@ class Widget {
   renderState() {
     const tk = this.tickets.get(this.current);
     if (!tk || !this.stateEl) return;
+    if (tk.status === "closed" && !this.footer.querySelector('[data-hl="closed-notice"]')) {
+      this.footer.replaceChildren(this.composer(tk.id));
+    }
+    const linked = tk.follow_up_of || [...this.tickets.values()].some((x) => x.follow_up_of === tk.id);
+    if (linked) import("./extras.js").then((m) => this.current === tk.id && m.renderLinks(this, tk), () => {});
+    let due = this.stateEl.querySelector('[data-hl="first-reply"]');
+    if (!due) this.stateEl.append(due = h("p", { hl: "first-reply", class: "notice" }));
+    const left = tk.first_response_due && !tk.first_response_at && tk.status !== "closed" && tk.status !== "solved"
+      ? Math.ceil((Date.parse(tk.first_response_due) - Date.now()) / 60000) : null;
+    due.hidden = left === null || Number.isNaN(left);
+    due.textContent = left > 0 ? this.t.firstReplyWithin(this.t.minutes(left)) : this.t.firstReplySoon;
     const reviewed = this.stateEl.querySelector('[data-hl="reviewed"]');
     if (tk.reviewed_at && !reviewed) this.stateEl.prepend(h("p", { hl: "reviewed", class: "notice", text: "✓ " + this.t.reviewed }));
     if ((tk.status === "solved" || tk.status === "closed") && this.csatFor !== tk.id) {
@@ -334,6 +432,11 @@ class Widget {
       import("../csat.js").then((m) => m.csatPrompt(this.client, id, this.t))
         .then((form) => form && this.current === id && this.csatEl.append(form), () => {});
     }
+  }
+
+  /** The composer under ticket `id` (embed/composer.js, loaded with thread.js before any thread shows). */
+  composer(id) {
+    return composerModule.composer(this, id);
   }
 
   /* ---- live thread ---- */
@@ -350,7 +453,8 @@ class Widget {
     else if (m.author && m.author.id !== me && !dup) {
       this.unread.set(m.ticket, (this.unread.get(m.ticket) || 0) + 1);
       this.emitUnread();
-      if (this.view === "home" && !this.panel.hidden) this.show("home");
+      if (this.sound) this.chime();
+      this.refreshHome();
     }
   }
 
@@ -358,7 +462,8 @@ class Widget {
     if (!this.presenceEl) return;
     const names = [...this.present.values()].map((u) => u.name);
     this.presenceEl.dataset.online = String(names.length > 0);
-    this.presenceEl.textContent = names.length ? this.t.agentOnline(names.join(", ")) : this.t.noAgent;
+    const idle = this.plan() === "free" ? this.t.noAgentFree : this.t.noAgent;
+    this.presenceEl.textContent = names.length ? this.t.agentOnline(names.join(", ")) : idle;
   }
 
   markRead() {
@@ -386,6 +491,9 @@ class Widget {
     const n = this.totalUnread();
     this.badge.hidden = n === 0;
     this.badge.textContent = String(n);
+    this.badge.setAttribute("aria-label", this.t.unread(n));
+    const bare = document.title.replace(TITLE_PREFIX, "");
+    document.title = n ? `(${n}) ${bare}` : bare;
     for (const fn of this.handlers.unread) fn(n);
   }
 
@@ -394,6 +502,8 @@ class Widget {
   }
 
   showBanner(incidents) {
+    this.incidents = incidents; // the home screen's status line reads them too
+    this.renderStatusLine();
     this.banner.hidden = !incidents.length;
     replace(this.banner, incidents.map((i) => h("div", {},
       h("strong", { text: `${this.t.incident}: ${i.name}` }),
@@ -410,4 +520,12 @@ export function start(base, prefetched = null) {
   const widget = new Widget(base);
   widget.prefetched = prefetched;
   return widget;
+}
+
+function readPref(key) {
+  try { return localStorage.getItem(key); } catch { return null; }
+}
+
+function writePref(key, value) {
+  try { localStorage.setItem(key, value); } catch { /* storage refused: the choice lasts this page */ }
 }

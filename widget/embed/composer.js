@@ -1,6 +1,7 @@
 /**
  * The widget's composer under a ticket's thread: typing state (on while typing, off after a pause or on send),
- * Enter to send, attachments (attach.js, loaded with it). Loaded with thread.js when a ticket first opens.
+ * Enter to send, attachments (attach.js, loaded with it); under a closed ticket, the notice and its follow-up button.
+ * Loaded with thread.js when a ticket first opens.
  */
 
 import { h } from "../dom.js";
@@ -10,6 +11,11 @@ const TYPING_IDLE_MS = 3000;
 /** The form for ticket `id` of `widget` (its client, words and thread view). */
 export function composer(widget, id) {
   const t = widget.t;
+  const tk = widget.tickets.get(id);
+  if (tk && tk.status === "closed") {
+    return h("div", { hl: "closed-notice", class: "closed" }, h("p", { class: "muted", text: t.closedNotice }),
+      h("button", { hl: "follow-up", class: "primary", type: "button", onclick: () => widget.show("form", tk) }, t.followUp));
+  }
   const input = h("textarea", { hl: "composer-input", name: "message", rows: "2", required: true });
   const note = h("p", { hl: "upload-state", class: "muted", "aria-live": "polite", hidden: true });
   const tools = h("span", { class: "tools" });

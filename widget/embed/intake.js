@@ -13,9 +13,10 @@ const SUGGEST_DEBOUNCE_MS = 250;
  * The returned leave() is called when the form goes away: a draft in which the user opened an article and that was
  * not sent counts as deflected for each article opened (the rule, docs in widget/README.md).
  */
-export function ticketForm({ client, base, t, lang, plan, context, onTicket }) {
+export function ticketForm({ client, base, t, lang, plan, context, onTicket, followUp = null }) {
   const draft = { id: newClientId(), opened: new Set(), sent: false }; // one client_id per draft: a retry counts once
-  const subject = h("input", { hl: "subject", name: "subject", required: true, maxlength: "200", autocomplete: "off" });
+  const subject = h("input", { hl: "subject", name: "subject", required: true, maxlength: "200", autocomplete: "off",
+    value: followUp ? t.followUpSubject(followUp.subject).slice(0, 200) : "" });
   const body = h("textarea", { hl: "body", name: "body", required: true, rows: "5" });
   const category = h("select", { hl: "category", name: "category" },
     Object.entries(t.categories).map(([v, label]) => h("option", { value: v, text: label })));
@@ -75,6 +76,7 @@ export function ticketForm({ client, base, t, lang, plan, context, onTicket }) {
     try {
       done(await client.api("POST", "/api/tickets", {
         ...fields(), page_url: location.href, context: context(), client_id: draft.id,
+        ...(followUp ? { follow_up_of: followUp.id } : {}),
       }));
     } catch (err) {
       fail(err);
@@ -117,6 +119,7 @@ export function ticketForm({ client, base, t, lang, plan, context, onTicket }) {
     known.hidden = false;
     known.scrollIntoView({ block: "nearest" });
   } },
+    followUp ? h("p", { hl: "follow-up-of", class: "notice", text: `${t.followUpOf}: ${followUp.subject}` }) : null,
     h("label", {}, t.subject, subject), suggestions, h("label", {}, t.category, category),
     h("label", {}, t.body, body), expected,
     plan === "free" ? h("p", { hl: "free-notice", class: "notice", text: t.freeNotice }) : null,

@@ -76,5 +76,26 @@ textarea { resize: vertical; min-height: 70px; }
 .attachment a { color: #1565c0; }
 .tools { display: flex; }
 .composer { gap: 6px; }
+.avatar { display: inline-flex; align-items: center; justify-content: center; width: 20px; height: 20px;
+  border-radius: 50%; background: #1565c0; color: #fff; font-size: 10px; font-weight: 600; object-fit: cover; }
+.msg .who { align-items: center; }
+.msg.cont { margin-top: -4px; }
+.msg.cont .who { display: none; }
+.msg a, .link { color: #0d47a1; text-decoration: underline; }
+.link { background: none; padding: 0; }
+[data-hl="sound"] { font-size: 16px; }
+[data-hl="sound"][aria-pressed="false"] { text-decoration: line-through; }
+.intro { display: flex; flex-direction: column; gap: 4px; }
+.intro p { margin: 0; }
+.status-line { font-size: 12px; color: #2e7d32; }
+.status-line[data-ok="false"] { color: #8a4b00; }
+.closed { display: flex; flex-direction: column; gap: 6px; padding: 10px 14px; border-top: 1px solid #e0e4e8; }
+.closed p { margin: 0; }
+.links p { margin: 0; }
+[data-state="failed"] [data-hl="receipt"] { color: #b71c1c; }
+@media (max-width: 480px) {
+  :host { right: 12px !important; bottom: 12px !important; }
+  .panel { position: fixed; inset: 0; width: 100vw; height: 100vh; height: 100dvh; border-radius: 0; }
+}
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;

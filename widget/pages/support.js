@@ -19,6 +19,10 @@ const $ = (sel) => document.querySelector(sel);
 let client = null;
 let tickets = new Map();
 let current = null; // { id, thread, presenceEl, agents: Map }
+let filter = "all"; // which tickets the list shows: all | open | waiting | solved (FILTERS)
+let query = ""; // the search box, folded (foldText)
+// "Waiting" is a ticket waiting on the customer (pending); "solved" includes the closed ones.
+const FILTERS = { all: null, open: ["open"], waiting: ["pending"], solved: ["solved", "closed"] };
 
 async function main() {
   document.title = `${t.title} · Helpline`;
@@ -37,6 +41,8 @@ async function main() {
   wire();
   client.connect();
   planNotes();
+  listTools();
+  yourData();
   await loadList();
   const wanted = new URLSearchParams(location.search).get("ticket");
   if (wanted) openTicket(wanted);
@@ -79,9 +85,27 @@ function wire() {
   });
   client.on("welcome", () => loadList());
   client.on("ticket", (f) => {
-    tickets.set(f.ticket.id, { ...(tickets.get(f.ticket.id) || {}), ...f.ticket });
+    const was = tickets.get(f.ticket.id) || {};
+    tickets.set(f.ticket.id, { ...was, ...f.ticket });
     renderList();
-    if (current && f.ticket.id === current.id) renderMeta(tickets.get(f.ticket.id));
+    if (current && f.ticket.id === current.id) {
+      renderMeta(tickets.get(f.ticket.id));
+      syncComposer();
+    }
+  });
+  client.on("error", (f) => {
+    // A closed ticket refused the message: it is marked not sent, and the follow-up replaces the composer.
+    if (f.reason !== "ticket_closed" || !current) return;
+    const el = f.ref && current.thread.el.querySelector(`[data-client-id="${CSS.escape(f.ref)}"]`);
+    if (!el) return;
+    current.thread.setState(el, "failed");
+    const tk = tickets.get(current.id);
+    if (tk && tk.status !== "closed") {
+      tk.status = "closed";
+      renderList();
+      renderMeta(tk);
+    }
+    syncComposer();
   });
   client.on("joined", (f) => {
     if (!current || f.ticket !== current.id) return;
@@ -120,6 +144,7 @@ async function loadList() {
     const list = await client.tickets(100);
     tickets = new Map(list.map((tk) => [tk.id, tk]));
     renderList();
+    syncComposer();
   } catch (err) {
     if (!tickets.size) replace($('[data-hl="ticket-list"]'), h("li", { class: "muted", text: t.loadFailed }));
   }
@@ -130,11 +155,36 @@ function unreadOf(tk) {
   return Math.max(0, (tk.last_seq || 0) - (tk.read_seq || 0));
 }
 
+/** Lower case without diacritics, so "hoan tien" finds "Hoàn tiền" and "REFUND" finds "refund". */
+function foldText(text) {
+  return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/gi, "d").toLowerCase();
+}
+
+/** The search box and the status filter above the list. */
+function listTools() {
+  const search = h("input", { hl: "ticket-search", type: "search", placeholder: t.searchTickets, "aria-label": t.searchTickets,
+    oninput: () => { query = foldText(search.value.trim()); renderList(); } });
+  const names = { all: t.filterAll, open: t.filterOpen, waiting: t.filterWaiting, solved: t.filterSolved };
+  const buttons = Object.keys(FILTERS).map((key) => h("button", { hl: "ticket-filter", type: "button",
+    dataset: { filter: key }, "aria-pressed": String(key === filter), text: names[key], onclick: () => {
+      filter = key;
+      for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.filter === key));
+      renderList();
+    } }));
+  $("#list-tools").replaceChildren(h("div", { class: "filters", role: "group", "aria-label": t.searchTickets }, search, buttons));
+}
+
+function shown(tk) {
+  const statuses = FILTERS[filter];
+  return (!statuses || statuses.includes(tk.status)) && (!query || foldText(tk.subject).includes(query));
+}
+
 function renderList() {
-  const list = [...tickets.values()].sort((a, b) => String(b.updated_at).localeCompare(String(a.updated_at)));
+  const all = [...tickets.values()].sort((a, b) => String(b.updated_at).localeCompare(String(a.updated_at)));
+  const list = all.filter(shown);
   const ul = $('[data-hl="ticket-list"]');
   if (!list.length) {
-    replace(ul, h("li", { class: "muted", text: t.noTickets }));
+    replace(ul, h("li", { class: "muted", text: all.length ? t.noMatch : t.noTickets }));
     return;
   }
   replace(ul, list.map((tk) => {
@@ -147,7 +197,7 @@ function renderList() {
       unread ? h("span", { hl: "unread", class: "badge", "aria-label": t.unread(unread), text: unread }) : h("span"),
       h("span", { class: "meta-row" },
         h("span", { hl: "status", class: "chip", text: t.status[tk.status] || tk.status }),
-        h("span", { hl: "priority", class: `chip p${tk.priority}`, text: t.priority(tk.priority) }),
+        h("span", { hl: "priority", class: `chip p${tk.priority}`, text: t.priorityName[tk.priority] || "" }),
         tk.reviewed_at ? h("span", { hl: "reviewed", class: "chip", text: "✓ " + t.reviewed }) : null),
       h("span", { class: "muted", title: t.lastActivity, text: when(tk.updated_at, loc) })));
   }));
@@ -159,10 +209,12 @@ async function openTicket(id) {
     files: (fid, el, label) => import("../attach.js").then((m) => m.show(client, fid, el, label, t)) });
   const meta = h("div", { class: "meta-row muted" });
   current = { id, thread, meta, state: h("div"), presenceEl: h("div", { hl: "presence", class: "presence", "aria-live": "polite" }),
-    agents: new Map() };
+    agents: new Map(), links: h("div", { class: "links" }), due: h("p", { hl: "first-reply", class: "notice", hidden: true }) };
+  current.composer = composer(id);
   history.replaceState(null, "", `?ticket=${encodeURIComponent(id)}`);
   const heading = h("h2", { hl: "ticket-subject", text: tickets.get(id)?.subject || "" });
-  replace($("#ticket-pane"), heading, meta, current.presenceEl, thread.el, thread.typingEl, current.state, composer(id));
+  replace($("#ticket-pane"), heading, meta, current.links, current.due, current.presenceEl, thread.el, thread.typingEl,
+    current.state, current.composer);
   renderList();
   renderPresence();
   try {
@@ -172,6 +224,7 @@ async function openTicket(id) {
     heading.textContent = ticket.subject;
     thread.el.setAttribute("aria-label", ticket.subject);
     renderMeta(tickets.get(id));
+    syncComposer();
     for (const m of messages) thread.add(m);
     client.join(id, thread.maxSeq());
   } catch {
@@ -184,11 +237,24 @@ async function openTicket(id) {
 
 /** The open ticket's status line, "received and reviewed", and the satisfaction question once it is solved. */
 function renderMeta(tk) {
+  // Human words only: the plan's name, never "P4"; the category's label, never its internal name.
   replace(current.meta, h("span", { class: "chip", text: t.status[tk.status] || tk.status }),
-    h("span", { class: `chip p${tk.priority}`, text: t.priority(tk.priority) }),
+    h("span", { class: `chip p${tk.priority}`, text: t.priorityName[tk.priority] || "" }),
     tk.reviewed_at ? h("span", { hl: "reviewed", class: "chip", text: "✓ " + t.reviewed }) : null,
-    tk.category ? h("span", { text: `${t.category2}: ${tk.category}` }) : null,
+    tk.category && t.categories[tk.category] ? h("span", { hl: "category", text: `${t.category2}: ${t.categories[tk.category]}` }) : null,
     h("span", { text: `${t.lastActivity}: ${when(tk.updated_at, loc)}` }));
+  // "First reply expected within …" until the first agent reply (the due time is the server's, business hours
+  // counted); a plan without a target (free) has none, and nothing shows after the first reply.
+  const left = tk.first_response_due && !tk.first_response_at && tk.status !== "solved" && tk.status !== "closed"
+    ? Math.ceil((Date.parse(tk.first_response_due) - Date.now()) / 60000) : null;
+  current.due.hidden = left === null || Number.isNaN(left);
+  current.due.textContent = left > 0 ? t.firstReplyWithin(t.minutes(left)) : t.firstReplySoon;
+  const link = (hl, label, other) => h("p", { hl, class: "muted" }, `${label}: `,
+    h("button", { type: "button", class: "link", dataset: { ticket: other }, onclick: () => openTicket(other) },
+      tickets.get(other)?.subject || other));
+  const ups = tk.follow_ups || [...tickets.values()].filter((x) => x.follow_up_of === tk.id).map((x) => x.id);
+  replace(current.links, tk.follow_up_of ? link("follow-up-of", t.followUpOf, tk.follow_up_of) : null,
+    ups.map((other) => link("followed-up-in", t.followedUpIn, other)));
   if ((tk.status === "solved" || tk.status === "closed") && !current.csat) {
     const id = tk.id;
     current.csat = true;
@@ -212,10 +278,39 @@ function renderPresence() {
   if (!current) return;
   const names = [...current.agents.values()].map((u) => u.name);
   current.presenceEl.dataset.online = String(names.length > 0);
-  current.presenceEl.textContent = names.length ? t.agentOnline(names.join(", ")) : t.noAgent;
+  const free = (tokenClaims(client.token).plan || "free") === "free";
+  current.presenceEl.textContent = names.length ? t.agentOnline(names.join(", ")) : free ? t.noAgentFree : t.noAgent;
+}
+
+/** The open ticket's composer matches its status: a closed one gets the follow-up offer instead (once). */
+function syncComposer() {
+  const tk = current && tickets.get(current.id);
+  if (tk && tk.status === "closed" && current.composer.dataset.hl !== "closed-notice") {
+    current.composer.replaceWith(current.composer = composer(tk.id));
+  }
+}
+
+/** A closed ticket takes no message (the server refuses it): a follow-up, linked back to it, is offered instead. */
+function followUpOffer(tk) {
+  const box = h("div", { hl: "closed-notice", class: "closed-notice" }, h("p", { class: "muted", text: t.closedNotice }));
+  const start = h("button", { hl: "follow-up", class: "primary", type: "button", text: t.followUp, onclick: async () => {
+    const { ticketForm } = await import("../embed/intake.js");
+    const plan = tokenClaims(client.token).plan || "free";
+    const form = ticketForm({ client, base: "", t, plan, context: () => ({}), followUp: tk, onTicket: async (created) => {
+      tickets.set(created.id, created);
+      await loadList();
+      openTicket(created.id);
+    } });
+    start.replaceWith(form.el);
+    form.subject.focus();
+  } });
+  box.append(start);
+  return box;
 }
 
 function composer(id) {
+  const tk = tickets.get(id);
+  if (tk && tk.status === "closed") return followUpOffer(tk);
   const input = h("textarea", { hl: "composer-input", name: "message", rows: "3", required: true });
   let typingOn = false;
   let idle = 0;
@@ -244,6 +339,49 @@ function composer(id) {
   } }, h("label", {}, h("span", { class: "sr", text: t.composer }), input),
     h("div", { class: "row" }, tools, h("button", { hl: "send", class: "primary", type: "submit" }, t.send)));
   return form;
+}
+
+/** "Download my data" (GET /api/me/export as a JSON file) and "Delete my data" (POST /api/me/erase, confirmed first). */
+function yourData() {
+  const note = h("p", { hl: "data-state", class: "muted", role: "status" });
+  const download = h("button", { hl: "download-data", type: "button", text: t.downloadData, onclick: async () => {
+    try {
+      const data = await client.api("GET", "/api/me/export");
+      const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+      const a = h("a", { href: url, download: "helpline-my-data.json", hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch {
+      note.textContent = t.error;
+    }
+  } });
+  const confirmBox = h("div", { hl: "delete-confirmation", class: "notice", role: "alertdialog", hidden: true,
+    "aria-label": t.deleteData },
+    h("p", { text: t.deleteConfirm }),
+    h("div", { class: "row" },
+      h("button", { hl: "delete-confirm", class: "danger", type: "button", text: t.deleteData, onclick: async () => {
+        try {
+          await client.api("POST", "/api/me/erase");
+          confirmBox.hidden = true;
+          note.textContent = t.deleteDone;
+          current = null;
+          replace($("#ticket-pane"), h("p", { class: "muted", text: t.pickTicket }));
+          await loadList();
+        } catch {
+          note.textContent = t.error;
+        }
+      } }),
+      h("button", { hl: "delete-cancel", type: "button", text: t.cancel, onclick: () => {
+        confirmBox.hidden = true;
+        erase.focus();
+      } })));
+  const erase = h("button", { hl: "delete-data", type: "button", text: t.deleteData, onclick: () => {
+    confirmBox.hidden = false;
+    confirmBox.querySelector('[data-hl="delete-cancel"]').focus();
+  } });
+  $("#your-data").replaceChildren(h("h2", { text: t.yourData }), h("div", { class: "your-data" }, download, erase), confirmBox, note);
 }
 
 document.addEventListener("visibilitychange", markRead);

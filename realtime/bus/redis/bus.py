@@ -8,7 +8,6 @@ Unavailable, never as an ack.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any, cast
 
@@ -22,9 +21,10 @@ from realtime.bus.redis import scripts as scripts
 from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
 from support.core.errors import Unavailable
 from realtime.bus.redis.failures import redis_errors
+from realtime.bus.redis.cluster import ClusterPipe, ShardedSubscriber, SlotMap
 from realtime.bus.redis.fanout import ChannelSubscriber
 from realtime.bus.redis.presence import RedisPresence
-from support.core.stream import persist_lag
+from support.core.stream import persist_lag_of
 from realtime.bus.redis.sentinel import Connections
 from realtime.bus.redis.wire import CommandPipe, ReplyError
 from support.core.redis_url import parse_redis_url
@@ -36,7 +36,9 @@ RECENT_PER_TICKET = 500  # approximate cap of a ticket's recent-history stream (
 SEED_CLIENT_IDS = 1000  # latest persisted (author, client_id) keys put back after a Redis data loss
 IDLE_TTL_MS = 7 * 24 * 3600 * 1000  # a ticket's counter, client ids and recent history vanish after a quiet week
 LAG_EVERY_S = 2.0
+CLUSTER_LAG_EVERY_S = 10.0  # on a cluster the lag is 128 streams' groups: read less often
 MAX_CONNECTIONS = 64
+CLOSE_STEP_S = 3.0  # the longest each step of close() may take
 
 
 class RedisBus(RedisPresence):
@@ -63,9 +65,22 @@ class RedisBus(RedisPresence):
             health_check_interval=10,
             client_name=f"{prefix}:gateway",
         )  # CLIENT LIST
-        super().__init__(self._connections.redis, layout.Keys(prefix), presence_ttl_s)  # everything but hot paths
+        target = self._connections.target
+        self._cluster = target.cluster
+        self._scripts = scripts.Scripts(cluster=target.cluster)  # on a cluster they publish with SPUBLISH
+        # The pooled client: everything but the hot paths below.
+        super().__init__(
+            self._connections.redis, layout.Keys(prefix, cluster=target.cluster), presence_ttl_s, self._scripts
+        )
         endpoint = self._connections.endpoint
-        self._commands = CommandPipe(endpoint, name=f"{prefix}:gateway")  # commits and publishes, pipelined
+        self._publish = "SPUBLISH" if target.cluster else "PUBLISH"  # sharded pub/sub on a cluster
+        self._slots = SlotMap(endpoint, target.cluster_nodes, f"{prefix}:gateway") if target.cluster else None
+        # Commits and publishes, pipelined (on a cluster: one pipelined connection per primary, routed by slot).
+        self._commands: CommandPipe | ClusterPipe = (
+            ClusterPipe(self._slots, f"{prefix}:gateway")
+            if self._slots is not None
+            else CommandPipe(endpoint, name=f"{prefix}:gateway")
+        )
         self._min_replicas = min_replicas
         self._wait_timeout_ms = wait_timeout_ms
         self._filling: dict[str, list[MessageEvent]] = {}  # tickets whose gap is being read: what arrives waits
@@ -77,7 +92,11 @@ class RedisBus(RedisPresence):
         self._tickets_by_channel: dict[bytes, str] = {}  # keyed as the subscriber hands channels on: bytes
         self._delivered_seq: dict[str, int] = {}
         self._queue_channel = self._keys.queue.encode()
-        self._subscriber = ChannelSubscriber(endpoint, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
+        self._subscriber: ChannelSubscriber | ShardedSubscriber = (
+            ShardedSubscriber(self._slots, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
+            if self._slots is not None
+            else ChannelSubscriber(endpoint, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
+        )
         self._maintenance: asyncio.Task[None] | None = None
         self._seeding: dict[str, asyncio.Task[None]] = {}  # tickets whose counter is being seeded ahead of a commit
 
@@ -107,14 +126,22 @@ class RedisBus(RedisPresence):
             await asyncio.wait(seeding, timeout=2)
         if self._maintenance:
             self._maintenance.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._maintenance
-        for task in list(self._background):
+        tasks = [*self._background, *([self._maintenance] if self._maintenance else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-        await self._subscriber.close()
-        await self._commands.close()
-        await self._connections.close()
+        if tasks:
+            await asyncio.wait(tasks, timeout=CLOSE_STEP_S)
+        # Each step bounded: a connection half gone (a sentinel or primary that stopped answering mid-close) must
+        # not hold a shutting-down node, or a test's event loop, forever.
+        for step, what in (
+            (self._subscriber.close, "the pub/sub connection"),
+            (self._commands.close, "the command pipe"),
+            (self._connections.close, "the pooled connections"),
+        ):
+            try:
+                await asyncio.wait_for(step(), CLOSE_STEP_S)
+            except (asyncio.TimeoutError, Exception) as exc:
+                log.warning("closing %s did not finish (%r); left to the process's exit", what, exc)
 
     async def ready(self) -> bool:
         try:
@@ -143,7 +170,7 @@ class RedisBus(RedisPresence):
             if self._min_replicas and (result[0] == 1 or len(result) > 2):
                 # A retry of a commit whose WAIT fell short publishes it too: subscribers drop what they had.
                 body = payload if result[0] == 1 else result[2]
-                await self._commands.call("PUBLISH", self._keys.channel(draft.ticket), b"m%d %s" % (seq, body))
+                await self._commands.call(self._publish, self._keys.channel(draft.ticket), b"m%d %s" % (seq, body))
         except ReplyError as exc:
             raise Unavailable(f"commit failed: Redis answered {exc}") from None
         if result[0] == 1:
@@ -157,8 +184,8 @@ class RedisBus(RedisPresence):
         """The commit script; with min_replicas, its reply only once that many replicas have it (else Unavailable:
         the commit may be in Redis, and the client's retry with its client_id finds it)."""
         if not self._min_replicas:
-            return await scripts.COMMIT_SCRIPT.on(self._commands, keys, args)
-        result, replicas = await scripts.COMMIT_SCRIPT.on_replicated(
+            return await self._scripts.commit.on(self._commands, keys, args)
+        result, replicas = await self._scripts.commit.on_replicated(
             self._commands, self._min_replicas, self._wait_timeout_ms, keys, args
         )
         if replicas < self._min_replicas and result[0] != -1:
@@ -202,10 +229,10 @@ class RedisBus(RedisPresence):
 
     async def _seed_if_missing(self, ticket: str) -> None:
         keys = self._keys.commit_keys(ticket)[:3]
-        if await scripts.SEED_SCRIPT.on(self._commands, keys, [IDLE_TTL_MS, ""]) != -1:
+        if await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, ""]) != -1:
             return
         floor, pairs = await self._seed(ticket)
-        await scripts.SEED_SCRIPT.on(self._commands, keys, [IDLE_TTL_MS, floor, *pairs])
+        await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, floor, *pairs])
 
     def _seeded(self, ticket: str, task: "asyncio.Task[None]") -> None:
         self._seeding.pop(ticket, None)
@@ -253,13 +280,13 @@ class RedisBus(RedisPresence):
     async def publish(self, ticket: str, event: BusEvent) -> None:
         """Typing, read and presence events: ephemeral, so a Redis outage drops them rather than failing."""
         try:
-            await self._commands.call("PUBLISH", self._keys.channel(ticket), layout.encode_event(event))
+            await self._commands.call(self._publish, self._keys.channel(ticket), layout.encode_event(event))
         except (Unavailable, ReplyError) as exc:
             log.warning("dropped a %s event of %s: %r", type(event).__name__, ticket, exc)
 
     async def publish_ticket(self, view: TicketView) -> None:
         try:
-            await self._commands.call("PUBLISH", self._keys.queue, layout.encode_event(TicketEvent(view)))
+            await self._commands.call(self._publish, self._keys.queue, layout.encode_event(TicketEvent(view)))
         except (Unavailable, ReplyError) as exc:
             log.warning("dropped the queue update of %s: %r", view.id, exc)
 
@@ -369,8 +396,8 @@ class RedisBus(RedisPresence):
             try:
                 await self.sweep_presence()
                 if loop.time() >= next_lag:
-                    next_lag = loop.time() + LAG_EVERY_S
-                    messages, seconds = await persist_lag(self._redis, self._keys.persist)
+                    next_lag = loop.time() + (CLUSTER_LAG_EVERY_S if self._cluster else LAG_EVERY_S)
+                    messages, seconds = await persist_lag_of(self._redis, self._keys.persist_streams)
                     metrics.WORKER_LAG.set(messages)
                     metrics.WORKER_LAG_SECONDS.set(seconds)
                 failing = False

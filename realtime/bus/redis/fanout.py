@@ -10,7 +10,7 @@ import logging
 from typing import Any, Awaitable, Callable
 
 from support.core.errors import Unavailable
-from realtime.bus.redis.wire import Endpoint, Wire, open_wire
+from realtime.bus.redis.wire import Endpoint, ReplyError, Wire, open_wire
 
 log = logging.getLogger("helpline.bus.fanout")
 
@@ -22,9 +22,21 @@ PayloadSink = Callable[[bytes, bytes], None]  # channel, payload
 
 
 class ChannelSubscriber:
+    """`sharded`: SSUBSCRIBE (a Redis Cluster node's own channels); `on_moved` hears of a channel the server
+    unsubscribed by itself (its slot moved to another node), and of a lost connection (the node may be gone)."""
+
     def __init__(
-        self, endpoint: Endpoint, name: str, on_payload: PayloadSink, on_resubscribed: Callable[[], Awaitable[None]]
+        self,
+        endpoint: Endpoint,
+        name: str,
+        on_payload: PayloadSink,
+        on_resubscribed: Callable[[], Awaitable[None]],
+        sharded: bool = False,
+        on_moved: Callable[[bytes], None] | None = None,
     ) -> None:
+        self._subscribe, self._unsubscribe = ("SSUBSCRIBE", "SUNSUBSCRIBE") if sharded else ("SUBSCRIBE", "UNSUBSCRIBE")
+        self._message, self._confirmed = (b"smessage", b"ssubscribe") if sharded else (b"message", b"subscribe")
+        self._on_moved = on_moved
         self._endpoint = endpoint
         self._name = name
         self._on_payload = on_payload
@@ -63,7 +75,7 @@ class ChannelSubscriber:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._confirming.setdefault(channel, []).append(future)
         try:
-            wire.send(("SUBSCRIBE", channel))
+            wire.send((self._subscribe, channel))
             await asyncio.wait_for(asyncio.shield(future), CONFIRM_TIMEOUT_S)
         except Exception as exc:
             waiting = self._confirming.get(channel, [])
@@ -71,11 +83,15 @@ class ChannelSubscriber:
                 waiting.remove(future)
             raise Unavailable(f"subscribing failed: {exc!r}") from None
 
+    @property
+    def channels(self) -> set[bytes]:
+        return self._channels
+
     async def remove(self, channel: bytes) -> None:
         self._channels.discard(channel)
         wire = self._wire
         if self.connected and wire is not None and not wire.lost:
-            wire.send(("UNSUBSCRIBE", channel))  # a reconnect resubscribes only what is still wanted
+            wire.send((self._unsubscribe, channel))  # a reconnect resubscribes only what is still wanted
 
     async def _run(self) -> None:
         delay = 0.1
@@ -95,6 +111,8 @@ class ChannelSubscriber:
             except Exception as exc:
                 if self.connected:
                     log.warning("pub/sub connection lost (%r); reconnecting", exc)
+                if self._on_moved is not None:  # on a cluster: the node may be gone, its slots elsewhere now
+                    self._on_moved(b"")
             self.connected = False
             self._drop_connection()
             await asyncio.sleep(delay)
@@ -112,7 +130,11 @@ class ChannelSubscriber:
                 future: asyncio.Future[None] = loop.create_future()
                 self._confirming.setdefault(channel, []).append(future)
                 futures.append(future)
-            wire.send(("SUBSCRIBE", *wanted))
+            if self._subscribe == "SSUBSCRIBE":  # a node takes one slot's channels per SSUBSCRIBE
+                for channel in wanted:
+                    wire.send((self._subscribe, channel))
+            else:
+                wire.send((self._subscribe, *wanted))
             try:
                 await asyncio.wait_for(asyncio.gather(*futures), CONFIRM_TIMEOUT_S)
             except asyncio.TimeoutError:
@@ -142,16 +164,23 @@ class ChannelSubscriber:
             wire.send(("PING",))
 
     def _on_push(self, push: Any) -> None:
+        if type(push) is ReplyError:  # e.g. MOVED to an SSUBSCRIBE: the slot map was stale
+            log.warning("Redis refused a subscription: %s", push)
+            if self._on_moved is not None:
+                self._on_moved(b"")
+            return
         kind = push[0]
-        if kind == b"message":
+        if kind == self._message:
             if self._held is None:
                 self._hand_on(push[1], push[2])
             else:
                 self._held.append((push[1], push[2]))
-        elif kind == b"subscribe":
+        elif kind == self._confirmed:
             for future in self._confirming.pop(push[1], []):
                 if not future.done():
                     future.set_result(None)
+        elif kind == b"sunsubscribe" and push[1] in self._channels and self._on_moved is not None:
+            self._on_moved(push[1])  # not asked for: the slot left this node
 
     def _hand_on(self, channel: bytes, payload: bytes) -> None:
         try:

@@ -1,7 +1,8 @@
 """Where the Redis bus keeps things and how it encodes them: key names, channel payloads, stream entries.
 
 Shared by the gateway's RedisBus and the persistence worker, so both read the same layout. No I/O here.
-Per-ticket keys carry the hash tag {ticket}, so they share one Redis Cluster slot.
+Per-ticket keys carry a hash tag, so they share one slot: {ticket} on one Redis (or Sentinel), the ticket's slot
+group on a Redis Cluster (support/core/slot_groups.py), whose persistence stream and presence index share that slot.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import msgspec
 
 from support.core.bus import BusEvent, Draft, MessageEvent
 from support.core.model import User
-from support.core.stream import Entry, decode_message, persist_key
+from support.core import slot_groups
+from support.core.stream import Entry, decode_message, group_persist_key, persist_key, persist_keys
 
 __all__ = ["Entry", "decode_message"]  # the persistence stream's own, used here through this module
 
@@ -24,40 +26,61 @@ EVENT_KIND = b"e"  # b"e<BusEvent msgpack>": typing, read, presence, ticket chan
 
 
 class Keys:
-    """Every key and channel name under one prefix (settings.key_prefix)."""
+    """Every key and channel name under one prefix (settings.key_prefix); `cluster` for the slot-group layout."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, cluster: bool = False) -> None:
         self.prefix = prefix
+        self.cluster = cluster
         self.persist = persist_key(prefix)  # the global persistence stream, drained by `helpline worker`
         self.queue = f"{prefix}:queue"  # channel of ticket changes, for agents' queue views
         self.presence_index = f"{prefix}:presence"  # zset "ticket\nconnection" -> expiry (ms), for the sweep
+        self.persist_streams = persist_keys(prefix, cluster)
+        # One presence index per slot group on a cluster (a script only touches keys of its own slot).
+        self.presence_indexes = (
+            [f"{prefix}:{{{tag}}}:presence" for tag in slot_groups.TAGS] if cluster else [self.presence_index]
+        )
+
+    def _ticket(self, ticket: str) -> str:
+        """The prefix of a ticket's keys, with their hash tag."""
+        if self.cluster:
+            return f"{self.prefix}:{{{slot_groups.tag_of(ticket)}}}:{ticket}"
+        return f"{self.prefix}:{{{ticket}}}"
+
+    def persist_of(self, ticket: str) -> str:
+        """The persistence stream the ticket's commits go to."""
+        return group_persist_key(self.prefix, slot_groups.tag_of(ticket)) if self.cluster else self.persist
+
+    def presence_index_of(self, ticket: str) -> str:
+        if self.cluster:
+            return self.presence_indexes[slot_groups.group_of(ticket)]
+        return self.presence_index
 
     def seq(self, ticket: str) -> str:
-        return f"{self.prefix}:{{{ticket}}}:seq"
+        return f"{self._ticket(ticket)}:seq"
 
     def client_ids(self, ticket: str) -> str:
         # Fields are author_client_key()s. Named anew with that key ("acid", not the old "cid" of bare client ids):
         # a ticket whose hash is missing is seeded from the database, so no field of the old kind is ever read.
-        return f"{self.prefix}:{{{ticket}}}:acid"
+        return f"{self._ticket(ticket)}:acid"
 
     def recent(self, ticket: str) -> str:
-        return f"{self.prefix}:{{{ticket}}}:recent"
+        return f"{self._ticket(ticket)}:recent"
 
     def channel(self, ticket: str) -> str:
-        return f"{self.prefix}:{{{ticket}}}:ch"
+        return f"{self._ticket(ticket)}:ch"
 
     def presence(self, ticket: str) -> str:
-        return f"{self.prefix}:{{{ticket}}}:pz"
+        return f"{self._ticket(ticket)}:pz"
 
     def users(self, ticket: str) -> str:
-        return f"{self.prefix}:{{{ticket}}}:pu"
+        return f"{self._ticket(ticket)}:pu"
 
     def rate_limit(self, budget: str, key: str) -> str:
         """One token bucket of a budget (e.g. "http-write"), for one caller (a user id, a client address)."""
         return f"{self.prefix}:limit:{budget}:{key}"
 
     def commit_keys(self, ticket: str) -> list[str]:
-        return [self.seq(ticket), self.client_ids(ticket), self.recent(ticket), self.persist]
+        return [self.seq(ticket), self.client_ids(ticket), self.recent(ticket), self.persist_of(ticket)]
 
     def presence_keys(self, ticket: str) -> list[str]:
         return [self.presence(ticket), self.users(ticket)]

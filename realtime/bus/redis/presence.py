@@ -19,14 +19,18 @@ from support.core.bus import PresenceEvent
 from support.core.model import User
 
 log = logging.getLogger("helpline.bus.redis")
+STANDALONE = scripts.Scripts(cluster=False)
 
 
 class RedisPresence:
     """The Presence port on Redis; RedisBus is one (it also tells which tickets this node is subscribed to)."""
 
-    def __init__(self, redis: Any, keys: layout.Keys, presence_ttl_s: float) -> None:
+    def __init__(
+        self, redis: Any, keys: layout.Keys, presence_ttl_s: float, lua: scripts.Scripts | None = None
+    ) -> None:
         self._redis = redis
         self._keys = keys
+        self._scripts = lua or STANDALONE  # a cluster's publish with SPUBLISH
         self._presence_ttl_ms = int(presence_ttl_s * 1000)
         self._presence_shown: dict[str, dict[str, User]] = {}  # per subscribed ticket: who its clients see online
 
@@ -43,12 +47,12 @@ class RedisPresence:
 
     async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
         async with redis_errors("presence"):
-            await scripts.PRESENCE_JOIN_SCRIPT(
+            await self._scripts.presence_join(
                 self._redis, self._presence_keys(ticket), self._presence_args(ticket, connection_id, user)
             )
 
     def _presence_keys(self, ticket: str) -> list[str]:
-        return [*self._keys.presence_keys(ticket), self._keys.presence_index]
+        return [*self._keys.presence_keys(ticket), self._keys.presence_index_of(ticket)]
 
     def _presence_args(self, ticket: str, connection_id: str, user: User) -> list[object]:
         """The join script's arguments; it publishes the online event itself (in order with other nodes')."""
@@ -68,7 +72,7 @@ class RedisPresence:
 
     async def presence_leave(self, ticket: str, connection_id: str, user: User) -> None:
         try:
-            await scripts.PRESENCE_LEAVE_SCRIPT(
+            await self._scripts.presence_leave(
                 self._redis,
                 self._presence_keys(ticket),
                 [connection_id, "left", *self._offline(ticket, user), f"{ticket}\n{connection_id}"],
@@ -78,7 +82,7 @@ class RedisPresence:
 
     async def presence_members(self, ticket: str) -> list[User]:
         async with redis_errors("presence"):
-            raw = await scripts.PRESENCE_MEMBERS_SCRIPT(self._redis, self._keys.presence_keys(ticket), [])
+            raw = await self._scripts.presence_members(self._redis, self._keys.presence_keys(ticket), [])
         users = list({u.id: u for u in (layout.decode_user(r) for r in raw if r)}.values())
         if self._is_subscribed(ticket):
             # What this node's clients were just shown (a join's snapshot): the base of a later catch-up.
@@ -96,7 +100,7 @@ class RedisPresence:
 
     async def _refresh_chunk(self, chunk: list[tuple[str, str, User]]) -> None:
         # One pipelined round trip per chunk: a script call each, not a pooled connection each.
-        await scripts.PRESENCE_JOIN_SCRIPT.many(
+        await self._scripts.presence_join.many(
             self._redis,
             [(self._presence_keys(ticket), self._presence_args(ticket, conn, user)) for ticket, conn, user in chunk],
         )
@@ -104,13 +108,22 @@ class RedisPresence:
     async def sweep_presence(self) -> int:
         """Take expired connections (each goes to exactly one node) and tell everyone who went offline."""
         lease_ms = max(1000, self._presence_ttl_ms)
-        due = await scripts.PRESENCE_TAKE_EXPIRED_SCRIPT(self._redis, [self._keys.presence_index], [200, lease_ms])
+        offline = 0
+        # One index per slot group on a cluster: taken in one pipelined round trip (per node).
+        batches = await self._scripts.presence_take_expired.many(
+            self._redis, [([index], [200, lease_ms]) for index in self._keys.presence_indexes]
+        )
+        for due in batches:
+            offline += await self._settle_expired(due)
+        return offline
+
+    async def _settle_expired(self, due: list[bytes]) -> int:
         offline = 0
         for member in due:
             ticket, _, conn = member.decode().partition("\n")
             keys = self._presence_keys(ticket)
             raw_user = await self._redis.hget(keys[1], conn)  # a connection's user never changes
             announce = self._offline(ticket, layout.decode_user(raw_user)) if raw_user else ["", ""]
-            if await scripts.PRESENCE_LEAVE_SCRIPT(self._redis, keys, [conn, "expired", *announce, member]):
+            if await self._scripts.presence_leave(self._redis, keys, [conn, "expired", *announce, member]):
                 offline += 1
         return offline

@@ -2,6 +2,8 @@
 
 The sources are the .lua files beside this module (package data), each with its KEYS, ARGV and reply in a comment.
 Times come from the Redis server's clock (TIME), so gateway nodes with skewed clocks agree on presence expiry.
+On a Redis Cluster the scripts publish with SPUBLISH (sharded pub/sub: the channel shares the slot of the keys the
+script touches, so the message crosses only the shard that owns the ticket): `Scripts(cluster=True)`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from importlib import resources
 from typing import Any, Sequence
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
+from realtime.bus.redis.cluster import ClusterPipe
 from realtime.bus.redis.wire import CommandPipe, ReplyError
 
 
@@ -38,7 +42,7 @@ class Script:
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()  # what Redis names it: known without a SCRIPT LOAD
 
-    async def on(self, pipe: CommandPipe, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+    async def on(self, pipe: CommandPipe | ClusterPipe, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """Through the pipelined connection; on NOSCRIPT, EVAL sends the source (and caches it in Redis)."""
         try:
             return await pipe.call("EVALSHA", self.sha, len(keys), *keys, *args)
@@ -48,7 +52,7 @@ class Script:
         return await pipe.call("EVAL", self.source, len(keys), *keys, *args)
 
     async def on_replicated(
-        self, pipe: CommandPipe, replicas: int, timeout_ms: int, keys: Sequence[Any], args: Sequence[Any]
+        self, pipe: CommandPipe | ClusterPipe, replicas: int, timeout_ms: int, keys: Sequence[Any], args: Sequence[Any]
     ) -> tuple[Any, int]:
         """As `on`, followed by the write's WAIT: (the script's reply, how many replicas have it)."""
         try:
@@ -58,19 +62,22 @@ class Script:
                 raise
         return await pipe.call_replicated(replicas, timeout_ms, "EVAL", self.source, len(keys), *keys, *args)
 
-    async def __call__(self, redis: Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
+    async def __call__(self, redis: Redis | RedisCluster, keys: Sequence[str], args: Sequence[Any]) -> Any:
         try:
             return await redis.evalsha(self.sha, len(keys), *keys, *args)
         except NoScriptError:
             await redis.script_load(self.source)
             return await redis.evalsha(self.sha, len(keys), *keys, *args)
 
-    async def many(self, redis: Redis, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]) -> list[Any]:
+    async def many(
+        self, redis: Redis | RedisCluster, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]
+    ) -> list[Any]:
         """The same script for many (keys, args) in one pipelined round trip (e.g. a heartbeat's renewals)."""
         for attempt in (1, 2):
             pipe = redis.pipeline(transaction=False)
             for keys, args in calls:
-                pipe.evalsha(self.sha, len(keys), *keys, *args)
+                # As a raw command: redis-py's cluster pipeline blocks its evalsha() method, not the command.
+                pipe.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
             results = await pipe.execute(raise_on_error=False)
             if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
                 await redis.script_load(self.source)  # Redis lost its script cache: load it, run the batch again
@@ -80,6 +87,21 @@ class Script:
                     raise result
             return list(results)
         return []
+
+
+class Scripts:
+    """The bus's scripts, as one Redis (or Sentinel) runs them, or a cluster (publishing with SPUBLISH)."""
+
+    def __init__(self, cluster: bool) -> None:
+        def script(source: str) -> Script:
+            return Script(source.replace("'PUBLISH'", "'SPUBLISH'") if cluster else source)
+
+        self.commit = script(COMMIT)
+        self.seed = script(SEED)
+        self.presence_join = script(PRESENCE_JOIN)
+        self.presence_leave = script(PRESENCE_LEAVE)
+        self.presence_members = script(PRESENCE_MEMBERS)
+        self.presence_take_expired = script(PRESENCE_TAKE_EXPIRED)
 
 
 COMMIT_SCRIPT = Script(COMMIT)

@@ -1,5 +1,6 @@
 """The bus's connections to its Redis: one server, or the primary that Redis Sentinel names, found again after a
-failover (a new connection asks the sentinels; READONLY and `+switch-master` drop the old ones).
+failover (a new connection asks the sentinels; READONLY and `+switch-master` drop the old ones), or a Redis Cluster
+(redis-py's RedisCluster for the pooled client; the hot path routes by slot itself, cluster.py).
 
 It only connects: what runs on the connections is the bus's (bus.py) and the hot path's (wire.py, fanout.py).
 """
@@ -14,7 +15,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 
 from realtime.bus.redis.wire import Endpoint
-from support.core.redis_url import RedisTarget, sentinel_manager
+from support.core.redis_url import RedisTarget, redis_client, sentinel_manager
 
 log = logging.getLogger("helpline.bus.sentinel")
 
@@ -31,9 +32,17 @@ class Connections:
     def __init__(self, target: RedisTarget, **pool_options: Any) -> None:
         self.target = target
         self.sentinels: Sentinel | None = None
-        if target.sentinel:
+        self.redis: Redis
+        if target.cluster:
+            # RedisCluster keeps a pool per node and follows MOVED / ASK. Its pools do not block: a bound would turn a
+            # burst (500 joins at once) into MaxConnectionsError, so the node pools are left unbounded here.
+            unused = ("timeout", "retry", "health_check_interval", "max_connections")
+            options = {k: v for k, v in pool_options.items() if k not in unused}
+            self.redis = redis_client(target, **options)
+            self.endpoint = Endpoint.from_url(target.url)
+        elif target.sentinel:
             self.sentinels = sentinel_manager(target)
-            self.redis: Redis = self.sentinels.master_for(
+            self.redis = self.sentinels.master_for(
                 target.service, connection_pool_class=BlockingSentinelPool, **pool_options
             )
             self.endpoint = Endpoint.from_options(target.connection_options(), locate=self._locate)

@@ -280,6 +280,18 @@ class CommandPipe:
             raise self._refused(wire, acked)
         return reply, int(acked)
 
+    async def call_asking(self, *args: Any) -> Any:
+        """ASKING and the command in one write, so nothing else runs between them (a cluster's ASK redirect)."""
+        wire = self._wire
+        if wire is None or wire.lost:
+            wire = await self._connected()
+        asking = wire.request(("ASKING",))
+        asking.add_done_callback(_retrieve)
+        reply = await wire.request(args)
+        if type(reply) is ReplyError:
+            raise self._refused(wire, reply)
+        return reply
+
     def _refused(self, wire: Wire, reply: ReplyError) -> Exception:
         """READONLY: this is a primary demoted by a failover; drop it, and the next call finds the new one."""
         if str(reply).startswith("READONLY"):
