@@ -11,11 +11,10 @@ import { CSS as STYLE } from "./widget-style.js";
 // Not in the first view (the launcher): the new-ticket form and the thread load on demand, and in the background
 // when the panel opens, so the first load carries only what shows the launcher and counts unread messages.
 let intake = null;
-let threadModule = null;
-let composerModule = null;
+let ticketView = null;
 const loadIntake = () => import("./intake.js").then((m) => (intake = m));
-const loadThread = () => Promise.all([import("../thread.js"), import("./composer.js")])
-  .then(([thread, composer]) => ((composerModule = composer), (threadModule = thread)));
+// thread.js beside ticket-view.js (which imports it), so both arrive in one round trip.
+const loadThread = () => Promise.all([import("./ticket-view.js"), import("../thread.js")]).then(([view]) => (ticketView = view));
 
 const MAX_JOINED = 20;
 const SOUND_KEY = "helpline.sound"; // "on": the new-reply sound (off by default)
@@ -375,7 +374,7 @@ class Widget {
   }
 
   openTicket(id) {
-    if (!threadModule) {
+    if (!ticketView) {
       this.opening = id; // shown once thread.js is in, unless the user went elsewhere meanwhile
       loadThread().then(() => this.opening === id && this.openTicket(id), () => {});
       return;
@@ -385,58 +384,21 @@ class Widget {
     this.client.join(id);
   }
 
+  /* The ticket view lives in embed/ticket-view.js, loaded with thread.js before any thread shows (openTicket). */
   renderThread() {
-    const t = this.t;
-    const id = this.current;
-    const tk = this.tickets.get(id) || { subject: "" };
-    this.presenceEl = h("div", { hl: "presence", class: "presence", "aria-live": "polite" });
-    this.thread = new threadModule.ThreadView({ t, loc: this.loc, me: () => this.client.user?.id, label: tk.subject,
-      files: (fid, el, label) => import("../attach.js").then((m) => m.show(this.client, fid, el, label, t)) });
-    this.stateEl = h("div", { class: "state" });
-    this.linksEl = h("div", { class: "links" });
-    this.csatEl = h("div");
-    this.csatFor = null;
-    replace(this.body, h("button", { hl: "back", type: "button", onclick: () => this.show("home") }, "← " + t.back),
-      h("h3", { text: tk.subject }), this.linksEl, this.presenceEl, this.stateEl, this.thread.el, this.thread.typingEl, this.csatEl);
-    this.renderState();
-    this.present.clear();
-    this.renderPresence();
-    const rows = [...this.messages(id).values()].sort((a, b) => a.seq - b.seq);
-    for (const m of rows) this.thread.add(m);
-    for (const p of this.client.pending(id)) this.thread.add({ ...p, author: this.client.user }, "sending");
-    this.footer.replaceChildren(this.composer(id));
-    if (!this.panel.hidden) this.footer.querySelector("textarea, button")?.focus();
-    this.markRead();
+    ticketView.renderThread(this);
   }
 
-  /** Above the thread: "received and reviewed" (free reports), and the satisfaction question once it is solved. */
   renderState() {
-    const tk = this.tickets.get(this.current);
-    if (!tk || !this.stateEl) return;
-    if (tk.status === "closed" && !this.footer.querySelector('[data-hl="closed-notice"]')) {
-      this.footer.replaceChildren(this.composer(tk.id));
-    }
-    const linked = tk.follow_up_of || [...this.tickets.values()].some((x) => x.follow_up_of === tk.id);
-    if (linked) import("./extras.js").then((m) => this.current === tk.id && m.renderLinks(this, tk), () => {});
-    let due = this.stateEl.querySelector('[data-hl="first-reply"]');
-    if (!due) this.stateEl.append(due = h("p", { hl: "first-reply", class: "notice" }));
-    const left = tk.first_response_due && !tk.first_response_at && tk.status !== "closed" && tk.status !== "solved"
-      ? Math.ceil((Date.parse(tk.first_response_due) - Date.now()) / 60000) : null;
-    due.hidden = left === null || Number.isNaN(left);
-    due.textContent = left > 0 ? this.t.firstReplyWithin(this.t.minutes(left)) : this.t.firstReplySoon;
-    const reviewed = this.stateEl.querySelector('[data-hl="reviewed"]');
-    if (tk.reviewed_at && !reviewed) this.stateEl.prepend(h("p", { hl: "reviewed", class: "notice", text: "✓ " + this.t.reviewed }));
-    if ((tk.status === "solved" || tk.status === "closed") && this.csatFor !== tk.id) {
-      this.csatFor = tk.id;
-      const id = tk.id;
-      import("../csat.js").then((m) => m.csatPrompt(this.client, id, this.t))
-        .then((form) => form && this.current === id && this.csatEl.append(form), () => {});
-    }
+    if (ticketView) ticketView.renderState(this);
   }
 
-  /** The composer under ticket `id` (embed/composer.js, loaded with thread.js before any thread shows). */
+  renderPresence() {
+    if (ticketView) ticketView.renderPresence(this);
+  }
+
   composer(id) {
-    return composerModule.composer(this, id);
+    return ticketView.composer(this, id);
   }
 
   /* ---- live thread ---- */
@@ -456,14 +418,6 @@ class Widget {
       if (this.sound) this.chime();
       this.refreshHome();
     }
-  }
-
-  renderPresence() {
-    if (!this.presenceEl) return;
-    const names = [...this.present.values()].map((u) => u.name);
-    this.presenceEl.dataset.online = String(names.length > 0);
-    const idle = this.plan() === "free" ? this.t.noAgentFree : this.t.noAgent;
-    this.presenceEl.textContent = names.length ? this.t.agentOnline(names.join(", ")) : idle;
   }
 
   markRead() {
