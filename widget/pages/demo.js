@@ -135,6 +135,17 @@ function showPerson(token) {
 }
 
 async function signIn() {
+  // A host boots the widget as soon as it has the token (handed over in ?token= is at once; a picked demo user
+  // needs the demo tokens), so the widget's words and ticket list load beside its modules.
+  const token = await pageToken("customer");
+  if (token) {
+    // The demo platform's own text is English (<html lang="en">), but it hands the widget its visitor's language
+    // (?lang=, else the browser's), as a platform serving Vietnamese users would; a token's claim still comes first.
+    helpline((hl) => hl.boot({
+      token, lang: lang || navigator.language || undefined,
+      context: { page: state.page, symbol: state.symbol, timeframe: state.timeframe },
+    }));
+  }
   await load(pickLanguage({ lang }), ["demo"]);
   const tokens = await demoTokens();
   const select = $("#demo-user");
@@ -148,18 +159,9 @@ async function signIn() {
   }
   if (tokens && tokens.status_url) Object.assign($("#status-link"), { href: tokens.status_url, hidden: false });
   if (!tokens) signInUnavailable();
-  const token = await pageToken("customer"); // handed over in ?token=, or the demo user picked here
   const chosen = demoChoices(tokens, "customer").find((c) => c.token === token);
   select.value = chosen ? "customer:" + chosen.key : "";
   showPerson(token);
-  if (token) {
-    // The demo platform's own text is English (<html lang="en">), but it hands the widget its visitor's language
-    // (?lang=, else the browser's), as a platform serving Vietnamese users would; a token's claim still comes first.
-    helpline((hl) => hl.boot({
-      token, lang: lang || navigator.language || undefined,
-      context: { page: state.page, symbol: state.symbol, timeframe: state.timeframe },
-    }));
-  }
   select.addEventListener("change", () => {
     const [kind, key] = select.value.split(":");
     forgetHanded(kind || "customer");
