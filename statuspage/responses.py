@@ -7,7 +7,7 @@ The Statuspage v2 reads are documented by their top-level shape only: their inne
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from statuspage import bodies
 
@@ -30,7 +30,7 @@ def array(items: dict[str, Any]) -> dict[str, Any]:
 TEXT: dict[str, Any] = {"type": "string"}
 WHEN: dict[str, Any] = {"type": "string", "format": "date-time"}
 MAYBE_WHEN: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
-COMPONENT_STATUS: dict[str, Any] = {"enum": list(bodies.ComponentStatus.__args__)}
+COMPONENT_STATUS: dict[str, Any] = {"enum": list(get_args(bodies.ComponentStatus))}
 V2_PAGE = obj({"id": TEXT, "name": TEXT, "url": TEXT, "time_zone": TEXT, "updated_at": MAYBE_WHEN})
 V2_STATUS = obj({"indicator": TEXT, "description": TEXT})
 V2_LIST: dict[str, Any] = array({"type": "object"})
