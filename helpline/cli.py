@@ -213,7 +213,7 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     ):
         return 2
     check_backends(database_url=settings.database_url, redis_url=settings.redis_url, wait_s=settings.backend_wait_s)
-    from persistence.worker import run_worker_process
+    from persistence.worker_process import run_worker_process
     from support.notifications.service import mail_settings
 
     mail_settings(settings)  # reply e-mails on: their settings complete, or one line naming what is missing

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import secrets
-import signal
 import socket
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, cast
 
 import msgspec
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -29,8 +27,6 @@ from redis.exceptions import RedisError, ResponseError
 
 from persistence.message_rows import MessageRow, StoredDraft, row_of_message
 from persistence.store import TicketStore
-from persistence.reply_mail_runner import BackgroundNotifier, reply_notifier
-from persistence.webhooks import run_dispatcher
 from support.core import stream
 from support.core.redis_url import parse_redis_url, redis_client
 from support.core.stream import PERSIST_GROUP, persist_lag_of
@@ -407,44 +403,3 @@ class PersistenceWorker:
             await asyncio.wait_for(self.stopping.wait(), seconds)
         except asyncio.TimeoutError:
             pass
-
-
-async def run_worker(settings: Settings) -> None:
-    """The `helpline worker` process: runs until SIGTERM or SIGINT, then stops after the batch in hand."""
-    worker = PersistenceWorker(settings)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, worker.stop)
-    if settings.worker_metrics_port:
-        start_http_server(settings.worker_metrics_port, addr=settings.host, registry=REGISTRY)
-        log.info("worker metrics on http://%s:%d/metrics", settings.host, settings.worker_metrics_port)
-    # Webhooks are delivered from the persistence side: the dispatcher shares the worker's store and stop signal.
-    webhooks = asyncio.create_task(run_dispatcher(settings, worker.stopping, worker.store), name="webhooks")
-    notifier = reply_notifier(settings, worker.store)  # reply e-mails, when HELPLINE_SMTP_URL is set
-    mail = BackgroundNotifier(notifier) if notifier else None
-    try:
-        await worker.run()
-    finally:
-        worker.stop()
-        if mail is not None:
-            await mail.close()
-        try:
-            await asyncio.wait_for(webhooks, settings.webhook_timeout_s + 5)
-        except Exception:
-            log.exception("the webhook dispatcher did not stop cleanly")
-        await worker.close()
-
-
-def run_worker_process(settings: Settings) -> None:
-    """`helpline worker`'s event loop: uvloop where it is installed (it comes with uvicorn[standard])."""
-    # A batch is tens of thousands of fresh containers (the stream reply, the rows) and no reference cycles: with
-    # the default thresholds the collector ran every 700 of them, half the cost of reading the stream. What
-    # start-up loaded is frozen out of every collection.
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(run_worker(settings))
-        return
-    uvloop.run(run_worker(settings))

@@ -106,7 +106,7 @@ async def follow_incident(request: Request) -> Response:
         follow.body.strip() or message(language, "support.followBody"),
         category,
         follow.page_url,
-        follow.context,
+        {**(follow.context or {}), "language": language},  # the resolution notice is written in it too
         f"incident:{incident.id}",
     )
     view = await desk(request).link(view.id, incident, who.id)

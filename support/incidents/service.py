@@ -19,6 +19,7 @@ from support.incidents.ports import IncidentLinks
 from support.core.model import TicketView
 from support.core.settings import Settings
 from support.core.errors import TicketError
+from support.core.i18n import DEFAULT_LANGUAGE, message, supported
 from support.tickets.service import TicketService
 
 log = logging.getLogger("helpline.incidents")
@@ -29,14 +30,15 @@ CONCURRENT_POSTS = 16
 SLOW_PATH_EVERY = 12  # rounds between look-ups of pending incidents too old for the resolved list
 
 
-def resolution_notice(incident: StatusIncident) -> str:
-    """What the customer reads in the thread when the incident they follow is resolved."""
+def resolution_notice(incident: StatusIncident, language: str = DEFAULT_LANGUAGE) -> str:
+    """What the customer reads in the thread when the incident they follow is resolved, in the ticket's language
+    (the `language` its context carries: the widget's, or the token's `locale`); the update's own words as written."""
     note = next((u.body for u in incident.updates if u.status == "resolved" and u.body), "")
-    text = f"Resolved: “{incident.name}”. The incident this ticket follows has been resolved."
+    text = message(language, "support.incidentResolved", {"name": incident.name})
     if note:
         text += f"\n\n{note}"
     if incident.shortlink:
-        text += f"\n\nDetails: {incident.shortlink}"
+        text += "\n\n" + message(language, "support.incidentDetails", {"url": incident.shortlink})
     return text[:32_000]
 
 
@@ -150,7 +152,12 @@ class IncidentDesk:
 
     async def _notify_ticket(self, ticket_id: str, incident: StatusIncident) -> bool | None:
         """True: posted now; False: nothing (more) to post; None: could not post, retry later."""
-        body = resolution_notice(incident)
+        try:
+            facts = await self.tickets.facts(ticket_id)
+            language = supported(str((facts.context or {}).get("language") or "")) or DEFAULT_LANGUAGE
+        except TicketError:
+            language = DEFAULT_LANGUAGE  # a missing ticket is handled by the post below
+        body = resolution_notice(incident, language)
         try:
             result = await self.tickets.post_system(ticket_id, client_id_for(incident.id), body)
         except TicketError as exc:

@@ -90,6 +90,8 @@ class TicketService:
             await self.check_view(who, follow_up_of)
         now = utcnow()
         ticket_id = new_ticket_id()
+        if who.locale and not (context or {}).get("language"):  # notices posted later are written in it
+            context = {**(context or {}), "language": who.locale}
         new = NewTicket(
             id=ticket_id,
             customer=Customer(who.id, who.name),

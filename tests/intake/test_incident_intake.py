@@ -154,6 +154,7 @@ async def test_following_without_words_writes_the_customer_s_language(
     run = uuid.uuid4().hex[:6]
     by_claim = issue_token(SECRET, f"lan-{run}", "Lan", "pro", "customer", locale="vi")
     by_header = issue_token(SECRET, f"minh-{run}", "Minh", "pro", "customer")
+    followed: list[tuple[str, str]] = []
     async with httpx.AsyncClient(base_url=gateway.url) as http:
         for who, headers in ((by_claim, {}), (by_header, {"Accept-Language": "vi-VN,vi;q=0.9,en;q=0.5"})):
             r = await http.post(
@@ -165,7 +166,12 @@ async def test_following_without_words_writes_the_customer_s_language(
             assert [m["body"] for m in history["messages"]] == [
                 "Tôi bị ảnh hưởng bởi sự cố này và muốn được báo khi sự cố được khắc phục."
             ]
+            followed.append((who, r.json()["id"]))
     status_page.resolve(incident["id"], "Charts are current again.")
+    async with httpx.AsyncClient(base_url=gateway.url) as http:
+        for who, ticket_id in followed:  # the resolution notice speaks the follower's language too
+            [notice] = notices(await wait_for_notice(http, who, ticket_id, incident["id"]), incident["id"])
+            assert notice["body"].startswith("Đã khắc phục: “Chart data delayed”."), notice["body"]
 
 
 async def test_agents_and_owners_link_tickets_others_cannot(

@@ -59,3 +59,6 @@ def test_the_notice_names_the_incident_and_carries_the_resolution_note() -> None
     text = resolution_notice(incident)
     assert "Charts not loading" in text and "Fixed by a rollback." in text and "Looking." not in text
     assert text.endswith("https://status.example/incidents/i1")
+    vietnamese = resolution_notice(incident, "vi")  # a ticket whose context says its customer reads Vietnamese
+    assert vietnamese.startswith("Đã khắc phục: “Charts not loading”.") and "Resolved" not in vietnamese
+    assert vietnamese.endswith("Chi tiết: https://status.example/incidents/i1")

@@ -343,6 +343,7 @@ class Widget {
         if (zone) ctx.time_zone = zone;
       } catch { /* no Intl time zones: the sidebar says the time is unknown */ }
     }
+    if (!ctx.language && this.host.lang) ctx.language = this.host.lang; // the thread's notices are written in it
     if (this.errors.length && !ctx.client_errors) ctx.client_errors = [...this.errors];
     return ctx;
   }
