@@ -229,7 +229,8 @@ own_routes = api_routes(
 )
 
 
-def create_app(settings: Settings) -> "WebSocketLane":
+def create_app(settings: Settings, seed_demo: bool = False) -> "WebSocketLane":
+    """The gateway app; seed_demo (only `helpline up` with a generated secret) seeds the demo data at start."""
     node = assemble_node(settings)
     gateway = node.gateway
 
@@ -261,6 +262,10 @@ def create_app(settings: Settings) -> "WebSocketLane":
         await help_center.start()
         if settings.demo:
             await node.desk.seed_demo_macros()
+        if seed_demo:
+            from helpline import demo_data
+
+            await demo_data.seed(gateway, app.state.callbacks, node.desk)
         try:
             yield
         finally:

@@ -50,6 +50,7 @@ def uvicorn_config(app: Any, host: str, port: int, settings: Settings) -> uvicor
         log_level="warning",
         access_log=False,
         log_config=None,
+        server_header=False,  # no banner naming the server (and 17 bytes less on every response)
         timeout_graceful_shutdown=5,
         # The client address (per-address limits, logs) is the forwarded one only behind a trusted proxy.
         proxy_headers=True,
@@ -276,7 +277,10 @@ def cmd_up(_args: argparse.Namespace) -> int:
     )
     migrate(settings)
     try:
-        status_app, app = create_status_app(status), create_app(settings)
+        status_app, app = (
+            create_status_app(status),
+            create_app(settings, seed_demo=settings.demo and settings.demo_data),
+        )
     except ValueError as exc:  # a setting that cannot be used: say which, do not start
         raise SettingsError(str(exc)) from None
     servers = [

@@ -359,13 +359,18 @@ export class HelplineClient {
     return { ticket: ticketObj, messages };
   }
 
-  /** Every ticket the caller sees (customer: their own; agent: the queue), following `next` cursors. */
-  async tickets(limit = 100) {
+  /**
+   * Every ticket the caller sees (customer: their own; agent: the queue), following `next` cursors. `firstPage` is
+   * a promise of the first page's JSON already asked for (the widget's loader starts it); if it fails, it is asked
+   * again here, so errors look the same.
+   */
+  async tickets(limit = 100, firstPage = null) {
     const all = [];
     let cursor = null;
     for (let guard = 0; guard < 50; guard += 1) {
       const q = `?limit=${limit}` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : "");
-      const page = await this.api("GET", "/api/tickets" + q);
+      const early = guard === 0 && firstPage ? await firstPage.catch(() => null) : null;
+      const page = early || (await this.api("GET", "/api/tickets" + q));
       all.push(...page.tickets);
       if (!page.next) break;
       cursor = page.next;

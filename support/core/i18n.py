@@ -2,7 +2,7 @@
 
 The messages are the `locales` data package (`locales/en.json`, `locales/vi.json`), the same catalogue the browser
 code loads. Flat dotted keys grouped by surface (`widget.*`, `desk.*`, `support.*`, `help.*`, `status.*`, `email.*`,
-`errors.*`), `{name}` placeholders, plurals as objects keyed by CLDR plural category. Shared with the status page,
+`errors.*`, `demo.*`), `{name}` placeholders, plurals as objects keyed by CLDR plural category. Shared with the status page,
 so it imports nothing else of the project.
 """
 
@@ -22,7 +22,7 @@ from babel.numbers import format_decimal
 
 LANGUAGES = ("en", "vi")
 DEFAULT_LANGUAGE = "en"
-SURFACES = ("widget", "desk", "support", "help", "status", "email", "errors")
+SURFACES = ("widget", "desk", "support", "help", "status", "email", "errors", "demo")
 
 Message = Union[str, dict[str, str]]
 Catalogue = dict[str, Message]

@@ -83,6 +83,7 @@ class Settings:
     timezone: str = "UTC"
     auto_assign: bool = False  # new tickets go round-robin to online agents who are not away
     demo: bool = False  # hand out demo tokens on loopback: only `helpline up` with a secret it generated sets it
+    demo_data: bool = True  # seed demo tickets and canned replies when `demo` is on (helpline/demo_data.py)
     key_prefix: str = "helpline"
     worker_metrics_port: int | None = None  # `helpline worker` serves /metrics here when set
     worker_claim_idle_s: float = 30.0  # a dead worker's pending entries are claimed after this long
@@ -224,6 +225,12 @@ VARIABLES: tuple[Variable, ...] = (
     V("HELPLINE_BUSINESS_HOURS", "business_hours", text(), 'e.g. "Mon-Fri 09:00-18:00"; empty: targets count 24/7'),
     V("HELPLINE_TIMEZONE", "timezone", text(), "the time zone of the business hours"),
     V("HELPLINE_AUTO_ASSIGN", "auto_assign", boolean(), "new tickets go round-robin to online agents"),
+    V(
+        "HELPLINE_DEMO_DATA",
+        "demo_data",
+        boolean(),
+        "`helpline up` with a generated secret seeds demo tickets; false starts the demo empty",
+    ),
     V("HELPLINE_KEY_PREFIX", "key_prefix", text(), "the prefix of every Redis key"),
     V("HELPLINE_WORKER_METRICS_PORT", "worker_metrics_port", port(), "`helpline worker` serves /metrics here"),
     V(

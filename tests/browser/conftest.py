@@ -26,7 +26,8 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 # Fast typing expiry so "typing clears" is seen within a test's patience, not after the 6 s default.
-APP_ENV = {"HELPLINE_TYPING_TTL_S": "3", "HELPLINE_HEARTBEAT_S": "3"}
+# The shared app starts without the demo data: the tests count their own tickets (test_demo_header.py seeds).
+APP_ENV = {"HELPLINE_TYPING_TTL_S": "3", "HELPLINE_HEARTBEAT_S": "3", "HELPLINE_DEMO_DATA": "false"}
 
 
 class App:

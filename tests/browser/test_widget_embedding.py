@@ -126,7 +126,7 @@ def test_banner_shows_active_incident_and_hides_when_resolved(app: App, browser:
     context.close()
 
 
-def test_what_widget_js_loads_stays_under_25_kb_gzipped(app: App, browser: Any) -> None:
+def test_what_widget_js_loads_first_stays_under_15_kb_gzipped(app: App, browser: Any) -> None:
     context = browser.new_context()
     page = context.new_page()
     loaded: list[str] = []
@@ -142,7 +142,8 @@ def test_what_widget_js_loads_stays_under_25_kb_gzipped(app: App, browser: Any) 
         for u in loaded
         if "/widget.js" in u or "/widget/" in u
     }
-    widget_files -= {"pages/demo.js", "pages/demo.css", "session.js"}  # the demo host's own files, not the widget's
+    # The demo host's own files (its page, its header's words), not the widget's.
+    widget_files -= {"pages/demo.js", "pages/demo.css", "session.js", "locales/en/demo.js"}
     assert {"embed/widget.js", "embed/app.js", "client.js"} <= widget_files
 
     # The message modules (locales/<lang>/<module>.js) are made by the gateway: measure what it serves.
@@ -152,10 +153,19 @@ def test_what_widget_js_loads_stays_under_25_kb_gzipped(app: App, browser: Any) 
     assert "locales/en/widget.js" in widget_files  # one language's words, not both
     assert not any(name.startswith("locales/vi/") for name in widget_files)
     total = sum(packed(name) for name in widget_files)
-    assert total < 25 * 1024, (total, sorted(widget_files))
-    # With every part it loads later (attachments, CSAT, the premium phone line, the sound and follow-up links) it
-    # stays under 30 KB: issue 19's widget features took the sum of the files, each gzipped alone, past 25 KB.
-    lazy = {"attach.js", "csat.js", "callback.js", "embed/extras.js"}
+    # The bench measures the wire (headers, brotli); this keeps the modules as served (minified) in their budget.
+    assert total < 15 * 1024, (total, sorted(widget_files))
+    # With every part it loads later (the form, the thread, attachments, CSAT, the premium phone line, the sound and
+    # follow-up links) it stays under 30 KB: issue 19's widget features took the sum of the files past 25 KB.
+    lazy = {
+        "embed/intake.js",
+        "embed/ticket-view.js",
+        "thread.js",
+        "attach.js",
+        "csat.js",
+        "callback.js",
+        "embed/extras.js",
+    }
     assert not lazy & widget_files  # rarely used parts are not in the first load
     everything = sum(packed(name) for name in widget_files | lazy)
     assert everything < 30 * 1024, (everything, sorted(widget_files | lazy))

@@ -193,10 +193,10 @@ def test_the_venv_runs_the_installed_code_not_the_checkout(installed: Installed)
 def test_helpline_up_from_the_wheel_serves_every_surface(running: RunningUp) -> None:
     loader = httpx.get(running.url + "/widget.js", timeout=10)
     assert loader.status_code == 200 and "window.Helpline" in loader.text
-    version = re.search(r'var build = "(v[0-9a-f]{12})";', loader.text)
+    version = re.search(r'var build ?= ?"(v[0-9a-f]{12})";', loader.text)
     assert version, loader.text[:500]
     app = httpx.get(f"{running.url}/widget/{version.group(1)}/embed/app.js", timeout=10)
-    assert app.status_code == 200 and "ThreadView" in app.text
+    assert app.status_code == 200 and "helpline-widget" in app.text
     # The shared catalogue, read from the installed `locales` package, served as the widget's Vietnamese module.
     words = httpx.get(f"{running.url}/widget/{version.group(1)}/locales/vi/widget.js", timeout=10)
     assert words.status_code == 200 and '"widget.launcher":"Hỗ trợ"' in words.text

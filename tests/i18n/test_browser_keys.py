@@ -37,6 +37,7 @@ def test_the_pages_load_the_module_of_every_key_they_use() -> None:
         "widget": (["widget"], ["embed/", "thread.js", "attach.js", "csat.js", "callback.js", "client.js"]),
         "support": (["widget", "support"], ["pages/support.", "session.js"]),
         "desk": (["widget", "desk", "support"], ["desk/"]),
+        "demo": (["demo"], ["pages/demo."]),
     }
     for page, (modules, prefixes) in pages.items():
         surfaces = {s for m in modules for s in BROWSER_MODULES[m]}

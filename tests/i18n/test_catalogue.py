@@ -87,6 +87,7 @@ NAMES_NOT_WORDS = {
     "desk.plans.premium",
     "desk.plans.pro",
     "desk.plans.pro_plus",
+    "demo.plans.premium",
     "desk.csat",
     "status.api",
 }

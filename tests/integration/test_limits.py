@@ -182,6 +182,17 @@ def test_security_headers_on_every_page(strict_gateway: Gateway, path: str) -> N
     assert "object-src 'none'" in response.headers["content-security-policy"]
 
 
+@pytest.mark.parametrize("path", ["/widget.js", "/widget/embed/app.js", "/widget/pages.css"])
+def test_scripts_and_styles_carry_no_document_headers(strict_gateway: Gateway, path: str) -> None:
+    response = httpx.get(strict_gateway.url + path)
+    assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    # CSP and framing govern documents: on each module of the widget they were only bytes on the wire.
+    assert "content-security-policy" not in response.headers
+    assert "x-frame-options" not in response.headers
+
+
 def test_support_tab_may_be_framed_by_the_app_only(strict_gateway: Gateway) -> None:
     response = httpx.get(strict_gateway.url + "/support")
     assert "frame-ancestors 'self'" in response.headers["content-security-policy"]

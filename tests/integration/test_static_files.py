@@ -4,9 +4,11 @@ a short lifetime for the embed loader, revalidation for pages, immutable modules
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from collections.abc import Iterator
 
+import brotli
 import httpx
 import pytest
 
@@ -50,6 +52,41 @@ def test_widget_js_is_gzipped_when_accepted_and_plain_otherwise(gateway: Gateway
     assert zipped.headers["content-type"].startswith("text/javascript")
 
 
+def test_widget_modules_are_brotli_compressed_when_accepted(gateway: Gateway) -> None:
+    loader = httpx.get(gateway.url + "/widget.js", timeout=10).text
+    version = re.search(r'var build ?= ?"(v[0-9a-f]{12})";', loader)
+    assert version, loader[:300]
+    for path in ("/widget.js", f"/widget/{version.group(1)}/embed/app.js"):
+        packed, packed_body = raw_get(gateway.url + path, {"Accept-Encoding": "gzip, deflate, br, zstd"})
+        zipped, zipped_body = raw_get(gateway.url + path, GZIP)
+        plain, plain_body = raw_get(gateway.url + path, PLAIN)
+        assert packed.headers["content-encoding"] == "br", path
+        assert brotli.decompress(packed_body) == plain_body == gzip.decompress(zipped_body), path
+        assert len(packed_body) < len(zipped_body), path
+        assert packed.headers["etag"] not in (zipped.headers["etag"], plain.headers["etag"])
+        again = httpx.get(
+            gateway.url + path, headers={"Accept-Encoding": "br", "If-None-Match": packed.headers["etag"]}
+        )
+        assert again.status_code == 304, path
+
+
+def test_the_loader_hints_every_module_of_the_widgets_first_view(gateway: Gateway) -> None:
+    loader = httpx.get(gateway.url + "/widget.js", timeout=10).text
+    hinted = re.search(r"var preload ?= ?(\[[^\]]*\]);", loader)
+    assert hinted, loader[:500]
+    preload = set(json.loads(hinted.group(1)))
+    # app.js and what it imports statically, not what it imports on demand (the form, the thread, attachments...).
+    assert preload == {"embed/app.js", "client.js", "dom.js", "i18n.js", "embed/widget-style.js"}
+    languages = re.search(r"var languages ?= ?(\[[^\]]*\]);", loader)
+    assert languages and set(json.loads(languages.group(1))) == {"en", "vi"}
+    version = re.search(r'var build ?= ?"(v[0-9a-f]{12})";', loader)
+    assert version
+    for name in preload:  # every hint is a module this build serves, minified (no comment left)
+        module = httpx.get(f"{gateway.url}/widget/{version.group(1)}/{name}", timeout=10)
+        assert module.status_code == 200 and module.headers["cache-control"] == IMMUTABLE, name
+        assert "/**" not in module.text, name
+
+
 def test_a_matching_etag_gets_304_without_a_body(gateway: Gateway) -> None:
     for path in ("/widget.js", "/support", "/dashboard"):
         first = httpx.get(gateway.url + path, headers=GZIP, timeout=10)
@@ -79,7 +116,7 @@ def test_pages_load_their_modules_from_immutable_versioned_urls(gateway: Gateway
     assert b"HelplineClient" in gzip.decompress(body)
     # The loader is pointed at the same build, so the widget's modules are immutable too.
     loader = httpx.get(gateway.url + "/widget.js", timeout=10).text
-    assert f'var build = "{version}";' in loader
+    assert f'var build="{version}";' in loader  # minified
     app = httpx.get(f"{gateway.url}/widget/{version}/embed/app.js", timeout=10)
     assert app.status_code == 200 and app.headers["cache-control"] == IMMUTABLE
 

@@ -35,7 +35,8 @@ async def test_operator_secret_means_no_demo_tokens_even_from_loopback(tmp_path:
         out = output_after_stop(process)
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
     assert page.status_code == 200  # the demo page still loads; demo.js says sign-in is not available
-    assert "admin token" not in out and "?token=" not in out and "no demo sign-in" in out
+    # No admin token line (the incident desk's "sign in with an admin token" hint names no token) and no link.
+    assert "  admin token " not in out and "?token=" not in out and "no demo sign-in" in out
 
 
 async def test_generated_secret_gives_loopback_working_tokens(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import brotli
+
 from starlette.datastructures import Headers
 
 from support.web.static import IMMUTABLE, AssetTree, accepts_gzip
@@ -56,3 +58,18 @@ def test_a_response_is_304_for_either_tag_and_keeps_its_cache_lifetime(tmp_path:
         assert response is not None and response.status_code == 304 and response.body == b""
         assert response.headers["cache-control"] == IMMUTABLE
     assert tree.response("missing.js", Headers({})) is None
+
+
+def test_brotli_is_sent_when_accepted_and_gzip_otherwise(tmp_path: Path) -> None:
+    tree = tree_of(tmp_path, {"client.js": "export function f() { return 1; }\n" * 50})
+    asset = tree.assets["client.js"]
+    assert asset.brotlied is not None and brotli.decompress(asset.brotlied) == asset.body
+    chosen = {
+        header: tree.response("client.js", Headers({"accept-encoding": header}))
+        for header in ("gzip, deflate, br, zstd", "gzip", "br;q=0, gzip", "identity")
+    }
+    encodings = {h: (r.headers.get("content-encoding") if r else None) for h, r in chosen.items()}
+    assert encodings == {"gzip, deflate, br, zstd": "br", "gzip": "gzip", "br;q=0, gzip": "gzip", "identity": None}
+    assert chosen["gzip, deflate, br, zstd"] and chosen["gzip, deflate, br, zstd"].headers["etag"] == asset.brotli_etag
+    again = tree.response("client.js", Headers({"if-none-match": asset.brotli_etag}))
+    assert again is not None and again.status_code == 304

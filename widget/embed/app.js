@@ -6,11 +6,16 @@
 import { HelplineClient, activeIncidents, tokenClaims } from "../client.js";
 import { h, replace } from "../dom.js";
 import { loadWidget, locale, strings } from "../i18n.js";
-import { ticketForm } from "./intake.js";
-import { ThreadView } from "../thread.js";
 import { CSS as STYLE } from "./widget-style.js";
 
-const TYPING_IDLE_MS = 3000;
+// Not in the first view (the launcher): the new-ticket form and the thread load on demand, and in the background
+// when the panel opens, so the first load carries only what shows the launcher and counts unread messages.
+let intake = null;
+let ticketView = null;
+const loadIntake = () => import("./intake.js").then((m) => (intake = m));
+// thread.js beside ticket-view.js (which imports it), so both arrive in one round trip.
+const loadThread = () => Promise.all([import("./ticket-view.js"), import("../thread.js")]).then(([view]) => (ticketView = view));
+
 const MAX_JOINED = 20;
 const SOUND_KEY = "helpline.sound"; // "on": the new-reply sound (off by default)
 const TITLE_PREFIX = /^\(\d+\) /; // ours, before the host's title
@@ -50,6 +55,8 @@ class Widget {
     this.booting = loadWidget({ token, lang }).then((language) => this.start(token, language));
   }
 
+  /** `prefetched` is the loader's first page of `GET /api/tickets` for the token it saw (one fetch, started beside
+   * the modules), used when boot gets that same token. */
   start(token, language) {
     this.t = strings(language);
     this.loc = locale(language);
@@ -59,7 +66,10 @@ class Widget {
     this.client = new HelplineClient({ base: this.base, token });
     this.wire();
     this.client.connect();
-    this.loadTickets();
+    const first = this.prefetched && this.prefetched.token === token ? this.prefetched.page : null;
+    // The first welcome does not list again what this boot lists (it used to fetch the list twice); a later welcome
+    // (a reconnect) does, and so does the first one if this list failed.
+    this.listing = this.loadTickets(first);
     setInterval(() => !this.panel.hidden && this.refreshBanner(), 60000);
     document.addEventListener("visibilitychange", () => this.markRead());
     addEventListener("pagehide", () => this.leaveForm()); // leaving the page abandons an open draft
@@ -72,6 +82,8 @@ class Widget {
     }
     this.panel.hidden = false;
     this.launcher.setAttribute("aria-expanded", "true");
+    loadIntake().catch(() => {}); // what the panel's buttons lead to, fetched while the user reads the list
+    loadThread().catch(() => {});
     this.refreshBanner();
     this.show(this.view);
     this.markRead();
@@ -169,7 +181,12 @@ class Widget {
       this.conn.hidden = s === "online" || s === "idle";
       this.conn.textContent = s === "unauthorized" ? this.t.unauthorized : s === "connecting" ? this.t.connecting : this.t.offline;
     });
-    c.on("welcome", () => this.loadTickets());
+    c.on("welcome", () => {
+      const booting = this.listing;
+      this.listing = null;
+      if (booting) booting.then((ok) => ok || this.loadTickets());
+      else this.loadTickets();
+    });
     c.on("joined", (f) => {
       const map = this.messages(f.ticket);
       for (const m of f.messages || []) map.set(m.seq, m);
@@ -213,9 +230,10 @@ class Widget {
     return this.cache.get(ticket);
   }
 
-  async loadTickets() {
+  /** Lists the user's tickets and joins the open ones; resolves to whether it could. */
+  async loadTickets(firstPage = null) {
     try {
-      const list = await this.client.tickets(50);
+      const list = await this.client.tickets(50, firstPage);
       for (const tk of list) {
         this.tickets.set(tk.id, tk);
             this.unread.set(tk.id, Math.max(0, (tk.last_seq || 0) - Math.max(tk.read_seq || 0, this.readSent.get(tk.id) || 0)));
@@ -226,7 +244,10 @@ class Widget {
       this.emitUnread();
       this.refreshHome();
       if (this.current) this.renderState();
-    } catch { /* offline or unauthorized: the list fills in on the next welcome */ }
+      return true;
+    } catch {
+      return false; // offline or unauthorized: the list fills in on the next welcome
+    }
   }
 
   upsertTicket(tk) {
@@ -242,6 +263,7 @@ class Widget {
   /* ---- views ---- */
 
   show(view, followUp = null) {
+    this.opening = null;
     this.leaveForm();
     this.view = view;
     if (view !== "thread") this.current = this.thread = this.presenceEl = null;
@@ -315,8 +337,12 @@ class Widget {
   }
 
   renderForm(followUp = null) {
+    if (!intake) {
+      loadIntake().then(() => this.view === "form" && !this.form && this.show("form", followUp), () => {});
+      return;
+    }
     const t = this.t;
-    const form = ticketForm({ client: this.client, base: this.base, t, lang: this.loc, plan: this.plan(), context: () => this.ticketContext(),
+    const form = intake.ticketForm({ client: this.client, base: this.base, t, lang: this.loc, plan: this.plan(), context: () => this.ticketContext(),
       followUp,
       onTicket: (tk) => {
         this.tickets.set(tk.id, tk);
@@ -349,107 +375,31 @@ class Widget {
   }
 
   openTicket(id) {
+    if (!ticketView) {
+      this.opening = id; // shown once thread.js is in, unless the user went elsewhere meanwhile
+      loadThread().then(() => this.opening === id && this.openTicket(id), () => {});
+      return;
+    }
     this.current = id;
     this.show("thread");
     this.client.join(id);
   }
 
+  /* The ticket view lives in embed/ticket-view.js, loaded with thread.js before any thread shows (openTicket). */
   renderThread() {
-    const t = this.t;
-    const id = this.current;
-    const tk = this.tickets.get(id) || { subject: "" };
-    this.presenceEl = h("div", { hl: "presence", class: "presence", "aria-live": "polite" });
-    this.thread = new ThreadView({ t, loc: this.loc, me: () => this.client.user?.id, label: tk.subject,
-      files: (fid, el, label) => import("../attach.js").then((m) => m.show(this.client, fid, el, label, t)) });
-    this.stateEl = h("div", { class: "state" });
-    this.linksEl = h("div", { class: "links" });
-    this.csatEl = h("div");
-    this.csatFor = null;
-    replace(this.body, h("button", { hl: "back", type: "button", onclick: () => this.show("home") }, "← " + t.back),
-      h("h3", { text: tk.subject }), this.linksEl, this.presenceEl, this.stateEl, this.thread.el, this.thread.typingEl, this.csatEl);
-    this.renderState();
-    this.present.clear();
-    this.renderPresence();
-    const rows = [...this.messages(id).values()].sort((a, b) => a.seq - b.seq);
-    for (const m of rows) this.thread.add(m);
-    for (const p of this.client.pending(id)) this.thread.add({ ...p, author: this.client.user }, "sending");
-    this.footer.replaceChildren(this.composer(id));
-    if (!this.panel.hidden) this.footer.querySelector("textarea, button")?.focus();
-    this.markRead();
+    ticketView.renderThread(this);
   }
 
-  /** Above the thread: "received and reviewed" (free reports), and the satisfaction question once it is solved. */
   renderState() {
-    const tk = this.tickets.get(this.current);
-    if (!tk || !this.stateEl) return;
-    if (tk.status === "closed" && !this.footer.querySelector('[data-hl="closed-notice"]')) {
-      this.footer.replaceChildren(this.composer(tk.id));
-    }
-    const linked = tk.follow_up_of || [...this.tickets.values()].some((x) => x.follow_up_of === tk.id);
-    if (linked) import("./extras.js").then((m) => this.current === tk.id && m.renderLinks(this, tk), () => {});
-    let due = this.stateEl.querySelector('[data-hl="first-reply"]');
-    if (!due) this.stateEl.append(due = h("p", { hl: "first-reply", class: "notice" }));
-    const left = tk.first_response_due && !tk.first_response_at && tk.status !== "closed" && tk.status !== "solved"
-      ? Math.ceil((Date.parse(tk.first_response_due) - Date.now()) / 60000) : null;
-    due.hidden = left === null || Number.isNaN(left);
-    due.textContent = left > 0 ? this.t.firstReplyWithin(this.t.minutes(left)) : this.t.firstReplySoon;
-    const reviewed = this.stateEl.querySelector('[data-hl="reviewed"]');
-    if (tk.reviewed_at && !reviewed) this.stateEl.prepend(h("p", { hl: "reviewed", class: "notice", text: "✓ " + this.t.reviewed }));
-    if ((tk.status === "solved" || tk.status === "closed") && this.csatFor !== tk.id) {
-      this.csatFor = tk.id;
-      const id = tk.id;
-      import("../csat.js").then((m) => m.csatPrompt(this.client, id, this.t))
-        .then((form) => form && this.current === id && this.csatEl.append(form), () => {});
-    }
+    if (ticketView) ticketView.renderState(this);
+  }
+
+  renderPresence() {
+    if (ticketView) ticketView.renderPresence(this);
   }
 
   composer(id) {
-    const t = this.t;
-    const tk = this.tickets.get(id);
-    if (tk && tk.status === "closed") {
-      return h("div", { hl: "closed-notice", class: "closed" }, h("p", { class: "muted", text: t.closedNotice }),
-        h("button", { hl: "follow-up", class: "primary", type: "button", onclick: () => this.show("form", tk) }, t.followUp));
-    }
-    const input = h("textarea", { hl: "composer-input", name: "message", rows: "2", required: true });
-    const note = h("p", { hl: "upload-state", class: "muted", "aria-live": "polite", hidden: true });
-    const tools = h("span", { class: "tools" });
-    import("../attach.js").then((m) => tools.append(...m.attachControls(this.client, () => id, input, t, (text) => {
-      note.textContent = text;
-      note.hidden = !text;
-    })));
-    let idle = 0;
-    let typingOn = false;
-    const stopTyping = () => {
-      clearTimeout(idle);
-      if (typingOn) this.client.typing(id, false);
-      typingOn = false;
-    };
-    input.addEventListener("input", () => {
-      if (!typingOn && input.value.trim()) {
-        typingOn = true;
-        this.client.typing(id, true);
-      }
-      clearTimeout(idle);
-      idle = setTimeout(stopTyping, TYPING_IDLE_MS);
-    });
-    input.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter" && !ev.shiftKey) {
-        ev.preventDefault();
-        form.requestSubmit();
-      }
-    });
-    const form = h("form", { hl: "composer", class: "composer", onsubmit: (ev) => {
-      ev.preventDefault();
-      const text = input.value.trim();
-      if (!text) return;
-      stopTyping();
-      const item = this.client.send(id, text);
-      if (this.thread) this.thread.add({ ...item, author: this.client.user }, "sending");
-      input.value = "";
-      input.focus();
-    } }, h("label", {}, h("span", { class: "sr", text: t.composer }), input, note), tools,
-      h("button", { hl: "send", class: "primary", type: "submit" }, t.send));
-    return form;
+    return ticketView.composer(this, id);
   }
 
   /* ---- live thread ---- */
@@ -469,14 +419,6 @@ class Widget {
       if (this.sound) this.chime();
       this.refreshHome();
     }
-  }
-
-  renderPresence() {
-    if (!this.presenceEl) return;
-    const names = [...this.present.values()].map((u) => u.name);
-    this.presenceEl.dataset.online = String(names.length > 0);
-    const idle = this.plan() === "free" ? this.t.noAgentFree : this.t.noAgent;
-    this.presenceEl.textContent = names.length ? this.t.agentOnline(names.join(", ")) : idle;
   }
 
   markRead() {
@@ -529,8 +471,10 @@ function latest(updates) {
 }
 
 /** Called by widget.js with the Helpline origin; returns the object behind window.Helpline. */
-export function start(base) {
-  return new Widget(base);
+export function start(base, prefetched = null) {
+  const widget = new Widget(base);
+  widget.prefetched = prefetched;
+  return widget;
 }
 
 function readPref(key) {

@@ -10,6 +10,10 @@
   var origin = new URL(src).origin;
   // The server writes its build's version here (support/web/static.py), so the modules load from immutable URLs.
   var build = "";
+  // ...and the first view's modules (embed/app.js and its static imports) and its languages: the loader hints them
+  // all at once (modulepreload), so every module is one round trip after this script, not one per import level.
+  var preload = [];
+  var languages = ["en"];
   // Served as /widget.js (the tree under /widget/) or from inside the tree as .../embed/widget.js.
   var root = /\/embed\/widget\.js$/.test(new URL(src).pathname)
     ? new URL("../", src).href
@@ -25,9 +29,16 @@
     };
   }
 
+  var prefetched = null;
+  var started = false;
+  var queueBoot = call("boot");
+
   var api = {
     version: "1",
-    boot: call("boot"),
+    boot: function (options) {
+      if (started && !app) early(options); // booted while the modules load: its words and list can still come along
+      return queueBoot.apply(null, arguments);
+    },
     open: call("open"),
     close: call("close"),
     setToken: call("setToken"),
@@ -39,13 +50,45 @@
   var token = script && script.getAttribute("data-token");
   if (token) api.boot({ token: token, lang: script.getAttribute("data-lang") || undefined });
 
+  function hint(path) {
+    var link = document.createElement("link");
+    link.rel = "modulepreload";
+    link.href = root + path;
+    (document.head || document.documentElement).appendChild(link);
+  }
+
+  // The language i18n.js pickLanguage() will choose (the token's claim, the host's lang, ?lang=, <html lang>, the
+  // browser's): a guess that only decides which words are hinted; app.js's boot loads the right ones regardless.
+  function language(boot) {
+    var claim;
+    try {
+      claim = JSON.parse(atob(boot.token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).locale;
+    } catch (e) { /* no token, or not a JWT: no claim */ }
+    var tags = [claim, boot.lang, new URLSearchParams(location.search).get("lang"),
+      document.documentElement.getAttribute("lang")].concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < tags.length; i++) {
+      var primary = String(tags[i] || "").split(/[-_]/)[0].toLowerCase();
+      if (languages.indexOf(primary) >= 0) return primary;
+    }
+    return "en";
+  }
+
+  // A boot's language module and the ticket list it shows first, asked for beside the modules, not after them.
+  function early(boot) {
+    if (!boot || !boot.token || prefetched) return;
+    hint("locales/" + language(boot) + "/widget.js");
+    var page = fetch(origin + "/api/tickets?limit=50", { headers: { Authorization: "Bearer " + boot.token } })
+      .then(function (res) { return res.ok ? res.json() : null; }, function () { return null; });
+    prefetched = { token: boot.token, page: page };
+  }
+
   function ready() {
-    // The viewer's words load while app.js does (i18n.js and its catalogue module sit no deeper than app.js's
-    // imports): no round trip added; app.js then finds them in the module map.
-    var boot = queue.filter(function (call) { return call[0] === "boot"; }).pop();
-    import(root + "i18n.js").then(function (i18n) { return i18n.loadWidget(boot && boot[1][0]); }).catch(function () {});
+    started = true;
+    preload.forEach(hint);
+    var boots = queue.filter(function (call) { return call[0] === "boot"; });
+    if (boots.length) early(boots[boots.length - 1][1][0]);
     import(root + "embed/app.js").then(function (mod) {
-      app = mod.start(origin);
+      app = mod.start(origin, prefetched);
       var pending = queue;
       queue = [];
       for (var i = 0; i < pending.length; i++) app[pending[i][0]].apply(app, pending[i][1]);

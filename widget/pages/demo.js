@@ -3,6 +3,8 @@
  * chosen customer's token and the page's context (symbol, timeframe). Plays the host; not part of the widget.
  */
 
+import { tokenClaims } from "../client.js";
+import { load, pickLanguage, t } from "../i18n.js";
 import { demoChoices, demoTokens, forgetHanded, pageToken, rememberPick } from "../session.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -115,16 +117,27 @@ function handContext() {
   helpline((hl) => hl.setContext({ page: state.page, symbol: state.symbol, timeframe: state.timeframe }));
 }
 
+/** A demo person's words for the picker and the header: "Pat Pro", "Pro". */
+function person(token) {
+  const claims = tokenClaims(token);
+  return { name: claims.name || claims.sub || "", role: claims.role, plan: claims.plan };
+}
+
+/** The header says who is signed in (name, and the plan for a customer), in the page's language. */
+function showPerson(token) {
+  $("#who-label").textContent = t("demo.signedInAs");
+  $("#switch-label").textContent = t("demo.switchPersona");
+  const who = token ? person(token) : null;
+  $("#who-name").textContent = who ? who.name : t("demo.signedOut");
+  const plan = $("#who-plan");
+  plan.hidden = !who || who.role !== "customer";
+  if (who) plan.textContent = t(`demo.plans.${who.plan}`);
+}
+
 async function signIn() {
-  const tokens = await demoTokens();
-  const select = $("#demo-user");
-  for (const c of demoChoices(tokens, "customer")) select.append(new Option(`customer · ${c.label}`, "customer:" + c.key));
-  for (const c of demoChoices(tokens, "agent")) select.append(new Option(c.label, "agent:" + c.key));
-  if (tokens && tokens.status_url) Object.assign($("#status-link"), { href: tokens.status_url, hidden: false });
-  if (!tokens) signInUnavailable();
-  const token = await pageToken("customer"); // handed over in ?token=, or the demo user picked here
-  const chosen = demoChoices(tokens, "customer").find((c) => c.token === token);
-  select.value = chosen ? "customer:" + chosen.key : "";
+  // A host boots the widget as soon as it has the token (handed over in ?token= is at once; a picked demo user
+  // needs the demo tokens), so the widget's words and ticket list load beside its modules.
+  const token = await pageToken("customer");
   if (token) {
     // The demo platform's own text is English (<html lang="en">), but it hands the widget its visitor's language
     // (?lang=, else the browser's), as a platform serving Vietnamese users would; a token's claim still comes first.
@@ -133,6 +146,22 @@ async function signIn() {
       context: { page: state.page, symbol: state.symbol, timeframe: state.timeframe },
     }));
   }
+  await load(pickLanguage({ lang }), ["demo"]);
+  const tokens = await demoTokens();
+  const select = $("#demo-user");
+  select.options[0].textContent = t("demo.noOne");
+  for (const c of demoChoices(tokens, "customer")) {
+    const who = person(c.token);
+    select.append(new Option(`${who.name} · ${t(`demo.plans.${c.key}`)}`, "customer:" + c.key));
+  }
+  for (const c of demoChoices(tokens, "agent")) {
+    select.append(new Option(`${person(c.token).name} · ${t("demo.agent")}`, "agent:" + c.key));
+  }
+  if (tokens && tokens.status_url) Object.assign($("#status-link"), { href: tokens.status_url, hidden: false });
+  if (!tokens) signInUnavailable();
+  const chosen = demoChoices(tokens, "customer").find((c) => c.token === token);
+  select.value = chosen ? "customer:" + chosen.key : "";
+  showPerson(token);
   select.addEventListener("change", () => {
     const [kind, key] = select.value.split(":");
     forgetHanded(kind || "customer");
