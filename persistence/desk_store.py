@@ -1,7 +1,8 @@
 """The desk's queries (issue 20): tags, full-text search over tickets and threads, saved views, macros, chart facts.
 
 Search is engine-specific: SQLite FTS5 tables (`tickets_fts`, `messages_fts`, fed by triggers) and PostgreSQL GIN
-expression indexes over `to_tsvector('simple', …)` (migration 0011). The words handed in are letters and digits
+expression indexes over `to_tsvector('helpline_simple', …)` (migrations 0011, 0012: whole words, accents folded
+by `unaccent`, as FTS5's `remove_diacritics` does). The words handed in are letters and digits
 only (support/workflow/desk.py), so they are quoted into the engine's query syntax and never parsed as operators.
 """
 
@@ -30,7 +31,9 @@ from support.core import tags as tag_rules
 
 CHART_TICKETS_MAX = 200_000
 TAG_COUNTS_MAX = 200
-_SIMPLE: Any = literal_column("'simple'::regconfig")  # a literal, so the GIN index expression matches the query's
+# A literal, so the GIN index expression matches the query's; `helpline_simple` is `simple` after `unaccent`
+# (migration 0008), so "quen mat khau" and "quên mật khẩu" are the same words, on both sides of the match.
+_SIMPLE: Any = literal_column("'helpline_simple'::regconfig")
 
 
 def _fts5_query(terms: Sequence[str], prefix: bool) -> str:

@@ -89,6 +89,7 @@ class NewSubscription(msgspec.Struct):
 
     email: Email | None = None
     webhook: WebhookUrl | None = None
+    lang: str | None = None  # the e-mails' language (`en`, `vi`); else ?lang=, then Accept-Language
 
 
 class BodyError(Exception):

@@ -27,6 +27,7 @@ import httpx
 from statuspage.settings import StatusSettings
 from statuspage.subscribers import LinkSigner, Subscriber, SubscriberStore
 from statuspage.store import new_id
+from support.core.i18n import catalogue, message
 
 log = logging.getLogger("helpline.statuspage.delivery")
 
@@ -54,31 +55,48 @@ def signature(secret: str, body: bytes, at: int) -> str:
     return f"t={at},v1={mac}"
 
 
-def _status_words(status: str) -> str:
-    return status.replace("_", " ").capitalize()
+def _status_words(language: str, status: str) -> str:
+    """An incident's or maintenance's status as the status page names it, in the subscriber's language."""
+    key = f"status.update.{status}"
+    return message(language, key) if key in catalogue(language) else status.replace("_", " ").capitalize()
 
 
-def email_for(settings: StatusSettings, to: str, event: dict[str, Any]) -> EmailMessage:
+def _impact_words(language: str, impact: str) -> str:
+    key = f"status.desk.impacts.{impact}"
+    return message(language, key) if key in catalogue(language) else impact
+
+
+def email_for(settings: StatusSettings, subscriber: Subscriber, event: dict[str, Any]) -> EmailMessage:
+    """The e-mail for one event, in the language the subscriber chose (`status.mail.*` in locales/).
+
+    The incident's name and update text are the admin's words and go out as written."""
+    lang = subscriber.language
     msg = EmailMessage()
-    msg["From"], msg["To"] = settings.status_mail_from, to
+    msg["From"], msg["To"] = settings.status_mail_from, subscriber.target
     unsubscribe = event.get("unsubscribe_url")
     if event["type"] == "subscription.confirm":
-        msg["Subject"] = "Confirm your status updates"
+        msg["Subject"] = message(lang, "status.mail.confirmSubject")
         msg.set_content(
-            "Someone (hopefully you) asked for status updates at this address.\n\n"
-            f"Confirm: {event['confirm_url']}\n\nIf it was not you, ignore this message: nothing will be sent.\n"
+            f"{message(lang, 'status.mail.confirmAsk')}\n\n"
+            f"{message(lang, 'status.mail.confirmLink', {'url': event['confirm_url']})}\n\n"
+            f"{message(lang, 'status.mail.confirmIgnore')}\n"
         )
+        msg["Content-Language"] = lang  # after set_content, which replaces every Content-* header
         return msg
     incident = event["incident"]
     latest = (incident.get("updates") or [{}])[0]
-    msg["Subject"] = f"[Status] {incident['name']}: {_status_words(incident['status'])}"
+    status = _status_words(lang, incident["status"])
+    impact = _impact_words(lang, incident.get("impact", "none"))
+    msg["Subject"] = message(lang, "status.mail.subject", {"name": incident["name"], "status": status})
     msg["List-Unsubscribe"] = f"<{unsubscribe}>"
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058: mail clients unsubscribe with a POST
     msg.set_content(
-        f"{incident['name']}\n{_status_words(incident['status'])} (impact: {incident.get('impact', 'none')})\n\n"
-        f"{latest.get('body', '')}\n\nDetails: {incident.get('shortlink', '')}\n\n"
-        f"Unsubscribe: {unsubscribe}\n"
+        f"{incident['name']}\n{message(lang, 'status.mail.impact', {'status': status, 'impact': impact})}\n\n"
+        f"{latest.get('body', '')}\n\n"
+        f"{message(lang, 'status.mail.details', {'url': incident.get('shortlink', '')})}\n\n"
+        f"{message(lang, 'status.mail.unsubscribe', {'url': unsubscribe})}\n"
     )
+    msg["Content-Language"] = lang
     return msg
 
 
@@ -125,7 +143,8 @@ class Deliveries:
         event = {
             "id": new_id(),
             "type": "subscription.confirm",
-            "confirm_url": f"{base}/subscriptions/confirm?token={self.signer.token('confirm', subscriber.id)}",
+            "confirm_url": f"{base}/subscriptions/confirm?token={self.signer.token('confirm', subscriber.id)}"
+            f"&lang={subscriber.language}",
         }
         if subscriber.kind == "webhook":
             event["secret"] = self.signer.webhook_secret(subscriber.id)  # the receiver checks signatures with it
@@ -135,7 +154,9 @@ class Deliveries:
         kind = "maintenance" if "scheduled_for" in incident else "incident"
         action = "created" if len(incident.get("updates") or []) <= 1 else "updated"
         for subscriber in await self.subscribers.confirmed():
-            unsubscribe = f"{base}/subscriptions/unsubscribe?token={self.signer.token('unsubscribe', subscriber.id)}"
+            token = self.signer.token("unsubscribe", subscriber.id)
+            # The pages these links open speak the subscriber's language too.
+            unsubscribe = f"{base}/subscriptions/unsubscribe?token={token}&lang={subscriber.language}"
             event = {"id": new_id(), "type": f"{kind}.{action}", "incident": incident, "unsubscribe_url": unsubscribe}
             self._put(Delivery(subscriber, event))
 
@@ -172,8 +193,8 @@ class Deliveries:
 
     async def deliver(self, delivery: Delivery) -> None:
         if delivery.subscriber.kind == "email":
-            message = email_for(self.settings, delivery.subscriber.target, delivery.event)
-            await asyncio.to_thread(self._send_mail, message)
+            mail = email_for(self.settings, delivery.subscriber, delivery.event)
+            await asyncio.to_thread(self._send_mail, mail)
         else:
             await self._post(delivery)
 

@@ -119,6 +119,7 @@ class SubscriberRow(Base):
     target: Mapped[str] = mapped_column(String(2048))  # the address or the URL
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # their e-mails' language
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
 """Subscriptions over HTTP: `POST /api/subscriptions` (double opt-in: a confirm link goes to the address first),
 `GET /subscriptions/confirm`, and `GET`/`POST /subscriptions/unsubscribe` (the page, and the one-click POST that
 mail clients send per RFC 8058). Answers 503 `unavailable` while subscriptions are off (no SMTP server configured).
+
+The subscriber's language (the body's `lang`, then `?lang=`, then Accept-Language) is stored when they subscribe:
+their e-mails are written in it, and the links in them carry `?lang=` so these pages speak it too.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from statuspage.page import viewer_language
 from statuspage.delivery import Deliveries
 from statuspage.store import utcnow
 from statuspage.subscribers import LinkSigner, SubscriberStore
-from support.core.i18n import message
+from support.core.i18n import message, negotiate
 
 
 class _Words:
@@ -60,7 +63,9 @@ async def subscribe(request: Request) -> Response:
     except BodyError as exc:
         return refusal(exc)
     kind, target = ("email", new.email.lower()) if new.email is not None else ("webhook", str(new.webhook))
-    subscriber = await subscribers.add(kind, target, utcnow())
+    # The e-mails' language: the body's `lang`, then ?lang=, then Accept-Language (kept with the subscriber).
+    language = negotiate(new.lang, request.query_params.get("lang"), request.headers.get("accept-language"))
+    subscriber = await subscribers.add(kind, target, utcnow(), language)
     if not subscriber.confirmed:  # a confirmed address is told nothing again; the answer is the same either way
         deliveries.confirm(subscriber, base_url(request))
     return JSONResponse({"subscription": {"kind": kind, "status": "confirmation_sent"}}, status_code=202)
@@ -76,7 +81,7 @@ async def confirm(request: Request) -> Response:
     found = None if sid is None else await subscribers.confirm(sid, utcnow())
     if found is None:
         return _page(request, t["bad_link"], status=404)
-    link = f"/subscriptions/unsubscribe?token={escape(signer.token('unsubscribe', found.id))}"
+    link = f"/subscriptions/unsubscribe?token={escape(signer.token('unsubscribe', found.id))}&amp;lang={t.language}"
     return _page(
         request, t["confirmed"], f'<p><a data-hl="unsubscribe" href="{link}">{escape(t["unsubscribe_link"])}</a></p>'
     )
@@ -94,7 +99,7 @@ async def unsubscribe(request: Request) -> Response:
         return _page(request, t["bad_link"], status=404)
     if request.method == "GET":  # link checkers fetch links: a GET only asks, the POST unsubscribes
         form = (
-            f'<form method="post" action="/subscriptions/unsubscribe?token={escape(token)}">'
+            f'<form method="post" action="/subscriptions/unsubscribe?token={escape(token)}&amp;lang={t.language}">'
             f'<p>{escape(t["unsubscribe_ask"])}</p><button data-hl="unsubscribe-confirm" type="submit">'
             f"{escape(t['unsubscribe_button'])}</button></form>"
         )

@@ -23,6 +23,7 @@ class Subscriber:
     kind: str  # "email" | "webhook"
     target: str
     confirmed: bool
+    language: str = "en"  # the language of the e-mails they get (`en`, `vi`), chosen when they subscribed
 
 
 class LinkSigner:
@@ -50,21 +51,24 @@ class LinkSigner:
 
 
 def _subscriber(row: SubscriberRow) -> Subscriber:
-    return Subscriber(row.id, row.kind, row.target, row.confirmed_at is not None)
+    return Subscriber(row.id, row.kind, row.target, row.confirmed_at is not None, row.language)
 
 
 class SubscriberStore:
     def __init__(self, store: StatusStore) -> None:
         self._session = store._session
 
-    async def add(self, kind: str, target: str, now: datetime) -> Subscriber:
-        """The subscriber for this address (made unconfirmed when new; an existing one is returned as it is)."""
+    async def add(self, kind: str, target: str, now: datetime, language: str = "en") -> Subscriber:
+        """The subscriber for this address (made unconfirmed when new; an existing one is returned as it is, its
+        language too: a stranger who knows the address cannot change what its owner reads)."""
         async with self._session.begin() as s:
             row = await s.scalar(
                 select(SubscriberRow).where(SubscriberRow.kind == kind, SubscriberRow.target == target)
             )
             if row is None:
-                row = SubscriberRow(id=new_id(), kind=kind, target=target, created_at=now, confirmed_at=None)
+                row = SubscriberRow(
+                    id=new_id(), kind=kind, target=target, created_at=now, confirmed_at=None, language=language
+                )
                 s.add(row)
         return _subscriber(row)
 

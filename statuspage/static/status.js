@@ -60,7 +60,9 @@ if (subscribe) {
     const email = subscribe.querySelector('input[name="email"]').value.trim();
     try {
       const res = await fetch("/api/subscriptions", {
-        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email }),
+        // The page's language becomes the e-mails' language.
+        method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email, lang: document.documentElement.lang }),
       });
       const body = await res.json().catch(() => ({}));
       result.textContent = res.ok ? subscribe.dataset.sent : (body.error && body.error.message) || res.statusText;

@@ -115,6 +115,12 @@ def test_reports_draw_charts_over_time_and_by_tag_and_download_csv(app: App, ope
     assert (
         app.api("POST", f"/api/tickets/{ticket_id}/tags", app.tokens["agent"], json={"add": [tag]}).status_code == 200
     )
+    # A few more tickets, tagged and answered, so the charts (and the README's screenshot of them) have something.
+    for n, (plan, tags) in enumerate([("pro", ["billing"]), ("free", ["alerts", "billing"]), ("premium", ["alerts"])]):
+        other = ticket(app, f"Seen {n}", "Details", plan=plan)
+        app.api("POST", f"/api/tickets/{other}/tags", app.tokens["agent"], json={"add": tags})
+        reply = {"body": "On it.", "client_id": secrets.token_hex(8)}
+        assert app.api("POST", f"/api/tickets/{other}/messages", app.tokens["agent"], json=reply).status_code == 201
     page = open_as("agent", "agent1", "/reports")
     expect(page.locator(f"{hl('chart-first-response-trend')} svg")).to_be_visible()
     expect(page.locator(f"{hl('chart-met-trend')} svg circle").first).to_be_attached()
@@ -132,4 +138,6 @@ def test_reports_draw_charts_over_time_and_by_tag_and_download_csv(app: App, ope
     tags_download.value.save_as(tags_file)
     assert f"{tag},1" in tags_file.read_text().splitlines()
     screenshot(page, "reports-charts")
+    page.locator(hl("chart-first-response-trend")).scroll_into_view_if_needed()
+    screenshot(page, "reports-trends")
     assert page.errors == []

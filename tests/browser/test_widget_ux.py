@@ -146,6 +146,7 @@ def test_home_screen_shows_intro_expected_reply_and_service_status(app: App, ope
     expect(intro).to_contain_text("We are the support team")
     expect(intro.locator(hl("expected"))).to_contain_text("Expected reply: about")
     expect(intro.locator(hl("service-status"))).to_have_text("All systems operational")
+    screenshot(paid, "widget-home")
     # A Vietnamese host page (<html lang="vi">) embedding the widget with a free customer's token.
     free = open_as("customer", "free", "/")
     host = VI_HOST.replace("TOKEN", app.tokens["customers"]["free"])

@@ -32,7 +32,7 @@ STATUS_TABLES = {
 BASELINE_TABLES = [
     Base.metadata.tables[name] for name in sorted(STATUS_TABLES - {"status_audit", "status_subscribers"})
 ]
-HEAD = "s0002"
+HEAD = "s0003"
 
 
 async def with_alembic(url: str, action: Callable[[Config], T]) -> T:

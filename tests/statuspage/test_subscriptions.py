@@ -144,7 +144,8 @@ async def test_subscribers_confirm_get_each_change_and_unsubscribe(
             assert asked.status_code == 200 and "Stop receiving status updates?" in asked.text
             done = await client.post(unsubscribe)
             assert "You will receive no more status updates." in done.text
-            tampered = unsubscribe[:-3] + ("AAA" if not unsubscribe.endswith("AAA") else "BBB")
+            signed, sep, lang = unsubscribe.partition("&")  # `?token=…&lang=en`: the token's MAC altered
+            tampered = signed[:-3] + ("AAA" if not signed.endswith("AAA") else "BBB") + sep + lang
             assert (await client.post(tampered)).status_code == 404
 
             r = await client.post(
@@ -179,3 +180,55 @@ async def test_bad_subscriptions_are_refused(sqlite_url: str, smtp: tuple[Inbox,
                 r = await client.post(f"{base}/api/subscriptions", json=body)
                 assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request", body
             assert (await client.get(f"{base}/subscriptions/confirm?token=abc.def")).status_code == 404
+
+
+async def test_each_subscriber_gets_mail_in_the_language_they_subscribed_in(
+    store_url: str, smtp: tuple[Inbox, int]
+) -> None:
+    """The language comes from the body's `lang`, then `?lang=`, then Accept-Language, and is kept: the confirm mail,
+    the page its link opens and every later change are in it; the others stay English."""
+    inbox, port = smtp
+    settings = settings_for(store_url, status_smtp_host="127.0.0.1", status_smtp_port=port)
+    app = create_app(settings)
+    with serve(app) as base:
+        async with httpx.AsyncClient() as client:
+            ways: list[tuple[str, str, dict[str, str]]] = [
+                ("lan@example.com", "", {"lang": "vi"}),
+                ("minh@example.com", "?lang=vi", {}),
+                ("thu@example.com", "", {"accept-language": "vi-VN,vi;q=0.9,en;q=0.5"}),
+                ("anna@example.com", "", {"accept-language": "en-GB,en;q=0.9"}),
+            ]
+            for address, query, extra in ways:
+                headers = {k: v for k, v in extra.items() if k != "lang"}
+                body = {"email": address, **({"lang": extra["lang"]} if "lang" in extra else {})}
+                r = await client.post(f"{base}/api/subscriptions{query}", json=body, headers=headers)
+                assert r.status_code == 202, r.text
+                mail = (await eventually(lambda a=address: inbox.to(a), f"confirm mail to {address}"))[0]
+                (confirm,) = links(mail)
+                page = await client.get(confirm)  # no Accept-Language: the link carries the language
+                if address == "anna@example.com":
+                    assert mail["Subject"] == "Confirm your status updates"
+                    assert "You are subscribed" in page.text
+                else:
+                    assert mail["Subject"] == "Xác nhận nhận cập nhật trạng thái", address
+                    assert mail["Content-Language"] == "vi"
+                    assert "Có người (hy vọng là bạn)" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+                    assert page.status_code == 200 and "Bạn đã đăng ký nhận cập nhật trạng thái." in page.text
+                    assert '<html lang="vi">' in page.text
+
+            made = await client.post(
+                f"{base}/api/incidents",
+                json={"name": "Charts slow", "status": "investigating", "body": "Looking.", "impact": "major"},
+                headers=token(),
+            )
+            assert made.status_code == 201
+            lan = (await eventually(lambda: inbox.to("lan@example.com")[1:], "Lan's incident mail"))[0]
+            assert lan["Subject"] == "[Trạng thái] Charts slow: Đang điều tra"
+            text = lan.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            assert "Đang điều tra (mức ảnh hưởng: Nặng)" in text and "Looking." in text
+            (unsubscribe,) = links(lan)
+            asked = await client.get(unsubscribe)
+            assert "Ngừng nhận cập nhật trạng thái?" in asked.text
+            anna = (await eventually(lambda: inbox.to("anna@example.com")[1:], "Anna's incident mail"))[0]
+            assert anna["Subject"] == "[Status] Charts slow: Investigating"
+            assert "Investigating (impact: Major)" in anna.get_body(("plain",)).get_content()  # type: ignore[union-attr]

@@ -88,6 +88,27 @@ async def test_search_finds_subjects_and_threads_and_a_customer_never_finds_an_i
     assert (await http.get("/api/search", params={"q": public})).status_code == 401
 
 
+async def test_search_matches_vietnamese_with_or_without_its_diacritics(http: httpx.AsyncClient) -> None:
+    """Agents type Vietnamese as customers do, marks or not: both engines fold them (PostgreSQL `unaccent` through
+    `helpline_simple`, SQLite FTS5 `remove_diacritics`), on the subject, the thread and the word being typed."""
+    agent, lan = person("alice", role="agent"), person("lan", "pro")
+    mark = word()
+    marked = await open_ticket(http, lan, f"Quên mật khẩu {mark}", f"Tôi không nhận được mã {mark}")
+    plain = await open_ticket(http, lan, f"Hoan tien {mark}", f"Toi muon lay lai tien {mark}")
+
+    def ids(response: httpx.Response) -> list[str]:
+        assert response.status_code == 200, response.text
+        return [h["ticket"]["id"] for h in response.json()["results"]]
+
+    assert ids(await search(http, agent, q=f"quen mat khau {mark}")) == [marked["id"]]  # typed without marks
+    assert ids(await search(http, agent, q=f"quên mật khẩu {mark}")) == [marked["id"]]
+    assert ids(await search(http, agent, q=f"hoàn tiền {mark}")) == [plain["id"]]  # stored without marks
+    assert ids(await search(http, agent, q=f"{mark} khong nhan")) == [marked["id"]]  # in the thread
+    assert ids(await search(http, agent, q=f"{mark} mât khâ")) == [marked["id"]]  # other marks, prefix typed
+    assert ids(await search(http, agent, q=f"{mark} hoan tiên")) == [plain["id"]]
+    assert ids(await search(http, agent, q=f"{mark} khẩu tiền")) == []  # every word still has to match
+
+
 async def test_search_filters_and_pages_with_cursors(http: httpx.AsyncClient) -> None:
     agent = person("alice", role="agent")
     mark = word()
