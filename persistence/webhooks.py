@@ -23,6 +23,7 @@ from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from persistence.models_integrations import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from persistence.background import BackgroundLoop
 from persistence.outbox import subscribed
 from persistence.store import TicketStore
 from support.core.clock import as_utc, utcnow
@@ -266,28 +267,12 @@ def wants(endpoint: WebhookEndpoint, event_type: str, internal: bool) -> bool:
     return subscribed(endpoint.events, endpoint.include_internal, event_type, internal)
 
 
-class EmbeddedDispatcher:
+class EmbeddedDispatcher(BackgroundLoop):
     """The dispatcher as a background task of a process that has the store already (`helpline up`, a gateway
     without Redis); it shares that store's pool and stops with the process."""
 
     def __init__(self, settings: Settings, store: TicketStore) -> None:
-        self._stop = asyncio.Event()
-        self._task = asyncio.create_task(run_dispatcher(settings, self._stop, store), name="webhook-dispatcher")
-        self._task.add_done_callback(_report_death)
-
-    async def close(self) -> None:
-        self._stop.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), 10)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
-            self._task.cancel()
-        except Exception:
-            pass  # already logged by _report_death
-
-
-def _report_death(task: "asyncio.Task[None]") -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("webhook dispatcher died", exc_info=task.exception())
+        super().__init__(lambda stop: run_dispatcher(settings, stop, store), "webhook-dispatcher", 10)
 
 
 async def run_dispatcher(settings: Settings, stop: asyncio.Event, store: TicketStore | None = None) -> None:
