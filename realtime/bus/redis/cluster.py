@@ -197,6 +197,8 @@ class ShardedSubscriber:
         self._on_resubscribed = on_resubscribed
         self._wanted: set[bytes] = set()
         self._placed: dict[bytes, Address] = {}
+        self._standing: set[bytes] = set()  # the channels of start() (the agents' queue): always subscribed
+        self._confirmed: set[bytes] = set()  # channels whose subscription Redis confirmed where they are placed
         self._nodes: dict[Address, ChannelSubscriber] = {}
         self._held: list[tuple[bytes, bytes]] | None = None
         self._changed = asyncio.Event()
@@ -205,11 +207,18 @@ class ShardedSubscriber:
 
     @property
     def connected(self) -> bool:
+        """Every node in use is connected and the standing channels are confirmed: until the queue channel's shard
+        said so, a queue update published now would reach nobody here (the bus is not ready yet)."""
         used = set(self._placed.values())
-        return bool(self._nodes) and all(self._nodes[a].connected for a in used if a in self._nodes)
+        return (
+            bool(self._nodes)
+            and self._standing <= self._confirmed
+            and all(self._nodes[a].connected for a in used if a in self._nodes)
+        )
 
     def start(self, *channels: bytes) -> None:
         self._wanted.update(channels)
+        self._standing.update(channels)
         self._task = asyncio.create_task(self._run(), name="redis-cluster-pubsub")
 
     def _node(self, address: Address) -> ChannelSubscriber:
@@ -249,10 +258,14 @@ class ShardedSubscriber:
                 break
             await asyncio.sleep(0.02)
         self._placed[channel] = address
+        self._confirmed.discard(channel)
         await node.add(channel)
+        if self._placed.get(channel) == address:
+            self._confirmed.add(channel)
 
     async def remove(self, channel: bytes) -> None:
         self._wanted.discard(channel)
+        self._confirmed.discard(channel)
         address = self._placed.pop(channel, None)
         if address is not None and address in self._nodes:
             await self._nodes[address].remove(channel)
@@ -293,6 +306,7 @@ class ShardedSubscriber:
         try:
             for channel in moving:
                 old = self._placed.pop(channel, None)
+                self._confirmed.discard(channel)
                 if old is not None and old in self._nodes:
                     await self._nodes[old].remove(channel)
                 await self.add(channel)
