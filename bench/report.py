@@ -160,9 +160,10 @@ def table(results: dict[str, Any]) -> str:
             f"- bare websockets + Redis broadcast (fan-out above): {_f(bare.get('max_deliveries_per_s'))} "
             f"deliveries/s; Helpline reaches {_f(share and 100 * share, '{:.0f}%')} of it",
         ]
-    from bench import report_workloads
+    from bench import report_cluster, report_workloads
 
     lines += report_workloads.sections(results)
+    lines += report_cluster.section(results)
     lines += [
         "",
         "### Every fan-out step",
