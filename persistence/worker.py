@@ -16,16 +16,18 @@ import logging
 import os
 import secrets
 import socket
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, cast
+from typing import Any, AsyncIterator, Awaitable, Callable, cast
 
-import msgspec
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
-from persistence.message_rows import MessageRow, StoredDraft, row_of_message
+from persistence import cluster_reads
+from persistence.stream_entries import entries_of, unparsed, decode_entries
+from persistence.message_rows import MessageRow
 from persistence.store import TicketStore
 from support.core import stream
 from support.core.redis_url import parse_redis_url, redis_client
@@ -59,49 +61,6 @@ LAG_SECONDS = Gauge(
 )
 
 Entry = stream.Entry
-RawEntry = tuple[bytes, list[bytes] | dict[bytes, bytes]]  # an entry's fields as a flat list, or as redis-py's dict
-_decode_draft = msgspec.msgpack.Decoder(StoredDraft).decode
-
-
-def decode_entries(entries: Iterable[RawEntry]) -> tuple[list[bytes], list[MessageRow]]:
-    """Stream entries straight into table rows (no Message objects on the way); every id, to acknowledge them all.
-    An entry no code can read would block the stream forever: it is logged loudly and acknowledged with the rest."""
-    ids: list[bytes] = []
-    rows: list[MessageRow] = []
-    for entry_id, fields in entries:
-        ids.append(entry_id)
-        try:
-            if type(fields) is list and fields[2] == b"s" and fields[4] == b"d":  # the commit script's own order
-                seq, draft = int(fields[3]), fields[5]
-            else:
-                named = fields if isinstance(fields, dict) else dict(zip(fields[::2], fields[1::2]))
-                seq, draft = int(named[b"s"]), named[b"d"]
-        except Exception:
-            log.error("skipping undecodable persistence entry %s: %r", entry_id, fields)
-            continue
-        try:
-            d = _decode_draft(draft)
-            a = d.author
-            rows.append((d.ticket, seq, d.client_id, a.id, a.name, a.role, d.body, d.internal, d.created_at))
-        except Exception:
-            try:  # a time msgspec does not parse (this bus never writes one, but be lenient)
-                rows.append(row_of_message(stream.decode_message(seq, draft)))
-            except Exception:
-                log.error("skipping undecodable persistence entry %s: %r", entry_id, fields)
-    return ids, rows
-
-
-def _unparsed(response: Any, **_options: Any) -> Any:
-    return response
-
-
-def _entries_of(reply: Any) -> list[RawEntry]:
-    """XREADGROUP's reply as the server sent it (the worker's client skips redis-py's per-entry dicts): a map of
-    stream to entries (RESP3) or a list of [stream, entries] (RESP2); None when nothing came."""
-    if not reply:
-        return []
-    streams = reply.items() if isinstance(reply, dict) else reply
-    return [entry for _stream, entries in streams for entry in entries]
 
 
 class BatchPipeline:
@@ -154,7 +113,7 @@ class PersistenceWorker:
             socket_timeout=10,
             retry=Retry(NoBackoff(), 0),
         )
-        self.redis.set_response_callback("XREADGROUP", _unparsed)  # decode_entries reads the reply as it came
+        self.redis.set_response_callback("XREADGROUP", unparsed)  # decode_entries reads the reply as it came
         target = parse_redis_url(settings.redis_url or "")
         self.cluster = target.cluster
         self.streams = stream.persist_keys(settings.key_prefix, cluster=target.cluster)
@@ -221,7 +180,7 @@ class PersistenceWorker:
                         acks, rows, count = await self._read_groups()
                     else:
                         async with self._reader() as reader:
-                            entries = _entries_of(
+                            entries = entries_of(
                                 await reader.xreadgroup(
                                     PERSIST_GROUP, self.consumer, {self.stream: ">"}, count=BATCH, block=BLOCK_MS
                                 )
@@ -246,14 +205,19 @@ class PersistenceWorker:
 
     async def _read_groups(self) -> tuple[dict[str, list[bytes]], list[MessageRow], int]:
         """On a cluster: the next entries of every slot group's stream, in one pipelined round trip per node (a
-        blocking read would hold a node's connection per stream). Rows keep each stream's order, so each ticket's."""
-        pipe = self.redis.pipeline(transaction=False)
+        blocking read would hold a node's connection per stream). Rows keep each stream's order, so each ticket's.
+        With min_replicas, what a node's replicas did not confirm stays pending, unwritten (see cluster_reads)."""
         share = max(100, BATCH // len(self.streams))
-        for key in self.streams:
-            pipe.execute_command(
-                "XREADGROUP", "GROUP", PERSIST_GROUP, self.consumer, "COUNT", share, "STREAMS", key, ">"
-            )
-        replies = await pipe.execute(raise_on_error=False)
+        commands = [
+            (key, ("XREADGROUP", "GROUP", PERSIST_GROUP, self.consumer, "COUNT", share, "STREAMS", key, ">"))
+            for key in self.streams
+        ]
+        replies = await cluster_reads.replicated(
+            cast(RedisCluster, self.redis),
+            commands,
+            self.settings.redis_min_replicas,
+            self.settings.redis_wait_timeout_ms,
+        )
         acks: dict[str, list[bytes]] = {}
         rows: list[MessageRow] = []
         count = 0
@@ -264,12 +228,21 @@ class PersistenceWorker:
                 continue
             if isinstance(reply, Exception):
                 raise reply
-            entries = _entries_of(reply)
+            if reply is cluster_reads.SHORT:
+                self._log_short(key)
+                continue
+            entries = entries_of(reply)
             if entries:
                 ids, decoded = decode_entries(entries)
                 acks[key], count = ids, count + len(entries)
                 rows += decoded
         return acks, rows, count
+
+    def _log_short(self, key: str) -> None:
+        loop = asyncio.get_running_loop()
+        if loop.time() >= self._next_lag_log:
+            self._next_lag_log = loop.time() + LAG_LOG_EVERY_S
+            log.warning("the replicas of %s's node did not confirm what was read; it stays pending until they do", key)
 
     async def _claim_abandoned(self, pipeline: BatchPipeline) -> None:
         for key in self.streams:
@@ -280,15 +253,30 @@ class PersistenceWorker:
         written like any batch, in the pipeline's order."""
         cursor: bytes | str = "0-0"
         while not self.stopping.is_set():
-            async with self._reader() as reader:
-                cursor, entries, _deleted = cast(
-                    tuple[bytes, list[Entry], list[bytes]],
-                    await reader.xautoclaim(
-                        key, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, count=CLAIM_BATCH
-                    ),
+            if self.cluster:
+                command = ("XAUTOCLAIM", key, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, "COUNT")
+                (reply,) = await cluster_reads.replicated(
+                    cast(RedisCluster, self.redis),
+                    [(key, (*command, CLAIM_BATCH))],
+                    self.settings.redis_min_replicas,
+                    self.settings.redis_wait_timeout_ms,
                 )
-                if entries and not await self._replicated(reader):
-                    return
+                if isinstance(reply, Exception):
+                    raise reply
+                if reply is cluster_reads.SHORT:
+                    self._log_short(key)
+                    return  # claimed again (by XAUTOCLAIM) once the replicas answer
+                cursor, entries, _deleted = cast(tuple[bytes, list[Entry], list[bytes]], reply)
+            else:
+                async with self._reader() as reader:
+                    cursor, entries, _deleted = cast(
+                        tuple[bytes, list[Entry], list[bytes]],
+                        await reader.xautoclaim(
+                            key, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, count=CLAIM_BATCH
+                        ),
+                    )
+                    if entries and not await self._replicated(reader):
+                        return
             if entries:
                 CLAIMED.inc(len(entries))
                 log.info("claimed %d entries a stopped worker left pending", len(entries))
@@ -305,7 +293,7 @@ class PersistenceWorker:
             yield self.redis
             return
         async with self.redis.client() as reader:
-            reader.set_response_callback("XREADGROUP", _unparsed)
+            reader.set_response_callback("XREADGROUP", unparsed)
             yield reader
 
     async def _replicated(self, reader: Redis) -> bool:

@@ -127,6 +127,15 @@ class ClusterDeployment:
                 client.close()
         return ports
 
+    def replica_of(self, port: int) -> int:
+        """The port of the (first) replica of the primary on this port."""
+        client = self._client(port)
+        try:
+            info = client.info("replication")
+        finally:
+            client.close()
+        return next(int(v["port"]) for k, v in sorted(info.items()) if k.startswith("slave") and isinstance(v, dict))
+
     def owner_of(self, key: str) -> int:
         """The port of the primary serving the key's slot now."""
         any_port = self.live_ports()[0]

@@ -18,6 +18,7 @@ from realtime.bus.redis.layout import Keys
 from support.core import slot_groups
 from support.core.bus import CommitResult, Draft, MessageEvent
 from support.core.errors import Unavailable
+from support.core.model import Message
 from support.core.settings import Settings
 from tests.bus.conftest import Sink, draft, until_ready
 from tests.scaleout.redis_cluster import ClusterDeployment
@@ -145,6 +146,60 @@ async def test_the_worker_drains_every_slot_groups_stream(
         assert [m.seq for m in written] == list(range(1, 11))
     keys = Keys(prefix, cluster=True)
     assert len({keys.persist_of(t) for t in tickets}) > 3  # the commits went to many slot groups' streams
+
+
+async def test_a_worker_waiting_for_replicas_writes_only_what_each_shards_replica_has(
+    node: Node, store: TicketStore, cluster_deployment: ClusterDeployment, prefix: str
+) -> None:
+    """With HELPLINE_REDIS_MIN_REPLICAS=1 the worker writes an entry only once the replica of the primary it was
+    read from has it: with one primary's replica down, that shard's tickets wait, the others' are written; the
+    replica back, the waiting entries are claimed and written, each once."""
+    bus, _ = await node()  # commits acked on the primary alone, so that they land while the replica is down
+    victim = cluster_deployment.primary_ports()[0]
+    waiting = tickets_on(cluster_deployment, victim, 2)
+    others = [
+        t
+        for t in (secrets.token_hex(6) for _ in range(40))
+        if cluster_deployment.owner_of(slot_groups.tag_of(t)) != victim
+    ][:6]
+    replica = cluster_deployment.replica_of(victim)
+    stopped = cluster_deployment.kill(replica)
+    settings = Settings(
+        database_url=store.url,
+        redis_url=cluster_deployment.url,
+        key_prefix=prefix,
+        redis_min_replicas=1,
+        redis_wait_timeout_ms=200,
+        worker_claim_idle_s=0.5,
+    )
+    running = PersistenceWorker(settings)
+    task = asyncio.create_task(running.run())
+    try:
+        await asyncio.gather(*(bus.commit(draft(t, f"c{i}")) for t in waiting + others for i in range(5)))
+        for ticket in others:  # written: so the worker has read every stream, the victim's too, at least once
+            assert [m.seq for m in await written_once(store, ticket, 5, task)] == list(range(1, 6))
+        for ticket in waiting:
+            assert await store.messages_after(ticket, 0, 100, include_internal=True) == []
+        stopped.start()
+        await asyncio.to_thread(cluster_deployment.until_healthy)
+        for ticket in waiting:
+            assert [m.seq for m in await written_once(store, ticket, 5, task)] == list(range(1, 6))
+    finally:
+        if stopped.process is None or stopped.process.poll() is not None:
+            stopped.start()
+            await asyncio.to_thread(cluster_deployment.until_healthy)
+        running.stop()
+        await asyncio.wait_for(task, 15)  # raises what the worker died of, if it did
+        await running.close()
+
+
+async def written_once(store: TicketStore, ticket: str, count: int, worker: "asyncio.Task[None]") -> list[Message]:
+    for _ in range(300):
+        rows = await store.messages_after(ticket, 0, 100, include_internal=True)
+        if len(rows) >= count or worker.done():
+            return rows
+        await asyncio.sleep(0.1)
+    return rows
 
 
 async def test_a_live_reshard_of_active_tickets_loses_nothing_acked(
