@@ -12,15 +12,13 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.scaleout.cluster import Cluster, history, kept_alive, open_ticket, person, wait_for_history
+from tests.chaos.failover_load import kill_under_load
+from tests.scaleout.cluster import Cluster
 from tests.scaleout.sentinels import SentinelDeployment
-from tests.scaleout.test_sentinel import send_until_acked
 from tests.services import ROOT
-from tests.wsclient import Client
 
 FULL = os.environ.get("HELPLINE_CHAOS") == "full"
 KILLS = 20
-SENDERS = 4
 pytestmark = pytest.mark.skipif(not FULL, reason="the long form runs in `make chaos` (HELPLINE_CHAOS=full)")
 
 
@@ -54,55 +52,11 @@ async def test_twenty_kills_of_the_primary_under_load(
 
 
 async def kill_primaries(cluster: Cluster, sentinels: SentinelDeployment) -> dict[str, Any]:
-    node = cluster.node()
-    cluster.worker()
-    tokens = [person(f"sender{i}") for i in range(SENDERS)]
-    tickets = [await open_ticket(node, t) for t in tokens]
-    clients = [await Client.connect(node.ws_url, t) for t in tokens]
-    acked: list[dict[str, int]] = [{} for _ in clients]
-    refusals: list[dict[str, Any]] = []
-    stop = asyncio.Event()
+    async def kill(_tickets: list[str], _n: int) -> None:
+        old = sentinels.primary()
+        old.kill()
+        await asyncio.to_thread(sentinels.until_switched, old)
+        await asyncio.to_thread(sentinels.rejoin, old)
+        await asyncio.to_thread(sentinels.until_replicating, 2, 40.0)
 
-    async def send(index: int) -> None:
-        client, ticket, mine = clients[index], tickets[index], acked[index]
-        while not stop.is_set():
-            client_id = f"s{index}-{len(mine)}"
-            mine[client_id] = await send_until_acked(client, ticket, client_id, refusals, timeout=60)
-            await asyncio.sleep(0.02)
-
-    kills = 0
-    async with kept_alive(*clients):
-        for client, ticket in zip(clients, tickets):
-            await client.join(ticket)
-        senders = [asyncio.create_task(send(i)) for i in range(SENDERS)]
-        for _ in range(KILLS):
-            await asyncio.sleep(1.0)
-            old = sentinels.primary()
-            old.kill()
-            kills += 1
-            await asyncio.to_thread(sentinels.until_switched, old)
-            await asyncio.to_thread(sentinels.rejoin, old)
-            await asyncio.to_thread(sentinels.until_replicating, 2, 40.0)
-        await asyncio.sleep(1.0)
-        stop.set()
-        await asyncio.gather(*senders, return_exceptions=False)
-    lost = duplicates = gaps = 0
-    for ticket, mine in zip(tickets, acked):
-        stored = await wait_for_history(cluster.database_url, ticket, len(mine) + 1, timeout=30)
-        stored = await history(cluster.database_url, ticket)
-        seqs = [m.seq for m in stored]
-        by_client = {m.client_id: m.seq for m in stored[1:]}
-        lost += sum(1 for cid, seq in mine.items() if by_client.get(cid) != seq)
-        duplicates += len(stored) - 1 - len(by_client)
-        gaps += sum(1 for a, b in zip(seqs, seqs[1:]) if b != a + 1)
-    for client in clients:
-        await client.close()
-    return {
-        "kills": kills,
-        "acked": sum(len(m) for m in acked),
-        "refused_then_retried": len(refusals),
-        "other_errors": sum(1 for r in refusals if r.get("code") != "unavailable"),
-        "acked_lost": lost,
-        "duplicates": duplicates,
-        "gaps": gaps,
-    }
+    return await kill_under_load(cluster, kill, KILLS)
