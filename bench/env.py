@@ -19,6 +19,8 @@ from typing import Sequence
 
 import psutil
 
+from tests.cluster_start import cluster_port, create, node_flags
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_PYTHON = sys.executable
 PROJECT_BIN = ROOT / ".venv" / "bin"
@@ -180,43 +182,22 @@ class _Summed:
         return sum(p.cpu_s() for p in self.procs)
 
 
-def _cluster_port() -> int:
-    """A free port below 55536 whose cluster-bus port (10000 above) is free too."""
-    import random
-
-    while True:
-        port = random.randint(20000, 55000)
-        try:
-            for candidate in (port, port + 10000):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", candidate))
-        except OSError:
-            continue
-        return port
-
-
 class RedisClusterServer:
     """A private Redis Cluster: `primaries` primaries with one replica each, nothing on disk. `proc.cpu_s()` is
     every node's CPU (replicas included: replication is part of what a shard costs)."""
 
     def __init__(self, primaries: int = 3) -> None:
         self.dir = tempfile.mkdtemp(prefix="bench-redis-cluster-")
-        self.ports = [_cluster_port() for _ in range(primaries * 2)]
+        self.ports = [cluster_port() for _ in range(primaries * 2)]
         self.nodes = []
         for port in self.ports:
             folder = Path(self.dir) / str(port)
             folder.mkdir()
             argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
             argv += ["--dir", str(folder), "--maxclients", "50000", "--protected-mode", "no"]
-            argv += ["--cluster-enabled", "yes", "--cluster-config-file", str(folder / "nodes.conf")]
+            argv += node_flags(folder)
             self.nodes.append(Proc(f"redis-cluster-{port}", argv, port=port).wait_ready())
-        subprocess.run(
-            ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports)]
-            + ["--cluster-replicas", "1", "--cluster-yes"],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+        create(self.ports)
         deadline = time.monotonic() + 30
         while not all(self._ok(p) for p in self.ports):
             if time.monotonic() > deadline:

@@ -145,7 +145,7 @@ class Gateway:
 
     def start(self, command: str = "gateway") -> "Gateway":
         self.process = subprocess.Popen([sys.executable, "-m", "helpline.cli", command], env=self.env, cwd=ROOT)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded machine starts Python slowly (25 s at load 30 seen)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gateway exited with {self.process.returncode}")

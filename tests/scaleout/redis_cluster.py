@@ -4,9 +4,7 @@
 
 from __future__ import annotations
 
-import random
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,23 +12,11 @@ from typing import Callable
 
 import redis
 
+from tests.cluster_start import cluster_port, create, node_flags
 from tests.scaleout.processes import PrivateRedis
 from tests.services import unavailable
 
 NODE_TIMEOUT_MS = 1000  # how long a primary may be silent before the others fail it over
-
-
-def cluster_port() -> int:
-    """A free port below 55536 whose cluster-bus port (10000 above) is free too, as a cluster node needs."""
-    while True:
-        port = random.randint(20000, 55000)
-        try:
-            for candidate in (port, port + 10000):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", candidate))
-        except OSError:
-            continue
-        return port
 
 
 class ClusterDeployment:
@@ -46,11 +32,7 @@ class ClusterDeployment:
             port = cluster_port()
             server.args[server.args.index(str(server.port))] = str(port)
             server.port, server.url = port, f"redis://127.0.0.1:{port}/0"
-            server.args += [
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                str(folder / "nodes.conf"),
+            server.args += node_flags(folder) + [
                 "--cluster-node-timeout",
                 str(NODE_TIMEOUT_MS),
                 "--cluster-replica-validity-factor",
@@ -65,14 +47,7 @@ class ClusterDeployment:
     def start(self) -> "ClusterDeployment":
         for server in self.servers:
             server.start()
-        addresses = [f"127.0.0.1:{s.port}" for s in self.servers]
-        subprocess.run(
-            [self.cli, "--cluster", "create", *addresses, "--cluster-replicas", "1", "--cluster-yes"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=60,
-        )
+        create([s.port for s in self.servers], self.cli)
         self.until_healthy()
         return self
 
