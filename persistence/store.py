@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from persistence import audit, message_rows, models, models_desk, models_incidents, outbox, sqlite_writes
+from persistence import audit, cursor_reads, message_rows, models, models_desk, models_incidents, outbox, sqlite_writes
 from support.core import policy
 from support.core.clock import as_utc, iso, parse_iso, utcnow
 from support.core.model import Customer, Message, TicketView, User
@@ -108,6 +108,7 @@ class TicketStore:
         self.reads = async_sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
         )
+        self._cursor_reads = cursor_reads.CursorReads(self._cursors_of)  # concurrent joins share one query
 
     async def close(self) -> None:
         if self._sqlite_writer is not None:
@@ -372,8 +373,13 @@ class TicketStore:
             return dict(rows.all())
 
     async def read_cursors(self, ticket_id: str) -> dict[str, int]:
+        return await self._cursor_reads.read(ticket_id)
+
+    async def _cursors_of(self, ticket_ids: list[str]) -> list[tuple[str, str, int]]:
+        c = models.ReadCursor
         async with self.reads() as session:
-            return dict((await session.execute(_read_cursors(ticket_id))).all())
+            rows = await session.execute(select(c.ticket_id, c.user_id, c.seq).where(c.ticket_id.in_(ticket_ids)))
+            return [(t, u, s) for t, u, s in rows.all()]
 
 
 def _messages_after(ticket_id: str, after_seq: int, limit: int, include_internal: bool) -> Select[Any]:
