@@ -46,6 +46,10 @@ def uvicorn_config(app: Any, host: str, port: int, settings: Settings) -> uvicor
         ws=HelplineWebSocketProtocol,
         ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False,
+        # A reconnect storm is thousands of handshakes at once (a node died, its clients all come here): a deep accept
+        # queue lets them wait their turn, where uvicorn's 2048 left the rest to the client's SYN retransmits (1, 3,
+        # 7 s...). The kernel caps it at net.core.somaxconn.
+        backlog=4096,
         lifespan="on",
         log_level="warning",
         access_log=False,
