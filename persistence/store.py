@@ -105,9 +105,8 @@ class TicketStore:
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Reads on every join need no transaction: autocommit spares a BEGIN and a ROLLBACK round trip each.
-        self.reads = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-        )
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.reads = async_sessionmaker(self._autocommit, expire_on_commit=False)
         self._cursor_reads = cursor_reads.CursorReads(self._cursors_of)  # concurrent joins share one query
 
     async def close(self) -> None:
@@ -377,8 +376,9 @@ class TicketStore:
 
     async def _cursors_of(self, ticket_ids: list[str]) -> list[tuple[str, str, int]]:
         c = models.ReadCursor
-        async with self.reads() as session:
-            rows = await session.execute(select(c.ticket_id, c.user_id, c.seq).where(c.ticket_id.in_(ticket_ids)))
+        # A Core connection, not an ORM session: plain rows need no identity map or session transaction.
+        async with self._autocommit.connect() as conn:
+            rows = await conn.execute(select(c.ticket_id, c.user_id, c.seq).where(c.ticket_id.in_(ticket_ids)))
             return [(t, u, s) for t, u, s in rows.all()]
 
 
