@@ -16,6 +16,7 @@ from typing import Awaitable, Callable, Iterable
 
 BATCH_MAX = 500  # tickets per query: bounded, the IN list and the reply stay small
 IN_FLIGHT = 2  # queries at once: a batch forms while they run; the pool keeps connections for everything else
+BATCH_TIMEOUT_S = 10.0  # a stuck query fails its joins ("unavailable", the client retries) and frees its slot
 
 Fetch = Callable[[list[str]], Awaitable[Iterable[tuple[str, str, int]]]]  # tickets -> (ticket, user, seq) rows
 
@@ -54,7 +55,8 @@ class CursorReads:
     async def _run(self, batch: dict[str, list[asyncio.Future[dict[str, int]]]]) -> None:
         try:
             try:
-                rows = await self._fetch(list(batch))
+                async with asyncio.timeout(BATCH_TIMEOUT_S):
+                    rows = await self._fetch(list(batch))
             except BaseException as exc:  # every join of the batch fails as its own query would have
                 for futures in batch.values():
                     for future in futures:
