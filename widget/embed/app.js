@@ -7,7 +7,7 @@
 
 import { HelplineClient, tokenClaims } from "../client.js";
 import { h } from "../dom.js";
-import { loadWidget, locale, strings } from "../i18n.js";
+import { load, loadWidget, locale, strings } from "../i18n.js";
 import { CSS as STYLE } from "./widget-style.js";
 
 // The panel's code and its stylesheet, fetched side by side (panel.js imports the style, which is then in flight):
@@ -127,9 +127,14 @@ class Widget {
     document.body.append(this.host);
   }
 
-  /** The panel's code in, and its (hidden) DOM built: from then on its methods may touch the panel's elements. */
+  /** The panel's code and all the widget's words in (boot loaded the launcher's only), and its (hidden) DOM built:
+   * from then on its methods may touch the panel's elements. */
   panelReady() {
-    return loadPanel().then(() => this.mountPanel());
+    const lang = this.host.lang;
+    return Promise.all([loadPanel(), load(lang, ["widget"])]).then(() => {
+      this.t = strings(lang);
+      this.mountPanel();
+    });
   }
 
   /** The connection line (inside the panel, once it exists) for the client's last state. */
