@@ -190,7 +190,7 @@ def test_the_panel_comes_when_the_launcher_is_hovered_and_opens_with_all_its_wor
     # The pointer over the launcher fetches the panel, its style and the widget's words, before any click.
     with page.expect_response(re.compile(r"/embed/panel\.js$")):
         launcher.hover()
-    page.wait_for_function(fetched, "/locales/en/widget.js")
+    page.wait_for_function(fetched, arg="/locales/en/widget.js")
     assert page.evaluate(fetched, "/embed/panel-style.js")
     expect(page.locator(hl("close"))).to_be_hidden()  # hovering opens nothing
     expect(launcher).to_have_attribute("aria-expanded", "false")
