@@ -77,19 +77,26 @@ def point_at_version(name: str, body: bytes, version: str, preload: Sequence[str
 # The browser's message modules and the catalogue surfaces each carries: the widget's words come with the error
 # messages (every surface shows those), the Support tab and the desk add their own on top of the widget's.
 BROWSER_MODULES = {"widget": ("widget", "errors"), "support": ("support",), "desk": ("desk",), "demo": ("demo",)}
+# The widget's first load shows only the launcher and its unread badge: `locales/<lang>/launcher.js` carries their
+# words (a tenth of the widget's), and the panel brings the whole widget module when it loads (embed/app.js).
+LAUNCHER_KEYS = ("widget.launcher", "widget.launcherLabel", "widget.unread")
 
 
 def message_modules() -> dict[str, bytes]:
     """`locales/<lang>/<module>.js`: part of the shared catalogue (locales/*.json) as a tiny ES module.
 
     One module per language and surface, so a page downloads only its own language's words; the widget's loader
-    fetches its module beside `embed/app.js` (in parallel), which adds no round trip to the widget's first load."""
+    fetches the launcher's (`launcher.js`) beside `embed/app.js` (in parallel), which adds no round trip to the
+    widget's first load, and its panel the whole `widget.js` when it loads."""
     modules = {}
     for language in LANGUAGES:
         for module, surfaces in BROWSER_MODULES.items():
             table = {k: v for surface in surfaces for k, v in surface_messages(language, surface).items()}
             text = json.dumps(table, ensure_ascii=False, separators=(",", ":"))
             modules[f"locales/{language}/{module}.js"] = f"export default {text};\n".encode()
+        launcher = {k: v for k, v in surface_messages(language, "widget").items() if k in LAUNCHER_KEYS}
+        text = json.dumps(launcher, ensure_ascii=False, separators=(",", ":"))
+        modules[f"locales/{language}/launcher.js"] = f"export default {text};\n".encode()
     return modules
 
 

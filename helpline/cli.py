@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import secrets
 import sys
-from typing import Any, cast
+from typing import Any, Coroutine, cast
 
 import uvicorn
 
@@ -46,6 +46,10 @@ def uvicorn_config(app: Any, host: str, port: int, settings: Settings) -> uvicor
         ws=HelplineWebSocketProtocol,
         ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False,
+        # A reconnect storm is thousands of handshakes at once (a node died, its clients all come here): a deep accept
+        # queue lets them wait their turn, where uvicorn's 2048 left the rest to the client's SYN retransmits (1, 3,
+        # 7 s...). The kernel caps it at net.core.somaxconn.
+        backlog=4096,
         lifespan="on",
         log_level="warning",
         access_log=False,
@@ -56,6 +60,20 @@ def uvicorn_config(app: Any, host: str, port: int, settings: Settings) -> uvicor
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Serve on uvloop where it is installed (it comes with uvicorn[standard]), as the worker does.
+
+    uvicorn picks uvloop only when it creates the loop itself (`uvicorn.run`); these commands run their servers
+    with `Server.serve()` inside a loop of their own, which was asyncio's default selector loop: every socket write
+    (a frame, a Redis or database command) and every callback cost more, most visibly in a reconnect storm."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 def _required(value: object, message: str) -> bool:
@@ -202,7 +220,7 @@ def cmd_gateway(_args: argparse.Namespace) -> int:
         uvicorn_config(app, settings.host, settings.port, settings),
         drain=lambda: drain_gateway(app.state.gateway, mark_draining, settings.drain_s),
     )
-    asyncio.run(_serve([gateway, *_metrics_server(settings)]))
+    _run(_serve([gateway, *_metrics_server(settings)]))
     return 0
 
 
@@ -242,7 +260,7 @@ def cmd_statuspage(_args: argparse.Namespace) -> int:
     except ValueError as exc:  # the components file or an identity setting cannot be used: say which
         raise SettingsError(str(exc)) from None
     served = AccessLog(app, "statuspage", app.routes)
-    asyncio.run(
+    _run(
         _serve(
             [
                 CleanExitServer(uvicorn_config(served, status.host, status.status_port, settings)),
@@ -292,7 +310,7 @@ def cmd_up(_args: argparse.Namespace) -> int:
         ),
         *_metrics_server(settings),
     ]
-    asyncio.run(_serve(servers, when_up=lambda: print_links(settings, status_url, generated)))
+    _run(_serve(servers, when_up=lambda: print_links(settings, status_url, generated)))
     return 0
 
 

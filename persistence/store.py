@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from persistence import audit, message_rows, models, models_desk, models_incidents, outbox, sqlite_writes
+from persistence import audit, cursor_reads, message_rows, models, models_desk, models_incidents, outbox, sqlite_writes
 from support.core import policy
 from support.core.clock import as_utc, iso, parse_iso, utcnow
 from support.core.model import Customer, Message, TicketView, User
@@ -105,9 +105,9 @@ class TicketStore:
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Reads on every join need no transaction: autocommit spares a BEGIN and a ROLLBACK round trip each.
-        self.reads = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-        )
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.reads = async_sessionmaker(self._autocommit, expire_on_commit=False)
+        self._cursor_reads = cursor_reads.CursorReads(self._cursors_of)  # concurrent joins share one query
 
     async def close(self) -> None:
         if self._sqlite_writer is not None:
@@ -372,8 +372,14 @@ class TicketStore:
             return dict(rows.all())
 
     async def read_cursors(self, ticket_id: str) -> dict[str, int]:
-        async with self.reads() as session:
-            return dict((await session.execute(_read_cursors(ticket_id))).all())
+        return await self._cursor_reads.read(ticket_id)
+
+    async def _cursors_of(self, ticket_ids: list[str]) -> list[tuple[str, str, int]]:
+        c = models.ReadCursor
+        # A Core connection, not an ORM session: plain rows need no identity map or session transaction.
+        async with self._autocommit.connect() as conn:
+            rows = await conn.execute(select(c.ticket_id, c.user_id, c.seq).where(c.ticket_id.in_(ticket_ids)))
+            return [(t, u, s) for t, u, s in rows.all()]
 
 
 def _messages_after(ticket_id: str, after_seq: int, limit: int, include_internal: bool) -> Select[Any]:

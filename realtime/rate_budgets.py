@@ -15,10 +15,13 @@ from support.core.settings import Settings
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from realtime.bus.redis.wire import CommandPipe
+
 
 class RateBudgets:
     def __init__(self, settings: Settings) -> None:
         self._redis: Redis | None = None
+        self._pipe: CommandPipe | None = None
         budgets = {
             "http-write": (settings.http_write_rate_per_s, settings.http_write_burst),
             "anonymous-write": (settings.anonymous_write_rate_per_s, settings.anonymous_write_burst),
@@ -26,11 +29,13 @@ class RateBudgets:
         }
         opened: dict[str, TokenBuckets] = {}
         if settings.redis_url:
-            from realtime.bus.redis.limits import RedisTokenBuckets, limits_client
+            from realtime.bus.redis.limits import RedisTokenBuckets, limits_connections, limits_pipe
 
-            self._redis = limits_client(settings.redis_url, settings.key_prefix)
+            connections = limits_connections(settings.redis_url, settings.key_prefix)
+            self._redis = connections.redis
+            self._pipe = limits_pipe(connections, settings.key_prefix)
             for name, (rate, burst) in budgets.items():
-                opened[name] = RedisTokenBuckets(self._redis, settings.key_prefix, name, rate, burst)
+                opened[name] = RedisTokenBuckets(self._redis, settings.key_prefix, name, rate, burst, self._pipe)
         else:
             for name, (rate, burst) in budgets.items():
                 opened[name] = MemoryTokenBuckets(rate, burst)
@@ -51,5 +56,7 @@ class RateBudgets:
     async def close(self) -> None:
         for buckets in (self.writes_by_user, self.writes_by_address, self.connections_by_address):
             await buckets.close()
+        if self._pipe is not None:
+            await self._pipe.close()
         if self._redis is not None:
             await self._redis.aclose()

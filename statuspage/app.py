@@ -123,7 +123,7 @@ def create_app(settings: StatusSettings) -> Starlette:
         changes.start()
         app.state.subscribers = SubscriberStore(store)
         app.state.signer = LinkSigner(settings.status_subscription_secret or settings.secret or secrets.token_hex(32))
-        app.state.deliveries = deliveries = Deliveries(settings, app.state.subscribers, app.state.signer)
+        app.state.deliveries = deliveries = Deliveries(settings, app.state.subscribers, app.state.signer, store)
         if settings.subscriptions_on:
             deliveries.start()
         tasks = await _start_probes(service, settings)

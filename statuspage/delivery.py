@@ -1,8 +1,8 @@
 """Delivers status updates to the confirmed subscribers: e-mail over SMTP (stdlib smtplib, in a worker thread) and
 webhooks signed with HMAC-SHA256, each retried with exponential backoff a bounded number of times.
 
-Work waits in one bounded in-process queue: a change that finds it full is dropped for the subscribers it could not
-queue (logged), rather than growing without bound while an SMTP server or a receiver is down.
+Work waits in the store (statuspage/outbox.py, table `status_deliveries`): a delivery pending when the status page
+stops (waiting, or between retries) is sent after it starts again, and one that was sent is deleted, never sent again.
 """
 
 from __future__ import annotations
@@ -18,21 +18,24 @@ import smtplib
 import socket
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from statuspage.outbox import Outbox
 from statuspage.settings import StatusSettings
 from statuspage.subscribers import LinkSigner, Subscriber, SubscriberStore
-from statuspage.store import new_id
+from statuspage.store import StatusStore, new_id, utcnow
 from support.core.i18n import catalogue, message
 
 log = logging.getLogger("helpline.statuspage.delivery")
 
-QUEUE_MAX = 10_000  # deliveries waiting at once
 WORKERS = 4
+POLL_S = 1.0  # an idle worker looks for due deliveries this often (a new one wakes them at once)
+LEASE = timedelta(minutes=2)  # a claimed delivery is another worker's again after this (its node stopped mid-send)
 ATTEMPTS = 5  # first try and four retries: 1, 2, 4, 8 s apart (times backoff_s), then given up
 SMTP_TIMEOUT_S = 10.0
 WEBHOOK_TIMEOUT_S = 5.0
@@ -101,13 +104,20 @@ def email_for(settings: StatusSettings, subscriber: Subscriber, event: dict[str,
 
 
 class Deliveries:
-    """The delivery queue and its workers; `incident_changed` is what the admin writes call."""
+    """The delivery workers over the store's queue; `incident_changed` is what the admin writes call."""
 
     def __init__(
-        self, settings: StatusSettings, subscribers: SubscriberStore, signer: LinkSigner, backoff_s: float = 1.0
+        self,
+        settings: StatusSettings,
+        subscribers: SubscriberStore,
+        signer: LinkSigner,
+        store: StatusStore,
+        backoff_s: float = 1.0,
     ) -> None:
         self.settings, self.subscribers, self.signer, self.backoff_s = settings, subscribers, signer, backoff_s
-        self._queue: asyncio.Queue[Delivery] = asyncio.Queue(QUEUE_MAX)
+        self.outbox = Outbox(store)
+        self.poll_s = POLL_S
+        self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._http = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_S, follow_redirects=False)
 
@@ -138,8 +148,8 @@ class Deliveries:
             return
         self._spawn(self._fan_out(incident, base), "status-delivery-fan-out")
 
-    def confirm(self, subscriber: Subscriber, base: str) -> None:
-        """Send the double opt-in message with its confirm link."""
+    async def confirm(self, subscriber: Subscriber, base: str) -> None:
+        """Queue the double opt-in message with its confirm link (stored before the subscriber is answered)."""
         event = {
             "id": new_id(),
             "type": "subscription.confirm",
@@ -148,48 +158,64 @@ class Deliveries:
         }
         if subscriber.kind == "webhook":
             event["secret"] = self.signer.webhook_secret(subscriber.id)  # the receiver checks signatures with it
-        self._put(Delivery(subscriber, event))
+        await self.outbox.put(subscriber.id, event, utcnow())
+        self._wake.set()
 
     async def _fan_out(self, incident: dict[str, Any], base: str) -> None:
         kind = "maintenance" if "scheduled_for" in incident else "incident"
         action = "created" if len(incident.get("updates") or []) <= 1 else "updated"
+        items = []
         for subscriber in await self.subscribers.confirmed():
             token = self.signer.token("unsubscribe", subscriber.id)
             # The pages these links open speak the subscriber's language too.
             unsubscribe = f"{base}/subscriptions/unsubscribe?token={token}&lang={subscriber.language}"
             event = {"id": new_id(), "type": f"{kind}.{action}", "incident": incident, "unsubscribe_url": unsubscribe}
-            self._put(Delivery(subscriber, event))
-
-    def _put(self, delivery: Delivery) -> None:
-        try:
-            self._queue.put_nowait(delivery)
-        except asyncio.QueueFull:
-            log.warning("status delivery queue full: %s to %s dropped", delivery.event["type"], delivery.subscriber.id)
+            items.append((subscriber.id, event))
+        if items:
+            await self.outbox.put_many(items, utcnow())
+            self._wake.set()
 
     # -- the workers -----------------------------------------------------------------------------------------------
     async def _work(self) -> None:
         while True:
-            delivery = await self._queue.get()
             try:
-                await self.deliver(delivery)
+                claimed = await self.outbox.claim(utcnow(), LEASE)
             except asyncio.CancelledError:
                 raise
+            except Exception:  # the store is down for a moment: the deliveries wait in it
+                log.warning("status delivery queue unreadable", exc_info=True)
+                claimed = None
+            if claimed is None:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
+                except TimeoutError:
+                    pass
+                continue
+            pending, subscriber = claimed
+            if subscriber is None:  # unsubscribed since it was queued
+                await self.outbox.done(pending.id)
+                continue
+            delivery = Delivery(subscriber, pending.event, pending.attempt)
+            try:
+                await self.deliver(delivery)
+                await self.outbox.done(pending.id)
+            except asyncio.CancelledError:
+                await asyncio.shield(self.outbox.release(pending.id))  # stopping: due again at the next start
+                raise
             except PermanentFailure as exc:
-                log.warning("status delivery to %s given up: %s", delivery.subscriber.id, exc)
+                log.warning("status delivery to %s given up: %s", subscriber.id, exc)
+                await self.outbox.done(pending.id)
             except Exception as exc:  # a transient failure: later, or never after ATTEMPTS
-                self._retry_later(delivery, exc)
+                await self._retry_later(delivery, pending.id, exc)
 
-    def _retry_later(self, delivery: Delivery, exc: Exception) -> None:
+    async def _retry_later(self, delivery: Delivery, delivery_id: str, exc: Exception) -> None:
         if delivery.attempt >= ATTEMPTS:
             log.warning("status delivery to %s failed %d times, given up: %s", delivery.subscriber.id, ATTEMPTS, exc)
+            await self.outbox.done(delivery_id)
             return
         delay = self.backoff_s * 2 ** (delivery.attempt - 1) * random.uniform(0.8, 1.2)
-
-        async def later() -> None:
-            await asyncio.sleep(delay)
-            self._put(Delivery(delivery.subscriber, delivery.event, delivery.attempt + 1))
-
-        self._spawn(later(), "status-delivery-retry")
+        await self.outbox.retry(delivery_id, delivery.attempt + 1, utcnow() + timedelta(seconds=delay))
 
     async def deliver(self, delivery: Delivery) -> None:
         if delivery.subscriber.kind == "email":

@@ -122,6 +122,19 @@ class SubscriberRow(Base):
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # their e-mails' language
 
 
+class DeliveryRow(Base):
+    """One e-mail or webhook still to send (statuspage/delivery.py): kept until sent, given up, or its subscriber
+    gone; `claimed_until` is a worker's lease, so a node that stops mid-send leaves it to be sent again."""
+
+    __tablename__ = "status_deliveries"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # the event's id (X-Helpline-Delivery)
+    subscriber_id: Mapped[str] = mapped_column(String(16), index=True)
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attempt: Mapped[int] = mapped_column(Integer)  # the next try's number, from 1
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who made a change, for the audit log."""

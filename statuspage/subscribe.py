@@ -93,7 +93,7 @@ async def subscribe(request: Request) -> Response:
         return limited
     subscriber = await subscribers.add(kind, target, utcnow(), language)
     if not subscriber.confirmed:  # a confirmed address is told nothing again; the answer is the same either way
-        deliveries.confirm(subscriber, base_url(request))
+        await deliveries.confirm(subscriber, base_url(request))
     return JSONResponse({"subscription": {"kind": kind, "status": "confirmation_sent"}}, status_code=202)
 
 

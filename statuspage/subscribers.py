@@ -50,7 +50,7 @@ class LinkSigner:
         return "whsec_" + self._mac("webhook-secret", subscriber_id)
 
 
-def _subscriber(row: SubscriberRow) -> Subscriber:
+def subscriber_of_row(row: SubscriberRow) -> Subscriber:
     return Subscriber(row.id, row.kind, row.target, row.confirmed_at is not None, row.language)
 
 
@@ -70,7 +70,7 @@ class SubscriberStore:
                     id=new_id(), kind=kind, target=target, created_at=now, confirmed_at=None, language=language
                 )
                 s.add(row)
-        return _subscriber(row)
+        return subscriber_of_row(row)
 
     async def confirm(self, subscriber_id: str, now: datetime) -> Subscriber | None:
         async with self._session.begin() as s:
@@ -79,7 +79,7 @@ class SubscriberStore:
                 return None
             if row.confirmed_at is None:
                 row.confirmed_at = now
-        return _subscriber(row)
+        return subscriber_of_row(row)
 
     async def remove(self, subscriber_id: str) -> bool:
         async with self._session.begin() as s:
@@ -89,7 +89,7 @@ class SubscriberStore:
     async def get(self, subscriber_id: str) -> Subscriber | None:
         async with self._session() as s:
             row = await s.get(SubscriberRow, subscriber_id)
-        return None if row is None else _subscriber(row)
+        return None if row is None else subscriber_of_row(row)
 
     async def confirmed(self) -> list[Subscriber]:
         async with self._session() as s:
@@ -98,4 +98,4 @@ class SubscriberStore:
                     select(SubscriberRow).where(SubscriberRow.confirmed_at.is_not(None)).order_by(SubscriberRow.id)
                 )
             ).all()
-        return [_subscriber(r) for r in rows]
+        return [subscriber_of_row(r) for r in rows]

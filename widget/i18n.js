@@ -37,8 +37,9 @@ export async function load(language, surfaces) {
   return (current = lang);
 }
 
-/** The widget's language (from boot's `token` and `lang`), loaded; widget.js calls it early, app.js at boot. */
-export const loadWidget = ({ token, lang } = {}) => load(pickLanguage({ claim: tokenClaims(token).locale, lang }), ["widget"]);
+/** The widget's language (from boot's `token` and `lang`) with the launcher's words loaded (widget.js hints them);
+ * app.js at boot. The rest of the widget's words (`widget`) come with its panel. */
+export const loadWidget = ({ token, lang } = {}) => load(pickLanguage({ claim: tokenClaims(token).locale, lang }), ["launcher"]);
 
 /** Message `key` with its `{name}` slots filled (numbers in the language's digits); plurals by `params.count`. */
 export function t(key, params = {}, lang = current) {

@@ -8,26 +8,34 @@ from typing import AsyncIterator, Awaitable, Callable
 import pytest
 import redis.asyncio as aioredis
 
-from realtime.bus.redis.limits import RedisTokenBuckets, limits_client
+from realtime.bus.redis.limits import RedisTokenBuckets, limits_client, limits_connections, limits_pipe
+from realtime.bus.redis.wire import CommandPipe
 from realtime.limits import MemoryTokenBuckets, TokenBuckets
 from tests.services import REDIS_URL, free_port
 
 OpenBuckets = Callable[[float, float], Awaitable[TokenBuckets]]
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-pipelined"])
 async def open_buckets(request: pytest.FixtureRequest) -> AsyncIterator[OpenBuckets]:
+    """`redis-pipelined` is what a gateway node runs: takes on one pipelined connection (rate_budgets.py)."""
     clients: list[aioredis.Redis] = []
-    prefix = request.getfixturevalue("redis_prefix") if request.param == "redis" else ""
+    pipes: list[CommandPipe] = []
+    prefix = request.getfixturevalue("redis_prefix") if request.param != "memory" else ""
 
     async def open_one(rate: float, burst: float) -> TokenBuckets:
         if request.param == "memory":
             return MemoryTokenBuckets(rate, burst)
-        client = limits_client(REDIS_URL, prefix)
-        clients.append(client)
-        return RedisTokenBuckets(client, prefix, "test-budget", rate, burst)
+        connections = limits_connections(REDIS_URL, prefix)
+        clients.append(connections.redis)
+        pipe = limits_pipe(connections, prefix) if request.param == "redis-pipelined" else None
+        if pipe is not None:
+            pipes.append(pipe)
+        return RedisTokenBuckets(connections.redis, prefix, "test-budget", rate, burst, pipe)
 
     yield open_one
+    for pipe in pipes:
+        await pipe.close()
     for client in clients:
         await client.aclose()
 
@@ -78,3 +86,16 @@ async def test_unreachable_redis_falls_back_to_this_node_and_never_raises() -> N
         assert verdicts[-1].retry_after_s > 0
     finally:
         await client.aclose()
+
+
+async def test_pipelined_takes_with_redis_unreachable_fall_back_and_never_raise() -> None:
+    connections = limits_connections(f"redis://127.0.0.1:{free_port()}/0", "nowhere")
+    pipe = limits_pipe(connections, "nowhere")
+    assert pipe is not None
+    try:
+        buckets = RedisTokenBuckets(connections.redis, "nowhere", "fallback", 0.01, 3.0, pipe)
+        verdicts = await asyncio.gather(*(buckets.take("192.0.2.1") for _ in range(5)))
+        assert sorted(v.allowed for v in verdicts) == [False, False, True, True, True]
+    finally:
+        await pipe.close()
+        await connections.redis.aclose()

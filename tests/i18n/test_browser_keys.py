@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpline.browser_files import BROWSER_MODULES, message_modules
+from helpline.browser_files import BROWSER_MODULES, LAUNCHER_KEYS, message_modules
 from support.core.i18n import LANGUAGES, catalogue
 from tests.services import ROOT
 
@@ -59,10 +59,36 @@ def test_a_message_module_carries_its_surfaces_of_one_language(language: str) ->
         assert table == expected
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_launcher_module_carries_the_launchers_words_only(language: str) -> None:
+    text = message_modules()[f"locales/{language}/launcher.js"].decode()
+    table = json.loads(text.removeprefix("export default ").removesuffix(";\n"))
+    assert table == {key: catalogue(language)[key] for key in LAUNCHER_KEYS}
+
+
+def test_the_launcher_reads_only_the_launchers_words_before_the_panel_loads() -> None:
+    # embed/app.js draws the launcher (mount) and its badge (emitUnread) with the launcher module alone; the other
+    # words it reads (the connection line) are drawn only once panel.js and the whole widget module are in.
+    app = (WIDGET / "embed/app.js").read_text(encoding="utf-8")
+    bodies = [app.split(f"\n  {name}() {{\n")[1].split("\n  }\n")[0] for name in ("mount", "emitUnread")]
+    read = set(LEGACY_PROPERTY.findall("\n".join(bodies)))
+    assert "launcher" in read
+    assert read <= {key.split(".")[1] for key in LAUNCHER_KEYS}, read
+
+
 # Files that read messages as strings() properties (`t.send`, `this.t.typing(name)`), and the modules their page
 # loads; the widget's shared parts must make do with the widget's module alone.
 LEGACY_READERS = {
-    "widget": ["embed/app.js", "embed/intake.js", "thread.js", "attach.js", "csat.js", "callback.js"],
+    "widget": [
+        "embed/app.js",
+        "embed/panel.js",
+        "embed/ticket-view.js",
+        "embed/intake.js",
+        "thread.js",
+        "attach.js",
+        "csat.js",
+        "callback.js",
+    ],
     "support": ["pages/support.js", "session.js"],
     "desk": ["desk/dashboard.js", "desk/reports.js"],
 }

@@ -28,11 +28,13 @@ STATUS_TABLES = {
     "status_incident_updates",
     "status_audit",
     "status_subscribers",
+    "status_deliveries",
 }
 BASELINE_TABLES = [
-    Base.metadata.tables[name] for name in sorted(STATUS_TABLES - {"status_audit", "status_subscribers"})
+    Base.metadata.tables[name]
+    for name in sorted(STATUS_TABLES - {"status_audit", "status_subscribers", "status_deliveries"})
 ]
-HEAD = "s0003"
+HEAD = "s0004"
 
 
 async def with_alembic(url: str, action: Callable[[Config], T]) -> T:

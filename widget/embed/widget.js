@@ -76,7 +76,7 @@
   // A boot's language module and the ticket list it shows first, asked for beside the modules, not after them.
   function early(boot) {
     if (!boot || !boot.token || prefetched) return;
-    hint("locales/" + language(boot) + "/widget.js");
+    hint("locales/" + language(boot) + "/launcher.js"); // the launcher's words; the panel brings the rest
     var page = fetch(origin + "/api/tickets?limit=50", { headers: { Authorization: "Bearer " + boot.token } })
       .then(function (res) { return res.ok ? res.json() : null; }, function () { return null; });
     prefetched = { token: boot.token, page: page };

@@ -81,6 +81,7 @@ class RedisBus(RedisPresence):
             if self._slots is not None
             else CommandPipe(endpoint, name=f"{prefix}:gateway")
         )
+        self._pipe = self._commands  # presence joins and a join's recent history go pipelined too (presence.py)
         self._min_replicas = min_replicas
         self._wait_timeout_ms = wait_timeout_ms
         self._filling: dict[str, list[MessageEvent]] = {}  # tickets whose gap is being read: what arrives waits
@@ -240,18 +241,21 @@ class RedisBus(RedisPresence):
             log.warning("seeding %s ahead of its first commit failed: %r", ticket, task.exception())
 
     async def recent(self, ticket: str, after_seq: int) -> list[Message] | None:
-        async with redis_errors("reading recent history"):
+        # On the pipelined connection: every join reads it, and a storm's joins of one tick share a write.
+        try:
             entries = cast(
-                list[layout.Entry],
-                await self._redis.xrange(self._keys.recent(ticket), min=f"{max(after_seq, 0)}-0", max="+"),
+                list[list[Any]],
+                await self._commands.call("XRANGE", self._keys.recent(ticket), f"{max(after_seq, 0)}-0", "+"),
             )
+        except ReplyError as exc:
+            raise Unavailable(f"reading recent history failed: Redis answered {exc}") from None
         if not entries or layout.seq_of_entry_id(entries[0][0]) > after_seq + 1:
             return None  # the capped stream does not reach back that far (or is gone): read the database
         messages = []
-        for entry_id, fields in entries:
+        for entry_id, fields in entries:  # fields as Redis sends them: [b"d", payload]
             seq = layout.seq_of_entry_id(entry_id)
             if seq > after_seq:
-                messages.append(layout.decode_message(seq, fields[b"d"]))
+                messages.append(layout.decode_message(seq, fields[fields.index(b"d") + 1]))
         return messages
 
     async def forget_recent(self, ticket: str) -> None:
