@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import secrets
 import sys
-from typing import Any, cast
+from typing import Any, Coroutine, cast
 
 import uvicorn
 
@@ -202,8 +202,23 @@ def cmd_gateway(_args: argparse.Namespace) -> int:
         uvicorn_config(app, settings.host, settings.port, settings),
         drain=lambda: drain_gateway(app.state.gateway, mark_draining, settings.drain_s),
     )
-    asyncio.run(_serve([gateway, *_metrics_server(settings)]))
+    run_on_fast_loop(_serve([gateway, *_metrics_server(settings)]))
     return 0
+
+
+def run_on_fast_loop(main: Coroutine[Any, Any, None]) -> None:
+    """A gateway node's event loop: uvloop where it is installed (it comes with uvicorn[standard]), as the worker's.
+
+    Every message reaches every node holding one of its room's members: each of them wakes, reads the Redis push and
+    writes to its members' sockets, so each node a room spreads over pays that wake-up once more per message. On the
+    stock loop the selector, the handles and the transports' read and write paths are Python; on uvloop they are C
+    (docs/benchmarks.md, the four-node section)."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 def cmd_worker(_args: argparse.Namespace) -> int:
