@@ -54,7 +54,7 @@ from support.web.http import error_response
 from support.web.openapi import Operation, api_routes
 from support.web.security import SecurityHeaders
 from support.web.static import AssetMount
-from support.workflow import desk_routes
+from support.workflow import desk_routes, desk_team_routes
 from support.workflow import customers as customer_routes
 from support.workflow import routes as workflow_routes
 
@@ -287,6 +287,7 @@ def create_app(settings: Settings, seed_demo: bool = False) -> "WebSocketLane":
         *channels.routes,
         *workflow_routes.routes,
         *desk_routes.routes,
+        *desk_team_routes.routes,
         *customer_routes.routes,
         *admin_routes.routes,
         *privacy_routes.routes,

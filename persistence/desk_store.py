@@ -13,13 +13,13 @@ from typing import Any, Sequence
 
 import msgspec
 from sqlalchemy import String, and_, bindparam, delete, func, literal_column, or_, select, text, union
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from persistence import audit, models
 from persistence.models_desk import Macro, SavedView, TicketTag
 from persistence.models_workflow import CsatRating
 from persistence.store import TicketStore, ticket_view
+from persistence.team_records import TeamRecords
 from support.core import policy
 from support.core.clock import as_utc
 from support.core.errors import TicketError
@@ -56,6 +56,8 @@ class DeskRepository:
     def __init__(self, store: TicketStore) -> None:
         self.store = store
         self.postgres = store.dialect == "postgresql"
+        self.views = TeamRecords(store, SavedView, SavedView.name, _view, "a view of that name exists")
+        self.macros = TeamRecords(store, Macro, Macro.title, _macro, "a macro of that title exists")
 
     # -- tags, status and assignee in one transaction ----------------------------------------------------------
     async def change_ticket(
@@ -215,83 +217,39 @@ class DeskRepository:
         # Ordered newest first so that the dict keeps each ticket's first (oldest) match.
         return {tid: snippet for tid, snippet in (await session.execute(statement)).all()}
 
-    # -- saved views -------------------------------------------------------------------------------------------
+    # -- saved views and macros: team-owned named records (persistence/team_records.py) --------------------------
     async def list_views(self) -> list[ports.SavedView]:
-        async with self.store.reads() as session:
-            return [_view(r) for r in await session.scalars(select(SavedView).order_by(SavedView.name))]
+        return await self.views.list()
 
     async def add_view(self, view: ports.SavedView) -> ports.SavedView:
-        row = SavedView(
-            id=view.id,
-            name=view.name,
-            filters=msgspec.to_builtins(view.filters),
-            created_by=view.created_by,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-        )
-        try:
-            async with self.store.sessions.begin() as session:
-                session.add(row)
-        except IntegrityError:
-            raise TicketError("conflict", "a view of that name exists") from None
-        return _view(row)
+        fields = {k: getattr(view, k) for k in _VIEW_FIELDS} | {"filters": msgspec.to_builtins(view.filters)}
+        return await self.views.add(SavedView(**fields))
 
     async def edit_view(
         self, view_id: str, name: str | None, filters: ports.ViewFilters | None, now: datetime
     ) -> ports.SavedView | None:
-        try:
-            async with self.store.sessions.begin() as session:
-                row = await session.get(SavedView, view_id)
-                if row is None:
-                    return None
-                if name is not None:
-                    row.name = name
-                if filters is not None:
-                    row.filters = msgspec.to_builtins(filters)
-                row.updated_at = now
-        except IntegrityError:
-            raise TicketError("conflict", "a view of that name exists") from None
-        return _view(row)
+        fields: dict[str, Any] = {} if name is None else {"name": name}
+        if filters is not None:
+            fields["filters"] = msgspec.to_builtins(filters)
+        return await self.views.edit(view_id, fields, now)
 
     async def delete_view(self, view_id: str) -> bool:
-        async with self.store.sessions.begin() as session:
-            return bool((await session.execute(delete(SavedView).where(SavedView.id == view_id))).rowcount)  # type: ignore[attr-defined]
+        return await self.views.delete(view_id)
 
-    # -- macros ------------------------------------------------------------------------------------------------
     async def list_macros(self) -> list[ports.Macro]:
-        async with self.store.reads() as session:
-            return [_macro(r) for r in await session.scalars(select(Macro).order_by(Macro.title))]
+        return await self.macros.list()
 
     async def get_macro(self, macro_id: str) -> ports.Macro | None:
-        async with self.store.reads() as session:
-            row = await session.get(Macro, macro_id)
-            return None if row is None else _macro(row)
+        return await self.macros.get(macro_id)
 
     async def add_macro(self, macro: ports.Macro) -> ports.Macro:
-        row = Macro(**{k: getattr(macro, k) for k in _MACRO_FIELDS})
-        try:
-            async with self.store.sessions.begin() as session:
-                session.add(row)
-        except IntegrityError:
-            raise TicketError("conflict", "a macro of that title exists") from None
-        return _macro(row)
+        return await self.macros.add(Macro(**{k: getattr(macro, k) for k in _MACRO_FIELDS}))
 
     async def edit_macro(self, macro_id: str, fields: dict[str, Any], now: datetime) -> ports.Macro | None:
-        try:
-            async with self.store.sessions.begin() as session:
-                row = await session.get(Macro, macro_id)
-                if row is None:
-                    return None
-                for name, value in fields.items():
-                    setattr(row, name, value)
-                row.updated_at = now
-        except IntegrityError:
-            raise TicketError("conflict", "a macro of that title exists") from None
-        return _macro(row)
+        return await self.macros.edit(macro_id, fields, now)
 
     async def delete_macro(self, macro_id: str) -> bool:
-        async with self.store.sessions.begin() as session:
-            return bool((await session.execute(delete(Macro).where(Macro.id == macro_id))).rowcount)  # type: ignore[attr-defined]
+        return await self.macros.delete(macro_id)
 
     # -- the facts behind the report charts --------------------------------------------------------------------
     async def chart_facts(self, since: datetime) -> tuple[list[ports.ChartTicket], list[ports.ChartRating]]:
@@ -313,6 +271,7 @@ class DeskRepository:
         return tickets, [ports.ChartRating(p, s, as_utc(c)) for p, s, c in ratings]
 
 
+_VIEW_FIELDS = ("id", "name", "created_by", "created_at", "updated_at")
 _MACRO_FIELDS = (
     "id",
     "title",

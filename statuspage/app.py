@@ -168,4 +168,7 @@ def create_app(settings: StatusSettings) -> Starlette:
     )
     app.state.settings = settings
     app.state.verifier = TokenVerifier.from_settings(settings)  # admin tokens: the gateway's keys and rules
+    app.state.subscribe_budgets = subscribe.SubscribeBudgets(
+        settings.status_subscribe_ip_per_hour, settings.status_subscribe_target_per_hour
+    )
     return app

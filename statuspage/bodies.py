@@ -25,12 +25,14 @@ LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
 # What the decoder and utc_in_range accept, as a JSON Schema pattern: OpenAPI 3.1's `format: date-time` is only an
 # annotation, so date-time fields (Moment) carry this pattern. RFC 3339 as msgspec reads it
 # (`T`, `t` or a space; `Z`, `z`, +hh:mm, +hhmm or no zone, taken as UTC), years 2001..2198 (inside EARLIEST..LATEST
-# whatever the offset), real month lengths; 29 February is left out (leap years are beyond a regex worth reading).
+# whatever the offset), real month lengths, 29 February in leap years only.
+YEAR = r"(?:200[1-9]|20[1-9][0-9]|21[0-8][0-9]|219[0-8])"
 MONTH_DAY = r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+# The leap years of 2001..2198: every fourth year from 2004, 2100 excepted (a century not divisible by 400).
+LEAP_YEAR = r"(?:2[01](?:0[48]|[2468][048]|[13579][26]))"
 DATE_TIME = (
-    r"^(?:200[1-9]|20[1-9][0-9]|21[0-8][0-9]|219[0-8])-"
-    + MONTH_DAY
-    + r"[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?$"
+    r"^(?:" + YEAR + "-" + MONTH_DAY + "|" + LEAP_YEAR + r"-02-29)"
+    r"[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?$"
 )
 # msgspec's own schema for a datetime is a bare string; the pattern puts in the document what the decoder refuses.
 Moment = Annotated[datetime, msgspec.Meta(extra_json_schema={"format": "date-time", "pattern": DATE_TIME})]

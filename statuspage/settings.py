@@ -10,7 +10,18 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from support.core.environment import Variable, boolean, comma_list, positive, port, read, text, url, variable
+from support.core.environment import (
+    Variable,
+    boolean,
+    comma_list,
+    integer,
+    port,
+    positive,
+    read,
+    text,
+    url,
+    variable,
+)
 from support.core.tokens import KEY_VARIABLES
 
 GATEWAY_PORT = 8000  # the local gateway probed by default, when PORT does not say otherwise
@@ -44,6 +55,9 @@ class StatusSettings:
     status_mail_from: str = "status@localhost"
     status_subscription_secret: str = ""  # signs confirm/unsubscribe links; unset: derived from HELPLINE_SECRET
     status_webhook_private_ok: bool = False  # webhooks to loopback/private addresses (tests, internal networks)
+    # POST /api/subscriptions sends a confirmation to whatever target it names: budgets per hour (statuspage/rate_limits.py)
+    status_subscribe_ip_per_hour: int = 20  # per client address
+    status_subscribe_target_per_hour: int = 3  # per e-mail address or webhook URL
 
     @property
     def subscriptions_on(self) -> bool:
@@ -108,6 +122,18 @@ VARIABLES: tuple[Variable, ...] = (
         "status_webhook_private_ok",
         boolean(),
         "allow webhooks to loopback/private addresses",
+    ),
+    V(
+        "HELPLINE_STATUS_SUBSCRIBE_IP_PER_HOUR",
+        "status_subscribe_ip_per_hour",
+        integer(1, 1_000_000),
+        "subscription requests per client address per hour (then 429)",
+    ),
+    V(
+        "HELPLINE_STATUS_SUBSCRIBE_TARGET_PER_HOUR",
+        "status_subscribe_target_per_hour",
+        integer(1, 1_000_000),
+        "subscription requests per e-mail address or webhook URL per hour (then 429)",
     ),
     *KEY_VARIABLES,
 )

@@ -1,6 +1,7 @@
 """Subscriptions over HTTP: `POST /api/subscriptions` (double opt-in: a confirm link goes to the address first),
 `GET /subscriptions/confirm`, and `GET`/`POST /subscriptions/unsubscribe` (the page, and the one-click POST that
-mail clients send per RFC 8058). Answers 503 `unavailable` while subscriptions are off (no SMTP server configured).
+mail clients send per RFC 8058). Answers 503 `unavailable` while subscriptions are off (no SMTP server configured),
+429 `rate_limited` with Retry-After past the budgets per client address and per target (statuspage/rate_limits.py).
 
 The subscriber's language (the body's `lang`, then `?lang=`, then Accept-Language) is stored when they subscribe:
 their e-mails are written in it, and the links in them carry `?lang=` so these pages speak it too.
@@ -18,6 +19,7 @@ from statuspage.api import base_url, error, refusal
 from statuspage.bodies import BodyError, NewSubscription, read_body
 from statuspage.page import viewer_language
 from statuspage.delivery import Deliveries
+from statuspage.rate_limits import HourlyBudgets, retry_after
 from statuspage.store import utcnow
 from statuspage.subscribers import LinkSigner, SubscriberStore
 from support.core.i18n import message, negotiate
@@ -51,6 +53,27 @@ def _parts(request: Request) -> tuple[SubscriberStore, LinkSigner, Deliveries] |
     return state.subscribers, state.signer, state.deliveries
 
 
+class SubscribeBudgets:
+    """The two budgets of `POST /api/subscriptions`, one set per app."""
+
+    def __init__(self, ip_per_hour: int, target_per_hour: int) -> None:
+        self.per_ip = HourlyBudgets(ip_per_hour)
+        self.per_target = HourlyBudgets(target_per_hour)
+
+
+def _over_budget(request: Request, target: str, language: str) -> Response | None:
+    """A 429 when this client address, or else this target, has asked too often; the client's budget is spent
+    first, so one sender cycling through targets is stopped by it."""
+    budgets: SubscribeBudgets = request.app.state.subscribe_budgets
+    address = request.client.host if request.client else "unknown"
+    wait = budgets.per_ip.take(address) or budgets.per_target.take(target)
+    if not wait:
+        return None
+    refused = error(429, "rate_limited", message(language, "status.subscription.rate_limited"))
+    refused.headers["Retry-After"] = retry_after(wait)
+    return refused
+
+
 async def subscribe(request: Request) -> Response:
     parts = _parts(request)
     if parts is None:
@@ -65,6 +88,9 @@ async def subscribe(request: Request) -> Response:
     kind, target = ("email", new.email.lower()) if new.email is not None else ("webhook", str(new.webhook))
     # The e-mails' language: the body's `lang`, then ?lang=, then Accept-Language (kept with the subscriber).
     language = negotiate(new.lang, request.query_params.get("lang"), request.headers.get("accept-language"))
+    limited = _over_budget(request, f"{kind}:{target}", language)
+    if limited is not None:
+        return limited
     subscriber = await subscribers.add(kind, target, utcnow(), language)
     if not subscriber.confirmed:  # a confirmed address is told nothing again; the answer is the same either way
         deliveries.confirm(subscriber, base_url(request))

@@ -1,5 +1,5 @@
-"""HTTP API of the agent's desk (issue 20): tags, search, saved views, macros, bulk actions, report charts and CSV.
-Handlers decode, call support/workflow/desk.py `Desk`, encode; nothing else.
+"""HTTP API of the agent's desk (issue 20): tags, search, bulk actions, report charts and CSV (the saved views and
+macros are support/workflow/desk_team_routes.py). Handlers decode, call support/workflow/desk.py `Desk`, encode.
 """
 
 from __future__ import annotations
@@ -11,22 +11,17 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from support.core.clock import iso
 from support.core.errors import TicketError
 from support.core.model import NO_NUL, TicketView
 from support.web.http import endpoint, identify, int_param, json_response, read_body
 from support.web.openapi import Operation, Param, api_routes
 from support.workflow import report_series
 from support.workflow.desk import BULK_MAX, Desk
-from support.workflow.desk_ports import Macro, PlanFilter, SavedView, StatusFilter, Tag, ViewFilters
+from support.workflow.desk_ports import PlanFilter, StatusFilter, Tag, ViewFilters
 from support.workflow.routes import REPORT_DAYS_MAX
 
 CURSOR_PATTERN = "^[0-9]{1,16}~[^\x00]{1,64}$"
 Tags = Annotated[list[Tag], msgspec.Meta(max_length=20)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
-Template = Annotated[str, msgspec.Meta(min_length=1, max_length=32_000, pattern=NO_NUL)]
-Status = Literal["open", "pending", "solved", "closed"]
 AgentRef = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_NUL)]
 TicketRef = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
 SEARCH_PAGE_MAX = 100
@@ -52,61 +47,6 @@ class SearchPage(msgspec.Struct):
     next: str | None
 
 
-class NewView(msgspec.Struct, forbid_unknown_fields=False):
-    name: Name
-    filters: ViewFilters
-
-
-class ViewPatch(msgspec.Struct, forbid_unknown_fields=False):
-    name: Name | None = None
-    filters: ViewFilters | None = None
-
-
-class ViewOut(msgspec.Struct):
-    id: str
-    name: str
-    filters: ViewFilters
-    created_by: str
-    created_at: str
-    updated_at: str
-
-
-class NewMacro(msgspec.Struct, forbid_unknown_fields=False):
-    title: Title
-    body: Template | None = None
-    status: Status | None = None
-    add_tags: Tags = []
-    remove_tags: Tags = []
-    assignee: AgentRef | None = None  # an agent id, "me" or "none"
-
-
-class MacroPatch(msgspec.Struct, forbid_unknown_fields=False):
-    title: Title | msgspec.UnsetType = msgspec.UNSET
-    body: Template | None | msgspec.UnsetType = msgspec.UNSET
-    status: Status | None | msgspec.UnsetType = msgspec.UNSET
-    add_tags: Tags | msgspec.UnsetType = msgspec.UNSET
-    remove_tags: Tags | msgspec.UnsetType = msgspec.UNSET
-    assignee: AgentRef | None | msgspec.UnsetType = msgspec.UNSET
-
-
-class MacroOut(msgspec.Struct):
-    id: str
-    title: str
-    body: str | None
-    status: str | None
-    add_tags: list[str]
-    remove_tags: list[str]
-    assignee: str | None
-    created_by: str
-    created_at: str
-    updated_at: str
-
-
-class ApplyMacro(msgspec.Struct, forbid_unknown_fields=False):
-    ticket: TicketRef
-    client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
-
-
 class BulkBody(msgspec.Struct, forbid_unknown_fields=False):
     tickets: Annotated[list[TicketRef], msgspec.Meta(min_length=1, max_length=BULK_MAX)]
     action: Literal["assign", "tag", "untag", "solve", "review"]
@@ -128,30 +68,6 @@ class BulkOut(msgspec.Struct):
 def _desk(request: Request) -> Desk:
     desk: Desk = request.app.state.desk
     return desk
-
-
-def _view_out(v: SavedView) -> ViewOut:
-    return ViewOut(v.id, v.name, v.filters, v.created_by, iso(v.created_at) or "", iso(v.updated_at) or "")
-
-
-def _macro_out(m: Macro) -> MacroOut:
-    return MacroOut(
-        m.id,
-        m.title,
-        m.body,
-        m.status,
-        m.add_tags,
-        m.remove_tags,
-        m.assignee,
-        m.created_by,
-        iso(m.created_at) or "",
-        iso(m.updated_at) or "",
-    )
-
-
-def _require_staff(request: Request) -> None:
-    if not identify(request).is_staff:
-        raise TicketError("forbidden", "for agents only")
 
 
 @endpoint
@@ -188,69 +104,6 @@ async def search(request: Request) -> Response:
         who, _filters_from_query(request), request.query_params.get("cursor") or None, limit
     )
     return json_response(SearchPage([Hit(h.ticket, h.snippet) for h in hits], more))
-
-
-@endpoint
-async def list_views(request: Request) -> Response:
-    _require_staff(request)
-    return json_response([_view_out(v) for v in await _desk(request).db.list_views()])
-
-
-@endpoint
-async def create_view(request: Request) -> Response:
-    body: NewView = await read_body(request, NewView)
-    return json_response(_view_out(await _desk(request).add_view(identify(request), body.name, body.filters)), 201)
-
-
-@endpoint
-async def edit_view(request: Request) -> Response:
-    body: ViewPatch = await read_body(request, ViewPatch)
-    found = await _desk(request).edit_view(identify(request), request.path_params["id"], body.name, body.filters)
-    return json_response(_view_out(found))
-
-
-@endpoint
-async def delete_view(request: Request) -> Response:
-    _require_staff(request)
-    if not await _desk(request).db.delete_view(request.path_params["id"]):
-        raise TicketError("not_found", "no such view")
-    return Response(status_code=204)
-
-
-@endpoint
-async def list_macros(request: Request) -> Response:
-    _require_staff(request)
-    return json_response([_macro_out(m) for m in await _desk(request).db.list_macros()])
-
-
-@endpoint
-async def create_macro(request: Request) -> Response:
-    body: NewMacro = await read_body(request, NewMacro)
-    macro = await _desk(request).add_macro(identify(request), msgspec.structs.asdict(body))
-    return json_response(_macro_out(macro), 201)
-
-
-@endpoint
-async def edit_macro(request: Request) -> Response:
-    body: MacroPatch = await read_body(request, MacroPatch)
-    fields = {k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET}
-    macro = await _desk(request).edit_macro(identify(request), request.path_params["id"], fields)
-    return json_response(_macro_out(macro))
-
-
-@endpoint
-async def delete_macro(request: Request) -> Response:
-    _require_staff(request)
-    if not await _desk(request).db.delete_macro(request.path_params["id"]):
-        raise TicketError("not_found", "no such macro")
-    return Response(status_code=204)
-
-
-@endpoint
-async def apply_macro(request: Request) -> Response:
-    body: ApplyMacro = await read_body(request, ApplyMacro)
-    view = await _desk(request).apply_macro(identify(request), request.path_params["id"], body.ticket, body.client_id)
-    return json_response(view)
 
 
 @endpoint
@@ -336,65 +189,6 @@ routes = api_routes(
             query=_SEARCH_QUERY,
             description="Agents search every ticket, internal notes included; a customer searches their own "
             "tickets and never finds one by an internal note.",
-        ),
-    ),
-    (
-        list_views,
-        Operation(
-            "GET", "/api/views", "Saved views (shared by the team)", auth="staff", response=list[ViewOut], tag="desk"
-        ),
-    ),
-    (
-        create_view,
-        Operation(
-            "POST", "/api/views", "Save a view", auth="staff", request=NewView, response=ViewOut, status=201, tag="desk"
-        ),
-    ),
-    (
-        edit_view,
-        Operation(
-            "PATCH",
-            "/api/views/{id}",
-            "Rename or refilter a view",
-            auth="staff",
-            request=ViewPatch,
-            response=ViewOut,
-            tag="desk",
-        ),
-    ),
-    (delete_view, Operation("DELETE", "/api/views/{id}", "Delete a view", auth="staff", status=204, tag="desk")),
-    (list_macros, Operation("GET", "/api/macros", "Macros", auth="staff", response=list[MacroOut], tag="desk")),
-    (
-        create_macro,
-        Operation(
-            "POST",
-            "/api/macros",
-            "Create a macro",
-            auth="staff",
-            request=NewMacro,
-            response=MacroOut,
-            status=201,
-            tag="desk",
-        ),
-    ),
-    (
-        edit_macro,
-        Operation(
-            "PATCH", "/api/macros/{id}", "Edit a macro", auth="staff", request=MacroPatch, response=MacroOut, tag="desk"
-        ),
-    ),
-    (delete_macro, Operation("DELETE", "/api/macros/{id}", "Delete a macro", auth="staff", status=204, tag="desk")),
-    (
-        apply_macro,
-        Operation(
-            "POST",
-            "/api/macros/{id}/apply",
-            "Apply a macro to a ticket: its reply, then status, tags and assignee in one transaction",
-            auth="staff",
-            request=ApplyMacro,
-            response=TicketView,
-            tag="desk",
-            description="The reply's client_id is derived from `client_id`: a retry posts nothing twice.",
         ),
     ),
     (

@@ -3,6 +3,7 @@ the JSON and v2 API shapes, CORS, the page and the Atom feed."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
@@ -366,3 +367,29 @@ def test_settings_read_the_status_variables() -> None:
     assert s.status_probe_urls == ("http://127.0.0.1:9000/readyz",)
     s = StatusSettings.from_env({"HELPLINE_STATUS_PROBE_URLS": "http://a:1/readyz, http://b:2/readyz"})
     assert s.status_probe_urls == ("http://a:1/readyz", "http://b:2/readyz")
+
+
+async def test_maintenance_on_29_february_is_taken_in_leap_years_only_and_the_document_says_so(base: str) -> None:
+    """The document's date-time pattern and the decoder agree: 29 February in a leap year (2100 is none) is a date,
+    30 February never is (schemathesis sends what the pattern allows, and what it refuses)."""
+    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        doc = (await http.get("/api/openapi.json")).json()
+        pattern = doc["components"]["schemas"]["NewMaintenance"]["properties"]["scheduled_for"]["pattern"]
+        for day, taken in (
+            ("2028-02-29", True),
+            ("2096-02-29", True),
+            ("2104-02-29", True),
+            ("2027-02-29", False),
+            ("2100-02-29", False),
+            ("2028-02-30", False),
+        ):
+            window = {"scheduled_for": f"{day}T02:00:00Z", "scheduled_until": f"{day}T03:00:00+00:00"}
+            assert bool(re.match(pattern, window["scheduled_for"])) is taken, day
+            created = await http.post(
+                "/api/maintenances",
+                headers=token("admin"),
+                json={"name": f"Window {day}", "body": "Planned.", **window},
+            )
+            assert created.status_code == (201 if taken else 400), (day, created.text)
+            if taken:
+                assert created.json()["scheduled_for"].startswith(day)

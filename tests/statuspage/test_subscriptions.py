@@ -20,6 +20,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from statuspage.app import create_app
+from statuspage.settings import StatusSettings
+from support.core.environment import SettingsError
 from tests.integrations.receiver import Received, Receiver
 from tests.statuspage.conftest import free_port, serve, token
 from tests.statuspage.test_http import settings_for
@@ -232,3 +234,46 @@ async def test_each_subscriber_gets_mail_in_the_language_they_subscribed_in(
             anna = (await eventually(lambda: inbox.to("anna@example.com")[1:], "Anna's incident mail"))[0]
             assert anna["Subject"] == "[Status] Charts slow: Investigating"
             assert "Investigating (impact: Major)" in anna.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+async def test_subscribing_too_often_from_one_address_or_for_one_target_is_refused_with_retry_after(
+    sqlite_url: str, smtp: tuple[Inbox, int]
+) -> None:
+    """Each request mails whatever target it names: past its budget per target, then per client address, a 429
+    `rate_limited` in the subscriber's language with Retry-After, and no mail goes out for it."""
+    inbox, port = smtp
+    settings = settings_for(
+        sqlite_url,
+        status_smtp_host="127.0.0.1",
+        status_smtp_port=port,
+        status_subscribe_ip_per_hour=4,
+        status_subscribe_target_per_hour=2,
+    )
+    with serve(create_app(settings)) as base:
+        async with httpx.AsyncClient() as client:
+            for _ in range(2):
+                r = await client.post(f"{base}/api/subscriptions", json={"email": "anna@example.com"})
+                assert r.status_code == 202, r.text
+            # The same target in other letters is the same target.
+            refused = await client.post(f"{base}/api/subscriptions", json={"email": "Anna@Example.com", "lang": "vi"})
+            assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited", refused.text
+            assert "Vui lòng thử lại sau" in refused.json()["error"]["message"]
+            assert 1 <= int(refused.headers["retry-after"]) <= 3600  # one of 2 per hour comes back within 30 min
+            r = await client.post(f"{base}/api/subscriptions", json={"email": "binh@example.com"})
+            assert r.status_code == 202, r.text  # another target from the same address: its 4th request
+            await eventually(lambda: inbox.to("binh@example.com"), "the confirm mail to binh")
+            await eventually(lambda: len(inbox.to("anna@example.com")) == 2 or None, "Anna's two confirm mails")
+            assert len(inbox.to("anna@example.com")) == 2  # none for the refused request
+            over = await client.post(f"{base}/api/subscriptions", json={"email": "chi@example.com"})
+            assert over.status_code == 429 and int(over.headers["retry-after"]) >= 1
+            assert "Too many subscription requests" in over.json()["error"]["message"]
+            assert inbox.to("chi@example.com") == []
+
+
+def test_the_subscription_budgets_are_settings_and_a_wrong_value_names_its_variable() -> None:
+    s = StatusSettings.from_env(
+        {"HELPLINE_STATUS_SUBSCRIBE_IP_PER_HOUR": "50", "HELPLINE_STATUS_SUBSCRIBE_TARGET_PER_HOUR": "5"}
+    )
+    assert (s.status_subscribe_ip_per_hour, s.status_subscribe_target_per_hour) == (50, 5)
+    with pytest.raises(SettingsError, match="^HELPLINE_STATUS_SUBSCRIBE_TARGET_PER_HOUR: expected an integer"):
+        StatusSettings.from_env({"HELPLINE_STATUS_SUBSCRIBE_TARGET_PER_HOUR": "0"})

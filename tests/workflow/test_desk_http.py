@@ -156,6 +156,27 @@ async def test_saved_views_are_shared_by_the_team(http: httpx.AsyncClient) -> No
     assert (await http.delete(f"/api/views/{view['id']}", headers=auth(alice))).status_code == 404
 
 
+async def test_renaming_a_view_or_a_macro_onto_a_taken_name_is_refused_and_changes_nothing(
+    http: httpx.AsyncClient,
+) -> None:
+    """Views and macros share one store helper (persistence/team_records.py): each kind keeps its own names."""
+    agent = person("alice", role="agent")
+    taken, free = f"Taken {word()}", f"Free {word()}"
+    for path, key, extra in (("/api/views", "name", {"filters": {}}), ("/api/macros", "title", {})):
+        first = await http.post(path, headers=auth(agent), json={key: taken, **extra})
+        second = await http.post(path, headers=auth(agent), json={key: free, **extra})
+        assert first.status_code == second.status_code == 201, (first.text, second.text)
+        clash = await http.patch(f"{path}/{second.json()['id']}", headers=auth(agent), json={key: taken})
+        assert clash.status_code == 409 and "exists" in clash.json()["error"]["message"], clash.text
+        listed = {r["id"]: r[key] for r in (await http.get(path, headers=auth(agent))).json()}
+        assert listed[first.json()["id"]] == taken and listed[second.json()["id"]] == free
+        missing = await http.patch(f"{path}/nope", headers=auth(agent), json={key: f"Other {word()}"})
+        assert missing.status_code == 404
+        for created in (first, second):
+            assert (await http.delete(f"{path}/{created.json()['id']}", headers=auth(agent))).status_code == 204
+        assert (await http.delete(f"{path}/{first.json()['id']}", headers=auth(agent))).status_code == 404
+
+
 async def test_a_macro_replies_and_sets_status_tags_and_assignee_in_one_call(http: httpx.AsyncClient) -> None:
     agent, carol, admin = person("alice", role="agent"), person("carol", "pro"), person("root", role="admin")
     tag = word()
