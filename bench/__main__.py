@@ -1,5 +1,6 @@
 """`make bench` / `python -m bench [--quick] [--workloads ...]`: every workload, every system, one run; prints the
-tables and writes bench/results/<date>.json, .md and .png. The soak is opt-in (`--workloads soak`)."""
+tables and writes bench/results/<date>.json, .md and .png, with each workload's wall seconds (`workload_s`). The soak
+runs last, at half the top rate the run's fan-out found (alone, `--workloads soak` runs that fan-out first)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ from bench.env import (
     postgres_available,
     raise_fd_limit,
 )
+from bench.stats import soak_rate
 from bench.systems import Helpline, by_name
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-WORKLOADS = "limits,fanout,embedded,nodes4,storm,idle,persist,widget,cluster"  # the full run stays under ~30 minutes
+# The full run, in this order (the soak last): ~32 minutes on a quiet 2-core machine (docs/benchmarks.md, Reproduce).
+WORKLOADS = "limits,fanout,embedded,nodes4,storm,idle,persist,widget,cluster,soak"
 IDLE_BIG = ("helpline", "bare", "socketio")  # measured at 20,000 idle connections too, and in quick mode
 
 
@@ -33,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument("--quick", action="store_true", help="short steps, fewer connections: under two minutes")
     p.add_argument("--systems", help="comma-separated subset, e.g. helpline,bare")
-    p.add_argument("--workloads", default=WORKLOADS, help=f"comma-separated subset of {WORKLOADS},soak")
+    p.add_argument("--workloads", default=WORKLOADS, help=f"comma-separated subset of {WORKLOADS}")
     p.add_argument("--soak-s", type=float, help="soak length in seconds (600; 60 with --quick)")
     p.add_argument("--soak-rate", type=int, help="soak deliveries/s (default: half Helpline's top rate of this run)")
     p.add_argument("--storm-clients", type=int, help="clients in the reconnect storm (10,000; 1,000 with --quick)")
@@ -72,9 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     redis = RedisServer()
     try:
+        _timed(results, workloads, "limits")
         if "limits" in workloads:
             print("limits: redis-benchmark PUBLISH", flush=True)
             results["limits"] = limits.redis_publish(redis, 20_000 if quick else 300_000)
+        _timed(results, workloads, "fanout")
         if "fanout" in workloads:
             print(f"fan-out: {cfg.rooms} rooms × {cfg.members} members over {cfg.nodes} nodes", flush=True)
             results["fanout"] = []
@@ -88,12 +93,14 @@ def main(argv: list[str] | None = None) -> int:
                     results["fanout"].append(
                         {"system": system.name, "label": system.label, "nodes": 0, "steps": [], "error": str(exc)}
                     )
+        _timed(results, workloads, "embedded")
         if "embedded" in workloads:
             print(
                 "embedded default: one `helpline gateway` on SQLite, in-memory bus (all members on one node)",
                 flush=True,
             )
             results["embedded"] = _fanout_or_error(Helpline(memory=True), redis, cfg)
+        _timed(results, workloads, "nodes4")
         if "nodes4" in workloads:
             print("four nodes: Helpline fan-out on 4 gateway nodes, one Redis, one worker", flush=True)
             two = next((r for r in results.get("fanout", []) if r["system"] == "helpline" and r.get("steps")), None)
@@ -101,13 +108,16 @@ def main(argv: list[str] | None = None) -> int:
                 two = _fanout_or_error(Helpline(), redis, cfg)
             four = _fanout_or_error(Helpline(), redis, dataclasses.replace(cfg, nodes=4))
             results["nodes4"] = {"two": two, "four": four, "ratio_by_rate": report.cpu_ratio_by_rate(two, four)}
+        _timed(results, workloads, "cluster")
         if "cluster" in workloads:
             print("Redis Cluster: fan-out on 3 shards (+3 replicas) next to one Redis, 2 and 4 nodes", flush=True)
-            results["cluster"] = _cluster(redis, cfg)
+            results["cluster"] = _cluster(redis, cfg, _single_redis_runs(results))
+        _timed(results, workloads, "storm")
         if "storm" in workloads:
             clients = args.storm_clients or (1000 if quick else 10_000)
             print(f"reconnect storm: {clients} clients on 2 nodes, one killed", flush=True)
             results["storm"] = storm.run(redis, clients, 200.0, log=_log)
+        _timed(results, workloads, "idle")
         if "idle" in workloads:
             print("idle connections on one node", flush=True)
             results["idle"] = []
@@ -130,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                         results["idle"].append(idle.run(system, redis, n, 2.0 if quick else 10.0, log=_log))
                     except Exception as exc:
                         _log(f"  {system.name}: failed: {exc}")
+        _timed(results, workloads, "persist")
         if "persist" in workloads:
             print("persistence: helpline worker → PostgreSQL", flush=True)
             try:
@@ -138,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             except Exception as exc:
                 _log(f"  failed: {exc}")
+        _timed(results, workloads, "widget")
         if "widget" in workloads:
             print("widget first load: headless Chromium on the demo page of `helpline up`", flush=True)
             try:
@@ -145,8 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 _log(f"  failed: {exc}")
                 results["widget"] = {"error": str(exc)}
+        _timed(results, workloads, "soak")
         if "soak" in workloads:
             results["soak"] = _soak(args, results, redis, cfg)
+        _timed(results, workloads, None)
     finally:
         redis.stop()
     results["duration_s"] = round(time.monotonic() - started, 1)
@@ -163,15 +177,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _cluster(redis: RedisServer, cfg: fanout.FanoutConfig) -> dict[str, Any]:
+def _cluster(redis: RedisServer, cfg: fanout.FanoutConfig, reuse: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """In one run: one Redis and a 3-shard cluster, each with 2 and 4 gateway nodes, and the cluster with
-    HELPLINE_REDIS_MIN_REPLICAS=1 (each shard has a replica to wait for)."""
+    HELPLINE_REDIS_MIN_REPLICAS=1 (each shard has a replica to wait for). One Redis's runs are taken from `reuse`
+    (the run's own 2-node fan-out and 4-node workload: the same deployment and steps) when they ran."""
     cluster = RedisClusterServer(3)
     out: dict[str, Any] = {}
     try:
         for nodes in (2, 4):
             sized = dataclasses.replace(cfg, nodes=nodes)
-            out[f"single_{nodes}"] = _fanout_or_error(Helpline(where="one Redis"), redis, sized)
+            key = f"single_{nodes}"
+            out[key] = reuse.get(key) or _fanout_or_error(Helpline(where="one Redis"), redis, sized)
             out[f"cluster_{nodes}"] = _fanout_or_error(Helpline(where="cluster"), cluster, sized)  # type: ignore[arg-type]
         out["cluster_2_replicas1"] = _fanout_or_error(
             Helpline(where="cluster", min_replicas=1),
@@ -189,6 +205,19 @@ def _cluster(redis: RedisServer, cfg: fanout.FanoutConfig) -> dict[str, Any]:
     return out
 
 
+def _single_redis_runs(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Helpline on one Redis with 2 and 4 nodes, as this run's fan-out and 4-node workload measured them: the
+    cluster's comparison needs the same two, and running them again would add two fan-outs (~3 minutes)."""
+    two = next((r for r in results.get("fanout", []) if r["system"] == "helpline" and r.get("steps")), None)
+    two = two or (results.get("nodes4") or {}).get("two")
+    four = (results.get("nodes4") or {}).get("four")
+    runs = {
+        "single_2": two if two and two.get("steps") else None,
+        "single_4": four if four and four.get("steps") else None,
+    }
+    return {key: run for key, run in runs.items() if run}
+
+
 def _fanout_or_error(system: Helpline, redis: RedisServer, cfg: fanout.FanoutConfig) -> dict[str, Any]:
     try:
         return fanout.run(system, redis, cfg, log=_log)
@@ -201,14 +230,36 @@ def _soak(
     args: argparse.Namespace, results: dict[str, Any], redis: RedisServer, cfg: fanout.FanoutConfig
 ) -> dict[str, Any]:
     top = next((r.get("max_deliveries_per_s") for r in results.get("fanout", []) if r["system"] == "helpline"), None)
-    offered = args.soak_rate or int(round((top or (10_000 if args.quick else 40_000)) / 2, -3))
+    if top is None and not args.soak_rate:
+        # The soak alone: its rate is half the top of a Helpline fan-out, so that fan-out runs first (and is reported).
+        print("soak: Helpline's fan-out first, for its top rate", flush=True)
+        helpline = _fanout_or_error(Helpline(), redis, cfg)
+        results.setdefault("fanout", []).append(helpline)
+        top = helpline.get("max_deliveries_per_s") or None
+    offered = args.soak_rate or soak_rate(top or (10_000 if args.quick else 40_000))
     seconds = args.soak_s or (60.0 if args.quick else 600.0)
     print(f"soak: Helpline at {offered} deliveries/s for {seconds:.0f} s", flush=True)
     try:
-        return soak.run(redis, cfg, offered, seconds, 5.0 if seconds <= 120 else 10.0, log=_log)
+        out = soak.run(redis, cfg, offered, seconds, 5.0 if seconds <= 120 else 10.0, log=_log)
+        out["rate_from"] = "--soak-rate" if args.soak_rate else f"half the top, {top or 0:.0f}/s"
+        return out
     except Exception as exc:
         _log(f"  failed: {exc}")
         return {"error": str(exc)}
+
+
+_STARTED: dict[str, float] = {}
+
+
+def _timed(results: dict[str, Any], workloads: set[str], name: str | None) -> None:
+    """Closes the workload before (its wall seconds go to results["workload_s"]) and opens `name`: what each
+    workload of a run costs, so that the full run's length stays known (docs/benchmarks.md, Reproduce)."""
+    now = time.monotonic()
+    for before, since in _STARTED.items():
+        results.setdefault("workload_s", {})[before] = round(now - since, 1)
+    _STARTED.clear()
+    if name in workloads:
+        _STARTED[name] = now
 
 
 def _log(line: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bench.stats import MAX_LIMIT_MS, P99_LIMIT_MS, TAIL_SHARE, tail_goal
+from bench.stats import MAX_LIMIT_MS, P99_LIMIT_MS, RSS_GROWTH_LIMIT_PCT, TAIL_SHARE, tail_goal
 
 STORM_GOAL_S = 10.0
 STORM_RATE_SHARE = 0.75
@@ -29,7 +29,7 @@ def _met(ok: bool | None) -> str:
 def sections(results: dict[str, Any]) -> list[str]:
     goals: list[str] = []
     lines = _tail(results, goals) + _storm(results, goals) + _embedded(results, goals) + _four(results, goals)
-    lines += _soak(results, goals) + _widget(results, goals)
+    lines += _soak(results, goals) + _widget(results, goals) + _durations(results)
     if not goals:
         return lines
     return [
@@ -204,34 +204,59 @@ def _soak(results: dict[str, Any], goals: list[str]) -> list[str]:
         return []
     if s.get("error"):
         return ["", f"### Soak: failed: {s['error']}"]
+    growth = ", ".join(f"{g} %" for g in s.get("rss_growth_pct", []))
     lines = [
         "",
         f"### Soak: Helpline (2 nodes + worker) at {s['offered']:,} deliveries/s for {s['seconds']:.0f} s",
         "",
-        f"- node RSS growth (first → last interval): {', '.join(f'{g} %' for g in s.get('rss_growth_pct', []))}",
+        f"- node RSS growth from the interval at {_f(s.get('rss_baseline_at_s'))} s (after the warm-up) to the last: "
+        f"**{growth}** (goal ≤ {RSS_GROWTH_LIMIT_PCT:g} %; {_mib(s.get('rss_baseline_mib'))} → "
+        f"{_mib(s.get('rss_last_mib'))} MiB); fitted slope after the warm-up "
+        f"{', '.join(f'{x:+.2f}' for x in s.get('rss_slope_mib_per_min') or [])} MiB/min; from the very first "
+        f"interval (warm-up included): {', '.join(f'{g} %' for g in s.get('rss_growth_from_first_pct') or [])}",
         f"- worker lag (stream entries not yet acked): {s.get('worker_lag_first')} → {s.get('worker_lag_last')}, "
         f"max {s.get('worker_lag_max')}, fitted slope {_f(s.get('worker_lag_slope_per_min'), '{:.1f}')}/min: "
-        f"{'flat' if s.get('worker_lag_flat') else 'growing'}",
-        f"- connections lost: {s.get('connections_lost')}; intervals failing p99 ≤ 25 ms or delivery: "
-        f"{s.get('intervals_failed')}; worst p99 {_f(s.get('worst_p99_ms'), '{:.1f}')} ms, worst max "
-        f"{_f(s.get('worst_max_ms'), '{:.1f}')} ms",
+        f"**{'flat' if s.get('worker_lag_flat') else 'growing'}** (flat: its fitted growth over the soak is under "
+        "100 ms worth of messages, or 500 entries)",
+        f"- connections lost: **{s.get('connections_lost')}** of {_f(s.get('connected'))}; intervals failing p99 ≤ "
+        f"25 ms or delivery: {s.get('intervals_failed')} of {len(s.get('intervals', []))}; worst p99 "
+        f"{_f(s.get('worst_p99_ms'), '{:.1f}')} ms, worst max {_f(s.get('worst_max_ms'), '{:.1f}')} ms",
         "",
-        "| at s | delivered/s | p99 ms | max ms | worker lag | node RSS MiB | closed |",
-        "| ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+        "| at s | delivered/s | p99 ms | max ms | worker lag | node RSS MiB | worker RSS MiB | Redis RSS MiB | closed |",
+        "| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for i in s.get("intervals", []):
         lines.append(
             f"| {i['at_s']:.0f} | {i['delivered_per_s']:.0f} | {_f(i['p99_ms'], '{:.1f}')} | "
-            f"{_f(i['max_ms'], '{:.1f}')} | {i['worker_lag']} | {' + '.join(str(x) for x in i['node_rss_mib'])} "
-            f"| {i['closed']} |"
+            f"{_f(i['max_ms'], '{:.1f}')} | {i['worker_lag']} | {_mib(i['node_rss_mib'])} | "
+            f"{_mib(i.get('worker_rss_mib'))} | {_f(i.get('redis_rss_mib'), '{:.1f}')} | {i['closed']} |"
         )
     ok = bool(s.get("rss_ok")) and bool(s.get("worker_lag_flat")) and not s.get("connections_lost")
     goals.append(
-        f"| soak {s['seconds']:.0f} s at {s['offered']:,}/s: RSS growth ≤ 5 %, worker lag flat, no connection "
-        f"lost | RSS {', '.join(f'{g} %' for g in s.get('rss_growth_pct', []))}; lag "
+        f"| soak {s['seconds']:.0f} s at {s['offered']:,}/s ({s.get('rate_from', 'half the top')}): node RSS growth ≤ "
+        f"{RSS_GROWTH_LIMIT_PCT:g} % (after the warm-up), worker lag flat, no connection lost | RSS {growth}; lag "
         f"{'flat' if s.get('worker_lag_flat') else 'growing'}; {s.get('connections_lost')} lost | {_met(ok)} |"
     )
     return lines
+
+
+def _durations(results: dict[str, Any]) -> list[str]:
+    """Each workload's wall time: the full run has to fit its slot (docs/benchmarks.md, Reproduce)."""
+    took = results.get("workload_s") or {}
+    if not took:
+        return []
+    return [
+        "",
+        "### How long each workload took (wall seconds, this run)",
+        "",
+        "| " + " | ".join(took) + " | whole run |",
+        "| " + " ---: |" * (len(took) + 1),
+        "| " + " | ".join(f"{s:.0f}" for s in took.values()) + f" | {_f(results.get('duration_s'))} |",
+    ]
+
+
+def _mib(values: list[float] | None) -> str:
+    return " + ".join(f"{x:.1f}" for x in values) if values else "—"
 
 
 def _widget(results: dict[str, Any], goals: list[str]) -> list[str]:

@@ -42,6 +42,9 @@ def run(
             at = time.monotonic() - started
             lag = loop.run_until_complete(_lag(lag_client))
             rss = [round(n.rss() / 2**20, 1) for n in deployment.nodes]
+            # Beside the nodes (the goal's figure): the worker, and Redis, whose streams are capped and trimmed.
+            helpers_rss = [round(h.rss() / 2**20, 1) for h in deployment.helpers]
+            redis_rss = round(redis.proc.rss() / 2**20, 1)
             out["intervals"].append(
                 {
                     "at_s": round(at, 1),
@@ -51,17 +54,21 @@ def run(
                     "closed": step["closed"],
                     "worker_lag": lag,
                     "node_rss_mib": rss,
+                    "worker_rss_mib": helpers_rss,
+                    "redis_rss_mib": redis_rss,
                     "ok": step["ok"],
                     "why": step["why"],
                 }
             )
             log(
                 f"    soak {at:>5.0f}s: {step['delivered_per_s']:.0f}/s, p99 {step['p99_ms']:.1f} max "
-                f"{step['max_ms']:.1f} ms, worker lag {lag}, RSS {rss} MiB, closed {step['closed']}"
+                f"{step['max_ms']:.1f} ms, worker lag {lag}, RSS {rss} MiB (worker {helpers_rss}, Redis {redis_rss}), "
+                f"closed {step['closed']}"
             )
         out.update(soak_summary(out["intervals"], offered / cfg.members))
         log(
-            f"  soak: RSS growth {out['rss_growth_pct']}, worker lag {out['worker_lag_first']} → "
+            f"  soak: RSS growth {out['rss_growth_pct']} % from {out['rss_baseline_at_s']:.0f} s "
+            f"({out['rss_growth_from_first_pct']} % from the first interval), worker lag {out['worker_lag_first']} → "
             f"{out['worker_lag_last']} ({'flat' if out['worker_lag_flat'] else 'growing'}), "
             f"{out['connections_lost']} connections lost"
         )
