@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rooms", type=int, default=200)
     p.add_argument("--members", type=int, default=5)
     p.add_argument("--top", type=int, default=30)
+    p.add_argument("--nodes", type=int, default=2, help="gateway nodes (members of a room alternate over them)")
     p.add_argument(
         "--joins",
         action="store_true",
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     py_spy = shutil.which("py-spy") or str(Path(BENCH_PYTHON).parent / "py-spy")
     (system,) = by_name([args.system])
     redis = RedisServer()
-    deployment = system.start(2, redis)
+    deployment = system.start(args.nodes, redis)
     pool = None
     try:
         rooms = system.rooms(deployment, args.rooms, args.members)
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"({joined['connected'] / joined['seconds']:.0f}/s), {joined['errors']} refused"
             )
         else:
-            cfg = fanout.FanoutConfig(rooms=args.rooms, members=args.members, step_s=args.seconds + 2)
+            cfg = fanout.FanoutConfig(rooms=args.rooms, members=args.members, nodes=args.nodes, step_s=args.seconds + 2)
             fanout._step(deployment.nodes, deployment.helpers, redis, pool, joined["senders"], 500, cfg, warmup=True)
             spy_on_every_process(args.seconds)
             time.sleep(0.5)

@@ -93,11 +93,12 @@ class Hub:
         """The bus's sink: called once per event per node."""
         if isinstance(event, TicketEvent):
             self.tickets.observe(event.ticket)
-            frame = frames.encode(frames.TicketFrame(event.ticket))
-            for connection in tuple(self.queue_watchers):
-                connection.push(frame)
-            for connection in tuple(self.customers.get(event.ticket.customer.id, ())):
-                connection.push(frame)
+            # Every node hears every ticket's queue updates; most have nobody here to show one to: encode only then.
+            recipients = (*self.queue_watchers, *self.customers.get(event.ticket.customer.id, ()))
+            if recipients:
+                frame = frames.encode(frames.TicketFrame(event.ticket))
+                for connection in recipients:
+                    connection.push(frame)
             return
         if ticket == AGENTS_ROOM and isinstance(event, (AgentStatusEvent, PresenceEvent)):
             self._deliver_agent(event)

@@ -33,15 +33,17 @@ class Draft(msgspec.Struct, frozen=True):
     created_at: str
 
     def committed(self, seq: int) -> Message:
+        # Positional (Message's field order): this runs on every node of a room's spread for every message, and
+        # keywords took about twice as long (1.2-1.7 against 0.6-0.8 µs).
         return Message(
-            id=f"{self.ticket}:{seq}",
-            ticket=self.ticket,
-            seq=seq,
-            client_id=self.client_id,
-            author=self.author,
-            body=self.body,
-            internal=self.internal,
-            created_at=self.created_at,
+            f"{self.ticket}:{seq}",
+            self.ticket,
+            seq,
+            self.client_id,
+            self.author,
+            self.body,
+            self.internal,
+            self.created_at,
         )
 
 

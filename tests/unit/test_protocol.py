@@ -51,6 +51,26 @@ def test_error_carries_the_frames_client_id() -> None:
     assert error.value.ref == "abc"
 
 
+def test_message_frame_is_byte_for_byte_the_encoded_message_frame_struct() -> None:
+    """message_frame splices Message's JSON behind the tag: clients must get exactly what encoding the frame gives,
+    whatever the body holds (escapes, non-ASCII, a long body whose WebSocket header takes extra length bytes)."""
+    import msgspec
+
+    for body, internal in (
+        ("hi", False),
+        ('"quoted" \\ \n\t <b>', True),
+        ("Xin chào 👋", False),
+        ("x" * 70_000, False),
+    ):
+        message = frames.Message(
+            "t:9", "t", 9, "c-1", frames.User("u", "Ü", "customer"), body, internal, "2026-01-01T00:00:00.000Z"
+        )
+        expected = msgspec.json.encode(frames.MessageFrame(**msgspec.structs.asdict(message)))
+        frame = frames.message_frame(message)
+        assert frame.json == expected
+        assert frame.wire == frames.text_frame(expected)
+
+
 def test_message_frame_is_the_message_plus_type() -> None:
     message = frames.Message(
         "t:2", "t", 2, "c", frames.User("u", "U", "agent"), "<b>hi</b>", True, "2026-01-01T00:00:00.000Z"
