@@ -174,6 +174,34 @@ async def test_typing_read_and_ticket_events_reach_subscribers(open_node: BusFac
     assert kinds[TicketEvent][0] is None and kinds[TicketEvent][1].ticket.id == ticket  # type: ignore[attr-defined]
 
 
+async def test_queue_updates_of_tickets_everywhere_reach_a_node_holding_none(open_node: BusFactory) -> None:
+    """An agent's node holds no ticket and hears every ticket's changes (on a cluster they cross every shard)."""
+    bus, sink = await open_node()
+    tickets = [new_ticket() for _ in range(40)]  # 40 random tickets: on a cluster, most slot groups and every shard
+    for ticket in tickets:
+        await bus.publish_ticket(_view(ticket))
+    await sink.until(lambda: len(sink.of(TicketEvent)) == len(tickets))
+    assert sorted(e.ticket.id for e in sink.of(TicketEvent)) == sorted(tickets)  # type: ignore[attr-defined]
+    assert all(t is None for t, e in sink.events if isinstance(e, TicketEvent))
+
+
+def _view(ticket: str) -> TicketView:
+    return TicketView(
+        id=ticket,
+        subject="Chart",
+        status="open",
+        plan="pro",
+        priority=3,
+        category="bug",
+        customer=Customer("anna", "Anna"),
+        assignee=None,
+        created_at="2025-01-01T00:00:00Z",
+        updated_at="2025-01-01T00:00:00Z",
+        last_seq=0,
+        first_response_due=None,
+    )
+
+
 async def test_presence_counts_users_not_connections(open_node: BusFactory) -> None:
     ticket = new_ticket()
     bus, sink = await open_node()

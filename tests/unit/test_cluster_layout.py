@@ -35,6 +35,7 @@ def test_every_key_of_a_commit_and_of_presence_shares_the_tickets_slot() -> None
         ticket = secrets.token_hex(6)
         touched = [*keys.commit_keys(ticket), *keys.presence_keys(ticket), keys.presence_index_of(ticket)]
         touched.append(keys.channel(ticket))  # SPUBLISH from the script: the channel is in the slot too
+        touched.append(keys.queue_of(ticket))  # the ticket's queue updates cross its own shard only
         assert len({slot_groups.key_slot(k) for k in touched}) == 1, touched
 
 
@@ -51,3 +52,9 @@ def test_one_redis_keeps_its_layout() -> None:
     keys = Keys("hl")
     assert keys.commit_keys("t1") == ["hl:{t1}:seq", "hl:{t1}:acid", "hl:{t1}:recent", "hl:persist"]
     assert keys.presence_indexes == ["hl:presence"] and keys.persist_streams == ["hl:persist"]
+    assert keys.queue_channels == ["hl:queue"] and keys.queue_of("t1") == "hl:queue"
+
+
+def test_on_a_cluster_the_queue_channels_spread_over_the_slot_groups() -> None:
+    channels = Keys("hl", cluster=True).queue_channels
+    assert len({slot_groups.key_slot(c) for c in channels}) == slot_groups.GROUPS

@@ -92,7 +92,7 @@ class RedisBus(RedisPresence):
         self._sink: EventSink = lambda _ticket, _event: None
         self._tickets_by_channel: dict[bytes, str] = {}  # keyed as the subscriber hands channels on: bytes
         self._delivered_seq: dict[str, int] = {}
-        self._queue_channel = self._keys.queue.encode()
+        self._queue_channels = frozenset(channel.encode() for channel in self._keys.queue_channels)
         self._subscriber: ChannelSubscriber | ShardedSubscriber = (
             ShardedSubscriber(self._slots, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
             if self._slots is not None
@@ -104,7 +104,7 @@ class RedisBus(RedisPresence):
     # -- life cycle --------------------------------------------------------------------------------------------
     async def start(self, sink: EventSink) -> None:
         self._sink = sink
-        self._subscriber.start(self._queue_channel)
+        self._subscriber.start(*self._queue_channels)
         self._maintenance = asyncio.create_task(self._maintain(), name="redis-bus-maintenance")
         self._watch(self._connections.watch_switches(self._primary_switched), "sentinel-switch-watch")
 
@@ -290,12 +290,14 @@ class RedisBus(RedisPresence):
 
     async def publish_ticket(self, view: TicketView) -> None:
         try:
-            await self._commands.call(self._publish, self._keys.queue, layout.encode_event(TicketEvent(view)))
+            await self._commands.call(
+                self._publish, self._keys.queue_of(view.id), layout.encode_event(TicketEvent(view))
+            )
         except (Unavailable, ReplyError) as exc:
             log.warning("dropped the queue update of %s: %r", view.id, exc)
 
     def _on_payload(self, channel: bytes, payload: bytes) -> None:
-        if channel == self._queue_channel:
+        if channel in self._queue_channels:
             self._sink(None, layout.decode_payload(payload))
             return
         ticket = self._tickets_by_channel.get(channel)

@@ -32,13 +32,16 @@ class Keys:
         self.prefix = prefix
         self.cluster = cluster
         self.persist = persist_key(prefix)  # the global persistence stream, drained by `helpline worker`
-        self.queue = f"{prefix}:queue"  # channel of ticket changes, for agents' queue views
+        self.queue = f"{prefix}:queue"  # channel of ticket changes, for agents' queue views (one Redis)
         self.presence_index = f"{prefix}:presence"  # zset "ticket\nconnection" -> expiry (ms), for the sweep
         self.persist_streams = persist_keys(prefix, cluster)
         # One presence index per slot group on a cluster (a script only touches keys of its own slot).
         self.presence_indexes = (
             [f"{prefix}:{{{tag}}}:presence" for tag in slot_groups.TAGS] if cluster else [self.presence_index]
         )
+        # On a cluster the queue channel is one per slot group too: a ticket's changes cross only its own shard,
+        # and the queue's traffic spreads over the shards as the tickets do (every node subscribes to all).
+        self.queue_channels = [f"{prefix}:{{{tag}}}:queue" for tag in slot_groups.TAGS] if cluster else [self.queue]
 
     def _ticket(self, ticket: str) -> str:
         """The prefix of a ticket's keys, with their hash tag."""
@@ -54,6 +57,10 @@ class Keys:
         if self.cluster:
             return self.presence_indexes[slot_groups.group_of(ticket)]
         return self.presence_index
+
+    def queue_of(self, ticket: str) -> str:
+        """The channel the ticket's changes go to, for the agents' queue views."""
+        return self.queue_channels[slot_groups.group_of(ticket)] if self.cluster else self.queue
 
     def seq(self, ticket: str) -> str:
         return f"{self._ticket(ticket)}:seq"
