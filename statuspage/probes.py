@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Awaitable, Callable
 
 import httpx
@@ -17,6 +18,10 @@ log = logging.getLogger("helpline.statuspage.probes")
 
 FAIL_AFTER = 3
 RECOVER_AFTER = 2
+# A status page starts with the gateways it watches (`helpline up`, a compose file, a rolling deploy): until a
+# target has answered once, its failures in the first seconds are a start, not an outage. A real outage found at a
+# restart is reported this much later.
+START_GRACE_S = 10.0
 WORKER_LAG_MAX_S = 60.0  # live chat works, but history and the Support tab trail by more than a minute
 
 
@@ -75,6 +80,8 @@ class GatewayProbe:
         fail_after: int = FAIL_AFTER,
         recover_after: int = RECOVER_AFTER,
         worker_lag_max_s: float = WORKER_LAG_MAX_S,
+        start_grace_s: float = START_GRACE_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         up = initial_status != "major_outage"
         self.urls, self.interval_s, self.report = urls, interval_s, report
@@ -86,6 +93,10 @@ class GatewayProbe:
         self.worker_lag_max_s = worker_lag_max_s
         self.status = initial_status
         self._timeout = max(1.0, min(5.0, interval_s))
+        self._clock = clock
+        self._grace_until: float | None = None  # set at the first round: start_grace_s after it
+        self._start_grace_s = start_grace_s
+        self._answered: set[str] = set()  # targets seen ready at least once since the start
 
     async def run(self) -> None:
         async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
@@ -100,7 +111,15 @@ class GatewayProbe:
 
     async def tick(self, client: httpx.AsyncClient) -> None:
         results = await asyncio.gather(*(probe_readiness(client, url) for url in self.urls))
-        states = [self.targets[url].observe(ok) for url, (ok, _lag) in zip(self.urls, results)]
+        now = self._clock()
+        if self._grace_until is None:
+            self._grace_until = now + self._start_grace_s
+        starting = now < self._grace_until
+        self._answered.update(url for url, (ok, _lag) in zip(self.urls, results) if ok)
+        states = [
+            self.targets[url].up if starting and not ok and url not in self._answered else self.targets[url].observe(ok)
+            for url, (ok, _lag) in zip(self.urls, results)
+        ]
         lagging = [
             not self.worker[url].observe(lag is None or lag <= self.worker_lag_max_s)
             for url, (ok, lag) in zip(self.urls, results)

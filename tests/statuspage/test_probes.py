@@ -73,3 +73,36 @@ async def test_probe_reports_only_after_the_hysteresis(two_gateways: tuple[FakeG
         assert reported[-1] == "major_outage"
         await probe.tick(client)
         assert reported == ["partial_outage", "major_outage", "operational"]
+
+
+async def test_a_gateway_starting_with_the_status_page_is_no_outage(
+    two_gateways: tuple[FakeGateway, FakeGateway],
+) -> None:
+    """`helpline up` starts the status page and the gateway together: the gateway's first seconds of not answering
+    are its start; once the grace is over, or once it has answered, failures count again."""
+    first, second = two_gateways
+    now = [0.0]
+    reported: list[str] = []
+
+    async def report(status: str) -> None:
+        reported.append(status)
+
+    probe = GatewayProbe(
+        (first.url, second.url), 1.0, report, "operational", fail_after=3, start_grace_s=10.0, clock=lambda: now[0]
+    )
+    async with httpx.AsyncClient(timeout=2) as client:
+        for _ in range(5):  # neither listens yet: five failed rounds inside the grace
+            await probe.tick(client)
+            now[0] += 1.0
+        assert reported == []
+        first.start("ok")
+        await probe.tick(client)  # the first has answered: from now on its failures count, the second's not yet
+        first.kill()
+        for _ in range(3):
+            await probe.tick(client)
+            now[0] += 1.0
+        assert reported == ["partial_outage"]
+        now[0] = 11.0  # the grace is over: the second, never seen, is down too
+        for _ in range(3):
+            await probe.tick(client)
+        assert reported == ["partial_outage", "major_outage"]
