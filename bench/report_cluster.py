@@ -3,9 +3,9 @@ and the cluster with HELPLINE_REDIS_MIN_REPLICAS=1, all from the same run; and t
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from bench.report_workloads import _f, _met
 from bench.stats import P99_LIMIT_MS
 
 CLUSTER_SHARE = 0.15  # "the cluster within 15 % of single Redis per gateway node"
@@ -17,16 +17,6 @@ CONFIGS = (
     ("cluster_4", "cluster, 4 nodes"),
     ("cluster_2_replicas1", "cluster, 2 nodes, MIN_REPLICAS=1"),
 )
-
-
-def _f(x: Any, fmt: str = "{:.0f}") -> str:
-    if x is None or (isinstance(x, float) and (math.isinf(x) or math.isnan(x))):
-        return "—"
-    return fmt.format(x)
-
-
-def _met(ok: bool | None) -> str:
-    return "not measured" if ok is None else ("**yes**" if ok else "no")
 
 
 def _passed(run: dict[str, Any]) -> dict[int, dict[str, Any]]:

@@ -152,20 +152,7 @@ async def test_typing_read_and_ticket_events_reach_subscribers(open_node: BusFac
     anna = User("anna", "Anna", "customer")
     await bus.publish(ticket, TypingEvent(ticket, anna, True))
     await bus.publish(ticket, ReadEvent(ticket, anna, 3, origin="conn-1"))
-    view = TicketView(
-        id=ticket,
-        subject="Chart",
-        status="open",
-        plan="pro",
-        priority=3,
-        category="bug",
-        customer=Customer("anna", "Anna"),
-        assignee=None,
-        created_at="2025-01-01T00:00:00Z",
-        updated_at="2025-01-01T00:00:00Z",
-        last_seq=1,
-        first_response_due=None,
-    )
+    view = _view(ticket)
     await bus.publish_ticket(view)  # agents' queue: delivered without subscribing to the ticket
     await sink.until(lambda: len(sink.events) == 3)
     kinds = {type(e): (t, e) for t, e in sink.events}
