@@ -75,9 +75,13 @@ def test_sidebar_shows_the_customer_their_tickets_and_the_context_laid_out(app: 
     expect(side.locator(hl("sidebar-plan"))).to_have_text("premium")
     clock = side.locator(hl("local-time"))
     expect(clock).to_have_attribute("data-zone", "Asia/Ho_Chi_Minh")
-    # The customer's wall clock (UTC+7), whatever zone this machine is in; a minute may turn while we look.
+    # The customer's wall clock (UTC+7), whatever zone this machine is in; a minute may turn while we look. The
+    # browser's English shows it on a 12-hour clock ("01:23 PM"), so the afternoon is not "13:23".
     hanoi = datetime.now(timezone.utc).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
-    assert any(f"{at:%H:%M}" in clock.inner_text() for at in (hanoi, hanoi + timedelta(minutes=1)))
+    shown = clock.inner_text()
+    assert any(f"{at:%H:%M}" in shown or f"{at:%I:%M %p}" in shown for at in (hanoi, hanoi + timedelta(minutes=1))), (
+        shown
+    )
 
     expect(side.locator(hl("ctx-page"))).to_contain_text("chart · https://app.example/chart#BTCUSD")
     expect(side.locator(hl("ctx-symbol"))).to_contain_text("BTCUSD")
