@@ -1,72 +1,25 @@
 """Rate limits: token buckets for frames and requests, and counters of open connections per user and per IP.
 
-Pure bookkeeping over a monotonic clock; the gateway decides what a refusal looks like. `TokenBuckets` is the
-interface a budget shared by every node implements too (realtime/bus/redis/limits.py).
+Pure bookkeeping over a monotonic clock; the gateway decides what a refusal looks like. The buckets themselves are in
+support/core/token_buckets.py (the status page uses them too); `TokenBuckets` is the interface a budget shared by
+every node implements too (realtime/bus/redis/limits.py).
 """
 
 from __future__ import annotations
 
-import math
-import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Protocol
+from typing import Protocol
 
+from support.core.token_buckets import BucketsByKey, MemoryTokenBuckets, TokenBucket, Verdict
 
-@dataclass(slots=True)
-class TokenBucket:
-    rate: float  # tokens added per second
-    burst: float  # the most tokens held
-    tokens: float = -1.0
-    stamp: float = 0.0
-    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.tokens < 0:
-            self.tokens = self.burst
-        self.stamp = self.clock()
-
-    def take(self, cost: float = 1.0) -> bool:
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= cost:
-            self.tokens -= cost
-            return True
-        return False
-
-
-class BucketsByKey:
-    """One bucket per key (a user id, an IP), the least recently used forgotten past `capacity`."""
-
-    def __init__(
-        self, rate: float, burst: float, capacity: int = 100_000, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.rate, self.burst, self.capacity, self.clock = rate, burst, capacity, clock
-        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
-
-    def take(self, key: str, cost: float = 1.0) -> bool:
-        return self.bucket(key).take(cost)
-
-    def bucket(self, key: str) -> TokenBucket:
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = TokenBucket(self.rate, self.burst, clock=self.clock)
-            if len(self._buckets) > self.capacity:
-                self._buckets.popitem(last=False)
-        else:
-            self._buckets.move_to_end(key)
-        return bucket
-
-
-class Verdict(NamedTuple):
-    allowed: bool
-    retry_after_s: float  # when a refused caller may try again (0 when allowed)
-
-    @property
-    def retry_after_header(self) -> str:
-        """Retry-After takes whole seconds; rounding down would invite a retry that is refused again."""
-        return str(max(1, math.ceil(self.retry_after_s)))
+__all__ = [
+    "BucketsByKey",
+    "ConnectionCounter",
+    "ConnectionLimits",
+    "MemoryTokenBuckets",
+    "TokenBucket",
+    "TokenBuckets",
+    "Verdict",
+]
 
 
 class TokenBuckets(Protocol):
@@ -78,28 +31,6 @@ class TokenBuckets(Protocol):
     async def take(self, key: str, cost: float = 1.0) -> Verdict: ...
 
     async def close(self) -> None: ...
-
-
-class MemoryTokenBuckets:
-    """TokenBuckets for one process (the embedded default): exact, but each node keeps its own."""
-
-    def __init__(
-        self, rate: float, burst: float, capacity: int = 100_000, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.rate, self.burst = rate, burst
-        self._buckets = BucketsByKey(rate, burst, capacity, clock)
-
-    async def take(self, key: str, cost: float = 1.0) -> Verdict:
-        return self.take_now(key, cost)
-
-    def take_now(self, key: str, cost: float = 1.0) -> Verdict:
-        bucket = self._buckets.bucket(key)
-        if bucket.take(cost):
-            return Verdict(True, 0.0)
-        return Verdict(False, (cost - bucket.tokens) / self.rate)
-
-    async def close(self) -> None:
-        return None
 
 
 class ConnectionCounter:

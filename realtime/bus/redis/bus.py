@@ -20,7 +20,7 @@ from realtime.bus.redis import layout as layout
 from realtime.bus.redis import scripts as scripts
 from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
 from support.core.errors import Unavailable
-from realtime.bus.redis.failures import redis_errors
+from realtime.bus.redis.failures import redis_errors, reply_errors
 from realtime.bus.redis.cluster import ClusterPipe, ShardedSubscriber, SlotMap
 from realtime.bus.redis.fanout import ChannelSubscriber
 from realtime.bus.redis.presence import RedisPresence
@@ -68,20 +68,24 @@ class RedisBus(RedisPresence):
         target = self._connections.target
         self._cluster = target.cluster
         self._scripts = scripts.Scripts(cluster=target.cluster)  # on a cluster they publish with SPUBLISH
-        # The pooled client: everything but the hot paths below.
-        super().__init__(
-            self._connections.redis, layout.Keys(prefix, cluster=target.cluster), presence_ttl_s, self._scripts
-        )
         endpoint = self._connections.endpoint
         self._publish = "SPUBLISH" if target.cluster else "PUBLISH"  # sharded pub/sub on a cluster
         self._slots = SlotMap(endpoint, target.cluster_nodes, f"{prefix}:gateway") if target.cluster else None
-        # Commits and publishes, pipelined (on a cluster: one pipelined connection per primary, routed by slot).
-        self._commands: CommandPipe | ClusterPipe = (
+        # Commits, publishes and a join's reads, pipelined (on a cluster: one pipelined connection per primary,
+        # routed by slot); the pooled client for everything else.
+        commands: CommandPipe | ClusterPipe = (
             ClusterPipe(self._slots, f"{prefix}:gateway")
             if self._slots is not None
             else CommandPipe(endpoint, name=f"{prefix}:gateway")
         )
-        self._pipe = self._commands  # presence joins and a join's recent history go pipelined too (presence.py)
+        super().__init__(
+            self._connections.redis,
+            commands,
+            layout.Keys(prefix, cluster=target.cluster),
+            presence_ttl_s,
+            self._scripts,
+        )
+        self._commands: CommandPipe | ClusterPipe = commands
         self._min_replicas = min_replicas
         self._wait_timeout_ms = wait_timeout_ms
         self._filling: dict[str, list[MessageEvent]] = {}  # tickets whose gap is being read: what arrives waits
@@ -242,13 +246,11 @@ class RedisBus(RedisPresence):
 
     async def recent(self, ticket: str, after_seq: int) -> list[Message] | None:
         # On the pipelined connection: every join reads it, and a storm's joins of one tick share a write.
-        try:
+        async with reply_errors("reading recent history"):
             entries = cast(
                 list[list[Any]],
                 await self._commands.call("XRANGE", self._keys.recent(ticket), f"{max(after_seq, 0)}-0", "+"),
             )
-        except ReplyError as exc:
-            raise Unavailable(f"reading recent history failed: Redis answered {exc}") from None
         if not entries or layout.seq_of_entry_id(entries[0][0]) > after_seq + 1:
             return None  # the capped stream does not reach back that far (or is gone): read the database
         messages = []

@@ -8,6 +8,7 @@ from typing import AsyncIterator
 
 from redis.exceptions import RedisError
 
+from realtime.bus.redis.wire import ReplyError
 from support.core.errors import Unavailable
 
 
@@ -18,3 +19,12 @@ async def redis_errors(what: str) -> AsyncIterator[None]:
         yield
     except (RedisError, OSError, asyncio.TimeoutError) as exc:
         raise Unavailable(f"{what} failed: Redis is unreachable ({exc.__class__.__name__})") from None
+
+
+@contextlib.asynccontextmanager
+async def reply_errors(what: str) -> AsyncIterator[None]:
+    """An error reply on the pipelined connection (the command did not run) becomes Unavailable, as above."""
+    try:
+        yield
+    except ReplyError as exc:
+        raise Unavailable(f"{what} failed: Redis answered {exc}") from None

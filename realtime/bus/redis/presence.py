@@ -14,9 +14,7 @@ from redis.exceptions import RedisError
 
 from realtime.bus.redis import layout as layout
 from realtime.bus.redis import scripts as scripts
-from realtime.bus.redis.failures import redis_errors
-from realtime.bus.redis.wire import ReplyError
-from support.core.errors import Unavailable
+from realtime.bus.redis.failures import reply_errors
 from support.core.bus import PresenceEvent
 from support.core.model import User
 
@@ -28,26 +26,21 @@ class RedisPresence:
     """The Presence port on Redis; RedisBus is one (it also tells which tickets this node is subscribed to)."""
 
     def __init__(
-        self, redis: Any, keys: layout.Keys, presence_ttl_s: float, lua: scripts.Scripts | None = None
+        self, redis: Any, pipe: Any, keys: layout.Keys, presence_ttl_s: float, lua: scripts.Scripts | None = None
     ) -> None:
         self._redis = redis
+        # A join's calls go through the bus's pipelined connection (CommandPipe / ClusterPipe): the joins of one
+        # loop tick leave in one write, each costing a queued command instead of a pooled client's round trip.
+        self._commands = pipe
         self._keys = keys
         self._scripts = lua or STANDALONE  # a cluster's publish with SPUBLISH
         self._presence_ttl_ms = int(presence_ttl_s * 1000)
         self._presence_shown: dict[str, dict[str, User]] = {}  # per subscribed ticket: who its clients see online
-        # A join's calls go through the bus's pipelined connection when it has one (RedisBus sets it): the joins of
-        # one loop tick leave in one write, each costing a queued command instead of a pooled client's round trip.
-        self._pipe: Any = None
 
     async def _joining(self, script: scripts.Script, keys: list[str], args: list[object]) -> Any:
-        """A script on a join's path: pipelined when possible; any failure is Unavailable."""
-        if self._pipe is None:
-            async with redis_errors("presence"):
-                return await script(self._redis, keys, args)
-        try:
-            return await script.on(self._pipe, keys, args)
-        except ReplyError as exc:
-            raise Unavailable(f"presence failed: Redis answered {exc}") from None
+        """A script on a join's path, pipelined; an error reply is Unavailable."""
+        async with reply_errors("presence"):
+            return await script.on(self._commands, keys, args)
 
     def _is_subscribed(self, ticket: str) -> bool:
         """Whether this node delivers the ticket's events (then what its clients were shown is kept)."""
