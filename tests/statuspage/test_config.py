@@ -34,7 +34,9 @@ def test_bad_components_file_is_refused_with_a_reason(tmp_path: Path, text: str,
         config.load(str(file))
 
 
-def test_the_status_service_imports_nothing_of_the_gateway_but_the_token_check_environment_reader_and_i18n() -> None:
+def test_the_status_service_imports_nothing_of_the_gateway_but_the_token_check_environment_reader_i18n_and_buckets() -> (
+    None
+):
     import ast
     import subprocess
     import sys
@@ -44,5 +46,12 @@ def test_the_status_service_imports_nothing_of_the_gateway_but_the_token_check_e
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('realtime', 'persistence', 'support', 'helpline')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    shared = {"support", "support.core", "support.core.tokens", "support.core.environment", "support.core.i18n"}
+    shared = {
+        "support",
+        "support.core",
+        "support.core.tokens",
+        "support.core.environment",
+        "support.core.i18n",
+        "support.core.token_buckets",
+    }
     assert set(ast.literal_eval(out)) <= shared
