@@ -74,6 +74,18 @@ def stop_all() -> None:
         proc.stop()
 
 
+def process_cpu_s(ps: psutil.Process) -> float:
+    """CPU seconds the process used so far, every thread's (exited ones too), to the nanosecond: its CPU-time clock
+    (Linux's clock id for another process's CPU clock: (~pid << 3) | CPUCLOCK_SCHED). /proc's user + system times,
+    which psutil reads, count in 10 ms ticks: over a quick 1 s step a node at 7 % was 70 ± 10 ms, and four nodes
+    summed four such errors into the figure compared with two nodes'."""
+    try:
+        return time.clock_gettime((~ps.pid << 3) | 2)
+    except (OSError, OverflowError, AttributeError):
+        t = ps.cpu_times()
+        return t.user + t.system
+
+
 class Proc:
     """A child process we started, measured by psutil (CPU seconds, RSS), stopped by its own pid."""
 
@@ -110,8 +122,7 @@ class Proc:
         return self
 
     def cpu_s(self) -> float:
-        t = self.ps.cpu_times()
-        return t.user + t.system
+        return process_cpu_s(self.ps)
 
     def rss(self) -> int:
         return int(self.ps.memory_info().rss)
