@@ -140,6 +140,10 @@ class MemoryBus:
     async def publish_ticket(self, view: TicketView) -> None:
         self._sink(None, TicketEvent(view))
 
+    async def publish_tickets(self, views: list[TicketView]) -> None:
+        for view in views:
+            self._sink(None, TicketEvent(view))
+
     async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
         members = self._presence.setdefault(ticket, {})
         was_online = any(u.id == user.id for u in members.values())

@@ -133,6 +133,10 @@ class Broker(Protocol):
     async def publish_ticket(self, view: TicketView) -> None:
         """A ticket's new view to every node's queue watchers (and the ticket's customer)."""
 
+    async def publish_tickets(self, views: list[TicketView]) -> None:
+        """Several tickets' new views at once (the coalesced queue flush), as publish_ticket each: one publish per
+        queue channel, so every node hears one batch instead of one event per ticket."""
+
 
 class Presence(Protocol):
     """Who is in a ticket (or a room such as the agents' queue): memberships per connection, with expiry."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
+
 from persistence.store import TicketStore
+from realtime.bus.memory import MemoryBus
 from support.core.bus import MessageEvent, PresenceEvent, ReadEvent, TicketEvent, TypingEvent
 from support.core.model import Customer, TicketView, User
 from tests.bus.conftest import BusFactory, draft, new_ticket
@@ -170,6 +173,25 @@ async def test_queue_updates_of_tickets_everywhere_reach_a_node_holding_none(ope
     await sink.until(lambda: len(sink.of(TicketEvent)) == len(tickets))
     assert sorted(e.ticket.id for e in sink.of(TicketEvent)) == sorted(tickets)  # type: ignore[attr-defined]
     assert all(t is None for t, e in sink.events if isinstance(e, TicketEvent))
+
+
+async def test_a_batch_of_queue_updates_reaches_every_node_as_each_ticket_s_view(open_node: BusFactory) -> None:
+    """The coalesced flush publishes its views together; every node (on Redis another one too) hears each ticket's
+    view once, as a TicketEvent of its own."""
+    sender, own = await open_node()
+    sinks = [own]
+    if not isinstance(sender, MemoryBus):  # an in-memory bus is one node
+        sinks.append((await open_node())[1])
+    tickets = [new_ticket() for _ in range(40)]  # on a cluster: spread over the queue channels of every shard
+    views = [msgspec.structs.replace(_view(ticket), last_seq=i + 1) for i, ticket in enumerate(tickets)]
+    await sender.publish_tickets(views)
+    await sender.publish_ticket(msgspec.structs.replace(views[0], last_seq=99))  # after the batch
+    for sink in sinks:
+        await sink.until(lambda: len(sink.of(TicketEvent)) == len(tickets) + 1)
+        heard = [(e.ticket.id, e.ticket.last_seq) for e in sink.of(TicketEvent)]  # type: ignore[attr-defined]
+        assert sorted(heard) == sorted([(view.id, view.last_seq) for view in views] + [(views[0].id, 99)])
+        assert [seq for ticket, seq in heard if ticket == views[0].id] == [1, 99]  # its channel keeps the order
+        assert all(t is None for t, e in sink.events if isinstance(e, TicketEvent))
 
 
 def _view(ticket: str) -> TicketView:

@@ -16,6 +16,10 @@ class RecordingBus:
     async def publish_ticket(self, view: TicketView) -> None:
         self.published.append((self.tick, view.id, view.last_seq))
 
+    async def publish_tickets(self, views: list[TicketView]) -> None:
+        for one in views:
+            await self.publish_ticket(one)
+
 
 def view(ticket: str, last_seq: int) -> TicketView:
     return TicketView(

@@ -298,9 +298,22 @@ class RedisBus(RedisPresence):
         except (Unavailable, ReplyError) as exc:
             log.warning("dropped the queue update of %s: %r", view.id, exc)
 
+    async def publish_tickets(self, views: list[TicketView]) -> None:
+        by_channel: dict[str, list[TicketView]] = {}
+        for view in views:
+            by_channel.setdefault(self._keys.queue_of(view.id), []).append(view)
+        await asyncio.gather(*(self._publish_views(channel, batch) for channel, batch in by_channel.items()))
+
+    async def _publish_views(self, channel: str, views: list[TicketView]) -> None:
+        try:
+            await self._commands.call(self._publish, channel, layout.encode_views(views))
+        except (Unavailable, ReplyError) as exc:
+            log.warning("dropped the queue updates of %d tickets: %r", len(views), exc)
+
     def _on_payload(self, channel: bytes, payload: bytes) -> None:
         if channel in self._queue_channels:
-            self._sink(None, layout.decode_payload(payload))
+            for event in layout.decode_queue_payload(payload):
+                self._sink(None, event)
             return
         ticket = self._tickets_by_channel.get(channel)
         if ticket is None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import msgspec
 
-from support.core.bus import BusEvent, Draft, MessageEvent
-from support.core.model import User
+from support.core.bus import BusEvent, Draft, MessageEvent, TicketEvent
+from support.core.model import TicketView, User
 from support.core import slot_groups
 from support.core.stream import Entry, decode_message, group_persist_key, persist_key, persist_keys
 
@@ -18,11 +18,13 @@ __all__ = ["Entry", "decode_message"]  # the persistence stream's own, used here
 
 _draft_encoder = msgspec.msgpack.Encoder()
 _event_decoder = msgspec.msgpack.Decoder(BusEvent)
+_views_decoder = msgspec.msgpack.Decoder(list[TicketView])
 _user_encoder = msgspec.json.Encoder()
 _user_decoder = msgspec.json.Decoder(User)
 
 MESSAGE_KIND = b"m"  # b"m<seq> <draft msgpack>": the commit script publishes the stream's bytes as they are
 EVENT_KIND = b"e"  # b"e<BusEvent msgpack>": typing, read, presence, ticket changes
+VIEWS_KIND = b"q"  # b"q<list[TicketView] msgpack>": a coalesced queue flush's views, one publish per queue channel
 
 
 class Keys:
@@ -114,6 +116,17 @@ def decode_payload(payload: bytes) -> BusEvent:
         head, _, draft = payload.partition(b" ")
         return MessageEvent(decode_message(int(head[1:]), draft))
     return _event_decoder.decode(payload[1:])
+
+
+def encode_views(views: list[TicketView]) -> bytes:
+    return VIEWS_KIND + _draft_encoder.encode(views)
+
+
+def decode_queue_payload(payload: bytes) -> list[BusEvent]:
+    """A queue channel's payload: one ticket's change (EVENT_KIND) or a flush's batch of views (VIEWS_KIND)."""
+    if payload[:1] == VIEWS_KIND:
+        return [TicketEvent(view) for view in _views_decoder.decode(payload[1:])]
+    return [decode_payload(payload)]
 
 
 def seq_of_entry_id(entry_id: bytes | str) -> int:
