@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from statuspage.bodies import BodyError, SessionStart, read_body
-from statuspage.store import Actor
+from statuspage.tables import Actor
 from support.core.tokens import Identity, TokenError, TokenVerifier, bearer_token
 
 COOKIE = "hl_status_admin"

@@ -27,7 +27,8 @@ from statuspage.bodies import (
     utc_in_range,
 )
 from statuspage.service import StatusService, live_maintenance
-from statuspage.store import Incident, utcnow
+from statuspage.store import Incident
+from statuspage.tables import utcnow
 
 
 def iso(dt: datetime | None) -> str | None:

@@ -32,7 +32,8 @@ from support.core.tokens import TokenVerifier
 from statuspage.probes import GatewayProbe
 from statuspage.security import SecurityHeaders
 from statuspage.service import StatusService
-from statuspage.store import StatusStore, utcnow
+from statuspage.store import StatusStore
+from statuspage.tables import utcnow
 
 log = logging.getLogger("helpline.statuspage")
 STATIC = Path(__file__).with_name("static")

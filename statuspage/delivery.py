@@ -28,7 +28,8 @@ import httpx
 from statuspage.outbox import Outbox
 from statuspage.settings import StatusSettings
 from statuspage.subscribers import LinkSigner, Subscriber, SubscriberStore
-from statuspage.store import StatusStore, new_id, utcnow
+from statuspage.store import StatusStore
+from statuspage.tables import new_id, utcnow
 from support.core.i18n import catalogue, message
 
 log = logging.getLogger("helpline.statuspage.delivery")

@@ -16,7 +16,7 @@ from statuspage.admin import admin_of
 from statuspage.api import iso
 from statuspage.service import StatusService
 from statuspage.page import viewer_language
-from statuspage.store import AuditRow
+from statuspage.tables import AuditRow
 from support.core.i18n import surface_messages
 
 STATIC = Path(__file__).with_name("static")

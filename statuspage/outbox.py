@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 
-from statuspage.store import DeliveryRow, StatusStore, SubscriberRow
+from statuspage.store import StatusStore
+from statuspage.tables import DeliveryRow, SubscriberRow
 from statuspage.subscribers import Subscriber, subscriber_of_row
 
 CLAIM_CANDIDATES = 8  # due rows looked at per claim: another worker may take the first ones first

@@ -16,7 +16,8 @@ from babel.numbers import format_decimal
 
 from statuspage.api import base_url, incident_named, iso
 from statuspage.service import ComponentUptime, StatusService, live_maintenance
-from statuspage.store import Incident, utcnow
+from statuspage.store import Incident
+from statuspage.tables import utcnow
 from support.core.i18n import PLACEHOLDER, format_datetime, message, negotiate
 
 # The language follows Accept-Language when ?lang= does not choose it: a cache must keep one copy per language.

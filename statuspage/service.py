@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 
 from statuspage import rules
 from statuspage.config import PageSpec
-from statuspage.store import Component, Incident, StatusStore, utcnow
+from statuspage.store import Component, Incident, StatusStore
+from statuspage.tables import utcnow
 
 
 @dataclass(frozen=True)

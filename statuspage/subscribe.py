@@ -20,7 +20,7 @@ from statuspage.bodies import BodyError, NewSubscription, read_body
 from statuspage.page import viewer_language
 from statuspage.delivery import Deliveries
 from statuspage.rate_limits import HourlyBudgets, retry_after
-from statuspage.store import utcnow
+from statuspage.tables import utcnow
 from statuspage.subscribers import LinkSigner, SubscriberStore
 from support.core.i18n import message, negotiate
 

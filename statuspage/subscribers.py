@@ -14,7 +14,8 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from statuspage.store import StatusStore, SubscriberRow, new_id
+from statuspage.store import StatusStore
+from statuspage.tables import SubscriberRow, new_id
 
 
 @dataclass(frozen=True)

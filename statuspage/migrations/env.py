@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from statuspage.migrate import VERSION_TABLE, include_name
-from statuspage.store import Base
+from statuspage.tables import Base
 
 
 def _run(connection: Connection) -> None:

@@ -12,7 +12,8 @@ import httpx
 
 from statuspage.app import create_app
 from statuspage.outbox import Outbox, Pending
-from statuspage.store import StatusStore, utcnow
+from statuspage.store import StatusStore
+from statuspage.tables import utcnow
 from tests.statuspage.conftest import free_port, serve
 from tests.statuspage.test_http import settings_for
 from tests.statuspage.test_subscriptions import Inbox, eventually, links, smtp  # noqa: F401 - the fixture, by name

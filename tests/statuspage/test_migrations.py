@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from statuspage.config import ComponentSpec
 from statuspage.migrate import VERSION_TABLE, alembic_config, include_name
-from statuspage.store import Base, StatusStore
+from statuspage.store import StatusStore
+from statuspage.tables import Base
 
 T = TypeVar("T")
 T0 = datetime(2025, 5, 1, 9, 0, tzinfo=timezone.utc)
