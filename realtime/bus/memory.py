@@ -19,6 +19,7 @@ log = logging.getLogger("helpline.bus.memory")
 
 RECENT_PER_TICKET = 100
 KNOWN_CLIENT_IDS = 100_000
+CURSOR_COPIES = 10_000  # tickets whose read cursors are kept for joins; older ones are read from the store again
 STORED_CLIENT_IDS = 1_000  # a retry of a message older than a ticket's last thousand is not expected
 
 IdempotencyKey = tuple[str, str, str]  # ticket, author id, client_id
@@ -38,6 +39,9 @@ class MemoryBus:
         self._recent: dict[str, deque[Message]] = {}
         self._subscribed: set[str] = set()
         self._presence: dict[str, dict[str, User]] = {}
+        # The read cursors joins are given, copied from the store (the truth) once per ticket and moved by reads.
+        self._cursors: OrderedDict[str, dict[str, int]] = OrderedDict()  # the last CURSOR_COPIES tickets
+        self._cursors_filled: set[str] = set()
 
     async def start(self, sink: EventSink) -> None:
         self._sink = sink
@@ -117,9 +121,35 @@ class MemoryBus:
             return None
         return [m for m in recent if m.seq > after_seq]
 
+    async def catch_up(self, ticket: str, after_seq: int) -> tuple[list[Message] | None, dict[str, int] | None]:
+        copied = dict(self._cursors[ticket]) if ticket in self._cursors_filled else None  # each join its own
+        recent = await self.recent(ticket, after_seq)
+        if recent is None and self._seq.get(ticket, after_seq + 1) <= after_seq:
+            recent = []  # no commit since: nothing to read from the store either
+        return recent, copied
+
+    async def keep_read_cursors(self, ticket: str, cursors: dict[str, int]) -> None:
+        self._move_cursors(ticket, cursors)
+        self._cursors_filled.add(ticket)
+
+    async def note_read(self, ticket: str, user_id: str, seq: int) -> None:
+        # A copy not filled yet stays unfilled: a join reading the store meanwhile fills it, the highest seq winning.
+        self._move_cursors(ticket, {user_id: seq})
+
+    def _move_cursors(self, ticket: str, cursors: dict[str, int]) -> None:
+        copy = self._cursors.setdefault(ticket, {})
+        self._cursors.move_to_end(ticket)
+        if len(self._cursors) > CURSOR_COPIES:
+            oldest, _ = self._cursors.popitem(last=False)
+            self._cursors_filled.discard(oldest)
+        for user_id, seq in cursors.items():
+            copy[user_id] = max(seq, copy.get(user_id, seq))
+
     async def forget_recent(self, ticket: str) -> None:
-        """Drop a ticket's recent history (after an erasure rewrote it): recovery then reads the database."""
+        """Drop a ticket's recent history and cursor copy (after an erasure rewrote them): recovery reads the store."""
         self._recent.pop(ticket, None)
+        self._cursors.pop(ticket, None)
+        self._cursors_filled.discard(ticket)
 
     async def subscribe(self, ticket: str) -> None:
         self._subscribed.add(ticket)

@@ -118,8 +118,20 @@ class Broker(Protocol):
         """Every committed message after `after_seq`, in seq order, when the short history reaches back that far;
         else None (the caller reads the store, then this for the tail the store has not got yet)."""
 
+    async def catch_up(self, ticket: str, after_seq: int) -> tuple[list[Message] | None, dict[str, int] | None]:
+        """What a join needs, in one read: `recent(ticket, after_seq)`, and the bus's copy of the ticket's read cursors
+        (None when it has none: the caller reads the store, then hands the answer to keep_read_cursors)."""
+
+    async def keep_read_cursors(self, ticket: str, cursors: dict[str, int]) -> None:
+        """Keep a copy of the ticket's read cursors as the store just gave them; a user's highest seq wins over any
+        copy's. Never raises: a failure only means the next join reads the store."""
+
+    async def note_read(self, ticket: str, user_id: str, seq: int) -> None:
+        """A read cursor moved in the store: the copy moves too, never back. Never raises."""
+
     async def forget_recent(self, ticket: str) -> None:
-        """Drop a ticket's short history (after an erasure rewrote its messages): recovery then reads the store."""
+        """Drop a ticket's short history and read-cursor copy (after an erasure rewrote its messages and removed a
+        user's cursors): recovery then reads the store."""
 
     async def subscribe(self, ticket: str) -> None:
         """Deliver this ticket's events to this node's sink from now on (idempotent)."""

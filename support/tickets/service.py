@@ -209,6 +209,7 @@ class TicketService:
     async def mark_read(self, who: Identity, ticket_id: str, seq: int) -> None:
         await self.check_view(who, ticket_id)
         await self.store.set_read(ticket_id, who.id, seq, utcnow())
+        await self.bus.note_read(ticket_id, who.id, seq)  # after the store: the copy never leads the truth
 
     # -- reading -----------------------------------------------------------------------------------------------
     async def messages_after(self, ticket_id: str, after_seq: int, limit: int) -> list[Message]:
@@ -222,11 +223,17 @@ class TicketService:
     ) -> tuple[list[Message], dict[str, int]]:
         """messages_after, and with `with_cursors` every read cursor too: in the same database session as the
         history when that comes from the database (a join then costs one session, not two)."""
-        recent = await self._recent(ticket_id, after_seq)
+        if not with_cursors:
+            recent = await self._recent(ticket_id, after_seq)
+        else:  # a join: the bus's copy of the read cursors comes in the same read as its recent history
+            recent, copied = await self._catch_up(ticket_id, after_seq)
+            if recent is not None:
+                return recent[:limit], copied if copied is not None else await self._read_cursors(ticket_id)
         if recent is not None:
-            return recent[:limit], (await self.store.read_cursors(ticket_id) if with_cursors else {})
+            return recent[:limit], {}
         if with_cursors:
             stored, cursors = await self.store.messages_and_cursors(ticket_id, after_seq, limit)
+            await self.bus.keep_read_cursors(ticket_id, cursors)
         else:
             stored, cursors = await self.store.messages_after(ticket_id, after_seq, limit, include_internal=True), {}
         if len(stored) < limit:
@@ -234,6 +241,18 @@ class TicketService:
             if tail:
                 stored.extend(tail[: limit - len(stored)])
         return stored, cursors
+
+    async def _catch_up(self, ticket_id: str, after_seq: int) -> tuple[list[Message] | None, dict[str, int] | None]:
+        try:
+            return await self.bus.catch_up(ticket_id, after_seq)
+        except Unavailable as exc:
+            raise TicketError("unavailable", str(exc) or "history is unavailable, retry") from None
+
+    async def _read_cursors(self, ticket_id: str) -> dict[str, int]:
+        """The store's read cursors, kept by the bus for the ticket's next joins."""
+        cursors = await self.store.read_cursors(ticket_id)
+        await self.bus.keep_read_cursors(ticket_id, dict(cursors))
+        return cursors
 
     async def _recent(self, ticket_id: str, after_seq: int) -> list[Message] | None:
         try:

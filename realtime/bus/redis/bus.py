@@ -1,7 +1,8 @@
 """The Redis bus: any number of gateway nodes share one commit point, one recent history and presence.
 
-A commit is one Lua script (seq, idempotency, persistence stream, recent stream, publish; with min_replicas, WAIT
-then the publish); the worker (persistence/worker.py) drains the stream into the database. Redis errors surface as
+This module wires the node and fans events out; a commit is one Lua script (commits.py: seq, idempotency,
+persistence stream, recent stream, publish; with min_replicas, WAIT then the publish), a join's reads another
+(catch_up.py). The worker (persistence/worker.py) drains the stream into the database. Redis errors surface as
 Unavailable, never as an ack.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, cast
+from typing import Any
 
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -20,8 +21,10 @@ from realtime.bus.redis import layout as layout
 from realtime.bus.redis import scripts as scripts
 from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
 from support.core.errors import Unavailable
-from realtime.bus.redis.failures import redis_errors, reply_errors
+from realtime.bus.redis.failures import redis_errors
+from realtime.bus.redis.catch_up import CatchUp
 from realtime.bus.redis.cluster import ClusterPipe, ShardedSubscriber, SlotMap
+from realtime.bus.redis.commits import Commits
 from realtime.bus.redis.fanout import ChannelSubscriber
 from realtime.bus.redis.presence import RedisPresence
 from support.core.stream import persist_lag_of
@@ -33,8 +36,6 @@ from support.core.model import Message, TicketView
 log = logging.getLogger("helpline.bus.redis")
 
 RECENT_PER_TICKET = 500  # approximate cap of a ticket's recent-history stream (MAXLEN ~)
-SEED_CLIENT_IDS = 1000  # latest persisted (author, client_id) keys put back after a Redis data loss
-IDLE_TTL_MS = 7 * 24 * 3600 * 1000  # a ticket's counter, client ids and recent history vanish after a quiet week
 LAG_EVERY_S = 2.0
 CLUSTER_LAG_EVERY_S = 10.0  # on a cluster the lag is 128 streams' groups: read less often
 MAX_CONNECTIONS = 64
@@ -87,12 +88,9 @@ class RedisBus(RedisPresence):
         )
         self._commands: CommandPipe | ClusterPipe = commands
         self._min_replicas = min_replicas
-        self._wait_timeout_ms = wait_timeout_ms
         self._filling: dict[str, list[MessageEvent]] = {}  # tickets whose gap is being read: what arrives waits
         self._background: set[asyncio.Task[None]] = set()
-        self._store = store
         self._sweep_every_s = max(0.05, min(presence_ttl_s / 4, 5.0))
-        self._recent_max = recent_max
         self._sink: EventSink = lambda _ticket, _event: None
         self._tickets_by_channel: dict[bytes, str] = {}  # keyed as the subscriber hands channels on: bytes
         self._delivered_seq: dict[str, int] = {}
@@ -103,7 +101,10 @@ class RedisBus(RedisPresence):
             else ChannelSubscriber(endpoint, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
         )
         self._maintenance: asyncio.Task[None] | None = None
-        self._seeding: dict[str, asyncio.Task[None]] = {}  # tickets whose counter is being seeded ahead of a commit
+        self._commits = Commits(
+            commands, self._keys, self._scripts, store, recent_max, min_replicas, wait_timeout_ms, self._publish
+        )
+        self._catch_up = CatchUp(commands, self._keys, self._scripts)
 
     # -- life cycle --------------------------------------------------------------------------------------------
     async def start(self, sink: EventSink) -> None:
@@ -123,12 +124,7 @@ class RedisBus(RedisPresence):
         self._subscriber.drop()
 
     async def close(self) -> None:
-        seeding = list(self._seeding.values())
-        for task in seeding:
-            task.cancel()
-        # Awaited, bounded: a close leaves no task of the bus behind for the event loop's own shutdown to wait on.
-        if seeding:
-            await asyncio.wait(seeding, timeout=2)
+        await self._commits.close()
         if self._maintenance:
             self._maintenance.cancel()
         tasks = [*self._background, *([self._maintenance] if self._maintenance else [])]
@@ -156,114 +152,25 @@ class RedisBus(RedisPresence):
 
     # -- commit and history ------------------------------------------------------------------------------------
     async def commit(self, draft: Draft) -> CommitResult:
-        payload = layout.encode_draft(draft)  # encoded once: the same bytes go to both streams and the publish
-        keys = self._keys.commit_keys(draft.ticket)
-        idempotency_key = layout.author_client_key(draft.author.id, draft.client_id)
-        head: list[object] = [idempotency_key, payload, draft.ticket, self._recent_max, IDLE_TTL_MS]
-        # Replicated: published below, once WAIT says the replicas have it; else by the script itself.
-        channel = "" if self._min_replicas else self._keys.channel(draft.ticket)
-        try:
-            # On the pipelined commit connection: the commits of one loop tick leave in one write.
-            result = await self._run_commit(keys, [*head, "", channel])
-            if result[0] == -1:
-                stored = await self._stored(draft)
-                if stored is not None:
-                    return CommitResult(stored, duplicate=True)
-                floor, pairs = await self._seed(draft.ticket)
-                result = await self._run_commit(keys, [*head, floor, channel, *pairs])
-            seq = result[1]
-            if self._min_replicas and (result[0] == 1 or len(result) > 2):
-                # A retry of a commit whose WAIT fell short publishes it too: subscribers drop what they had.
-                body = payload if result[0] == 1 else result[2]
-                await self._commands.call(self._publish, self._keys.channel(draft.ticket), b"m%d %s" % (seq, body))
-        except ReplyError as exc:
-            raise Unavailable(f"commit failed: Redis answered {exc}") from None
-        if result[0] == 1:
-            return CommitResult(draft.committed(seq), duplicate=False)
-        if len(result) > 2:
-            return CommitResult(layout.decode_message(seq, result[2]), duplicate=True)
-        stored = await self._stored(draft)
-        return CommitResult(stored or draft.committed(seq), duplicate=True)
-
-    async def _run_commit(self, keys: list[str], args: list[object]) -> Any:
-        """The commit script; with min_replicas, its reply only once that many replicas have it (else Unavailable:
-        the commit may be in Redis, and the client's retry with its client_id finds it)."""
-        if not self._min_replicas:
-            return await self._scripts.commit.on(self._commands, keys, args)
-        result, replicas = await self._scripts.commit.on_replicated(
-            self._commands, self._min_replicas, self._wait_timeout_ms, keys, args
-        )
-        if replicas < self._min_replicas and result[0] != -1:
-            raise Unavailable(
-                f"commit reached {replicas} of {self._min_replicas} replicas in {self._wait_timeout_ms} ms"
-            )
-        return result
-
-    async def _stored(self, draft: Draft) -> Message | None:
-        """This author's earlier message with this client_id, from the database (never another author's)."""
-        try:
-            return await self._store.message_by_client_id(draft.ticket, draft.author.id, draft.client_id)
-        except Exception as exc:
-            raise Unavailable(f"the database is unreachable ({exc.__class__.__name__})") from None
-
-    async def _seed(self, ticket: str) -> tuple[int, list[object]]:
-        """The counter's floor (the highest persisted seq) and the latest persisted (author+client_id key, seq)
-        pairs."""
-        try:
-            latest = await self._store.latest_messages(ticket, SEED_CLIENT_IDS, include_internal=True)
-            floor = latest[-1].seq if latest else 0  # the highest persisted seq: latest includes it
-        except Exception as exc:
-            raise Unavailable(f"the database is unreachable ({exc.__class__.__name__})") from None
-        pairs: list[object] = []
-        for message in latest:
-            pairs += [layout.author_client_key(message.author.id, message.client_id), message.seq]
-        return floor, pairs
-
-    def _seed_ahead(self, ticket: str) -> None:
-        """Seed the ticket's counter and client ids now, off the message path, if they are missing.
-
-        A ticket's first commit on Redis otherwise finds no counter and reads the database twice before it can take
-        a seq (the draft's client id, then the latest messages); right after a join burst that is every ticket at
-        once, and the first messages queued behind those reads for over a second. Joining a ticket is the moment
-        to do it: its members are about to write. commit() still seeds whenever the counter is missing."""
-        if ticket in self._seeding:
-            return
-        task = asyncio.get_running_loop().create_task(self._seed_if_missing(ticket), name=f"seed {ticket}")
-        self._seeding[ticket] = task
-        task.add_done_callback(lambda done: self._seeded(ticket, done))
-
-    async def _seed_if_missing(self, ticket: str) -> None:
-        keys = self._keys.commit_keys(ticket)[:3]
-        if await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, ""]) != -1:
-            return
-        floor, pairs = await self._seed(ticket)
-        await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, floor, *pairs])
-
-    def _seeded(self, ticket: str, task: "asyncio.Task[None]") -> None:
-        self._seeding.pop(ticket, None)
-        if not task.cancelled() and task.exception() is not None:  # the first commit seeds instead: say why here
-            log.warning("seeding %s ahead of its first commit failed: %r", ticket, task.exception())
+        return await self._commits.commit(draft)
 
     async def recent(self, ticket: str, after_seq: int) -> list[Message] | None:
-        # On the pipelined connection: every join reads it, and a storm's joins of one tick share a write.
-        async with reply_errors("reading recent history"):
-            entries = cast(
-                list[list[Any]],
-                await self._commands.call("XRANGE", self._keys.recent(ticket), f"{max(after_seq, 0)}-0", "+"),
-            )
-        if not entries or layout.seq_of_entry_id(entries[0][0]) > after_seq + 1:
-            return None  # the capped stream does not reach back that far (or is gone): read the database
-        messages = []
-        for entry_id, fields in entries:  # fields as Redis sends them: [b"d", payload]
-            seq = layout.seq_of_entry_id(entry_id)
-            if seq > after_seq:
-                messages.append(layout.decode_message(seq, fields[fields.index(b"d") + 1]))
-        return messages
+        return await self._catch_up.recent(ticket, after_seq)
+
+    async def catch_up(self, ticket: str, after_seq: int) -> tuple[list[Message] | None, dict[str, int] | None]:
+        return await self._catch_up.catch_up(ticket, after_seq)
+
+    async def keep_read_cursors(self, ticket: str, cursors: dict[str, int]) -> None:
+        await self._catch_up.keep_read_cursors(ticket, cursors)
+
+    async def note_read(self, ticket: str, user_id: str, seq: int) -> None:
+        await self._catch_up.note_read(ticket, user_id, seq)
 
     async def forget_recent(self, ticket: str) -> None:
-        """Drop a ticket's recent history (after an erasure rewrote it): recovery then reads the database."""
+        """Drop a ticket's recent history and read-cursor copy (after an erasure rewrote them): recovery then reads
+        the database."""
         async with redis_errors("dropping recent history"):
-            await self._redis.delete(self._keys.recent(ticket))
+            await self._redis.delete(self._keys.recent(ticket), self._keys.read_cursors(ticket))
 
     def _is_subscribed(self, ticket: str) -> bool:
         return self._keys.channel(ticket).encode() in self._tickets_by_channel
@@ -273,7 +180,7 @@ class RedisBus(RedisPresence):
         channel = self._keys.channel(ticket).encode()
         self._tickets_by_channel[channel] = ticket
         self._delivered_seq.pop(ticket, None)
-        self._seed_ahead(ticket)
+        self._commits.seed_ahead(ticket)
         await self._subscriber.add(channel)
 
     async def unsubscribe(self, ticket: str) -> None:

@@ -75,6 +75,10 @@ class Keys:
     def recent(self, ticket: str) -> str:
         return f"{self._ticket(ticket)}:recent"
 
+    def read_cursors(self, ticket: str) -> str:
+        """The copy of the ticket's read cursors for joins (catch_up.py); the database holds the truth."""
+        return f"{self._ticket(ticket)}:rc"
+
     def channel(self, ticket: str) -> str:
         return f"{self._ticket(ticket)}:ch"
 
@@ -90,6 +94,9 @@ class Keys:
 
     def commit_keys(self, ticket: str) -> list[str]:
         return [self.seq(ticket), self.client_ids(ticket), self.recent(ticket), self.persist_of(ticket)]
+
+    def catch_up_keys(self, ticket: str) -> list[str]:
+        return [self.recent(ticket), self.seq(ticket), self.read_cursors(ticket)]
 
     def presence_keys(self, ticket: str) -> list[str]:
         return [self.presence(ticket), self.users(ticket)]

@@ -15,7 +15,9 @@ from redis.exceptions import RedisError
 from realtime.bus.redis import layout as layout
 from realtime.bus.redis import scripts as scripts
 from realtime.bus.redis.failures import reply_errors
+from realtime.bus.redis.wire import ReplyError
 from support.core.bus import PresenceEvent
+from support.core.errors import Unavailable
 from support.core.model import User
 
 log = logging.getLogger("helpline.bus.redis")
@@ -78,13 +80,14 @@ class RedisPresence:
         return [self._keys.channel(ticket), layout.encode_event(PresenceEvent(ticket, user, online=False))]
 
     async def presence_leave(self, ticket: str, connection_id: str, user: User) -> None:
+        # Pipelined, as the join: a node's clients leaving at once (a storm's other side) share writes, not the pool.
         try:
-            await self._scripts.presence_leave(
-                self._redis,
+            await self._scripts.presence_leave.on(
+                self._commands,
                 self._presence_keys(ticket),
                 [connection_id, "left", *self._offline(ticket, user), f"{ticket}\n{connection_id}"],
             )
-        except (RedisError, OSError) as exc:
+        except (RedisError, OSError, Unavailable, ReplyError) as exc:
             log.warning("presence leave of %s in %s not recorded (%r); it expires by itself", user.id, ticket, exc)
 
     async def presence_members(self, ticket: str) -> list[User]:

@@ -28,6 +28,8 @@ def lua(*names: str) -> str:
 
 COMMIT = lua("commit")
 SEED = lua("seed")
+CATCH_UP = lua("catch_up")
+READ_CURSOR_FILL = lua("read_cursor_fill")
 PRESENCE_JOIN = lua("now", "online_elsewhere", "presence_join")
 PRESENCE_LEAVE = lua("now", "online_elsewhere", "presence_leave")
 PRESENCE_MEMBERS = lua("now", "presence_members")
@@ -98,6 +100,8 @@ class Scripts:
 
         self.commit = script(COMMIT)
         self.seed = script(SEED)
+        self.catch_up = script(CATCH_UP)
+        self.read_cursor_fill = script(READ_CURSOR_FILL)
         self.presence_join = script(PRESENCE_JOIN)
         self.presence_leave = script(PRESENCE_LEAVE)
         self.presence_members = script(PRESENCE_MEMBERS)

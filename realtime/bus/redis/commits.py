@@ -1,0 +1,147 @@
+"""The commit point on Redis: one Lua script takes a ticket's next seq, stores and publishes the message.
+
+It reads the database only to seed a ticket's counter and client ids (a first commit, or after a Redis data loss), and
+seeds ahead of a ticket's first commit when the ticket is joined. No fan-out here (bus.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from realtime.bus.redis import layout as layout
+from realtime.bus.redis import scripts as scripts
+from realtime.bus.redis.cluster import ClusterPipe
+from realtime.bus.redis.wire import CommandPipe, ReplyError
+from support.core.bus import CommitResult, Draft
+from support.core.errors import Unavailable
+from support.core.model import Message
+from support.core.stores import MessageStore
+
+log = logging.getLogger("helpline.bus.redis")
+
+SEED_CLIENT_IDS = 1000  # latest persisted (author, client_id) keys put back after a Redis data loss
+IDLE_TTL_MS = 7 * 24 * 3600 * 1000  # a ticket's counter, client ids and recent history vanish after a quiet week
+
+
+class Commits:
+    """Commits of one gateway node, through its pipelined connection (published by the script, or after WAIT)."""
+
+    def __init__(
+        self,
+        commands: CommandPipe | ClusterPipe,
+        keys: layout.Keys,
+        lua: scripts.Scripts,
+        store: MessageStore,
+        recent_max: int,
+        min_replicas: int,
+        wait_timeout_ms: int,
+        publish: str,
+    ) -> None:
+        self._commands = commands
+        self._keys = keys
+        self._scripts = lua
+        self._store = store
+        self._recent_max = recent_max
+        self._min_replicas = min_replicas
+        self._wait_timeout_ms = wait_timeout_ms
+        self._publish = publish  # PUBLISH, or SPUBLISH on a cluster
+        self._seeding: dict[str, asyncio.Task[None]] = {}  # tickets whose counter is being seeded ahead of a commit
+
+    async def close(self) -> None:
+        seeding = list(self._seeding.values())
+        for task in seeding:
+            task.cancel()
+        # Awaited, bounded: a close leaves no task behind for the event loop's own shutdown to wait on.
+        if seeding:
+            await asyncio.wait(seeding, timeout=2)
+
+    async def commit(self, draft: Draft) -> CommitResult:
+        payload = layout.encode_draft(draft)  # encoded once: the same bytes go to both streams and the publish
+        keys = self._keys.commit_keys(draft.ticket)
+        idempotency_key = layout.author_client_key(draft.author.id, draft.client_id)
+        head: list[object] = [idempotency_key, payload, draft.ticket, self._recent_max, IDLE_TTL_MS]
+        # Replicated: published below, once WAIT says the replicas have it; else by the script itself.
+        channel = "" if self._min_replicas else self._keys.channel(draft.ticket)
+        try:
+            # On the pipelined commit connection: the commits of one loop tick leave in one write.
+            result = await self._run_commit(keys, [*head, "", channel])
+            if result[0] == -1:
+                stored = await self._stored(draft)
+                if stored is not None:
+                    return CommitResult(stored, duplicate=True)
+                floor, pairs = await self._seed(draft.ticket)
+                result = await self._run_commit(keys, [*head, floor, channel, *pairs])
+            seq = result[1]
+            if self._min_replicas and (result[0] == 1 or len(result) > 2):
+                # A retry of a commit whose WAIT fell short publishes it too: subscribers drop what they had.
+                body = payload if result[0] == 1 else result[2]
+                await self._commands.call(self._publish, self._keys.channel(draft.ticket), b"m%d %s" % (seq, body))
+        except ReplyError as exc:
+            raise Unavailable(f"commit failed: Redis answered {exc}") from None
+        if result[0] == 1:
+            return CommitResult(draft.committed(seq), duplicate=False)
+        if len(result) > 2:
+            return CommitResult(layout.decode_message(seq, result[2]), duplicate=True)
+        stored = await self._stored(draft)
+        return CommitResult(stored or draft.committed(seq), duplicate=True)
+
+    async def _run_commit(self, keys: list[str], args: list[object]) -> Any:
+        """The commit script; with min_replicas, its reply only once that many replicas have it (else Unavailable:
+        the commit may be in Redis, and the client's retry with its client_id finds it)."""
+        if not self._min_replicas:
+            return await self._scripts.commit.on(self._commands, keys, args)
+        result, replicas = await self._scripts.commit.on_replicated(
+            self._commands, self._min_replicas, self._wait_timeout_ms, keys, args
+        )
+        if replicas < self._min_replicas and result[0] != -1:
+            raise Unavailable(
+                f"commit reached {replicas} of {self._min_replicas} replicas in {self._wait_timeout_ms} ms"
+            )
+        return result
+
+    async def _stored(self, draft: Draft) -> Message | None:
+        """This author's earlier message with this client_id, from the database (never another author's)."""
+        try:
+            return await self._store.message_by_client_id(draft.ticket, draft.author.id, draft.client_id)
+        except Exception as exc:
+            raise Unavailable(f"the database is unreachable ({exc.__class__.__name__})") from None
+
+    async def _seed(self, ticket: str) -> tuple[int, list[object]]:
+        """The counter's floor (the highest persisted seq) and the latest persisted (author+client_id key, seq)
+        pairs."""
+        try:
+            latest = await self._store.latest_messages(ticket, SEED_CLIENT_IDS, include_internal=True)
+            floor = latest[-1].seq if latest else 0  # the highest persisted seq: latest includes it
+        except Exception as exc:
+            raise Unavailable(f"the database is unreachable ({exc.__class__.__name__})") from None
+        pairs: list[object] = []
+        for message in latest:
+            pairs += [layout.author_client_key(message.author.id, message.client_id), message.seq]
+        return floor, pairs
+
+    def seed_ahead(self, ticket: str) -> None:
+        """Seed the ticket's counter and client ids now, off the message path, if they are missing.
+
+        A ticket's first commit on Redis otherwise finds no counter and reads the database twice before it can take
+        a seq (the draft's client id, then the latest messages); right after a join burst that is every ticket at
+        once, and the first messages queued behind those reads for over a second. Joining a ticket is the moment
+        to do it: its members are about to write. commit() still seeds whenever the counter is missing."""
+        if ticket in self._seeding:
+            return
+        task = asyncio.get_running_loop().create_task(self._seed_if_missing(ticket), name=f"seed {ticket}")
+        self._seeding[ticket] = task
+        task.add_done_callback(lambda done: self._seeded(ticket, done))
+
+    async def _seed_if_missing(self, ticket: str) -> None:
+        keys = self._keys.commit_keys(ticket)[:3]
+        if await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, ""]) != -1:
+            return
+        floor, pairs = await self._seed(ticket)
+        await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, floor, *pairs])
+
+    def _seeded(self, ticket: str, task: "asyncio.Task[None]") -> None:
+        self._seeding.pop(ticket, None)
+        if not task.cancelled() and task.exception() is not None:  # the first commit seeds instead: say why here
+            log.warning("seeding %s ahead of its first commit failed: %r", ticket, task.exception())
