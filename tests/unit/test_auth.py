@@ -66,6 +66,16 @@ async def test_wrong_key_and_alg_none_are_refused() -> None:
         await verify(jwt.encode(claims, None, algorithm="none"))
 
 
+@pytest.mark.parametrize(
+    "token",
+    ["", "no-dots-at-all", "!!!.e30.", "bm90IGpzb24.e30.", "WzFd.e30.", "e30.e30.", "eyJhbGciOiJIUzI1NiJ9.%%%.x"],
+)
+async def test_tokens_that_are_no_jwt_are_refused(token: str) -> None:
+    """Not segments, a header that is no base64 JSON object, no alg, a broken payload: refused, never a crash."""
+    with pytest.raises(TokenError):
+        await verify(token)
+
+
 @pytest.mark.parametrize("key", [RSA_A, EC_E], ids=["RS256", "ES256"])
 async def test_a_configured_public_key_accepts_its_own_algorithm_only(key: SigningKey) -> None:
     verifier = TokenVerifier(secret=SECRET, public_key=key.public_pem, issuer=ISSUER, audience=[AUDIENCE])
