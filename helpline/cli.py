@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import dataclasses
 import logging
 import secrets
@@ -18,7 +17,7 @@ from typing import Any, Coroutine, cast
 import uvicorn
 
 from helpline import logs
-from helpline.collector import freeze_startup_heap, measure_pauses
+from helpline.collector import collect_young_less_often, freeze_startup_heap, measure_pauses
 from helpline.preflight import check_backends
 from realtime.drain import CleanExitServer
 from realtime.server import HelplineWebSocketProtocol
@@ -225,18 +224,9 @@ def cmd_gateway(_args: argparse.Namespace) -> int:
         uvicorn_config(app, settings.host, settings.port, settings),
         drain=lambda: drain_gateway(app.state.gateway, mark_draining, settings.drain_s),
     )
-    _quiet_collector()
+    collect_young_less_often()  # a gateway only: the status page and `up` keep the defaults
     _run(_serve([gateway, *_metrics_server(settings)]))
     return 0
-
-
-def _quiet_collector() -> None:
-    """A gateway holds thousands of connections' long-lived objects, and a reconnect storm makes thousands more at
-    once: with the default thresholds the collector ran a full collection over all of them mid-storm (a 200 ms stall,
-    9 % of the survivor's CPU). What start-up loaded is frozen out of every collection; young collections are rarer
-    (a connection's objects hold no cycles on the hot path; a cycle is still collected, later)."""
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
 
 
 def cmd_worker(_args: argparse.Namespace) -> int:
