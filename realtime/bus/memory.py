@@ -34,7 +34,8 @@ class MemoryBus:
         self._seeding: set[asyncio.Task[None]] = set()  # seeds started at subscribe, ahead of a first commit
         self._stored_client_ids: dict[str, set[tuple[str, str]]] = {}  # ticket -> (author id, client_id) in the db
         self._forgetful: set[str] = set()  # tickets some of whose ids fell out of _by_client_id
-        self._by_client_id: OrderedDict[IdempotencyKey, asyncio.Future[CommitResult]] = OrderedDict()
+        # A commit under way is its future; a finished one, its message.
+        self._by_client_id: OrderedDict[IdempotencyKey, asyncio.Future[CommitResult] | Message] = OrderedDict()
         self._recent: dict[str, deque[Message]] = {}
         self._subscribed: set[str] = set()
         self._presence: dict[str, dict[str, User]] = {}
@@ -54,6 +55,8 @@ class MemoryBus:
     async def commit(self, draft: Draft) -> CommitResult:
         key = (draft.ticket, draft.author.id, draft.client_id)
         known = self._by_client_id.get(key)
+        if isinstance(known, Message):
+            return CommitResult(known, duplicate=True)
         if known is not None:
             first = await asyncio.shield(known)
             return CommitResult(first.message, duplicate=True)
@@ -70,6 +73,10 @@ class MemoryBus:
             future.exception()  # retrieved: a waiting duplicate sees it, nobody else must
             raise
         future.set_result(result)
+        if self._by_client_id.get(key) is future:
+            # Kept as its message once committed: a future is tracked by the garbage collector, a message is not,
+            # and this cache holds the last KNOWN_CLIENT_IDS commits (a full collection walks every tracked one).
+            self._by_client_id[key] = result.message
         return result
 
     async def _commit_new(self, draft: Draft) -> CommitResult:
