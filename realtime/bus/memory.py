@@ -11,7 +11,7 @@ import logging
 from collections import OrderedDict, deque
 
 from support.core.stores import MessageStore
-from realtime.bus.group_writer import GroupWriter
+from realtime.bus.group_writer import GROUP_WINDOW_S, GroupWriter
 from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
 from support.core.model import Message, TicketView, User
 
@@ -25,10 +25,10 @@ IdempotencyKey = tuple[str, str, str]  # ticket, author id, client_id
 
 
 class MemoryBus:
-    def __init__(self, store: MessageStore) -> None:
+    def __init__(self, store: MessageStore, group_window_s: float = GROUP_WINDOW_S) -> None:
         self._store = store
         self._sink: EventSink = lambda _ticket, _event: None
-        self._writer = GroupWriter(store, self._published)
+        self._writer = GroupWriter(store, self._published, window_s=group_window_s)
         self._seq: dict[str, int] = {}
         self._seed_locks: dict[str, asyncio.Lock] = {}
         self._seeding: set[asyncio.Task[None]] = set()  # seeds started at subscribe, ahead of a first commit
