@@ -16,10 +16,12 @@ from support.core.model import Message
 log = logging.getLogger("helpline.writer")
 
 # A group's fixed cost (BEGIN, the statements' steps, COMMIT writing its pages to the WAL) is about 0.1 ms of the
-# event loop, as much as a dozen rows: at 2,000 messages/s, written as they came, groups of one to three took a
-# fifth of the loop. So a group starts at most once per window: a writer idle for longer writes at once (no delay
-# at low rates), a busy one gathers what arrives until a window after its last group began.
-GROUP_WINDOW_S = 0.002
+# event loop, as much as a dozen rows: at 2,000 messages/s, written as they came, groups are one to three messages.
+# With a window a group starts at most once per window: a writer idle for longer writes at once (no delay at low
+# rates), a busy one gathers what arrives until a window after its last group began. Off by default: at 2 ms it
+# saved 10-13 % of the node's CPU per delivery but added 1.3-1.8 ms to p50 and did not raise the top rate
+# (docs/benchmarks.md, issue 18); HELPLINE_GROUP_WINDOW_MS turns it on.
+GROUP_WINDOW_S = 0.0
 
 
 class GroupWriter:

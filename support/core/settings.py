@@ -48,7 +48,7 @@ class Settings:
     redis_url: str | None = None  # redis://, rediss://, unix://, redis+sentinel://, redis+cluster:// (redis_url.py)
     redis_min_replicas: int = 0  # a commit is acked once this many replicas have it (WAIT); 0: on the primary
     redis_wait_timeout_ms: int = 1000  # how long a batch's WAIT may take before its commits answer `unavailable`
-    group_window_ms: float = 2.0  # the in-memory bus's busy writer gathers commits this long into one transaction
+    group_window_ms: float = 0.0  # the in-memory bus's busy writer gathers commits this long into one transaction
     allowed_origins: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8000

@@ -54,7 +54,7 @@ async def store(tmp_path: Path) -> AsyncIterator[GatedStore]:
 
 @pytest.fixture
 async def bus(store: GatedStore) -> AsyncIterator[MemoryBus]:
-    bus = MemoryBus(store)  # the default window
+    bus = MemoryBus(store, group_window_s=0.002)  # with a window (off by default): it must keep order and acks
     await bus.start(Sink())
     yield bus
     store.opened.set()
