@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import dataclasses
 import logging
 import secrets
@@ -70,9 +69,6 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
     uvicorn picks uvloop only when it creates the loop itself (`uvicorn.run`); these commands run their servers
     with `Server.serve()` inside a loop of their own, which was asyncio's default selector loop: every socket write
     (a frame, a Redis or database command) and every callback cost more, most visibly in a reconnect storm."""
-    # What startup made (the imported modules, the app, its routes: ~120,000 objects) lives as long as the process.
-    # Frozen, a full collection no longer walks it: those walks were the embedded node's 100-170 ms stalls.
-    gc.freeze()
     try:
         import uvloop
     except ImportError:
