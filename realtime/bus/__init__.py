@@ -34,4 +34,4 @@ def open_bus(settings: "Settings", store: "MessageStore") -> Bus:
         )
     from realtime.bus.memory import MemoryBus
 
-    return MemoryBus(store)
+    return MemoryBus(store, group_window_s=settings.group_window_ms / 1000)

@@ -11,7 +11,7 @@ import logging
 from collections import OrderedDict, deque
 
 from support.core.stores import MessageStore
-from realtime.bus.group_writer import GroupWriter
+from realtime.bus.group_writer import GROUP_WINDOW_S, GroupWriter
 from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
 from support.core.model import Message, TicketView, User
 
@@ -26,16 +26,17 @@ IdempotencyKey = tuple[str, str, str]  # ticket, author id, client_id
 
 
 class MemoryBus:
-    def __init__(self, store: MessageStore) -> None:
+    def __init__(self, store: MessageStore, group_window_s: float = GROUP_WINDOW_S) -> None:
         self._store = store
         self._sink: EventSink = lambda _ticket, _event: None
-        self._writer = GroupWriter(store, self._published)
+        self._writer = GroupWriter(store, self._published, window_s=group_window_s)
         self._seq: dict[str, int] = {}
         self._seed_locks: dict[str, asyncio.Lock] = {}
         self._seeding: set[asyncio.Task[None]] = set()  # seeds started at subscribe, ahead of a first commit
         self._stored_client_ids: dict[str, set[tuple[str, str]]] = {}  # ticket -> (author id, client_id) in the db
         self._forgetful: set[str] = set()  # tickets some of whose ids fell out of _by_client_id
-        self._by_client_id: OrderedDict[IdempotencyKey, asyncio.Future[CommitResult]] = OrderedDict()
+        # A commit under way is its future; a finished one, its message.
+        self._by_client_id: OrderedDict[IdempotencyKey, asyncio.Future[CommitResult] | Message] = OrderedDict()
         self._recent: dict[str, deque[Message]] = {}
         self._subscribed: set[str] = set()
         self._presence: dict[str, dict[str, User]] = {}
@@ -58,6 +59,8 @@ class MemoryBus:
     async def commit(self, draft: Draft) -> CommitResult:
         key = (draft.ticket, draft.author.id, draft.client_id)
         known = self._by_client_id.get(key)
+        if isinstance(known, Message):
+            return CommitResult(known, duplicate=True)
         if known is not None:
             first = await asyncio.shield(known)
             return CommitResult(first.message, duplicate=True)
@@ -74,6 +77,10 @@ class MemoryBus:
             future.exception()  # retrieved: a waiting duplicate sees it, nobody else must
             raise
         future.set_result(result)
+        if self._by_client_id.get(key) is future:
+            # Kept as its message once committed: a future is tracked by the garbage collector, a message is not,
+            # and this cache holds the last KNOWN_CLIENT_IDS commits (a full collection walks every tracked one).
+            self._by_client_id[key] = result.message
         return result
 
     async def _commit_new(self, draft: Draft) -> CommitResult:

@@ -17,13 +17,16 @@ Body = Annotated[str, msgspec.Meta(min_length=1, max_length=32_000, pattern=NO_N
 Seq = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
 
 
-class User(msgspec.Struct, frozen=True):
+# gc=False: a frozen value of strings (and a User) can never be part of a reference cycle, so the garbage collector
+# need not track it. A node keeps many messages (recent history, the idempotency cache); tracked, each full
+# collection walked them all, and at 2,000 messages/s those collections stalled the event loop for 100-170 ms.
+class User(msgspec.Struct, frozen=True, gc=False):
     id: str
     name: str
     role: str
 
 
-class Message(msgspec.Struct, frozen=True):
+class Message(msgspec.Struct, frozen=True, gc=False):
     """A committed message: what the bus carries, the store keeps and clients receive."""
 
     id: str

@@ -48,6 +48,7 @@ class Settings:
     redis_url: str | None = None  # redis://, rediss://, unix://, redis+sentinel://, redis+cluster:// (redis_url.py)
     redis_min_replicas: int = 0  # a commit is acked once this many replicas have it (WAIT); 0: on the primary
     redis_wait_timeout_ms: int = 1000  # how long a batch's WAIT may take before its commits answer `unavailable`
+    group_window_ms: float = 0.0  # the in-memory bus's busy writer gathers commits this long into one transaction
     allowed_origins: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8000
@@ -162,6 +163,12 @@ VARIABLES: tuple[Variable, ...] = (
         "redis_wait_timeout_ms",
         integer(1),
         "how long a commit waits for those replicas before it is answered unavailable",
+    ),
+    V(
+        "HELPLINE_GROUP_WINDOW_MS",
+        "group_window_ms",
+        number(),
+        "without Redis: a busy writer gathers this long of commits into one SQLite transaction; 0: none",
     ),
     V(
         "HELPLINE_ALLOWED_ORIGINS",
