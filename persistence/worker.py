@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 import socket
-from typing import Any, AsyncIterator, Awaitable, Callable, cast
+from typing import AsyncIterator, cast
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from redis.asyncio import Redis
@@ -26,6 +26,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from persistence import cluster_reads
+from persistence.batch_pipeline import BatchPipeline
 from persistence.stream_entries import entries_of, unparsed, decode_entries
 from persistence.message_rows import MessageRow
 from persistence.store import TicketStore
@@ -51,6 +52,7 @@ LINGER_S = 0.02
 # the database copy waits at most this much more, and the clients were acked at the commit.
 CLUSTER_LINGER_S = 0.1
 MAINTAIN_EVERY_S = 1.0
+CLUSTER_LAG_EVERY_S = 10.0  # the lag gauge on a cluster: 128 streams' groups to read, as the gateways' bus does
 LAG_LOG_EVERY_S = 30.0
 DEAD_CONSUMER_IDLE_MS = 3600 * 1000
 CONSUMER_CHECK_EVERY_S = 60.0
@@ -65,46 +67,6 @@ LAG_SECONDS = Gauge(
 )
 
 Entry = stream.Entry
-
-
-class BatchPipeline:
-    """Batches written one at a time, in stream order, so that a ticket's rows are committed in seq order; each
-    batch acknowledged as soon as its own commit is done, while the next one is already being written."""
-
-    def __init__(
-        self, write: Callable[[list[MessageRow]], Awaitable[bool]], ack: Callable[[Any, int], Awaitable[None]]
-    ) -> None:
-        self._write = write
-        self._ack = ack
-        self._tasks: list[asyncio.Task[None]] = []
-        self._last_commit: asyncio.Future[None] | None = None
-
-    async def put(self, ids: Any, rows: list[MessageRow]) -> None:
-        """Start writing a batch once the one before is committed; returns without waiting for this one.
-        A batch that failed (its ack: Redis went away) is raised here; its entries stay pending."""
-        if self._last_commit is not None:
-            await self._last_commit
-        for task in [t for t in self._tasks if t.done()]:
-            self._tasks.remove(task)
-            task.result()
-        self._last_commit = asyncio.get_running_loop().create_future()
-        self._tasks.append(asyncio.create_task(self._batch(ids, rows, self._last_commit), name="persist-batch"))
-
-    async def flush(self) -> None:
-        """Wait until every batch put is written and acknowledged (or left pending: stopping, database down)."""
-        tasks, self._tasks, self._last_commit = self._tasks, [], None
-        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
-            if isinstance(outcome, BaseException):
-                raise outcome
-
-    async def _batch(self, ids: Any, rows: list[MessageRow], committed: asyncio.Future[None]) -> None:
-        try:
-            written = await self._write(rows)
-        finally:
-            if not committed.done():  # a put() cancelled while waiting cancels the future with it
-                committed.set_result(None)
-        if written:  # else stopping while the database is down: the entries stay pending for the next worker
-            await self._ack(ids, len(rows))
 
 
 class PersistenceWorker:
@@ -126,6 +88,7 @@ class PersistenceWorker:
         self.claim_idle_ms = int(settings.worker_claim_idle_s * 1000)
         self.stopping = asyncio.Event()
         self._next_maintenance = 0.0
+        self._next_lag = 0.0
         self._next_lag_log = 0.0
         self._next_consumer_check = 0.0
         self._acked_streams: set[str] = set()
@@ -353,17 +316,25 @@ class PersistenceWorker:
         touched, self._acked_streams = (self.streams if not self.cluster else sorted(self._acked_streams)), set()
         for key in touched:
             await self._trim(key)
-        messages, seconds = await persist_lag_of(self.redis, self.streams)
-        LAG.set(messages)
-        LAG_SECONDS.set(seconds)
+        await self._export_lag()
         loop = asyncio.get_running_loop()
-        if messages and loop.time() >= self._next_lag_log:
-            self._next_lag_log = loop.time() + LAG_LOG_EVERY_S
-            log.info("persistence lag: %d messages, oldest %.1fs", messages, seconds)
         if loop.time() >= self._next_consumer_check:
             self._next_consumer_check = loop.time() + CONSUMER_CHECK_EVERY_S
             for key in self.streams:
                 await self._forget_dead_consumers(key)
+
+    async def _export_lag(self) -> None:
+        """The lag gauges, and a log line now and then while behind; on a cluster every CLUSTER_LAG_EVERY_S."""
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._next_lag:
+            return
+        self._next_lag = loop.time() + (CLUSTER_LAG_EVERY_S if self.cluster else MAINTAIN_EVERY_S)
+        messages, seconds = await persist_lag_of(self.redis, self.streams)
+        LAG.set(messages)
+        LAG_SECONDS.set(seconds)
+        if messages and loop.time() >= self._next_lag_log:
+            self._next_lag_log = loop.time() + LAG_LOG_EVERY_S
+            log.info("persistence lag: %d messages, oldest %.1fs", messages, seconds)
 
     async def _trim(self, key: str) -> None:
         """Drop acknowledged entries: below the oldest pending one, or up to the last delivered if none pends.
