@@ -224,6 +224,20 @@ class RedisClusterServer:
     def flush(self) -> None:
         for port in self.ports:  # FLUSHALL on a replica is refused: harmless
             subprocess.run(["redis-cli", "-p", str(port), "FLUSHALL"], capture_output=True)
+            subprocess.run(["redis-cli", "-p", str(port), "CONFIG", "RESETSTAT"], capture_output=True)
+
+    def getkeys_calls(self) -> int:
+        """COMMAND GETKEYS calls on every node since the last flush: what a cluster client sends to find a command's
+        keys when it cannot itself (a round trip before the command). Helpline should send none."""
+        calls = 0
+        for port in self.ports:
+            info = subprocess.run(
+                ["redis-cli", "-p", str(port), "INFO", "commandstats"], capture_output=True, text=True
+            )
+            for line in info.stdout.splitlines():
+                if line.startswith("cmdstat_command|getkeys:"):
+                    calls += int(line.split("calls=", 1)[1].split(",", 1)[0])
+        return calls
 
     def stop(self) -> None:
         for node in self.nodes:
