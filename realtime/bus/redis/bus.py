@@ -21,7 +21,7 @@ from realtime.bus.redis import scripts as scripts
 from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
 from support.core.errors import Unavailable
 from realtime.bus.redis.failures import redis_errors, reply_errors
-from realtime.bus.redis.cluster import ClusterPipe, ShardedSubscriber, SlotMap
+from realtime.bus.redis.cluster import ClusterPipe, ShardChannels, ShardedSubscriber, SlotMap
 from realtime.bus.redis.fanout import ChannelSubscriber
 from realtime.bus.redis.presence import RedisPresence
 from support.core.stream import persist_lag_of
@@ -97,6 +97,7 @@ class RedisBus(RedisPresence):
         self._tickets_by_channel: dict[bytes, str] = {}  # keyed as the subscriber hands channels on: bytes
         self._delivered_seq: dict[str, int] = {}
         self._queue_channels = frozenset(channel.encode() for channel in self._keys.queue_channels)
+        self._queue_shards = ShardChannels(self._slots, self._keys.queue_channels) if self._slots else None
         self._subscriber: ChannelSubscriber | ShardedSubscriber = (
             ShardedSubscriber(self._slots, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
             if self._slots is not None
@@ -300,8 +301,9 @@ class RedisBus(RedisPresence):
 
     async def publish_tickets(self, views: list[TicketView]) -> None:
         by_channel: dict[str, list[TicketView]] = {}
-        for view in views:
-            by_channel.setdefault(self._keys.queue_of(view.id), []).append(view)
+        for view in views:  # on a cluster one publish per shard, not per slot group (ShardChannels)
+            channel = self._keys.queue_of(view.id)
+            by_channel.setdefault(self._queue_shards.of(channel) if self._queue_shards else channel, []).append(view)
         await asyncio.gather(*(self._publish_views(channel, batch) for channel, batch in by_channel.items()))
 
     async def _publish_views(self, channel: str, views: list[TicketView]) -> None:

@@ -183,6 +183,28 @@ class ClusterPipe:
         self._pipes.clear()
 
 
+class ShardChannels:
+    """Of many channels that every node subscribes to (the agents' queue: one per slot group), one per shard: the
+    updates of all the slot groups a primary serves go out as one SPUBLISH there (on the first such group's channel),
+    not one per group, and every node hears them all the same. Follows the slot map (a reshard moves groups)."""
+
+    def __init__(self, slots: SlotMap, channels: Sequence[str]) -> None:
+        self._slots = slots
+        self._channels = list(channels)
+        self._version = -1
+        self._shared: dict[str, str] = {}
+
+    def of(self, channel: str) -> str:
+        if self._version != self._slots.version:
+            self._version = self._slots.version
+            first: dict[Address, str] = {}
+            self._shared = {}
+            for each in self._channels:
+                owner = self._slots.owner(key_slot(each))
+                self._shared[each] = each if owner is None else first.setdefault(owner, each)
+        return self._shared.get(channel, channel)
+
+
 class ShardedSubscriber:
     """ChannelSubscriber's interface over a cluster: SSUBSCRIBE each channel on the primary of its slot, and move
     channels when their slot moves (reshard, failover). A move subscribes at the new primary first, then lets the
