@@ -19,7 +19,9 @@ from support.core import slot_groups
 from support.core.bus import CommitResult, Draft, MessageEvent, TicketEvent
 from support.core.errors import Unavailable
 from support.core.model import Customer, Message, TicketView
+from support.core.redis_url import cluster_client, parse_redis_url
 from support.core.settings import Settings
+from support.core.stream import PERSIST_GROUP
 from tests.bus.conftest import Sink, draft, until_ready
 from tests.scaleout.redis_cluster import ClusterDeployment
 
@@ -150,6 +152,35 @@ async def test_the_worker_drains_every_slot_groups_stream(
     assert len({keys.persist_of(t) for t in tickets}) > 3  # the commits went to many slot groups' streams
     # redis-py found every command's keys itself: no COMMAND GETKEYS round trip before the worker's stream reads
     assert cluster_deployment.calls("command|getkeys") == getkeys
+
+
+async def test_what_a_dead_worker_left_pending_in_every_shard_is_claimed_and_written_once(
+    node: Node, store: TicketStore, cluster_deployment: ClusterDeployment, prefix: str
+) -> None:
+    bus, _ = await node()
+    tickets = [secrets.token_hex(6) for _ in range(12)]  # over many slot groups, on every primary
+    assert len({cluster_deployment.owner_of(slot_groups.tag_of(t)) for t in tickets}) == 3
+    await asyncio.gather(*(bus.commit(draft(t, f"c{i}")) for t in tickets for i in range(3)))
+    streams = sorted({Keys(prefix, cluster=True).persist_of(t) for t in tickets})
+    client = cluster_client(parse_redis_url(cluster_deployment.url))
+    try:
+        for stream in streams:  # a worker that read everything and died before writing any of it
+            await client.xgroup_create(stream, PERSIST_GROUP, id="0")
+            await client.xreadgroup(PERSIST_GROUP, "dead-worker", {stream: ">"})
+    finally:
+        await client.aclose()
+    settings = Settings(
+        database_url=store.url, redis_url=cluster_deployment.url, key_prefix=prefix, worker_claim_idle_s=0.2
+    )
+    running = PersistenceWorker(settings)
+    task = asyncio.create_task(running.run())
+    try:
+        for ticket in tickets:
+            assert [m.seq for m in await written_once(store, ticket, 3, task)] == [1, 2, 3]
+    finally:
+        running.stop()
+        await asyncio.wait_for(task, 15)
+        await running.close()
 
 
 async def test_a_flush_of_queue_updates_is_one_publish_per_shard_and_every_node_hears_each_view(
