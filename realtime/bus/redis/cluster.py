@@ -129,6 +129,21 @@ class ClusterPipe:
         return pipe
 
     async def call(self, *args: Any) -> Any:
+        # The hot path (commits, publishes): straight to the slot's primary; a redirect goes the long way round.
+        slot = key_slot(key_of(args))
+        address = self._slots.owner(slot)
+        if address is not None:
+            try:
+                return await self._pipe(address).call(*args)
+            except Unavailable:
+                self._slots.refresh_soon()  # the node may be gone: a replica takes its slots
+                raise
+            except ReplyError as exc:
+                redirect = _redirect(exc)
+                if redirect is None and not str(exc).startswith(("TRYAGAIN", "CLUSTERDOWN")):
+                    raise
+                if redirect is not None and redirect[0] == "MOVED":
+                    self._slots.moved(redirect[1], redirect[2])  # nothing ran: sent again where it lives now
         return await self._routed(args, lambda pipe, asking: pipe.call_asking(*args) if asking else pipe.call(*args))
 
     async def call_replicated(self, replicas: int, timeout_ms: int, *args: Any) -> tuple[Any, int]:
