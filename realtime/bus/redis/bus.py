@@ -71,13 +71,17 @@ class RedisBus(RedisPresence):
         endpoint = self._connections.endpoint
         self._publish = "SPUBLISH" if target.cluster else "PUBLISH"  # sharded pub/sub on a cluster
         self._slots = SlotMap(endpoint, target.cluster_nodes, f"{prefix}:gateway") if target.cluster else None
+
         # Commits, publishes and a join's reads, pipelined (on a cluster: one pipelined connection per primary,
         # routed by slot); the pooled client for everything else.
-        commands: CommandPipe | ClusterPipe = (
-            ClusterPipe(self._slots, f"{prefix}:gateway")
-            if self._slots is not None
-            else CommandPipe(endpoint, name=f"{prefix}:gateway")
-        )
+        def pipe() -> CommandPipe | ClusterPipe:
+            name = f"{prefix}:gateway"
+            return ClusterPipe(self._slots, name) if self._slots is not None else CommandPipe(endpoint, name=name)
+
+        commands = pipe()
+        # With min_replicas the commits get a pipelined connection of their own: a WAIT holds its connection until the
+        # replicas answer, and the publish after it, the joins' reads and presence must not queue behind that.
+        self._commits = pipe() if min_replicas else commands
         super().__init__(
             self._connections.redis,
             commands,
@@ -121,6 +125,7 @@ class RedisBus(RedisPresence):
     def _primary_switched(self) -> None:
         """A failover: drop the connections to the old primary now; they reconnect to the new one."""
         self._commands.drop()
+        self._commits.drop()
         self._subscriber.drop()
 
     async def close(self) -> None:
@@ -142,6 +147,7 @@ class RedisBus(RedisPresence):
         for step, what in (
             (self._subscriber.close, "the pub/sub connection"),
             (self._commands.close, "the command pipe"),
+            (self._commits.close, "the commit pipe"),
             (self._connections.close, "the pooled connections"),
         ):
             try:
@@ -192,7 +198,7 @@ class RedisBus(RedisPresence):
         if not self._min_replicas:
             return await self._scripts.commit.on(self._commands, keys, args)
         result, replicas = await self._scripts.commit.on_replicated(
-            self._commands, self._min_replicas, self._wait_timeout_ms, keys, args
+            self._commits, self._min_replicas, self._wait_timeout_ms, keys, args
         )
         if replicas < self._min_replicas and result[0] != -1:
             raise Unavailable(
