@@ -178,7 +178,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 CLUSTER_BISECT = 3  # steps of bisection of each configuration's top rate: within ~1/16 of the stepped gap
-CLUSTER_ABOVE = (15000, 20000, 30000, 40000, 50000, 60000)  # rates past --quick's top step, so that its top is found, not floored
+CLUSTER_ABOVE = (
+    15000,
+    20000,
+    30000,
+    40000,
+    50000,
+    60000,
+)  # rates past --quick's top step, so that its top is found, not floored
 
 
 def _cluster(redis: RedisServer, cfg: fanout.FanoutConfig, reuse: dict[str, dict[str, Any]]) -> dict[str, Any]:
