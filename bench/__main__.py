@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -245,7 +247,19 @@ def _fanout_or_error(system: Helpline, redis: RedisServer, cfg: fanout.FanoutCon
         return fanout.run(system, redis, cfg, log=_log)
     except Exception as exc:
         _log(f"  {system.name}: failed: {exc}")
+        for line in _last_traceback(system.name):  # the next deployment of the same name overwrites its logs
+            _log(f"    {line}")
         return {"system": system.name, "label": system.label, "nodes": 0, "steps": [], "error": str(exc)}
+
+
+def _last_traceback(name: str) -> list[str]:
+    """The last traceback in the logs of the system's processes of this run (bench/env.py `Proc`), if any."""
+    for log in sorted(Path(tempfile.gettempdir()).glob(f"bench-{name}*-{os.getpid()}.log")):
+        lines = log.read_text(errors="replace").splitlines()
+        starts = [i for i, line in enumerate(lines) if line.startswith("Traceback")]
+        if starts:
+            return [f"{log.name}:", *lines[starts[-1] : starts[-1] + 40]]
+    return []
 
 
 def _soak(
