@@ -17,6 +17,7 @@ from typing import Any, Coroutine, cast
 import uvicorn
 
 from helpline import logs
+from helpline.collector import freeze_startup_heap, measure_pauses
 from helpline.preflight import check_backends
 from realtime.drain import CleanExitServer
 from realtime.server import HelplineWebSocketProtocol
@@ -169,14 +170,17 @@ def _metrics_server(settings: Settings) -> list[CleanExitServer]:
 async def _serve(servers: list[CleanExitServer], when_up: Any = None) -> None:
     """Run the servers of one process together; `when_up` runs once every one of them listens (so its output comes
     last). The signal reaches whichever server installed its handler last: its stop is passed on to the others."""
+    measure_pauses()
     tasks = [asyncio.create_task(server.serve()) for server in servers]
     asyncio.create_task(_stop_together(servers), name="stop-together")
-    while when_up is not None and not all(server.started for server in servers):
+    while not all(server.started for server in servers):
         done = [task for task in tasks if task.done()]
         if done:
             break
         await asyncio.sleep(0.05)
     else:
+        # Once every server listens, what start-up made is the process's for good: out of every later collection.
+        freeze_startup_heap()
         if when_up is not None:
             when_up()
     await asyncio.gather(*tasks)

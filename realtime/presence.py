@@ -15,6 +15,9 @@ from support.core.bus import Presence
 from support.workflow.assignment import queue_memberships
 
 log = logging.getLogger("helpline.gateway")
+# Frames written per loop turn: a round wrote every connection's in one turn, part of the 40-90 ms a loaded node's
+# loop stood still at each heartbeat in the soak (issue 18).
+HEARTBEAT_SLICE = 200
 
 
 async def heartbeats(hub: Hub, presence: Presence, period_s: float) -> None:
@@ -25,8 +28,11 @@ async def heartbeats(hub: Hub, presence: Presence, period_s: float) -> None:
     while True:
         await asyncio.sleep(period_s)
         try:
-            for connection in list(hub.connections):
-                connection.push(frame)
+            connections = list(hub.connections)
+            for start in range(0, len(connections), HEARTBEAT_SLICE):
+                for connection in connections[start : start + HEARTBEAT_SLICE]:
+                    connection.push(frame)
+                await asyncio.sleep(0)  # deliveries go on between slices: a round is not one long stall
             await presence.presence_refresh(hub.memberships() + queue_memberships(hub.queue_watchers))
         except Exception:
             log.exception("heartbeat round failed")

@@ -20,6 +20,10 @@ from support.core.model import User
 
 log = logging.getLogger("helpline.bus.redis")
 STANDALONE = scripts.Scripts(cluster=False)
+# Renewals per pipelined round trip. Packing a pipeline and parsing its replies hold the event loop, and Redis runs
+# the scripts back to back: 500 at once (a heartbeat of 900 memberships) held a loaded node's loop ~40-90 ms and
+# Redis' other clients' commits behind it; chunks of 100 leave room for deliveries between round trips.
+RENEW_CHUNK = 100
 
 
 class RedisPresence:
@@ -99,8 +103,8 @@ class RedisPresence:
     async def presence_refresh(self, memberships: list[tuple[str, str, User]]) -> None:
         """Renew every local connection's presence; one that expired meanwhile (a slow node) comes back online."""
         try:
-            for start in range(0, len(memberships), 500):
-                await self._refresh_chunk(memberships[start : start + 500])
+            for start in range(0, len(memberships), RENEW_CHUNK):
+                await self._refresh_chunk(memberships[start : start + RENEW_CHUNK])
         except (RedisError, OSError) as exc:
             log.warning("presence refresh failed (%r); members expire unless the next one succeeds", exc)
 
