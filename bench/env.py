@@ -206,6 +206,8 @@ class RedisClusterServer:
             folder.mkdir()
             argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
             argv += ["--dir", str(folder), "--maxclients", "50000", "--protected-mode", "no"]
+            # A replica's first sync starts at once, not after the default 5 s: MIN_REPLICAS=1 has a replica to wait for.
+            argv += ["--repl-diskless-sync-delay", "0"]
             argv += node_flags(folder)
             self.nodes.append(Proc(f"redis-cluster-{port}", argv, port=port).wait_ready())
         create(self.ports)
@@ -218,12 +220,33 @@ class RedisClusterServer:
         self.url = "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.ports[:primaries])
 
     def _ok(self, port: int) -> bool:
+        """The node sees the whole cluster healthy, and is a primary or a replica in sync with its primary (a
+        first run right after the join met a 500 while the nodes still disagreed)."""
         info = subprocess.run(["redis-cli", "-p", str(port), "CLUSTER", "INFO"], capture_output=True, text=True)
-        return "cluster_state:ok" in info.stdout
+        healthy = all(
+            f in info.stdout
+            for f in ("cluster_state:ok", "cluster_slots_ok:16384", f"cluster_known_nodes:{len(self.ports)}")
+        )
+        role = subprocess.run(["redis-cli", "-p", str(port), "INFO", "replication"], capture_output=True, text=True)
+        return healthy and ("role:master" in role.stdout or "master_link_status:up" in role.stdout)
 
     def flush(self) -> None:
         for port in self.ports:  # FLUSHALL on a replica is refused: harmless
             subprocess.run(["redis-cli", "-p", str(port), "FLUSHALL"], capture_output=True)
+            subprocess.run(["redis-cli", "-p", str(port), "CONFIG", "RESETSTAT"], capture_output=True)
+
+    def getkeys_calls(self) -> int:
+        """COMMAND GETKEYS calls on every node since the last flush: what a cluster client sends to find a command's
+        keys when it cannot itself (a round trip before the command). Helpline should send none."""
+        calls = 0
+        for port in self.ports:
+            info = subprocess.run(
+                ["redis-cli", "-p", str(port), "INFO", "commandstats"], capture_output=True, text=True
+            )
+            for line in info.stdout.splitlines():
+                if line.startswith("cmdstat_command|getkeys:"):
+                    calls += int(line.split("calls=", 1)[1].split(",", 1)[0])
+        return calls
 
     def stop(self) -> None:
         for node in self.nodes:

@@ -18,9 +18,9 @@ import httpx
 from pathlib import Path
 
 from bench import fanout
-from bench.env import BENCH_PYTHON, RedisServer, install_cleanup, raise_fd_limit
+from bench.env import BENCH_PYTHON, RedisClusterServer, RedisServer, install_cleanup, raise_fd_limit
 from bench.genpool import GenPool
-from bench.systems import by_name
+from bench.systems import Helpline, System, by_name
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -74,12 +74,18 @@ def main(argv: list[str] | None = None) -> int:
         help="profile the connect-and-join burst (every member's hello and join) instead of the fan-out",
     )
     p.add_argument("--native", action="store_true", help="sample native frames too (C extensions, the interpreter)")
+    p.add_argument("--cluster", action="store_true", help="Helpline on a 3-shard Redis Cluster (+3 replicas)")
+    p.add_argument("--min-replicas", type=int, default=0, help="HELPLINE_REDIS_MIN_REPLICAS (with --cluster)")
     args = p.parse_args(argv)
     raise_fd_limit()
     install_cleanup()
     py_spy = shutil.which("py-spy") or str(Path(BENCH_PYTHON).parent / "py-spy")
-    (system,) = by_name([args.system])
-    redis = RedisServer()
+    if args.cluster:
+        system: System = Helpline(where="cluster", min_replicas=args.min_replicas)
+        redis: RedisServer | RedisClusterServer = RedisClusterServer(3)
+    else:
+        (system,) = by_name([args.system])
+        redis = RedisServer()
     deployment = system.start(args.nodes, redis)
     pool = None
     try:

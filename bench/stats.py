@@ -137,3 +137,18 @@ def soak_summary(intervals: list[dict[str, Any]], msg_rate: float) -> dict[str, 
         "worst_p99_ms": max(ms(i["p99_ms"]) for i in intervals),
         "worst_max_ms": max(ms(i["max_ms"]) for i in intervals),
     }
+
+
+def bisect_rate(steps: list[dict[str, Any]]) -> int | None:
+    """The next rate to try: halfway from the top passing rate to the lowest failing one above it (rounded to
+    100/s); None when nothing passed, nothing above failed, or the gap is already within 3 %."""
+    passed = [s["offered"] for s in steps if s["ok"]]
+    if not passed:
+        return None
+    low = max(passed)
+    above = [s["offered"] for s in steps if not s["ok"] and s["offered"] > low]
+    if not above:
+        return None
+    high = min(above)
+    rate = round((low + high) / 2, -2)
+    return int(rate) if high - low > max(200, 0.03 * low) and low < rate < high else None

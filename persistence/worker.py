@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 import socket
-from typing import Any, AsyncIterator, Awaitable, Callable, cast
+from typing import AsyncIterator, cast
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from redis.asyncio import Redis
@@ -26,6 +26,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from persistence import cluster_reads
+from persistence.batch_pipeline import BatchPipeline
 from persistence.stream_entries import entries_of, unparsed, decode_entries
 from persistence.message_rows import MessageRow
 from persistence.store import TicketStore
@@ -51,6 +52,7 @@ LINGER_S = 0.02
 # the database copy waits at most this much more, and the clients were acked at the commit.
 CLUSTER_LINGER_S = 0.1
 MAINTAIN_EVERY_S = 1.0
+CLUSTER_LAG_EVERY_S = 10.0  # the lag gauge on a cluster: 128 streams' groups to read, as the gateways' bus does
 LAG_LOG_EVERY_S = 30.0
 DEAD_CONSUMER_IDLE_MS = 3600 * 1000
 CONSUMER_CHECK_EVERY_S = 60.0
@@ -65,46 +67,6 @@ LAG_SECONDS = Gauge(
 )
 
 Entry = stream.Entry
-
-
-class BatchPipeline:
-    """Batches written one at a time, in stream order, so that a ticket's rows are committed in seq order; each
-    batch acknowledged as soon as its own commit is done, while the next one is already being written."""
-
-    def __init__(
-        self, write: Callable[[list[MessageRow]], Awaitable[bool]], ack: Callable[[Any, int], Awaitable[None]]
-    ) -> None:
-        self._write = write
-        self._ack = ack
-        self._tasks: list[asyncio.Task[None]] = []
-        self._last_commit: asyncio.Future[None] | None = None
-
-    async def put(self, ids: Any, rows: list[MessageRow]) -> None:
-        """Start writing a batch once the one before is committed; returns without waiting for this one.
-        A batch that failed (its ack: Redis went away) is raised here; its entries stay pending."""
-        if self._last_commit is not None:
-            await self._last_commit
-        for task in [t for t in self._tasks if t.done()]:
-            self._tasks.remove(task)
-            task.result()
-        self._last_commit = asyncio.get_running_loop().create_future()
-        self._tasks.append(asyncio.create_task(self._batch(ids, rows, self._last_commit), name="persist-batch"))
-
-    async def flush(self) -> None:
-        """Wait until every batch put is written and acknowledged (or left pending: stopping, database down)."""
-        tasks, self._tasks, self._last_commit = self._tasks, [], None
-        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
-            if isinstance(outcome, BaseException):
-                raise outcome
-
-    async def _batch(self, ids: Any, rows: list[MessageRow], committed: asyncio.Future[None]) -> None:
-        try:
-            written = await self._write(rows)
-        finally:
-            if not committed.done():  # a put() cancelled while waiting cancels the future with it
-                committed.set_result(None)
-        if written:  # else stopping while the database is down: the entries stay pending for the next worker
-            await self._ack(ids, len(rows))
 
 
 class PersistenceWorker:
@@ -126,6 +88,7 @@ class PersistenceWorker:
         self.claim_idle_ms = int(settings.worker_claim_idle_s * 1000)
         self.stopping = asyncio.Event()
         self._next_maintenance = 0.0
+        self._next_lag = 0.0
         self._next_lag_log = 0.0
         self._next_consumer_check = 0.0
         self._acked_streams: set[str] = set()
@@ -249,38 +212,64 @@ class PersistenceWorker:
             log.warning("the replicas of %s's node did not confirm what was read; it stays pending until they do", key)
 
     async def _claim_abandoned(self, pipeline: BatchPipeline) -> None:
-        for key in self.streams:
-            await self._claim_abandoned_of(key, pipeline)
-
-    async def _claim_abandoned_of(self, key: str, pipeline: BatchPipeline) -> None:
         """Take over entries another worker read but never acknowledged for claim_idle_s (it died); they are
         written like any batch, in the pipeline's order."""
+        if not self.cluster:
+            await self._claim_abandoned_of(self.stream, pipeline)
+            return
+        # Every slot group's stream at once, in one pipelined round trip per node (one XAUTOCLAIM, and with
+        # min_replicas one WAIT, per stream in turn was 128 round trips a second); a stream with more than a
+        # page to claim goes on in the next round trip.
+        cursors: dict[str, bytes | str] = dict.fromkeys(self.streams, "0-0")
+        while cursors and not self.stopping.is_set():
+            cursors = await self._claim_pages(cursors, pipeline)
+
+    async def _claim_pages(self, cursors: dict[str, bytes | str], pipeline: BatchPipeline) -> dict[str, bytes | str]:
+        """On a cluster: one page of XAUTOCLAIM from each stream's cursor; the cursors of those not done."""
+        commands = [
+            (key, ("XAUTOCLAIM", key, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, "COUNT", CLAIM_BATCH))
+            for key, cursor in cursors.items()
+        ]
+        replies = await cluster_reads.replicated(
+            cast(RedisCluster, self.redis),
+            commands,
+            self.settings.redis_min_replicas,
+            self.settings.redis_wait_timeout_ms,
+        )
+        acks: dict[str, list[bytes]] = {}
+        rows: list[MessageRow] = []
+        following: dict[str, bytes | str] = {}
+        for key, reply in zip(cursors, replies):
+            if isinstance(reply, Exception):
+                raise reply
+            if reply is cluster_reads.SHORT:
+                self._log_short(key)
+                continue  # claimed again (by XAUTOCLAIM) once the replicas answer
+            cursor, entries, _deleted = cast(tuple[bytes, list[Entry], list[bytes]], reply)
+            if entries:
+                acks[key], decoded = decode_entries(entries)
+                rows += decoded
+            if cursor not in (b"0-0", "0-0"):
+                following[key] = cursor
+        if rows:
+            CLAIMED.inc(len(rows))
+            log.info("claimed %d entries a stopped worker left pending", len(rows))
+            await pipeline.put(acks, rows)
+        return following
+
+    async def _claim_abandoned_of(self, key: str, pipeline: BatchPipeline) -> None:
+        """One stream's abandoned entries (one Redis, or Sentinel), page by page."""
         cursor: bytes | str = "0-0"
         while not self.stopping.is_set():
-            if self.cluster:
-                command = ("XAUTOCLAIM", key, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, "COUNT")
-                (reply,) = await cluster_reads.replicated(
-                    cast(RedisCluster, self.redis),
-                    [(key, (*command, CLAIM_BATCH))],
-                    self.settings.redis_min_replicas,
-                    self.settings.redis_wait_timeout_ms,
+            async with self._reader() as reader:
+                cursor, entries, _deleted = cast(
+                    tuple[bytes, list[Entry], list[bytes]],
+                    await reader.xautoclaim(
+                        key, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, count=CLAIM_BATCH
+                    ),
                 )
-                if isinstance(reply, Exception):
-                    raise reply
-                if reply is cluster_reads.SHORT:
-                    self._log_short(key)
-                    return  # claimed again (by XAUTOCLAIM) once the replicas answer
-                cursor, entries, _deleted = cast(tuple[bytes, list[Entry], list[bytes]], reply)
-            else:
-                async with self._reader() as reader:
-                    cursor, entries, _deleted = cast(
-                        tuple[bytes, list[Entry], list[bytes]],
-                        await reader.xautoclaim(
-                            key, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, count=CLAIM_BATCH
-                        ),
-                    )
-                    if entries and not await self._replicated(reader):
-                        return
+                if entries and not await self._replicated(reader):
+                    return
             if entries:
                 CLAIMED.inc(len(entries))
                 log.info("claimed %d entries a stopped worker left pending", len(entries))
@@ -353,17 +342,25 @@ class PersistenceWorker:
         touched, self._acked_streams = (self.streams if not self.cluster else sorted(self._acked_streams)), set()
         for key in touched:
             await self._trim(key)
-        messages, seconds = await persist_lag_of(self.redis, self.streams)
-        LAG.set(messages)
-        LAG_SECONDS.set(seconds)
+        await self._export_lag()
         loop = asyncio.get_running_loop()
-        if messages and loop.time() >= self._next_lag_log:
-            self._next_lag_log = loop.time() + LAG_LOG_EVERY_S
-            log.info("persistence lag: %d messages, oldest %.1fs", messages, seconds)
         if loop.time() >= self._next_consumer_check:
             self._next_consumer_check = loop.time() + CONSUMER_CHECK_EVERY_S
             for key in self.streams:
                 await self._forget_dead_consumers(key)
+
+    async def _export_lag(self) -> None:
+        """The lag gauges, and a log line now and then while behind; on a cluster every CLUSTER_LAG_EVERY_S."""
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._next_lag:
+            return
+        self._next_lag = loop.time() + (CLUSTER_LAG_EVERY_S if self.cluster else MAINTAIN_EVERY_S)
+        messages, seconds = await persist_lag_of(self.redis, self.streams)
+        LAG.set(messages)
+        LAG_SECONDS.set(seconds)
+        if messages and loop.time() >= self._next_lag_log:
+            self._next_lag_log = loop.time() + LAG_LOG_EVERY_S
+            log.info("persistence lag: %d messages, oldest %.1fs", messages, seconds)
 
     async def _trim(self, key: str) -> None:
         """Drop acknowledged entries: below the oldest pending one, or up to the last delivered if none pends.

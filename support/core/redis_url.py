@@ -16,6 +16,8 @@ from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import parse_url
 from redis.asyncio.sentinel import Sentinel
 
+from support.core.cluster_keys import KnownKeysParser
+
 SCHEMES = (
     "redis://",
     "rediss://",
@@ -150,11 +152,14 @@ def redis_client(target: RedisTarget, sentinels: Sentinel | None = None, **optio
 
 
 def cluster_client(target: RedisTarget, **options: Any) -> RedisCluster:
-    """A redis-py cluster client: it learns the slot map from the URL's nodes and follows MOVED / ASK and failovers."""
+    """A redis-py cluster client: it learns the slot map from the URL's nodes and follows MOVED / ASK and failovers;
+    it finds the keys of every command the project sends without asking a node (support/core/cluster_keys.py)."""
     connection = {k: v for k, v in target.connection_options().items() if k not in ("host", "port", "db")}
     if connection.pop("connection_class", None) is not None:
         connection["ssl"] = True
     connection.pop("connection_pool_class", None)
-    return RedisCluster(
+    client = RedisCluster(
         startup_nodes=[ClusterNode(host, port) for host, port in target.cluster_nodes], **{**connection, **options}
     )
+    client.commands_parser = KnownKeysParser()  # no COMMAND GETKEYS round trip before each stream read
+    return client

@@ -102,6 +102,19 @@ class ClusterDeployment:
                 client.close()
         return ports
 
+    def calls(self, command: str, ports: list[int] | None = None) -> int:
+        """How many times the nodes (every live one, or these) ran a command (INFO commandstats: `spublish`,
+        `command|getkeys`), since they started."""
+        total = 0
+        for port in self.live_ports() if ports is None else ports:
+            client = self._client(port)
+            try:
+                stats = client.info("commandstats").get(f"cmdstat_{command}")
+            finally:
+                client.close()
+            total += int(stats["calls"]) if isinstance(stats, dict) else 0
+        return total
+
     def replica_of(self, port: int) -> int:
         """The port of the (first) replica of the primary on this port."""
         client = self._client(port)

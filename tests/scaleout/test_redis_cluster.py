@@ -16,15 +16,18 @@ from persistence.worker import PersistenceWorker
 from realtime.bus.redis.bus import RedisBus
 from realtime.bus.redis.layout import Keys
 from support.core import slot_groups
-from support.core.bus import CommitResult, Draft, MessageEvent
+from support.core.bus import CommitResult, Draft, MessageEvent, TicketEvent
 from support.core.errors import Unavailable
-from support.core.model import Message
+from support.core.model import Customer, Message, TicketView
+from support.core.redis_url import cluster_client, parse_redis_url
 from support.core.settings import Settings
+from support.core.stream import PERSIST_GROUP
 from tests.bus.conftest import Sink, draft, until_ready
 from tests.scaleout.redis_cluster import ClusterDeployment
 
 pytestmark = pytest.mark.redis
 FULL = os.environ.get("HELPLINE_CHAOS") == "full"
+NOW = "2025-01-01T00:00:00Z"
 
 Node = Callable[..., Awaitable[tuple[RedisBus, Sink]]]
 
@@ -134,6 +137,7 @@ async def test_the_worker_drains_every_slot_groups_stream(
     node: Node, worker: None, store: TicketStore, cluster_deployment: ClusterDeployment, prefix: str
 ) -> None:
     bus, _ = await node()
+    getkeys = cluster_deployment.calls("command|getkeys")
     tickets = [secrets.token_hex(6) for _ in range(24)]  # over many slot groups, on every primary
     assert len({cluster_deployment.owner_of(slot_groups.tag_of(t)) for t in tickets}) == 3
     await asyncio.gather(*(bus.commit(draft(t, f"c{i}")) for t in tickets for i in range(10)))
@@ -146,6 +150,59 @@ async def test_the_worker_drains_every_slot_groups_stream(
         assert [m.seq for m in written] == list(range(1, 11))
     keys = Keys(prefix, cluster=True)
     assert len({keys.persist_of(t) for t in tickets}) > 3  # the commits went to many slot groups' streams
+    # redis-py found every command's keys itself: no COMMAND GETKEYS round trip before the worker's stream reads
+    assert cluster_deployment.calls("command|getkeys") == getkeys
+
+
+async def test_what_a_dead_worker_left_pending_in_every_shard_is_claimed_and_written_once(
+    node: Node, store: TicketStore, cluster_deployment: ClusterDeployment, prefix: str
+) -> None:
+    bus, _ = await node()
+    tickets = [secrets.token_hex(6) for _ in range(12)]  # over many slot groups, on every primary
+    assert len({cluster_deployment.owner_of(slot_groups.tag_of(t)) for t in tickets}) == 3
+    await asyncio.gather(*(bus.commit(draft(t, f"c{i}")) for t in tickets for i in range(3)))
+    streams = sorted({Keys(prefix, cluster=True).persist_of(t) for t in tickets})
+    client = cluster_client(parse_redis_url(cluster_deployment.url))
+    try:
+        for stream in streams:  # a worker that read everything and died before writing any of it
+            await client.xgroup_create(stream, PERSIST_GROUP, id="0")
+            await client.xreadgroup(PERSIST_GROUP, "dead-worker", {stream: ">"})
+    finally:
+        await client.aclose()
+    settings = Settings(
+        database_url=store.url, redis_url=cluster_deployment.url, key_prefix=prefix, worker_claim_idle_s=0.2
+    )
+    running = PersistenceWorker(settings)
+    task = asyncio.create_task(running.run())
+    try:
+        for ticket in tickets:
+            assert [m.seq for m in await written_once(store, ticket, 3, task)] == [1, 2, 3]
+    finally:
+        running.stop()
+        await asyncio.wait_for(task, 15)
+        await running.close()
+
+
+async def test_a_flush_of_queue_updates_is_one_publish_per_shard_and_every_node_hears_each_view(
+    node: Node, cluster_deployment: ClusterDeployment
+) -> None:
+    sender, _ = await node()
+    listener, sink = await node()
+    tickets = [secrets.token_hex(6) for _ in range(60)]  # about 50 of the 128 slot groups, on every primary
+    assert len({cluster_deployment.owner_of(slot_groups.tag_of(t)) for t in tickets}) == 3
+    primaries = cluster_deployment.primary_ports()
+    before = cluster_deployment.calls("spublish", primaries)
+    await sender.publish_tickets([queue_view(t, i + 1) for i, t in enumerate(tickets)])
+    await sink.until(lambda: len(sink.of(TicketEvent)) == len(tickets))
+    heard = sorted((e.ticket.id, e.ticket.last_seq) for e in sink.of(TicketEvent))  # type: ignore[attr-defined]
+    assert heard == sorted((t, i + 1) for i, t in enumerate(tickets))
+    assert cluster_deployment.calls("spublish", primaries) - before == 3
+
+
+def queue_view(ticket: str, last_seq: int) -> TicketView:
+    return TicketView(
+        ticket, "Chart", "open", "pro", 3, "bug", Customer("anna", "Anna"), None, NOW, NOW, last_seq, None
+    )
 
 
 async def test_a_worker_waiting_for_replicas_writes_only_what_each_shards_replica_has(

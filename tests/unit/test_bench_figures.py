@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import math
 
-from bench import report
+from bench import report, report_cluster
 from bench.recovery import SeqLedger, widget_backoff_s
 from bench.stats import soak_summary as _summary
-from bench.stats import latency_summary, soak_rate, tail_goal
+from bench.stats import bisect_rate, latency_summary, soak_rate, tail_goal
 from bench.stormgen import StormClient, StormGen
 
 
@@ -180,3 +180,25 @@ def test_the_soaks_warm_up_is_told_apart_from_a_growth() -> None:
 def test_the_soak_runs_at_half_the_top_rate_however_low_the_top() -> None:
     assert soak_rate(39_953) == 20_000 and soak_rate(9_992) == 5_000
     assert soak_rate(495) == 200 and soak_rate(0) == 100  # a loaded machine's top: never a soak at 0/s
+
+
+def _ok(offered: int, ok: bool, node_cpu: float = 50.0) -> dict[str, object]:
+    return {"offered": offered, "ok": ok, "delivered_per_s": offered, "node_cpu_ms_per_1k": node_cpu}
+
+
+def test_the_top_rate_is_bisected_between_the_top_pass_and_the_lowest_failure_above_it() -> None:
+    assert bisect_rate([_ok(5000, True), _ok(10000, True), _ok(15000, False)]) == 12500
+    assert bisect_rate([_ok(2000, False), _ok(10000, True), _ok(12500, True), _ok(15000, False)]) == 13800
+    assert bisect_rate([_ok(10000, True), _ok(10200, False)]) is None  # close enough
+    assert bisect_rate([_ok(10000, True)]) is None  # nothing failed: the top is a floor
+    assert bisect_rate([_ok(1000, False)]) is None
+
+
+def test_each_cluster_goal_compares_its_pair_at_the_rates_both_passed() -> None:
+    single = {"nodes": 2, "max_deliveries_per_s": 10000, "steps": [_ok(1000, True, 100), _ok(10000, True, 50)]}
+    cluster = {"nodes": 2, "max_deliveries_per_s": 10000, "steps": [_ok(1000, True, 110), _ok(10000, True, 55)]}
+    stalled = {"nodes": 4, "max_deliveries_per_s": 1000, "steps": [_ok(1000, True, 100), _ok(2500, False)]}
+    rows = report_cluster._goal_rows("cluster ÷ one Redis, 2 nodes", single, cluster, 0.15)
+    assert "1.10× @1000/s, 1.10× @10000/s" in rows[1]  # the 4-node run's stall does not empty this pair's rates
+    rows = report_cluster._goal_rows("cluster ÷ one Redis, 4 nodes", single, stalled, 0.15)
+    assert "1.00× @1000/s" in rows[1] and "@10000" not in rows[1]

@@ -8,7 +8,8 @@ import asyncio
 import msgspec
 
 from persistence.message_rows import row_of_message
-from persistence.worker import BatchPipeline, decode_entries
+from persistence.batch_pipeline import BatchPipeline
+from persistence.worker import decode_entries
 from realtime.bus.redis import layout as layout
 from support.core.bus import Draft
 from support.core.model import User

@@ -23,7 +23,7 @@ from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEv
 from support.core.errors import Unavailable
 from realtime.bus.redis.failures import redis_errors
 from realtime.bus.redis.catch_up import CatchUp
-from realtime.bus.redis.cluster import ClusterPipe, ShardedSubscriber, SlotMap
+from realtime.bus.redis.cluster import ClusterPipe, ShardChannels, ShardedSubscriber, SlotMap
 from realtime.bus.redis.commits import Commits
 from realtime.bus.redis.fanout import ChannelSubscriber
 from realtime.bus.redis.presence import RedisPresence
@@ -72,13 +72,17 @@ class RedisBus(RedisPresence):
         endpoint = self._connections.endpoint
         self._publish = "SPUBLISH" if target.cluster else "PUBLISH"  # sharded pub/sub on a cluster
         self._slots = SlotMap(endpoint, target.cluster_nodes, f"{prefix}:gateway") if target.cluster else None
+
         # Commits, publishes and a join's reads, pipelined (on a cluster: one pipelined connection per primary,
         # routed by slot); the pooled client for everything else.
-        commands: CommandPipe | ClusterPipe = (
-            ClusterPipe(self._slots, f"{prefix}:gateway")
-            if self._slots is not None
-            else CommandPipe(endpoint, name=f"{prefix}:gateway")
-        )
+        def pipe() -> CommandPipe | ClusterPipe:
+            name = f"{prefix}:gateway"
+            return ClusterPipe(self._slots, name) if self._slots is not None else CommandPipe(endpoint, name=name)
+
+        commands = pipe()
+        # With min_replicas the commits get a pipelined connection of their own: a WAIT holds its connection until the
+        # replicas answer, and the publish after it, the joins' reads and presence must not queue behind that.
+        self._commit_pipe = pipe() if min_replicas else commands
         super().__init__(
             self._connections.redis,
             commands,
@@ -95,6 +99,7 @@ class RedisBus(RedisPresence):
         self._tickets_by_channel: dict[bytes, str] = {}  # keyed as the subscriber hands channels on: bytes
         self._delivered_seq: dict[str, int] = {}
         self._queue_channels = frozenset(channel.encode() for channel in self._keys.queue_channels)
+        self._queue_shards = ShardChannels(self._slots, self._keys.queue_channels) if self._slots else None
         self._subscriber: ChannelSubscriber | ShardedSubscriber = (
             ShardedSubscriber(self._slots, f"{prefix}:gateway", self._on_payload, self._fill_gaps)
             if self._slots is not None
@@ -102,7 +107,15 @@ class RedisBus(RedisPresence):
         )
         self._maintenance: asyncio.Task[None] | None = None
         self._commits = Commits(
-            commands, self._keys, self._scripts, store, recent_max, min_replicas, wait_timeout_ms, self._publish
+            commands,
+            self._commit_pipe,
+            self._keys,
+            self._scripts,
+            store,
+            recent_max,
+            min_replicas,
+            wait_timeout_ms,
+            self._publish,
         )
         self._catch_up = CatchUp(commands, self._keys, self._scripts)
 
@@ -121,6 +134,7 @@ class RedisBus(RedisPresence):
     def _primary_switched(self) -> None:
         """A failover: drop the connections to the old primary now; they reconnect to the new one."""
         self._commands.drop()
+        self._commit_pipe.drop()
         self._subscriber.drop()
 
     async def close(self) -> None:
@@ -137,6 +151,7 @@ class RedisBus(RedisPresence):
         for step, what in (
             (self._subscriber.close, "the pub/sub connection"),
             (self._commands.close, "the command pipe"),
+            (self._commit_pipe.close, "the commit pipe"),
             (self._connections.close, "the pooled connections"),
         ):
             try:
@@ -207,8 +222,9 @@ class RedisBus(RedisPresence):
 
     async def publish_tickets(self, views: list[TicketView]) -> None:
         by_channel: dict[str, list[TicketView]] = {}
-        for view in views:
-            by_channel.setdefault(self._keys.queue_of(view.id), []).append(view)
+        for view in views:  # on a cluster one publish per shard, not per slot group (ShardChannels)
+            channel = self._keys.queue_of(view.id)
+            by_channel.setdefault(self._queue_shards.of(channel) if self._queue_shards else channel, []).append(view)
         await asyncio.gather(*(self._publish_views(channel, batch) for channel, batch in by_channel.items()))
 
     async def _publish_views(self, channel: str, views: list[TicketView]) -> None:

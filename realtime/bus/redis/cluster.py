@@ -129,6 +129,21 @@ class ClusterPipe:
         return pipe
 
     async def call(self, *args: Any) -> Any:
+        # The hot path (commits, publishes): straight to the slot's primary; a redirect goes the long way round.
+        slot = key_slot(key_of(args))
+        address = self._slots.owner(slot)
+        if address is not None:
+            try:
+                return await self._pipe(address).call(*args)
+            except Unavailable:
+                self._slots.refresh_soon()  # the node may be gone: a replica takes its slots
+                raise
+            except ReplyError as exc:
+                redirect = _redirect(exc)
+                if redirect is None and not str(exc).startswith(("TRYAGAIN", "CLUSTERDOWN")):
+                    raise
+                if redirect is not None and redirect[0] == "MOVED":
+                    self._slots.moved(redirect[1], redirect[2])  # nothing ran: sent again where it lives now
         return await self._routed(args, lambda pipe, asking: pipe.call_asking(*args) if asking else pipe.call(*args))
 
     async def call_replicated(self, replicas: int, timeout_ms: int, *args: Any) -> tuple[Any, int]:
@@ -181,6 +196,28 @@ class ClusterPipe:
         for pipe in self._pipes.values():
             await pipe.close()
         self._pipes.clear()
+
+
+class ShardChannels:
+    """Of many channels that every node subscribes to (the agents' queue: one per slot group), one per shard: the
+    updates of all the slot groups a primary serves go out as one SPUBLISH there (on the first such group's channel),
+    not one per group, and every node hears them all the same. Follows the slot map (a reshard moves groups)."""
+
+    def __init__(self, slots: SlotMap, channels: Sequence[str]) -> None:
+        self._slots = slots
+        self._channels = list(channels)
+        self._version = -1
+        self._shared: dict[str, str] = {}
+
+    def of(self, channel: str) -> str:
+        if self._version != self._slots.version:
+            self._version = self._slots.version
+            first: dict[Address, str] = {}
+            self._shared = {}
+            for each in self._channels:
+                owner = self._slots.owner(key_slot(each))
+                self._shared[each] = each if owner is None else first.setdefault(owner, each)
+        return self._shared.get(channel, channel)
 
 
 class ShardedSubscriber:

@@ -31,6 +31,7 @@ class Commits:
     def __init__(
         self,
         commands: CommandPipe | ClusterPipe,
+        replicated: CommandPipe | ClusterPipe,
         keys: layout.Keys,
         lua: scripts.Scripts,
         store: MessageStore,
@@ -40,6 +41,9 @@ class Commits:
         publish: str,
     ) -> None:
         self._commands = commands
+        # With min_replicas, the commit script and its WAIT go on a pipe of their own (WAIT holds its connection
+        # until the replicas answer); the publish after it stays on the shared pipe.
+        self._replicated = replicated
         self._keys = keys
         self._scripts = lua
         self._store = store
@@ -93,7 +97,7 @@ class Commits:
         if not self._min_replicas:
             return await self._scripts.commit.on(self._commands, keys, args)
         result, replicas = await self._scripts.commit.on_replicated(
-            self._commands, self._min_replicas, self._wait_timeout_ms, keys, args
+            self._replicated, self._min_replicas, self._wait_timeout_ms, keys, args
         )
         if replicas < self._min_replicas and result[0] != -1:
             raise Unavailable(
