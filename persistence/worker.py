@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisClusterException, RedisError, ResponseError
 
 from persistence import cluster_reads
 from persistence.batch_pipeline import BatchPipeline
@@ -109,7 +109,7 @@ class PersistenceWorker:
                 await self._ensure_group()
                 await self._drain()
                 delay = 0.1
-            except (RedisError, OSError) as exc:
+            except (RedisError, RedisClusterException, OSError) as exc:  # a cluster's slot without a primary too
                 log.warning("Redis unavailable (%r); retrying in %.1fs", exc, delay)
                 await self._pause(delay)
                 delay = min(delay * 2, 5.0)

@@ -6,10 +6,15 @@ import asyncio
 import contextlib
 from typing import AsyncIterator
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from realtime.bus.redis.wire import ReplyError
 from support.core.errors import Unavailable
+
+
+# redis-py's cluster client raises RedisClusterException (e.g. SlotNotCoveredError while a fresh or failing-over
+# cluster has a slot without a primary), which is not a RedisError: without it here that became an HTTP 500.
+REDIS_FAILURES = (RedisError, RedisClusterException, OSError, asyncio.TimeoutError)
 
 
 @contextlib.asynccontextmanager
@@ -17,7 +22,7 @@ async def redis_errors(what: str) -> AsyncIterator[None]:
     """Redis or network failures become Unavailable: the caller answers `unavailable`, never acks."""
     try:
         yield
-    except (RedisError, OSError, asyncio.TimeoutError) as exc:
+    except REDIS_FAILURES as exc:
         raise Unavailable(f"{what} failed: Redis is unreachable ({exc.__class__.__name__})") from None
 
 
