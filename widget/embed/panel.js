@@ -94,7 +94,9 @@ export const methods = {
 
   /** Re-render home for new data, keeping focus on the same control. */
   refreshHome() {
-    if (this.view !== "home" || this.panel.hidden) return;
+    // A ticket clicked while thread.js loads opens once it is in: re-rendering home now would call that off
+    // (show() forgets `opening`), so the click would be lost to a live update arriving at the wrong moment.
+    if (this.view !== "home" || this.panel.hidden || this.opening) return;
     const a = this.root.activeElement;
     const sel = a && this.body.contains(a) && a.dataset.hl
       ? `[data-hl="${a.dataset.hl}"]` + (a.dataset.ticket ? `[data-ticket="${CSS.escape(a.dataset.ticket)}"]` : "") : null;
@@ -190,7 +192,9 @@ export const methods = {
   openTicket(id) {
     if (!ticketView) {
       this.opening = id; // shown once thread.js is in, unless the user went elsewhere meanwhile
-      loadThread().then(() => this.opening === id && this.openTicket(id), () => {});
+      loadThread().then(() => this.opening === id && this.openTicket(id), () => {
+        if (this.opening === id) this.opening = null; // not loaded (offline): the list refreshes again
+      });
       return;
     }
     this.current = id;
