@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 import socket
-from typing import AsyncIterator, cast
+from typing import Any, AsyncIterator, cast
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from redis.asyncio import Redis
@@ -179,12 +179,7 @@ class PersistenceWorker:
             (key, ("XREADGROUP", "GROUP", PERSIST_GROUP, self.consumer, "COUNT", share, "STREAMS", key, ">"))
             for key in self.streams
         ]
-        replies = await cluster_reads.replicated(
-            cast(RedisCluster, self.redis),
-            commands,
-            self.settings.redis_min_replicas,
-            self.settings.redis_wait_timeout_ms,
-        )
+        replies = await self._per_node(commands)
         acks: dict[str, list[bytes]] = {}
         rows: list[MessageRow] = []
         count = 0
@@ -204,6 +199,16 @@ class PersistenceWorker:
                 acks[key], count = ids, count + len(entries)
                 rows += decoded
         return acks, rows, count
+
+    async def _per_node(self, commands: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        """On a cluster: the commands in one pipelined round trip per node, each reply checked against that node's
+        replicas when min_replicas asks for it (cluster_reads.SHORT where they did not confirm)."""
+        return await cluster_reads.replicated(
+            cast(RedisCluster, self.redis),
+            commands,
+            self.settings.redis_min_replicas,
+            self.settings.redis_wait_timeout_ms,
+        )
 
     def _log_short(self, key: str) -> None:
         loop = asyncio.get_running_loop()
@@ -230,12 +235,7 @@ class PersistenceWorker:
             (key, ("XAUTOCLAIM", key, PERSIST_GROUP, self.consumer, self.claim_idle_ms, cursor, "COUNT", CLAIM_BATCH))
             for key, cursor in cursors.items()
         ]
-        replies = await cluster_reads.replicated(
-            cast(RedisCluster, self.redis),
-            commands,
-            self.settings.redis_min_replicas,
-            self.settings.redis_wait_timeout_ms,
-        )
+        replies = await self._per_node(commands)
         acks: dict[str, list[bytes]] = {}
         rows: list[MessageRow] = []
         following: dict[str, bytes | str] = {}
