@@ -31,8 +31,9 @@ def collect_young_less_often() -> None:
     """A gateway holds thousands of connections' long-lived objects, and a reconnect storm makes thousands more at
     once: with the default thresholds (700, 10, 10) the collector ran a full collection over all of them mid-storm
     (40 samples, 0.2 s in one stack on the survivor of a 4,000-client storm; the hello and join max at 200 ms). The
-    worker's thresholds: young collections every 50,000 allocations, full ones far rarer. A connection's objects
-    hold no cycles on the hot path; a cycle is still collected, later."""
+    worker uses them too (its batches are tens of thousands of fresh containers): young collections every 50,000
+    allocations, full ones far rarer. A connection's objects hold no cycles on the hot path; a cycle is still
+    collected, later."""
     gc.set_threshold(50_000, 20, 100)
 
 

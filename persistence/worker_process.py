@@ -5,7 +5,6 @@ hand. uvloop where it is installed."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 
@@ -47,11 +46,8 @@ async def run_worker(settings: Settings) -> None:
 
 def run_worker_process(settings: Settings) -> None:
     """`helpline worker`'s event loop: uvloop where it is installed (it comes with uvicorn[standard])."""
-    # A batch is tens of thousands of fresh containers (the stream reply, the rows) and no reference cycles: with
-    # the default thresholds the collector ran every 700 of them, half the cost of reading the stream. What
-    # start-up loaded is frozen out of every collection.
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    # The collector's tuning (start-up heap frozen, young collections every 50,000) is set by `helpline worker`
+    # before this, as for the gateway (helpline/collector.py).
     try:
         import uvloop
     except ImportError:
