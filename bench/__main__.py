@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workloads", default=WORKLOADS, help=f"comma-separated subset of {WORKLOADS}")
     p.add_argument("--soak-s", type=float, help="soak length in seconds (600; 60 with --quick)")
     p.add_argument("--soak-rate", type=int, help="soak deliveries/s (default: half Helpline's top rate of this run)")
+    p.add_argument("--idle-sizes", help="comma-separated idle connection counts (300 with --quick; 5000 and 20,000)")
     p.add_argument("--storm-clients", type=int, help="clients in the reconnect storm (10,000; 1,000 with --quick)")
     args = p.parse_args(argv)
     raise_fd_limit()
@@ -134,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             results["descriptor_limit"] = big + DESCRIPTORS_OF_A_NODE
             sizes = (300,) if quick else (5000, big)
+            if args.idle_sizes:
+                sizes = tuple(min(big, int(n)) for n in args.idle_sizes.split(","))
             for n in sizes:
                 for system in systems:
                     if (n > 5000 or quick) and system.name not in IDLE_BIG:

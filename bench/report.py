@@ -130,15 +130,17 @@ def table(results: dict[str, Any]) -> str:
         "",
         "### Idle connections",
         "",
-        "| system | connections | open after idle | KiB/conn | idle CPU % | connect s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| system | connections | open after idle | KiB/conn | idle CPU % | connect s | full-collection pause ms "
+        "| gc objects/conn |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, by_n in idle.items():
         for n, r in sorted(by_n.items()):
             lines.append(
                 f"| {name} | {_f(r.get('connections'))} | {_f(r.get('still_open'))} | "
                 f"{_f(r.get('kib_per_connection'), '{:.1f}')} | {_f(r.get('idle_cpu_pct'), '{:.1f}')} | "
-                f"{_f(r.get('connect_s'), '{:.0f}')} |"
+                f"{_f(r.get('connect_s'), '{:.0f}')} | {_f(r.get('gc_full_pause_ms'), '{:.0f}')} | "
+                f"{_f(r.get('gc_tracked_per_connection'), '{:.1f}')} |"
             )
     if p:
         lines += [

@@ -66,7 +66,9 @@ class System:
 
     @staticmethod
     def _peer_env(redis: RedisServer, **extra: str) -> dict[str, str]:
-        return {"BENCH_SECRET": SECRET, "BENCH_REDIS_URL": redis.url, "PYTHONPATH": str(ROOT), **extra}
+        # A probe folder put first on the bench's own PYTHONPATH (bench/gc_probe, bench/stall_probe) reaches the peers.
+        path = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH", ""), str(ROOT)) if p)
+        return {"BENCH_SECRET": SECRET, "BENCH_REDIS_URL": redis.url, "PYTHONPATH": path, **extra}
 
     @staticmethod
     def _uvicorn(name: str, app: str, env: dict[str, str]) -> Proc:
