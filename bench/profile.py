@@ -13,11 +13,12 @@ import collections
 import shutil
 import subprocess
 import time
+from typing import Any
 
 import httpx
 from pathlib import Path
 
-from bench import fanout
+from bench import fanout, storm
 from bench.env import BENCH_PYTHON, RedisClusterServer, RedisServer, install_cleanup, raise_fd_limit
 from bench.genpool import GenPool
 from bench.systems import Helpline, System, by_name
@@ -73,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="profile the connect-and-join burst (every member's hello and join) instead of the fan-out",
     )
+    p.add_argument(
+        "--storm",
+        type=int,
+        metavar="CLIENTS",
+        help="profile the survivor of the reconnect storm (bench/storm.py) with this many clients, from the kill on",
+    )
     p.add_argument("--native", action="store_true", help="sample native frames too (C extensions, the interpreter)")
     p.add_argument("--cluster", action="store_true", help="Helpline on a 3-shard Redis Cluster (+3 replicas)")
     p.add_argument("--min-replicas", type=int, default=0, help="HELPLINE_REDIS_MIN_REPLICAS (with --cluster)")
@@ -80,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     raise_fd_limit()
     install_cleanup()
     py_spy = shutil.which("py-spy") or str(Path(BENCH_PYTHON).parent / "py-spy")
+    if args.storm:
+        return _profile_storm(py_spy, args)
     if args.cluster:
         system: System = Helpline(where="cluster", min_replicas=args.min_replicas)
         redis: RedisServer | RedisClusterServer = RedisClusterServer(3)
@@ -135,22 +144,52 @@ def main(argv: list[str] | None = None) -> int:
             )
         for proc in deployment.nodes:
             print(f"{proc.name}: {commit_latency(proc.port)}")
-        for proc, out, spy in spies:
-            _, err = spy.communicate(timeout=60)
-            if not out.exists():
-                print(f"{proc.name}: py-spy wrote nothing: {err.decode(errors='replace')[-400:]}")
-                continue
-            print(f"\n== {proc.name}: self time ({out.relative_to(RESULTS.parent.parent)})")
-            for share, name in shares(out, args.top, self_only=True):
-                print(f"{share:6.1f}%  {name}")
-            print(f"-- {proc.name}: inclusive")
-            for share, name in shares(out, args.top, self_only=False):
-                print(f"{share:6.1f}%  {name}")
+        _print_spies(spies, args.top)
         return 0
     finally:
         if pool is not None:
             pool.close()
         deployment.stop()
+        redis.stop()
+
+
+def _print_spies(spies: list[tuple[Any, Path, subprocess.Popen[bytes]]], top: int) -> None:
+    for proc, out, spy in spies:
+        _, err = spy.communicate(timeout=60)
+        if not out.exists():
+            print(f"{proc.name}: py-spy wrote nothing: {err.decode(errors='replace')[-400:]}")
+            continue
+        print(f"\n== {proc.name}: self time ({out.relative_to(RESULTS.parent.parent)})")
+        for share, name in shares(out, top, self_only=True):
+            print(f"{share:6.1f}%  {name}")
+        print(f"-- {proc.name}: inclusive")
+        for share, name in shares(out, top, self_only=False):
+            print(f"{share:6.1f}%  {name}")
+
+
+def _profile_storm(py_spy: str, args: argparse.Namespace) -> int:
+    """The storm's Helpline half, with py-spy on the survivor for `--seconds` from just before the kill."""
+    spies: list[tuple[Any, Path, subprocess.Popen[bytes]]] = []
+
+    def spy_on(survivor: Any) -> None:
+        out = RESULTS / "profile-helpline-storm-survivor.txt"
+        out.unlink(missing_ok=True)
+        cmd = [py_spy, "record", "-p", str(survivor.popen.pid), "-d", str(int(args.seconds)), "-r", "200"]
+        cmd += ["-f", "raw", "-o", str(out)] + (["--native"] if args.native else [])
+        spies.append((survivor, out, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)))
+        time.sleep(0.3)  # py-spy attached before the storm starts
+
+    redis = RedisServer()
+    try:
+        result = storm._storm(Helpline(), redis, args.storm, 200.0, True, print, on_kill=spy_on)
+        print(
+            f"storm of {args.storm}: {result.get('caught_up')} caught up, {result.get('resumes_per_s') or 0:.0f}/s, "
+            f"survivor {result.get('survivor_cpu_ms_per_resume') or 0:.2f} ms CPU per client back, "
+            f"phases {result.get('phases_ms')}"
+        )
+        _print_spies(spies, args.top)
+        return 0
+    finally:
         redis.stop()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from typing import Any
+from typing import Any, Callable
 
 from bench import stormgen
 from bench.env import RedisServer
@@ -56,7 +56,16 @@ def _plans(deployment: Deployment, rooms: list[Room], generators: int) -> list[l
     return plans
 
 
-def _storm(system: System, redis: RedisServer, clients: int, msg_rate: float, track: bool, log: Any) -> dict[str, Any]:
+def _storm(
+    system: System,
+    redis: RedisServer,
+    clients: int,
+    msg_rate: float,
+    track: bool,
+    log: Any,
+    on_kill: Callable[[Any], None] | None = None,
+) -> dict[str, Any]:
+    """`on_kill(survivor)` (bench.profile --storm) is called just before the kill, e.g. to start a profiler on it."""
     redis.flush()
     deployment = system.start(2, redis)
     pool: GenPool | None = None
@@ -86,6 +95,8 @@ def _storm(system: System, redis: RedisServer, clients: int, msg_rate: float, tr
         time.sleep(2.0)  # messages flow before and through the kill; the survivor's CPU rate without a storm
         baseline_cpu_per_s = (survivor.cpu_s() - base0) / (time.monotonic() - base_t0)
         pool.ask_all("arm")
+        if on_kill is not None:
+            on_kill(survivor)
         cpu0 = survivor.cpu_s()
         killed_at = time.monotonic()
         os.kill(dead.popen.pid, signal.SIGKILL)  # the process we started, by its own pid

@@ -241,9 +241,11 @@ class Connection:
     async def _hello(self) -> bool:
         settings = self.gateway.settings
         try:
-            raw = await asyncio.wait_for(self._receive_text(), settings.hello_timeout_s)
+            # A timeout scope, not wait_for: no task and no second timer per connection (a storm is thousands of hellos).
+            async with asyncio.timeout(settings.hello_timeout_s):
+                raw = await self._receive_text()
             frame = frames.decode_client_frame(raw) if raw is not None else None
-        except (asyncio.TimeoutError, frames.FrameError):
+        except (TimeoutError, frames.FrameError):
             frame = None
         if not isinstance(frame, frames.Hello):
             await self.websocket.close(CLOSE_UNAUTHORIZED, "hello with a valid token first")

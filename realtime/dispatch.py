@@ -122,8 +122,7 @@ class Gateway:
         try:
             await self.hub.add_member(c, ticket)
             last_seq, messages, _more, reads = await self.tickets.snapshot(c.identity, ticket, frame.since)
-            await self.bus.presence_join(ticket, c.id, c.public_user)
-            presence = await self.bus.presence_members(ticket)
+            presence = await self.bus.presence_join(ticket, c.id, c.public_user)
         except BaseException:
             c.abort_joining(ticket)
             if ticket not in c.tickets:

@@ -181,12 +181,13 @@ class MemoryBus:
         for view in views:
             self._sink(None, TicketEvent(view))
 
-    async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
+    async def presence_join(self, ticket: str, connection_id: str, user: User) -> list[User]:
         members = self._presence.setdefault(ticket, {})
         was_online = any(u.id == user.id for u in members.values())
         members[connection_id] = user
         if not was_online:
             await self.publish(ticket, PresenceEvent(ticket, user, online=True))
+        return await self.presence_members(ticket)
 
     async def presence_leave(self, ticket: str, connection_id: str, user: User) -> None:
         members = self._presence.get(ticket, {})

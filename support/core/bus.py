@@ -153,8 +153,9 @@ class Broker(Protocol):
 class Presence(Protocol):
     """Who is in a ticket (or a room such as the agents' queue): memberships per connection, with expiry."""
 
-    async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
-        """Record the membership; publishes `presence` online when it is the user's first connection here."""
+    async def presence_join(self, ticket: str, connection_id: str, user: User) -> list[User]:
+        """Record the membership; publishes `presence` online when it is the user's first connection here. Returns
+        what `presence_members` would say right after it (this user included), read in the same step."""
 
     async def presence_leave(self, ticket: str, connection_id: str, user: User) -> None:
         """Drop the membership; publishes `presence` offline when it was the user's last connection."""

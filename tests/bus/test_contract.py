@@ -230,6 +230,17 @@ async def test_presence_counts_users_not_connections(open_node: BusFactory) -> N
     assert seen == [("anna", True), ("alice", True), ("anna", False)]
 
 
+async def test_a_join_answers_who_is_online_with_the_joiner(open_node: BusFactory) -> None:
+    ticket = new_ticket()
+    bus, _ = await open_node()
+    anna, alice = User("anna", "Anna", "customer"), User("alice", "Alice", "agent")
+    assert [u.id for u in await bus.presence_join(ticket, "conn-a1", anna)] == ["anna"]
+    assert [u.id for u in await bus.presence_join(ticket, "conn-a2", anna)] == ["anna"]  # a second tab: once
+    online = await bus.presence_join(ticket, "conn-b", alice)
+    assert sorted(u.id for u in online) == ["alice", "anna"]
+    assert sorted(u.id for u in online) == sorted(u.id for u in await bus.presence_members(ticket))
+
+
 async def test_refreshed_presence_stays(open_node: BusFactory) -> None:
     ticket = new_ticket()
     bus, sink = await open_node()

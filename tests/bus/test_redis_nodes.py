@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Awaitable, Callable
 
 import pytest
 import redis.asyncio as aioredis
@@ -178,3 +179,38 @@ async def test_presence_changes_missed_while_not_listening_are_caught_up(node: N
     await sink_a.until(lambda: len(sink_a.of(PresenceEvent)) == 2)
     await asyncio.sleep(0.2)
     assert [(e.user.id, e.online) for e in sink_a.of(PresenceEvent)] == [("anna", True), ("anna", False)]  # type: ignore[attr-defined]
+
+
+async def commands_naming(fragment: str, action: Callable[[], Awaitable[object]]) -> list[str]:
+    """The commands clients sent Redis during `action` that name `fragment` (seen with MONITOR, so every client's;
+    not the commands scripts ran)."""
+    client = aioredis.Redis.from_url(REDIS_URL)
+    marker = f"{fragment}:monitored"
+    seen: list[str] = []
+    try:
+        async with client.monitor() as monitor:
+
+            async def watch() -> None:
+                async for event in monitor.listen():
+                    if marker in event["command"]:
+                        return
+                    if fragment in event["command"] and event.get("client_type") != "lua":
+                        seen.append(event["command"])
+
+            watching = asyncio.create_task(watch())
+            await action()
+            await aioredis.Redis.from_url(REDIS_URL).echo(marker)  # the last command MONITOR shows of this action
+            await asyncio.wait_for(watching, 10)
+    finally:
+        await client.aclose()
+    return seen
+
+
+async def test_a_join_records_and_reads_presence_in_one_command(node: Node) -> None:
+    bus, _ = await node()
+    anna = User("anna", "Anna", "customer")
+    await bus.presence_join(new_ticket(), "conn-warm", anna)  # the script is loaded (NOSCRIPT → EVAL) before
+    ticket = new_ticket()
+    seen = await commands_naming(ticket, lambda: bus.presence_join(ticket, "conn-anna", anna))
+    assert len(seen) == 1, seen
+    assert [u.id for u in await bus.presence_members(ticket)] == ["anna"]

@@ -59,10 +59,14 @@ class RedisPresence:
         else:
             shown.pop(user.id, None)
 
-    async def presence_join(self, ticket: str, connection_id: str, user: User) -> None:
-        await self._joining(
-            self._scripts.presence_join, self._presence_keys(ticket), self._presence_args(ticket, connection_id, user)
+    async def presence_join(self, ticket: str, connection_id: str, user: User) -> list[User]:
+        # The membership and the members read in one script: a join's presence is one round trip, not two.
+        raw = await self._joining(
+            self._scripts.presence_join_members,
+            self._presence_keys(ticket),
+            self._presence_args(ticket, connection_id, user),
         )
+        return self._members_shown(ticket, raw)
 
     def _presence_keys(self, ticket: str) -> list[str]:
         return [*self._keys.presence_keys(ticket), self._keys.presence_index_of(ticket)]
@@ -96,6 +100,10 @@ class RedisPresence:
 
     async def presence_members(self, ticket: str) -> list[User]:
         raw = await self._joining(self._scripts.presence_members, self._keys.presence_keys(ticket), [])
+        return self._members_shown(ticket, raw)
+
+    def _members_shown(self, ticket: str, raw: list[bytes | None]) -> list[User]:
+        """The members script's reply as users, each once; noted as shown when this node delivers the ticket."""
         users = list({u.id: u for u in (layout.decode_user(r) for r in raw if r)}.values())
         if self._is_subscribed(ticket):
             # What this node's clients were just shown (a join's snapshot): the base of a later catch-up.

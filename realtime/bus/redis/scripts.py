@@ -33,6 +33,15 @@ READ_CURSOR_FILL = lua("read_cursor_fill")
 PRESENCE_JOIN = lua("now", "online_elsewhere", "presence_join")
 PRESENCE_LEAVE = lua("now", "online_elsewhere", "presence_leave")
 PRESENCE_MEMBERS = lua("now", "presence_members")
+# A join's presence, one round trip (a reconnect storm is thousands of joins at once): the join's steps as a function
+# (its early return must not end the script), then the members read, in the same atomic step and at the same `now`.
+PRESENCE_JOIN_MEMBERS = (
+    lua("now", "online_elsewhere")
+    + "local function join()\n"
+    + lua("presence_join")
+    + "\nend\njoin()\n"
+    + lua("presence_members")
+)
 PRESENCE_TAKE_EXPIRED = lua("now", "presence_take_expired")
 TOKEN_BUCKET = lua("now", "token_bucket")
 
@@ -105,6 +114,7 @@ class Scripts:
         self.presence_join = script(PRESENCE_JOIN)
         self.presence_leave = script(PRESENCE_LEAVE)
         self.presence_members = script(PRESENCE_MEMBERS)
+        self.presence_join_members = script(PRESENCE_JOIN_MEMBERS)
         self.presence_take_expired = script(PRESENCE_TAKE_EXPIRED)
 
 
