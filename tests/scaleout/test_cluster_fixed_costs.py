@@ -121,3 +121,22 @@ async def test_the_lag_of_every_slot_groups_stream_is_read_on_the_bus_connection
         assert (await persist_lag_of(client, streams, bus._run_all))[0] == 0
     finally:
         await client.aclose()
+
+
+async def test_replicated_commits_on_every_shard_are_acked_gapless_and_delivered_once(
+    cluster_deployment: ClusterDeployment, store: TicketStore, prefix: str
+) -> None:
+    bus, sink = RedisBus(cluster_deployment.url, store, prefix=prefix, min_replicas=1), Sink()
+    await bus.start(sink)
+    try:
+        await until_ready(bus)
+        tickets = one_ticket_per_primary(cluster_deployment)
+        for ticket in tickets:
+            await bus.subscribe(ticket)
+        results = await asyncio.gather(*(bus.commit(draft(t, f"{t}-{n}")) for n in range(5) for t in tickets))
+        for ticket in tickets:  # committed concurrently: one WAIT per write covers them, each acked once replicated
+            assert sorted(r.message.seq for r in results if r.message.ticket == ticket) == [1, 2, 3, 4, 5]
+            await sink.until(lambda t=ticket: len([x for x, e in sink.events if x == t]) == 5)
+            assert [e.message.seq for x, e in sink.events if x == ticket] == [1, 2, 3, 4, 5]  # type: ignore[attr-defined]
+    finally:
+        await bus.close()

@@ -155,22 +155,41 @@ class ClusterPipe:
                 self._slots.refresh_soon()  # the node may be gone: a replica takes its slots
                 raise
             except ReplyError as exc:
-                redirect = _redirect(exc)
-                if redirect is None and not str(exc).startswith(("TRYAGAIN", "CLUSTERDOWN")):
-                    raise
-                if redirect is not None and redirect[0] == "MOVED":
-                    self._slots.moved(redirect[1], redirect[2])  # nothing ran: sent again where it lives now
+                self._redirected(exc)
         return await self._routed(args, lambda pipe, asking: pipe.call_asking(*args) if asking else pipe.call(*args))
 
+    def _redirected(self, exc: ReplyError) -> None:
+        """A first try's error reply: a redirect or a slot in flux goes on the long way round (_routed), nothing
+        having run; any other error is the caller's."""
+        redirect = _redirect(exc)
+        if redirect is None and not str(exc).startswith(("TRYAGAIN", "CLUSTERDOWN")):
+            raise exc
+        if redirect is not None and redirect[0] == "MOVED":
+            self._slots.moved(redirect[1], redirect[2])  # sent again where it lives now
+
     async def call_replicated(self, replicas: int, timeout_ms: int, *args: Any) -> tuple[Any, int]:
+        # As call(): every replicated commit straight to its slot's primary; only a redirect takes _routed.
+        address = self._slots.owner(key_slot(key_of(args)))
+        if address is not None:
+            try:
+                replied: tuple[Any, int] = await self._pipe(address).call_replicated(replicas, timeout_ms, *args)
+                return replied
+            except Unavailable:
+                self._slots.refresh_soon()
+                raise
+            except ReplyError as exc:
+                self._redirected(exc)
+        return await self._replicated_routed(replicas, timeout_ms, args)
+
+    async def _replicated_routed(self, replicas: int, timeout_ms: int, args: Sequence[Any]) -> tuple[Any, int]:
         async def on(pipe: CommandPipe, asking: bool) -> tuple[Any, int]:
             if asking:  # an ASK is a slot half-way through a reshard: rare; WAIT after it on the same connection
                 reply = await pipe.call_asking(*args)
                 return reply, int(await pipe.call("WAIT", replicas, timeout_ms))
             return await pipe.call_replicated(replicas, timeout_ms, *args)
 
-        replied: tuple[Any, int] = await self._routed(args, on)
-        return replied
+        routed: tuple[Any, int] = await self._routed(args, on)
+        return routed
 
     async def _routed(self, args: Sequence[Any], send: Callable[[CommandPipe, bool], Awaitable[Any]]) -> Any:
         slot = key_slot(key_of(args))
