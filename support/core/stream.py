@@ -8,7 +8,7 @@ connection: `persist_lag` reads through the client its caller passes.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Awaitable, Callable, cast
 
 import msgspec
 from redis.asyncio import Redis
@@ -94,25 +94,75 @@ def _as_bytes(value: bytes | str) -> bytes:
     return value if isinstance(value, bytes) else value.encode()
 
 
-async def persist_lag_of(redis: Redis, streams: list[str]) -> tuple[int, float]:
-    """persist_lag summed over many streams (a cluster's slot groups; the oldest age of them all): their groups
-    are read in one pipelined round trip per node, and only a stream with something behind is looked at closer."""
+Commands = Callable[[list[tuple[Any, ...]]], Awaitable[list[Any]]]  # many commands, one round trip: replies or errors
+
+
+async def persist_lag_of(redis: Redis, streams: list[str], run: Commands | None = None) -> tuple[int, float]:
+    """persist_lag summed over many streams (a cluster's slot groups; the oldest age of them all), in a fixed
+    number of pipelined round trips per node however many streams are behind: their groups, then the oldest entry
+    of each stream with something behind, then the server's clock. `run` sends them (a gateway's own pipelined
+    connections); by default a redis-py pipeline."""
     if len(streams) == 1:
         return await persist_lag(redis, streams[0])
-    pipe = redis.pipeline(transaction=False)
-    for stream in streams:
-        pipe.execute_command("XINFO", "GROUPS", stream)
-    replies = await pipe.execute(raise_on_error=False)
-    total, oldest = 0, 0.0
+    run = run or _pipelined(redis)
+    replies = await run([("XINFO", "GROUPS", stream) for stream in streams])
+    total = 0
+    looks: list[tuple[Any, ...]] = []
+    counted: list[int] = []  # which looks count the undelivered entries
     for stream, groups in zip(streams, replies):
         if isinstance(groups, Exception):
             continue  # no stream: nothing of this group was ever committed, or Redis lost it
         group = next((g for g in groups if _field(g, "name") in (PERSIST_GROUP, PERSIST_GROUP.encode())), None)
-        if group is not None and not int(_field(group, "pending") or 0) and _field(group, "lag") in (0, b"0", "0"):
+        if group is None:  # no worker ever ran: everything is behind (rare, so one stream at a time)
+            messages, _seconds = await persist_lag(redis, stream)
+            total += messages
+            looks.append(("XRANGE", stream, "-", "+", "COUNT", 1))
             continue
-        messages, seconds = await persist_lag(redis, stream)
-        total, oldest = total + messages, max(oldest, seconds)
-    return total, oldest
+        pending, lag = int(_field(group, "pending") or 0), _field(group, "lag")
+        after = b"(" + _as_bytes(_field(group, "last-delivered-id"))
+        total += pending + (int(lag) if lag is not None else 0)
+        if lag is None:  # Redis cannot tell since entries were deleted: count what follows the group's cursor
+            counted.append(len(looks))
+            looks.append(("XRANGE", stream, after, "+", "COUNT", 100_000))
+        if pending:
+            looks.append(("XPENDING", stream, PERSIST_GROUP))
+        elif lag is None or int(lag):
+            looks.append(("XRANGE", stream, after, "+", "COUNT", 1))
+    oldest_ms: int | None = None
+    for n, reply in enumerate(await run(looks) if looks else []):
+        if isinstance(reply, Exception):
+            continue  # the stream went meanwhile (a trim, a flush): nothing of it is behind
+        total += len(reply) if n in counted else 0
+        first = _oldest_id(reply)
+        if first is not None:
+            ms = entry_ms(first)
+            oldest_ms = ms if oldest_ms is None else min(oldest_ms, ms)
+    if oldest_ms is None:
+        return total, 0.0
+    seconds, micros = await redis.time()
+    return total, max(0.0, (seconds * 1000 + micros // 1000 - oldest_ms) / 1000)
+
+
+def _oldest_id(reply: Any) -> bytes | str | None:
+    """The entry id of an XRANGE reply's first entry, or an XPENDING summary's lowest id (a dict from redis-py,
+    [count, min, max, consumers] raw)."""
+    if isinstance(reply, dict):
+        return cast(bytes | None, reply.get("min"))
+    if not reply:
+        return None
+    if isinstance(reply[0], (list, tuple)):
+        return cast(bytes, reply[0][0])
+    return cast(bytes | None, reply[1])
+
+
+def _pipelined(redis: Redis) -> Commands:
+    async def run(commands: list[tuple[Any, ...]]) -> list[Any]:
+        pipe = redis.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        return list(await pipe.execute(raise_on_error=False))
+
+    return run
 
 
 def _field(group: object, name: str) -> Any:

@@ -331,6 +331,17 @@ class RedisBus(RedisPresence):
         return None
 
     # -- background --------------------------------------------------------------------------------------------
+    async def _run_all(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """The lag's reads of a cluster's 128 persistence streams, every CLUSTER_LAG_EVERY_S on every node: on the
+        bus's pipelined connections, not through redis-py's cluster client (slot, node and packing per command in
+        Python, and one stream after another). An error reply comes back as the exception, as in redis-py's
+        pipeline."""
+        replies = await asyncio.gather(*(self._commands.call(*command) for command in commands), return_exceptions=True)
+        for reply in replies:
+            if isinstance(reply, BaseException) and not isinstance(reply, ReplyError):
+                raise reply  # the connection, not the stream: this round's figure is unknown
+        return list(replies)
+
     async def _maintain(self) -> None:
         """Supervised loop: sweep expired presence, export the persistence lag."""
         loop = asyncio.get_running_loop()
@@ -341,7 +352,7 @@ class RedisBus(RedisPresence):
                 await self.sweep_presence()
                 if loop.time() >= next_lag:
                     next_lag = loop.time() + (CLUSTER_LAG_EVERY_S if self._cluster else LAG_EVERY_S)
-                    messages, seconds = await persist_lag_of(self._redis, self._keys.persist_streams)
+                    messages, seconds = await persist_lag_of(self._redis, self._keys.persist_streams, self._run_all)
                     metrics.WORKER_LAG.set(messages)
                     metrics.WORKER_LAG_SECONDS.set(seconds)
                 failing = False

@@ -35,6 +35,8 @@ class SlotMap:
         self._name = name
         self._owners: list[Address | None] = [None] * SLOTS
         self._refreshing: asyncio.Task[None] | None = None
+        self._ranges: tuple[tuple[int, int, str, int], ...] = ()  # the last CLUSTER SLOTS taken: (start, end, primary)
+        self._moved = False
         self.version = 0  # bumped on every change: subscribers compare it
         self.on_change: Callable[[], None] = lambda: None
 
@@ -50,6 +52,7 @@ class SlotMap:
     def moved(self, slot: int, address: Address) -> None:
         """A MOVED reply: that slot is served there now (the rest of the map is read again in the background)."""
         self._owners[slot] = address
+        self._moved = True  # the owners no longer match the last CLUSTER SLOTS: the next one is taken in full
         self.version += 1
         self.on_change()
         self.refresh_soon()
@@ -62,6 +65,24 @@ class SlotMap:
     async def ready(self) -> None:
         if self._owners[0] is None and not any(self._owners):
             await self.refresh()
+
+    def _take(self, asked: Address, reply: list[Any]) -> None:
+        """The owners of CLUSTER SLOTS' ranges. Every node reads it every RECONCILE_EVERY_S, and nearly always it
+        is what it was: then the 16,384 owners are left as they are (filling and comparing them cost ~6 ms)."""
+        ranges = tuple(
+            (int(start), int(end), primary[0].decode() or asked[0], int(primary[1]))
+            for start, end, primary, *_replicas in reply
+        )
+        if ranges == self._ranges and not self._moved:
+            return
+        owners: list[Address | None] = [None] * SLOTS
+        for start, end, host, port in ranges:
+            owners[start : end + 1] = [(host, port)] * (end + 1 - start)
+        self._ranges, self._moved = ranges, False
+        if owners != self._owners:
+            self._owners = owners
+            self.version += 1
+            self.on_change()
 
     async def refresh(self) -> None:
         """Ask the known primaries, then the URL's nodes, until one answers CLUSTER SLOTS."""
@@ -82,15 +103,7 @@ class SlotMap:
             if isinstance(reply, ReplyError) or not reply:
                 failures.append(f"{address[0]}:{address[1]} {reply}")
                 continue
-            owners: list[Address | None] = [None] * SLOTS
-            for start, end, primary, *_replicas in reply:
-                host = primary[0].decode() or address[0]
-                for slot in range(int(start), int(end) + 1):
-                    owners[slot] = (host, int(primary[1]))
-            if owners != self._owners:
-                self._owners = owners
-                self.version += 1
-                self.on_change()
+            self._take(address, reply)
             return
         raise Unavailable(f"no Redis Cluster node answered: {'; '.join(failures) or 'none known'}")
 
@@ -106,10 +119,13 @@ def _redirect(reply: ReplyError) -> tuple[str, int, Address] | None:
 
 
 def key_of(args: Sequence[Any]) -> Any:
-    """The key a hot-path command routes by: a script's first key, or the channel of a (S)PUBLISH."""
+    """The key a command on these pipes routes by: a script's first key, the stream of an XINFO <sub> (the bus's lag),
+    or the key or channel after the name (a (S)PUBLISH, an XRANGE)."""
     name = args[0]
     if name in ("EVALSHA", "EVAL"):
         return args[3]
+    if name == "XINFO":
+        return args[2]
     return args[1]
 
 
@@ -139,22 +155,41 @@ class ClusterPipe:
                 self._slots.refresh_soon()  # the node may be gone: a replica takes its slots
                 raise
             except ReplyError as exc:
-                redirect = _redirect(exc)
-                if redirect is None and not str(exc).startswith(("TRYAGAIN", "CLUSTERDOWN")):
-                    raise
-                if redirect is not None and redirect[0] == "MOVED":
-                    self._slots.moved(redirect[1], redirect[2])  # nothing ran: sent again where it lives now
+                self._redirected(exc)
         return await self._routed(args, lambda pipe, asking: pipe.call_asking(*args) if asking else pipe.call(*args))
 
+    def _redirected(self, exc: ReplyError) -> None:
+        """A first try's error reply: a redirect or a slot in flux goes on the long way round (_routed), nothing
+        having run; any other error is the caller's."""
+        redirect = _redirect(exc)
+        if redirect is None and not str(exc).startswith(("TRYAGAIN", "CLUSTERDOWN")):
+            raise exc
+        if redirect is not None and redirect[0] == "MOVED":
+            self._slots.moved(redirect[1], redirect[2])  # sent again where it lives now
+
     async def call_replicated(self, replicas: int, timeout_ms: int, *args: Any) -> tuple[Any, int]:
+        # As call(): every replicated commit straight to its slot's primary; only a redirect takes _routed.
+        address = self._slots.owner(key_slot(key_of(args)))
+        if address is not None:
+            try:
+                replied: tuple[Any, int] = await self._pipe(address).call_replicated(replicas, timeout_ms, *args)
+                return replied
+            except Unavailable:
+                self._slots.refresh_soon()
+                raise
+            except ReplyError as exc:
+                self._redirected(exc)
+        return await self._replicated_routed(replicas, timeout_ms, args)
+
+    async def _replicated_routed(self, replicas: int, timeout_ms: int, args: Sequence[Any]) -> tuple[Any, int]:
         async def on(pipe: CommandPipe, asking: bool) -> tuple[Any, int]:
             if asking:  # an ASK is a slot half-way through a reshard: rare; WAIT after it on the same connection
                 reply = await pipe.call_asking(*args)
                 return reply, int(await pipe.call("WAIT", replicas, timeout_ms))
             return await pipe.call_replicated(replicas, timeout_ms, *args)
 
-        replied: tuple[Any, int] = await self._routed(args, on)
-        return replied
+        routed: tuple[Any, int] = await self._routed(args, on)
+        return routed
 
     async def _routed(self, args: Sequence[Any], send: Callable[[CommandPipe, bool], Awaitable[Any]]) -> Any:
         slot = key_slot(key_of(args))

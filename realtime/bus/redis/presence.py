@@ -7,8 +7,9 @@ connection is taken by exactly one node's sweep, which announces it offline.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from typing import Any, Awaitable
 
 from redis.exceptions import RedisError
 
@@ -116,26 +117,39 @@ class RedisPresence:
         try:
             for start in range(0, len(memberships), RENEW_CHUNK):
                 await self._refresh_chunk(memberships[start : start + RENEW_CHUNK])
-        except (RedisError, OSError) as exc:
+        except (RedisError, OSError, Unavailable, ReplyError) as exc:
             log.warning("presence refresh failed (%r); members expire unless the next one succeeds", exc)
 
     async def _refresh_chunk(self, chunk: list[tuple[str, str, User]]) -> None:
-        # One pipelined round trip per chunk: a script call each, not a pooled connection each.
-        await self._scripts.presence_join.many(
-            self._redis,
-            [(self._presence_keys(ticket), self._presence_args(ticket, conn, user)) for ticket, conn, user in chunk],
+        # One pipelined round trip per chunk (per primary on a cluster), on the bus's pipelined connection: redis-py's
+        # cluster pipeline found each command's slot and node and packed it in Python, a fixed cost per membership.
+        script = self._scripts.presence_join
+        await _all(
+            [
+                script.on(self._commands, self._presence_keys(ticket), self._presence_args(ticket, conn, user))
+                for ticket, conn, user in chunk
+            ]
         )
 
     async def sweep_presence(self) -> int:
         """Take expired connections (each goes to exactly one node) and tell everyone who went offline."""
         lease_ms = max(1000, self._presence_ttl_ms)
         offline = 0
-        # One index per slot group on a cluster: taken in one pipelined round trip (per node).
-        batches = await self._scripts.presence_take_expired.many(
-            self._redis, [([index], [200, lease_ms]) for index in self._keys.presence_indexes]
+        # One index per slot group on a cluster (128), every sweep of every node: taken in one pipelined round trip
+        # per primary on the bus's own connections, not through redis-py's cluster pipeline (a fixed cost per node).
+        script = self._scripts.presence_take_expired
+        batches = await asyncio.gather(
+            *(script.on(self._commands, [index], [200, lease_ms]) for index in self._keys.presence_indexes),
+            return_exceptions=True,
         )
+        failure: BaseException | None = None
         for due in batches:
+            if isinstance(due, BaseException):
+                failure = failure or due
+                continue  # the others' taken connections are settled all the same: they are leased to this node
             offline += await self._settle_expired(due)
+        if failure is not None:
+            raise failure
         return offline
 
     async def _settle_expired(self, due: list[bytes]) -> int:
@@ -148,3 +162,11 @@ class RedisPresence:
             if await self._scripts.presence_leave(self._redis, keys, [conn, "expired", *announce, member]):
                 offline += 1
         return offline
+
+
+async def _all(calls: list[Awaitable[Any]]) -> None:
+    """Every call run (they share the pipelined writes); the first failure raised once all are done."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result

@@ -80,25 +80,6 @@ class Script:
             await redis.script_load(self.source)
             return await redis.evalsha(self.sha, len(keys), *keys, *args)
 
-    async def many(
-        self, redis: Redis | RedisCluster, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]
-    ) -> list[Any]:
-        """The same script for many (keys, args) in one pipelined round trip (e.g. a heartbeat's renewals)."""
-        for attempt in (1, 2):
-            pipe = redis.pipeline(transaction=False)
-            for keys, args in calls:
-                # As a raw command: redis-py's cluster pipeline blocks its evalsha() method, not the command.
-                pipe.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
-            results = await pipe.execute(raise_on_error=False)
-            if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
-                await redis.script_load(self.source)  # Redis lost its script cache: load it, run the batch again
-                continue
-            for result in results:
-                if isinstance(result, Exception):
-                    raise result
-            return list(results)
-        return []
-
 
 class Scripts:
     """The bus's scripts, as one Redis (or Sentinel) runs them, or a cluster (publishing with SPUBLISH)."""
