@@ -99,3 +99,15 @@ async def test_pipelined_takes_with_redis_unreachable_fall_back_and_never_raise(
     finally:
         await pipe.close()
         await connections.redis.aclose()
+
+
+async def test_a_cluster_client_that_finds_no_cluster_falls_back_and_never_raises() -> None:
+    # redis-py's cluster client raises RedisClusterException (not a RedisError) when the node it asks is not in a
+    # cluster or a slot has no primary: that once escaped the fallback as an HTTP 500 on ticket creation.
+    connections = limits_connections(REDIS_URL.replace("redis://", "redis+cluster://", 1), "nocluster")
+    try:
+        buckets = RedisTokenBuckets(connections.redis, "nocluster", "fallback", 0.01, 2.0)
+        verdicts = [await buckets.take("192.0.2.1") for _ in range(3)]
+        assert [v.allowed for v in verdicts] == [True, True, False]
+    finally:
+        await connections.redis.aclose()

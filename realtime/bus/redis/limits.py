@@ -12,10 +12,10 @@ import time
 
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from realtime.bus.redis import scripts as scripts
+from realtime.bus.redis.failures import REDIS_FAILURES
 from realtime.bus.redis.layout import Keys
 from realtime.bus.redis.sentinel import Connections
 from realtime.bus.redis.wire import CommandPipe, ReplyError
@@ -83,7 +83,9 @@ class RedisTokenBuckets:
             else:
                 async with asyncio.timeout(TAKE_TIMEOUT_S):
                     allowed, wait_ms = await scripts.TOKEN_BUCKET_SCRIPT.on(self._pipe, keys, args)
-        except (RedisError, OSError, TimeoutError, Unavailable, ReplyError) as exc:
+        # REDIS_FAILURES, not RedisError alone: the cluster client's own errors (no cluster there, a slot without a
+        # primary) are not RedisErrors, and escaped as a 500 on ticket creation.
+        except (*REDIS_FAILURES, Unavailable, ReplyError) as exc:
             self._note_outage(exc)
             return self._fallback.take_now(key, cost)
         return Verdict(bool(allowed), int(wait_ms) / 1000)
