@@ -11,11 +11,10 @@ import asyncio
 import logging
 from typing import Any, Awaitable
 
-from redis.exceptions import RedisError
 
 from realtime.bus.redis import layout as layout
 from realtime.bus.redis import scripts as scripts
-from realtime.bus.redis.failures import reply_errors
+from realtime.bus.redis.failures import REDIS_FAILURES, reply_errors
 from realtime.bus.redis.wire import ReplyError
 from support.core.bus import PresenceEvent
 from support.core.errors import Unavailable
@@ -96,7 +95,7 @@ class RedisPresence:
                 self._presence_keys(ticket),
                 [connection_id, "left", *self._offline(ticket, user), f"{ticket}\n{connection_id}"],
             )
-        except (RedisError, OSError, Unavailable, ReplyError) as exc:
+        except (*REDIS_FAILURES, Unavailable, ReplyError) as exc:
             log.warning("presence leave of %s in %s not recorded (%r); it expires by itself", user.id, ticket, exc)
 
     async def presence_members(self, ticket: str) -> list[User]:
@@ -117,7 +116,7 @@ class RedisPresence:
         try:
             for start in range(0, len(memberships), RENEW_CHUNK):
                 await self._refresh_chunk(memberships[start : start + RENEW_CHUNK])
-        except (RedisError, OSError, Unavailable, ReplyError) as exc:
+        except (*REDIS_FAILURES, Unavailable, ReplyError) as exc:
             log.warning("presence refresh failed (%r); members expire unless the next one succeeds", exc)
 
     async def _refresh_chunk(self, chunk: list[tuple[str, str, User]]) -> None:
