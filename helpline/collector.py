@@ -50,8 +50,9 @@ class Refreezer:
     The cost is a cycle that was already in generation 2 at a freeze: it is never collected while frozen. A closed
     connection leaves none (freed by reference counting, tests/integration/test_ws_server.py), but an error path
     does: bench/gc_leak.py, 1,400 connections churned (every kind: closed, dropped, bad frames, bad tokens, refused
-    joins, rate limited) with a refreeze every second, left 210 objects frozen as garbage, 150 per 1,000 churned:
-    6 cycles of ~35 (an exception's traceback and frames holding a TCPTransport). So every `full_every_s` the step
+    joins, rate limited) with a refreeze every second, left 210 objects frozen as garbage, 150 per 1,000 churned
+    (SQLite + memory bus; 86 on the Redis bus): a few cycles of ~35 each, an exception's traceback and frames
+    holding a TCPTransport (and on Redis uvicorn's HTTP protocol: a connection lost in its handshake). So every `full_every_s` the step
     unfreezes and runs one full collection, over everything, before it freezes again: that bounds the leak to what
     churn leaves in that time, at the price of one full pause (the figures above) that often instead of at every
     churn."""
