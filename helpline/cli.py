@@ -17,7 +17,7 @@ from typing import Any, Coroutine, cast
 import uvicorn
 
 from helpline import logs
-from helpline.collector import collect_young_less_often, freeze_startup_heap, measure_pauses
+from helpline.collector import Refreezer, collect_young_less_often, freeze_startup_heap, measure_pauses
 from helpline.preflight import check_backends
 from realtime.drain import CleanExitServer
 from realtime.server import HelplineWebSocketProtocol
@@ -167,10 +167,12 @@ def _metrics_server(settings: Settings) -> list[CleanExitServer]:
     return [CleanExitServer(config)]
 
 
-async def _serve(servers: list[CleanExitServer], when_up: Any = None) -> None:
+async def _serve(servers: list[CleanExitServer], when_up: Any = None, refreezer: Refreezer | None = None) -> None:
     """Run the servers of one process together; `when_up` runs once every one of them listens (so its output comes
-    last). The signal reaches whichever server installed its handler last: its stop is passed on to the others."""
+    last), and then `refreezer`, for good. The signal reaches whichever server installed its handler last: its stop
+    is passed on to the others."""
     measure_pauses()
+    refreezing: asyncio.Task[None] | None = None
     tasks = [asyncio.create_task(server.serve()) for server in servers]
     asyncio.create_task(_stop_together(servers), name="stop-together")
     while not all(server.started for server in servers):
@@ -183,7 +185,13 @@ async def _serve(servers: list[CleanExitServer], when_up: Any = None) -> None:
         freeze_startup_heap()
         if when_up is not None:
             when_up()
-    await asyncio.gather(*tasks)
+        if refreezer is not None:
+            refreezing = asyncio.create_task(refreezer.run(), name="refreeze")
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        if refreezing is not None:
+            refreezing.cancel()
 
 
 async def _stop_together(servers: list[CleanExitServer]) -> None:
@@ -225,7 +233,8 @@ def cmd_gateway(_args: argparse.Namespace) -> int:
         drain=lambda: drain_gateway(app.state.gateway, mark_draining, settings.drain_s),
     )
     collect_young_less_often()  # the gateway and the worker: the status page and `up` keep the defaults
-    _run(_serve([gateway, *_metrics_server(settings)]))
+    refreezer = Refreezer(settings.gc_refreeze_s, settings.gc_full_collection_s) if settings.gc_refreeze_s else None
+    _run(_serve([gateway, *_metrics_server(settings)], refreezer=refreezer))
     return 0
 
 

@@ -111,6 +111,8 @@ class Settings:
     support_tab_url: str | None = None  # the host platform's Support tab; None: the gateway's own /support page
     mail_key: str = ""  # signs unsubscribe links; empty: HELPLINE_SECRET
     drain_s: float = 10.0  # on SIGTERM a gateway tells its clients to move over this long, spread with jitter
+    gc_refreeze_s: float = 60.0  # a gateway freezes what became long-lived this often (helpline/collector.py); 0: off
+    gc_full_collection_s: float = 3600.0  # and unfreezes everything for one full collection this often
 
     log_format: str = "text"  # "json": one object a line, for a log collector
     log_level: str | None = None  # None: the command's own default (info; warning for `helpline up`)
@@ -299,6 +301,18 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     V("HELPLINE_MAIL_KEY", "mail_key", text(), "signs unsubscribe links; unset: HELPLINE_SECRET", secret=True),
     V("HELPLINE_DRAIN_S", "drain_s", number(0), "on SIGTERM, clients are told to move over this long (with jitter)"),
+    V(
+        "HELPLINE_GC_REFREEZE_S",
+        "gc_refreeze_s",
+        number(0),
+        "a gateway freezes what became long-lived this often, out of automatic full collections; 0: never",
+    ),
+    V(
+        "HELPLINE_GC_FULL_COLLECTION_S",
+        "gc_full_collection_s",
+        positive(),
+        "with refreezing on, a gateway unfreezes everything for one full collection this often",
+    ),
     V("HELPLINE_LOG_FORMAT", "log_format", choice("text", "json"), "text for a terminal, json for a log collector"),
     V("HELPLINE_LOG_LEVEL", "log_level", choice("debug", "info", "warning", "error"), "the lowest level logged"),
     V("HELPLINE_METRICS_PORT", "metrics_port", port(), "serve /metrics on this port instead of the app's"),

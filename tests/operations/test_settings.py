@@ -56,6 +56,8 @@ def test_booleans_accept_nothing_else(word: str) -> None:
         ("HELPLINE_FRAME_RATE_PER_S", "0", "a number above 0"),
         ("HELPLINE_MAX_CONNECTIONS_PER_USER", "0", "an integer of at least 1"),
         ("HELPLINE_LOG_FORMAT", "xml", "text or json"),
+        ("HELPLINE_GC_REFREEZE_S", "-1", "a number of at least 0"),
+        ("HELPLINE_GC_FULL_COLLECTION_S", "0", "a number above 0"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_it_accepts(variable: str, raw: str, accepts: str) -> None:
