@@ -15,13 +15,12 @@ import faulthandler
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.env import RedisServer
-from bench.idle import _with_gc_probe
+from bench.idle import _with_gc_probe, ask_gc_probe
 from bench.systems import Helpline, Room
 
 KINDS = ("normal", "abrupt", "bad_frame", "bad_token", "refused_join", "rate_limited", "no_hello")
@@ -47,17 +46,10 @@ class Probed(Helpline):
 
 
 def leak(pid: int, timeout_s: float = 60.0) -> dict[str, Any]:
-    trigger, out = Path(f"/tmp/gc-probe-{pid}.leak"), Path(f"/tmp/gc-probe-{pid}.leak.json")
-    out.unlink(missing_ok=True)
-    trigger.touch()
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if out.exists():
-            result: dict[str, Any] = json.loads(out.read_text())
-            out.unlink()
-            return result
-        time.sleep(0.1)
-    raise RuntimeError("the gc probe did not answer")
+    result = ask_gc_probe(pid, "leak", "leak.json", timeout_s)
+    if result is None:
+        raise RuntimeError("the gc probe did not answer")
+    return result
 
 
 async def _frame(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any] | None:

@@ -36,7 +36,12 @@ def _with_gc_probe() -> Iterator[None]:
 
 def full_collection(pid: int, timeout_s: float = 60.0) -> dict[str, Any] | None:
     """Ask a node's gc probe for two full collections; what it measured, or None without a probe."""
-    trigger, out = Path(f"/tmp/gc-probe-{pid}.trigger"), Path(f"/tmp/gc-probe-{pid}.json")
+    return ask_gc_probe(pid, "trigger", "json", timeout_s)
+
+
+def ask_gc_probe(pid: int, trigger_suffix: str, out_suffix: str, timeout_s: float) -> dict[str, Any] | None:
+    """Touch the probe's trigger file and wait for its answer; None (the trigger taken back) if none comes."""
+    trigger, out = Path(f"/tmp/gc-probe-{pid}.{trigger_suffix}"), Path(f"/tmp/gc-probe-{pid}.{out_suffix}")
     out.unlink(missing_ok=True)
     trigger.touch()
     deadline = time.monotonic() + timeout_s

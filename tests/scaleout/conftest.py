@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+import secrets
+from typing import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 import redis
 
+from persistence.store import TicketStore
+from realtime.bus.redis.bus import RedisBus
+from tests.bus.conftest import Sink, until_ready
 from tests.bus.conftest import cluster_deployment, redis_prefix, store  # noqa: F401 - fixtures shared with the bus suite
+from tests.scaleout.redis_cluster import ClusterDeployment
 from tests.scaleout.cluster import Cluster
 from tests.services import REDIS_URL, migrate, postgres_database, require_redis
 
@@ -38,3 +43,35 @@ def cluster(pg_url: str) -> Iterator[Cluster]:
     yield cluster
     cluster.stop()
     drop_prefix(REDIS_URL, cluster.prefix)
+
+
+ClusterNode = Callable[..., Awaitable[tuple[RedisBus, Sink]]]
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"hltest-{secrets.token_hex(6)}"
+
+
+@pytest.fixture
+async def node(
+    cluster_deployment: ClusterDeployment,  # noqa: F811 - the fixtures imported above, injected by name
+    store: TicketStore,  # noqa: F811
+    prefix: str,
+) -> AsyncIterator[ClusterNode]:
+    """Opens Redis bus nodes on the test cluster, sharing one store and one key prefix; closed afterwards."""
+    opened: list[RedisBus] = []
+
+    async def open_one(min_replicas: int = 0, presence_ttl_s: float = 30.0) -> tuple[RedisBus, Sink]:
+        bus = RedisBus(
+            cluster_deployment.url, store, prefix=prefix, min_replicas=min_replicas, presence_ttl_s=presence_ttl_s
+        )
+        sink = Sink()
+        await bus.start(sink)
+        opened.append(bus)
+        await until_ready(bus)
+        return bus, sink
+
+    yield open_one
+    for bus in opened:
+        await bus.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -21,32 +20,10 @@ from support.core.model import User
 from support.core.redis_url import cluster_client, parse_redis_url
 from support.core.stream import PERSIST_GROUP, persist_lag_of
 from tests.bus.conftest import Sink, draft, until_ready
+from tests.scaleout.conftest import ClusterNode
 from tests.scaleout.redis_cluster import ClusterDeployment
 
 pytestmark = pytest.mark.redis
-
-Node = Callable[[], Awaitable[tuple[RedisBus, Sink]]]
-
-
-@pytest.fixture
-def prefix() -> str:
-    return f"hltest-{secrets.token_hex(6)}"
-
-
-@pytest.fixture
-async def node(cluster_deployment: ClusterDeployment, store: TicketStore, prefix: str) -> AsyncIterator[Node]:
-    opened: list[RedisBus] = []
-
-    async def open_one() -> tuple[RedisBus, Sink]:
-        bus, sink = RedisBus(cluster_deployment.url, store, prefix=prefix, presence_ttl_s=0.6), Sink()
-        await bus.start(sink)
-        opened.append(bus)
-        await until_ready(bus)
-        return bus, sink
-
-    yield open_one
-    for bus in opened:
-        await bus.close()
 
 
 def one_ticket_per_primary(deployment: ClusterDeployment) -> list[str]:
@@ -77,10 +54,14 @@ async def test_a_slot_map_read_again_unchanged_keeps_its_version_and_a_moved_slo
 
 
 async def test_members_of_a_dead_node_go_offline_once_on_every_shard(
-    node: Node, cluster_deployment: ClusterDeployment
+    node: ClusterNode, cluster_deployment: ClusterDeployment
 ) -> None:
     tickets = one_ticket_per_primary(cluster_deployment)
-    (a, _), (b, sink_b), (c, sink_c) = await node(), await node(), await node()
+    (a, _), (b, sink_b), (c, sink_c) = (
+        await node(presence_ttl_s=0.6),
+        await node(presence_ttl_s=0.6),
+        await node(presence_ttl_s=0.6),
+    )
     for bus in (b, c):
         for ticket in tickets:
             await bus.subscribe(ticket)
@@ -100,9 +81,9 @@ async def test_members_of_a_dead_node_go_offline_once_on_every_shard(
 
 
 async def test_the_lag_of_every_slot_groups_stream_is_read_on_the_bus_connections(
-    node: Node, cluster_deployment: ClusterDeployment, prefix: str
+    node: ClusterNode, cluster_deployment: ClusterDeployment, prefix: str
 ) -> None:
-    bus, _ = await node()
+    bus, _ = await node(presence_ttl_s=0.6)
     streams = Keys(prefix, cluster=True).persist_streams
     client = cluster_client(parse_redis_url(cluster_deployment.url))
     try:

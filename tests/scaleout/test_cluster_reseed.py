@@ -14,7 +14,8 @@ from support.core import slot_groups
 from support.core.bus import MessageEvent
 from tests.bus.conftest import Sink, draft
 from tests.scaleout.redis_cluster import ClusterDeployment
-from tests.scaleout.test_redis_cluster import Node, node, prefix, tickets_on, worker  # noqa: F401 - fixtures
+from tests.scaleout.conftest import ClusterNode
+from tests.scaleout.test_redis_cluster import tickets_on, worker  # noqa: F401 - fixtures
 
 BEFORE, AFTER = 8, 5  # messages each ticket has before the loss, and after it
 
@@ -53,7 +54,7 @@ async def history(bus: RedisBus, store: TicketStore, ticket: str) -> list[tuple[
 
 
 async def test_a_shard_that_lost_its_data_reseeds_its_tickets_from_the_database(
-    node: Node,  # noqa: F811 - the fixture imported above
+    node: ClusterNode,
     worker: None,  # noqa: F811
     store: TicketStore,
     cluster_deployment: ClusterDeployment,

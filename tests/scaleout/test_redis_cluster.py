@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator
 
 import pytest
 
@@ -22,35 +22,13 @@ from support.core.model import Customer, Message, TicketView
 from support.core.redis_url import cluster_client, parse_redis_url
 from support.core.settings import Settings
 from support.core.stream import PERSIST_GROUP
-from tests.bus.conftest import Sink, draft, until_ready
+from tests.bus.conftest import Sink, draft
+from tests.scaleout.conftest import ClusterNode
 from tests.scaleout.redis_cluster import ClusterDeployment
 
 pytestmark = pytest.mark.redis
 FULL = os.environ.get("HELPLINE_CHAOS") == "full"
 NOW = "2025-01-01T00:00:00Z"
-
-Node = Callable[..., Awaitable[tuple[RedisBus, Sink]]]
-
-
-@pytest.fixture
-def prefix() -> str:
-    return f"hltest-{secrets.token_hex(6)}"
-
-
-@pytest.fixture
-async def node(cluster_deployment: ClusterDeployment, store: TicketStore, prefix: str) -> AsyncIterator[Node]:
-    opened: list[RedisBus] = []
-
-    async def open_one(min_replicas: int = 0) -> tuple[RedisBus, Sink]:
-        bus, sink = RedisBus(cluster_deployment.url, store, prefix=prefix, min_replicas=min_replicas), Sink()
-        await bus.start(sink)
-        opened.append(bus)
-        await until_ready(bus)
-        return bus, sink
-
-    yield open_one
-    for bus in opened:
-        await bus.close()
 
 
 @pytest.fixture
@@ -134,7 +112,7 @@ async def assert_nothing_lost(
 
 
 async def test_the_worker_drains_every_slot_groups_stream(
-    node: Node, worker: None, store: TicketStore, cluster_deployment: ClusterDeployment, prefix: str
+    node: ClusterNode, worker: None, store: TicketStore, cluster_deployment: ClusterDeployment, prefix: str
 ) -> None:
     bus, _ = await node()
     getkeys = cluster_deployment.calls("command|getkeys")
@@ -155,7 +133,7 @@ async def test_the_worker_drains_every_slot_groups_stream(
 
 
 async def test_what_a_dead_worker_left_pending_in_every_shard_is_claimed_and_written_once(
-    node: Node, store: TicketStore, cluster_deployment: ClusterDeployment, prefix: str
+    node: ClusterNode, store: TicketStore, cluster_deployment: ClusterDeployment, prefix: str
 ) -> None:
     bus, _ = await node()
     tickets = [secrets.token_hex(6) for _ in range(12)]  # over many slot groups, on every primary
@@ -184,7 +162,7 @@ async def test_what_a_dead_worker_left_pending_in_every_shard_is_claimed_and_wri
 
 
 async def test_a_flush_of_queue_updates_is_one_publish_per_shard_and_every_node_hears_each_view(
-    node: Node, cluster_deployment: ClusterDeployment
+    node: ClusterNode, cluster_deployment: ClusterDeployment
 ) -> None:
     sender, _ = await node()
     listener, sink = await node()
@@ -206,7 +184,7 @@ def queue_view(ticket: str, last_seq: int) -> TicketView:
 
 
 async def test_a_worker_waiting_for_replicas_writes_only_what_each_shards_replica_has(
-    node: Node, store: TicketStore, cluster_deployment: ClusterDeployment, prefix: str
+    node: ClusterNode, store: TicketStore, cluster_deployment: ClusterDeployment, prefix: str
 ) -> None:
     """With HELPLINE_REDIS_MIN_REPLICAS=1 the worker writes an entry only once the replica of the primary it was
     read from has it: with one primary's replica down, that shard's tickets wait, the others' are written; the
@@ -260,7 +238,7 @@ async def written_once(store: TicketStore, ticket: str, count: int, worker: "asy
 
 
 async def test_a_live_reshard_of_active_tickets_loses_nothing_acked(
-    node: Node, worker: None, store: TicketStore, cluster_deployment: ClusterDeployment
+    node: ClusterNode, worker: None, store: TicketStore, cluster_deployment: ClusterDeployment
 ) -> None:
     writer, _ = await node()
     reader, sink = await node()
@@ -283,7 +261,7 @@ async def test_a_live_reshard_of_active_tickets_loses_nothing_acked(
 
 
 async def test_a_primary_killed_under_load_loses_nothing_acked(
-    node: Node, worker: None, store: TicketStore, cluster_deployment: ClusterDeployment
+    node: ClusterNode, worker: None, store: TicketStore, cluster_deployment: ClusterDeployment
 ) -> None:
     writer, _ = await node(min_replicas=1)  # acked means on the replica that takes over
     reader, sink = await node()
