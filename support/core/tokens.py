@@ -25,6 +25,7 @@ from jwt.utils import base64url_decode
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from support.core.jwt_decoder import decoder
 from support.core.environment import Variable, comma_list, number, positive, text, url, variable
 
 log = logging.getLogger("helpline.auth")
@@ -138,6 +139,7 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = list(audience) or None
         self._required = ["exp", "sub", *(["iss"] if issuer else []), *(["aud"] if audience else [])]
+        self._decoder = decoder()  # the shared secret is checked for asymmetric look-alikes once, not per token
 
     @classmethod
     def from_settings(cls, settings: KeySettings) -> "TokenVerifier":
@@ -168,7 +170,7 @@ class TokenVerifier:
         algorithm, kid = _header(token)
         key = await self._key_for(algorithm, kid)
         try:
-            claims = jwt.decode(
+            claims = self._decoder.decode(
                 token,
                 key,
                 algorithms=[algorithm],

@@ -66,6 +66,26 @@ async def test_wrong_key_and_alg_none_are_refused() -> None:
         await verify(jwt.encode(claims, None, algorithm="none"))
 
 
+async def test_one_verifier_checks_every_token_though_its_secret_is_checked_once() -> None:
+    """The secret's key checks run once (support/core/jwt_decoder.py); each token's signature still every time."""
+    verifier = TokenVerifier(secret=SECRET)
+    claims = {"sub": "u", "exp": int(time.time()) + 60}
+    for _ in range(3):
+        assert (await verifier.verify(jwt.encode(claims, SECRET, algorithm="HS256"))).id == "u"
+        with pytest.raises(TokenError):
+            await verifier.verify(jwt.encode(claims, "another-key-entirely-32-bytes-long", algorithm="HS256"))
+
+
+async def test_a_secret_that_is_a_public_key_is_refused_on_every_token() -> None:
+    """PyJWT refuses an asymmetric key as an HMAC secret (key confusion); kept once checked, it must stay refused."""
+    pem = SigningKey("P", "RS256").public_pem
+    verifier = TokenVerifier(secret=pem)
+    forged = jwt.encode({"sub": "u", "exp": int(time.time()) + 60}, "x" * 32, algorithm="HS256")
+    for _ in range(2):
+        with pytest.raises(TokenError, match="asymmetric key"):
+            await verifier.verify(forged)
+
+
 @pytest.mark.parametrize(
     "token",
     ["", "no-dots-at-all", "!!!.e30.", "bm90IGpzb24.e30.", "WzFd.e30.", "e30.e30.", "eyJhbGciOiJIUzI1NiJ9.%%%.x"],
