@@ -107,7 +107,17 @@ class MemoryBus:
                 return
             earlier = await self._store.latest_messages(ticket, STORED_CLIENT_IDS, include_internal=True)
             self._stored_client_ids[ticket] = {(m.author.id, m.client_id) for m in earlier}
-            self._seq[ticket] = await self._store.max_seq(ticket)
+            last = self._seq[ticket] = await self._store.max_seq(ticket)
+            tail = earlier[-RECENT_PER_TICKET:]
+            # A ticket's first message is written by the store alone: without this, every join of a short ticket
+            # read the store. Only a gapless tail up to the last seq, as commits would have left it.
+            if (
+                ticket not in self._recent
+                and tail
+                and tail[-1].seq == last
+                and tail[-1].seq - tail[0].seq == len(tail) - 1
+            ):
+                self._recent[ticket] = deque(tail, maxlen=RECENT_PER_TICKET)
         self._seed_locks.pop(ticket, None)
 
     def _seeded(self, task: "asyncio.Task[None]") -> None:

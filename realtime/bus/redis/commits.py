@@ -22,6 +22,7 @@ from support.core.stores import MessageStore
 log = logging.getLogger("helpline.bus.redis")
 
 SEED_CLIENT_IDS = 1000  # latest persisted (author, client_id) keys put back after a Redis data loss
+SEED_RECENT = 100  # persisted messages put into a missing recent-history stream (a join shows the latest 50)
 IDLE_TTL_MS = 7 * 24 * 3600 * 1000  # a ticket's counter, client ids and recent history vanish after a quiet week
 
 
@@ -115,15 +116,14 @@ class Commits:
     async def _seed(self, ticket: str) -> tuple[int, list[object]]:
         """The counter's floor (the highest persisted seq) and the latest persisted (author+client_id key, seq)
         pairs."""
+        latest = await self._latest(ticket)
+        return seed_of(latest)
+
+    async def _latest(self, ticket: str) -> list[Message]:
         try:
-            latest = await self._store.latest_messages(ticket, SEED_CLIENT_IDS, include_internal=True)
-            floor = latest[-1].seq if latest else 0  # the highest persisted seq: latest includes it
+            return await self._store.latest_messages(ticket, SEED_CLIENT_IDS, include_internal=True)
         except Exception as exc:
             raise Unavailable(f"the database is unreachable ({exc.__class__.__name__})") from None
-        pairs: list[object] = []
-        for message in latest:
-            pairs += [layout.author_client_key(message.author.id, message.client_id), message.seq]
-        return floor, pairs
 
     def seed_ahead(self, ticket: str) -> None:
         """Seed the ticket's counter and client ids now, off the message path, if they are missing.
@@ -142,10 +142,33 @@ class Commits:
         keys = self._keys.commit_keys(ticket)[:3]
         if await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, ""]) != -1:
             return
-        floor, pairs = await self._seed(ticket)
-        await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, floor, *pairs])
+        latest = await self._latest(ticket)
+        floor, pairs = seed_of(latest)
+        recent = recent_of(latest, floor, SEED_RECENT)
+        await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, floor, len(recent) // 2, *recent, *pairs])
 
     def _seeded(self, ticket: str, task: "asyncio.Task[None]") -> None:
         self._seeding.pop(ticket, None)
         if not task.cancelled() and task.exception() is not None:  # the first commit seeds instead: say why here
             log.warning("seeding %s ahead of its first commit failed: %r", ticket, task.exception())
+
+
+def seed_of(latest: list[Message]) -> tuple[int, list[object]]:
+    """The counter's floor (the highest persisted seq: `latest` includes it) and the (author+client_id key, seq)
+    pairs of the latest persisted messages."""
+    pairs: list[object] = []
+    for message in latest:
+        pairs += [layout.author_client_key(message.author.id, message.client_id), message.seq]
+    return (latest[-1].seq if latest else 0), pairs
+
+
+def recent_of(latest: list[Message], floor: int, count: int) -> list[object]:
+    """The last `count` of `latest` as flat (seq, payload) pairs for the recent-history stream, encoded as a commit
+    encodes them; none unless they run without a gap up to `floor` (a catch-up trusts the stream to be gapless)."""
+    tail = latest[-count:]
+    if not tail or tail[-1].seq != floor or any(b.seq != a.seq + 1 for a, b in zip(tail, tail[1:])):
+        return []
+    flat: list[object] = []
+    for m in tail:
+        flat += [m.seq, layout.encode_draft(Draft(m.ticket, m.client_id, m.author, m.body, m.internal, m.created_at))]
+    return flat
