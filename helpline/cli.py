@@ -20,7 +20,7 @@ from helpline import logs
 from helpline.collector import Refreezer, collect_young_less_often, freeze_startup_heap, measure_pauses
 from helpline.preflight import check_backends
 from realtime.drain import CleanExitServer
-from realtime.server import HelplineWebSocketProtocol
+from realtime.server import HelplineHttpProtocol, HelplineWebSocketProtocol
 from statuspage import settings as status_variables
 from statuspage.settings import StatusSettings
 from support.core import settings as gateway_variables
@@ -44,6 +44,7 @@ def uvicorn_config(app: Any, host: str, port: int, settings: Settings) -> uvicor
         app,
         host=host,
         port=port,
+        http=HelplineHttpProtocol,
         ws=HelplineWebSocketProtocol,
         ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False,

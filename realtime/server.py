@@ -9,6 +9,11 @@ extensions under `EXTENSION` (ASGI lets a server offer its own); under any other
 Reading, uvicorn pauses the socket after every incoming frame and resumes it when the app reads — two epoll changes a
 frame. Here reading pauses only when `READ_AHEAD` frames wait unread, which bounds memory just the same.
 
+The handshake: uvicorn's HTTP protocol parses the request (httptools, in C), then writes it out again as bytes for
+the WebSocket protocol to parse a second time, in Python. `HelplineHttpProtocol` hands the parsed request over as it
+is (a reconnect storm is thousands of handshakes at once); a request out of the ordinary (not GET, a body, a header
+websockets would refuse as too long or too many) still goes the old way, so websockets answers it as before.
+
 Memory: an idle connection is mostly this object. asyncio.Queue and asyncio.Event hold three deques and one (about
 2.7 KiB together, allocated per connection); `Inbox` and `Writable` do the same jobs with a list and a flag. The
 handshake's request and response (headers, some 2 KiB) are let go once the handshake is answered.
@@ -17,11 +22,13 @@ handshake's request and response (headers, some 2 KiB) are let go once the hands
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, TypedDict
+from typing import Any, Callable, TypedDict, cast
 
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.http11 import Request
-from websockets.protocol import State
+from websockets.datastructures import Headers
+from websockets.http11 import MAX_LINE_LENGTH, MAX_NUM_HEADERS, Request
+from websockets.protocol import Protocol, State
 
 EXTENSION = "helpline.frames"
 READ_AHEAD = 16  # frames received but not yet read by the app before the socket stops being read
@@ -135,6 +142,13 @@ class HelplineWebSocketProtocol(WebSocketsSansIOProtocol):
         self.transport.write(frame)
         return True
 
+    def take_request(self, request: Request) -> None:
+        """The handshake request, parsed already (HelplineHttpProtocol): from here on the parser reads frames."""
+        self.conn.parser.close()  # the request parser, still waiting for a first line that will not come
+        self.conn.parser = Protocol.parse(self.conn)  # ServerProtocol.parse past its request: the frame loop
+        next(self.conn.parser)
+        self.handle_connect(request)
+
     def send_receive_event_to_app(self) -> None:
         # uvicorn's own, but pausing the socket only when READ_AHEAD frames wait unread (its `receive` resumes).
         data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
@@ -153,3 +167,39 @@ class HelplineWebSocketProtocol(WebSocketsSansIOProtocol):
         if not self.read_paused and self.queue.qsize() >= READ_AHEAD:
             self.read_paused = True
             self.transport.pause_reading()
+
+
+class HelplineHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, handing a WebSocket upgrade over without serialising and re-parsing it."""
+
+    def handle_websocket_upgrade(self) -> None:
+        request = self._plain_request() if self.ws_protocol_class is HelplineWebSocketProtocol else None
+        if request is None:
+            super().handle_websocket_upgrade()
+            return
+        self.connections.discard(self)
+        protocol = HelplineWebSocketProtocol(
+            config=self.config, server_state=self.server_state, app_state=self.app_state
+        )
+        protocol.connection_made(self.transport)
+        self.transport.set_protocol(protocol)
+        protocol.take_request(request)
+
+    def _plain_request(self) -> Request | None:
+        """The request as websockets would have parsed it, or None where its parser might have answered otherwise."""
+        raw = cast(list[tuple[bytes, bytes]], self.scope["headers"])  # the list httptools' callbacks filled
+        if self.scope["method"] != "GET" or len(raw) > MAX_NUM_HEADERS:
+            return None
+        pairs = []
+        for name, value in raw:
+            if len(name) + len(value) + 4 > MAX_LINE_LENGTH or name in (b"transfer-encoding", b"content-length"):
+                return None
+            # websockets' own decoding: ASCII names; values ISO-8859-1, where non-ASCII bytes are tolerated
+            pairs.append((name.decode("ascii"), value.decode("latin-1")))
+        try:
+            path = self.url.decode("ascii")
+        except UnicodeDecodeError:
+            return None  # websockets refuses it with a 400: let it
+        if len(path) + 14 > MAX_LINE_LENGTH:
+            return None
+        return Request(path, Headers(pairs))

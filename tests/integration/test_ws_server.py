@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 import uvicorn
+import websockets.http11
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
@@ -173,3 +174,57 @@ async def test_a_closed_connection_is_freed_without_the_cyclic_collector(node: N
             assert [ref() for ref in protocols if ref() is not None] == []
     finally:
         gc.enable()
+
+
+KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455's example key, whose accept value the RFC gives
+UPGRADE = f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n"
+HANDSHAKES = {
+    "plain": (f"GET /ws HTTP/1.1\r\nHost: h\r\n{UPGRADE}\r\n", 101),
+    "a header value beyond ASCII": (f"GET /ws HTTP/1.1\r\nHost: h\r\nX-Name: Zoë\r\n{UPGRADE}\r\n", 101),
+    "no key": (
+        "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        400,
+    ),
+    "an old version": (f"GET /ws HTTP/1.1\r\nHost: h\r\n{UPGRADE.replace('Version: 13', 'Version: 8')}\r\n", 400),
+    "not GET": (f"POST /ws HTTP/1.1\r\nHost: h\r\n{UPGRADE}\r\n", 405),
+    "a body": (f"GET /ws HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n{UPGRADE}\r\nhello", 400),
+    "too many headers": (
+        "GET /ws HTTP/1.1\r\nHost: h\r\n" + "".join(f"X-H{i}: v\r\n" for i in range(200)) + UPGRADE + "\r\n",
+        431,
+    ),
+}
+
+
+async def status_of(node: Node, request: str) -> tuple[int, bytes]:
+    """The status code a raw handshake request gets, and the response's head."""
+    port = int(node.url.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request.encode("latin-1"))
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        return int(head.split(b" ", 2)[1]), head
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("case", list(HANDSHAKES))
+async def test_a_handshake_is_answered_as_the_websocket_library_answers_it(
+    node: Node, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway hands httptools' parsed request straight to websockets (realtime/server.py); what is out of the
+    ordinary still goes through websockets' own parser, so under both servers every request gets the same answer."""
+    parsed: list[str] = []
+    original = websockets.http11.parse_headers
+
+    def counting_parse_headers(*args: Any) -> Any:  # websockets reaches the headers once it has a request line
+        parsed.append(case)
+        return original(*args)
+
+    monkeypatch.setattr(websockets.http11, "parse_headers", counting_parse_headers)
+    request, expected = HANDSHAKES[case]
+    status, head = await status_of(node, request)
+    assert status == expected, head
+    if case == "plain":  # parsed once, by httptools, under the gateway's protocol; twice under stock uvicorn
+        assert parsed == ([] if node.protocol == "helpline" else [case])
+    if expected == 101:
+        assert b"sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=" in head.lower()  # RFC 6455, section 1.3
