@@ -158,3 +158,19 @@ async def test_a_lost_stream_is_not_refilled_from_a_database_that_is_behind_redi
     recent, _ = await joiner.catch_up(ticket, 0)
 
     assert recent is None  # not [1]: seqs 2 and 3 are not in the database yet
+
+
+async def test_the_first_join_after_a_subscribe_waits_for_the_seed_instead_of_reading_the_database(
+    open_node: BusFactory, store: CountingStore
+) -> None:
+    """A ticket's first join on a node subscribes, which starts the seed: its catch-up waits for what the seed
+    puts into the recent history rather than read the database a second time."""
+    ticket = new_ticket()
+    await store.write_messages([draft(ticket, "opening", body="is it down?").committed(1)])
+    bus, _ = await open_node()
+    await bus.subscribe(ticket)
+
+    recent, _ = await bus.catch_up(ticket, 0)  # at once: the seed is still under way
+
+    assert recent is not None and [m.body for m in recent] == ["is it down?"]
+    assert store.counted["latest_messages"] == 1  # the seed's read, and no other

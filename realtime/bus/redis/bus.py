@@ -173,6 +173,7 @@ class RedisBus(RedisPresence):
         return await self._catch_up.recent(ticket, after_seq)
 
     async def catch_up(self, ticket: str, after_seq: int) -> tuple[list[Message] | None, dict[str, int] | None]:
+        await self._commits.seeded(ticket)  # the first join of a ticket here: the seed fills what it reads
         return await self._catch_up.catch_up(ticket, after_seq)
 
     async def keep_read_cursors(self, ticket: str, cursors: dict[str, int]) -> None:

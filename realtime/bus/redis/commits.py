@@ -23,6 +23,7 @@ log = logging.getLogger("helpline.bus.redis")
 
 SEED_CLIENT_IDS = 1000  # latest persisted (author, client_id) keys put back after a Redis data loss
 SEED_RECENT = 100  # persisted messages put into a missing recent-history stream (a join shows the latest 50)
+SEED_WAIT_S = 1.0  # how long a join waits for its ticket's seed before it reads the database itself
 IDLE_TTL_MS = 7 * 24 * 3600 * 1000  # a ticket's counter, client ids and recent history vanish after a quiet week
 
 
@@ -137,6 +138,16 @@ class Commits:
         task = asyncio.get_running_loop().create_task(self._seed_if_missing(ticket), name=f"seed {ticket}")
         self._seeding[ticket] = task
         task.add_done_callback(lambda done: self._seeded(ticket, done))
+
+    async def seeded(self, ticket: str) -> None:
+        """Until the seed started for this ticket (if any) has finished, for at most SEED_WAIT_S.
+
+        A join right after its ticket's subscribe reads the recent history the seed is filling: waiting for it
+        spares the join a database read of its own, which the seed is doing anyway. A failed or slow seed only
+        means the join reads the database, as it did before."""
+        task = self._seeding.get(ticket)
+        if task is not None:
+            await asyncio.wait([task], timeout=SEED_WAIT_S)  # not cancelled with the join: the seed goes on
 
     async def _seed_if_missing(self, ticket: str) -> None:
         keys = self._keys.commit_keys(ticket)[:3]
