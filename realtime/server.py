@@ -190,16 +190,15 @@ class HelplineHttpProtocol(HttpToolsProtocol):
         raw = cast(list[tuple[bytes, bytes]], self.scope["headers"])  # the list httptools' callbacks filled
         if self.scope["method"] != "GET" or len(raw) > MAX_NUM_HEADERS:
             return None
-        pairs = []
-        for name, value in raw:
-            if len(name) + len(value) + 4 > MAX_LINE_LENGTH or name in (b"transfer-encoding", b"content-length"):
-                return None
-            # websockets' own decoding: ASCII names; values ISO-8859-1, where non-ASCII bytes are tolerated
-            pairs.append((name.decode("ascii"), value.decode("latin-1")))
         try:
-            path = self.url.decode("ascii")
+            path = self.url.decode("ascii")  # websockets refuses anything else with a 400: let it
+            # websockets' own decoding: ASCII names; values ISO-8859-1, where non-ASCII bytes are tolerated
+            pairs = [(name.decode("ascii"), value.decode("latin-1")) for name, value in raw]
         except UnicodeDecodeError:
-            return None  # websockets refuses it with a 400: let it
-        if len(path) + 14 > MAX_LINE_LENGTH:
             return None
+        if len(path) + len(" HTTP/1.1\r\nGET ") > MAX_LINE_LENGTH or any(
+            len(name) + len(value) + len(": \r\n") > MAX_LINE_LENGTH or name in ("transfer-encoding", "content-length")
+            for name, value in pairs
+        ):
+            return None  # websockets answers these itself (414, 431, or 400 for a body)
         return Request(path, Headers(pairs))

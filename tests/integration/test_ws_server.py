@@ -188,6 +188,7 @@ HANDSHAKES = {
     "an old version": (f"GET /ws HTTP/1.1\r\nHost: h\r\n{UPGRADE.replace('Version: 13', 'Version: 8')}\r\n", 400),
     "not GET": (f"POST /ws HTTP/1.1\r\nHost: h\r\n{UPGRADE}\r\n", 405),
     "a body": (f"GET /ws HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n{UPGRADE}\r\nhello", 400),
+    "a header line too long": (f"GET /ws HTTP/1.1\r\nHost: h\r\nX-Long: {'a' * 9000}\r\n{UPGRADE}\r\n", 431),
     "too many headers": (
         "GET /ws HTTP/1.1\r\nHost: h\r\n" + "".join(f"X-H{i}: v\r\n" for i in range(200)) + UPGRADE + "\r\n",
         431,
