@@ -25,7 +25,7 @@ from bench.env import (
     raise_fd_limit,
 )
 from bench.stats import soak_rate
-from bench.systems import Helpline, by_name
+from bench.systems import Bare, Helpline, System, by_name
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -111,6 +111,12 @@ def main(argv: list[str] | None = None) -> int:
                 two = _fanout_or_error(Helpline(), redis, cfg)
             four = _fanout_or_error(Helpline(), redis, dataclasses.replace(cfg, nodes=4))
             results["nodes4"] = {"two": two, "four": four, "ratio_by_rate": report.cpu_ratio_by_rate(two, four)}
+            # The bare server on 4 nodes too: what the machine itself charges for the two extra processes (their
+            # receptions, and four busy processes on two cores), the peer beside which Helpline's ratio is read.
+            bare_two = next((r for r in results.get("fanout", []) if r["system"] == "bare" and r.get("steps")), None)
+            if bare_two is not None:
+                bare_four = _fanout_or_error(Bare(), redis, dataclasses.replace(cfg, nodes=4))
+                results["nodes4"]["bare_ratio_by_rate"] = report.cpu_ratio_by_rate(bare_two, bare_four)
         _timed(results, workloads, "cluster")
         if "cluster" in workloads:
             print("Redis Cluster: fan-out on 3 shards (+3 replicas) next to one Redis, 2 and 4 nodes", flush=True)
@@ -245,7 +251,7 @@ def _single_redis_runs(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {key: run for key, run in runs.items() if run}
 
 
-def _fanout_or_error(system: Helpline, redis: RedisServer, cfg: fanout.FanoutConfig) -> dict[str, Any]:
+def _fanout_or_error(system: System, redis: RedisServer, cfg: fanout.FanoutConfig) -> dict[str, Any]:
     try:
         return fanout.run(system, redis, cfg, log=_log)
     except Exception as exc:

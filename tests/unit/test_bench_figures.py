@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 
-from bench import report, report_cluster
+from bench import report, report_cluster, report_workloads
 from bench.recovery import SeqLedger, widget_backoff_s
 from bench.stats import soak_summary as _summary
 from bench.stats import bisect_rate, latency_summary, soak_rate, tail_goal
@@ -142,6 +142,24 @@ def test_four_nodes_are_compared_only_at_rates_both_passed() -> None:
         ]
     }
     assert report.cpu_ratio_by_rate(two, four) == {1000: 1.2}
+
+
+def test_the_four_node_goal_is_read_beside_the_bare_servers_own_ratio() -> None:
+    results = {
+        "nodes4": {
+            "two": {"total_cpu_ms_per_1k_by_rate": {"5000": 100.0}},
+            "four": {"total_cpu_ms_per_1k_by_rate": {"5000": 125.0}},
+            "ratio_by_rate": {"5000": 1.25},
+            "bare_ratio_by_rate": {"5000": 1.18},  # as a run's JSON has them: rates as strings
+        }
+    }
+    goals: list[str] = []
+    lines = report_workloads._four(results, goals)
+    assert "| 5000 | 100 | 125 | 1.25× | 1.18× |" in lines
+    assert goals == [
+        "| 4 nodes: total CPU per 1,000 deliveries ≤ 1.1× 2 nodes (at 5000/s) | 1.25× (the bare server's own: 1.18×) "
+        "| no |"
+    ]
 
 
 def _interval(at: float, lag: int, rss: float, closed: int = 0) -> dict[str, object]:
