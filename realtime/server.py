@@ -176,14 +176,17 @@ class HelplineHttpProtocol(HttpToolsProtocol):
         request = self._plain_request() if self.ws_protocol_class is HelplineWebSocketProtocol else None
         if request is None:
             super().handle_websocket_upgrade()
-            return
-        self.connections.discard(self)
-        protocol = HelplineWebSocketProtocol(
-            config=self.config, server_state=self.server_state, app_state=self.app_state
-        )
-        protocol.connection_made(self.transport)
-        self.transport.set_protocol(protocol)
-        protocol.take_request(request)
+        else:
+            self.connections.discard(self)
+            protocol = HelplineWebSocketProtocol(
+                config=self.config, server_state=self.server_state, app_state=self.app_state
+            )
+            protocol.connection_made(self.transport)
+            self.transport.set_protocol(protocol)
+            protocol.take_request(request)
+        # Done with HTTP on this connection: the parser holds this protocol as its callbacks, a cycle that would
+        # leave every upgraded connection's HTTP side to the cyclic collector (or frozen for good by the refreeze).
+        self.parser = None  # type: ignore[assignment]
 
     def _plain_request(self) -> Request | None:
         """The request as websockets would have parsed it, or None where its parser might have answered otherwise."""

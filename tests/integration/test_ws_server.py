@@ -145,6 +145,11 @@ async def test_the_gateway_protocol_offers_raw_frames_and_stock_uvicorn_does_not
         await client.ws.close()
 
 
+def http_protocols_alive() -> int:
+    """uvicorn's HTTP protocol objects the interpreter holds (by type name: gc also lists dead weak proxies)."""
+    return sum(type(o).__name__ in ("HelplineHttpProtocol", "HttpToolsProtocol") for o in gc.get_objects())
+
+
 async def test_a_closed_connection_is_freed_without_the_cyclic_collector(node: Node) -> None:
     """A full collection walks what a node holds (issue 18); a closed connection left in a reference cycle waits
     for it, and would never be freed at all once frozen. Round after round, every protocol object of a closed
@@ -158,6 +163,7 @@ async def test_a_closed_connection_is_freed_without_the_cyclic_collector(node: N
         ticket = r.json()["id"]
     state = node.server.server_state
     gc.collect()
+    http_sides = http_protocols_alive()  # the upgraded connections' HTTP protocols must go with them too
     gc.disable()
     try:
         for _ in range(3):
@@ -172,6 +178,7 @@ async def test_a_closed_connection_is_freed_without_the_cyclic_collector(node: N
                 await asyncio.sleep(0.02)
             del clients
             assert [ref() for ref in protocols if ref() is not None] == []
+            assert http_protocols_alive() == http_sides
     finally:
         gc.enable()
 
