@@ -174,3 +174,23 @@ async def test_the_first_join_after_a_subscribe_waits_for_the_seed_instead_of_re
 
     assert recent is not None and [m.body for m in recent] == ["is it down?"]
     assert store.counted["latest_messages"] == 1  # the seed's read, and no other
+
+
+async def test_a_ticket_whose_first_commit_comes_before_any_join_is_joined_from_the_bus(
+    open_node: BusFactory, store: CountingStore
+) -> None:
+    """A reply by mail or through the HTTP API may be a ticket's first commit, before anybody joined it: its seed
+    must fill the recent history too, or the history would start after the opening message and every later join
+    without `since` would read the database."""
+    ticket = new_ticket()
+    await store.write_messages([draft(ticket, "opening", body="is it down?").committed(1)])
+    bus, _ = await open_node()
+
+    reply = await bus.commit(draft(ticket, "by-mail", body="any news?"))
+
+    assert reply.message.seq == 2
+    store.counted.clear()
+    recent, _ = await bus.catch_up(ticket, 0)
+    assert recent is not None, "the join would have read the database"
+    assert [(m.seq, m.body) for m in recent] == [(1, "is it down?"), (2, "any news?")]
+    assert dict(store.counted) == {}

@@ -77,7 +77,7 @@ class Commits:
                 stored = await self._stored(draft)
                 if stored is not None:
                     return CommitResult(stored, duplicate=True)
-                floor, pairs = await self._seed(draft.ticket)
+                floor, pairs = await self._seed_now(draft.ticket)
                 result = await self._run_commit(keys, [*head, floor, channel, *pairs])
             seq = result[1]
             if self._min_replicas and (result[0] == 1 or len(result) > 2):
@@ -114,11 +114,22 @@ class Commits:
         except Exception as exc:
             raise Unavailable(f"the database is unreachable ({exc.__class__.__name__})") from None
 
-    async def _seed(self, ticket: str) -> tuple[int, list[object]]:
-        """The counter's floor (the highest persisted seq) and the latest persisted (author+client_id key, seq)
-        pairs."""
+    async def _seed_now(self, ticket: str) -> tuple[int, list[object]]:
+        """Seed the ticket from the database (seed.lua: counter, client ids, and a missing recent history), and
+        return the counter's floor and the (author+client_id key, seq) pairs for a commit to seed with as well.
+
+        A ticket's first commit may come before any subscribe (a reply by mail, the HTTP API): seeding through the
+        commit script alone would start its recent history at that commit, after the opening message, and every
+        join of the ticket would read the database. A seed script that fails leaves the seeding to the commit."""
         latest = await self._latest(ticket)
-        return seed_of(latest)
+        floor, pairs = seed_of(latest)
+        recent = recent_of(latest, floor, SEED_RECENT)
+        keys = self._keys.commit_keys(ticket)[:3]
+        try:
+            await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, floor, len(recent) // 2, *recent, *pairs])
+        except ReplyError as exc:
+            log.warning("seeding %s failed (%r); its commit seeds it", ticket, exc)
+        return floor, pairs
 
     async def _latest(self, ticket: str) -> list[Message]:
         try:
@@ -153,10 +164,7 @@ class Commits:
         keys = self._keys.commit_keys(ticket)[:3]
         if await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, ""]) != -1:
             return
-        latest = await self._latest(ticket)
-        floor, pairs = seed_of(latest)
-        recent = recent_of(latest, floor, SEED_RECENT)
-        await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, floor, len(recent) // 2, *recent, *pairs])
+        await self._seed_now(ticket)
 
     def _seeded(self, ticket: str, task: "asyncio.Task[None]") -> None:
         self._seeding.pop(ticket, None)
