@@ -21,7 +21,7 @@ from bench.env import Proc, RedisServer
 from bench.systems import Bare, Helpline, Room, System
 from bench.wsclient import WSClient
 
-PHASES = {"connect": 0, "hello": 1, "join": 2, "join with since": 3}
+PHASES = {"connect": 0, "hello": 1, "join": 2, "join with since": 3, "resume (join with since behind the hello)": 4}
 
 
 async def _open(port: int, rooms: list[Room], phase: int, clients: int, concurrency: int) -> list[WSClient]:
@@ -36,22 +36,26 @@ async def _open(port: int, rooms: list[Room], phase: int, clients: int, concurre
             if answer is not None and not answer.done():
                 answer.set_result(frame)
 
-        async def ask(frame: dict[str, Any], until: bytes) -> None:
+        async def ask(frames: list[dict[str, Any]], until: bytes) -> None:
             nonlocal answer
+            for frame in frames:
+                ws.send_text(json.dumps(frame))
             while True:
                 answer = asyncio.get_running_loop().create_future()
-                ws.send_text(json.dumps(frame))
                 if (await asyncio.wait_for(answer, 10)).startswith(until):
                     return
 
         async with gate:
             ws = await WSClient.connect("127.0.0.1", port, "/ws", on_text)
             try:
-                if phase >= 1 and room is not None:
-                    await ask({"type": "hello", "token": room.tokens[i % len(room.tokens)]}, b'{"type":"welcome"')
-                if phase >= 2 and room is not None:
+                hello = {"type": "hello", "token": room.tokens[i % len(room.tokens)]} if room is not None else {}
+                if phase == 4 and room is not None:  # as client.js resumes: one round trip
+                    await ask([hello, {"type": "join", "ticket": room.id, "since": 1}], b'{"type":"joined"')
+                elif phase >= 1 and room is not None:
+                    await ask([hello], b'{"type":"welcome"')
+                if phase in (2, 3) and room is not None:
                     since = {"since": 1} if phase == 3 else {}
-                    await ask({"type": "join", "ticket": room.id, **since}, b'{"type":"joined"')
+                    await ask([{"type": "join", "ticket": room.id, **since}], b'{"type":"joined"')
             except BaseException:
                 ws.close()
                 raise
@@ -115,7 +119,7 @@ def main() -> int:
     previous = 0.0
     for name, phase in PHASES.items():
         cost = helpline[phase]["ms_per_client"]
-        base = helpline[PHASES["hello"]]["ms_per_client"] if phase == 3 else previous
+        base = helpline[PHASES["hello"]]["ms_per_client"] if phase >= 3 else previous
         print(
             f"  Helpline, up to {name}: {cost:.3f} (this phase {cost - base:.3f}; "
             f"close {helpline[phase]['close_ms_per_client']:.3f})"

@@ -12,7 +12,7 @@ import json
 import resource
 import time
 from multiprocessing.connection import Connection as Pipe
-from typing import Any
+from typing import Any, Callable
 
 import msgspec
 
@@ -140,20 +140,27 @@ class StormGen:
         if not self.track:
             c.online = True
             return
-        await self._ask(c, {"type": "hello", "token": c.spec["token"]})
-        join: dict[str, Any] = {"type": "join", "ticket": c.spec["room"]}
-        if since is not None:
-            join["since"] = since
-        await self._ask(c, join)
+        hello = {"type": "hello", "token": c.spec["token"]}
+        if since is None:  # the first open: the widget joins once welcomed (the user opens the ticket)
+            await self._ask(c, [hello], until=lambda: c.welcome_at > c.connected_at)
+            await self._ask(c, [{"type": "join", "ticket": c.spec["room"]}], until=lambda: c.online)
+        else:  # a resume, as client.js does it: the join of a ticket it knows goes right behind the hello
+            await self._ask(c, [hello, {"type": "join", "ticket": c.spec["room"], "since": since}], lambda: c.online)
 
-    async def _ask(self, c: StormClient, frame: dict[str, Any]) -> None:
-        c.waiter = asyncio.get_running_loop().create_future()
-        assert c.ws is not None
-        c.ws.send_text(json.dumps(frame))
-        try:
-            await asyncio.wait_for(c.waiter, 30)
-        finally:
-            c.waiter = None
+    async def _ask(self, c: StormClient, frames: list[dict[str, Any]], until: Callable[[], bool]) -> None:
+        ws = c.ws
+        assert ws is not None
+        for frame in frames:
+            ws.send_text(json.dumps(frame))
+        deadline = time.monotonic() + 30
+        while not until():
+            if c.ws is not ws:
+                raise ConnectionError("closed while waiting for an answer")
+            c.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.wait_for(c.waiter, max(0.0, deadline - time.monotonic()))
+            finally:
+                c.waiter = None
 
     async def _reconnect(self, c: StormClient) -> None:
         c.busy = True

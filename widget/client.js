@@ -45,6 +45,7 @@ export class HelplineClient {
     this.handlers = new Map();
     this.joined = new Map(); // ticket id -> last seq seen (the `since` of the next join)
     this.sentHere = new Set(); // client_ids already sent on the current connection
+    this.joinsSent = new Set(); // tickets joined on the current connection (behind its hello, or since)
     this.wantQueue = false;
     this.attempt = 0;
     this.timers = {};
@@ -92,7 +93,13 @@ export class HelplineClient {
     }
     this.ws = ws;
     this.sentHere.clear();
-    ws.onopen = () => this.raw({ type: "hello", token: this.token });
+    this.joinsSent.clear();
+    // A resume in one round trip: the joins go right behind the hello, not after its welcome (the server handles a
+    // connection's frames in order, and drops them all if the hello is refused).
+    ws.onopen = () => {
+      this.raw({ type: "hello", token: this.token });
+      for (const [ticket, since] of this.joined) this.sendJoin(ticket, since);
+    };
     ws.onmessage = (ev) => this.receive(ev.data);
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
@@ -193,7 +200,9 @@ export class HelplineClient {
         this.setState("online");
         this.startHeartbeat(frame.heartbeat_s);
         this.emit("welcome", frame.user);
-        for (const [ticket, since] of this.joined) this.raw(joinFrame(ticket, since));
+        for (const [ticket, since] of this.joined) {
+          if (!this.joinsSent.has(ticket)) this.sendJoin(ticket, since);
+        }
         for (const ticket of this.outboxTickets()) {
           if (!this.joined.has(ticket)) this.join(ticket);
         }
@@ -251,11 +260,16 @@ export class HelplineClient {
     const known = this.joined.get(ticket);
     const from = since ?? known ?? null;
     this.joined.set(ticket, from);
-    this.frame(joinFrame(ticket, from));
+    if (this.state === "online") this.sendJoin(ticket, from);
+  }
+
+  sendJoin(ticket, since) {
+    if (this.raw(joinFrame(ticket, since))) this.joinsSent.add(ticket);
   }
 
   leave(ticket) {
     this.joined.delete(ticket);
+    this.joinsSent.delete(ticket);
     this.frame({ type: "leave", ticket });
   }
 

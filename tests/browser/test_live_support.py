@@ -142,6 +142,36 @@ def test_message_sent_offline_is_delivered_once_after_reconnect(app: App, open_a
     expect(customer.locator(hl("message"), has_text="Written on the train")).to_have_count(1)
 
 
+def test_a_reconnect_resumes_in_one_round_trip_and_misses_nothing(app: App, open_as: OpenAs) -> None:
+    """After a network blip the widget sends its join right behind the hello, before any welcome, and once."""
+    import json
+
+    customer, agent, _ = customer_pair(open_as)
+    wire: list[tuple[str, dict[str, Any]]] = []  # the new connection's frames, in order: ("out"|"in", frame)
+
+    def record(ws: Any) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda m: (wire.append(("out", json.loads(m))), server.send(m)))
+        server.on_message(lambda m: (wire.append(("in", json.loads(m))), ws.send(m)))
+
+    customer.route_web_socket("**/ws", record)  # the connection open now is not routed; the next one is
+    customer.context.set_offline(True)
+    expect(agent.locator(hl("presence"))).to_have_attribute("data-online", "false")
+    agent.locator(hl("reply")).fill("Sent while you were away")
+    agent.locator(hl("send")).click()
+    customer.context.set_offline(False)
+
+    expect(customer.locator(hl("message"), has_text="Sent while you were away")).to_have_count(1)
+    expect(agent.locator(hl("presence"))).to_have_attribute("data-online", "true")
+    sent = [frame["type"] for way, frame in wire if way == "out"]
+    assert sent[:2] == ["hello", "join"] and sent.count("join") == 1, sent
+    first_answer = next(i for i, (way, _) in enumerate(wire) if way == "in")
+    assert [frame["type"] for _, frame in wire[:first_answer]][:2] == ["hello", "join"]  # both before the welcome
+    assert wire[first_answer][1]["type"] == "welcome"
+    joined = next(frame for way, frame in wire if frame["type"] == "joined")
+    assert [m["body"] for m in joined["messages"]] == ["Sent while you were away"]
+
+
 def test_message_written_offline_survives_a_reload_and_is_sent_once(app: App, open_as: OpenAs) -> None:
     customer, agent, subject = customer_pair(open_as)
     blocked = {"on": True}

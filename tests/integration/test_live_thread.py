@@ -256,6 +256,30 @@ async def test_rejoin_with_since_gets_every_missed_message_once(gateway: Gateway
     await alice.close()
 
 
+async def test_a_join_behind_the_hello_is_answered_after_the_welcome(gateway: Gateway, people: dict[str, str]) -> None:
+    """The widget resumes in one round trip: hello and its joins leave together, before any welcome."""
+    ticket = await open_ticket(gateway, people["anna"])
+    alice = await Client.connect(gateway.ws_url, people["alice"])
+    await alice.join(ticket["id"])
+    await alice.say(ticket["id"], "m2")
+    await alice.say(ticket["id"], "m3")
+    anna = await Client.connect(gateway.ws_url)
+    await anna.send({"type": "hello", "token": people["anna"]})
+    await anna.send({"type": "join", "ticket": ticket["id"], "since": 1})
+    joined = await anna.expect("joined")
+    assert anna.frames[0]["type"] == "welcome"  # the hello is answered first, then the join behind it
+    assert [m["body"] for m in joined["messages"]] == ["m2", "m3"] and joined["last_seq"] == 3
+    await alice.expect("presence", online=True)
+
+    refused = await Client.connect(gateway.ws_url)  # a refused hello: the join behind it is never handled
+    await refused.send({"type": "hello", "token": people["ben"][:-4] + "AAAA"})
+    await refused.send({"type": "join", "ticket": ticket["id"], "since": 1})
+    assert await refused.wait_closed() == 4401
+    assert [f["type"] for f in refused.frames] == []
+    await anna.close()
+    await alice.close()
+
+
 async def test_concurrent_sends_get_one_gapless_order_for_everyone(gateway: Gateway, people: dict[str, str]) -> None:
     ticket = await open_ticket(gateway, people["anna"])
     anna = await Client.connect(gateway.ws_url, people["anna"])
