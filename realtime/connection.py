@@ -8,7 +8,9 @@ connections.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
 import secrets
 import time
 from typing import TYPE_CHECKING
@@ -37,6 +39,26 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_SLOW = 4409
 CLOSE_RATE_LIMITED = 4429
 REFUSALS_BEFORE_CLOSE = 50
+
+
+class ConnectionIds:
+    """Ids unique across every node and restart: a random prefix per process, then a count. A connection's id names
+    it in presence and the agents' room on every node; drawing 8 random bytes for each (a getrandom call) was a
+    visible part of a reconnect storm's handshakes. A forked child draws its own prefix."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._prefix = secrets.token_hex(6)
+        self._count = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._count):x}"
+
+
+_connection_ids = ConnectionIds()
 
 
 def _ack_frame(message: Message) -> frames.Outgoing:
@@ -82,7 +104,7 @@ class Connection:
     )
 
     def __init__(self, websocket: WebSocket, gateway: "Node") -> None:
-        self.id = secrets.token_hex(8)
+        self.id = _connection_ids.next()
         self.websocket = websocket
         self.gateway = gateway
         self.identity: Identity | None = None

@@ -179,8 +179,8 @@ class HelplineHttpProtocol(HttpToolsProtocol):
         else:
             self.connections.discard(self)
             protocol = HelplineWebSocketProtocol(
-                config=self.config, server_state=self.server_state, app_state=self.app_state
-            )
+                config=self.config, server_state=self.server_state, app_state=self.app_state, _loop=self.loop
+            )  # the loop passed on: uvicorn looks it up again otherwise (asyncio.get_event_loop, per connection)
             protocol.connection_made(self.transport)
             self.transport.set_protocol(protocol)
             protocol.take_request(request)

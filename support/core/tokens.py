@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import functools
 import json
 import logging
 import math
@@ -334,9 +335,13 @@ def _header(token: str) -> tuple[str, str | None]:
     Only the first segment is decoded here: PyJWT's get_unverified_header decodes all three, and a reconnect storm
     verifies thousands of tokens at once (it was a third of the hello's cost)."""
     head, dot, _ = token.partition(".")
+    if not dot:
+        raise TokenError("Invalid header: not enough segments")
+    return _known_header(head) if len(head) <= HEADER_CACHED_UP_TO else _decode_header(head)
+
+
+def _decode_header(head: str) -> tuple[str, str | None]:
     try:
-        if not dot:
-            raise ValueError("not enough segments")
         header = json.loads(base64url_decode(head))
     except (ValueError, TypeError, binascii.Error) as exc:
         raise TokenError(f"Invalid header: {exc}") from None
@@ -346,6 +351,13 @@ def _header(token: str) -> tuple[str, str | None]:
     if not isinstance(algorithm, str) or (kid is not None and not isinstance(kid, str)):
         raise TokenError("alg must be a string, kid a string when present")
     return algorithm, kid
+
+
+# An issuer signs every token with the same header (alg, typ, kid): decoded once, not at every hello. Only headers
+# that parse are kept (lru_cache keeps no exception), of a header's usual size (so 64 entries stay small), and
+# jwt.decode still checks the whole token, its header included.
+HEADER_CACHED_UP_TO = 512
+_known_header = functools.lru_cache(maxsize=64)(_decode_header)
 
 
 def _optional_text(claims: dict[str, Any], name: str, limit: int) -> str | None:

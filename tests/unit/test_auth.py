@@ -96,6 +96,23 @@ async def test_tokens_that_are_no_jwt_are_refused(token: str) -> None:
         await verify(token)
 
 
+async def test_a_known_header_still_needs_its_token_to_verify() -> None:
+    """The header of a token is decoded once per issuer; every token under it is still checked whole."""
+    good = issue_token(SECRET, "u1", "Uma", "pro")
+    head = good.split(".")[0]
+    assert (await verify(good)).id == "u1"
+    assert (await verify(issue_token(SECRET, "u2", "Ugo", "pro"))).id == "u2"  # the same header, another token
+    for forged in (good[:-4] + "AAAA", head + ".e30.", head + "." + good.split(".")[1] + "."):
+        with pytest.raises(TokenError):
+            await verify(forged)
+    for _ in range(2):  # a header that does not parse is refused each time (never remembered as good)
+        with pytest.raises(TokenError):
+            await verify("bm90IGpzb24." + good.split(".", 1)[1])
+    claims = {"sub": "u3", "name": "Ula", "plan": "pro", "role": "customer", "exp": int(time.time()) + 60}
+    long_header = jwt.encode(claims, SECRET, headers={"pad": "x" * 600})
+    assert len(long_header.split(".")[0]) > 512 and (await verify(long_header)).id == "u3"
+
+
 @pytest.mark.parametrize("key", [RSA_A, EC_E], ids=["RS256", "ES256"])
 async def test_a_configured_public_key_accepts_its_own_algorithm_only(key: SigningKey) -> None:
     verifier = TokenVerifier(secret=SECRET, public_key=key.public_pem, issuer=ISSUER, audience=[AUDIENCE])
