@@ -181,7 +181,7 @@ def _profile_storm(py_spy: str, args: argparse.Namespace) -> int:
 
     redis = RedisServer()
     try:
-        result = storm._storm(Helpline(), redis, args.storm, 200.0, True, print, on_kill=spy_on)
+        result = storm._storm(Helpline(), redis, args.storm, 200.0, "helpline", print, on_kill=spy_on)
         print(
             f"storm of {args.storm}: {result.get('caught_up')} caught up, {result.get('resumes_per_s') or 0:.0f}/s, "
             f"survivor {result.get('survivor_cpu_ms_per_resume') or 0:.2f} ms CPU per client back, "

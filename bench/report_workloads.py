@@ -78,7 +78,7 @@ def _storm(results: dict[str, Any], goals: list[str]) -> list[str]:
     st = results.get("storm")
     if not st:
         return []
-    hl, bare = st.get("helpline") or {}, st.get("bare") or {}
+    hl, bare, bare_resume = st.get("helpline") or {}, st.get("bare") or {}, st.get("bare_resume") or {}
     lines = [
         "",
         f"### Reconnect storm: {st['clients']:,} clients on 2 nodes, one killed (SIGKILL) while "
@@ -92,7 +92,10 @@ def _storm(results: dict[str, Any], goals: list[str]) -> list[str]:
     for name, r, what in (
         ("helpline", hl, "connect + hello + join with `since`, caught up"),
         ("bare", bare, "connect only"),
+        ("bare_resume", bare_resume, "connect + hello + join, one round trip"),
     ):
+        if not r:
+            continue  # a run from before the bare resume was measured
         if r.get("error") and not r.get("lost"):
             lines.append(f"| {name} | failed: {r['error']} | | | | | | | | |")
             continue
@@ -116,6 +119,15 @@ def _storm(results: dict[str, Any], goals: list[str]) -> list[str]:
             "Where a Helpline resume's time goes (per client, ms, p50 / p99 / max): "
             + "; ".join(f"{name} {v['p50']:.0f} / {v['p99']:.0f} / {v['max']:.0f}" for name, v in phases.items())
             + " (connect: first try → WebSocket open; hello: → welcome; join: → joined).",
+        ]
+    like = st.get("resume_rate_vs_bare_resume")
+    if like is not None:
+        lines += [
+            "",
+            f"The same exchanges on both sides (the bare server's resume: a PyJWT hello and a room join, no history): "
+            f"Helpline resumes at {100 * like:.0f} % of its rate, for "
+            f"{_f(hl.get('survivor_cpu_ms_per_resume'), '{:.2f}')} against "
+            f"{_f(bare_resume.get('survivor_cpu_ms_per_resume'), '{:.2f}')} ms of survivor CPU per client.",
         ]
     lines.append("")
     lines.append(

@@ -3,7 +3,9 @@ is killed with SIGKILL; every client of it reconnects to the other node with the
 and rejoins with `since`, and must be caught up gap-free (each client's seqs are checked).
 
 Beside it, in the same run, the bare server's plain reconnect: the same clients, the same kill and backoff, connect
-only. Reported: time from the kill until the last client is caught up (connected), and resumes (connects) per second.
+only (the issue's baseline); and the bare server's own resume, connect + hello (PyJWT) + join in one round trip, the
+same exchanges as Helpline's without the history. Reported: time from the kill until the last client is caught up
+(connected), and resumes (connects) per second.
 """
 
 from __future__ import annotations
@@ -25,15 +27,21 @@ CLIENTS_PER_GENERATOR = 2500  # a storm client process drives this many: at 10,0
 
 def run(redis: RedisServer, clients: int, msg_rate: float, log: Any = print) -> dict[str, Any]:
     result: dict[str, Any] = {"clients": clients, "members": MEMBERS, "msg_per_s": msg_rate}
-    for key, system, track in (("helpline", Helpline(), True), ("bare", Bare(), False)):
+    for key, system, mode in (
+        ("helpline", Helpline(), "helpline"),
+        ("bare", Bare(), "bare"),
+        ("bare_resume", Bare(), "bare-resume"),
+    ):
         try:
-            result[key] = _storm(system, redis, clients, msg_rate if track else 0.0, track, log)
+            result[key] = _storm(system, redis, clients, msg_rate if mode == "helpline" else 0.0, mode, log)
         except Exception as exc:  # one system failing must not lose the other's figures
-            log(f"  storm {system.name}: failed: {exc}")
+            log(f"  storm {system.name} ({mode}): failed: {exc}")
             result[key] = {"error": str(exc)}
-    hl, bare = result["helpline"], result["bare"]
+    hl, bare, bare_resume = result["helpline"], result["bare"], result["bare_resume"]
     if hl.get("resumes_per_s") and bare.get("resumes_per_s"):
         result["resume_rate_vs_bare"] = hl["resumes_per_s"] / bare["resumes_per_s"]
+    if hl.get("resumes_per_s") and bare_resume.get("resumes_per_s"):
+        result["resume_rate_vs_bare_resume"] = hl["resumes_per_s"] / bare_resume["resumes_per_s"]
     return result
 
 
@@ -61,11 +69,13 @@ def _storm(
     redis: RedisServer,
     clients: int,
     msg_rate: float,
-    track: bool,
+    mode: str,
     log: Any,
     on_kill: Callable[[Any], None] | None = None,
 ) -> dict[str, Any]:
-    """`on_kill(survivor)` (bench.profile --storm) is called just before the kill, e.g. to start a profiler on it."""
+    """`mode`: "helpline", "bare" (connect only) or "bare-resume" (stormgen.main). `on_kill(survivor)` (bench.profile
+    --storm) is called just before the kill, e.g. to start a profiler on it."""
+    track, resumes = mode == "helpline", mode != "bare"
     redis.flush()
     deployment = system.start(2, redis)
     pool: GenPool | None = None
@@ -75,14 +85,14 @@ def _storm(
         # Two processes could not keep up with 5,000 clients reconnecting at once (their handshakes, hellos, joins and
         # seq checks): more of them, so the figure is the server's, not the generator's.
         generators = max(2, -(-clients // CLIENTS_PER_GENERATOR))
-        pool = GenPool(generators, "helpline" if track else "bare", target=stormgen.main)
+        pool = GenPool(generators, mode, target=stormgen.main)
         answers = pool.ask_all("connect", [{"plan": p} for p in _plans(deployment, rooms, generators)])
         connected = sum(a["connected"] for a in answers)
         out["connected"] = connected
         out["connect_s"] = max(a["seconds"] for a in answers)
         out["connect_errors"] = [e for a in answers for e in a["first_errors"]][:3]
         log(
-            f"  storm {system.name}: {connected} clients {'joined' if track else 'connected'} in "
+            f"  storm {system.name} ({mode}): {connected} clients {'joined' if resumes else 'connected'} in "
             f"{out['connect_s']:.1f}s" + (f", refused: {out['connect_errors']}" if out["connect_errors"] else "")
         )
         if connected < clients * 0.99:
@@ -105,7 +115,7 @@ def _storm(
         storm_s = max(time.monotonic() - killed_at, 1e-3)
         lost, done = sum(s["lost"] for s in status), sum(s["done"] for s in status)
         first_try = min((s["first_try_at"] for s in status if s["first_try_at"]), default=killed_at)
-        last = max(s["last_caught_up_at" if track else "last_connected_at"] for s in status)
+        last = max(s["last_caught_up_at" if resumes else "last_connected_at"] for s in status)
         out.update(
             {
                 "lost": lost,
@@ -146,8 +156,8 @@ def _storm(
             )
             out["gap_free"] = done == lost and not out["gaps"] and not out["repeats"] and not out["rooms_disagreeing"]
         log(
-            f"  storm {system.name}: {lost} clients lost with the node; {done} "
-            f"{'caught up' if track else 'reconnected'}, the last {_s(out['seconds_to_last'])} after the kill, "
+            f"  storm {system.name} ({mode}): {lost} clients lost with the node; {done} "
+            f"{'caught up' if resumes else 'reconnected'}, the last {_s(out['seconds_to_last'])} after the kill, "
             f"{_n(out['resumes_per_s'])}/s"
             + (
                 f"; gaps {out['gaps']}, repeats {out['repeats']}, rooms disagreeing {out['rooms_disagreeing']}"

@@ -2,7 +2,9 @@
 reconnects every client of it to the other node as the widget does (jittered backoff, hello, join with `since`).
 
 Every client keeps a `SeqLedger` per ticket, so "caught up gap-free" is counted per client. With `track=False` (the
-bare server) a client only connects: that is the baseline's plain reconnect. Commands come over a pipe, as in loadgen.
+bare server) a client only connects: that is the baseline's plain reconnect; with `bare_resume` it also says hello
+(a token checked with PyJWT) and joins its room in the same round trip, the bare server's version of a resume (it
+has no history to catch up from). Commands come over a pipe, as in loadgen.
 """
 
 from __future__ import annotations
@@ -73,8 +75,10 @@ class StormClient:
 
 
 class StormGen:
-    def __init__(self, track: bool) -> None:
-        self.track = track  # Helpline: hello, join with since, seq ledger; bare: connect only
+    def __init__(self, track: bool, bare_resume: bool = False) -> None:
+        self.track = track  # Helpline: hello, join with since, seq ledger; bare: connect only (or `bare_resume`)
+        self.bare_resume = bare_resume and not track
+        self.resumes = track or self.bare_resume  # a client is back at its `joined`, not at its connect
         self.clients: list[StormClient] = []
         self.storm = False
         self.reconnecting: list[StormClient] = []
@@ -87,6 +91,8 @@ class StormGen:
     # -- frames --------------------------------------------------------------------------------------------------
     def on_text(self, ws: WSClient, frame: bytes) -> None:
         c: StormClient = ws.tag  # type: ignore[assignment]
+        if self.bare_resume:
+            self._on_bare_text(c, frame)
         if not self.track:
             return
         if frame.startswith(b'{"type":"message"'):
@@ -101,6 +107,17 @@ class StormGen:
         elif frame.startswith(b'{"type":"welcome"'):
             c.welcome_at = time.monotonic()
             c.attempts = 0  # as client.js: a welcome resets the backoff
+            self._wake(c)
+
+    def _on_bare_text(self, c: StormClient, frame: bytes) -> None:
+        if frame.startswith((b'{"op": "joined"', b'{"op":"joined"')):  # the bare server's json.dumps spacing
+            c.online = True
+            if c.lost_at and not c.caught_up_at:
+                c.caught_up_at = time.monotonic()
+            self._wake(c)
+        elif frame.startswith(b'{"op":"welcome"'):
+            c.welcome_at = time.monotonic()
+            c.attempts = 0
             self._wake(c)
 
     @staticmethod
@@ -118,7 +135,7 @@ class StormGen:
             c.waiter.set_exception(ConnectionError("closed while waiting for an answer"))
         if not self.storm or c.busy:
             return
-        if c.lost_at and (c.caught_up_at or (not self.track and c.connected_at > c.lost_at)):
+        if c.lost_at and (c.caught_up_at or (not self.resumes and c.connected_at > c.lost_at)):
             self.lost_after_storm += 1  # it was back already and lost its connection again
         if not c.lost_at:
             c.lost_at = time.monotonic()
@@ -137,6 +154,10 @@ class StormGen:
         ws = await WSClient.connect("127.0.0.1", c.port, "/ws", self.on_text, self.on_close, tag=c)
         c.ws = ws
         c.connected_at = time.monotonic()
+        if self.bare_resume:
+            bare = [{"op": "hello", "token": c.spec["token"]}, {"op": "join", "room": c.spec["room"]}]
+            await self._ask(c, bare, lambda: c.online)
+            return
         if not self.track:
             c.online = True
             return
@@ -235,7 +256,7 @@ class StormGen:
 
     def status(self) -> dict[str, Any]:
         r = self.reconnecting
-        done = [c for c in r if (c.caught_up_at if self.track else c.connected_at and c.ws is not None)]
+        done = [c for c in r if (c.caught_up_at if self.resumes else c.connected_at and c.ws is not None)]
         return {
             "lost": len(r),
             "done": len(done),
@@ -312,7 +333,7 @@ def _cpu_s() -> float:
 
 
 def main(pipe: Pipe, mode: str) -> None:
-    """Entry point of a storm client process (multiprocessing spawn); mode "helpline" or "bare"."""
+    """Entry point of a storm client process (multiprocessing spawn); mode "helpline", "bare" or "bare-resume"."""
     _raise_fd_limit()
     try:
         import uvloop
@@ -324,7 +345,7 @@ def main(pipe: Pipe, mode: str) -> None:
 
 
 async def _serve(pipe: Pipe, mode: str) -> None:
-    gen = StormGen(track=mode == "helpline")
+    gen = StormGen(track=mode == "helpline", bare_resume=mode == "bare-resume")
     loop = asyncio.get_running_loop()
     while True:
         name, args = await loop.run_in_executor(None, pipe.recv)

@@ -97,6 +97,44 @@ def test_a_storm_client_is_caught_up_by_the_joined_frame_after_its_resume() -> N
     assert client.caught_up_at > 0 and client.ledger.last == 5 and client.ledger.gaps == 0
 
 
+def test_a_bare_resume_client_is_back_at_its_joined_not_at_its_connect() -> None:
+    gen = StormGen(track=False, bare_resume=True)
+    client = StormClient({"room": "r1", "token": "x", "sender": False, "port": 1, "alt_port": 2})
+    gen.reconnecting.append(client)
+    client.lost_at, client.connected_at = 1.0, 2.0
+    gen.clients.append(client)
+    client.ws = _Socket(client)  # type: ignore[assignment]
+    gen.on_text(client.ws, b'{"op":"welcome"}')  # type: ignore[arg-type]
+    assert gen.status()["done"] == 0 and not client.online
+    gen.on_text(client.ws, b'{"op": "joined", "room": "r1"}')  # type: ignore[arg-type]  # as bench/peers/bare.py
+    assert gen.status()["done"] == 1 and client.online and client.caught_up_at > 0
+    plain = StormGen(track=False)  # the plain reconnect is back once connected
+    other = StormClient({"room": "r1", "token": "x", "sender": False, "port": 1, "alt_port": 2})
+    plain.reconnecting.append(other)
+    other.lost_at, other.connected_at, other.ws = 1.0, 2.0, _Socket(other)  # type: ignore[assignment]
+    assert plain.status()["done"] == 1
+
+
+def test_the_storm_table_sets_helpline_beside_the_bare_servers_own_resume() -> None:
+    row = {"lost": 10, "caught_up": 10, "seconds_to_last": 2.0, "resumes_per_s": 100.0, "label": "x"}
+    results = {
+        "storm": {
+            "clients": 20,
+            "msg_per_s": 200,
+            "helpline": {**row, "label": "Helpline", "survivor_cpu_ms_per_resume": 0.5, "gap_free": True, "gaps": 0},
+            "bare": {**row, "label": "bare", "resumes_per_s": 400.0},
+            "bare_resume": {**row, "label": "bare", "resumes_per_s": 200.0, "survivor_cpu_ms_per_resume": 0.25},
+            "resume_rate_vs_bare": 0.25,
+            "resume_rate_vs_bare_resume": 0.5,
+        }
+    }
+    lines = report_workloads._storm(results, [])
+    assert any("connect + hello + join, one round trip" in line for line in lines)
+    assert any("Helpline resumes at 50 % of its rate, for 0.50 against 0.25 ms" in line for line in lines)
+    del results["storm"]["bare_resume"], results["storm"]["resume_rate_vs_bare_resume"]  # an older run's file
+    assert not any("one round trip" in line for line in report_workloads._storm(results, []))
+
+
 def test_the_step_table_shows_the_after_join_row_and_every_steps_max() -> None:
     step = {
         "offered": 500,
