@@ -200,8 +200,8 @@ CLUSTER_ABOVE = (
 
 
 def _cluster(redis: RedisServer, cfg: fanout.FanoutConfig, reuse: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """In one run: one Redis and a 3-shard cluster, each with 2 and 4 gateway nodes, and the cluster with
-    HELPLINE_REDIS_MIN_REPLICAS=1 (each shard has a replica to wait for). Each configuration's top rate is bisected
+    """In one run: one Redis and a 3-shard cluster, each with 2 and 4 gateway nodes, the cluster with
+    HELPLINE_REDIS_MIN_REPLICAS=1 (each shard has a replica to wait for), and its 3 shards without replicas. Each configuration's top rate is bisected
     (CLUSTER_BISECT) so that the goals compare ceilings, not the step each one stopped at. One Redis's runs are
     taken from `reuse` (the run's own 2-node fan-out and 4-node workload: the same deployment and steps) when they
     were bisected as well."""
@@ -228,6 +228,15 @@ def _cluster(redis: RedisServer, cfg: fanout.FanoutConfig, reuse: dict[str, dict
         out["cluster_2_replicas1"]["getkeys"] = cluster.getkeys_calls()
     finally:
         cluster.stop()
+    # The same 3 shards without their replicas, 2 nodes: what the cluster costs on these cores apart from what
+    # replication costs (three more busy Redis processes, every write sent on to them).
+    bare_shards = RedisClusterServer(3, replicas=0)
+    try:
+        sized = dataclasses.replace(cfg, nodes=2)
+        out["cluster_2_no_replicas"] = _fanout_or_error(Helpline(where="cluster"), bare_shards, sized)  # type: ignore[arg-type]
+        out["cluster_2_no_replicas"]["getkeys"] = bare_shards.getkeys_calls()
+    finally:
+        bare_shards.stop()
     for key, run in out.items():
         best = run.get("best_step") or {}
         _log(

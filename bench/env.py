@@ -194,12 +194,12 @@ class _Summed:
 
 
 class RedisClusterServer:
-    """A private Redis Cluster: `primaries` primaries with one replica each, nothing on disk. `proc.cpu_s()` is
-    every node's CPU (replicas included: replication is part of what a shard costs)."""
+    """A private Redis Cluster: `primaries` primaries with `replicas` replicas each (one, or none), nothing on disk.
+    `proc.cpu_s()` is every node's CPU (replicas included: replication is part of what a shard costs)."""
 
-    def __init__(self, primaries: int = 3) -> None:
+    def __init__(self, primaries: int = 3, replicas: int = 1) -> None:
         self.dir = tempfile.mkdtemp(prefix="bench-redis-cluster-")
-        self.ports = [cluster_port() for _ in range(primaries * 2)]
+        self.ports = [cluster_port() for _ in range(primaries * (1 + replicas))]
         self.nodes = []
         for port in self.ports:
             folder = Path(self.dir) / str(port)
@@ -210,7 +210,7 @@ class RedisClusterServer:
             argv += ["--repl-diskless-sync-delay", "0"]
             argv += node_flags(folder)
             self.nodes.append(Proc(f"redis-cluster-{port}", argv, port=port).wait_ready())
-        create(self.ports)
+        create(self.ports, replicas=replicas)
         deadline = time.monotonic() + 30
         while not all(self._ok(p) for p in self.ports):
             if time.monotonic() > deadline:

@@ -16,6 +16,7 @@ CONFIGS = (
     ("single_4", "one Redis, 4 nodes"),
     ("cluster_4", "cluster, 4 nodes"),
     ("cluster_2_replicas1", "cluster, 2 nodes, MIN_REPLICAS=1"),
+    ("cluster_2_no_replicas", "cluster without replicas, 2 nodes"),
 )
 
 
@@ -40,17 +41,19 @@ def section(results: dict[str, Any]) -> list[str]:
     cl = results.get("cluster")
     if not cl:
         return []
-    runs = {key: cl.get(key) or {} for key, _ in CONFIGS}
+    # A run from before the replica-less cluster was measured has no such row: leave it out, not "failed".
+    configs = [(key, name) for key, name in CONFIGS if key in cl or key != "cluster_2_no_replicas"]
+    runs = {key: cl.get(key) or {} for key, _ in configs}
     common = sorted(set.intersection(*(set(_passed(r)) for r in runs.values()))) if runs else []
     lines = [
         "",
-        "### Redis Cluster (3 primaries + 3 replicas) next to one Redis, same run",
+        "### Redis Cluster (3 primaries + 3 replicas, and the 3 primaries alone) next to one Redis, same run",
         "",
         "| configuration | deliveries/s at p99 ≤ 25 ms | per gateway node | p50 / p99 / max ms at that step |"
         + "".join(f" node · Redis · total CPU ms/1k @{rate}/s |" for rate in common),
         "| --- | ---: | ---: | ---: |" + " ---: |" * len(common),
     ]
-    for key, name in CONFIGS:
+    for key, name in configs:
         r = runs[key]
         if r.get("error") or not r.get("steps"):
             why = str(r.get("error", "not run")).splitlines()[0]  # one table row
@@ -75,7 +78,8 @@ def section(results: dict[str, Any]) -> list[str]:
         'configuration\'s top rate is bisected between its top passing and lowest failing step. "(top step)" means '
         "the configuration passed the highest rate offered, so its throughput is a floor, not its ceiling.",
     ]
-    getkeys = [f"{name} {runs[key]['getkeys']}" for key, name in CONFIGS if "getkeys" in runs[key]]
+    lines += _without_replicas(runs)
+    getkeys = [f"{name} {runs[key]['getkeys']}" for key, name in configs if "getkeys" in runs[key]]
     if getkeys:
         lines += [
             "",
@@ -91,6 +95,24 @@ def section(results: dict[str, Any]) -> list[str]:
         "| --- | --- | --- |",
         *goals,
     ] + lines
+
+
+def _without_replicas(runs: dict[str, dict[str, Any]]) -> list[str]:
+    """Not a goal: the cluster's shards alone beside one Redis (neither has a replica), to tell what the cluster
+    costs on these two cores from what its replicas cost."""
+    alone, single, full = runs.get("cluster_2_no_replicas"), runs["single_2"], runs["cluster_2"]
+    a, b, c = _per_node(single), _per_node(alone or {}), _per_node(full)
+    if not (a and b and c):
+        return []
+    cpu = _ratios(single, alone or {}, sorted(set(_passed(single)) & set(_passed(alone or {}))))
+    return [
+        "",
+        f"The cluster's 3 primaries without their replicas, 2 nodes (not a goal; one Redis has no replica either): "
+        f"{b:.0f} deliveries/s per gateway node against one Redis's {a:.0f} = {b / a:.2f}× (with the replicas "
+        f"{c / a:.2f}×); node CPU per 1,000 deliveries "
+        + (", ".join(f"{v:.2f}× @{rate}/s" for rate, v in cpu.items()) or "—")
+        + ".",
+    ]
 
 
 def _ratios(a: dict[str, Any], b: dict[str, Any], rates: list[int]) -> dict[int, float]:

@@ -29,10 +29,11 @@ def node_flags(folder: Path) -> list[str]:
     return ["--cluster-enabled", "yes", "--cluster-config-file", str(folder / "nodes.conf")]
 
 
-def create(ports: list[int], cli: str = "redis-cli") -> None:
-    """Join the running nodes into one cluster: the first half primaries, each with one replica."""
+def create(ports: list[int], cli: str = "redis-cli", replicas: int = 1) -> None:
+    """Join the running nodes into one cluster: with one replica each, the first half are primaries; with none, all."""
     subprocess.run(
-        [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports), "--cluster-replicas", "1", "--cluster-yes"],
+        [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports), "--cluster-replicas", str(replicas)]
+        + ["--cluster-yes"],
         check=True,
         capture_output=True,
         timeout=60,

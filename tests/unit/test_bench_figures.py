@@ -258,3 +258,30 @@ def test_each_cluster_goal_compares_its_pair_at_the_rates_both_passed() -> None:
     assert "1.10× @1000/s, 1.10× @10000/s" in rows[1]  # the 4-node run's stall does not empty this pair's rates
     rows = report_cluster._goal_rows("cluster ÷ one Redis, 4 nodes", single, stalled, 0.15)
     assert "1.00× @1000/s" in rows[1] and "@10000" not in rows[1]
+
+
+def test_the_cluster_without_replicas_is_reported_beside_one_redis_when_it_was_run() -> None:
+    def run(nodes: int, top: int, cpu: float) -> dict[str, object]:
+        steps = [
+            {**_ok(rate, ok, cpu), "redis_cpu_ms_per_1k": 10, "total_cpu_ms_per_1k": 80}
+            for rate, ok in ((1000, True), (top, True), (top * 2, False))
+        ]
+        return {"nodes": nodes, "max_deliveries_per_s": top, "steps": steps, "best_step": steps[1]}
+
+    cluster = {
+        "single_2": run(2, 20000, 50),
+        "cluster_2": run(2, 16000, 50),
+        "single_4": run(4, 16000, 60),
+        "cluster_4": run(4, 12000, 60),
+        "cluster_2_replicas1": run(2, 8000, 60),
+        "cluster_2_no_replicas": run(2, 18000, 55),
+    }
+    lines = report_cluster.section({"cluster": cluster})
+    row = next(line for line in lines if line.startswith("| cluster without replicas, 2 nodes |"))
+    assert "| 18000 | 9000 |" in row
+    said = next(line for line in lines if line.startswith("The cluster's 3 primaries without their replicas"))
+    assert "9000 deliveries/s per gateway node against one Redis's 10000 = 0.90× (with the replicas 0.80×)" in said
+    assert "1.10× @1000/s" in said
+    del cluster["cluster_2_no_replicas"]  # a run from before it was measured: no row, no sentence, no "failed"
+    lines = report_cluster.section({"cluster": cluster})
+    assert not any("without replicas" in line for line in lines)
