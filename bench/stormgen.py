@@ -92,7 +92,10 @@ class StormGen:
     def on_text(self, ws: WSClient, frame: bytes) -> None:
         c: StormClient = ws.tag  # type: ignore[assignment]
         if self.bare_resume:
-            self._on_bare_text(c, frame)
+            if frame.startswith((b'{"op": "joined"', b'{"op":"joined"')):  # the bare server's json.dumps spacing
+                self._joined(c)
+            elif frame.startswith(b'{"op":"welcome"'):
+                self._welcomed(c)
         if not self.track:
             return
         if frame.startswith(b'{"type":"message"'):
@@ -100,25 +103,20 @@ class StormGen:
         elif frame.startswith(b'{"type":"joined"'):
             f = _decode(frame)
             c.ledger.joined([m.seq for m in f.messages], f.last_seq)
-            c.online = True
-            if c.lost_at and not c.caught_up_at:
-                c.caught_up_at = time.monotonic()
-            self._wake(c)
+            self._joined(c)
         elif frame.startswith(b'{"type":"welcome"'):
-            c.welcome_at = time.monotonic()
-            c.attempts = 0  # as client.js: a welcome resets the backoff
-            self._wake(c)
+            self._welcomed(c)
 
-    def _on_bare_text(self, c: StormClient, frame: bytes) -> None:
-        if frame.startswith((b'{"op": "joined"', b'{"op":"joined"')):  # the bare server's json.dumps spacing
-            c.online = True
-            if c.lost_at and not c.caught_up_at:
-                c.caught_up_at = time.monotonic()
-            self._wake(c)
-        elif frame.startswith(b'{"op":"welcome"'):
-            c.welcome_at = time.monotonic()
-            c.attempts = 0
-            self._wake(c)
+    def _joined(self, c: StormClient) -> None:
+        c.online = True
+        if c.lost_at and not c.caught_up_at:
+            c.caught_up_at = time.monotonic()
+        self._wake(c)
+
+    def _welcomed(self, c: StormClient) -> None:
+        c.welcome_at = time.monotonic()
+        c.attempts = 0  # as client.js: a welcome resets the backoff
+        self._wake(c)
 
     @staticmethod
     def _wake(c: StormClient) -> None:
