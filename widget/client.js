@@ -45,7 +45,7 @@ export class HelplineClient {
     this.handlers = new Map();
     this.joined = new Map(); // ticket id -> last seq seen (the `since` of the next join)
     this.sentHere = new Set(); // client_ids already sent on the current connection
-    this.joinsSent = new Set(); // tickets joined on the current connection (behind its hello, or since)
+    this.joinsSent = new Set(); // tickets whose join went out on the current connection (behind its hello or later)
     this.wantQueue = false;
     this.attempt = 0;
     this.timers = {};
