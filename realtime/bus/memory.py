@@ -7,18 +7,16 @@ A commit is acknowledged only once the GroupWriter has the message in the databa
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import OrderedDict, deque
 
 from support.core.stores import MessageStore
 from realtime.bus.group_writer import GROUP_WINDOW_S, GroupWriter
+from realtime.bus.seeds_ahead import SeedsAhead
 from support.core.bus import BusEvent, CommitResult, Draft, EventSink, MessageEvent, PresenceEvent, TicketEvent
 from support.core.model import Message, TicketView, User
 
-log = logging.getLogger("helpline.bus.memory")
 
 RECENT_PER_TICKET = 100
-SEED_WAIT_S = 1.0  # how long a join waits for its ticket's seed before it reads the store itself
 KNOWN_CLIENT_IDS = 100_000
 CURSOR_COPIES = 10_000  # tickets whose read cursors are kept for joins; older ones are read from the store again
 STORED_CLIENT_IDS = 1_000  # a retry of a message older than a ticket's last thousand is not expected
@@ -33,7 +31,7 @@ class MemoryBus:
         self._writer = GroupWriter(store, self._published, window_s=group_window_s)
         self._seq: dict[str, int] = {}
         self._seed_locks: dict[str, asyncio.Lock] = {}
-        self._seeding: dict[str, asyncio.Task[None]] = {}  # seeds started at subscribe, ahead of a first commit
+        self._seeding = SeedsAhead()  # seeds started at subscribe, ahead of a first commit
         self._stored_client_ids: dict[str, set[tuple[str, str]]] = {}  # ticket -> (author id, client_id) in the db
         self._forgetful: set[str] = set()  # tickets some of whose ids fell out of _by_client_id
         # A commit under way is its future; a finished one, its message.
@@ -50,8 +48,7 @@ class MemoryBus:
         self._writer.start()
 
     async def close(self) -> None:
-        for task in list(self._seeding.values()):
-            task.cancel()
+        await self._seeding.close()
         await self._writer.close()
 
     async def ready(self) -> bool:
@@ -121,11 +118,6 @@ class MemoryBus:
                 self._recent[ticket] = deque(tail, maxlen=RECENT_PER_TICKET)
         self._seed_locks.pop(ticket, None)
 
-    def _seeded(self, ticket: str, task: "asyncio.Task[None]") -> None:
-        self._seeding.pop(ticket, None)
-        if not task.cancelled() and task.exception() is not None:  # the first commit seeds instead
-            log.warning("seeding a ticket ahead of its first commit failed: %r", task.exception())
-
     def _published(self, messages: list[Message]) -> None:
         for message in messages:
             recent = self._recent.setdefault(message.ticket, deque(maxlen=RECENT_PER_TICKET))
@@ -140,9 +132,7 @@ class MemoryBus:
         return [m for m in recent if m.seq > after_seq]
 
     async def catch_up(self, ticket: str, after_seq: int) -> tuple[list[Message] | None, dict[str, int] | None]:
-        seeding = self._seeding.get(ticket)
-        if seeding is not None:  # the ticket's first join: the seed under way fills the recent history it reads
-            await asyncio.wait([seeding], timeout=SEED_WAIT_S)  # a slow seed: read the store, as before
+        await self._seeding.wait(ticket)  # the ticket's first join: the seed under way fills the history it reads
         copied = dict(self._cursors[ticket]) if ticket in self._cursors_filled else None  # each join its own
         recent = await self.recent(ticket, after_seq)
         if recent is None and self._seq.get(ticket, after_seq + 1) <= after_seq:
@@ -177,9 +167,7 @@ class MemoryBus:
         if ticket not in self._seq and ticket not in self._seed_locks:
             # Seeded now, off the message path: the ticket's first commit would otherwise read the database
             # twice before it can take a seq, and right after a join burst every ticket's first commit does.
-            task = asyncio.get_running_loop().create_task(self._seed(ticket), name=f"seed {ticket}")
-            self._seeding[ticket] = task
-            task.add_done_callback(lambda done: self._seeded(ticket, done))
+            self._seeding.start(ticket, self._seed(ticket))
 
     async def unsubscribe(self, ticket: str) -> None:
         self._subscribed.discard(ticket)

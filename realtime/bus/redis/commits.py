@@ -6,7 +6,6 @@ seeds ahead of a ticket's first commit when the ticket is joined. No fan-out her
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -14,6 +13,7 @@ from realtime.bus.redis import layout as layout
 from realtime.bus.redis import scripts as scripts
 from realtime.bus.redis.cluster import ClusterPipe
 from realtime.bus.redis.wire import CommandPipe, ReplyError
+from realtime.bus.seeds_ahead import SeedsAhead
 from support.core.bus import CommitResult, Draft
 from support.core.errors import Unavailable
 from support.core.model import Message
@@ -23,7 +23,6 @@ log = logging.getLogger("helpline.bus.redis")
 
 SEED_CLIENT_IDS = 1000  # latest persisted (author, client_id) keys put back after a Redis data loss
 SEED_RECENT = 100  # persisted messages put into a missing recent-history stream (a join shows the latest 50)
-SEED_WAIT_S = 1.0  # how long a join waits for its ticket's seed before it reads the database itself
 IDLE_TTL_MS = 7 * 24 * 3600 * 1000  # a ticket's counter, client ids and recent history vanish after a quiet week
 
 
@@ -53,15 +52,10 @@ class Commits:
         self._min_replicas = min_replicas
         self._wait_timeout_ms = wait_timeout_ms
         self._publish = publish  # PUBLISH, or SPUBLISH on a cluster
-        self._seeding: dict[str, asyncio.Task[None]] = {}  # tickets whose counter is being seeded ahead of a commit
+        self._seeding = SeedsAhead()  # tickets whose counter is being seeded ahead of a commit
 
     async def close(self) -> None:
-        seeding = list(self._seeding.values())
-        for task in seeding:
-            task.cancel()
-        # Awaited, bounded: a close leaves no task behind for the event loop's own shutdown to wait on.
-        if seeding:
-            await asyncio.wait(seeding, timeout=2)
+        await self._seeding.close()
 
     async def commit(self, draft: Draft) -> CommitResult:
         payload = layout.encode_draft(draft)  # encoded once: the same bytes go to both streams and the publish
@@ -146,30 +140,21 @@ class Commits:
         to do it: its members are about to write. commit() still seeds whenever the counter is missing."""
         if ticket in self._seeding:
             return
-        task = asyncio.get_running_loop().create_task(self._seed_if_missing(ticket), name=f"seed {ticket}")
-        self._seeding[ticket] = task
-        task.add_done_callback(lambda done: self._seeded(ticket, done))
+        self._seeding.start(ticket, self._seed_if_missing(ticket))
 
     async def seeded(self, ticket: str) -> None:
-        """Until the seed started for this ticket (if any) has finished, for at most SEED_WAIT_S.
+        """Until the seed started for this ticket (if any) has finished, for at most seeds_ahead.SEED_WAIT_S.
 
         A join right after its ticket's subscribe reads the recent history the seed is filling: waiting for it
         spares the join a database read of its own, which the seed is doing anyway. A failed or slow seed only
         means the join reads the database, as it did before."""
-        task = self._seeding.get(ticket)
-        if task is not None:
-            await asyncio.wait([task], timeout=SEED_WAIT_S)  # not cancelled with the join: the seed goes on
+        await self._seeding.wait(ticket)
 
     async def _seed_if_missing(self, ticket: str) -> None:
         keys = self._keys.commit_keys(ticket)[:3]
         if await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, ""]) != -1:
             return
         await self._seed_now(ticket)
-
-    def _seeded(self, ticket: str, task: "asyncio.Task[None]") -> None:
-        self._seeding.pop(ticket, None)
-        if not task.cancelled() and task.exception() is not None:  # the first commit seeds instead: say why here
-            log.warning("seeding %s ahead of its first commit failed: %r", ticket, task.exception())
 
 
 def seed_of(latest: list[Message]) -> tuple[int, list[object]]:
