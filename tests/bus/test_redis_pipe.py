@@ -102,6 +102,51 @@ async def test_an_error_reply_fails_only_its_own_command(pipe: CommandPipe, redi
     assert isinstance(outcomes[1], ReplyError)
 
 
+async def test_what_follows_a_replicated_write_runs_behind_its_wait_in_the_same_write(
+    pipe: CommandPipe, redis_prefix: str
+) -> None:
+    first, second, after = (f"{redis_prefix}:{name}" for name in ("first", "second", "after"))
+    assert await pipe.call("PING") == b"PONG"
+    wire = pipe._wire
+    assert wire is not None and wire._transport is not None
+    sent: list[bytes] = []
+    write = wire._transport.write
+
+    def recording(data: bytes) -> None:
+        sent.append(data)
+        write(data)
+
+    wire._transport.write = recording  # type: ignore[method-assign]
+    # No replica to wait for (0): both commands of the tick, one WAIT, then what follows each, in one write.
+    replies = await asyncio.gather(
+        pipe.call_replicated(0, 1000, ("INCR", first), ("GET", first)),
+        pipe.call_replicated(0, 1000, ("INCR", second), ("INCR", after)),
+    )
+    assert replies == [(1, b"1"), (1, 1)]
+    assert len(sent) == 1
+    commands = [part for part in sent[0].split(b"\r\n") if part.isalpha()]
+    assert commands == [b"INCR", b"INCR", b"WAIT", b"GET", b"INCR"]
+    assert b"WAIT\r\n$1\r\n0\r\n$1\r\n0\r\n" in sent[0]  # no timeout in Redis: the gateway keeps the time
+
+
+async def test_a_replicated_write_no_replica_acknowledges_fails_and_what_follows_it_never_runs(
+    pipe: CommandPipe, redis_prefix: str
+) -> None:
+    written, published = f"{redis_prefix}:written", f"{redis_prefix}:published"
+    reader = CommandPipe(Endpoint.from_url(REDIS_URL), name=f"{redis_prefix}:reader")
+    try:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(Unavailable, match="fewer than 1 replicas in 200 ms"):  # this Redis has no replica
+            await asyncio.wait_for(pipe.call_replicated(1, 200, ("SET", written, "1"), ("SET", published, "1")), 5)
+        assert asyncio.get_running_loop().time() - started < 2  # the gateway's own timeout, not the watchdog's
+        await asyncio.sleep(0.3)
+        assert await reader.call("GET", written) == b"1"  # it ran: the client's retry finds it
+        assert await reader.call("EXISTS", published) == 0  # the connection was dropped before its WAIT returned
+        assert await pipe.call("PING") == b"PONG"  # the next command reconnects
+    finally:
+        await reader.close()
+
+
 async def test_a_connection_lost_mid_pipeline_fails_every_pending_command_with_unavailable() -> None:
     fake = FakeRedis(replies=2, after="close")
     pipe = CommandPipe(Endpoint.from_url(await fake.start()), name="test")

@@ -1,9 +1,9 @@
 """The Redis bus: any number of gateway nodes share one commit point, one recent history and presence.
 
 This module wires the node and fans events out; a commit is one Lua script (commits.py: seq, idempotency,
-persistence stream, recent stream, publish; with min_replicas, WAIT then the publish), a join's reads another
-(catch_up.py). The worker (persistence/worker.py) drains the stream into the database. Redis errors surface as
-Unavailable, never as an ack.
+persistence stream, recent stream, publish; with min_replicas, WAIT and the publish behind it in the same write),
+a join's reads another (catch_up.py). The worker (persistence/worker.py) drains the stream into the database.
+Redis errors surface as Unavailable, never as an ack.
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ class RedisBus(RedisPresence):
 
         commands = pipe()
         # With min_replicas the commits get a pipelined connection of their own: a WAIT holds its connection until the
-        # replicas answer, and the publish after it, the joins' reads and presence must not queue behind that.
+        # replicas answer (the publish behind it waits with it, on purpose), and the joins' reads and presence must
+        # not queue behind that.
         self._commit_pipe = pipe() if min_replicas else commands
         super().__init__(
             self._connections.redis,
@@ -115,7 +116,6 @@ class RedisBus(RedisPresence):
             recent_max,
             min_replicas,
             wait_timeout_ms,
-            self._publish,
         )
         self._catch_up = CatchUp(commands, self._keys, self._scripts)
 

@@ -167,28 +167,42 @@ class ClusterPipe:
         if redirect is not None and redirect[0] == "MOVED":
             self._slots.moved(redirect[1], redirect[2])  # sent again where it lives now
 
-    async def call_replicated(self, replicas: int, timeout_ms: int, *args: Any) -> tuple[Any, int]:
+    async def call_replicated(
+        self, replicas: int, timeout_ms: int, command: Sequence[Any], then: Sequence[Any]
+    ) -> tuple[Any, Any]:
         # As call(): every replicated commit straight to its slot's primary; only a redirect takes _routed.
-        address = self._slots.owner(key_slot(key_of(args)))
+        address = self._slots.owner(key_slot(key_of(command)))
         if address is not None:
             try:
-                replied: tuple[Any, int] = await self._pipe(address).call_replicated(replicas, timeout_ms, *args)
+                replied: tuple[Any, Any] = await self._pipe(address).call_replicated(
+                    replicas, timeout_ms, command, then
+                )
                 return replied
             except Unavailable:
                 self._slots.refresh_soon()
                 raise
             except ReplyError as exc:
                 self._redirected(exc)
-        return await self._replicated_routed(replicas, timeout_ms, args)
+        return await self._replicated_routed(replicas, timeout_ms, command, then)
 
-    async def _replicated_routed(self, replicas: int, timeout_ms: int, args: Sequence[Any]) -> tuple[Any, int]:
-        async def on(pipe: CommandPipe, asking: bool) -> tuple[Any, int]:
-            if asking:  # an ASK is a slot half-way through a reshard: rare; WAIT after it on the same connection
-                reply = await pipe.call_asking(*args)
-                return reply, int(await pipe.call("WAIT", replicas, timeout_ms))
-            return await pipe.call_replicated(replicas, timeout_ms, *args)
+    async def _replicated_routed(
+        self, replicas: int, timeout_ms: int, command: Sequence[Any], then: Sequence[Any]
+    ) -> tuple[Any, Any]:
+        async def on(pipe: CommandPipe, asking: bool) -> tuple[Any, Any]:
+            if not asking:
+                return await pipe.call_replicated(replicas, timeout_ms, command, then)
+            # An ASK is a slot half-way through a reshard: rare. The WAIT after it on the same connection, and
+            # `then` only once it says the replicas have it.
+            reply = await pipe.call_asking(*command)
+            acked = int(await pipe.call("WAIT", replicas, timeout_ms))
+            if acked < replicas:
+                raise Unavailable(f"commit reached {acked} of {replicas} replicas in {timeout_ms} ms")
+            try:
+                return reply, await pipe.call_asking(*then)
+            except ReplyError as exc:
+                return reply, exc
 
-        routed: tuple[Any, int] = await self._routed(args, on)
+        routed: tuple[Any, Any] = await self._routed(command, on)
         return routed
 
     async def _routed(self, args: Sequence[Any], send: Callable[[CommandPipe, bool], Awaitable[Any]]) -> Any:

@@ -27,7 +27,7 @@ IDLE_TTL_MS = 7 * 24 * 3600 * 1000  # a ticket's counter, client ids and recent 
 
 
 class Commits:
-    """Commits of one gateway node, through its pipelined connection (published by the script, or after WAIT)."""
+    """Commits of one gateway node, through its pipelined connection (published by the script, or behind WAIT)."""
 
     def __init__(
         self,
@@ -39,11 +39,10 @@ class Commits:
         recent_max: int,
         min_replicas: int,
         wait_timeout_ms: int,
-        publish: str,
     ) -> None:
         self._commands = commands
-        # With min_replicas, the commit script and its WAIT go on a pipe of their own (WAIT holds its connection
-        # until the replicas answer); the publish after it stays on the shared pipe.
+        # With min_replicas, the commit script, its WAIT and the publish behind it go on a pipe of their own (WAIT
+        # holds its connection until the replicas answer).
         self._replicated = replicated
         self._keys = keys
         self._scripts = lua
@@ -51,7 +50,6 @@ class Commits:
         self._recent_max = recent_max
         self._min_replicas = min_replicas
         self._wait_timeout_ms = wait_timeout_ms
-        self._publish = publish  # PUBLISH, or SPUBLISH on a cluster
         self._seeding = SeedsAhead()  # tickets whose counter is being seeded ahead of a commit
 
     async def close(self) -> None:
@@ -62,22 +60,21 @@ class Commits:
         keys = self._keys.commit_keys(draft.ticket)
         idempotency_key = layout.author_client_key(draft.author.id, draft.client_id)
         head: list[object] = [idempotency_key, payload, draft.ticket, self._recent_max, IDLE_TTL_MS]
-        # Replicated: published below, once WAIT says the replicas have it; else by the script itself.
-        channel = "" if self._min_replicas else self._keys.channel(draft.ticket)
+        channel = self._keys.channel(draft.ticket)
+        publish: list[object] = [idempotency_key, channel]  # publish_committed.lua's ARGV
+        # Replicated: published by publish_committed.lua behind the write's WAIT; else by the commit script itself.
+        if self._min_replicas:
+            channel = ""
         try:
             # On the pipelined commit connection: the commits of one loop tick leave in one write.
-            result = await self._run_commit(keys, [*head, "", channel])
+            result = await self._run_commit(keys, [*head, "", channel], publish)
             if result[0] == -1:
                 stored = await self._stored(draft)
                 if stored is not None:
                     return CommitResult(stored, duplicate=True)
                 floor, pairs = await self._seed_now(draft.ticket)
-                result = await self._run_commit(keys, [*head, floor, channel, *pairs])
+                result = await self._run_commit(keys, [*head, floor, channel, *pairs], publish)
             seq = result[1]
-            if self._min_replicas and (result[0] == 1 or len(result) > 2):
-                # A retry of a commit whose WAIT fell short publishes it too: subscribers drop what they had.
-                body = payload if result[0] == 1 else result[2]
-                await self._commands.call(self._publish, self._keys.channel(draft.ticket), b"m%d %s" % (seq, body))
         except ReplyError as exc:
             raise Unavailable(f"commit failed: Redis answered {exc}") from None
         if result[0] == 1:
@@ -87,18 +84,23 @@ class Commits:
         stored = await self._stored(draft)
         return CommitResult(stored or draft.committed(seq), duplicate=True)
 
-    async def _run_commit(self, keys: list[str], args: list[object]) -> Any:
-        """The commit script; with min_replicas, its reply only once that many replicas have it (else Unavailable:
-        the commit may be in Redis, and the client's retry with its client_id finds it)."""
+    async def _run_commit(self, keys: list[str], args: list[object], publish: list[object]) -> Any:
+        """The commit script. With min_replicas, its reply once that many replicas have it, and the message
+        published then, in the same write (a retry of a commit whose replicas fell short publishes it too:
+        subscribers drop what they had); else Unavailable: the commit may be in Redis, and the client's retry with
+        its client_id finds it."""
         if not self._min_replicas:
             return await self._scripts.commit.on(self._commands, keys, args)
-        result, replicas = await self._scripts.commit.on_replicated(
-            self._replicated, self._min_replicas, self._wait_timeout_ms, keys, args
+        result, _ = await self._scripts.commit.on_replicated(
+            self._replicated,
+            self._min_replicas,
+            self._wait_timeout_ms,
+            keys,
+            args,
+            self._scripts.publish_committed,
+            keys[1:3],
+            publish,
         )
-        if replicas < self._min_replicas and result[0] != -1:
-            raise Unavailable(
-                f"commit reached {replicas} of {self._min_replicas} replicas in {self._wait_timeout_ms} ms"
-            )
         return result
 
     async def _stored(self, draft: Draft) -> Message | None:

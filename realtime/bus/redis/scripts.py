@@ -43,6 +43,7 @@ PRESENCE_JOIN_MEMBERS = (
     + lua("presence_members")
 )
 PRESENCE_TAKE_EXPIRED = lua("now", "presence_take_expired")
+PUBLISH_COMMITTED = lua("publish_committed")
 TOKEN_BUCKET = lua("now", "token_bucket")
 
 
@@ -63,15 +64,36 @@ class Script:
         return await pipe.call("EVAL", self.source, len(keys), *keys, *args)
 
     async def on_replicated(
-        self, pipe: CommandPipe | ClusterPipe, replicas: int, timeout_ms: int, keys: Sequence[Any], args: Sequence[Any]
-    ) -> tuple[Any, int]:
-        """As `on`, followed by the write's WAIT: (the script's reply, how many replicas have it)."""
+        self,
+        pipe: CommandPipe | ClusterPipe,
+        replicas: int,
+        timeout_ms: int,
+        keys: Sequence[Any],
+        args: Sequence[Any],
+        then: "Script",
+        then_keys: Sequence[Any],
+        then_args: Sequence[Any],
+    ) -> tuple[Any, Any]:
+        """As `on`, with `then` (another script) run behind the write's WAIT, only once `replicas` replicas have
+        it, in the same write (CommandPipe.call_replicated): both scripts' replies."""
+        follow = ("EVALSHA", then.sha, len(then_keys), *then_keys, *then_args)
         try:
-            return await pipe.call_replicated(replicas, timeout_ms, "EVALSHA", self.sha, len(keys), *keys, *args)
+            reply, after = await pipe.call_replicated(
+                replicas, timeout_ms, ("EVALSHA", self.sha, len(keys), *keys, *args), follow
+            )
         except ReplyError as exc:
             if not str(exc).startswith("NOSCRIPT"):
                 raise
-        return await pipe.call_replicated(replicas, timeout_ms, "EVAL", self.source, len(keys), *keys, *args)
+            follow = ("EVAL", then.source, len(then_keys), *then_keys, *then_args)
+            reply, after = await pipe.call_replicated(
+                replicas, timeout_ms, ("EVAL", self.source, len(keys), *keys, *args), follow
+            )
+        if type(after) is ReplyError and str(after).startswith("NOSCRIPT"):
+            # This script ran and its WAIT answered (`then` came after it): only `then` again, now that it is safe.
+            after = await pipe.call("EVAL", then.source, len(then_keys), *then_keys, *then_args)
+        elif type(after) is ReplyError:
+            raise after
+        return reply, after
 
     async def __call__(self, redis: Redis | RedisCluster, keys: Sequence[str], args: Sequence[Any]) -> Any:
         try:
@@ -89,6 +111,7 @@ class Scripts:
             return Script(source.replace("'PUBLISH'", "'SPUBLISH'") if cluster else source)
 
         self.commit = script(COMMIT)
+        self.publish_committed = script(PUBLISH_COMMITTED)  # a replicated commit's, behind its WAIT
         self.seed = script(SEED)
         self.catch_up = script(CATCH_UP)
         self.read_cursor_fill = script(READ_CURSOR_FILL)

@@ -9,7 +9,7 @@ import asyncio
 import collections
 import logging
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Sequence
 
 import hiredis
@@ -104,7 +104,8 @@ class Wire(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._out: list[bytes] = []
-        self._replicated: tuple[asyncio.Future[Any], bytes] | None = None  # this write's WAIT: future, command
+        self._replicated: _Replicated | None = None  # this write's WAIT and what runs behind it
+        self._lost_because = ""  # why this side dropped the connection, for what was in flight
         self.on_reply: Callable[[Any], None] = self._resolve_oldest
         self.heard = 0  # chunks received so far: watchdogs compare it, no clock read per reply
         self.closed: asyncio.Future[None] = self._loop.create_future()
@@ -128,9 +129,11 @@ class Wire(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
         self._out.clear()
-        failure = Unavailable(f"Redis connection lost ({exc.__class__.__name__ if exc else 'closed'})")
+        failure = Unavailable(
+            self._lost_because or f"Redis connection lost ({exc.__class__.__name__ if exc else 'closed'})"
+        )
         if self._replicated is not None:
-            self._waiting.append(self._replicated[0])
+            self._waiting.extend(self._replicated.futures())
             self._replicated = None
         while self._waiting:
             future = self._waiting.popleft()
@@ -159,16 +162,23 @@ class Wire(asyncio.Protocol):
         return future
 
     def request_replicated(
-        self, args: Sequence[Any], replicas: int, timeout_ms: int
+        self, args: Sequence[Any], replicas: int, timeout_ms: int, then: Sequence[Any]
     ) -> "tuple[asyncio.Future[Any], asyncio.Future[Any]]":
-        """Queue a command and the WAIT that follows it: one WAIT after the last such command of this write, so
-        the replicas' round trip is paid once per batch. The second future gets how many replicas have it."""
+        """Queue a command, and `then` to run once `replicas` replicas have it: the write ends with one
+        `WAIT replicas 0` after every such command, then their `then`s. Redis runs nothing of a connection while
+        its WAIT blocks, and a WAIT with no timeout returns only when the replicas have everything before it; so
+        the replicas' round trip is paid once per batch, and what follows runs only after it, with no second round
+        trip. If they take longer than `timeout_ms`, the connection is dropped and Redis never runs the `then`s:
+        every command in flight fails with Unavailable. The second future gets `then`'s reply."""
         reply = self.request(args)
         if reply.done():
             return reply, reply
         if self._replicated is None:
-            self._replicated = (self._loop.create_future(), hiredis.pack_command(("WAIT", replicas, timeout_ms)))  # type: ignore[arg-type]
-        return reply, self._replicated[0]
+            self._replicated = _Replicated(self._loop.create_future(), replicas, timeout_ms)
+            self._replicated.wait.add_done_callback(_retrieve)  # nobody awaits the WAIT itself: its `then`s say
+        after = self._loop.create_future()
+        self._replicated.after.append((after, hiredis.pack_command(tuple(then))))
+        return reply, after
 
     def send(self, args: Sequence[Any]) -> None:
         """Queue a command whose replies are not waited for (pub/sub: they come back as pushes)."""
@@ -177,13 +187,17 @@ class Wire(asyncio.Protocol):
         self._out.append(hiredis.pack_command(tuple(args)))
 
     def _flush(self) -> None:
-        if self._replicated is not None and not self.lost:
-            future, wait = self._replicated
-            self._waiting.append(future)  # after every command of this write: WAIT covers them all
-            self._out.append(wait)
-        elif self._replicated is not None:
-            self._replicated[0].set_exception(Unavailable("Redis connection lost"))
-        self._replicated = None
+        replicated, self._replicated = self._replicated, None
+        if replicated is not None and not self.lost:
+            # After every command of this write, so the WAIT covers them all; their `then`s behind it.
+            self._out.append(replicated.wait_command())
+            self._out.extend(command for _, command in replicated.after)
+            self._waiting.extend(replicated.futures())
+            overdue = self._loop.call_later(replicated.timeout_ms / 1000, self._replicas_overdue, replicated)
+            replicated.wait.add_done_callback(lambda _: overdue.cancel())
+        elif replicated is not None:
+            for future in replicated.futures():
+                future.set_exception(Unavailable("Redis connection lost"))
         if self._out and not self.lost:
             assert self._transport is not None
             self._transport.write(b"".join(self._out))
@@ -194,9 +208,39 @@ class Wire(asyncio.Protocol):
         if not future.done():  # a caller that was cancelled no longer wants it
             future.set_result(reply)
 
+    def _replicas_overdue(self, replicated: "_Replicated") -> None:
+        if replicated.wait.done() or self.lost:
+            return
+        log.warning(
+            "fewer than %d replicas acknowledged a write within %d ms; dropping the connection so that nothing "
+            "behind its WAIT runs (its commits are answered unavailable)",
+            replicated.replicas,
+            replicated.timeout_ms,
+        )
+        self._lost_because = f"commit reached fewer than {replicated.replicas} replicas in {replicated.timeout_ms} ms"
+        self.abort()
+
     def abort(self) -> None:
         if self._transport is not None:
             self._transport.abort()
+
+
+@dataclass
+class _Replicated:
+    """A write's WAIT (its reply's future) and the commands that run behind it, each with its reply's future."""
+
+    wait: "asyncio.Future[Any]"
+    replicas: int
+    timeout_ms: int
+    after: list[tuple["asyncio.Future[Any]", bytes]] = field(default_factory=list)
+
+    def wait_command(self) -> bytes:
+        command: bytes = hiredis.pack_command(("WAIT", self.replicas, 0))  # type: ignore[arg-type]
+        return command
+
+    def futures(self) -> list["asyncio.Future[Any]"]:
+        """In the order of their replies: the WAIT's, then each `then`'s."""
+        return [self.wait, *(future for future, _ in self.after)]
 
 
 async def open_wire(endpoint: Endpoint, name: str, timeout_s: float = CONNECT_TIMEOUT_S) -> Wire:
@@ -264,21 +308,24 @@ class CommandPipe:
             raise self._refused(wire, reply)
         return reply
 
-    async def call_replicated(self, replicas: int, timeout_ms: int, *args: Any) -> tuple[Any, int]:
-        """The command's reply and how many replicas acknowledged it (and everything before it) by then: the
-        reply is held back until WAIT answers, so nothing runs on it before it is replicated."""
+    async def call_replicated(
+        self, replicas: int, timeout_ms: int, command: Sequence[Any], then: Sequence[Any]
+    ) -> tuple[Any, Any]:
+        """The command's reply (an error reply raises ReplyError) and `then`'s (an error reply as a ReplyError
+        value), which Redis runs only once `replicas` replicas have the command and everything before it;
+        Unavailable when they do not within `timeout_ms` (Wire.request_replicated)."""
         wire = self._wire
         if wire is None or wire.lost:
             wire = await self._connected()
-        reply_future, wait_future = wire.request_replicated(args, replicas, timeout_ms)
-        wait_future.add_done_callback(_retrieve)
+        reply_future, then_future = wire.request_replicated(command, replicas, timeout_ms, then)
+        then_future.add_done_callback(_retrieve)
         reply = await reply_future
-        acked = await wait_future
         if type(reply) is ReplyError:
             raise self._refused(wire, reply)
-        if type(acked) is ReplyError:
-            raise self._refused(wire, acked)
-        return reply, int(acked)
+        after = await then_future
+        if type(after) is ReplyError and str(after).startswith("READONLY"):
+            raise self._refused(wire, after)
+        return reply, after
 
     async def call_asking(self, *args: Any) -> Any:
         """ASKING and the command in one write, so nothing else runs between them (a cluster's ASK redirect)."""
