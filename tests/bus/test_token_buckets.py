@@ -7,7 +7,9 @@ from typing import AsyncIterator, Awaitable, Callable
 
 import pytest
 import redis.asyncio as aioredis
+import uvloop
 
+from realtime.bus.redis.failures import redis_failure, torn_down
 from realtime.bus.redis.limits import RedisTokenBuckets, limits_client, limits_connections, limits_pipe
 from realtime.bus.redis.wire import CommandPipe
 from realtime.limits import MemoryTokenBuckets, TokenBuckets
@@ -111,3 +113,31 @@ async def test_a_cluster_client_that_finds_no_cluster_falls_back_and_never_raise
         assert [v.allowed for v in verdicts] == [True, True, False]
     finally:
         await connections.redis.aclose()
+
+
+def test_a_connection_closed_under_the_redis_client_falls_back_instead_of_failing_the_request(
+    redis_prefix: str,
+) -> None:
+    """On uvloop (what the gateway runs), redis-py lets a write on a connection that another task has just closed
+    escape as RuntimeError: the cluster client closes a node's connections after one timeout, and ticket creation
+    answered 500 for the requests beside it. The limit falls back to the node's own bucket; a bug still raises."""
+
+    async def main() -> None:
+        connections = limits_connections(REDIS_URL, redis_prefix)
+        buckets = RedisTokenBuckets(connections.redis, redis_prefix, "torn", 100.0, 100.0)
+        try:
+            assert (await buckets.take("anna")).allowed
+            pool = connections.redis.connection_pool
+            connection = pool._available_connections[0]  # type: ignore[attr-defined]
+            connection._writer.transport.close()  # as the cluster client's disconnect does, from another task
+            await asyncio.sleep(0)
+            assert (await buckets.take("anna")).allowed  # from the node's own bucket, not an exception
+            assert (await buckets.take("anna")).allowed  # and again, while Redis is treated as away
+        finally:
+            await connections.redis.aclose()
+        try:
+            raise RuntimeError("unable to perform operation: the handler is closed")  # raised here: a bug
+        except RuntimeError as exc:
+            assert not torn_down(exc) and not redis_failure(exc)
+
+    uvloop.run(main())

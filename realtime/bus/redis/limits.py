@@ -15,7 +15,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from realtime.bus.redis import scripts as scripts
-from realtime.bus.redis.failures import REDIS_FAILURES
+from realtime.bus.redis.failures import redis_failure
 from realtime.bus.redis.layout import Keys
 from realtime.bus.redis.sentinel import Connections
 from realtime.bus.redis.wire import CommandPipe, ReplyError
@@ -83,9 +83,11 @@ class RedisTokenBuckets:
             else:
                 async with asyncio.timeout(TAKE_TIMEOUT_S):
                     allowed, wait_ms = await scripts.TOKEN_BUCKET_SCRIPT.on(self._pipe, keys, args)
-        # REDIS_FAILURES, not RedisError alone: the cluster client's own errors (no cluster there, a slot without a
-        # primary) are not RedisErrors, and escaped as a 500 on ticket creation.
-        except (*REDIS_FAILURES, Unavailable, ReplyError) as exc:
+        # redis_failure, not RedisError alone: the cluster client's own errors (no cluster there, a slot without a
+        # primary, a connection closed under it) are not RedisErrors, and escaped as a 500 on ticket creation.
+        except Exception as exc:
+            if not isinstance(exc, (Unavailable, ReplyError)) and not redis_failure(exc):
+                raise
             self._note_outage(exc)
             return self._fallback.take_now(key, cost)
         return Verdict(bool(allowed), int(wait_ms) / 1000)
