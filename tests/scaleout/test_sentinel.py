@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+import redis.asyncio
+import redis.exceptions
 
+from realtime.bus.redis.scripts import Scripts
 from tests.scaleout.cluster import Cluster, kept_alive, open_ticket, person, wait_for_history
 from tests.scaleout.sentinels import SentinelDeployment
 from tests.wsclient import Client
@@ -146,3 +149,19 @@ async def test_with_min_replicas_a_commit_no_replica_has_is_not_acked(
     assert [(m.seq, m.client_id) for m in stored[1:]] == [(2, "first"), (3, "lonely")]
     assert len(anna.of_type("ack", client_id="lonely")) == 1
     await anna.close()
+
+
+async def test_a_replica_refuses_a_replicated_commits_publication(sentinels: SentinelDeployment) -> None:
+    """A primary demoted by a failover keeps the gateway's connection, and a WAIT there fails at once; what waits
+    behind it must not publish what that node is about to lose. publish_committed.lua is declared a write, so a
+    replica refuses it; the same Lua without its declaration would run there."""
+    replica = redis.asyncio.Redis.from_url(sentinels.replicas()[0].url)
+    source = Scripts(cluster=False).publish_committed.source
+    assert source.startswith("#!lua\n")
+    try:
+        with pytest.raises(redis.exceptions.ReadOnlyError):
+            await replica.eval(source, 2, "hl:{t}:cid", "hl:{t}:recent", "author\nclient", "hl:{t}:channel")
+        undeclared = source.removeprefix("#!lua\n")
+        assert await replica.eval(undeclared, 2, "hl:{t}:cid", "hl:{t}:recent", "author\nclient", "hl:{t}:channel") == 0
+    finally:
+        await replica.aclose()
