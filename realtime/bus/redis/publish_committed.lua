@@ -6,9 +6,10 @@
 -- (READONLY) rather than publish what it may be about to lose, even after a WAIT that failed there.
 -- A replicated commit's publication (HELPLINE_REDIS_MIN_REPLICAS): sent in the commit's own write, right behind
 -- its `WAIT N 0`, so Redis runs it only once that WAIT has returned, which it does only when N replicas have the
--- commit (the gateway drops the connection when they take too long, and Redis then never runs it). It publishes
--- the message this author's client_id names, as the recent history holds it: the commit just made, or the first
--- commit a retry found. Nothing when there is none (a commit that is waiting for its seed, or one trimmed away).
+-- commit (when they take too long the gateway drops the connection, and Redis discards this with it). It
+-- publishes the message this author's client_id names, as the recent history holds it: the commit just made, or
+-- the first commit a retry found. Nothing when there is none (a commit that waits for its seed, or one trimmed
+-- away).
 local seq = redis.call('HGET', KEYS[1], ARGV[1])
 if not seq then return 0 end
 local entry = redis.call('XRANGE', KEYS[2], seq .. '-0', seq .. '-0')

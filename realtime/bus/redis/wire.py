@@ -168,8 +168,10 @@ class Wire(asyncio.Protocol):
         `WAIT replicas 0` after every such command, then their `then`s. Redis runs nothing of a connection while
         its WAIT blocks, and a WAIT with no timeout returns only when the replicas have everything before it; so
         the replicas' round trip is paid once per batch, and what follows runs only after it, with no second round
-        trip. If they take longer than `timeout_ms`, the connection is dropped and Redis never runs the `then`s:
-        every command in flight fails with Unavailable. The second future gets `then`'s reply."""
+        trip. If they take longer than `timeout_ms`, the connection is dropped and Redis frees the client with what
+        waited behind its WAIT (if the replicas answer in the instant before, the `then`s run, and what they follow
+        is replicated all the same): every command in flight fails with Unavailable. The second future gets
+        `then`'s reply."""
         reply = self.request(args)
         if reply.done():
             return reply, reply
