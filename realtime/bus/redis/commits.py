@@ -61,19 +61,18 @@ class Commits:
         idempotency_key = layout.author_client_key(draft.author.id, draft.client_id)
         head: list[object] = [idempotency_key, payload, draft.ticket, self._recent_max, IDLE_TTL_MS]
         channel = self._keys.channel(draft.ticket)
-        publish: list[object] = [idempotency_key, channel]  # publish_committed.lua's ARGV
         # Replicated: published by publish_committed.lua behind the write's WAIT; else by the commit script itself.
-        if self._min_replicas:
-            channel = ""
+        publish: list[object] = [idempotency_key, channel]  # publish_committed.lua's ARGV
+        own_channel = "" if self._min_replicas else channel
         try:
             # On the pipelined commit connection: the commits of one loop tick leave in one write.
-            result = await self._run_commit(keys, [*head, "", channel], publish)
+            result = await self._run_commit(keys, [*head, "", own_channel], publish)
             if result[0] == -1:
                 stored = await self._stored(draft)
                 if stored is not None:
                     return CommitResult(stored, duplicate=True)
                 floor, pairs = await self._seed_now(draft.ticket)
-                result = await self._run_commit(keys, [*head, floor, channel, *pairs], publish)
+                result = await self._run_commit(keys, [*head, floor, own_channel, *pairs], publish)
             seq = result[1]
         except ReplyError as exc:
             raise Unavailable(f"commit failed: Redis answered {exc}") from None
