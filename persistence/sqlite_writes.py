@@ -63,9 +63,11 @@ def insert_messages(rows: int) -> str:
 
 @functools.lru_cache(maxsize=64)
 def advance_tickets(rows: int) -> str:
-    """Every column only moves forward but updated_at, which takes the batch's latest message time (as it did)."""
+    """Every column only moves forward, so a replayed batch (its ack was lost) cannot set a ticket back. The times
+    are stored as fixed-width text, so SQLite's max orders them as times."""
     return (
-        "UPDATE tickets SET last_seq = max(tickets.last_seq, v.column2), updated_at = v.column3 "
+        "UPDATE tickets SET last_seq = max(tickets.last_seq, v.column2), "
+        "updated_at = max(tickets.updated_at, v.column3) "
         f"FROM (VALUES {_values(rows, 3)}) AS v WHERE tickets.id = v.column1"
     )
 

@@ -4,6 +4,7 @@ takes them; on SQLite and on PostgreSQL (where the batch goes through COPY), wit
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import AsyncIterator
 
 import msgspec
@@ -28,6 +29,7 @@ async def store(database_url: str) -> AsyncIterator[TicketStore]:
 
 
 def message(ticket: str, seq: int, role: str = "customer", internal: bool = False) -> Message:
+    """Each seq a millisecond after the one before, so the order of times within a batch is the order of seqs."""
     return Message(
         id=f"{ticket}:{seq}",
         ticket=ticket,
@@ -36,7 +38,7 @@ def message(ticket: str, seq: int, role: str = "customer", internal: bool = Fals
         author=User(id=f"{role}-1", name=role.title(), role=role),
         body=f"body {seq}",
         internal=internal,
-        created_at=iso(utcnow()) or "",
+        created_at=iso(utcnow() + timedelta(milliseconds=seq)) or "",
     )
 
 
