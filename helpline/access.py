@@ -13,6 +13,7 @@ import time
 from typing import Any, Iterable
 
 from prometheus_client import Counter, Histogram
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,6 +32,7 @@ HTTP_LATENCY = Histogram(
     ["service", "method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+CLIENT_CLOSED = 499  # nginx's "client closed request": the client left before it was answered
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes and scrapes: counted, logged at DEBUG only
 
 
@@ -75,12 +77,13 @@ class AccessLog:
         request_id = request_id_of(scope)
         token = log_context.request_id.set(request_id)
         started = time.perf_counter()
-        status = 500
+        status = 500  # what an exception before any answer is counted as
+        answered = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, answered = message["status"], True
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
             await send(message)
 
@@ -92,6 +95,11 @@ class AccessLog:
                 with request_span(self.tracer, scope["method"], route, request_id) as span:
                     await self.app(scope, receive, send_with_id)
                     span.set_attribute("http.response.status_code", status)
+        except ClientDisconnect:
+            # The client left while its body was still arriving (a tab closed, a client that gave up). Nobody is
+            # left to answer and nothing of ours failed: no 500, no traceback, but counted, so a wave shows.
+            if not answered:
+                status = CLIENT_CLOSED
         finally:
             self._record(scope, status, time.perf_counter() - started)
             log_context.request_id.reset(token)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import httpx
 from helpline.logs import JsonFormatter
 from support.core import log_context
 from tests.operations.processes import Served
-from tests.services import free_port
+from tests.services import free_port, token
 
 TOKEN = "scrape-token-" + "m" * 20
 
@@ -59,6 +60,40 @@ def test_json_access_log_request_ids_and_http_metrics_by_route(tmp_path: Path) -
     )
     assert "t-123" not in samples and "t-456" not in samples  # the route template, never the raw path
     assert 'helpline_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/tickets/{id}"' in samples
+
+
+def test_a_client_that_leaves_mid_body_is_counted_as_gone_not_as_a_server_error(tmp_path: Path) -> None:
+    """A browser tab closed, or a load generator giving up, while a POST body is still on its way: nobody is left
+    to answer. The operator sees a 499 (nginx's "client closed request"), no 500 and no traceback in the log, and
+    the node goes on answering."""
+    metrics_port = free_port()
+    with Served(
+        tmp_path,
+        "gateway",
+        HELPLINE_LOG_FORMAT="json",
+        HELPLINE_METRICS_PORT=str(metrics_port),
+        HELPLINE_METRICS_TOKEN=TOKEN,
+    ) as gateway:
+        head = (
+            "POST /api/tickets HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {token('kim', 'pro')}\r\nContent-Length: 4000\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as sock:
+            sock.sendall(head.encode() + b'{"subject": "half a bo')
+            time.sleep(0.3)  # the handler is reading the body when the client goes
+        time.sleep(0.5)
+        still = httpx.get(gateway.url + "/api/tickets", headers={"Authorization": f"Bearer {token('kim', 'pro')}"})
+        assert still.status_code == 200
+        scrape = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    samples = scrape.text
+    assert 'helpline_http_requests_total{method="POST",route="/api/tickets",service="gateway",status="499"} 1.0' in (
+        samples
+    )
+    assert 'status="500"' not in samples
+    lines = json_lines(gateway.stop())
+    assert not [line for line in lines if str(line["level"]).upper() in ("ERROR", "CRITICAL")]
+    gone = [line for line in lines if line["logger"] == "helpline.access" and line.get("method") == "POST"]
+    assert [line["status"] for line in gone] == [499]
 
 
 def test_the_status_page_has_readyz_and_metrics(tmp_path: Path) -> None:
