@@ -72,6 +72,7 @@ async def test_a_group_larger_than_a_statement_reads_back_in_order_and_a_replay_
     ticket_a, ticket_b = await store.get_ticket("t-a"), await store.get_ticket("t-b")
     assert ticket_a is not None and ticket_b is not None
     assert ticket_a.last_seq == 701 and ticket_a.first_response_at is None  # customers' messages answer nothing
+    assert ticket_a.updated_at == max(m.created_at for m in batch[:-1])  # the replay did not set it back
     assert ticket_b.last_seq == 2 and ticket_b.first_response_at == batch[-1].created_at
 
 
