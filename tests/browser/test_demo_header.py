@@ -4,8 +4,10 @@ the signed-in customer's own in the widget."""
 
 from __future__ import annotations
 
+import time
 from typing import Any, Iterator
 
+import httpx
 import pytest
 
 from tests.browser.conftest import APP_ENV, screenshot
@@ -100,3 +102,21 @@ def test_switching_persona_and_vietnamese(demo_up: Gateway, browser: Any) -> Non
         assert page.errors == []
     finally:
         page.context.close()
+
+
+def test_a_sign_in_link_shows_its_person_in_the_picker(demo_up: Gateway, browser: Any) -> None:
+    """The links `helpline up` prints carry tokens issued when it started; the page's own demo tokens are issued
+    later. The picker still names the person the link signed in, not "(signed out)" beside their name."""
+    link_token = httpx.get(demo_up.url + "/demo/tokens").json()["customers"]["premium"]
+    time.sleep(1.1)  # the page's tokens are issued in a later second, so they are other strings for the same person
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    try:
+        page.goto(f"{demo_up.url}/?token={link_token}")
+        expect(page.locator(hl("demo-person"))).to_have_text("Priya Premium")
+        expect(page.locator(hl("demo-user"))).to_have_value("customer:premium")
+        assert page.errors == []
+    finally:
+        context.close()

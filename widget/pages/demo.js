@@ -159,7 +159,9 @@ async function signIn() {
   }
   if (tokens && tokens.status_url) Object.assign($("#status-link"), { href: tokens.status_url, hidden: false });
   if (!tokens) signInUnavailable();
-  const chosen = demoChoices(tokens, "customer").find((c) => c.token === token);
+  // The same person, not the same string: a sign-in link carries a token issued earlier than the page's own.
+  const signedIn = token ? tokenClaims(token).sub : null;
+  const chosen = demoChoices(tokens, "customer").find((c) => tokenClaims(c.token).sub === signedIn);
   select.value = chosen ? "customer:" + chosen.key : "";
   showPerson(token);
   select.addEventListener("change", () => {
