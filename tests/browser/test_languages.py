@@ -140,6 +140,7 @@ def test_the_support_tab_speaks_vietnamese(app: LanguageApp, new_page: Any, way:
     expect(page.locator(hl("sign-out"))).to_have_text("Đăng xuất")
     expect(page.locator("nav a").first).to_have_text("Nền tảng")
     expect(page.locator(hl("ticket-list"))).to_contain_text("Chưa có yêu cầu nào.")
+    expect(page.locator("#empty-hint")).to_have_text("Chọn một yêu cầu để xem cuộc trò chuyện.")  # not the desk's queue
     assert page.title() == "Hỗ trợ · Helpline"
     assert page.errors == []
 

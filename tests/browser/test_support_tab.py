@@ -47,6 +47,7 @@ def test_search_and_filter_own_tickets_with_human_words(app: App, open_as: OpenA
     set_status(app, solved, "solved")
     set_status(app, closed, "closed")
     page = open_as("customer", "pro", "/support")
+    expect(page.locator("#empty-hint")).to_have_text("Pick a request to read its conversation.")  # the customer's words
     items = page.locator(hl("ticket-item"))
     search = page.locator(hl("ticket-search"))
     search.fill(tag)

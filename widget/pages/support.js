@@ -28,7 +28,7 @@ async function main() {
   document.title = `${t.title} · Helpline`;
   $("#title").textContent = t.title;
   $("#list-title").textContent = t.yourTickets;
-  $("#empty-hint").textContent = t.pickTicket;
+  $("#empty-hint").textContent = t.pickRequest;
   $("#sign-out").textContent = t.signOut;
   $("#sign-out").addEventListener("click", (ev) => { ev.preventDefault(); signOut("customer"); location.reload(); });
   linkStatusPage();
@@ -367,7 +367,7 @@ function yourData() {
           confirmBox.hidden = true;
           note.textContent = t.deleteDone;
           current = null;
-          replace($("#ticket-pane"), h("p", { class: "muted", text: t.pickTicket }));
+          replace($("#ticket-pane"), h("p", { class: "muted", text: t.pickRequest }));
           await loadList();
         } catch {
           note.textContent = t.error;
