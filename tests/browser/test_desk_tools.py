@@ -53,6 +53,11 @@ def test_tags_reach_another_agent_live_and_filter_the_queue_and_search_finds_the
     expect(bob.locator(hl("queue-item"))).to_have_count(1)
     expect(item(bob, other)).to_have_count(0)
 
+    # The search's own filters stay folded under the box, so the queue's filters are the only ones in sight.
+    expect(bob.locator(hl("search-status"))).to_be_hidden()
+    expect(bob.locator(".queue-filters .caption")).to_have_text("Filter the queue")
+    bob.locator(f"{hl('search-filters')} summary").click()
+    expect(bob.locator(hl("search-status"))).to_be_visible()
     bob.locator(hl("search")).fill(f"{word} stopped")
     bob.locator(hl("search-submit")).click()
     results = bob.locator(hl("search-result"))

@@ -78,6 +78,7 @@ export function searchPanel(client, { openTicket, onError }) {
     replace(results);
     results.hidden = more.hidden = true;
     views.value = "";
+    moreFilters.open = false;
   }
 
   async function loadViews(selectId = "") {
@@ -99,6 +100,7 @@ export function searchPanel(client, { openTicket, onError }) {
       const value = f[name];
       el.value = value === undefined || value === null ? "" : String(value);
     }
+    moreFilters.open = Object.values(fields).some((el) => el.value); // what the view narrows by, in sight
     run();
   }
 
@@ -118,14 +120,18 @@ export function searchPanel(client, { openTicket, onError }) {
     }
   }
 
+  // Folded until wanted: open, they would sit right above the queue's own filters and read as a second copy.
+  const moreFilters = h("details", { hl: "search-filters", class: "search-filters" },
+    h("summary", { text: t.searchFilters }),
+    h("div", { class: "filters row" }, fields.status, fields.plan, fields.assignee, fields.tag, fields.breached,
+      h("label", { class: "muted" }, t.since + " ", fields.since), h("label", { class: "muted" }, t.until + " ", fields.until)));
   const form = h("form", { hl: "search-form", class: "search", role: "search", onsubmit: (ev) => {
     ev.preventDefault();
     run();
   } },
     h("div", { class: "row" }, box, h("button", { type: "submit", hl: "search-submit" }, t.searchButton),
       h("button", { type: "button", hl: "search-clear", onclick: reset }, t.clear)),
-    h("div", { class: "filters row" }, fields.status, fields.plan, fields.assignee, fields.tag, fields.breached,
-      h("label", { class: "muted" }, t.since + " ", fields.since), h("label", { class: "muted" }, t.until + " ", fields.until)),
+    moreFilters,
     h("div", { class: "row" }, views, save, viewName, saveConfirm));
   loadViews();
   return { el: h("div", { class: "search-panel" }, form, results, more), run };
