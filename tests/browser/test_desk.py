@@ -4,6 +4,7 @@ permission granted and the title badge, and the team's status."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -214,6 +215,18 @@ def test_sla_countdown_turns_amber_then_red_on_a_controlled_clock(app: App, open
     assert page.evaluate("getComputedStyle(document.querySelector('#ticket-pane [data-hl=sla]')).color") == (
         "rgb(183, 28, 28)"
     )
+    # The longer overdue text wraps inside its queue card; it does not push the plan and due time out of it.
+    page.clock.fast_forward(5 * 60 * 1000)
+    card = f'{hl("queue-item")}[data-ticket="{ticket["id"]}"]'
+    expect(page.locator(f"{card} {hl('sla')}")).to_contain_text(re.compile(r"overdue by \d+ min"))
+    outside = page.evaluate(
+        """(card) => { const box = document.querySelector(card).getBoundingClientRect();
+          return [...document.querySelector(card).querySelectorAll('*')].filter((el) => {
+            const r = el.getBoundingClientRect(); return r.width && (r.right > box.right + 0.5 || r.left < box.left - 0.5);
+          }).map((el) => el.textContent); }""",
+        card,
+    )
+    assert outside == []
     assert page.errors == []
 
 
