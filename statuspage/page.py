@@ -22,6 +22,10 @@ from support.core.i18n import PLACEHOLDER, format_datetime, message, negotiate
 
 # The language follows Accept-Language when ?lang= does not choose it: a cache must keep one copy per language.
 VARY = {"Vary": "Accept-Language"}
+# The head's shared links: the page's style and its tab icon (without one, every browser asks for /favicon.ico).
+HEAD_LINKS = (
+    '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/status.css">'
+)
 
 
 def viewer_language(request: Request) -> str:
@@ -107,7 +111,7 @@ async def render_page(request: Request) -> Response:
     name = service.page.name
     body = f"""<!doctype html>
 <html lang="{w.language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{w("pageTitle", name=name)}</title><link rel="stylesheet" href="/static/status.css">
+<title>{w("pageTitle", name=name)}</title>{HEAD_LINKS}
 <link rel="alternate" type="application/atom+xml" title="{w("feedTitle", name=name)}" href="/history.atom">
 </head><body><main id="live" data-updated="{iso(snap.updated_at)}">
 <h1>{w("pageTitle", name=name)}</h1>
@@ -153,7 +157,7 @@ async def render_incident(request: Request) -> Response:
     return HTMLResponse(
         f"""<!doctype html>
 <html lang="{w.language}"><head><meta charset="utf-8"><title>{escape(found.name)}</title>
-<link rel="stylesheet" href="/static/status.css"></head><body><main>
+{HEAD_LINKS}</head><body><main>
 <p><a href="{escape(base)}/">{w("back", name=service.page.name)}</a></p>{_incident(found, base, names, w, "h1")}
 </main><script src="/static/status.js" defer></script></body></html>""",
         headers=VARY,

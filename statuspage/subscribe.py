@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from statuspage.api import base_url, error, refusal
 from statuspage.bodies import BodyError, NewSubscription, read_body
-from statuspage.page import viewer_language
+from statuspage.page import HEAD_LINKS, viewer_language
 from statuspage.delivery import Deliveries
 from statuspage.rate_limits import HourlyBudgets, retry_after
 from statuspage.tables import utcnow
@@ -39,7 +39,7 @@ def _page(request: Request, text: str, extra: str = "", status: int = 200) -> HT
     t = _Words(request)
     html = (
         f'<!doctype html><html lang="{t.language}"><head><meta charset="utf-8"><title>Status updates</title>'
-        '<link rel="stylesheet" href="/static/status.css"></head><body><main class="subscription">'
+        f'{HEAD_LINKS}</head><body><main class="subscription">'
         f'<p data-hl="subscription-result">{escape(text)}</p>{extra}'
         f'<p><a href="/">{escape(t["back"])}</a></p></main></body></html>'
     )

@@ -156,6 +156,8 @@ def test_the_wheel_carries_the_browser_code_articles_migrations_and_scripts(inst
         "widget/desk/dashboard.html",
         "widget/pages/support.html",
         "widget/pages/demo.html",
+        "widget/favicon.svg",
+        "statuspage/static/favicon.svg",
         "articles/plans-compared.md",
         "locales/en.json",
         "locales/vi.json",
