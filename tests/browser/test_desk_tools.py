@@ -3,6 +3,7 @@ filter, search with its snippet and a saved view, the bulk bar, a macro, and the
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Callable
@@ -127,6 +128,9 @@ def test_reports_draw_charts_over_time_and_by_tag_and_download_csv(app: App, ope
         reply = {"body": "On it.", "client_id": secrets.token_hex(8)}
         assert app.api("POST", f"/api/tickets/{other}/messages", app.tokens["agent"], json=reply).status_code == 201
     page = open_as("agent", "agent1", "/reports")
+    # Answered within seconds of opening: the table says so in seconds, not "0 min".
+    pro_first_response = page.locator(f'{hl("report-table")} tbody tr[data-plan="pro"] td').nth(2)
+    expect(pro_first_response).to_have_text(re.compile(r"^\d+ s$"))
     expect(page.locator(f"{hl('chart-first-response-trend')} svg")).to_be_visible()
     expect(page.locator(f"{hl('chart-met-trend')} svg circle").first).to_be_attached()
     expect(page.locator(f'{hl("chart-tags")} rect[data-label="{tag}"]')).to_be_attached()

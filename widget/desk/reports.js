@@ -18,6 +18,8 @@ const oneDecimal = (v) => Math.round(v * 10) / 10;
 
 function duration(seconds) {
   if (seconds === null || seconds === undefined) return "–";
+  // Under a minute in seconds: a reply in 20 s is not "0 min".
+  if (seconds < 59.5) return tr("desk.durationSec", { count: Math.round(seconds) });
   if (seconds < 3600) return tr("desk.durationMin", { count: Math.round(seconds / 60) });
   if (seconds < 48 * 3600) return tr("desk.durationHours", { count: oneDecimal(seconds / 3600) });
   return tr("desk.durationDays", { count: oneDecimal(seconds / 86400) });
