@@ -178,3 +178,17 @@ def test_download_and_delete_my_data(app: App, open_as: OpenAs) -> None:
     subjects = [t["subject"] for t in app.api("GET", "/api/tickets", app.tokens["customers"]["free"]).json()["tickets"]]
     assert subjects and set(subjects) == {"[erased]"}
     assert page.errors == []
+
+
+def test_the_support_tab_on_a_phone_fits_and_keeps_each_link_on_one_line(app: App, open_as: OpenAs) -> None:
+    new_ticket(app, "pro", f"On my phone {secrets.token_hex(3)}")
+    page = open_as("customer", "pro", "/support", viewport={"width": 375, "height": 667}, is_mobile=True)
+    expect(page.locator(hl("ticket-item")).first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # nothing scrolls sideways
+    # An inline link broken over two lines has two boxes ("Sign" / "out"): each must have one.
+    broken = page.evaluate(
+        "[...document.querySelectorAll('.topbar nav a')].filter((a) => !a.hidden && a.getClientRects().length > 1)"
+        ".map((a) => a.textContent)"
+    )
+    assert broken == []
+    assert page.errors == []
