@@ -293,3 +293,17 @@ def test_team_status_and_capacity_show_live(app: App, open_as: OpenAs) -> None:
     bob.context.close()
     expect(bob_row).to_have_count(0, timeout=20_000)
     assert alice.errors == []
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/reports"])
+def test_the_desk_and_its_reports_fit_a_phone(app: App, open_as: OpenAs, path: str) -> None:
+    """An agent on call opens the desk on a phone: the page never scrolls sideways; the per-plan table scrolls
+    inside its card instead."""
+    new_ticket(app, "premium", f"From the road {secrets.token_hex(3)}")
+    page = open_as("agent", "agent1", path, viewport={"width": 375, "height": 667}, is_mobile=True)
+    ready = hl("queue-item") if path == "/dashboard" else f"{hl('report-table')} tbody tr"
+    expect(page.locator(ready).first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    header = page.locator("header.topbar").bounding_box()
+    assert header is not None and header["x"] + header["width"] <= 375
+    assert page.errors == []
