@@ -76,6 +76,14 @@ def test_tags_reach_another_agent_live_and_filter_the_queue_and_search_finds_the
     alice.locator(hl("views")).select_option(label=name)
     expect(alice.locator(hl("search"))).to_have_value(f"{word} stopped")
     expect(alice.locator(hl("search-result"))).to_have_count(1)
+    expect(alice.locator(hl("search-tag"))).to_be_hidden()  # the view narrows by its words only: filters stay folded
+    tagged_view = {"name": f"Tagged {word}", "filters": {"q": word, "tag": tag}}
+    assert app.api("POST", "/api/views", app.tokens["agent"], json=tagged_view).status_code == 201
+    alice.reload()
+    alice.locator(hl("views")).select_option(label=f"Tagged {word}")
+    expect(alice.locator(hl("search-tag"))).to_be_visible()  # what this one narrows by is unfolded, in sight
+    expect(alice.locator(hl("search-tag"))).to_have_value(tag)
+    expect(alice.locator(hl("search-result"))).to_have_count(1)
     results.first.click()
     expect(bob.locator(hl("ticket-subject"))).to_have_text(f"Watchlist frozen {word}")
     assert alice.errors == [] and bob.errors == []
