@@ -22,6 +22,9 @@ log = logging.getLogger("helpline.incidents")
 
 READ_TIMEOUT_S = 45.0  # the page sends a keep-alive every 15 s: three missed ones mean the stream is dead
 BACKOFF_MIN_S, BACKOFF_MAX_S = 1.0, 30.0
+# Nodes and the status page start in any order (`helpline up` starts both at once): the first few failures before
+# the feed ever connected are the page still starting, not news; past them it is a warning like any other.
+QUIET_START_FAILURES = 3
 FRAME_UPDATES = 3  # updates per incident in a `status` frame, newest first
 MAX_EVENT_BYTES = 1 << 20  # a status body is a few KiB; more is not a status page talking
 
@@ -80,18 +83,22 @@ class StatusFeed:
 
     async def _run(self) -> None:
         backoff = BACKOFF_MIN_S
+        ever_connected, failures = False, 0
         timeout = httpx.Timeout(5.0, read=READ_TIMEOUT_S)
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
             while True:
                 try:
                     async for event in self._subscribe(http):
-                        backoff = BACKOFF_MIN_S
+                        backoff, ever_connected = BACKOFF_MIN_S, True
                         self._accept(event)
                     log.info("status feed ended by the status page; reconnecting")
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # down, refused, timed out, garbage: the widgets' poll covers the gap
-                    log.warning("status feed unavailable (%s); retrying in %.0f s", exc, backoff)
+                    failures += 1
+                    starting = not ever_connected and failures <= QUIET_START_FAILURES
+                    level = logging.INFO if starting else logging.WARNING
+                    log.log(level, "status feed unavailable (%s); retrying in %.0f s", exc, backoff)
                 self.connected = False
                 await asyncio.sleep(backoff)
                 backoff = min(BACKOFF_MAX_S, backoff * 2)

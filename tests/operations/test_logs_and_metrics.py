@@ -116,6 +116,8 @@ def test_helpline_up_prints_its_links_last_and_keeps_them_on_screen(tmp_path: Pa
     after = [line for line in out[out.rindex("admin token") :].splitlines()[1:] if line.strip()]
     assert "agent dashboard" in shown and "/?token=" in shown
     assert after == [], after  # no probe, request or article line scrolls them away; Ctrl-C adds no traceback
+    warned = [line for line in out.splitlines() if " WARNING " in line or " ERROR " in line]
+    assert warned == [], warned  # a clean start warns of nothing (the status page starting beside it is no news)
 
 
 def test_json_lines_carry_the_connection_and_the_ticket() -> None:
