@@ -158,6 +158,9 @@ def test_signals_panel_counts_similar_free_reports_and_review_reaches_the_custom
     ticket_id = signal.get_attribute("data-signal").removeprefix("sig-")
     agent.goto(app.url + f"/dashboard?ticket={ticket_id}")
     expect(agent.locator(f"#ticket-pane {hl('reviewed')}")).to_contain_text("Reviewed")
+    expect(agent.locator(f'{hl("queue-item")}[data-ticket="{ticket_id}"] {hl("reviewed-chip")}')).to_have_text(
+        "✓ Reviewed"
+    )
     agent.locator(hl("away")).check()
     deadline = time.monotonic() + 10
     while not any(

@@ -261,6 +261,8 @@ def test_premium_sees_the_phone_line_and_a_callback_reaches_the_agents(app: App,
     item = agent.locator(f"{hl('callbacks')} {hl('callback-item')}", has_text="+44 20 7946 0958")
     expect(item).to_contain_text("after 16:00 UTC")
     ticket_id = item.get_attribute("data-ticket")
+    card = agent.locator(f'{hl("queue-item")}[data-ticket="{ticket_id}"]')
+    expect(card.locator(hl("callback-chip"))).to_have_text("Callback")
     item.locator(hl("callback-done")).click()
     expect(item).to_have_count(0)
     expect(agent.locator(f'{hl("queue-item")}[data-ticket="{ticket_id}"]')).to_have_attribute("data-status", "solved")

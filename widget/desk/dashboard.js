@@ -222,8 +222,8 @@ function renderQueue() {
       (tk.assignee ? ` · ${whoIs(tk.assignee)}` : "") }),
     h("span", { class: "muted", text: tk.first_response_due ? `${t.due} ${when(tk.first_response_due, loc)}` : t.noDue }),
     slaBadge(tk, t),
-    tk.reviewed_at ? h("span", { class: "chip", text: "✓ reviewed" }) : tk.category === "callback" ?
-      h("span", { class: "chip p1", text: "callback" }) : null, tagChips(tk.tags)))));
+    tk.reviewed_at ? h("span", { hl: "reviewed-chip", class: "chip", text: t.reviewedChip }) : tk.category === "callback" ?
+      h("span", { hl: "callback-chip", class: "chip p1", text: t.callbackChip }) : null, tagChips(tk.tags)))));
 }
 
 /* ---- one ticket ---- */
