@@ -141,6 +141,7 @@ def test_the_support_tab_speaks_vietnamese(app: LanguageApp, new_page: Any, way:
     expect(page.locator("nav a").first).to_have_text("Nền tảng")
     expect(page.locator(hl("ticket-list"))).to_contain_text("Chưa có yêu cầu nào.")
     expect(page.locator("#empty-hint")).to_have_text("Chọn một yêu cầu để xem cuộc trò chuyện.")  # not the desk's queue
+    expect(page.locator("#your-data")).to_have_attribute("aria-label", "Dữ liệu của bạn")  # what a screen reader says
     assert page.title() == "Hỗ trợ · Helpline"
     assert page.errors == []
 
