@@ -36,6 +36,9 @@ from support.core.model import Message, TicketView
 log = logging.getLogger("helpline.bus.redis")
 
 RECENT_PER_TICKET = 500  # approximate cap of a ticket's recent-history stream (MAXLEN ~)
+# With MIN_REPLICAS, how far a node's first message of a ticket looks back for one that crossed it: far more than
+# one ticket's commits in flight at once on other gateways (a thread has a handful of writers).
+CROSSING_LOOK_BACK = 32
 LAG_EVERY_S = 2.0
 CLUSTER_LAG_EVERY_S = 10.0  # on a cluster the lag is 128 streams' groups: read less often
 MAX_CONNECTIONS = 64
@@ -267,16 +270,30 @@ class RedisBus(RedisPresence):
         if held is not None:
             held.append(event)
             return True
-        last = self._delivered_seq.get(ticket)
-        if last is None or event.message.seq <= last + 1:
+        seq, last = event.message.seq, self._delivered_seq.get(ticket)
+        if last is None:
+            if seq == 1:
+                return False  # nothing can have come before it
+            # The first message since this node subscribed: one committed before it on another gateway may still
+            # be on its way, and no baseline would tell. Everything the node's clients were shown came from a
+            # snapshot read after the subscription, so looking back a little and handing on in order (their
+            # connections skip what they were shown) is enough.
+            last = self._delivered_seq[ticket] = max(0, seq - 1 - CROSSING_LOOK_BACK)
+            self._filling[ticket] = [event]
+            self._watch(self._fill_gap(ticket, last, look_back=True), "redis-bus-look-back")
+            return True
+        if seq <= last + 1:
             return False
         self._filling[ticket] = [event]
         self._watch(self._fill_gap(ticket, last), "redis-bus-gap")
         return True
 
-    async def _fill_gap(self, ticket: str, last: int) -> None:
+    async def _fill_gap(self, ticket: str, last: int, look_back: bool = False) -> None:
         try:
-            missed = await self._recent_retried(ticket, last) or []
+            if look_back:
+                missed = await self._catch_up.recent_from(ticket, last + 1)
+            else:
+                missed = await self._recent_retried(ticket, last) or []
         except Unavailable:
             missed = []  # its clients recover the gap on their next join with since
         held = self._filling.pop(ticket, [])

@@ -37,6 +37,13 @@ class CatchUp:
             entries = await self._commands.call("XRANGE", self._keys.recent(ticket), f"{max(after_seq, 0)}-0", "+")
         return messages_after(entries, after_seq)
 
+    async def recent_from(self, ticket: str, first_seq: int) -> list[Message]:
+        """What the recent history holds from `first_seq` on, however far back it reaches (no proof of contiguity:
+        for a look behind a message, where what the stream lacks was shown long ago)."""
+        async with reply_errors("reading recent history"):
+            entries = await self._commands.call("XRANGE", self._keys.recent(ticket), f"{max(first_seq, 0)}-0", "+")
+        return messages_after(entries or [], first_seq - 1, contiguous=False) or []
+
     async def catch_up(self, ticket: str, after_seq: int) -> tuple[list[Message] | None, dict[str, int] | None]:
         """The messages after `after_seq` (None: the stream does not reach back, read the database) and the read
         cursors (None: the copy is missing, read the database and keep_read_cursors what it said)."""
@@ -66,9 +73,10 @@ class CatchUp:
             log.warning("the read-cursor copy of %s was not updated (%r); it expires within the hour", ticket, exc)
 
 
-def messages_after(entries: Any, after_seq: int) -> list[Message] | None:
-    """A recent-history XRANGE reply as messages after `after_seq`, or None where it does not reach back that far."""
-    if not entries or layout.seq_of_entry_id(entries[0][0]) > after_seq + 1:
+def messages_after(entries: Any, after_seq: int, contiguous: bool = True) -> list[Message] | None:
+    """A recent-history XRANGE reply as messages after `after_seq`, or None where it does not reach back that far
+    (unless `contiguous` is False: then whatever it holds)."""
+    if contiguous and (not entries or layout.seq_of_entry_id(entries[0][0]) > after_seq + 1):
         return None  # the capped stream does not reach back that far (or is gone): read the database
     messages = []
     for entry_id, fields in entries:  # fields as Redis sends them: [b"d", payload]

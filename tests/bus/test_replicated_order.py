@@ -1,0 +1,69 @@
+"""With HELPLINE_REDIS_MIN_REPLICAS, each gateway publishes its own commits once their WAIT returns, so two gateways'
+publications of one ticket can cross: a later seq reaches a node before an earlier one. The node still hands its
+hub every message once and in seq order, from the very first one it hears after subscribing (real Sentinel
+deployment: one primary, two replicas)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from persistence.store import TicketStore
+from realtime.bus.redis.bus import RedisBus
+from support.core.bus import MessageEvent
+from tests.bus.conftest import Sink, draft, new_ticket, until_ready
+from tests.scaleout.sentinels import SentinelDeployment
+
+
+@pytest.fixture
+async def nodes(sentinel_deployment: SentinelDeployment, store: TicketStore) -> AsyncIterator[list[RedisBus]]:
+    prefix = f"hltest-{secrets.token_hex(6)}"
+    opened: list[RedisBus] = []
+    for _ in range(2):
+        bus = RedisBus(sentinel_deployment.url, store, prefix=prefix, presence_ttl_s=0.6, min_replicas=1)
+        await bus.start(Sink())
+        await until_ready(bus)
+        opened.append(bus)
+    yield opened
+    for bus in opened:
+        await bus.close()
+
+
+async def publish_as_committed(deployment: SentinelDeployment, bus: RedisBus, ticket: str, seqs: list[int]) -> None:
+    """What `publish_committed.lua` sends for each seq, from the recent history, in the order given: the
+    publications of commits made on other gateways, crossing."""
+    client = aioredis.Redis(host="127.0.0.1", port=deployment.primary().port)
+    try:
+        for seq in seqs:
+            [(_, fields)] = await client.xrange(bus._keys.recent(ticket), f"{seq}-0", f"{seq}-0")
+            await client.publish(bus._keys.channel(ticket), b"m%d " % seq + fields[b"d"])
+    finally:
+        await client.aclose()
+
+
+def seqs_heard(sink: Sink, ticket: str) -> list[int]:
+    return [e.message.seq for t, e in sink.events if t == ticket and isinstance(e, MessageEvent)]
+
+
+async def test_the_first_message_a_node_hears_is_handed_on_after_one_that_crossed_it(
+    nodes: list[RedisBus], sentinel_deployment: SentinelDeployment
+) -> None:
+    writer, reader = nodes
+    sink = Sink()
+    reader._sink = sink  # this node's hub
+    ticket = new_ticket()
+    for n in range(4):
+        await writer.commit(draft(ticket, f"c{n}"))  # seqs 1-4, committed and replicated
+    await reader.subscribe(ticket)  # its clients' snapshots are read from here on
+    await publish_as_committed(sentinel_deployment, reader, ticket, [4, 3])  # 3's gateway published after 4's
+    await sink.until(lambda: {3, 4} <= set(seqs_heard(sink, ticket)))
+    heard = seqs_heard(sink, ticket)
+    assert heard == sorted(set(heard))  # once each, in order: 3 before 4
+    await publish_as_committed(sentinel_deployment, reader, ticket, [3])  # a late repeat changes nothing
+    nxt = await writer.commit(draft(ticket, "c4"))
+    await sink.until(lambda: nxt.message.seq in seqs_heard(sink, ticket))
+    heard = seqs_heard(sink, ticket)
+    assert heard == sorted(set(heard)) and heard[-2:] == [4, 5]
