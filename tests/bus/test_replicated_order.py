@@ -5,6 +5,7 @@ deployment: one primary, two replicas)."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import AsyncIterator
 
@@ -67,3 +68,32 @@ async def test_the_first_message_a_node_hears_is_handed_on_after_one_that_crosse
     await sink.until(lambda: nxt.message.seq in seqs_heard(sink, ticket))
     heard = seqs_heard(sink, ticket)
     assert heard == sorted(set(heard)) and heard[-2:] == [4, 5]
+
+
+async def test_a_gap_fill_hands_on_nothing_past_the_published_seq_that_opened_it(
+    nodes: list[RedisBus], sentinel_deployment: SentinelDeployment
+) -> None:
+    """A commit still waiting for its replicas is already in the recent history; a gap fill that read the history
+    to its end would show it, and a primary lost then would take it back."""
+    writer, reader = nodes
+    sink = Sink()
+    reader._sink = sink
+    ticket = new_ticket()
+    for n in range(3):
+        await writer.commit(draft(ticket, f"c{n}"))  # seqs 1-3, replicated, not yet published to this node
+    await reader.subscribe(ticket)
+    await publish_as_committed(sentinel_deployment, reader, ticket, [1])
+    await sink.until(lambda: seqs_heard(sink, ticket) == [1])
+    client = aioredis.Redis(host="127.0.0.1", port=sentinel_deployment.primary().port)
+    try:  # seq 4 as the commit script leaves it while its WAIT is pending: in the history, not published
+        [(_, fields)] = await client.xrange(reader._keys.recent(ticket), "3-0", "3-0")
+        await client.xadd(reader._keys.recent(ticket), {b"d": fields[b"d"]}, id="4-0")
+    finally:
+        await client.aclose()
+    await publish_as_committed(sentinel_deployment, reader, ticket, [3])  # 2's publication is still on its way
+    await sink.until(lambda: 3 in seqs_heard(sink, ticket))
+    await asyncio.sleep(0.3)
+    assert seqs_heard(sink, ticket) == [1, 2, 3]  # 2 read from the history; 4 not shown before its publication
+    await publish_as_committed(sentinel_deployment, reader, ticket, [4])
+    await sink.until(lambda: 4 in seqs_heard(sink, ticket))
+    assert seqs_heard(sink, ticket) == [1, 2, 3, 4]

@@ -279,27 +279,33 @@ class RedisBus(RedisPresence):
             # snapshot read after the subscription, so looking back a little and handing on in order (their
             # connections skip what they were shown) is enough.
             last = self._delivered_seq[ticket] = max(0, seq - 1 - CROSSING_LOOK_BACK)
-            self._filling[ticket] = [event]
-            self._watch(self._fill_gap(ticket, last, look_back=True), "redis-bus-look-back")
-            return True
-        if seq <= last + 1:
+        elif seq <= last + 1:
             return False
         self._filling[ticket] = [event]
         self._watch(self._fill_gap(ticket, last), "redis-bus-gap")
         return True
 
-    async def _fill_gap(self, ticket: str, last: int, look_back: bool = False) -> None:
-        try:
-            if look_back:
-                missed = await self._catch_up.recent_from(ticket, last + 1)
-            else:
-                missed = await self._recent_retried(ticket, last) or []
-        except Unavailable:
-            missed = []  # its clients recover the gap on their next join with since
-        held = self._filling.pop(ticket, [])
-        for message in sorted([*missed, *(e.message for e in held)], key=lambda m: m.seq):
-            if ticket in self._delivered_seq and self._note_delivered(ticket, message.seq):
-                self._sink(ticket, MessageEvent(message))
+    async def _fill_gap(self, ticket: str, last: int) -> None:
+        """Hand on what the ticket's fill holds and what the recent history has before it, in seq order. Each read
+        stops at the highest seq held when it is sent: that one was published, so it and every seq before it are
+        replicated and in the history; a later one may still be in its WAIT, and is not handed on. What arrives
+        during a read waits for the next."""
+        while True:
+            upto = max(e.message.seq for e in self._filling.get(ticket, ()))
+            try:
+                missed = await self._catch_up.recent_between(ticket, last, upto)
+            except Unavailable:
+                missed = []  # its clients recover the gap on their next join with since
+            held = self._filling.get(ticket, [])
+            later = [e for e in held if e.message.seq > upto]
+            ready = [*missed, *(e.message for e in held if e.message.seq <= upto)]
+            for message in sorted(ready, key=lambda m: m.seq):
+                if ticket in self._delivered_seq and self._note_delivered(ticket, message.seq):
+                    self._sink(ticket, MessageEvent(message))
+            if not later or ticket not in self._delivered_seq:
+                self._filling.pop(ticket, None)
+                return
+            self._filling[ticket], last = later, upto
 
     async def _fill_gaps(self) -> None:
         """After a reconnect: hand on what was committed while this node was not listening, then who came and

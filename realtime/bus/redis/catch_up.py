@@ -37,12 +37,14 @@ class CatchUp:
             entries = await self._commands.call("XRANGE", self._keys.recent(ticket), f"{max(after_seq, 0)}-0", "+")
         return messages_after(entries, after_seq)
 
-    async def recent_from(self, ticket: str, first_seq: int) -> list[Message]:
-        """What the recent history holds from `first_seq` on, however far back it reaches (no proof of contiguity:
-        for a look behind a message, where what the stream lacks was shown long ago)."""
+    async def recent_between(self, ticket: str, after_seq: int, upto_seq: int) -> list[Message]:
+        """What the recent history holds after `after_seq` up to `upto_seq`, however far back it reaches (no proof
+        of contiguity: a gap fill hands on what there is; its clients recover the rest on their next join)."""
         async with reply_errors("reading recent history"):
-            entries = await self._commands.call("XRANGE", self._keys.recent(ticket), f"{max(first_seq, 0)}-0", "+")
-        return messages_after(entries or [], first_seq - 1, contiguous=False) or []
+            entries = await self._commands.call(
+                "XRANGE", self._keys.recent(ticket), f"{max(after_seq + 1, 0)}-0", f"{upto_seq}-0"
+            )
+        return messages_after(entries or [], after_seq, contiguous=False) or []
 
     async def catch_up(self, ticket: str, after_seq: int) -> tuple[list[Message] | None, dict[str, int] | None]:
         """The messages after `after_seq` (None: the stream does not reach back, read the database) and the read
