@@ -97,3 +97,61 @@ async def test_a_gap_fill_hands_on_nothing_past_the_published_seq_that_opened_it
     await publish_as_committed(sentinel_deployment, reader, ticket, [4])
     await sink.until(lambda: 4 in seqs_heard(sink, ticket))
     assert seqs_heard(sink, ticket) == [1, 2, 3, 4]
+
+
+async def test_a_join_reads_the_history_only_up_to_what_was_published(
+    nodes: list[RedisBus], sentinel_deployment: SentinelDeployment
+) -> None:
+    """A commit waits for its replicas in the recent history; a join then must not show it (a primary lost in that
+    window takes it back), and shows it once it is published."""
+    writer, reader = nodes
+    ticket = new_ticket()
+    for n in range(3):
+        await writer.commit(draft(ticket, f"c{n}"))  # seqs 1-3, published: the mark is at 3
+    client = aioredis.Redis(host="127.0.0.1", port=sentinel_deployment.primary().port)
+    try:  # seq 4 as commit.lua leaves it while its WAIT is pending: counted and in the history, not published
+        [(_, fields)] = await client.xrange(reader._keys.recent(ticket), "3-0", "3-0")
+        await client.xadd(reader._keys.recent(ticket), {b"d": fields[b"d"]}, id="4-0")
+        await client.incr(reader._keys.seq(ticket))
+    finally:
+        await client.aclose()
+    messages, _ = await reader.catch_up(ticket, 0)
+    assert messages is not None and [m.seq for m in messages] == [1, 2, 3]
+    messages, _ = await reader.catch_up(ticket, 3)
+    assert messages == []  # nothing readable yet, and no database read for it either
+    nxt = await writer.commit(draft(ticket, "c4"))  # published: it and 4 before it are replicated
+    messages, _ = await reader.catch_up(ticket, 3)
+    assert messages is not None and [m.seq for m in messages] == [4, nxt.message.seq]
+
+
+async def test_a_ticket_seeded_from_the_database_is_joined_from_redis(
+    nodes: list[RedisBus], store: TicketStore
+) -> None:
+    """The database's messages are replicated and written: the seed marks them readable, so joins of a ticket
+    nobody wrote to since need no database read."""
+    _, reader = nodes
+    ticket = new_ticket()
+    await store.write_messages([draft(ticket, f"old{n}").committed(n + 1) for n in range(3)])
+    await reader.subscribe(ticket)  # seeds the counter, the client ids and the recent history
+    messages, _ = await reader.catch_up(ticket, 0)
+    assert messages is not None and [m.seq for m in messages] == [1, 2, 3]
+
+
+async def test_a_history_read_stops_at_the_published_mark_too(
+    nodes: list[RedisBus], sentinel_deployment: SentinelDeployment
+) -> None:
+    """The database path of a join and a node's refill after a reconnect read the recent history's tail
+    (`recent`): the same mark holds there."""
+    writer, reader = nodes
+    ticket = new_ticket()
+    for n in range(2):
+        await writer.commit(draft(ticket, f"c{n}"))
+    client = aioredis.Redis(host="127.0.0.1", port=sentinel_deployment.primary().port)
+    try:
+        [(_, fields)] = await client.xrange(reader._keys.recent(ticket), "2-0", "2-0")
+        await client.xadd(reader._keys.recent(ticket), {b"d": fields[b"d"]}, id="3-0")
+        await client.incr(reader._keys.seq(ticket))
+    finally:
+        await client.aclose()
+    messages = await reader.recent(ticket, 0)
+    assert messages is not None and [m.seq for m in messages] == [1, 2]

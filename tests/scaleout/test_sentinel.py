@@ -151,6 +151,10 @@ async def test_with_min_replicas_a_commit_no_replica_has_is_not_acked(
     await anna.close()
 
 
+# publish_committed.lua's keys (client ids, recent history, published mark) and ARGV (key, channel, ttl ms).
+PUBLISH_ARGS = (3, "hl:{t}:cid", "hl:{t}:recent", "hl:{t}:pub", "author\nclient", "hl:{t}:channel", 1000)
+
+
 async def test_a_replica_refuses_a_replicated_commits_publication(sentinels: SentinelDeployment) -> None:
     """A primary demoted by a failover keeps the gateway's connection, and a WAIT there fails at once; what waits
     behind it must not publish what that node is about to lose. publish_committed.lua is declared a write, so a
@@ -160,8 +164,8 @@ async def test_a_replica_refuses_a_replicated_commits_publication(sentinels: Sen
     assert source.startswith("#!lua\n")
     try:
         with pytest.raises(redis.exceptions.ReadOnlyError):
-            await replica.eval(source, 2, "hl:{t}:cid", "hl:{t}:recent", "author\nclient", "hl:{t}:channel")
+            await replica.eval(source, *PUBLISH_ARGS)
         undeclared = source.removeprefix("#!lua\n")
-        assert await replica.eval(undeclared, 2, "hl:{t}:cid", "hl:{t}:recent", "author\nclient", "hl:{t}:channel") == 0
+        assert await replica.eval(undeclared, *PUBLISH_ARGS) == 0
     finally:
         await replica.aclose()

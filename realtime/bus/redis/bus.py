@@ -120,7 +120,7 @@ class RedisBus(RedisPresence):
             min_replicas,
             wait_timeout_ms,
         )
-        self._catch_up = CatchUp(commands, self._keys, self._scripts)
+        self._catch_up = CatchUp(commands, self._keys, self._scripts, replicated=min_replicas > 0)
 
     # -- life cycle --------------------------------------------------------------------------------------------
     async def start(self, sink: EventSink) -> None:

@@ -26,12 +26,18 @@ FILLED = b""  # the copy's marker field: present once every cursor of the databa
 class CatchUp:
     """A ticket's recent history and read-cursor copy, read through the bus's pipelined connection."""
 
-    def __init__(self, commands: CommandPipe | ClusterPipe, keys: layout.Keys, lua: scripts.Scripts) -> None:
+    def __init__(
+        self, commands: CommandPipe | ClusterPipe, keys: layout.Keys, lua: scripts.Scripts, replicated: bool = False
+    ) -> None:
         self._commands = commands
         self._keys = keys
         self._scripts = lua
+        self._replicated = "1" if replicated else ""  # catch_up.lua reads only up to the published mark
 
     async def recent(self, ticket: str, after_seq: int) -> list[Message] | None:
+        if self._replicated:  # only up to the published mark, as a join reads it: never a commit still waiting
+            messages, _ = await self.catch_up(ticket, after_seq)
+            return messages
         # On the pipelined connection: a gap fill after a reconnect reads it for every ticket at once.
         async with reply_errors("reading recent history"):
             entries = await self._commands.call("XRANGE", self._keys.recent(ticket), f"{max(after_seq, 0)}-0", "+")
@@ -52,7 +58,7 @@ class CatchUp:
         after = max(after_seq, 0)
         async with reply_errors("reading recent history"):
             nothing_new, entries, flat = await self._scripts.catch_up.on(
-                self._commands, self._keys.catch_up_keys(ticket), [after]
+                self._commands, self._keys.catch_up_keys(ticket), [after, self._replicated]
             )
         messages = [] if nothing_new else messages_after(entries, after_seq)
         return messages, cursors_of(flat)

@@ -62,17 +62,17 @@ class Commits:
         head: list[object] = [idempotency_key, payload, draft.ticket, self._recent_max, IDLE_TTL_MS]
         channel = self._keys.channel(draft.ticket)
         # Replicated: published by publish_committed.lua behind the write's WAIT; else by the commit script itself.
-        publish: list[object] = [idempotency_key, channel]  # publish_committed.lua's ARGV
+        publish: list[object] = [idempotency_key, channel, IDLE_TTL_MS]  # publish_committed.lua's ARGV
         own_channel = "" if self._min_replicas else channel
         try:
             # On the pipelined commit connection: the commits of one loop tick leave in one write.
-            result = await self._run_commit(keys, [*head, "", own_channel], publish)
+            result = await self._run_commit(keys, [*head, "", own_channel], publish, draft.ticket)
             if result[0] == -1:
                 stored = await self._stored(draft)
                 if stored is not None:
                     return CommitResult(stored, duplicate=True)
                 floor, pairs = await self._seed_now(draft.ticket)
-                result = await self._run_commit(keys, [*head, floor, own_channel, *pairs], publish)
+                result = await self._run_commit(keys, [*head, floor, own_channel, *pairs], publish, draft.ticket)
             seq = result[1]
         except ReplyError as exc:
             raise Unavailable(f"commit failed: Redis answered {exc}") from None
@@ -83,7 +83,7 @@ class Commits:
         stored = await self._stored(draft)
         return CommitResult(stored or draft.committed(seq), duplicate=True)
 
-    async def _run_commit(self, keys: list[str], args: list[object], publish: list[object]) -> Any:
+    async def _run_commit(self, keys: list[str], args: list[object], publish: list[object], ticket: str) -> Any:
         """The commit script. With min_replicas, its reply once that many replicas have it, and the message
         published then, in the same write (a retry of a commit whose replicas fell short publishes it too:
         subscribers drop what they had); else Unavailable: the commit may be in Redis, and the client's retry with
@@ -97,7 +97,7 @@ class Commits:
             keys,
             args,
             self._scripts.publish_committed,
-            keys[1:3],
+            [keys[1], keys[2], self._keys.published(ticket)],
             publish,
         )
         return result
@@ -119,7 +119,7 @@ class Commits:
         latest = await self._latest(ticket)
         floor, pairs = seed_of(latest)
         recent = recent_of(latest, floor, SEED_RECENT)
-        keys = self._keys.commit_keys(ticket)[:3]
+        keys = self._keys.seed_keys(ticket)
         try:
             await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, floor, len(recent) // 2, *recent, *pairs])
         except ReplyError as exc:
@@ -152,7 +152,7 @@ class Commits:
         await self._seeding.wait(ticket)
 
     async def _seed_if_missing(self, ticket: str) -> None:
-        keys = self._keys.commit_keys(ticket)[:3]
+        keys = self._keys.seed_keys(ticket)
         if await self._scripts.seed.on(self._commands, keys, [IDLE_TTL_MS, ""]) != -1:
             return
         await self._seed_now(ticket)

@@ -75,6 +75,11 @@ class Keys:
     def recent(self, ticket: str) -> str:
         return f"{self._ticket(ticket)}:recent"
 
+    def published(self, ticket: str) -> str:
+        """With MIN_REPLICAS: the highest seq published after its WAIT (or seeded from the database). It and every
+        seq before it are replicated, so a join reads the recent history up to it, never a commit still waiting."""
+        return f"{self._ticket(ticket)}:pub"
+
     def read_cursors(self, ticket: str) -> str:
         """The copy of the ticket's read cursors for joins (catch_up.py); the database holds the truth."""
         return f"{self._ticket(ticket)}:rc"
@@ -96,7 +101,10 @@ class Keys:
         return [self.seq(ticket), self.client_ids(ticket), self.recent(ticket), self.persist_of(ticket)]
 
     def catch_up_keys(self, ticket: str) -> list[str]:
-        return [self.recent(ticket), self.seq(ticket), self.read_cursors(ticket)]
+        return [self.recent(ticket), self.seq(ticket), self.read_cursors(ticket), self.published(ticket)]
+
+    def seed_keys(self, ticket: str) -> list[str]:
+        return [self.seq(ticket), self.client_ids(ticket), self.recent(ticket), self.published(ticket)]
 
     def presence_keys(self, ticket: str) -> list[str]:
         return [self.presence(ticket), self.users(ticket)]

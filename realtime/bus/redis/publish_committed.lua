@@ -1,6 +1,6 @@
 #!lua
--- KEYS: (author, client_id) -> seq hash, recent-history stream (commit.lua's second and third).
--- ARGV: author+client_id key (layout.author_client_key), channel.
+-- KEYS: (author, client_id) -> seq hash, recent-history stream (commit.lua's second and third), published mark.
+-- ARGV: author+client_id key (layout.author_client_key), channel, idle ttl ms.
 -- Returns 1 when it published, 0 when there was nothing to publish.
 -- The shebang declares no flags, so it is a write script: a primary demoted to read-only replica refuses it
 -- (READONLY) rather than publish what it may be about to lose, even after a WAIT that failed there.
@@ -15,4 +15,7 @@ if not seq then return 0 end
 local entry = redis.call('XRANGE', KEYS[2], seq .. '-0', seq .. '-0')
 if not entry[1] then return 0 end
 redis.call('PUBLISH', ARGV[2], 'm' .. seq .. ' ' .. entry[1][2][2])
+-- The mark joins read the recent history up to (catch_up.lua): this seq and every one before it are replicated.
+if tonumber(redis.call('GET', KEYS[3]) or '0') < tonumber(seq) then redis.call('SET', KEYS[3], seq) end
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
 return 1

@@ -1,4 +1,5 @@
--- KEYS: seq counter, (author, client_id) -> seq hash, recent-history stream (commit.lua's first three).
+-- KEYS: seq counter, (author, client_id) -> seq hash, recent-history stream (commit.lua's first three), published
+--       mark (layout.Keys.published).
 -- ARGV: idle ttl ms, seed floor ('' = only ask), n, then n (seq, payload) pairs of the ticket's latest persisted
 --       messages (ascending and gapless up to the floor), then seed pairs (author+client_id key, seq).
 -- Returns 0 when the ticket needs no seed, -1 when it does and no floor was given, 1 when it was seeded now.
@@ -18,6 +19,9 @@ local n = tonumber(ARGV[3])
 -- way to the database, and a stream of the database's messages alone would hide them from a catch-up.
 if (not has_recent) and n > 0 and ((not current) or tonumber(current) <= floor) then
   for i = 4, 2 + 2 * n, 2 do redis.call('XADD', KEYS[3], ARGV[i] .. '-0', 'd', ARGV[i + 1]) end
+  -- The database's messages are replicated and written: a join may read them (catch_up.lua, MIN_REPLICAS).
+  local seeded_up_to = tonumber(ARGV[2 + 2 * n])
+  if tonumber(redis.call('GET', KEYS[4]) or '0') < seeded_up_to then redis.call('SET', KEYS[4], seeded_up_to) end
 end
 if not seeded then
   if current then floor = math.max(floor, tonumber(current)) end
@@ -27,5 +31,5 @@ if not seeded then
   for i = 4 + 2 * n, #ARGV, 2 do redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
   redis.call('HSETNX', KEYS[2], '', 0)  -- marks the hash as seeded even when the ticket had no message yet
 end
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end  -- a ticket joined but never written to
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end  -- a ticket joined but never written to
 return 1
