@@ -23,22 +23,28 @@ def json_lines(out: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def test_json_access_log_request_ids_and_http_metrics_by_route(tmp_path: Path) -> None:
+def observed_gateway(tmp_path: Path) -> tuple[Served, str]:
+    """A gateway that logs JSON and serves /metrics on a port of its own behind TOKEN: it, and the scrape URL."""
     metrics_port = free_port()
-    with Served(
+    served = Served(
         tmp_path,
         "gateway",
         HELPLINE_LOG_FORMAT="json",
         HELPLINE_METRICS_PORT=str(metrics_port),
         HELPLINE_METRICS_TOKEN=TOKEN,
-    ) as gateway:
+    )
+    return served, f"http://127.0.0.1:{metrics_port}/metrics"
+
+
+def test_json_access_log_request_ids_and_http_metrics_by_route(tmp_path: Path) -> None:
+    served, scrape = observed_gateway(tmp_path)
+    with served as gateway:
         given = httpx.get(gateway.url + "/api/tickets/t-123", headers={"X-Request-ID": "lb-4f2a.77"})
         assert given.status_code == 401 and given.headers["x-request-id"] == "lb-4f2a.77"
         hostile = httpx.get(gateway.url + "/api/tickets/t-456", headers={"X-Request-ID": 'a b"c' + "x" * 200})
         made = hostile.headers["x-request-id"]
         assert re.fullmatch(r"[0-9a-f]{32}", made)
         assert httpx.get(gateway.url + "/metrics").status_code == 404  # on its own port instead
-        scrape = f"http://127.0.0.1:{metrics_port}/metrics"
         assert httpx.get(scrape).status_code == 401
         metrics = httpx.get(scrape, headers={"Authorization": f"Bearer {TOKEN}"})
         assert metrics.status_code == 200
@@ -66,14 +72,8 @@ def test_a_client_that_leaves_mid_body_is_counted_as_gone_not_as_a_server_error(
     """A browser tab closed, or a load generator giving up, while a POST body is still on its way: nobody is left
     to answer. The operator sees a 499 (nginx's "client closed request"), no 500 and no traceback in the log, and
     the node goes on answering."""
-    metrics_port = free_port()
-    with Served(
-        tmp_path,
-        "gateway",
-        HELPLINE_LOG_FORMAT="json",
-        HELPLINE_METRICS_PORT=str(metrics_port),
-        HELPLINE_METRICS_TOKEN=TOKEN,
-    ) as gateway:
+    served, scrape = observed_gateway(tmp_path)
+    with served as gateway:
         head = (
             "POST /api/tickets HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"Authorization: Bearer {token('kim', 'pro')}\r\nContent-Length: 4000\r\n\r\n"
@@ -84,8 +84,8 @@ def test_a_client_that_leaves_mid_body_is_counted_as_gone_not_as_a_server_error(
         time.sleep(0.5)
         still = httpx.get(gateway.url + "/api/tickets", headers={"Authorization": f"Bearer {token('kim', 'pro')}"})
         assert still.status_code == 200
-        scrape = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
-    samples = scrape.text
+        metrics = httpx.get(scrape, headers={"Authorization": f"Bearer {TOKEN}"})
+    samples = metrics.text
     assert 'helpline_http_requests_total{method="POST",route="/api/tickets",service="gateway",status="499"} 1.0' in (
         samples
     )
