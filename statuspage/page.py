@@ -5,13 +5,14 @@ Every text that an admin or a config file wrote is escaped here; nothing user-wr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 from xml.etree import ElementTree as ET
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from statuspage.api import base_url, incident_named, iso
@@ -51,6 +52,10 @@ class Words:
     def percent(self, value: float) -> str:
         return str(format_decimal(value, "0.00", locale=self.language))
 
+    def day(self, value: date) -> str:
+        """A day in the viewer's words ("Dec 3, 2026", "3 thg 12, 2026"), unescaped: it goes into a message."""
+        return str(format_date(value, format="medium", locale=self.language))
+
     def when(self, dt: datetime | None) -> str:
         if dt is None:
             return ""
@@ -83,8 +88,11 @@ def _bars(u: ComponentUptime, w: Words) -> str:
         f'{"" if d.uptime is None else f" ({w.percent(100 * d.uptime)}%)"}"></span>'
         for d in u.days
     )
+    observed = [d for d in u.days if d.status != "no_data"]  # no data only before the component was known
     if u.percent is None:
         pct = w("uptimeNoData")
+    elif len(observed) < len(u.days):  # younger than the bars: since when, not "over 90 days" it was not watched
+        pct = w("uptimeSince", percent=w.percent(u.percent), since=w.day(observed[0].date))
     else:
         pct = w("uptime", percent=w.percent(u.percent))
     return f'<div class="bars" aria-label="{w("ninetyDays")}">{cells}</div><p class="uptime">{pct}</p>'

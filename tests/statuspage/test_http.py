@@ -12,7 +12,10 @@ from xml.etree import ElementTree as ET
 import httpx
 import pytest
 
+from statuspage import page, rules
+from statuspage.service import ComponentUptime
 from statuspage.settings import StatusSettings
+from statuspage.store import Component
 from statuspage.app import create_app
 from tests.identity_provider import AUDIENCE, ISSUER, JwksServer, SigningKey
 from tests.statuspage.conftest import SECRET, serve, token
@@ -319,6 +322,8 @@ async def test_page_renders_without_javascript_and_escapes_admin_text(base: str)
             assert f'<span class="name">{name}</span>' in page
         assert 'data-component="charts" data-status="degraded_performance"' in page
         assert page.count('class="bar ') == 6 * 90
+        today = datetime.now(timezone.utc).strftime("%b %-d, %Y")  # "Dec 3, 2026": the page started watching today
+        assert page.count(f"% uptime since {today}</p>") == 6 and "over 90 days" not in page
         uptime = (await http.get("/api/uptime")).json()["components"]
         assert len(uptime) == 6 and all(len(c["days"]) == 90 for c in uptime)
         assert (await http.get("/static/status.js")).status_code == 200
@@ -393,3 +398,18 @@ async def test_maintenance_on_29_february_is_taken_in_leap_years_only_and_the_do
             assert created.status_code == (201 if taken else 400), (day, created.text)
             if taken:
                 assert created.json()["scheduled_for"].startswith(day)
+
+
+def test_the_uptime_line_says_since_when_until_there_are_ninety_days_to_show() -> None:
+    """A component watched for three days is not "99.9 % over 90 days"; one watched for the whole window is."""
+    now = datetime(2026, 12, 3, 12, tzinfo=timezone.utc)
+    charts = Component("charts", "Charts", "", 0, "operational", now, now)
+    young = [rules.Day((now - timedelta(days=back)).date(), "no_data", None) for back in range(89, 2, -1)]
+    young += [rules.Day((now - timedelta(days=back)).date(), "operational", 1.0) for back in range(2, -1, -1)]
+    old = [rules.Day((now - timedelta(days=back)).date(), "operational", 1.0) for back in range(89, -1, -1)]
+    assert "100.00 % uptime since Dec 1, 2026</p>" in page._bars(
+        ComponentUptime(charts, young, 100.0), page.Words("en")
+    )
+    assert "100.00 % uptime over 90 days</p>" in page._bars(ComponentUptime(charts, old, 100.0), page.Words("en"))
+    vietnamese = page._bars(ComponentUptime(charts, young, 100.0), page.Words("vi"))
+    assert "kể từ 1 thg 12, 2026</p>" in vietnamese
