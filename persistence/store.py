@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -208,7 +208,7 @@ class TicketStore:
             .where(models.Ticket.customer_id == customer_id)
             .order_by(models.Ticket.updated_at.desc(), models.Ticket.id.desc())
         )
-        return await self._with_read_seqs(query.offset(offset).limit(limit), customer_id)
+        return await self._with_read_seqs(query.offset(offset).limit(limit), customer_id, unread=True)
 
     async def list_queue(
         self,
@@ -233,7 +233,8 @@ class TicketStore:
         query = query.order_by(t.first_response_due.is_(None), t.first_response_due, t.priority, t.created_at, t.id)
         return await self._with_read_seqs(query.offset(offset).limit(limit), viewer_id)
 
-    async def _with_read_seqs(self, query: Any, reader_id: str) -> list[TicketView]:
+    async def _with_read_seqs(self, query: Any, reader_id: str, unread: bool = False) -> list[TicketView]:
+        """The views with the reader's read cursor; with `unread`, a customer's count of what they have not read."""
         async with self.sessions() as session:
             rows = list(await session.scalars(query))
             if not rows:
@@ -248,7 +249,12 @@ class TicketStore:
                     )
                 ).all()
             )
-            return [ticket_view(r, cursors.get(r.id, 0)) for r in rows]
+            views = [ticket_view(r, cursors.get(r.id, 0)) for r in rows]
+            if unread:
+                counts = await _unread_counts(session, reader_id, [r.id for r in rows])
+                for view in views:
+                    view.unread = counts.get(view.id, 0)
+            return views
 
     async def update_ticket(
         self, ticket_id: str, now: datetime, status: str | None = None, assignee: Any = UNSET, actor: Any = None
@@ -396,3 +402,23 @@ def _read_cursors(ticket_id: str) -> Select[str, int]:
 
 
 __all__ = ["TicketStore", "NewTicket", "UNSET"]
+
+
+async def _unread_counts(session: Any, reader_id: str, ticket_ids: list[str]) -> dict[str, int]:
+    """Per ticket, the messages after the reader's cursor that a customer sees and did not write: not
+    last_seq - read_seq, which counts their own messages (sent by mail, or from another device) and internal notes
+    they will never see. One grouped read for the page, on the (ticket_id, seq) index."""
+    m, cursor = models.Message, models.ReadCursor
+    rows = await session.execute(
+        select(m.ticket_id, func.count())
+        .select_from(m)
+        .outerjoin(cursor, and_(cursor.ticket_id == m.ticket_id, cursor.user_id == reader_id))
+        .where(
+            m.ticket_id.in_(ticket_ids),
+            m.internal.is_(False),
+            m.author_id != reader_id,
+            m.seq > func.coalesce(cursor.seq, 0),
+        )
+        .group_by(m.ticket_id)
+    )
+    return {ticket_id: count for ticket_id, count in rows.all()}

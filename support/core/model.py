@@ -67,6 +67,8 @@ class TicketView(msgspec.Struct):
     page_url: str | None = None
     context: dict[str, Any] | None = None
     read_seq: int | None = None
+    # In a customer's own list: the messages they have not read that they would see (others' words, never notes).
+    unread: int | None = None
     incident: str | None = None  # the status page incident the ticket follows (support/incidents/service.py)
     follow_up_of: str | None = None  # the closed ticket this one follows up (POST /api/tickets follow_up_of)
     follow_ups: list[str] | None = None  # the tickets that follow this one up (GET /api/tickets/{id} only)

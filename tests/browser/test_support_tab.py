@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from typing import Any, Callable
 
 import pytest
@@ -192,3 +193,24 @@ def test_the_support_tab_on_a_phone_fits_and_keeps_each_link_on_one_line(app: Ap
     )
     assert broken == []
     assert page.errors == []
+
+
+def test_unread_counts_what_the_customer_would_read_not_notes_or_their_own_words(app: App, open_as: OpenAs) -> None:
+    subject = f"Unread count {secrets.token_hex(3)}"
+    ticket = new_ticket(app, "premium", subject)  # seq 1, the customer's own
+    customer, agent = app.tokens["customers"]["premium"], app.tokens["agent"]
+    for who, body, internal in ((agent, "note to self", True), (agent, "On it", False), (customer, "thanks", False)):
+        reply = {"body": body, "client_id": secrets.token_hex(6), "internal": internal}
+        assert app.api("POST", f"/api/tickets/{ticket}/messages", who, json=reply).status_code == 201
+    for _ in range(100):  # the worker writes the thread a moment after the commits
+        listed = {t["id"]: t for t in app.api("GET", "/api/tickets", customer).json()["tickets"]}
+        if listed[ticket]["last_seq"] == 4:
+            break
+        time.sleep(0.05)
+    page = open_as("customer", "premium", "/support")
+    item = page.locator(hl("ticket-item"), has_text=subject)
+    expect(item.locator(hl("unread"))).to_have_text("1")  # the agent's reply: not the note, not "thanks"
+    widget = open_as("customer", "premium", "/")
+    widget.locator(hl("launcher")).click()
+    expect(widget.locator(hl("ticket-item"), has_text=subject).locator(".badge")).to_have_text("1")
+    assert page.errors == [] and widget.errors == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 
 from tests.integration.conftest import token
 from tests.services import Gateway
+from tests.wsclient import Client
 
 
 def auth(t: str) -> dict[str, str]:
@@ -148,3 +150,46 @@ async def test_health_readiness_and_metrics(http: httpx.AsyncClient) -> None:
         "helpline_commit_seconds_bucket",
     ):
         assert name in metrics
+
+
+async def listed(http: httpx.AsyncClient, who: str, ticket_id: str, last_seq: int) -> dict:  # type: ignore[type-arg]
+    """The ticket in `who`'s own list once the worker has written up to `last_seq`."""
+    for _ in range(200):
+        tickets = (await http.get("/api/tickets", headers=auth(who))).json()["tickets"]
+        found = next(t for t in tickets if t["id"] == ticket_id)
+        if found["last_seq"] >= last_seq:
+            return found  # type: ignore[no-any-return]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the list never reached seq {last_seq}")
+
+
+async def test_a_customers_unread_count_is_what_they_would_see_from_others(
+    http: httpx.AsyncClient, gateway: Gateway
+) -> None:
+    """Not last_seq - read_seq: an internal note is never shown to the customer, and their own words (from another
+    device, or by mail) are not news to them. The badge in the widget and the Support tab read this count."""
+    fay, agent = person("fay"), person("agent", role="agent")
+    ticket = (await http.post("/api/tickets", headers=auth(fay), json={"subject": "Alerts", "body": "late"})).json()
+    path = f"/api/tickets/{ticket['id']}/messages"
+    for who, body, internal in (
+        (agent, "checking logs", True),
+        (agent, "Fixed, sorry!", False),
+        (fay, "thanks", False),
+    ):
+        posted = await http.post(path, headers=auth(who), json={"body": body, "client_id": body, "internal": internal})
+        assert posted.status_code == 201
+    seen = await listed(http, fay, ticket["id"], 4)
+    assert (seen["last_seq"], seen["read_seq"], seen["unread"]) == (4, 0, 1)  # only the agent's reply
+
+    client = await Client.connect(gateway.ws_url, fay)
+    await client.join(ticket["id"])
+    await client.send({"type": "read", "ticket": ticket["id"], "seq": 4})
+    await client.close()
+    await http.post(path, headers=auth(agent), json={"body": "Anything else?", "client_id": "more"})
+    seen = await listed(http, fay, ticket["id"], 5)
+    for _ in range(100):  # the read cursor is stored off the message path
+        if seen["read_seq"] == 4:
+            break
+        await asyncio.sleep(0.05)
+        seen = await listed(http, fay, ticket["id"], 5)
+    assert (seen["read_seq"], seen["unread"]) == (4, 1)

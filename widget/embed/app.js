@@ -218,7 +218,9 @@ class Widget {
       const list = await this.client.tickets(50, firstPage);
       for (const tk of list) {
         this.tickets.set(tk.id, tk);
-        this.unread.set(tk.id, Math.max(0, (tk.last_seq || 0) - Math.max(tk.read_seq || 0, this.readSent.get(tk.id) || 0)));
+        // The server's count leaves out notes and the user's own words; what this page marked read since, it knows.
+        const seen = Math.max(tk.read_seq || 0, this.readSent.get(tk.id) || 0);
+        this.unread.set(tk.id, seen >= (tk.last_seq || 0) ? 0 : tk.unread ?? Math.max(0, (tk.last_seq || 0) - seen));
       }
       for (const tk of list.filter((x) => x.status !== "closed").slice(0, MAX_JOINED)) {
         if (!this.client.joined.has(tk.id)) this.client.join(tk.id);

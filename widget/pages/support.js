@@ -119,8 +119,11 @@ function wire() {
   client.on("message", (m) => {
     const tk = tickets.get(m.ticket);
     if (tk) {
+      const news = m.seq > (tk.last_seq || 0) && m.author?.id !== client.user?.id; // not an echo of our own words
+      const before = unreadOf(tk);
       tk.updated_at = m.created_at;
       tk.last_seq = Math.max(tk.last_seq || 0, m.seq);
+      if (!(current && current.id === m.ticket)) tk.unread = before + (news ? 1 : 0);
     }
     if (current && m.ticket === current.id) {
       current.thread.add(m);
@@ -150,9 +153,10 @@ async function loadList() {
   }
 }
 
+/** The server's count (others' messages the customer may see, never notes or their own), kept live here. */
 function unreadOf(tk) {
   if (current && current.id === tk.id) return 0;
-  return Math.max(0, (tk.last_seq || 0) - (tk.read_seq || 0));
+  return tk.unread ?? Math.max(0, (tk.last_seq || 0) - (tk.read_seq || 0));
 }
 
 /** Lower case without diacritics, so "hoan tien" finds "Hoàn tiền" and "REFUND" finds "refund". */
@@ -270,7 +274,10 @@ function markRead() {
     current.readSeq = top;
     client.read(current.id, top);
     const tk = tickets.get(current.id);
-    if (tk) tk.read_seq = Math.max(tk.read_seq || 0, top);
+    if (tk) {
+      tk.read_seq = Math.max(tk.read_seq || 0, top);
+      tk.unread = 0;
+    }
   }
 }
 
