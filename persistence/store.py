@@ -401,9 +401,6 @@ def _read_cursors(ticket_id: str) -> Select[str, int]:
     return select(c.user_id, c.seq).where(c.ticket_id == ticket_id)
 
 
-__all__ = ["TicketStore", "NewTicket", "UNSET"]
-
-
 async def _unread_counts(session: Any, reader_id: str, ticket_ids: list[str]) -> dict[str, int]:
     """Per ticket, the messages after the reader's cursor that a customer sees and did not write: not
     last_seq - read_seq, which counts their own messages (sent by mail, or from another device) and internal notes
@@ -422,3 +419,6 @@ async def _unread_counts(session: Any, reader_id: str, ticket_ids: list[str]) ->
         .group_by(m.ticket_id)
     )
     return {ticket_id: count for ticket_id, count in rows.all()}
+
+
+__all__ = ["TicketStore", "NewTicket", "UNSET"]

@@ -61,18 +61,23 @@ class Commits:
         idempotency_key = layout.author_client_key(draft.author.id, draft.client_id)
         head: list[object] = [idempotency_key, payload, draft.ticket, self._recent_max, IDLE_TTL_MS]
         channel = self._keys.channel(draft.ticket)
-        # Replicated: published by publish_committed.lua behind the write's WAIT; else by the commit script itself.
-        publish: list[object] = [idempotency_key, channel, IDLE_TTL_MS]  # publish_committed.lua's ARGV
+        # Replicated: published by publish_committed.lua (its KEYS, ARGV) behind the write's WAIT; else by the commit
+        # script itself, and nothing of this is built per message.
+        publish = (
+            (self._keys.publish_keys(draft.ticket), [idempotency_key, channel, IDLE_TTL_MS])
+            if self._min_replicas
+            else None
+        )
         own_channel = "" if self._min_replicas else channel
         try:
             # On the pipelined commit connection: the commits of one loop tick leave in one write.
-            result = await self._run_commit(keys, [*head, "", own_channel], publish, draft.ticket)
+            result = await self._run_commit(keys, [*head, "", own_channel], publish)
             if result[0] == -1:
                 stored = await self._stored(draft)
                 if stored is not None:
                     return CommitResult(stored, duplicate=True)
                 floor, pairs = await self._seed_now(draft.ticket)
-                result = await self._run_commit(keys, [*head, floor, own_channel, *pairs], publish, draft.ticket)
+                result = await self._run_commit(keys, [*head, floor, own_channel, *pairs], publish)
             seq = result[1]
         except ReplyError as exc:
             raise Unavailable(f"commit failed: Redis answered {exc}") from None
@@ -83,12 +88,14 @@ class Commits:
         stored = await self._stored(draft)
         return CommitResult(stored or draft.committed(seq), duplicate=True)
 
-    async def _run_commit(self, keys: list[str], args: list[object], publish: list[object], ticket: str) -> Any:
+    async def _run_commit(
+        self, keys: list[str], args: list[object], publish: tuple[list[str], list[object]] | None
+    ) -> Any:
         """The commit script. With min_replicas, its reply once that many replicas have it, and the message
         published then, in the same write (a retry of a commit whose replicas fell short publishes it too:
         subscribers drop what they had); else Unavailable: the commit may be in Redis, and the client's retry with
         its client_id finds it."""
-        if not self._min_replicas:
+        if publish is None:
             return await self._scripts.commit.on(self._commands, keys, args)
         result, _ = await self._scripts.commit.on_replicated(
             self._replicated,
@@ -97,8 +104,7 @@ class Commits:
             keys,
             args,
             self._scripts.publish_committed,
-            [keys[1], keys[2], self._keys.published(ticket)],
-            publish,
+            *publish,
         )
         return result
 

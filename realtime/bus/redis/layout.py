@@ -76,8 +76,8 @@ class Keys:
         return f"{self._ticket(ticket)}:recent"
 
     def published(self, ticket: str) -> str:
-        """With MIN_REPLICAS: the highest seq published after its WAIT (or seeded from the database). It and every
-        seq before it are replicated, so a join reads the recent history up to it, never a commit still waiting."""
+        """The highest seq published after its WAIT, or seeded from the database: it and every seq before it are
+        replicated, so with MIN_REPLICAS a join reads the recent history up to it, never a commit still waiting."""
         return f"{self._ticket(ticket)}:pub"
 
     def read_cursors(self, ticket: str) -> str:
@@ -102,6 +102,10 @@ class Keys:
 
     def catch_up_keys(self, ticket: str) -> list[str]:
         return [self.recent(ticket), self.seq(ticket), self.read_cursors(ticket), self.published(ticket)]
+
+    def publish_keys(self, ticket: str) -> list[str]:
+        """publish_committed.lua's: the client ids and the recent history it reads, the mark it raises."""
+        return [self.client_ids(ticket), self.recent(ticket), self.published(ticket)]
 
     def seed_keys(self, ticket: str) -> list[str]:
         return [self.seq(ticket), self.client_ids(ticket), self.recent(ticket), self.published(ticket)]
